@@ -1,0 +1,60 @@
+import * as core from '@actions/core';
+import { resolve } from 'node:path';
+import { appendFileSync } from 'node:fs';
+import { loadPolicy } from './policy/load.js';
+import { ActionsReporter } from './report/actions-reporter.js';
+import { rotateCredential } from './engine/rotate.js';
+import { triggerFromEnv } from './engine/trigger.js';
+import { describeError } from './engine/errors.js';
+import { REASONS, type Reason } from './evidence/record.js';
+import { summaryMarkdown } from './report/summary.js';
+import { Secret } from './secret/secret.js';
+import { createGitHubClient, githubApiUrl } from './github/client.js';
+import type { Runtime } from './engine/runtime.js';
+
+/** The action: read the inputs, rotate one credential, set the outputs and the job summary. */
+export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const reporter = new ActionsReporter();
+  // Invariant 2: the token is masked before anything else happens.
+  const tokenInput = core.getInput('github-token');
+  const githubToken = tokenInput ? new Secret(tokenInput) : undefined;
+  if (githubToken) reporter.mask(githubToken);
+  core.saveState('started', 'true');
+
+  try {
+    const credential = core.getInput('credential', { required: true });
+    core.saveState('credential', credential);
+    const reason = core.getInput('reason') || 'manual';
+    if (!REASONS.includes(reason as Reason)) throw new Error(`input reason: expected ${REASONS.join(' | ')}, got '${reason}'`);
+    const dryRun = core.getBooleanInput('dry-run');
+    const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
+    const configPath = resolve(workspace, core.getInput('config') || '.github/rotation.yaml');
+
+    const policy = loadPolicy(configPath, env);
+    const runtime: Runtime = {
+      env,
+      reporter,
+      workspace,
+      now: () => new Date(),
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      fetch: globalThis.fetch,
+      github: (token) => createGitHubClient(token, githubApiUrl(env)),
+      githubToken,
+    };
+    const result = await rotateCredential(policy, { credential, reason: reason as Reason, dryRun, trigger: triggerFromEnv(env) }, runtime);
+
+    core.setOutput('status', result.status);
+    core.setOutput('rotated-at', result.rotatedAt ?? '');
+    core.setOutput('evidence-path', result.evidencePath ?? '');
+    if (env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, summaryMarkdown(result.record, result.evidencePath));
+    core.saveState('finished', result.status);
+    if (result.status === 'failed') process.exitCode = 1; // the engine already reported the error
+  } catch (error) {
+    // Configuration and input problems: nothing was changed.
+    core.setOutput('status', 'failed');
+    core.saveState('finished', 'failed');
+    reporter.error(`${describeError(error)} (nothing was changed)`);
+    process.exitCode = 1;
+  }
+}
+

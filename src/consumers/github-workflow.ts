@@ -1,0 +1,179 @@
+import type { Octokit } from '@octokit/rest';
+import type { AdapterFactory } from '../engine/adapters.js';
+import { RotationError } from '../engine/errors.js';
+import { githubCall, requestOptions, type StatusHints } from '../github/errors.js';
+import type { Consumer } from './consumer.js';
+
+interface Run {
+  id: number;
+  status: string | null;
+  conclusion: string | null;
+  html_url: string;
+  created_at: string;
+}
+
+/** A run may be stamped up to this much before our clock read the dispatch time. */
+const CLOCK_SKEW_MS = 10_000;
+
+/**
+ * Refreshes a consumer by dispatching a workflow (a deploy that reads the rotated secret) and
+ * waiting for that run to conclude. The dispatch asks for the run id (`return_run_details`);
+ * where the API does not return it (older GitHub Enterprise Server), the run is found among the
+ * workflow's `workflow_dispatch` runs on the ref created at or after the dispatch.
+ */
+export const githubWorkflow: AdapterFactory<Consumer> = (spec, ctx) => {
+  const { runtime } = ctx;
+  const o = spec.options;
+  const repository = requireString(o.repository, `${spec.path}.repository`);
+  const match = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(repository);
+  if (!match) throw new RotationError(`${spec.path}.repository: expected owner/name, got '${repository}'`);
+  const [, owner, repo] = match;
+  const workflowOption = o.workflow;
+  const workflow = typeof workflowOption === 'number' ? String(workflowOption) : requireString(workflowOption, `${spec.path}.workflow`);
+  // A numeric id goes into the URL as a number; a file name as itself (Octokit URL-encodes it).
+  const workflow_id: string | number = /^\d+$/.test(workflow) ? Number(workflow) : workflow;
+  const ref = o.ref === undefined ? 'main' : requireString(o.ref, `${spec.path}.ref`);
+  const inputs = parseInputs(o.inputs, spec.path);
+  const timeoutMs = positive(o.timeout_minutes, 30, `${spec.path}.timeout_minutes`) * 60_000;
+  const pollMs = positive(o.poll_seconds, 5, `${spec.path}.poll_seconds`) * 1000;
+  const label = `github-workflow ${owner}/${repo} ${workflow}@${ref}`;
+  const where = `workflow ${workflow} in ${owner}/${repo}`;
+  const req = requestOptions(runtime);
+  const hints: StatusHints = {
+    401: 'GitHub rejected the token (bad credentials, expired or revoked)',
+    403: `the token may not run workflows in ${owner}/${repo}: it needs the repository permission "actions: write"`,
+    404: `${where} was not found: check the file name under .github/workflows (or the id) and that the token can see ${owner}/${repo}`,
+  };
+
+  let octokit: Octokit | undefined;
+  const client = (): Octokit => {
+    if (!runtime.githubToken) {
+      throw new RotationError(`${spec.path}: no GitHub token to dispatch ${where}`, {
+        hint: 'pass github-token: a token with "actions: write" on the repository',
+        code: 'NO_GITHUB_TOKEN',
+      });
+    }
+    return (octokit ??= runtime.github(runtime.githubToken));
+  };
+
+  const getRun = async (id: number): Promise<Run> =>
+    (await githubCall(runtime, `GitHub: read run ${id} of ${where}`, () => client().rest.actions.getWorkflowRun({ owner, repo, run_id: id, ...req }), hints))
+      .data as Run;
+
+  /** The fallback: the run this dispatch started, from the workflow's list of runs. */
+  const findRun = async (dispatchedAt: number): Promise<Run | undefined> => {
+    const since = new Date(dispatchedAt - CLOCK_SKEW_MS).toISOString();
+    const response = await githubCall(
+      runtime,
+      `GitHub: list runs of ${where}`,
+      () =>
+        client().rest.actions.listWorkflowRuns({
+          owner, repo, workflow_id, event: 'workflow_dispatch', branch: ref, created: `>=${since}`, per_page: 50, ...req,
+        }),
+      hints,
+    );
+    const runs = (response.data.workflow_runs as Run[]).filter((run) => Date.parse(run.created_at) >= dispatchedAt - CLOCK_SKEW_MS);
+    const after = runs.filter((run) => Date.parse(run.created_at) >= dispatchedAt).sort(byCreated);
+    // Prefer the first run created after the dispatch; else the latest one inside the skew window.
+    return after[0] ?? runs.sort(byCreated).at(-1);
+  };
+
+  return {
+    label,
+
+    async check() {
+      const response = await githubCall(
+        runtime,
+        `GitHub: read ${where}`,
+        () => client().rest.actions.getWorkflow({ owner, repo, workflow_id, ...req }),
+        hints,
+      );
+      if (response.data.state !== 'active') {
+        throw new RotationError(`${where} cannot be dispatched: its state is '${response.data.state}'`, {
+          hint: `enable it (Actions tab, or: gh workflow enable ${workflow} -R ${owner}/${repo})`,
+        });
+      }
+    },
+
+    async refresh() {
+      const gh = client();
+      const started = runtime.now().getTime();
+      const deadline = started + timeoutMs;
+      const dispatch = await githubCall(
+        runtime,
+        `GitHub: dispatch ${where} on ${ref}`,
+        () => gh.rest.actions.createWorkflowDispatch({ owner, repo, workflow_id, ref, inputs, return_run_details: true, ...req }),
+        { ...hints, 422: `GitHub refused to dispatch ${where}: the workflow needs a workflow_dispatch trigger, the ref '${ref}' must exist, and inputs must be declared by the workflow` },
+      );
+      const details = (dispatch.status as number) === 200 ? (dispatch.data as { workflow_run_id?: number; html_url?: string } | undefined) : undefined;
+      let runId = details?.workflow_run_id;
+      let runUrl = details?.html_url;
+
+      const expired = () => runtime.now().getTime() >= deadline;
+      const wait = async () => {
+        if (runtime.signal?.aborted) throw new RotationError(`waiting for ${where}: cancelled`, { code: 'CANCELLED' });
+        await runtime.sleep(Math.max(0, Math.min(pollMs, deadline - runtime.now().getTime())));
+      };
+
+      while (runId === undefined) {
+        const run = await findRun(started);
+        if (run) {
+          runId = run.id;
+          runUrl = run.html_url;
+          break;
+        }
+        if (expired()) {
+          throw new RotationError(`${where}: no run started by the dispatch on ${ref} appeared within ${timeoutMs / 60_000} min`, {
+            hint: `look for it under https://github.com/${owner}/${repo}/actions`,
+            code: 'TIMEOUT',
+          });
+        }
+        await wait();
+      }
+
+      for (;;) {
+        const run = await getRun(runId);
+        runUrl = run.html_url || runUrl;
+        if (run.status === 'completed') {
+          if (run.conclusion === 'success') return `${workflow} run ${run.id} concluded success (${runUrl})`;
+          throw new RotationError(`${where}: run ${run.id} concluded ${run.conclusion ?? 'without a conclusion'} (${runUrl})`, {
+            hint: 'the consumer did not pick up the new value: read the run log, fix, and rerun the rotation',
+          });
+        }
+        if (expired()) {
+          throw new RotationError(`${where}: run ${runId} did not complete within ${timeoutMs / 60_000} min, last status '${run.status}' (${runUrl})`, {
+            hint: 'raise timeout_minutes or check why the run is slow or waiting (environment approval, runner queue)',
+            code: 'TIMEOUT',
+          });
+        }
+        await wait();
+      }
+    },
+  };
+};
+
+function byCreated(a: Run, b: Run): number {
+  return Date.parse(a.created_at) - Date.parse(b.created_at) || a.id - b.id;
+}
+
+function parseInputs(value: unknown, path: string): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RotationError(`${path}.inputs: expected an object`);
+  const out: Record<string, string> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (!['string', 'number', 'boolean'].includes(typeof v)) throw new RotationError(`${path}.inputs.${key}: expected a string, number or boolean`);
+    out[key] = String(v);
+  }
+  return out;
+}
+
+function positive(value: unknown, fallback: number, path: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value > 0)) throw new RotationError(`${path}: expected a number greater than 0`);
+  return value;
+}
+
+function requireString(value: unknown, path: string): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new RotationError(`${path}: expected a non-empty string`);
+  return value;
+}

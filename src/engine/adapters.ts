@@ -1,0 +1,47 @@
+import type { TargetSpec } from '../policy/types.js';
+import type { Policy } from '../policy/types.js';
+import type { Secret } from '../secret/secret.js';
+import type { CredentialMethod } from '../methods/method.js';
+import type { Store } from '../stores/store.js';
+import type { Consumer } from '../consumers/consumer.js';
+import type { HealthProbe } from '../health/probe.js';
+import { METHODS } from '../methods/index.js';
+import { STORES } from '../stores/index.js';
+import { CONSUMERS } from '../consumers/index.js';
+import { PROBES } from '../health/index.js';
+import type { AdapterContext, Runtime } from './runtime.js';
+import { RotationError } from './errors.js';
+import { renderFormat } from '../stores/format.js';
+
+export interface Adapters {
+  method: CredentialMethod;
+  /** Each store with the function that turns the bare value into what that target holds. */
+  stores: { store: Store; render: (value: Secret) => Secret }[];
+  consumers: Consumer[];
+  probes: HealthProbe[];
+}
+
+export type AdapterFactory<T> = (spec: TargetSpec, ctx: AdapterContext) => T;
+
+/** Builds the adapters the policy names for one credential. Nothing is contacted yet. */
+export function buildAdapters(policy: Policy, credentialId: string, runtime: Runtime): Adapters {
+  const credential = policy.credentials[credentialId];
+  const ctx: AdapterContext = { policy, credential, system: policy.systems[credential.system], runtime };
+  const method = METHODS[credential.method];
+  if (!method) throw new RotationError(`credentials.${credential.id}.method: no method '${credential.method}'`);
+  return {
+    method: method(ctx),
+    stores: credential.store.map((spec) => ({
+      store: pick(STORES, spec, 'store')(spec, ctx),
+      render: (value: Secret) => renderFormat(spec.options.format as string | undefined, value),
+    })),
+    consumers: credential.consumers.map((spec) => pick(CONSUMERS, spec, 'consumer')(spec, ctx)),
+    probes: credential.health.map((spec) => pick(PROBES, spec, 'health check')(spec, ctx)),
+  };
+}
+
+function pick<T>(registry: Record<string, AdapterFactory<T>>, spec: TargetSpec, what: string): AdapterFactory<T> {
+  const factory = registry[spec.kind];
+  if (!factory) throw new RotationError(`${spec.path}: no ${what} kind '${spec.kind}' (known: ${Object.keys(registry).join(', ')})`);
+  return factory;
+}

@@ -1,0 +1,32 @@
+import type { Octokit } from '@octokit/rest';
+import type { Reporter } from '../report/reporter.js';
+import type { Secret } from '../secret/secret.js';
+import type { CredentialPolicy, Policy, SystemPolicy } from '../policy/types.js';
+
+/**
+ * The collaborators a run uses, passed in rather than imported, so a test drives the real entry
+ * point with its own clock, HTTP models and workspace.
+ */
+export interface Runtime {
+  env: NodeJS.ProcessEnv;
+  reporter: Reporter;
+  /** Relative paths (file store, evidence) are resolved from here. */
+  workspace: string;
+  now: () => Date;
+  sleep: (ms: number) => Promise<void>;
+  /** The fetch every HTTP adapter uses (the global one, so msw can model the APIs in tests). */
+  fetch: typeof fetch;
+  /** A GitHub client for the given token; the base URL comes from GITHUB_API_URL. */
+  github: (token: Secret) => Octokit;
+  githubToken?: Secret;
+  /** Stops a long wait (a workflow run, a deployment) when the run is cancelled or over time. */
+  signal?: AbortSignal;
+}
+
+/** What every adapter is built from: the credential it serves and the run's collaborators. */
+export interface AdapterContext {
+  policy: Policy;
+  credential: CredentialPolicy;
+  system: SystemPolicy;
+  runtime: Runtime;
+}

@@ -1,0 +1,62 @@
+import type { Outcome, StepRecord } from '../evidence/record.js';
+import type { Reporter } from '../report/reporter.js';
+import { describeError } from './errors.js';
+
+/** The checklist, in order. The titles are what a person sees in the log and the summary. */
+export const STEPS = {
+  preflight: 'Preflight: check before change',
+  generate: '1. Generate the new credential',
+  store: '2. Write it to every store target',
+  apply: '3. Apply it at the source',
+  verify: '4. Prove the new credential works',
+  consumers: '5. Refresh the consumers',
+  health: '6. Verify health checks',
+  revoke: '7. Revoke the old credential and prove it is refused',
+  evidence: '8. Record evidence',
+} as const;
+export type StepName = keyof typeof STEPS;
+
+/** Runs the steps of one rotation, timing each and keeping its record. */
+export class StepLog {
+  readonly records: StepRecord[] = [];
+
+  constructor(
+    private readonly reporter: Reporter,
+    private readonly now: () => Date,
+  ) {}
+
+  /** Runs one step in a log group. `fn` returns the step's detail line; a throw fails the step. */
+  async run(step: StepName, fn: () => Promise<string>): Promise<void> {
+    const started = this.now();
+    const t0 = performance.now();
+    await this.reporter.group(STEPS[step], async () => {
+      try {
+        const detail = await fn();
+        this.push(step, started, t0, 'ok', detail);
+        this.reporter.info(`✓ ${detail}`);
+      } catch (error) {
+        this.push(step, started, t0, 'failed', describeError(error));
+        throw error;
+      }
+    });
+  }
+
+  /** Records the steps that did not run because an earlier one failed or the run was a dry run. */
+  skipRemaining(why: string): void {
+    const done = new Set(this.records.map((r) => r.step));
+    for (const step of Object.keys(STEPS) as StepName[]) {
+      if (!done.has(step) && step !== 'evidence') this.push(step, this.now(), performance.now(), 'skipped', why);
+    }
+  }
+
+  private push(step: StepName, started: Date, t0: number, outcome: Outcome, detail: string): void {
+    this.records.push({
+      step,
+      title: STEPS[step],
+      started_at: started.toISOString(),
+      duration_ms: Math.round(performance.now() - t0),
+      outcome,
+      detail,
+    });
+  }
+}

@@ -1,0 +1,68 @@
+import { mkdir, open } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Mustache from 'mustache';
+import type { EvidenceRecord } from './record.js';
+
+/** `20261126-1521`: the run's start, in UTC. */
+export function evidenceStamp(date: Date): string {
+  const iso = date.toISOString();
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 13)}${iso.slice(14, 16)}`;
+}
+
+/**
+ * Writes `<dir>/<YYYYMMDD-HHMM>/db-rotation/<credential>.json` and `.md`. A second run in the same
+ * minute gets `<credential>-2.json`: files are created exclusively, so no record is overwritten.
+ * Returns the JSON file's path relative to the workspace.
+ */
+export async function writeEvidence(record: EvidenceRecord, evidenceDir: string, workspace: string): Promise<string> {
+  const dir = resolve(workspace, evidenceDir, evidenceStamp(new Date(record.started_at)), 'db-rotation');
+  await mkdir(dir, { recursive: true });
+  const markdown = renderMarkdown(record);
+  for (let n = 1; n < 1000; n++) {
+    const base = join(dir, n === 1 ? record.credential : `${record.credential}-${n}`);
+    let handle;
+    try {
+      handle = await open(`${base}.json`, 'wx', 0o644);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw error;
+    }
+    try {
+      await handle.writeFile(`${JSON.stringify(record, null, 2)}\n`);
+    } finally {
+      await handle.close();
+    }
+    const md = await open(`${base}.md`, 'wx', 0o644);
+    try {
+      await md.writeFile(markdown);
+    } finally {
+      await md.close();
+    }
+    return relative(workspace, `${base}.json`);
+  }
+  throw new Error(`too many evidence records for ${record.credential} in ${dir}`);
+}
+
+export function renderMarkdown(record: EvidenceRecord): string {
+  // Markdown tables break on '|' and newlines in free text.
+  const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const view = {
+    ...record,
+    summary: cell(record.summary),
+    steps: record.steps.map((s) => ({ ...s, detail: cell(s.detail) })),
+  };
+  return Mustache.render(template('rotation.md.mustache'), view, {}, { escape: (text: string) => String(text) });
+}
+
+/** Templates live in `evidence-templates/` at the package root, beside `dist/` and `src/`. */
+function template(name: string): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    const candidate = join(dir, 'evidence-templates', name);
+    if (existsSync(candidate)) return readFileSync(candidate, 'utf8');
+    dir = dirname(dir);
+  }
+  throw new Error(`evidence template ${name} not found beside the package`);
+}

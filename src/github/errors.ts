@@ -1,0 +1,77 @@
+import { RotationError } from '../engine/errors.js';
+import { httpError, networkError } from '../http/http-error.js';
+import { withRetry } from '../http/retry.js';
+import type { Runtime } from '../engine/runtime.js';
+
+/** What to tell the user for a given HTTP status of one call (overrides the generic hint). */
+export type StatusHints = Partial<Record<number, string>>;
+
+/** The shape of Octokit's RequestError, without depending on the transitive package. */
+interface OctokitFailure {
+  name?: string;
+  status?: number;
+  cause?: unknown;
+  message?: string;
+  response?: { headers?: Record<string, string | undefined>; data?: unknown };
+}
+
+/**
+ * Maps a thrown Octokit error to a RotationError that names the call and what to do. Only the
+ * status, GitHub's own `message` and the rate-limit headers are used: never the request (its body
+ * holds the sealed value, its headers the token), and Octokit's error is not kept as the cause.
+ */
+export function githubError(what: string, error: unknown, hints: StatusHints = {}, signal?: AbortSignal): unknown {
+  if (error instanceof RotationError) return error;
+  if (typeof error !== 'object' || error === null) return error;
+  const failure = error as OctokitFailure;
+  if (failure.name === 'AbortError' || signal?.aborted) {
+    if (signal?.aborted) return new RotationError(`${what}: cancelled`, { code: 'CANCELLED' });
+    return networkError(what, error);
+  }
+  if (typeof failure.status !== 'number') return error;
+  if (!failure.response) {
+    // Octokit reports a failed fetch (DNS, refused, reset) as status 500 without a response.
+    return networkError(what, failure.cause instanceof Error ? failure.cause : new Error(failure.message ?? 'network error'));
+  }
+  const data = failure.response.data as { message?: unknown } | undefined;
+  const body = data && typeof data.message === 'string' ? JSON.stringify({ message: data.message }) : undefined;
+  const base = httpError(what, failure.status, failure.response.headers ?? {}, body);
+  const hint = hints[failure.status];
+  if (!hint) return base;
+  const mapped = new RotationError(base.message, { hint, retryable: base.retryable, code: base.code });
+  const extra = base as RotationError & { status?: number; retryAfterMs?: number };
+  return Object.assign(mapped, { status: extra.status, retryAfterMs: extra.retryAfterMs });
+}
+
+/** The HTTP status of a mapped error, if it came from a response. */
+export function statusOf(error: unknown): number | undefined {
+  const status = (error as { status?: unknown } | null)?.status;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/** Per-request Octokit options: the run's cancellation signal. */
+export function requestOptions(runtime: Runtime): { request?: { signal: AbortSignal } } {
+  return runtime.signal ? { request: { signal: runtime.signal } } : {};
+}
+
+/**
+ * Runs one GitHub call with the shared retry policy: network errors, 5xx and 429 (or a 403 with
+ * Retry-After, GitHub's secondary rate limit) are retried with backoff; everything else is thrown
+ * at once, mapped by `githubError`.
+ */
+export function githubCall<T>(runtime: Runtime, what: string, fn: () => Promise<T>, hints: StatusHints = {}): Promise<T> {
+  return withRetry(
+    async () => {
+      try {
+        return await fn();
+      } catch (error) {
+        throw githubError(what, error, hints, runtime.signal);
+      }
+    },
+    {
+      sleep: runtime.sleep,
+      onRetry: (error, attempt, delayMs) =>
+        runtime.reporter.warning(`${error instanceof Error ? error.message : String(error)}; retry ${attempt} in ${Math.ceil(delayMs / 1000)}s`),
+    },
+  );
+}

@@ -1,0 +1,56 @@
+import type { AdapterFactory } from '../engine/adapters.js';
+import { RotationError } from '../engine/errors.js';
+import type { HealthProbe } from './probe.js';
+import { untilDeadline } from './deadline.js';
+
+/**
+ * An HTTP endpoint that must answer the expected status (and, optionally, contain a text or
+ * a JSON subset such as Odoo's {"status": "pass"}), retried until timeout_seconds (default 60).
+ */
+export const httpProbe: AdapterFactory<HealthProbe> = (spec, ctx) => {
+  const url = String(spec.options.url);
+  const expectStatus = Number(spec.options.expect_status ?? 200);
+  const expectBody = spec.options.expect_body as string | undefined;
+  const expectJson = spec.options.expect_json as Record<string, unknown> | undefined;
+  const timeout = Number(spec.options.timeout_seconds ?? 60);
+  const { runtime } = ctx;
+  return {
+    label: `http ${url}`,
+    async probe() {
+      const result = await untilDeadline(runtime, timeout, async () => {
+        let response: Response;
+        let body: string;
+        try {
+          response = await runtime.fetch(url, { signal: AbortSignal.timeout(10_000), redirect: 'manual' });
+          body = await response.text();
+        } catch (error) {
+          return { ok: false, why: `no answer (${(error as Error).message})` };
+        }
+        if (response.status !== expectStatus) return { ok: false, why: `HTTP ${response.status}, expected ${expectStatus}` };
+        if (expectBody !== undefined && !body.includes(expectBody)) return { ok: false, why: `body does not contain ${JSON.stringify(expectBody)}` };
+        if (expectJson !== undefined) {
+          const mismatch = jsonMismatch(body, expectJson);
+          if (mismatch) return { ok: false, why: mismatch };
+        }
+        return { ok: true, value: `HTTP ${response.status}${expectJson ? ` with ${JSON.stringify(expectJson)}` : ''}` };
+      });
+      if (!result.ok) throw new RotationError(`${url}: ${result.why} (after ${result.tries} tries over ${timeout}s)`);
+      return result.value;
+    },
+  };
+};
+
+/** Why the body is not a JSON object containing `expected`, or undefined when it is. */
+function jsonMismatch(body: string, expected: Record<string, unknown>): string | undefined {
+  let actual: unknown;
+  try {
+    actual = JSON.parse(body);
+  } catch {
+    return 'body is not JSON';
+  }
+  for (const [key, value] of Object.entries(expected)) {
+    const got = (actual as Record<string, unknown> | null)?.[key];
+    if (JSON.stringify(got) !== JSON.stringify(value)) return `JSON ${key} is ${JSON.stringify(got)}, expected ${JSON.stringify(value)}`;
+  }
+  return undefined;
+}

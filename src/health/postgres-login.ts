@@ -1,0 +1,32 @@
+import type { AdapterFactory } from '../engine/adapters.js';
+import { RotationError } from '../engine/errors.js';
+import type { PostgresSystem } from '../policy/types.js';
+import { connectionConfig, tryLogin } from '../postgres/connect.js';
+import { renderFormat } from '../stores/format.js';
+import type { HealthProbe } from './probe.js';
+import { untilDeadline } from './deadline.js';
+
+/**
+ * The new value logs in through the consumer's own connection string (`url`, with {password}),
+ * or, without one, as the role on the admin URL's host and database.
+ */
+export const postgresLogin: AdapterFactory<HealthProbe> = (spec, ctx) => {
+  const template = spec.options.url as string | undefined;
+  const timeout = Number(spec.options.timeout_seconds ?? 30);
+  const role = ctx.credential.role;
+  const label = template ? `postgres-login ${template.replace(/:\{password(_url)?\}@/, ':***@')}` : `postgres-login as ${role}`;
+  return {
+    label,
+    async probe(value) {
+      const config = template
+        ? connectionConfig(renderFormat(template, value))
+        : connectionConfig((ctx.system as PostgresSystem).adminUrl, { user: role, password: value });
+      const result = await untilDeadline(ctx.runtime, timeout, async () => {
+        const login = await tryLogin(config);
+        return login.ok ? { ok: true, value: `${config.user} logged in to ${config.host}:${config.port ?? 5432}/${config.database}` } : { ok: false, why: login.message };
+      }, 1_000);
+      if (!result.ok) throw new RotationError(`${label}: ${result.why}`);
+      return result.value;
+    },
+  };
+};

@@ -1,0 +1,165 @@
+import type pg from 'pg';
+import type { AdapterContext } from '../engine/runtime.js';
+import type { PostgresSystem } from '../policy/types.js';
+import { RotationError } from '../engine/errors.js';
+import type { Secret } from '../secret/secret.js';
+import { connect, connectionConfig, describeTarget, pgError, tryLogin } from '../postgres/connect.js';
+import { scramVerifier } from '../postgres/scram.js';
+import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange } from './method.js';
+
+/** First key of the two-key advisory lock: every credential-rotation lock shares it. */
+const LOCK_NAMESPACE = 'credential-rotation';
+
+/**
+ * A Postgres role's password, changed with ALTER ROLE on the admin connection.
+ *
+ * The ALTER runs inside a transaction that stays open while the engine writes the stores, and is
+ * committed only after every store holds the new value (see rotateCredential). Postgres keeps the
+ * old verifier live until COMMIT and discards the change if the connection dies, so a crash at any
+ * point before the commit leaves the old password working. The statement carries a SCRAM verifier
+ * computed here, never the plaintext.
+ */
+export function alterRole(ctx: AdapterContext): CredentialMethod {
+  const system = ctx.system as PostgresSystem;
+  const role = ctx.credential.role;
+  const where = `Postgres ${describeTarget(system.adminUrl)} role ${role}`;
+  const loginAs = (password: Secret) => connectionConfig(system.adminUrl, { user: role, password });
+  let admin: pg.Client | undefined;
+  let iterations = 4096;
+  let mayHideStatement = false;
+  let changedAt: Date | undefined;
+
+  async function adminClient(): Promise<pg.Client> {
+    admin ??= await connect(connectionConfig(system.adminUrl), `admin connection of system '${system.id}' (${describeTarget(system.adminUrl)})`);
+    return admin;
+  }
+
+  return {
+    name: `alter-role (${where})`,
+    generates: 'client',
+
+    async preflight(current): Promise<PreflightReport> {
+      const db = await adminClient();
+      const notes: string[] = [];
+      const q = async <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []) => {
+        try {
+          return (await db.query<T>(sql, params)).rows;
+        } catch (error) {
+          throw pgError(`preflight query on ${where}`, error);
+        }
+      };
+
+      const [lock] = await q<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1), hashtext($2)) AS locked', [LOCK_NAMESPACE, role]);
+      if (!lock.locked) {
+        throw new RotationError(`another rotation of role ${role} is running (its advisory lock is held)`, {
+          hint: 'wait for it to finish; nothing was changed',
+          code: 'LOCKED',
+        });
+      }
+
+      const [target] = await q<{ rolsuper: boolean; rolcanlogin: boolean }>('SELECT rolsuper, rolcanlogin FROM pg_roles WHERE rolname = $1', [role]);
+      if (!target) throw new RotationError(`role ${JSON.stringify(role)} does not exist on ${describeTarget(system.adminUrl)}`, { hint: 'check credentials.*.role (it defaults to the credential id)' });
+      if (!target.rolcanlogin) throw new RotationError(`role ${role} cannot log in (NOLOGIN): a password for it would never be used`);
+
+      const [me] = await q<{ user: string; rolsuper: boolean; rolcreaterole: boolean; admin: boolean; iterations: string | null; hide: boolean }>(
+        `SELECT current_user AS user, r.rolsuper, r.rolcreaterole,
+                pg_has_role(current_user, $1, 'MEMBER WITH ADMIN OPTION') AS admin,
+                current_setting('scram_iterations', true) AS iterations,
+                has_parameter_privilege('log_statement', 'SET') AS hide
+           FROM pg_roles r WHERE r.rolname = current_user`,
+        [role],
+      );
+      // PG16: a non-superuser may change another role's password only with CREATEROLE and ADMIN
+      // OPTION on it, and never a superuser's.
+      const allowed = me.rolsuper || me.user === role || (me.rolcreaterole && me.admin && !target.rolsuper);
+      if (!allowed) {
+        throw new RotationError(`the admin connection (role ${me.user}) may not change the password of role ${role}`, {
+          hint: `it needs CREATEROLE and ADMIN OPTION on ${role}: GRANT ${role} TO ${me.user} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE`,
+          code: 'NOT_ALLOWED',
+        });
+      }
+      iterations = Number(me.iterations ?? 4096) || 4096;
+      mayHideStatement = me.hide;
+      if (!mayHideStatement) notes.push('the admin may not SET log_statement: the ALTER ROLE may be logged, and carries only a SCRAM verifier');
+
+      let currentWorks = false;
+      if (current) {
+        const login = await tryLogin(loginAs(current));
+        currentWorks = login.ok;
+        if (!login.ok && !login.rejected) {
+          throw new RotationError(`cannot test the current password of ${role}: ${login.message}`, { hint: 'the role must be able to connect to the admin URL’s host and database' });
+        }
+      }
+      return { currentWorks, notes };
+    },
+
+    async stage(chosen): Promise<StagedChange> {
+      if (!chosen) throw new Error('alter-role needs a generated value');
+      const db = await adminClient();
+      const verifier = scramVerifier(chosen, iterations);
+      try {
+        await db.query('BEGIN');
+        if (mayHideStatement) await db.query("SET LOCAL log_statement = 'none'");
+        await db.query(`SET LOCAL lock_timeout = '${Math.round((system.lockTimeoutSeconds ?? 10) * 1000)}ms'`);
+        await db.query(`ALTER ROLE ${db.escapeIdentifier(role)} PASSWORD ${db.escapeLiteral(verifier)}`);
+      } catch (error) {
+        await db.query('ROLLBACK').catch(() => undefined);
+        throw pgError(`ALTER ROLE on ${where}`, error);
+      }
+      return {
+        value: chosen,
+        reversible: true,
+        async commit() {
+          try {
+            await db.query('COMMIT');
+          } catch (error) {
+            // The COMMIT may or may not have reached the server: ask the server which password works.
+            if ((await tryLogin(loginAs(chosen))).ok) return 'committed (confirmed by logging in after a lost reply)';
+            throw pgError(`COMMIT on ${where}`, error);
+          }
+          // The server's clock, so the exposure cut-off compares like with like.
+          changedAt = (await db.query<{ now: Date }>('SELECT now()')).rows[0].now;
+          return `ALTER ROLE ${role} committed (SCRAM-SHA-256 verifier, ${iterations} iterations)`;
+        },
+        async abort() {
+          await db.query('ROLLBACK');
+        },
+      };
+    },
+
+    async verifyNew(value) {
+      const login = await tryLogin(loginAs(value));
+      if (!login.ok) throw new RotationError(`the new password of ${role} does not log in: ${login.message}`);
+      return `${role} logs in with the new password`;
+    },
+
+    async revokeOld(old, reason): Promise<RevocationProof> {
+      // ALTER ROLE replaced the verifier: revocation is done; prove it.
+      const cut = reason === 'exposure' ? await terminateOldSessions() : '';
+      if (!old) return { tried: false, rejected: true, detail: `no previous value was known; ${role} now accepts only the new password${cut}` };
+      const login = await tryLogin(loginAs(old));
+      if (login.ok) return { tried: true, rejected: false, detail: `the old password of ${role} still logs in` };
+      if (!login.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried: ${login.message}` };
+      return { tried: true, rejected: true, detail: `old password refused with SQLSTATE ${login.code}${cut}` };
+    },
+
+    async close() {
+      if (!admin) return;
+      const db = admin;
+      admin = undefined;
+      await db.query('SELECT pg_advisory_unlock(hashtext($1), hashtext($2))', [LOCK_NAMESPACE, role]).catch(() => undefined);
+      await db.end();
+    },
+  };
+
+  /** On exposure, sessions opened with the old password are cut off. */
+  async function terminateOldSessions(): Promise<string> {
+    const db = await adminClient();
+    const { rows } = await db.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity
+        WHERE usename = $1 AND backend_start < $2 AND pid <> pg_backend_pid() AND pg_terminate_backend(pid)`,
+      [role, changedAt ?? new Date()],
+    );
+    return `; ${rows.length} session(s) opened before the change terminated`;
+  }
+}

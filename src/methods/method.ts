@@ -1,0 +1,49 @@
+import type { Secret } from '../secret/secret.js';
+
+/**
+ * How a kind of credential is changed at its source (Postgres ALTER ROLE, a provider API).
+ *
+ * The engine calls, in order: preflight → stage → (stores written) → commit → verifyNew →
+ * (consumers, health) → revokeOld, and close() always. Between stage and commit the new value
+ * exists at the source but is not yet the only live one, so the engine can write every store and
+ * still back out with abort().
+ */
+export interface CredentialMethod {
+  readonly name: string;
+  /** 'client': the engine generates the value and passes it to stage(); 'provider': the source issues it. */
+  readonly generates: 'client' | 'provider';
+  /** Checks everything the change needs, changes nothing. Throws a RotationError on a problem. */
+  preflight(current: Secret | undefined): Promise<PreflightReport>;
+  /** Produces the new value and prepares it at the source, reversibly where the source allows. */
+  stage(chosen: Secret | undefined): Promise<StagedChange>;
+  /** Proves the new value is accepted by the source. */
+  verifyNew(value: Secret): Promise<string>;
+  /** Revokes the old value where that is a separate act, then proves it is refused. */
+  revokeOld(old: Secret | undefined, reason: string): Promise<RevocationProof>;
+  close(): Promise<void>;
+}
+
+export interface PreflightReport {
+  /** Whether the `current` value logs in today. False means drift or a half-done earlier run. */
+  currentWorks: boolean;
+  notes: string[];
+}
+
+export interface StagedChange {
+  readonly value: Secret;
+  /** Whether abort() really restores the old value (Postgres: yes; a provider-chosen reset: no). */
+  readonly reversible: boolean;
+  /** Makes the new value the live one. */
+  commit(): Promise<string>;
+  /** Backs out of a change that was not committed, leaving the old value live. */
+  abort(): Promise<void>;
+}
+
+export interface RevocationProof {
+  /** The old value was presented to the source. */
+  tried: boolean;
+  /** ...and refused. */
+  rejected: boolean;
+  /** What was seen, e.g. "login refused with SQLSTATE 28P01". */
+  detail: string;
+}

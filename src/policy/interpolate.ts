@@ -1,0 +1,28 @@
+/**
+ * Replaces `${NAME}` in every string of the parsed policy with the environment variable NAME.
+ * Returns the problems (missing or empty variables, each with its key path) instead of throwing,
+ * so one run reports all of them.
+ */
+export function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: string[] = [], problems: string[] = []): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_match, name: string) => {
+      const found = env[name];
+      if (found === undefined || found === '') {
+        problems.push(`${keyPath(path)}: environment variable ${name} is ${found === undefined ? 'not set' : 'empty'}`);
+        return '';
+      }
+      return found;
+    });
+  }
+  if (Array.isArray(value)) return value.map((item, i) => interpolate(item, env, [...path, String(i)], problems));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env, [...path, k], problems)]));
+  }
+  return value;
+}
+
+/** `credentials.odoo_app.store[0].github.secret` */
+export function keyPath(path: string[]): string {
+  if (path.length === 0) return '(top level)';
+  return path.reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '');
+}

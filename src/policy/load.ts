@@ -1,0 +1,200 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { parseDocument } from 'yaml';
+import { Ajv, type ErrorObject } from 'ajv';
+import { Secret } from '../secret/secret.js';
+import { PolicyError } from './errors.js';
+import { interpolate, keyPath } from './interpolate.js';
+import type { CredentialPolicy, Policy, SystemPolicy, TargetSpec } from './types.js';
+import { METHOD_SYSTEM_TYPES } from './method-systems.js';
+import schema from '../../schema/rotation.schema.json' with { type: 'json' };
+
+export const DEFAULT_POLICY_PATH = '.github/rotation.yaml';
+export const SCHEMA_PATH = join(dirname(fileURLToPath(import.meta.url)), '../../schema/rotation.schema.json');
+
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true, useDefaults: true });
+const validate = ajv.compile(schema);
+
+/** Reads, interpolates and validates a policy file. Every problem is reported at once. */
+export function loadPolicy(file: string, env: NodeJS.ProcessEnv = process.env): Policy {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new PolicyError(file, [`cannot read the policy file (${(error as NodeJS.ErrnoException).code ?? 'error'})`]);
+  }
+  return parsePolicy(text, file, env);
+}
+
+export function parsePolicy(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Policy {
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new PolicyError(
+      file,
+      doc.errors.map((e) => `line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]}`),
+    );
+  }
+  const raw = doc.toJS();
+  // Structure first, on the raw text, so a typo is reported even when variables are missing.
+  // A `${VAR}` string is judged after interpolation, not before.
+  if (!validate(structuredClone(raw))) {
+    const all = validate.errors ?? [];
+    const placeholder = (e: ErrorObject) => typeof e.data === 'string' && /\$\{[A-Za-z_]/.test(e.data);
+    const deferred = all.filter(placeholder).map((e) => e.instancePath);
+    // ...and so are the if/oneOf verdicts that only failed because of such a string.
+    const composite = (e: ErrorObject) => ['if', 'oneOf', 'anyOf', 'not'].includes(e.keyword) && deferred.some((p) => p.startsWith(`${e.instancePath}/`));
+    const errors = all.filter((e) => !placeholder(e) && !composite(e));
+    if (errors.length > 0) throw new PolicyError(file, describeSchemaErrors(errors));
+  }
+
+  const problems: string[] = [];
+  const data = interpolate(raw, env, [], problems) as RawPolicy;
+  if (problems.length > 0) throw new PolicyError(file, problems);
+  // Again after interpolation (this also applies the schema's defaults). The values now may hold
+  // secrets, so these messages never quote them.
+  if (!validate(data)) throw new PolicyError(file, describeSchemaErrors(validate.errors ?? [], false));
+  const policy = toPolicy(file, data);
+  const crossProblems = crossCheck(policy);
+  if (crossProblems.length > 0) throw new PolicyError(file, crossProblems);
+  return policy;
+}
+
+interface RawPolicy {
+  version: 1;
+  evidence_dir?: string;
+  systems: Record<string, Record<string, unknown> & { type: string }>;
+  credentials: Record<string, Record<string, unknown>>;
+}
+
+function toPolicy(file: string, data: RawPolicy): Policy {
+  const systems: Record<string, SystemPolicy> = {};
+  for (const [id, sys] of Object.entries(data.systems)) {
+    if (sys.type === 'postgres') {
+      systems[id] = {
+        id,
+        type: 'postgres',
+        adminUrl: new Secret(String(sys.admin_url)),
+        lockTimeoutSeconds: sys.lock_timeout_seconds as number | undefined,
+      };
+    } else {
+      const { type, ...settings } = sys;
+      systems[id] = { id, type, settings };
+    }
+  }
+  const credentials: Record<string, CredentialPolicy> = {};
+  for (const [id, c] of Object.entries(data.credentials)) {
+    const { system, method, role, cadence, current, length, store, consumers, health, ...settings } = c;
+    const base = ['credentials', id];
+    credentials[id] = {
+      id,
+      system: String(system),
+      method: String(method),
+      role: typeof role === 'string' ? role : id,
+      cadence: String(cadence),
+      current: typeof current === 'string' && current !== '' ? new Secret(current) : undefined,
+      length: length as number | undefined,
+      store: toSpecs(store, [...base, 'store']),
+      consumers: toSpecs(consumers, [...base, 'consumers']),
+      health: toSpecs(health, [...base, 'health']),
+      settings,
+    };
+  }
+  return { file, version: 1, evidenceDir: data.evidence_dir ?? 'docs/evidence', systems, credentials };
+}
+
+function toSpecs(list: unknown, path: string[]): TargetSpec[] {
+  return ((list as Record<string, Record<string, unknown>>[] | undefined) ?? []).map((entry, i) => {
+    const [kind, options] = Object.entries(entry)[0];
+    return { kind, options, path: keyPath([...path, String(i), kind]) };
+  });
+}
+
+/** What a schema cannot say: references between sections and duplicates. */
+function crossCheck(policy: Policy): string[] {
+  const problems: string[] = [];
+  for (const cred of Object.values(policy.credentials)) {
+    const where = `credentials.${cred.id}`;
+    const system = policy.systems[cred.system];
+    if (!system) {
+      problems.push(`${where}.system: expected one of the systems (${Object.keys(policy.systems).join(', ')}), got '${cred.system}'`);
+    } else {
+      const wanted = METHOD_SYSTEM_TYPES[cred.method];
+      if (wanted && wanted !== system.type) {
+        problems.push(`${where}.method: '${cred.method}' needs a system of type ${wanted}, but '${cred.system}' is ${system.type}`);
+      }
+    }
+    const seen = new Map<string, string>();
+    for (const target of cred.store) {
+      const key = targetIdentity(target);
+      const earlier = seen.get(key);
+      if (earlier) problems.push(`${target.path}: duplicate store target (same as ${earlier})`);
+      else seen.set(key, target.path);
+    }
+  }
+  return problems;
+}
+
+/** Two targets are the same place when they would overwrite each other. */
+function targetIdentity(t: TargetSpec): string {
+  const o = t.options;
+  if (t.kind === 'github') {
+    const scope = o.organization ? `org:${String(o.organization).toLowerCase()}` : `repo:${String(o.repository).toLowerCase()}`;
+    return `github|${scope}|${String(o.environment ?? '')}|${String(o.secret).toUpperCase()}`;
+  }
+  if (t.kind === 'file') return `file|${String(o.path)}|${String(o.key)}`;
+  return `${t.kind}|${JSON.stringify(o)}`;
+}
+
+/** Turns ajv's errors into "key path: expected …" lines a person can act on. */
+function describeSchemaErrors(errors: ErrorObject[], quoteValues = true): string[] {
+  const lines = new Set<string>();
+  // oneOf/anyOf/if report their branches' errors too; keep the most specific ones.
+  const specific = errors.filter((e) => !['oneOf', 'anyOf', 'if', 'not'].includes(e.keyword));
+  for (const e of specific.length > 0 ? specific : errors) {
+    const path = keyPath(e.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')));
+    const expected = (e.parentSchema as { 'x-expected'?: string } | undefined)?.['x-expected'];
+    switch (e.keyword) {
+      case 'additionalProperties': {
+        const key = (e.params as { additionalProperty: string }).additionalProperty;
+        lines.add(`${path === '(top level)' ? key : `${path}.${key}`}: unknown key${expected ? ` (expected ${expected})` : ''}`);
+        break;
+      }
+      case 'required':
+        lines.add(`${path}: missing required key '${(e.params as { missingProperty: string }).missingProperty}'`);
+        break;
+      case 'propertyNames':
+        break; // reported by the nested pattern error
+      default:
+        lines.add(`${path}: expected ${expected ?? describeKeyword(e)}${quoteValues ? `, got ${describeGot(e.data)}` : ' (after interpolation)'}`);
+    }
+  }
+  return [...lines];
+}
+
+function describeKeyword(e: ErrorObject): string {
+  const s = e.schema as unknown;
+  switch (e.keyword) {
+    case 'type':
+      return `a ${String(s)}`;
+    case 'enum':
+      return (s as unknown[]).join(' | ');
+    case 'const':
+      return JSON.stringify(s);
+    case 'minItems':
+      return `at least ${String(s)} item(s)`;
+    case 'minProperties':
+      return `at least ${String(s)} entr${s === 1 ? 'y' : 'ies'}`;
+    case 'maxProperties':
+      return `at most ${String(s)} entr${s === 1 ? 'y' : 'ies'}`;
+    default:
+      return e.message ?? e.keyword;
+  }
+}
+
+/** Quotes what was found, unless it could be a credential written into the file by mistake. */
+function describeGot(data: unknown): string {
+  if (typeof data !== 'string') return Array.isArray(data) ? 'a list' : data && typeof data === 'object' ? 'a mapping' : JSON.stringify(data);
+  if (data.length > 60 || data.includes('://') || data.includes('@')) return 'a value not shown here';
+  return JSON.stringify(data);
+}

@@ -1,0 +1,4 @@
+/** Which kind of system each credential method rotates on; the policy loader checks it. */
+export const METHOD_SYSTEM_TYPES: Record<string, string> = {
+  'alter-role': 'postgres',
+};

@@ -1,0 +1,50 @@
+import type { Secret } from '../secret/secret.js';
+
+/** The policy file after interpolation and validation. Values that carry credentials are Secrets. */
+export interface Policy {
+  file: string;
+  version: 1;
+  evidenceDir: string;
+  systems: Record<string, SystemPolicy>;
+  credentials: Record<string, CredentialPolicy>;
+}
+
+export type SystemPolicy = PostgresSystem | ProviderSystem;
+
+export interface PostgresSystem {
+  id: string;
+  type: 'postgres';
+  adminUrl: Secret;
+  lockTimeoutSeconds?: number;
+}
+
+/** Systems reached through a provider API (added by their methods). */
+export interface ProviderSystem {
+  id: string;
+  type: string;
+  settings: Record<string, unknown>;
+}
+
+export type Cadence = { months: number } | { days: number };
+
+export interface CredentialPolicy {
+  id: string;
+  system: string;
+  method: string;
+  role: string;
+  cadence: string;
+  current?: Secret;
+  length?: number;
+  store: TargetSpec[];
+  consumers: TargetSpec[];
+  health: TargetSpec[];
+  /** Method-specific keys, as written. */
+  settings: Record<string, unknown>;
+}
+
+/** One `- kind: { ... }` entry of store, consumers or health; `path` names it in messages. */
+export interface TargetSpec {
+  kind: string;
+  options: Record<string, unknown>;
+  path: string;
+}

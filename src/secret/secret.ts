@@ -1,0 +1,45 @@
+import { inspect } from 'node:util';
+
+export const REDACTED = '[redacted]';
+
+/**
+ * A credential value. The plaintext lives in a private field and comes out only through
+ * `reveal()`, so printing, logging, interpolating or serialising a Secret shows `[redacted]`.
+ */
+export class Secret {
+  readonly #value: string;
+
+  constructor(value: string) {
+    if (typeof value !== 'string' || value.length === 0) throw new Error('a secret value must be a non-empty string');
+    this.#value = value;
+  }
+
+  reveal(): string {
+    return this.#value;
+  }
+
+  equals(other: Secret | undefined): boolean {
+    return other !== undefined && other.#value === this.#value;
+  }
+
+  /** A derived value (a connection URL, say), itself secret. */
+  map(fn: (plain: string) => string): Secret {
+    return new Secret(fn(this.#value));
+  }
+
+  toString(): string {
+    return REDACTED;
+  }
+
+  toJSON(): string {
+    return REDACTED;
+  }
+
+  [inspect.custom](): string {
+    return REDACTED;
+  }
+
+  [Symbol.toPrimitive](): string {
+    return REDACTED;
+  }
+}

@@ -1,0 +1,13 @@
+import type { Secret } from '../secret/secret.js';
+
+/** A place the new value is written: a GitHub secret, a local dotenv file, … */
+export interface Store {
+  /** Names the target in logs and evidence, e.g. "github acme/ops env production ODOO_DB_PASSWORD". */
+  readonly label: string;
+  /** Proves the target can be written (permissions, key readable, folder writable); changes nothing. */
+  check(): Promise<void>;
+  /** Writes the (already formatted) value. */
+  write(value: Secret): Promise<void>;
+  /** Reads the value back where the target allows it (files), for verification and repair. */
+  read?(): Promise<Secret | undefined>;
+}
