@@ -14,6 +14,8 @@ interface Run {
 
 /** A run may be stamped up to this much before our clock read the dispatch time. */
 const CLOCK_SKEW_MS = 10_000;
+/** Empty run-list polls before a run inside the skew window is accepted. */
+const LIST_GRACE_POLLS = 3;
 
 /**
  * Refreshes a consumer by dispatching a workflow (a deploy that reads the rotated secret) and
@@ -60,9 +62,15 @@ export const githubWorkflow: AdapterFactory<Consumer> = (spec, ctx) => {
     (await githubCall(runtime, `GitHub: read run ${id} of ${where}`, () => client().rest.actions.getWorkflowRun({ owner, repo, run_id: id, ...req }), hints))
       .data as Run;
 
-  /** The fallback: the run this dispatch started, from the workflow's list of runs. */
-  const findRun = async (dispatchedAt: number): Promise<Run | undefined> => {
-    const since = new Date(dispatchedAt - CLOCK_SKEW_MS).toISOString();
+  /**
+   * The fallback: the run this dispatch started, from the workflow's list of runs. GitHub stamps
+   * runs to the second, so the dispatch time is floored to the second. A run stamped just before
+   * it (clock skew between this machine and GitHub) is taken only after `grace` empty polls,
+   * since the list lags and an earlier dispatch by someone else may be what sits in that window.
+   */
+  const findRun = async (dispatchedAt: number, lenient: boolean): Promise<Run | undefined> => {
+    const threshold = Math.floor(dispatchedAt / 1000) * 1000;
+    const since = new Date(threshold - CLOCK_SKEW_MS).toISOString().replace(/\.\d+Z$/, 'Z');
     const response = await githubCall(
       runtime,
       `GitHub: list runs of ${where}`,
@@ -72,10 +80,9 @@ export const githubWorkflow: AdapterFactory<Consumer> = (spec, ctx) => {
         }),
       hints,
     );
-    const runs = (response.data.workflow_runs as Run[]).filter((run) => Date.parse(run.created_at) >= dispatchedAt - CLOCK_SKEW_MS);
-    const after = runs.filter((run) => Date.parse(run.created_at) >= dispatchedAt).sort(byCreated);
-    // Prefer the first run created after the dispatch; else the latest one inside the skew window.
-    return after[0] ?? runs.sort(byCreated).at(-1);
+    const runs = (response.data.workflow_runs as Run[]).filter((run) => Date.parse(run.created_at) >= threshold - CLOCK_SKEW_MS).sort(byCreated);
+    const after = runs.filter((run) => Date.parse(run.created_at) >= threshold);
+    return after[0] ?? (lenient ? runs.at(-1) : undefined);
   };
 
   return {
@@ -115,8 +122,8 @@ export const githubWorkflow: AdapterFactory<Consumer> = (spec, ctx) => {
         await runtime.sleep(Math.max(0, Math.min(pollMs, deadline - runtime.now().getTime())));
       };
 
-      while (runId === undefined) {
-        const run = await findRun(started);
+      for (let polls = 0; runId === undefined; polls++) {
+        const run = await findRun(started, polls >= LIST_GRACE_POLLS);
         if (run) {
           runId = run.id;
           runUrl = run.html_url;

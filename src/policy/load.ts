@@ -28,7 +28,7 @@ export function loadPolicy(file: string, env: NodeJS.ProcessEnv = process.env): 
 }
 
 export function parsePolicy(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Policy {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new PolicyError(
       file,

@@ -1,0 +1,168 @@
+import type { Runtime } from '../engine/runtime.js';
+import { RotationError } from '../engine/errors.js';
+import { httpError, networkError } from '../http/http-error.js';
+import { withRetry } from '../http/retry.js';
+import { Secret } from '../secret/secret.js';
+import type { SystemPolicy } from '../policy/types.js';
+
+export const DEFAULT_API_URL = 'https://api.supabase.com';
+
+export type KeyType = 'legacy' | 'publishable' | 'secret';
+
+/** An API key as the Management API lists it; the value is wrapped at once. */
+export interface ApiKey {
+  id: string;
+  name: string;
+  type: KeyType;
+  value?: Secret;
+}
+
+export interface SupabaseTarget {
+  projectRef: string;
+  token: Secret;
+  apiUrl: string;
+}
+
+/** The connection details of a `type: supabase` system (project_url defaults to the ref's). */
+export function supabaseSystem(system: SystemPolicy, runtime: Runtime): SupabaseTarget & { projectUrl: string } {
+  const s = 'settings' in system ? system.settings : {};
+  const projectRef = String(s.project_ref ?? '');
+  if (!/^[a-z0-9]+$/.test(projectRef)) throw new RotationError(`systems.${system.id}.project_ref: expected a Supabase project ref`);
+  const token = asSecret(s.access_token, `systems.${system.id}.access_token`);
+  runtime.reporter.mask(token);
+  return {
+    projectRef,
+    token,
+    apiUrl: trimUrl(String(s.api_url ?? runtime.env.SUPABASE_API_URL ?? DEFAULT_API_URL)),
+    projectUrl: trimUrl(String(s.project_url ?? `https://${projectRef}.supabase.co`)),
+  };
+}
+
+export function asSecret(value: unknown, path: string): Secret {
+  if (value instanceof Secret) return value;
+  if (typeof value === 'string' && value !== '') return new Secret(value);
+  throw new RotationError(`${path}: expected a Supabase access token (sbp_…), usually \${SUPABASE_ACCESS_TOKEN}`);
+}
+
+const trimUrl = (url: string) => url.replace(/\/+$/, '');
+
+/** What each status means for a Management API call, for a person to act on. */
+function hintsFor(t: SupabaseTarget, extra: Partial<Record<number, string>>): Partial<Record<number, string>> {
+  return {
+    401: 'Supabase rejected the access token: create a personal access token (sbp_…) at https://supabase.com/dashboard/account/tokens and pass it as access_token',
+    403: `the token's account may not manage project ${t.projectRef}: it needs the Owner or Administrator role in the project's organization`,
+    404: `project ${t.projectRef} was not found: check project_ref and that the token's account can see it`,
+    429: 'Supabase rate limit (120 requests per minute per user and endpoint); retried with backoff',
+    ...extra,
+  };
+}
+
+/**
+ * The few Management API calls the rotation uses. Every call goes through runtime.fetch (so tests
+ * model the API), retries 429/5xx/network failures, and builds errors from the status and
+ * Supabase's own message only: never from a request body or a revealed key.
+ */
+export function supabaseClient(runtime: Runtime, t: SupabaseTarget) {
+  const base = `${t.apiUrl}/v1/projects/${encodeURIComponent(t.projectRef)}`;
+
+  async function call(what: string, method: string, path: string, body: unknown, hints: Partial<Record<number, string>> = {}): Promise<unknown> {
+    return withRetry(
+      async () => {
+        let response: Response;
+        try {
+          response = await runtime.fetch(`${base}${path}`, {
+            method,
+            headers: { authorization: `Bearer ${t.token.reveal()}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+            body: body === undefined ? undefined : JSON.stringify(body),
+            signal: AbortSignal.any([AbortSignal.timeout(30_000), ...(runtime.signal ? [runtime.signal] : [])]),
+          });
+        } catch (error) {
+          throw networkError(`Supabase: ${what}`, error);
+        }
+        const text = await response.text();
+        if (!response.ok) {
+          const generic = httpError(`Supabase: ${what}`, response.status, response.headers, text);
+          const hint = hintsFor(t, hints)[response.status];
+          if (!hint) throw generic;
+          const mapped = new RotationError(generic.message, { hint, retryable: generic.retryable, code: generic.code });
+          throw Object.assign(mapped, { status: response.status, retryAfterMs: (generic as { retryAfterMs?: number }).retryAfterMs });
+        }
+        return text ? (JSON.parse(text) as unknown) : undefined;
+      },
+      {
+        sleep: runtime.sleep,
+        onRetry: (error, attempt, delayMs) => runtime.reporter.warning(`${(error as Error).message}; retry ${attempt} in ${Math.ceil(delayMs / 1000)}s`),
+      },
+    );
+  }
+
+  const toKey = (raw: Record<string, unknown>): ApiKey => ({
+    id: String(raw.id ?? raw.name),
+    name: String(raw.name),
+    type: (raw.type ?? 'legacy') as KeyType,
+    value: typeof raw.api_key === 'string' && raw.api_key !== '' ? new Secret(raw.api_key) : undefined,
+  });
+
+  return {
+    projectRef: t.projectRef,
+
+    /** Every API key of the project, with values revealed (the only way to match `current`). */
+    async listKeys(): Promise<ApiKey[]> {
+      const raw = (await call(`list the API keys of project ${t.projectRef}`, 'GET', '/api-keys?reveal=true', undefined)) as Record<string, unknown>[];
+      return raw.map(toKey);
+    },
+
+    async createKey(type: 'secret' | 'publishable', name: string, description?: string): Promise<ApiKey> {
+      const raw = (await call(`create ${type} API key ${name} in project ${t.projectRef}`, 'POST', '/api-keys?reveal=true', { type, name, ...(description ? { description } : {}) }, {
+        422: `Supabase refused the key name '${name}': names are lower case letters, digits and '_' (^[a-z_][a-z0-9_]+$)`,
+      })) as Record<string, unknown>;
+      return toKey(raw);
+    },
+
+    /** Deletes a key; a key already gone (404) counts as deleted, so a rerun gets through. */
+    async deleteKey(key: ApiKey, compromised?: { reason: string }): Promise<'deleted' | 'already gone'> {
+      const query = compromised ? `?was_compromised=true&reason=${encodeURIComponent(compromised.reason)}` : '';
+      try {
+        await call(`delete API key ${key.name} of project ${t.projectRef}`, 'DELETE', `/api-keys/${encodeURIComponent(key.id)}${query}`, undefined);
+        return 'deleted';
+      } catch (error) {
+        if ((error as { status?: number }).status === 404) return 'already gone';
+        throw error;
+      }
+    },
+
+    /** Edge Function secret names (and the digest Supabase reports for each value). */
+    async listSecrets(): Promise<{ name: string; value?: string }[]> {
+      return (await call(`list the Edge Function secrets of project ${t.projectRef}`, 'GET', '/secrets', undefined)) as { name: string; value?: string }[];
+    },
+
+    async setSecrets(secrets: { name: string; value: Secret }[]): Promise<void> {
+      const names = secrets.map((s) => s.name).join(', ');
+      await call(`set Edge Function secrets ${names} of project ${t.projectRef}`, 'POST', '/secrets', secrets.map((s) => ({ name: s.name, value: s.value.reveal() })), {
+        400: `Supabase refused the secrets ${names}: names must not start with SUPABASE_ and values must be at most 24,576 characters`,
+        422: `Supabase refused the secrets ${names}: names must not start with SUPABASE_ and values must be at most 24,576 characters`,
+      });
+    },
+  };
+}
+
+export type SupabaseClient = ReturnType<typeof supabaseClient>;
+
+/**
+ * Presents a key to the project's own API (`GET {project_url}/rest/v1/` with the `apikey`
+ * header): 200 means it works, 401 that it is refused. Anything else is reported as-is.
+ */
+export async function tryProjectKey(runtime: Runtime, projectUrl: string, key: Secret): Promise<{ status: number } | { status: 0; error: string }> {
+  try {
+    const response = await runtime.fetch(`${projectUrl}/rest/v1/`, {
+      headers: { apikey: key.reveal(), accept: 'application/openapi+json' },
+      signal: AbortSignal.timeout(15_000),
+      redirect: 'manual',
+    });
+    await response.body?.cancel();
+    return { status: response.status };
+  } catch (error) {
+    const e = error as Error;
+    return { status: 0, error: e.name === 'TimeoutError' ? 'timed out' : e.message };
+  }
+}
