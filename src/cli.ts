@@ -17,7 +17,7 @@ const program = new Command('credential-rotation')
   .showHelpAfterError();
 
 const workspaceOf = () => resolve(program.opts().workspace as string);
-const policyOf = () => loadPolicy(resolve(workspaceOf(), program.opts().config as string));
+const policyOf = (withoutSecrets = false) => loadPolicy(resolve(workspaceOf(), program.opts().config as string), process.env, { withoutSecrets });
 
 program
   .command('rotate <credential>')
@@ -39,7 +39,7 @@ program
   .description('what is due, and what each run would do')
   .option('--json', 'print the strategy.matrix of the due credentials', false)
   .action((opts: { json: boolean }) => {
-    const rows = planRotations(policyOf(), workspaceOf(), new Date());
+    const rows = planRotations(policyOf(true), workspaceOf(), new Date());
     process.stdout.write(opts.json ? `${JSON.stringify(planMatrix(rows))}\n` : `${planTable(rows)}\n`);
   });
 

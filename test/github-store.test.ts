@@ -4,8 +4,12 @@ import { githubStore } from '../src/stores/github.js';
 import { RotationError, describeError } from '../src/engine/errors.js';
 import { Secret } from '../src/secret/secret.js';
 import { createGitHubModel, type GitHubModelOptions } from './models/github.js';
+import { serveHandlers } from './models/serve.js';
+import { createGitHubClient } from '../src/github/client.js';
 import { GITHUB_TEST_TOKEN, targetSpec, testContext, testRuntime } from './helpers/runtime.js';
 
+// The unpatched fetch (msw patches the global one in listen()), to reach a real local server.
+const realFetch = globalThis.fetch;
 const server = setupServer();
 beforeAll(() => server.listen({ onUnhandledFrame: 'error' }));
 afterEach(() => server.resetHandlers());
@@ -215,5 +219,24 @@ describe('github store', () => {
     const { store } = setup();
     expect(() => store({ secret: 'P' })).toThrow(/store\[0\]\.github\.repository: expected a non-empty string/);
     expect(() => store({ organization: 'acme', secret: 'P', visibility: 'selected' })).toThrow(/selected_repositories: required/);
+  });
+
+  it('works against the model served over real HTTP (as the bundled action sees it)', async () => {
+    const model = createGitHubModel({ token: GITHUB_TEST_TOKEN, repos: [{ full_name: 'acme/ops', environments: ['production'] }] });
+    const served = await serveHandlers(model.handlers, { rewriteTo: 'https://api.github.com' });
+    try {
+      const runtime = testRuntime({ github: (token) => createGitHubClient(token, served.url, realFetch) });
+      const target = githubStore(targetSpec('github', { repository: 'acme/ops', environment: 'production', secret: 'ODOO_DB_PASSWORD' }), testContext(runtime));
+      model.failNext({ method: 'PUT' }, 'network');
+      await target.check();
+      await target.write(new Secret(PLAIN));
+      expect(model.secretValue({ repository: 'acme/ops', environment: 'production', name: 'ODOO_DB_PASSWORD' })).toBe(PLAIN);
+      expect(model.requests.map((r) => `${r.method} ${r.status}`)).toEqual(['GET 200', 'PUT 0', 'PUT 201']);
+      const bad = await realFetch(`${served.url}/repos/acme/ops`, { headers: { authorization: 'token nope' } });
+      expect(bad.status).toBe(401);
+      expect(await bad.json()).toMatchObject({ message: 'Bad credentials' });
+    } finally {
+      await served.close();
+    }
   });
 });

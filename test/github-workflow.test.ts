@@ -74,6 +74,14 @@ describe('github-workflow consumer', () => {
     expect(decodeURIComponent(list.path)).toMatch(/event=workflow_dispatch&branch=main&created=>=2026-03-01T02:59:50/);
   });
 
+  it('dispatches again without return_run_details where the server refuses that key', async () => {
+    const { model, consumer } = setup({}, { dispatchReturnsRunDetails: 'rejects-key' });
+    const result = await consumer().refresh(VALUE);
+    expect(model.requests.filter((r) => r.method === 'POST').map((r) => r.status)).toEqual([422, 204]);
+    expect(model.workflows.dispatches).toHaveLength(1);
+    expect(result).toContain(`run ${model.workflows.dispatches[0].runId} concluded success`);
+  });
+
   it('fails with the run URL and conclusion when the run does not succeed', async () => {
     const { model, consumer } = setup({ conclusion: 'failure' });
     const error = await consumer().refresh(VALUE).catch((e: unknown) => e);

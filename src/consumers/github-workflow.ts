@@ -1,7 +1,7 @@
 import type { Octokit } from '@octokit/rest';
 import type { AdapterFactory } from '../engine/adapters.js';
 import { RotationError } from '../engine/errors.js';
-import { githubCall, requestOptions, type StatusHints } from '../github/errors.js';
+import { githubCall, requestOptions, statusOf, type StatusHints } from '../github/errors.js';
 import type { Consumer } from './consumer.js';
 
 interface Run {
@@ -106,12 +106,19 @@ export const githubWorkflow: AdapterFactory<Consumer> = (spec, ctx) => {
       const gh = client();
       const started = runtime.now().getTime();
       const deadline = started + timeoutMs;
-      const dispatch = await githubCall(
-        runtime,
-        `GitHub: dispatch ${where} on ${ref}`,
-        () => gh.rest.actions.createWorkflowDispatch({ owner, repo, workflow_id, ref, inputs, return_run_details: true, ...req }),
-        { ...hints, 422: `GitHub refused to dispatch ${where}: the workflow needs a workflow_dispatch trigger, the ref '${ref}' must exist, and inputs must be declared by the workflow` },
-      );
+      const dispatchOnce = (askForRun: boolean) =>
+        githubCall(
+          runtime,
+          `GitHub: dispatch ${where} on ${ref}`,
+          () => gh.rest.actions.createWorkflowDispatch({ owner, repo, workflow_id, ref, inputs, ...(askForRun ? { return_run_details: true } : {}), ...req }),
+          { ...hints, 422: `GitHub refused to dispatch ${where}: the workflow needs a workflow_dispatch trigger, the ref '${ref}' must exist, and inputs must be declared by the workflow` },
+        );
+      // A server that predates `return_run_details` and validates keys refuses it with 422, and
+      // starts no run: dispatch again without it and find the run in the list.
+      const dispatch = await dispatchOnce(true).catch((error: unknown) => {
+        if (statusOf(error) === 422 && error instanceof Error && error.message.includes('return_run_details')) return dispatchOnce(false);
+        throw error;
+      });
       const details = (dispatch.status as number) === 200 ? (dispatch.data as { workflow_run_id?: number; html_url?: string } | undefined) : undefined;
       let runId = details?.workflow_run_id;
       let runUrl = details?.html_url;

@@ -1,13 +1,15 @@
 /**
  * Replaces `${NAME}` in every string of the parsed policy with the environment variable NAME.
- * Returns the problems (missing or empty variables, each with its key path) instead of throwing,
- * so one run reports all of them.
+ * Missing or empty variables are added to `problems` (each with its key path) instead of thrown,
+ * so one run reports all of them; with no `problems` list they are left as `${NAME}`.
  */
-export function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: string[] = [], problems: string[] = []): unknown {
+export function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: string[] = [], problems?: string[]): unknown {
   if (typeof value === 'string') {
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_match, name: string) => {
       const found = env[name];
       if (found === undefined || found === '') {
+        // Without a problems list (plan, status), a missing variable is left as written.
+        if (!problems) return _match;
         problems.push(`${keyPath(path)}: environment variable ${name} is ${found === undefined ? 'not set' : 'empty'}`);
         return '';
       }

@@ -17,17 +17,25 @@ const ajv = new Ajv({ allErrors: true, strict: false, verbose: true, useDefaults
 const validate = ajv.compile(schema);
 
 /** Reads, interpolates and validates a policy file. Every problem is reported at once. */
-export function loadPolicy(file: string, env: NodeJS.ProcessEnv = process.env): Policy {
+export interface LoadOptions {
+  /**
+   * Leave `${NAME}` as written when NAME is not set: for `plan` and `status`, which read only the
+   * policy's shape and run where the secrets are not.
+   */
+  withoutSecrets?: boolean;
+}
+
+export function loadPolicy(file: string, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Policy {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new PolicyError(file, [`cannot read the policy file (${(error as NodeJS.ErrnoException).code ?? 'error'})`]);
   }
-  return parsePolicy(text, file, env);
+  return parsePolicy(text, file, env, options);
 }
 
-export function parsePolicy(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Policy {
+export function parsePolicy(text: string, file: string, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Policy {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new PolicyError(
@@ -37,27 +45,33 @@ export function parsePolicy(text: string, file: string, env: NodeJS.ProcessEnv =
   }
   const raw = doc.toJS();
   // Structure first, on the raw text, so a typo is reported even when variables are missing.
-  // A `${VAR}` string is judged after interpolation, not before.
-  if (!validate(structuredClone(raw))) {
-    const all = validate.errors ?? [];
-    const placeholder = (e: ErrorObject) => typeof e.data === 'string' && /\$\{[A-Za-z_]/.test(e.data);
-    const deferred = all.filter(placeholder).map((e) => e.instancePath);
-    // ...and so are the if/oneOf verdicts that only failed because of such a string.
-    const composite = (e: ErrorObject) => ['if', 'oneOf', 'anyOf', 'not'].includes(e.keyword) && deferred.some((p) => p.startsWith(`${e.instancePath}/`));
-    const errors = all.filter((e) => !placeholder(e) && !composite(e));
-    if (errors.length > 0) throw new PolicyError(file, describeSchemaErrors(errors));
-  }
+  const shapeErrors = schemaErrors(structuredClone(raw));
+  if (shapeErrors.length > 0) throw new PolicyError(file, describeSchemaErrors(shapeErrors));
 
   const problems: string[] = [];
-  const data = interpolate(raw, env, [], problems) as RawPolicy;
+  const data = interpolate(raw, env, [], options.withoutSecrets ? undefined : problems) as RawPolicy;
   if (problems.length > 0) throw new PolicyError(file, problems);
   // Again after interpolation (this also applies the schema's defaults). The values now may hold
   // secrets, so these messages never quote them.
-  if (!validate(data)) throw new PolicyError(file, describeSchemaErrors(validate.errors ?? [], false));
+  const valueErrors = schemaErrors(data);
+  if (valueErrors.length > 0) throw new PolicyError(file, describeSchemaErrors(valueErrors, false));
   const policy = toPolicy(file, data);
   const crossProblems = crossCheck(policy);
   if (crossProblems.length > 0) throw new PolicyError(file, crossProblems);
   return policy;
+}
+
+/**
+ * The schema's errors, less those about a `${VAR}` string still to be interpolated, and the
+ * if/oneOf verdicts that failed only because of one: such a string is judged once it is filled.
+ */
+function schemaErrors(data: unknown): ErrorObject[] {
+  if (validate(data)) return [];
+  const all = validate.errors ?? [];
+  const placeholder = (e: ErrorObject) => typeof e.data === 'string' && /\$\{[A-Za-z_]/.test(e.data);
+  const deferred = all.filter(placeholder).map((e) => e.instancePath);
+  const composite = (e: ErrorObject) => ['if', 'oneOf', 'anyOf', 'not'].includes(e.keyword) && deferred.some((p) => p.startsWith(`${e.instancePath}/`));
+  return all.filter((e) => !placeholder(e) && !composite(e));
 }
 
 interface RawPolicy {

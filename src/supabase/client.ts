@@ -65,9 +65,8 @@ function hintsFor(t: SupabaseTarget, extra: Partial<Record<number, string>>): Pa
 export function supabaseClient(runtime: Runtime, t: SupabaseTarget) {
   const base = `${t.apiUrl}/v1/projects/${encodeURIComponent(t.projectRef)}`;
 
-  async function call(what: string, method: string, path: string, body: unknown, hints: Partial<Record<number, string>> = {}): Promise<unknown> {
-    return withRetry(
-      async () => {
+  async function call(what: string, method: string, path: string, body: unknown, hints: Partial<Record<number, string>> = {}, retry = true): Promise<unknown> {
+    const once = async (): Promise<unknown> => {
         let response: Response;
         try {
           response = await runtime.fetch(`${base}${path}`, {
@@ -88,13 +87,14 @@ export function supabaseClient(runtime: Runtime, t: SupabaseTarget) {
           throw Object.assign(mapped, { status: response.status, retryAfterMs: (generic as { retryAfterMs?: number }).retryAfterMs });
         }
         return text ? (JSON.parse(text) as unknown) : undefined;
-      },
-      {
-        sleep: runtime.sleep,
-        onRetry: (error, attempt, delayMs) => runtime.reporter.warning(`${(error as Error).message}; retry ${attempt} in ${Math.ceil(delayMs / 1000)}s`),
-      },
-    );
+    };
+    return retry ? withRetry(once, retryOptions) : once();
   }
+
+  const retryOptions = {
+    sleep: runtime.sleep,
+    onRetry: (error: unknown, attempt: number, delayMs: number) => runtime.reporter.warning(`${(error as Error).message}; retry ${attempt} in ${Math.ceil(delayMs / 1000)}s`),
+  };
 
   const toKey = (raw: Record<string, unknown>): ApiKey => ({
     id: String(raw.id ?? raw.name),
@@ -103,20 +103,34 @@ export function supabaseClient(runtime: Runtime, t: SupabaseTarget) {
     value: typeof raw.api_key === 'string' && raw.api_key !== '' ? new Secret(raw.api_key) : undefined,
   });
 
+  async function listKeys(): Promise<ApiKey[]> {
+    const raw = (await call(`list the API keys of project ${t.projectRef}`, 'GET', '/api-keys?reveal=true', undefined)) as Record<string, unknown>[];
+    return raw.map(toKey);
+  }
+
   return {
     projectRef: t.projectRef,
 
     /** Every API key of the project, with values revealed (the only way to match `current`). */
-    async listKeys(): Promise<ApiKey[]> {
-      const raw = (await call(`list the API keys of project ${t.projectRef}`, 'GET', '/api-keys?reveal=true', undefined)) as Record<string, unknown>[];
-      return raw.map(toKey);
-    },
+    listKeys,
 
+    /**
+     * Creates a key. A failed try may still have created it (a 5xx or a lost reply), so each retry
+     * first looks for the key by name: a retry never leaves two new keys.
+     */
     async createKey(type: 'secret' | 'publishable', name: string, description?: string): Promise<ApiKey> {
-      const raw = (await call(`create ${type} API key ${name} in project ${t.projectRef}`, 'POST', '/api-keys?reveal=true', { type, name, ...(description ? { description } : {}) }, {
-        422: `Supabase refused the key name '${name}': names are lower case letters, digits and '_' (^[a-z_][a-z0-9_]+$)`,
-      })) as Record<string, unknown>;
-      return toKey(raw);
+      let tried = false;
+      return withRetry(async () => {
+        if (tried) {
+          const found = (await listKeys()).find((k) => k.name === name && k.type === type);
+          if (found) return found;
+        }
+        tried = true;
+        const raw = (await call(`create ${type} API key ${name} in project ${t.projectRef}`, 'POST', '/api-keys?reveal=true', { type, name, ...(description ? { description } : {}) }, {
+          422: `Supabase refused the key name '${name}': names are lower case letters, digits and '_' (^[a-z_][a-z0-9_]+$)`,
+        }, false)) as Record<string, unknown>;
+        return toKey(raw);
+      }, retryOptions);
     },
 
     /** Deletes a key; a key already gone (404) counts as deleted, so a rerun gets through. */

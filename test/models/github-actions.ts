@@ -51,7 +51,7 @@ export function createWorkflowModel(o: {
   baseUrl: string;
   now: () => Date;
   specs: RepoSpec[];
-  dispatchReturnsRunDetails: boolean;
+  dispatchReturnsRunDetails: boolean | 'rejects-key';
   allowed: (area: keyof TokenPermissions, need: Permission) => Response | undefined;
   repo: (owner: string, name: string) => Repo | undefined;
 }) {
@@ -115,6 +115,9 @@ export function createWorkflowModel(o: {
         if (!wf) return errorResponse(404, 'Not Found');
         const body = (await request.json().catch(() => undefined)) as { ref?: unknown; inputs?: Record<string, unknown>; return_run_details?: unknown } | undefined;
         if (!body || typeof body.ref !== 'string') return errorResponse(422, 'Invalid request. "ref" wasn\'t supplied.');
+        if (body.return_run_details !== undefined && o.dispatchReturnsRunDetails === 'rejects-key') {
+          return errorResponse(422, 'Invalid request.\n\n"return_run_details" is not a permitted key.');
+        }
         if (wf.state !== 'active') return errorResponse(422, `Cannot trigger a 'workflow_dispatch' on a disabled workflow`);
         const ref = body.ref.replace(/^refs\/heads\//, '');
         if (!repo.branches.includes(ref)) return errorResponse(422, `No ref found for: ${body.ref}`);

@@ -38,8 +38,12 @@ export interface GitHubModelOptions {
   permissions?: TokenPermissions;
   /** GitHub's clock, for created_at of runs and secrets (default: the real clock). */
   now?: () => Date;
-  /** The dispatch API answers 200 with the run id when asked (github.com); false: 204 (older GHES). */
-  dispatchReturnsRunDetails?: boolean;
+  /**
+   * How the dispatch API treats `return_run_details: true`: true answers 200 with the run id
+   * (github.com); false ignores it and answers 204; 'rejects-key' refuses it with 422 like a
+   * server that predates it and validates keys.
+   */
+  dispatchReturnsRunDetails?: boolean | 'rejects-key';
 }
 export interface SecretRef {
   repository?: string;

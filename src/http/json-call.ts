@@ -1,0 +1,95 @@
+import type { Runtime } from '../engine/runtime.js';
+import { RotationError } from '../engine/errors.js';
+import { httpError, networkError } from './http-error.js';
+import { withRetry } from './retry.js';
+
+export interface CallOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  /** Sent as is (a string) or as JSON. */
+  body?: unknown;
+  timeoutMs: number;
+  /** What to tell a person per status, replacing the generic hint. */
+  hints?: Record<number, string>;
+  /** Removes values that must not reach a message (a URI with a password, say). */
+  scrub?: (text: string) => string;
+  /** Tries in all for transient failures (5xx, 429, network); default 4. */
+  attempts?: number;
+}
+
+export interface CallResult {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: unknown;
+}
+
+/**
+ * One HTTP call through runtime.fetch: a non-2xx answer becomes a RotationError that quotes the
+ * server's own message (scrubbed) and a hint per status; 5xx, 429 and network failures are
+ * retried with backoff.
+ */
+export async function jsonCall(runtime: Runtime, what: string, url: string, options: CallOptions): Promise<CallResult> {
+  const scrub = options.scrub ?? ((t: string) => t);
+  const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  return withRetry(
+    async () => {
+      let response: Response;
+      let text: string;
+      try {
+        response = await runtime.fetch(url, {
+          method: options.method ?? 'GET', headers, body, redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs),
+        });
+        text = await response.text();
+      } catch (error) {
+        throw networkError(what, new Error(scrub(describeCause(error))));
+      }
+      if (response.status < 200 || response.status > 299) {
+        const base = httpError(what, response.status, response.headers, JSON.stringify({ message: scrub(serverMessage(text)) }));
+        const hint = options.hints?.[response.status] ?? base.hint;
+        const error = new RotationError(scrub(base.message), { hint, retryable: base.retryable, code: base.code });
+        Object.assign(error, { status: response.status, retryAfterMs: (base as { retryAfterMs?: number }).retryAfterMs, serverMessage: scrub(serverMessage(text)) });
+        throw error;
+      }
+      return { status: response.status, headers: response.headers, text, json: parseJson(text) };
+    },
+    { attempts: options.attempts, sleep: runtime.sleep, maxDelayMs: 10_000 },
+  );
+}
+
+/** The status of a RotationError from jsonCall, if it came from an HTTP answer. */
+export function statusOf(error: unknown): number | undefined {
+  return (error as { status?: number } | undefined)?.status;
+}
+
+/** The server's own words, from the shapes these APIs use: message, msg, error, errors[].message. */
+export function serverMessage(text: string): string {
+  const parsed = parseJson(text) as Record<string, unknown> | undefined;
+  let out: string = text;
+  if (parsed && typeof parsed === 'object') {
+    const errors = parsed.errors as { message?: unknown }[] | undefined;
+    const candidate = parsed.message ?? parsed.msg ?? parsed.error ?? (Array.isArray(errors) ? errors.map((e) => e?.message).filter(Boolean).join('; ') : undefined);
+    if (candidate !== undefined && candidate !== '') out = typeof candidate === 'string' ? candidate : JSON.stringify(candidate);
+  } else {
+    out = text.replace(/<[^>]*>/g, ' ');
+  }
+  return out.replace(/\s+/g, ' ').trim().slice(0, 300);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function describeCause(error: unknown): string {
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return 'timed out';
+  return error instanceof Error ? error.message : String(error);
+}
