@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import { resolve } from 'node:path';
 import { appendFileSync } from 'node:fs';
-import { loadPolicy } from './policy/load.js';
+import { DEFAULT_POLICY_PATH, loadPolicy } from './policy/load.js';
 import { ActionsReporter } from './report/actions-reporter.js';
 import { rotateCredential } from './engine/rotate.js';
 import { triggerFromEnv } from './engine/trigger.js';
@@ -28,9 +28,8 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
     if (!REASONS.includes(reason as Reason)) throw new Error(`input reason: expected ${REASONS.join(' | ')}, got '${reason}'`);
     const dryRun = core.getBooleanInput('dry-run');
     const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
-    const configPath = resolve(workspace, core.getInput('config') || '.github/rotation.yaml');
-
-    const policy = loadPolicy(configPath, env);
+    const configInput = core.getInput('config') || DEFAULT_POLICY_PATH;
+    const policy = loadPolicy(resolve(workspace, configInput), env, { label: configInput });
     const runtime: Runtime = {
       env,
       reporter,
@@ -38,7 +37,7 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
       now: () => new Date(),
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
       fetch: globalThis.fetch,
-      github: (token) => createGitHubClient(token, githubApiUrl(env)),
+      github: (token) => createGitHubClient(token, githubApiUrl(env), globalThis.fetch),
       githubToken,
     };
     const result = await rotateCredential(policy, { credential, reason: reason as Reason, dryRun, trigger: triggerFromEnv(env) }, runtime);

@@ -80,9 +80,10 @@ export function digitalOceanClient(token: Secret, apiUrl: string, runtime: Runti
       const conn = c.connection;
       return { id: c.id, name: c.name, engine: c.engine, status: c.status, connection: { host: conn.host, port: Number(conn.port), database: conn.database, ssl: Boolean(conn.ssl) } };
     },
-    async getUser(uuid: string, name: string, hints: StatusHints): Promise<{ name: string; role: string }> {
+    /** `showsPassword`: DigitalOcean shows passwords only to tokens with database:view_credentials. */
+    async getUser(uuid: string, name: string, hints: StatusHints): Promise<{ name: string; role: string; showsPassword: boolean }> {
       const { data } = await call(`DigitalOcean: read user ${name} of cluster ${uuid}`, hints, () => api.database.getDatabaseClusterUser({ database_cluster_id: uuid, user_name: name }));
-      return { name: data.user.name, role: data.user.role };
+      return { name: data.user.name, role: data.user.role, showsPassword: typeof data.user.password === 'string' && data.user.password !== '' };
     },
     /** POST …/users/{name}/reset_auth (body {} for PostgreSQL): DigitalOcean picks the password. */
     async resetAuth(uuid: string, name: string, hints: StatusHints): Promise<Secret> {
@@ -148,7 +149,8 @@ function toRotationError(what: string, error: unknown, hints: StatusHints): unkn
     message = (raw.response.data as { message?: unknown } | undefined)?.message as string | undefined;
   } else if (typeof raw.status === 'number' && raw.headers) {
     status = raw.status;
-    headers = Object.fromEntries(raw.headers.entries());
+    headers = {};
+    raw.headers.forEach((value, name) => (headers[name.toLowerCase()] = value));
     try {
       message = (JSON.parse(raw.text ?? '') as { message?: string }).message;
     } catch {

@@ -12,6 +12,7 @@ import { PROBES } from '../health/index.js';
 import type { AdapterContext, Runtime } from './runtime.js';
 import { RotationError } from './errors.js';
 import { renderFormat } from '../stores/format.js';
+import type { Reason } from '../evidence/record.js';
 
 export interface Adapters {
   method: CredentialMethod;
@@ -24,9 +25,9 @@ export interface Adapters {
 export type AdapterFactory<T> = (spec: TargetSpec, ctx: AdapterContext) => T;
 
 /** Builds the adapters the policy names for one credential. Nothing is contacted yet. */
-export function buildAdapters(policy: Policy, credentialId: string, runtime: Runtime): Adapters {
+export function buildAdapters(policy: Policy, credentialId: string, runtime: Runtime, reason: Reason = 'manual'): Adapters {
   const credential = policy.credentials[credentialId];
-  const ctx: AdapterContext = { policy, credential, system: policy.systems[credential.system], runtime };
+  const ctx: AdapterContext = { policy, credential, system: policy.systems[credential.system], runtime, reason };
   const method = METHODS[credential.method];
   if (!method) throw new RotationError(`credentials.${credential.id}.method: no method '${credential.method}'`);
   return {

@@ -9,6 +9,7 @@ import type { Runtime } from './runtime.js';
 import { StepLog } from './steps.js';
 import { isDue } from '../evidence/history.js';
 import { writeEvidence } from '../evidence/write.js';
+import { withRetry } from '../http/retry.js';
 
 export interface RotationRequest {
   credential: string;
@@ -50,8 +51,9 @@ export async function rotateCredential(policy: Policy, request: RotationRequest,
   const startedAt = runtime.now();
   const steps = new StepLog(reporter, runtime.now);
   const record = newRecord(policy, request, startedAt);
-  const adapters = buildAdapters(policy, credential.id, runtime);
+  const adapters = buildAdapters(policy, credential.id, runtime, request.reason);
   let staged: StagedChange | undefined;
+  let changeStarted = false;
   let committed = false;
 
   try {
@@ -65,6 +67,7 @@ export async function rotateCredential(policy: Policy, request: RotationRequest,
       return await finish('skipped', `dry run: preflight passed; a rotation would write ${adapters.stores.length} store target(s), refresh ${adapters.consumers.length} consumer(s) and run ${adapters.probes.length} health check(s)`);
     }
 
+    changeStarted = true;
     await steps.run('generate', async () => {
       staged = await generateAndStage(adapters, credential.length, (value) => reporter.mask(value));
       return staged.reversible ? `new value generated and staged at ${adapters.method.name}, not yet live` : `new value issued by ${adapters.method.name}`;
@@ -100,7 +103,8 @@ export async function rotateCredential(policy: Policy, request: RotationRequest,
     record.status = status;
     record.summary = summary;
     let evidencePath: string | undefined;
-    if (!request.dryRun && record.steps !== undefined && status !== 'skipped') {
+    // A run that stopped before changing anything (preflight, dry run, not due) leaves no record.
+    if (status === 'rotated' || (status === 'failed' && changeStarted)) {
       await steps.run('evidence', async () => {
         record.steps = steps.records;
         record.finished_at = runtime.now().toISOString();
@@ -161,7 +165,16 @@ async function writeStores(
 ): Promise<string> {
   for (const { store, render } of adapters.stores) {
     try {
-      await store.write(render(value));
+      // A provider-chosen value is already live and cannot be backed out: retry transient failures
+      // (network, 5xx, 429) rather than fail with the value held by fewer stores.
+      if (change.reversible) await store.write(render(value));
+      else {
+        await withRetry(() => store.write(render(value)), {
+          attempts: 5,
+          sleep: runtime.sleep,
+          onRetry: (error, attempt, delay) => runtime.reporter.warning(`${store.label}: ${describeError(error)}; retry ${attempt} in ${Math.round(delay / 1000)}s`),
+        });
+      }
       out.push({ target: store.label, outcome: 'ok', detail: 'new value written' });
     } catch (error) {
       out.push({ target: store.label, outcome: 'failed', detail: describeError(error) });

@@ -2,6 +2,7 @@ import type { Octokit } from '@octokit/rest';
 import type { Reporter } from '../report/reporter.js';
 import type { Secret } from '../secret/secret.js';
 import type { CredentialPolicy, Policy, SystemPolicy } from '../policy/types.js';
+import type { Reason } from '../evidence/record.js';
 
 /**
  * The collaborators a run uses, passed in rather than imported, so a test drives the real entry
@@ -29,4 +30,6 @@ export interface AdapterContext {
   credential: CredentialPolicy;
   system: SystemPolicy;
   runtime: Runtime;
+  /** Why this run rotates (the webhook reports it; exposure changes what revocation does). */
+  reason?: Reason;
 }

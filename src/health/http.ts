@@ -4,13 +4,16 @@ import type { HealthProbe } from './probe.js';
 import { untilDeadline } from './deadline.js';
 
 /**
- * An HTTP endpoint that must answer the expected status (and, optionally, contain a text or
- * a JSON subset such as Odoo's {"status": "pass"}), retried until timeout_seconds (default 60).
+ * An HTTP endpoint that must answer the expected status (and, optionally, contain a text, be
+ * exactly a text such as Superset's `OK`, or hold a JSON subset such as Odoo's
+ * {"status": "pass"}), retried until timeout_seconds (default 60).
  */
 export const httpProbe: AdapterFactory<HealthProbe> = (spec, ctx) => {
   const url = String(spec.options.url);
   const expectStatus = Number(spec.options.expect_status ?? 200);
   const expectBody = spec.options.expect_body as string | undefined;
+  // Whole-body match: `expect_body: OK` would also accept Superset's "NOT OK".
+  const expectText = spec.options.expect_text as string | undefined;
   const expectJson = spec.options.expect_json as Record<string, unknown> | undefined;
   const timeout = Number(spec.options.timeout_seconds ?? 60);
   const { runtime } = ctx;
@@ -26,13 +29,15 @@ export const httpProbe: AdapterFactory<HealthProbe> = (spec, ctx) => {
         } catch (error) {
           return { ok: false, why: `no answer (${(error as Error).message})` };
         }
-        if (response.status !== expectStatus) return { ok: false, why: `HTTP ${response.status}, expected ${expectStatus}` };
-        if (expectBody !== undefined && !body.includes(expectBody)) return { ok: false, why: `body does not contain ${JSON.stringify(expectBody)}` };
+        if (response.status !== expectStatus) return { ok: false, why: `HTTP ${response.status}, expected ${expectStatus}${snippet(body)}` };
+        if (expectBody !== undefined && !body.includes(expectBody)) return { ok: false, why: `body does not contain ${JSON.stringify(expectBody)}${snippet(body)}` };
+        if (expectText !== undefined && body.trim() !== expectText) return { ok: false, why: `body is not exactly ${JSON.stringify(expectText)}${snippet(body)}` };
         if (expectJson !== undefined) {
           const mismatch = jsonMismatch(body, expectJson);
           if (mismatch) return { ok: false, why: mismatch };
         }
-        return { ok: true, value: `HTTP ${response.status}${expectJson ? ` with ${JSON.stringify(expectJson)}` : ''}` };
+        const seen = expectJson ? ` with ${JSON.stringify(expectJson)}` : expectText !== undefined ? ` with body ${JSON.stringify(expectText)}` : '';
+        return { ok: true, value: `HTTP ${response.status}${seen}` };
       });
       if (!result.ok) throw new RotationError(`${url}: ${result.why} (after ${result.tries} tries over ${timeout}s)`);
       return result.value;
@@ -53,4 +58,10 @@ function jsonMismatch(body: string, expected: Record<string, unknown>): string |
     if (JSON.stringify(got) !== JSON.stringify(value)) return `JSON ${key} is ${JSON.stringify(got)}, expected ${JSON.stringify(value)}`;
   }
   return undefined;
+}
+
+/** The start of a body, for a failure message (a health page, not a secret; logs are scrubbed). */
+function snippet(body: string): string {
+  const text = body.replace(/\s+/g, ' ').trim();
+  return text ? ` (body: ${text.length > 120 ? `${text.slice(0, 120)}…` : text})` : ' (empty body)';
 }

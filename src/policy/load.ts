@@ -23,6 +23,8 @@ export interface LoadOptions {
    * policy's shape and run where the secrets are not.
    */
   withoutSecrets?: boolean;
+  /** How messages name the file (default: the path as given). */
+  label?: string;
 }
 
 export function loadPolicy(file: string, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Policy {
@@ -30,9 +32,9 @@ export function loadPolicy(file: string, env: NodeJS.ProcessEnv = process.env, o
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new PolicyError(file, [`cannot read the policy file (${(error as NodeJS.ErrnoException).code ?? 'error'})`]);
+    throw new PolicyError(options.label ?? file, [`cannot read the policy file (${(error as NodeJS.ErrnoException).code ?? 'error'})`]);
   }
-  return parsePolicy(text, file, env, options);
+  return parsePolicy(text, options.label ?? file, env, options);
 }
 
 export function parsePolicy(text: string, file: string, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Policy {
@@ -93,6 +95,10 @@ function toPolicy(file: string, data: RawPolicy): Policy {
       };
     } else {
       const { type, ...settings } = sys;
+      // A Supabase access token becomes a Secret at once, like admin_url.
+      if (type === 'supabase' && typeof settings.access_token === 'string') settings.access_token = new Secret(settings.access_token);
+      // A DigitalOcean API token too.
+      if (type === 'digitalocean' && typeof settings.token === 'string') settings.token = new Secret(settings.token);
       systems[id] = { id, type, settings };
     }
   }

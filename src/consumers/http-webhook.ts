@@ -1,0 +1,66 @@
+import { createHmac } from 'node:crypto';
+import type { AdapterFactory } from '../engine/adapters.js';
+import { RotationError } from '../engine/errors.js';
+import { jsonCall } from '../http/json-call.js';
+import type { Consumer } from './consumer.js';
+import { httpUrl, optionalString, positive, secretOption } from './options.js';
+
+/**
+ * Tells any service that a credential rotated: a JSON POST signed like GitHub's webhooks, with
+ * `sha256=<hex HMAC-SHA256 of the raw body>` under the policy's `secret`. The event carries the
+ * new value only when `include_value: true`; otherwise the receiver reads it from its store.
+ * check() sends a signed `ping` event, so a wrong URL or key shows before anything changes.
+ */
+export const httpWebhook: AdapterFactory<Consumer> = (spec, ctx) => {
+  const { runtime, credential } = ctx;
+  const o = spec.options;
+  const url = httpUrl(o.url, `${spec.path}.url`);
+  const key = secretOption(o.secret, `${spec.path}.secret`, runtime);
+  if (o.include_value !== undefined && typeof o.include_value !== 'boolean') throw new RotationError(`${spec.path}.include_value: expected true or false`);
+  const includeValue = o.include_value === true;
+  const header = optionalString(o.header, 'X-Rotation-Signature', `${spec.path}.header`)!;
+  if (!/^[A-Za-z0-9-]+$/.test(header)) throw new RotationError(`${spec.path}.header: expected an HTTP header name`);
+  const timeoutMs = positive(o.timeout_seconds, 30, `${spec.path}.timeout_seconds`) * 1000;
+  const host = new URL(url).host;
+  // The run's reason, when the engine passes it to adapters.
+  const reason = ctx.reason;
+
+  const send = async (event: Record<string, unknown>, what: string, scrubbed: string[]) => {
+    const body = JSON.stringify(event);
+    const signature = `sha256=${createHmac('sha256', key.reveal()).update(body).digest('hex')}`;
+    const response = await jsonCall(runtime, `webhook ${host}: ${what}`, url, {
+      method: 'POST',
+      body,
+      headers: { [header.toLowerCase()]: signature, 'x-rotation-event': String(event.event) },
+      timeoutMs,
+      hints: {
+        401: `the receiver refused the signature: it must check ${header} with the same key as ${spec.path}.secret`,
+        403: `the receiver refused the signature: it must check ${header} with the same key as ${spec.path}.secret`,
+        404: `nothing answers at ${spec.path}.url`,
+      },
+      scrub: (t) => scrubbed.reduce((out, s) => out.split(s).join('***'), t),
+    });
+    return response.status;
+  };
+
+  return {
+    label: `http webhook ${host}`,
+
+    async check() {
+      await send({ event: 'ping', credential: credential.id, system: credential.system }, 'ping', []);
+    },
+
+    async refresh(value) {
+      const event: Record<string, unknown> = {
+        event: 'rotated',
+        credential: credential.id,
+        system: credential.system,
+        reason: reason ?? null,
+        rotated_at: runtime.now().toISOString(),
+      };
+      if (includeValue) event.value = value.reveal();
+      const status = await send(event, 'rotated event', [value.reveal()]);
+      return `webhook ${host} accepted the rotated event (HTTP ${status}${includeValue ? ', value included' : ', no value'})`;
+    },
+  };
+};

@@ -1,0 +1,69 @@
+import { createHash } from 'node:crypto';
+import type { AdapterFactory } from '../engine/adapters.js';
+import { RotationError } from '../engine/errors.js';
+import { renderFormat } from '../stores/format.js';
+import { asSecret, DEFAULT_API_URL, supabaseClient, supabaseSystem, type SupabaseTarget } from '../supabase/client.js';
+import type { Consumer } from './consumer.js';
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Supabase's limit on an Edge Function secret value. */
+const MAX_VALUE = 24_576;
+
+/**
+ * Sets Edge Function secrets to the new value (or a `format` derived from it). Edge Functions
+ * read secrets at each cold start, so no redeploy is needed. The project and token default to the
+ * credential's `supabase` system; a credential of another system (a Postgres password the
+ * functions use) names them here.
+ */
+export const supabaseFunctionSecrets: AdapterFactory<Consumer> = (spec, ctx) => {
+  const { runtime } = ctx;
+  const o = spec.options;
+  const names = Array.isArray(o.names) ? o.names.map(String) : [];
+  if (names.length === 0) throw new RotationError(`${spec.path}.names: expected a list of Edge Function secret names`);
+  for (const name of names) {
+    if (!NAME.test(name) || /^SUPABASE_/i.test(name)) {
+      throw new RotationError(`${spec.path}.names: '${name}' cannot be an Edge Function secret: names are letters, digits and '_', and must not start with SUPABASE_ (reserved by Supabase)`);
+    }
+  }
+  const fromSystem = ctx.system.type === 'supabase' ? supabaseSystem(ctx.system, runtime) : undefined;
+  const projectRef = typeof o.project_ref === 'string' ? o.project_ref : fromSystem?.projectRef;
+  if (!projectRef) throw new RotationError(`${spec.path}.project_ref: required when the credential's system is not of type supabase`);
+  const token = o.access_token !== undefined ? asSecret(o.access_token, `${spec.path}.access_token`) : fromSystem?.token;
+  if (!token) throw new RotationError(`${spec.path}.access_token: required when the credential's system is not of type supabase`);
+  runtime.reporter.mask(token);
+  const target: SupabaseTarget = {
+    projectRef,
+    token,
+    apiUrl: String(o.api_url ?? fromSystem?.apiUrl ?? runtime.env.SUPABASE_API_URL ?? DEFAULT_API_URL).replace(/\/+$/, ''),
+  };
+  const api = supabaseClient(runtime, target);
+  const format = o.format as string | undefined;
+  const list = names.join(', ');
+
+  return {
+    label: `supabase-function-secrets ${projectRef} ${list}`,
+
+    async check() {
+      await api.listSecrets();
+    },
+
+    async refresh(value) {
+      const rendered = renderFormat(format, value);
+      if (rendered.reveal().length > MAX_VALUE) {
+        throw new RotationError(`${spec.path}: the value is ${rendered.reveal().length} characters; Supabase takes at most ${MAX_VALUE}`);
+      }
+      await api.setSecrets(names.map((name) => ({ name, value: rendered })));
+      const listed = await api.listSecrets();
+      const missing = names.filter((name) => !listed.some((s) => s.name === name));
+      if (missing.length > 0) throw new RotationError(`Supabase project ${projectRef}: secret(s) ${missing.join(', ')} are missing after they were set`, { hint: 'rerun the rotation; the old key is still valid' });
+      // Supabase lists each value as its SHA-256 digest: compare it, never record it.
+      const digest = createHash('sha256').update(rendered.reveal()).digest('hex');
+      const stale = names.filter((name) => {
+        const shown = listed.find((s) => s.name === name)?.value;
+        return typeof shown === 'string' && /^[0-9a-f]{64}$/.test(shown) && shown !== digest;
+      });
+      if (stale.length > 0) throw new RotationError(`Supabase project ${projectRef}: secret(s) ${stale.join(', ')} do not hold the new value after they were set`, { hint: 'rerun the rotation; the old key is still valid' });
+      return `Edge Function secret(s) ${list} set in project ${projectRef} (no redeploy needed)`;
+    },
+  };
+};

@@ -1,0 +1,98 @@
+import type pg from 'pg';
+import type { AdapterFactory } from '../engine/adapters.js';
+import { RotationError } from '../engine/errors.js';
+import type { CredentialPolicy, PostgresSystem } from '../policy/types.js';
+import { connect, connectionConfig } from '../postgres/connect.js';
+import type { Secret } from '../secret/secret.js';
+import type { HealthProbe } from './probe.js';
+import { untilDeadline } from './deadline.js';
+
+/** What a method knows once the new value is live: when (server clock) and how to log in. */
+export interface RecordedChange {
+  changedAt: Date;
+  login: (value: Secret) => pg.ClientConfig;
+}
+
+/** Per run: the policy objects are built afresh for each run, so nothing leaks between runs. */
+const changes = new WeakMap<CredentialPolicy, RecordedChange>();
+
+/** Called by a method (digitalocean-reset) after its new value first logged in. */
+export function recordChange(credential: CredentialPolicy, change: RecordedChange): void {
+  changes.set(credential, change);
+}
+
+/** The tool's own connections carry this application_name (see postgres/connect.ts). */
+const OWN_APPLICATION = 'credential-rotation';
+
+interface Session {
+  pid: number;
+  application_name: string;
+  client_addr: string | null;
+  backend_start: Date;
+}
+
+/**
+ * "Confirm no app container references the old credential": once the consumers were refreshed,
+ * no session of the role opened before the change remains, other than the tool's own. Sessions
+ * keep working after a password change, so a container that was not restarted shows up here.
+ * Retried for grace_seconds (default 120), the time old containers take to drain.
+ *
+ * The cut-off is the server's clock when the new value first logged in (recorded by the method).
+ * Without one (alter-role), it is the run's start, mapped onto the server's clock.
+ */
+export const noStaleSessions: AdapterFactory<HealthProbe> = (spec, ctx) => {
+  const role = typeof spec.options.role === 'string' ? spec.options.role : ctx.credential.role;
+  const grace = Number(spec.options.grace_seconds ?? 120);
+  const { runtime } = ctx;
+  const runStart = runtime.now().getTime();
+  const label = `no-stale-sessions of role ${role}`;
+
+  return {
+    label,
+    async probe(value) {
+      const change = changes.get(ctx.credential);
+      let config: pg.ClientConfig;
+      if (change) config = change.login(value);
+      else if (ctx.system.type === 'postgres') config = connectionConfig((ctx.system as PostgresSystem).adminUrl);
+      else throw new RotationError(`${spec.path}: the method of ${ctx.credential.id} recorded no change to compare sessions with`);
+
+      let seen: Session[] = [];
+      const result = await untilDeadline(
+        runtime,
+        grace,
+        async () => {
+          const db = await connect(config, `${label}: connection as ${String(config.user)}`);
+          try {
+            const cutoff = change?.changedAt ?? (await serverTimeAt(db, runStart, runtime.now().getTime()));
+            const { rows } = await db.query<Session>(
+              `SELECT pid, application_name, client_addr::text AS client_addr, backend_start FROM pg_stat_activity
+                WHERE usename = $1 AND backend_start < $2 AND pid <> pg_backend_pid() AND application_name <> $3
+                ORDER BY backend_start`,
+              [role, cutoff, OWN_APPLICATION],
+            );
+            seen = rows;
+            if (rows.length === 0) return { ok: true as const, value: `no session of ${role} opened before ${cutoff.toISOString()} remains` };
+            return { ok: false as const, why: `${rows.length} session(s) of ${role} opened before the rotation remain: ${rows.slice(0, 5).map(describe).join('; ')}` };
+          } finally {
+            await db.end().catch(() => undefined);
+          }
+        },
+        5_000,
+      );
+      if (result.ok) return result.value;
+      throw new RotationError(`${label}: ${result.why}`, {
+        hint: `a consumer still runs on the old password: restart it (or end the sessions: SELECT pg_terminate_backend(pid) for pids ${seen.map((s) => s.pid).join(', ')})`,
+      });
+    },
+  };
+};
+
+function describe(s: Session): string {
+  return `pid ${s.pid} application '${s.application_name}'${s.client_addr ? ` from ${s.client_addr}` : ''} since ${s.backend_start.toISOString()}`;
+}
+
+/** A moment of the tool's clock on the server's clock, through the offset between them now. */
+async function serverTimeAt(db: pg.Client, moment: number, toolNow: number): Promise<Date> {
+  const serverNow = (await db.query<{ now: Date }>('SELECT clock_timestamp() AS now')).rows[0].now.getTime();
+  return new Date(serverNow - (toolNow - moment));
+}

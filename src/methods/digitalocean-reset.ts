@@ -1,0 +1,177 @@
+import type pg from 'pg';
+import type { AdapterContext } from '../engine/runtime.js';
+import { RotationError } from '../engine/errors.js';
+import type { ProviderSystem } from '../policy/types.js';
+import { connect, CONNECT_TIMEOUT_MS, pgError, tryLogin } from '../postgres/connect.js';
+import { Secret } from '../secret/secret.js';
+import { DEFAULT_API_URL, digitalOceanClient, type ClusterConnection, type StatusHints } from '../digitalocean/client.js';
+import { recordChange } from '../health/no-stale-sessions.js';
+import { untilDeadline } from '../health/deadline.js';
+import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange } from './method.js';
+
+/** The settings of a `type: digitalocean` system, with the token as a Secret. */
+export function digitalOceanSettings(ctx: AdapterContext) {
+  const system = ctx.system as ProviderSystem;
+  const s = system.settings;
+  const raw = s.token;
+  if (!(raw instanceof Secret) && (typeof raw !== 'string' || raw === '')) {
+    throw new RotationError(`systems.${system.id}.token: expected a DigitalOcean API token, e.g. \${DIGITALOCEAN_TOKEN}`);
+  }
+  const token = raw instanceof Secret ? raw : new Secret(raw);
+  ctx.runtime.reporter.mask(token);
+  return {
+    id: system.id,
+    clusterId: String(s.cluster_id),
+    token,
+    apiUrl: typeof s.api_url === 'string' ? s.api_url : (ctx.runtime.env.DIGITALOCEAN_API_URL ?? DEFAULT_API_URL),
+    database: typeof s.database === 'string' ? s.database : undefined,
+    sslmode: typeof s.sslmode === 'string' ? s.sslmode : undefined,
+  };
+}
+
+/**
+ * A managed-database user's password (doadmin and the like), reset through DigitalOcean's API,
+ * which picks the new value. The reset is live the moment it returns and cannot be undone, so the
+ * usual "stage, store, commit" order does not apply: stage() resets, the engine then writes every
+ * store (retrying transient failures), and if a store still fails the run fails with the stores
+ * that took the value keeping it. The old value is dead by then, so a rerun finds `current` not
+ * logging in and resets again on the authority of the DigitalOcean token: no human repair needed.
+ */
+export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
+  const settings = digitalOceanSettings(ctx);
+  const user = ctx.credential.role;
+  const { runtime } = ctx;
+  const client = digitalOceanClient(settings.token, settings.apiUrl, runtime);
+  const where = `DigitalOcean cluster ${settings.clusterId} user ${user}`;
+  const hints: StatusHints = {
+    401: 'DigitalOcean rejected the token (unknown, expired or revoked): create a new one and update DIGITALOCEAN_TOKEN',
+    403: 'the token lacks a scope: it needs database:read, database:update and database:view_credentials',
+    404: `check systems.${settings.id}.cluster_id (the cluster's uuid) and that the token's team owns it`,
+  };
+  let connection: ClusterConnection | undefined;
+  /** The new value and the server's time when it first logged in (for cutting off old sessions). */
+  let fresh: { secret: Secret; changedAt: Date } | undefined;
+
+  const loginAs = (password: Secret): pg.ClientConfig => {
+    const c = connection!;
+    const mode = settings.sslmode ?? (c.ssl ? 'require' : 'disable');
+    return {
+      host: c.host,
+      port: c.port,
+      database: settings.database ?? c.database,
+      user,
+      password: password.reveal(),
+      // DigitalOcean serves its own CA; verify-ca/verify-full need it in NODE_EXTRA_CA_CERTS.
+      ssl: mode === 'disable' ? false : { rejectUnauthorized: mode === 'verify-ca' || mode === 'verify-full' },
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      application_name: 'credential-rotation',
+    };
+  };
+  const target = () => `${connection!.host}:${connection!.port}/${settings.database ?? connection!.database}`;
+
+  return {
+    name: `digitalocean-reset (${where})`,
+    generates: 'provider',
+
+    async preflight(current): Promise<PreflightReport> {
+      const cluster = await client.getCluster(settings.clusterId, hints);
+      if (cluster.engine !== 'pg') throw new RotationError(`${where}: the cluster's engine is ${cluster.engine}, not pg (PostgreSQL)`);
+      connection = cluster.connection;
+      const found = await client.getUser(settings.clusterId, user, {
+        ...hints,
+        404: `user ${user} does not exist on cluster ${cluster.name}: check credentials.${ctx.credential.id}.role (it defaults to the credential id)`,
+      });
+      // Without view_credentials the reset would succeed and return no password: a lockout.
+      if (!found.showsPassword) {
+        throw new RotationError(`the DigitalOcean token cannot see the password of ${user}: it lacks the database:view_credentials scope`, {
+          hint: 'a reset would then return no password; give the token database:read, database:update and database:view_credentials. Nothing was changed',
+          code: 'NOT_ALLOWED',
+        });
+      }
+      const notes = [`cluster ${cluster.name} (${cluster.status}) at ${target()}`];
+      let currentWorks = false;
+      if (current) {
+        const login = await tryLogin(loginAs(current));
+        currentWorks = login.ok;
+        if (!login.ok && !login.rejected) {
+          throw new RotationError(`cannot test the current password of ${user} at ${target()}: ${login.message}`, {
+            hint: "this runner must reach the cluster: add its address to the cluster's trusted sources",
+          });
+        }
+      }
+      return { currentWorks, notes };
+    },
+
+    async stage(): Promise<StagedChange> {
+      const value = await client.resetAuth(settings.clusterId, user, {
+        ...hints,
+        403: 'the token needs the database:update and database:view_credentials scopes to reset a password',
+        422: `DigitalOcean refused to reset ${user}: the cluster must be online, and the user one it manages`,
+      });
+      runtime.reporter.mask(value);
+      return {
+        value,
+        reversible: false,
+        async commit() {
+          return `DigitalOcean reset the password of ${user} (live since the reset; it cannot be undone)`;
+        },
+        async abort() {
+          /* nothing to undo: the provider's reset is final */
+        },
+      };
+    },
+
+    async verifyNew(value) {
+      // Read the server's clock as the new user: the moment from which old sessions are stale.
+      const result = await untilDeadline(runtime, 60, async () => {
+        try {
+          const db = await connect(loginAs(value), `${user} at ${target()}`);
+          try {
+            return { ok: true, value: (await db.query<{ now: Date }>('SELECT now()')).rows[0].now };
+          } finally {
+            await db.end().catch(() => undefined);
+          }
+        } catch (error) {
+          return { ok: false, why: (error as Error).message };
+        }
+      });
+      if (!result.ok) throw new RotationError(`the new password of ${user} does not log in at ${target()}: ${result.why}`);
+      fresh = { secret: value, changedAt: result.value };
+      recordChange(ctx.credential, { changedAt: result.value, login: loginAs });
+      return `${user} logs in with the new password at ${target()}`;
+    },
+
+    async revokeOld(old, reason): Promise<RevocationProof> {
+      // The reset replaced the password: revocation is done; prove it.
+      const cut = reason === 'exposure' ? await terminateOldSessions() : '';
+      if (!old) return { tried: false, rejected: true, detail: `no previous value was known; ${user} now accepts only the new password${cut}` };
+      const login = await tryLogin(loginAs(old));
+      if (login.ok) return { tried: true, rejected: false, detail: `the old password of ${user} still logs in` };
+      if (!login.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried: ${login.message}` };
+      return { tried: true, rejected: true, detail: `old password refused with SQLSTATE ${login.code}${cut}` };
+    },
+
+    async close() {
+      connection = undefined;
+      fresh = undefined;
+    },
+  };
+
+  /** On exposure, sessions opened with the old password are cut off (a role may end its own). */
+  async function terminateOldSessions(): Promise<string> {
+    if (!fresh) return '';
+    const db = await connect(loginAs(fresh.secret), `${user} at ${target()}`);
+    try {
+      const { rows } = await db.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity
+          WHERE usename = $1 AND backend_start < $2 AND pid <> pg_backend_pid() AND pg_terminate_backend(pid)`,
+        [user, fresh.changedAt],
+      );
+      return `; ${rows.length} session(s) opened before the reset terminated`;
+    } catch (error) {
+      throw pgError(`terminating old sessions of ${user}`, error);
+    } finally {
+      await db.end().catch(() => undefined);
+    }
+  }
+}
