@@ -70571,7 +70571,7 @@ var httpWebhook = (spec, ctx) => {
   if (!/^[A-Za-z0-9-]+$/.test(header)) throw new RotationError(`${spec.path}.header: expected an HTTP header name`);
   const timeoutMs = positive3(o2.timeout_seconds, 30, `${spec.path}.timeout_seconds`) * 1e3;
   const host = new URL(url).host;
-  const reason = "reason" in ctx && typeof ctx.reason === "string" ? ctx.reason : void 0;
+  const reason = ctx.reason;
   const send = async (event, what, scrubbed) => {
     const body = JSON.stringify(event);
     const signature = `sha256=${createHmac2("sha256", key.reveal()).update(body).digest("hex")}`;

@@ -2,7 +2,7 @@
 // Management API and the project API modelled with msw, the new key written to a file and a
 // GitHub secret, Edge Function secrets refreshed, the old key deleted and proven refused (401).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setupServer } from 'msw/node';
 import { parsePolicy } from '../src/policy/load.js';
@@ -95,7 +95,8 @@ function dotenv(w: World): Record<string, string> {
 /** Every output a secret could leak to: log, evidence files, the result, both request logs. */
 function haystack(w: World, result: RotationResult): string {
   const dir = join(w.runtime.workspace, 'docs/evidence');
-  const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => readFileSync(join(e.parentPath, e.name), 'utf8'));
+  // A run stopped in preflight may leave no evidence; every file there is searched.
+  const files = (existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }) : []).filter((e) => e.isFile()).map((e) => readFileSync(join(e.parentPath, e.name), 'utf8'));
   return [...w.runtime.reporter.lines, ...files, JSON.stringify(result), JSON.stringify(w.sb.requests), JSON.stringify(w.gh.requests)].join('\n');
 }
 
