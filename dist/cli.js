@@ -20872,11 +20872,26 @@ function alterRole(ctx) {
         [role]
       );
       const allowed = me2.rolsuper || me2.user === role || me2.rolcreaterole && me2.admin && !target.rolsuper;
+      const [roleSql, adminSql] = [db.escapeIdentifier(role), db.escapeIdentifier(me2.user)];
       if (!allowed) {
         throw new RotationError(`the admin connection (role ${me2.user}) may not change the password of role ${role}`, {
-          hint: `it needs CREATEROLE and ADMIN OPTION on ${role}: GRANT ${role} TO ${me2.user} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE`,
+          hint: `it needs CREATEROLE and ADMIN OPTION on ${role}: GRANT ${roleSql} TO ${adminSql} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE`,
           code: "NOT_ALLOWED"
         });
+      }
+      if (ctx.reason === "exposure") {
+        const [signal] = await q2(
+          `SELECT r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_signal_backend', 'USAGE') AS may
+             FROM pg_roles r WHERE r.rolname = current_user`,
+          [role]
+        );
+        if (!signal.may) {
+          throw new RotationError(`exposure: the admin connection (role ${me2.user}) may not terminate the sessions of role ${role}, so sessions opened with the exposed password would survive`, {
+            hint: `as a superuser: GRANT pg_signal_backend TO ${adminSql}; nothing was changed`,
+            code: "NOT_ALLOWED"
+          });
+        }
+        notes.push(`exposure: sessions of ${role} opened before the change will be terminated`);
       }
       iterations = Number(me2.iterations ?? 4096) || 4096;
       mayHideStatement = me2.hide;
@@ -20928,12 +20943,14 @@ function alterRole(ctx) {
       return `${role} logs in with the new password`;
     },
     async revokeOld(old, reason) {
-      const cut = reason === "exposure" ? await terminateOldSessions() : "";
-      if (!old) return { tried: false, rejected: true, detail: `no previous value was known; ${role} now accepts only the new password${cut}` };
+      const cutOff = reason === "exposure" ? await terminateOldSessions() : void 0;
+      const cut = cutOff ? `; ${cutOff.length} session(s) opened before the change terminated` : "";
+      const extra = cutOff ? { cut_off: cutOff } : {};
+      if (!old) return { tried: false, rejected: true, detail: `no previous value was known; ${role} now accepts only the new password${cut}`, ...extra };
       const login = await tryLogin(loginAs(old));
-      if (login.ok) return { tried: true, rejected: false, detail: `the old password of ${role} still logs in` };
-      if (!login.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried: ${login.message}` };
-      return { tried: true, rejected: true, detail: `old password refused with SQLSTATE ${login.code}${cut}` };
+      if (login.ok) return { tried: true, rejected: false, detail: `the old password of ${role} still logs in`, ...extra };
+      if (!login.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried: ${login.message}`, ...extra };
+      return { tried: true, rejected: true, detail: `old password refused with SQLSTATE ${login.code}${cut}`, ...extra };
     },
     async close() {
       if (!admin) return;
@@ -20946,11 +20963,11 @@ function alterRole(ctx) {
   async function terminateOldSessions() {
     const db = await adminClient();
     const { rows } = await db.query(
-      `SELECT pid FROM pg_stat_activity
+      `SELECT pid, application_name AS app, host(client_addr) AS client, backend_start AS started FROM pg_stat_activity
         WHERE usename = $1 AND backend_start < $2 AND pid <> pg_backend_pid() AND pg_terminate_backend(pid)`,
       [role, changedAt ?? /* @__PURE__ */ new Date()]
     );
-    return `; ${rows.length} session(s) opened before the change terminated`;
+    return rows.map((r2) => `${role} session pid ${r2.pid} (application '${r2.app ?? ""}', client ${r2.client ?? "local socket"}, opened ${r2.started.toISOString()})`);
   }
 }
 var LOCK_NAMESPACE;
@@ -51518,7 +51535,7 @@ function dueState(credential, history, now) {
   if (!last) return { due: true, state: "never rotated", detail: "no successful rotation on record" };
   const lastAt = new Date(last.record.finished_at ?? last.record.started_at);
   const due = nextDue(lastAt, parseCadence(credential.cadence));
-  const base = { last: lastAt.toISOString(), nextDue: due.toISOString() };
+  const base = { last: lastAt.toISOString(), nextDue: due.toISOString(), evidence: last.path };
   if (now < due) return { ...base, due: false, state: "not due", detail: `last rotated ${base.last}, next due ${base.nextDue} (${credential.cadence})` };
   const overdue = now.getTime() - due.getTime() > 24 * 3600 * 1e3;
   return { ...base, due: true, state: overdue ? "overdue" : "due", detail: `last rotated ${base.last}, due since ${base.nextDue} (${credential.cadence})` };
@@ -60170,6 +60187,15 @@ function cliRuntime(workspace, env = process.env, token) {
 
 // src/cli/plan.ts
 init_history();
+init_errors2();
+function parseNow(text) {
+  if (text === void 0) return /* @__PURE__ */ new Date();
+  const date = new Date(text);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(date.getTime())) {
+    throw new RotationError(`--now: expected an ISO 8601 date or time such as 2026-04-01 or 2026-04-01T03:00:00Z, got '${text}'`);
+  }
+  return date;
+}
 function planRotations(policy, workspace, now) {
   const history = readHistory(policy, workspace);
   return Object.values(policy.credentials).map((c2) => ({
@@ -60187,7 +60213,7 @@ function planMatrix(rows) {
 }
 function formatTable(headers, rows) {
   const widths = headers.map((h2, i2) => Math.max(h2.length, ...rows.map((r2) => r2[i2].length)));
-  const line = (cells) => cells.map((c2, i2) => c2.padEnd(widths[i2])).join("  ").trimEnd();
+  const line = (cells2) => cells2.map((c2, i2) => c2.padEnd(widths[i2])).join("  ").trimEnd();
   return [line(headers), line(widths.map((w2) => "-".repeat(w2))), ...rows.map(line)].join("\n");
 }
 function planTable(rows) {
@@ -60204,6 +60230,163 @@ function planTable(rows) {
   );
 }
 
+// src/cli/status.ts
+init_history();
+import { appendFileSync } from "node:fs";
+function statusRows(policy, workspace, now) {
+  const history = readHistory(policy, workspace);
+  return planRotations(policy, workspace, now).map((row) => {
+    const latest = history.filter((e) => e.record.credential === row.credential).at(-1);
+    const afterSuccess = latest && latest.record.status !== "rotated";
+    return {
+      credential: row.credential,
+      state: row.state,
+      cadence: row.cadence,
+      last_rotated: row.last ?? null,
+      next_due: row.nextDue ?? null,
+      overdue: row.state === "overdue" || row.state === "never rotated",
+      evidence: row.evidence ?? null,
+      last_attempt: afterSuccess ? { status: latest.record.status, at: latest.record.finished_at ?? latest.record.started_at, evidence: latest.path } : null
+    };
+  });
+}
+var HEADERS = ["credential", "state", "cadence", "last rotated", "next due", "overdue", "evidence"];
+function cells(r2) {
+  const evidence = r2.last_attempt ? `${r2.evidence ?? "-"} (last attempt ${r2.last_attempt.at.slice(0, 16).replace("T", " ")} ${r2.last_attempt.status}: ${r2.last_attempt.evidence})` : r2.evidence ?? "-";
+  return [
+    r2.credential,
+    r2.state,
+    r2.cadence,
+    r2.last_rotated?.slice(0, 16).replace("T", " ") ?? "never",
+    r2.next_due?.slice(0, 10) ?? "now",
+    r2.overdue ? "YES" : "no",
+    evidence
+  ];
+}
+function statusTable(rows) {
+  return formatTable(HEADERS, rows.map(cells));
+}
+function statusMarkdown(rows, now) {
+  const esc = (text) => text.replace(/\|/g, "\\|");
+  const overdue = rows.filter((r2) => r2.overdue).length;
+  return [
+    "### Credential rotation status",
+    "",
+    `${rows.length} credential(s), ${overdue} overdue or never rotated, as of ${now.toISOString()}.`,
+    "",
+    `| ${HEADERS.join(" | ")} |`,
+    `|${HEADERS.map(() => " --- ").join("|")}|`,
+    ...rows.map((r2) => `| ${cells(r2).map(esc).join(" | ")} |`),
+    ""
+  ].join("\n");
+}
+function writeStepSummary(rows, now, env) {
+  if (env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, `${statusMarkdown(rows, now)}
+`);
+}
+function overdueMessage(rows) {
+  const late = rows.filter((r2) => r2.state === "overdue").map((r2) => `${r2.credential} (due ${r2.next_due?.slice(0, 10)})`);
+  const never = rows.filter((r2) => r2.state === "never rotated").map((r2) => r2.credential);
+  if (late.length === 0 && never.length === 0) return void 0;
+  return [late.length > 0 ? `overdue: ${late.join(", ")}` : "", never.length > 0 ? `never rotated (no evidence): ${never.join(", ")}` : ""].filter(Boolean).join("; ");
+}
+
+// src/cli/verify.ts
+init_adapters();
+init_errors2();
+init_secret();
+async function verifyCredential(policy, id, runtime) {
+  const credential = policy.credentials[id];
+  if (!credential) {
+    throw new RotationError(`unknown credential '${id}'`, { hint: `${policy.file} defines: ${Object.keys(policy.credentials).join(", ")}` });
+  }
+  if (credential.current) runtime.reporter.mask(credential.current);
+  const adapters = buildAdapters(policy, id, runtime);
+  const target = adapters.method.name;
+  try {
+    const held = await readStores(adapters, runtime);
+    const candidate = pickCandidate(credential, adapters, held);
+    const row = { credential: id, target, source: candidate?.source ?? null, works: false, detail: "", stores: [], ok: false };
+    if (!candidate) {
+      row.detail = "no value to verify: current is not set and no store can be read back";
+    } else {
+      try {
+        const report = await adapters.method.preflight(candidate.value);
+        row.works = report.currentWorks;
+        row.detail = report.currentWorks ? `the value from ${candidate.source} works` : `the value from ${candidate.source} no longer works at ${target}`;
+      } catch (error) {
+        row.detail = `could not verify at ${target}: ${describeError(error)}`;
+      }
+      row.stores = adapters.stores.map(({ store, render: render3 }, i2) => {
+        if (!store.read) return { target: store.label, outcome: "write-only" };
+        const value = held[i2];
+        if (!value) return { target: store.label, outcome: "missing" };
+        return { target: store.label, outcome: value.equals(render3(candidate.value)) ? "agrees" : "differs" };
+      });
+    }
+    row.ok = row.works && row.stores.every((s2) => s2.outcome === "agrees" || s2.outcome === "write-only");
+    return row;
+  } finally {
+    await adapters.method.close().catch((error) => runtime.reporter.warning(`closing ${target}: ${describeError(error)}`));
+  }
+}
+async function readStores(adapters, runtime) {
+  const held = [];
+  for (const { store } of adapters.stores) {
+    const value = store.read ? await store.read() : void 0;
+    if (value) runtime.reporter.mask(value);
+    held.push(value);
+  }
+  return held;
+}
+function pickCandidate(credential, adapters, held) {
+  if (credential.current) return { value: credential.current, source: "current" };
+  for (const [i2, { store }] of adapters.stores.entries()) {
+    const value = held[i2];
+    const bare = value && unformat(credential.store[i2].options.format, value);
+    if (bare) return { value: bare, source: store.label };
+  }
+  return void 0;
+}
+function unformat(format, value) {
+  if (!format) return value;
+  const parts = format.split(/(\{password(?:_url)?\})/);
+  const pattern = parts.map((p2) => p2 === "{password}" || p2 === "{password_url}" ? "(.+?)" : p2.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("");
+  const match = new RegExp(`^${pattern}$`, "s").exec(value.reveal());
+  const slot = parts.filter((p2) => p2 === "{password}" || p2 === "{password_url}")[0];
+  if (!match || !slot) return void 0;
+  try {
+    const plain = slot === "{password_url}" ? decodeURIComponent(match[1]) : match[1];
+    return plain ? new Secret(plain) : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function verifyTable(rows) {
+  return formatTable(
+    ["credential", "result", "value from", "stores", "detail"],
+    rows.map((r2) => [
+      r2.credential,
+      r2.ok ? "ok" : "FAILED",
+      r2.source ?? "-",
+      summarizeStores(r2.stores),
+      r2.detail
+    ])
+  );
+}
+function summarizeStores(stores) {
+  if (stores.length === 0) return "-";
+  const counts = /* @__PURE__ */ new Map();
+  for (const s2 of stores) counts.set(s2.outcome, (counts.get(s2.outcome) ?? 0) + 1);
+  return [...counts].map(([outcome, n2]) => `${n2} ${outcome}`).join(", ");
+}
+function verifyProblems(rows) {
+  return rows.flatMap((r2) => [
+    ...r2.works ? [] : [`${r2.credential}: ${r2.detail}`],
+    ...r2.stores.filter((s2) => s2.outcome === "differs" || s2.outcome === "missing").map((s2) => `${r2.credential}: ${s2.target} ${s2.outcome === "missing" ? "holds no value" : `does not hold the value from ${r2.source}`}`)
+  ]);
+}
+
 // src/cli.ts
 var program2 = new Command("credential-rotation").description("Rotate database passwords and API keys end to end, with evidence.").option("-C, --workspace <dir>", "the repository root: relative paths start here", process.cwd()).option("-c, --config <file>", "the policy file", DEFAULT_POLICY_PATH).showHelpAfterError();
 var workspaceOf = () => resolve5(program2.opts().workspace);
@@ -60216,11 +60399,35 @@ program2.command("rotate <credential>").description("rotate one credential throu
   runtime.reporter.info(`status: ${result.status}`);
   if (result.status === "failed") process.exitCode = 1;
 });
-program2.command("plan").description("what is due, and what each run would do").option("--json", "print the strategy.matrix of the due credentials", false).action((opts) => {
-  const rows = planRotations(policyOf(true), workspaceOf(), /* @__PURE__ */ new Date());
+program2.command("plan").description("what is due (counted from the last successful rotation in the evidence), and what each run would do").option("--json", 'print only the strategy.matrix of the due credentials: {"include":[{"credential":\u2026,"reason":"scheduled"}]}', false).option("--now <iso>", "plan as of this time instead of now (what-if), e.g. 2026-07-01T03:00:00Z").action((opts) => {
+  const rows = planRotations(policyOf(true), workspaceOf(), parseNow(opts.now));
   process.stdout.write(opts.json ? `${JSON.stringify(planMatrix(rows))}
 ` : `${planTable(rows)}
 `);
+});
+program2.command("status").description("last rotation, next due date and overdue flag per credential, from the evidence history (also to $GITHUB_STEP_SUMMARY)").option("--json", "print the rows as JSON", false).option("--fail-on-overdue", "exit 1 when a credential is overdue or was never rotated (a compliance gate)", false).option("--now <iso>", "report as of this time instead of now, e.g. 2026-07-01T03:00:00Z").action((opts) => {
+  const now = parseNow(opts.now);
+  const rows = statusRows(policyOf(true), workspaceOf(), now);
+  process.stdout.write(opts.json ? `${JSON.stringify(rows, null, 2)}
+` : `${statusTable(rows)}
+`);
+  writeStepSummary(rows, now, process.env);
+  const late = overdueMessage(rows);
+  if (late && opts.failOnOverdue) {
+    process.stderr.write(`error: ${late}
+`);
+    process.exitCode = 1;
+  }
+});
+program2.command("verify [credential]").description("prove the stored credentials still work (login or API call) and every readable store agrees; changes nothing").option("--json", "print the results as JSON", false).action(async (credential, opts) => {
+  const policy = policyOf();
+  const runtime = cliRuntime(workspaceOf(), process.env);
+  const rows = [];
+  for (const id of credential ? [credential] : Object.keys(policy.credentials)) rows.push(await verifyCredential(policy, id, runtime));
+  runtime.reporter.info(opts.json ? JSON.stringify(rows, null, 2) : verifyTable(rows));
+  const problems = verifyProblems(rows);
+  for (const problem of problems) runtime.reporter.error(problem);
+  if (problems.length > 0) process.exitCode = 1;
 });
 program2.command("demo").description("rotate odoo_app on a real PostgreSQL 16 started here, with a file store, and leave the evidence").option("--dir <dir>", "where the demo writes its policy, secrets file and evidence", "demo-output").action(async (opts) => {
   const { runDemo: runDemo2 } = await Promise.resolve().then(() => (init_demo(), demo_exports));

@@ -65504,11 +65504,26 @@ function alterRole(ctx) {
         [role]
       );
       const allowed = me2.rolsuper || me2.user === role || me2.rolcreaterole && me2.admin && !target.rolsuper;
+      const [roleSql, adminSql] = [db.escapeIdentifier(role), db.escapeIdentifier(me2.user)];
       if (!allowed) {
         throw new RotationError(`the admin connection (role ${me2.user}) may not change the password of role ${role}`, {
-          hint: `it needs CREATEROLE and ADMIN OPTION on ${role}: GRANT ${role} TO ${me2.user} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE`,
+          hint: `it needs CREATEROLE and ADMIN OPTION on ${role}: GRANT ${roleSql} TO ${adminSql} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE`,
           code: "NOT_ALLOWED"
         });
+      }
+      if (ctx.reason === "exposure") {
+        const [signal] = await q2(
+          `SELECT r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_signal_backend', 'USAGE') AS may
+             FROM pg_roles r WHERE r.rolname = current_user`,
+          [role]
+        );
+        if (!signal.may) {
+          throw new RotationError(`exposure: the admin connection (role ${me2.user}) may not terminate the sessions of role ${role}, so sessions opened with the exposed password would survive`, {
+            hint: `as a superuser: GRANT pg_signal_backend TO ${adminSql}; nothing was changed`,
+            code: "NOT_ALLOWED"
+          });
+        }
+        notes.push(`exposure: sessions of ${role} opened before the change will be terminated`);
       }
       iterations = Number(me2.iterations ?? 4096) || 4096;
       mayHideStatement = me2.hide;
@@ -65560,12 +65575,14 @@ function alterRole(ctx) {
       return `${role} logs in with the new password`;
     },
     async revokeOld(old, reason) {
-      const cut = reason === "exposure" ? await terminateOldSessions() : "";
-      if (!old) return { tried: false, rejected: true, detail: `no previous value was known; ${role} now accepts only the new password${cut}` };
+      const cutOff = reason === "exposure" ? await terminateOldSessions() : void 0;
+      const cut = cutOff ? `; ${cutOff.length} session(s) opened before the change terminated` : "";
+      const extra = cutOff ? { cut_off: cutOff } : {};
+      if (!old) return { tried: false, rejected: true, detail: `no previous value was known; ${role} now accepts only the new password${cut}`, ...extra };
       const login = await tryLogin(loginAs(old));
-      if (login.ok) return { tried: true, rejected: false, detail: `the old password of ${role} still logs in` };
-      if (!login.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried: ${login.message}` };
-      return { tried: true, rejected: true, detail: `old password refused with SQLSTATE ${login.code}${cut}` };
+      if (login.ok) return { tried: true, rejected: false, detail: `the old password of ${role} still logs in`, ...extra };
+      if (!login.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried: ${login.message}`, ...extra };
+      return { tried: true, rejected: true, detail: `old password refused with SQLSTATE ${login.code}${cut}`, ...extra };
     },
     async close() {
       if (!admin) return;
@@ -65578,11 +65595,11 @@ function alterRole(ctx) {
   async function terminateOldSessions() {
     const db = await adminClient();
     const { rows } = await db.query(
-      `SELECT pid FROM pg_stat_activity
+      `SELECT pid, application_name AS app, host(client_addr) AS client, backend_start AS started FROM pg_stat_activity
         WHERE usename = $1 AND backend_start < $2 AND pid <> pg_backend_pid() AND pg_terminate_backend(pid)`,
       [role, changedAt ?? /* @__PURE__ */ new Date()]
     );
-    return `; ${rows.length} session(s) opened before the change terminated`;
+    return rows.map((r2) => `${role} session pid ${r2.pid} (application '${r2.app ?? ""}', client ${r2.client ?? "local socket"}, opened ${r2.started.toISOString()})`);
   }
 }
 
@@ -70862,7 +70879,7 @@ function dueState(credential, history, now) {
   if (!last) return { due: true, state: "never rotated", detail: "no successful rotation on record" };
   const lastAt = new Date(last.record.finished_at ?? last.record.started_at);
   const due = nextDue(lastAt, parseCadence(credential.cadence));
-  const base = { last: lastAt.toISOString(), nextDue: due.toISOString() };
+  const base = { last: lastAt.toISOString(), nextDue: due.toISOString(), evidence: last.path };
   if (now < due) return { ...base, due: false, state: "not due", detail: `last rotated ${base.last}, next due ${base.nextDue} (${credential.cadence})` };
   const overdue = now.getTime() - due.getTime() > 24 * 3600 * 1e3;
   return { ...base, due: true, state: overdue ? "overdue" : "due", detail: `last rotated ${base.last}, due since ${base.nextDue} (${credential.cadence})` };
