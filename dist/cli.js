@@ -14855,6 +14855,10 @@ var init_rotation_schema = __esm({
                 },
                 timeout_minutes: {
                   $ref: "#/definitions/duration"
+                },
+                poll_seconds: {
+                  $ref: "#/definitions/duration",
+                  description: "Seconds between polls of the dispatched run (default 5)."
                 }
               }
             },
@@ -20826,6 +20830,23 @@ var init_scram = __esm({
   }
 });
 
+// src/postgres/sessions.ts
+async function terminateSessionsBefore(db, role, before) {
+  const { rows } = await db.query(
+    `WITH old AS MATERIALIZED (
+       SELECT pid, application_name AS app, host(client_addr) AS client, backend_start AS started FROM pg_stat_activity
+        WHERE usename = $1 AND backend_start < $2 AND pid <> pg_backend_pid())
+     SELECT * FROM old WHERE pg_terminate_backend(pid)`,
+    [role, before]
+  );
+  return rows.map((r2) => `${role} session pid ${r2.pid} (application '${r2.app ?? ""}', client ${r2.client ?? "local socket"}, opened ${r2.started.toISOString()})`);
+}
+var init_sessions = __esm({
+  "src/postgres/sessions.ts"() {
+    "use strict";
+  }
+});
+
 // src/methods/alter-role.ts
 function alterRole(ctx) {
   const system = ctx.system;
@@ -20872,7 +20893,8 @@ function alterRole(ctx) {
         [role]
       );
       const allowed = me2.rolsuper || me2.user === role || me2.rolcreaterole && me2.admin && !target.rolsuper;
-      const [roleSql, adminSql] = [db.escapeIdentifier(role), db.escapeIdentifier(me2.user)];
+      const ident = (name) => /^[a-z_][a-z0-9_]*$/.test(name) ? name : db.escapeIdentifier(name);
+      const [roleSql, adminSql] = [ident(role), ident(me2.user)];
       if (!allowed) {
         throw new RotationError(`the admin connection (role ${me2.user}) may not change the password of role ${role}`, {
           hint: `it needs CREATEROLE and ADMIN OPTION on ${role}: GRANT ${roleSql} TO ${adminSql} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE`,
@@ -20880,14 +20902,16 @@ function alterRole(ctx) {
         });
       }
       if (ctx.reason === "exposure") {
-        const [signal] = await q2(
-          `SELECT r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_signal_backend', 'USAGE') AS may
+        const [may] = await q2(
+          `SELECT r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_signal_backend', 'USAGE') AS signal,
+                  r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS see
              FROM pg_roles r WHERE r.rolname = current_user`,
           [role]
         );
-        if (!signal.may) {
-          throw new RotationError(`exposure: the admin connection (role ${me2.user}) may not terminate the sessions of role ${role}, so sessions opened with the exposed password would survive`, {
-            hint: `as a superuser: GRANT pg_signal_backend TO ${adminSql}; nothing was changed`,
+        const missing = [...may.signal ? [] : ["pg_signal_backend"], ...may.see ? [] : ["pg_read_all_stats"]];
+        if (missing.length > 0) {
+          throw new RotationError(`exposure: the admin connection (role ${me2.user}) may not ${may.signal ? "see when" : "terminate"} the sessions of role ${role}${may.signal ? " started" : ""}, so sessions opened with the exposed password would survive`, {
+            hint: `as a superuser: GRANT ${missing.join(", ")} TO ${adminSql}; nothing was changed`,
             code: "NOT_ALLOWED"
           });
         }
@@ -20961,13 +20985,7 @@ function alterRole(ctx) {
     }
   };
   async function terminateOldSessions() {
-    const db = await adminClient();
-    const { rows } = await db.query(
-      `SELECT pid, application_name AS app, host(client_addr) AS client, backend_start AS started FROM pg_stat_activity
-        WHERE usename = $1 AND backend_start < $2 AND pid <> pg_backend_pid() AND pg_terminate_backend(pid)`,
-      [role, changedAt ?? /* @__PURE__ */ new Date()]
-    );
-    return rows.map((r2) => `${role} session pid ${r2.pid} (application '${r2.app ?? ""}', client ${r2.client ?? "local socket"}, opened ${r2.started.toISOString()})`);
+    return terminateSessionsBefore(await adminClient(), role, changedAt ?? /* @__PURE__ */ new Date());
   }
 }
 var LOCK_NAMESPACE;
@@ -20977,6 +20995,7 @@ var init_alter_role = __esm({
     init_errors2();
     init_connect();
     init_scram();
+    init_sessions();
     LOCK_NAMESPACE = "credential-rotation";
   }
 });
@@ -45989,6 +46008,8 @@ async function withRetry(fn, options = {}) {
   const attempts = options.attempts ?? 4;
   const base = options.baseDelayMs ?? 500;
   const max = options.maxDelayMs ?? 3e4;
+  const maxHinted = options.maxHintedDelayMs ?? MAX_HINTED_DELAY_MS;
+  const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms) => new Promise((r2) => setTimeout(r2, ms)));
   for (let attempt = 1; ; attempt++) {
     try {
@@ -45996,14 +46017,18 @@ async function withRetry(fn, options = {}) {
     } catch (error) {
       const retryable = error instanceof RotationError && error.retryable;
       if (!retryable || attempt >= attempts) throw error;
-      const hinted = error.retryAfterMs;
-      let delay = hinted ?? Math.random() * Math.min(max, base * 2 ** (attempt - 1));
-      delay = Math.min(delay, max);
-      if (options.deadline !== void 0 && Date.now() + delay > options.deadline) throw error;
+      const delay = retryDelay(error, attempt, { base, max, maxHinted });
+      if (delay === void 0) throw error;
+      if (options.deadline !== void 0 && now() + delay > options.deadline) throw error;
       options.onRetry?.(error, attempt, delay);
       await sleep(delay);
     }
   }
+}
+function retryDelay(error, attempt, bounds) {
+  const hinted = error.retryAfterMs;
+  if (hinted !== void 0) return hinted <= bounds.maxHinted ? hinted : void 0;
+  return Math.random() * Math.min(bounds.max, bounds.base * 2 ** (attempt - 1));
 }
 function parseRetryAfter(value, now = Date.now()) {
   if (!value) return void 0;
@@ -46012,10 +46037,12 @@ function parseRetryAfter(value, now = Date.now()) {
   const date = Date.parse(value);
   return Number.isNaN(date) ? void 0 : Math.max(0, date - now);
 }
+var MAX_HINTED_DELAY_MS;
 var init_retry = __esm({
   "src/http/retry.ts"() {
     "use strict";
     init_errors2();
+    MAX_HINTED_DELAY_MS = 12e4;
   }
 });
 
@@ -46252,10 +46279,15 @@ var init_no_stale_sessions = __esm({
                 const cutoff = change?.changedAt ?? await serverTimeAt(db, runStart, runtime.now().getTime());
                 const { rows } = await db.query(
                   `SELECT pid, application_name, client_addr::text AS client_addr, backend_start FROM pg_stat_activity
-                WHERE usename = $1 AND backend_start < $2 AND pid <> pg_backend_pid() AND application_name <> $3
+                WHERE usename = $1 AND (backend_start < $2 OR backend_start IS NULL) AND pid <> pg_backend_pid() AND application_name <> $3
                 ORDER BY backend_start`,
                   [role, cutoff, OWN_APPLICATION]
                 );
+                if (rows.some((r2) => r2.backend_start === null)) {
+                  throw new RotationError(`${label}: the connection as ${String(config.user)} cannot see when sessions of ${role} started`, {
+                    hint: `grant it the statistics it needs (GRANT pg_read_all_stats TO ${String(config.user)}) or remove this check`
+                  });
+                }
                 seen = rows;
                 if (rows.length === 0) return { ok: true, value: `no session of ${role} opened before ${cutoff.toISOString()} remains` };
                 return { ok: false, why: `${rows.length} session(s) of ${role} opened before the rotation remain: ${rows.slice(0, 5).map(describe).join("; ")}` };
@@ -46405,12 +46437,8 @@ function digitalOceanReset(ctx) {
     if (!fresh) return "";
     const db = await connect(loginAs(fresh.secret), `${user} at ${target()}`);
     try {
-      const { rows } = await db.query(
-        `SELECT pid FROM pg_stat_activity
-          WHERE usename = $1 AND backend_start < $2 AND pid <> pg_backend_pid() AND pg_terminate_backend(pid)`,
-        [user, fresh.changedAt]
-      );
-      return `; ${rows.length} session(s) opened before the reset terminated`;
+      const cut = await terminateSessionsBefore(db, user, fresh.changedAt);
+      return `; ${cut.length} session(s) opened before the reset terminated`;
     } catch (error) {
       throw pgError(`terminating old sessions of ${user}`, error);
     } finally {
@@ -46423,6 +46451,7 @@ var init_digitalocean_reset = __esm({
     "use strict";
     init_errors2();
     init_connect();
+    init_sessions();
     init_secret();
     init_client();
     init_no_stale_sessions();
@@ -52072,8 +52101,181 @@ var init_write = __esm({
   }
 });
 
+// src/engine/failpoints.ts
+async function checkpoint(runtime, name) {
+  if (name !== "evidence.before") checkDeadline(runtime, name);
+  if (runtime.failpoint) await runtime.failpoint(name);
+}
+function checkDeadline(runtime, where) {
+  if (runtime.deadline !== void 0 && runtime.now().getTime() >= runtime.deadline) throw deadlineError(runtime, where);
+}
+function deadlineError(runtime, where) {
+  const at2 = runtime.deadline === void 0 ? "its deadline" : new Date(runtime.deadline).toISOString();
+  return new RotationError(`the run's deadline (${at2}) passed at ${where}: stopped instead of waiting longer`, {
+    code: "DEADLINE",
+    hint: "raise the deadline (input deadline-minutes, CLI --deadline-minutes) if this much waiting is expected; otherwise find what was slow in the log, then rerun"
+  });
+}
+function failpointFromEnv(env) {
+  const spec = env[FAILPOINT_ENV];
+  if (!spec) return void 0;
+  const [point, action] = spec.split(":");
+  if (action !== "kill") throw new RotationError(`${FAILPOINT_ENV}: expected <point>:kill, got '${spec}'`);
+  return async (name) => {
+    if (name === point) process.kill(process.pid, "SIGKILL");
+  };
+}
+var FAILPOINT_ENV;
+var init_failpoints = __esm({
+  "src/engine/failpoints.ts"() {
+    "use strict";
+    init_errors2();
+    FAILPOINT_ENV = "CREDENTIAL_ROTATION_FAILPOINT";
+  }
+});
+
+// src/engine/deadline.ts
+function deadlineFrom(minutes, now = Date.now()) {
+  const value = minutes === void 0 || minutes === "" ? DEFAULT_DEADLINE_MINUTES : Number(minutes);
+  if (!Number.isFinite(value) || value <= 0) throw new RotationError(`deadline-minutes: expected a number of minutes greater than 0, got '${minutes}'`);
+  return now + value * 6e4;
+}
+function boundedRuntime(runtime) {
+  const { deadline } = runtime;
+  if (deadline === void 0) return runtime;
+  const remaining = Math.max(0, deadline - runtime.now().getTime());
+  const signals = [runtime.signal, remaining <= MAX_TIMER_MS ? AbortSignal.timeout(remaining) : void 0].filter((s2) => s2 !== void 0);
+  return {
+    ...runtime,
+    signal: signals.length > 0 ? AbortSignal.any(signals) : void 0,
+    sleep: async (ms) => {
+      if (runtime.signal?.aborted) throw new RotationError("the run was cancelled", { code: "CANCELLED" });
+      if (runtime.now().getTime() + ms > deadline) throw deadlineError(runtime, `a wait of ${Math.ceil(ms / 1e3)} s`);
+      await runtime.sleep(ms);
+    }
+  };
+}
+var DEFAULT_DEADLINE_MINUTES, MAX_TIMER_MS;
+var init_deadline2 = __esm({
+  "src/engine/deadline.ts"() {
+    "use strict";
+    init_errors2();
+    init_failpoints();
+    DEFAULT_DEADLINE_MINUTES = 30;
+    MAX_TIMER_MS = 2 ** 31 - 1;
+  }
+});
+
+// src/engine/store-writes.ts
+async function writeStores(adapters, value, change, out, runtime) {
+  for (const [i2, { store, render: render3 }] of adapters.stores.entries()) {
+    try {
+      await checkpoint(runtime, `store.before.${i2}`);
+      if (change.reversible) await store.write(render3(value));
+      else {
+        await withRetry(() => store.write(render3(value)), {
+          attempts: 5,
+          sleep: runtime.sleep,
+          deadline: runtime.deadline,
+          now: () => runtime.now().getTime(),
+          onRetry: (error, attempt, delay) => runtime.reporter.warning(`${store.label}: ${describeError(error)}; retry ${attempt} in ${Math.round(delay / 1e3)}s`)
+        });
+      }
+      out.push({ target: store.label, outcome: "ok", detail: "new value written" });
+    } catch (error) {
+      out.push({ target: store.label, outcome: "failed", detail: describeError(error) });
+      runtime.reporter.error(`${store.label}: ${describeError(error)}`);
+      throw new RotationError(`writing ${store.label} failed: ${describeError(error)}`, {
+        hint: change.reversible ? "the change was not applied; the targets already written are restored" : void 0
+      });
+    }
+    await checkpoint(runtime, `store.after.${i2}`);
+  }
+  return `${adapters.stores.length} target(s) written: ${adapters.stores.map((s2) => s2.store.label).join("; ")}`;
+}
+async function backOut(staged, adapters, current, record, runtime) {
+  const { reporter } = runtime;
+  if (!staged.reversible) {
+    record.notes.push("the provider had already changed the credential; stores that took the new value keep it");
+    return;
+  }
+  try {
+    await staged.abort();
+    record.notes.push("change aborted: the old credential is still the live one");
+  } catch (error) {
+    record.notes.push(`aborting the change failed (${describeError(error)}); the old credential stays live unless the change was committed, and a rerun repairs it`);
+  }
+  const written = new Set(record.stores.filter((s2) => s2.outcome === "ok").map((s2) => s2.target));
+  for (const { store, render: render3 } of adapters.stores) {
+    if (!written.has(store.label)) continue;
+    const entry = record.stores.find((s2) => s2.target === store.label);
+    if (!current) {
+      entry.detail = "holds the unused new value; no current value was given to restore";
+      continue;
+    }
+    try {
+      await store.write(render3(current));
+      entry.detail = "new value written, then restored to the old value";
+    } catch (error) {
+      entry.detail = `restoring the old value failed: ${describeError(error)}; a rerun repairs it`;
+      reporter.error(`${store.label}: restoring the old value failed: ${describeError(error)}`);
+    }
+  }
+}
+var init_store_writes = __esm({
+  "src/engine/store-writes.ts"() {
+    "use strict";
+    init_retry();
+    init_errors2();
+    init_failpoints();
+  }
+});
+
+// src/engine/rollout.ts
+async function refreshConsumers(adapters, value, out, runtime) {
+  if (adapters.consumers.length === 0) return "no consumers configured";
+  for (const [i2, consumer] of adapters.consumers.entries()) {
+    try {
+      await checkpoint(runtime, `consumer.before.${i2}`);
+      const detail = await consumer.refresh(value);
+      out.push({ target: consumer.label, outcome: "ok", detail });
+    } catch (error) {
+      out.push({ target: consumer.label, outcome: "failed", detail: describeError(error) });
+      throw new RotationError(`refreshing ${consumer.label} failed: ${describeError(error)}`, {
+        hint: "the new credential is live and stored everywhere; fix the consumer and rerun to finish"
+      });
+    }
+    await checkpoint(runtime, `consumer.after.${i2}`);
+  }
+  return `${adapters.consumers.length} consumer(s) refreshed`;
+}
+async function checkHealth(adapters, value, out, runtime) {
+  if (adapters.probes.length === 0) return "no health checks configured";
+  const failures = [];
+  for (const [i2, probe] of adapters.probes.entries()) {
+    try {
+      await checkpoint(runtime, `health.before.${i2}`);
+      out.push({ target: probe.label, outcome: "ok", detail: await probe.probe(value) });
+    } catch (error) {
+      out.push({ target: probe.label, outcome: "failed", detail: describeError(error) });
+      failures.push(`${probe.label}: ${describeError(error)}`);
+    }
+    await checkpoint(runtime, `health.after.${i2}`);
+  }
+  if (failures.length > 0) throw new RotationError(`health check failed: ${failures.join("; ")}`);
+  return `${adapters.probes.length} health check(s) passed`;
+}
+var init_rollout = __esm({
+  "src/engine/rollout.ts"() {
+    "use strict";
+    init_errors2();
+    init_failpoints();
+  }
+});
+
 // src/engine/rotate.ts
-async function rotateCredential(policy, request2, runtime) {
+async function rotateCredential(policy, request2, given) {
+  const runtime = boundedRuntime(given);
   const { reporter } = runtime;
   const credential = policy.credentials[request2.credential];
   if (!credential) {
@@ -52105,19 +52307,27 @@ async function rotateCredential(policy, request2, runtime) {
     });
     const change = staged;
     const newValue = change.value;
-    await steps.run("store", () => writeStores(adapters, newValue, credential.current, change, record.stores, runtime));
+    await steps.run("store", () => writeStores(adapters, newValue, change, record.stores, runtime));
     await steps.run("apply", async () => {
+      await checkpoint(runtime, "apply.before");
       const detail = await change.commit();
       committed = true;
+      await checkpoint(runtime, "apply.after");
       return detail;
     });
-    await steps.run("verify", () => adapters.method.verifyNew(newValue));
-    await steps.run("consumers", () => refreshConsumers(adapters, newValue, record.consumers));
-    await steps.run("health", () => checkHealth(adapters, newValue, record.health));
+    await steps.run("verify", async () => {
+      await checkpoint(runtime, "verify.before");
+      return adapters.method.verifyNew(newValue);
+    });
+    await steps.run("consumers", () => refreshConsumers(adapters, newValue, record.consumers, runtime));
+    await steps.run("health", () => checkHealth(adapters, newValue, record.health, runtime));
     await steps.run("revoke", async () => {
+      await checkpoint(runtime, "revoke.before");
       const proof = await adapters.method.revokeOld(credential.current, request2.reason);
       record.old_credential = proof;
+      if (request2.reason === "exposure") record.incident = { exposure: true, cut_off: proof.cut_off ?? [] };
       if (!proof.rejected) throw new RotationError(`the old credential was not refused: ${proof.detail}`);
+      await checkpoint(runtime, "revoke.after");
       return proof.detail;
     });
     return await finish("rotated", `rotated: ${adapters.stores.length} store target(s) hold the new value, old value refused`);
@@ -52134,6 +52344,7 @@ async function rotateCredential(policy, request2, runtime) {
     let evidencePath;
     if (status === "rotated" || status === "failed" && changeStarted) {
       await steps.run("evidence", async () => {
+        await checkpoint(runtime, "evidence.before");
         record.steps = steps.records;
         record.finished_at = runtime.now().toISOString();
         evidencePath = await writeEvidence(record, policy.evidenceDir, runtime.workspace);
@@ -52178,87 +52389,6 @@ async function generateAndStage(adapters, length, mask) {
   mask(staged.value);
   return staged;
 }
-async function writeStores(adapters, value, current, change, out, runtime) {
-  for (const { store, render: render3 } of adapters.stores) {
-    try {
-      if (change.reversible) await store.write(render3(value));
-      else {
-        await withRetry(() => store.write(render3(value)), {
-          attempts: 5,
-          sleep: runtime.sleep,
-          onRetry: (error, attempt, delay) => runtime.reporter.warning(`${store.label}: ${describeError(error)}; retry ${attempt} in ${Math.round(delay / 1e3)}s`)
-        });
-      }
-      out.push({ target: store.label, outcome: "ok", detail: "new value written" });
-    } catch (error) {
-      out.push({ target: store.label, outcome: "failed", detail: describeError(error) });
-      runtime.reporter.error(`${store.label}: ${describeError(error)}`);
-      throw new RotationError(`writing ${store.label} failed: ${describeError(error)}`, {
-        hint: change.reversible ? "the change was not applied; the targets already written are restored" : void 0
-      });
-    }
-  }
-  void current;
-  return `${adapters.stores.length} target(s) written: ${adapters.stores.map((s2) => s2.store.label).join("; ")}`;
-}
-async function refreshConsumers(adapters, value, out) {
-  if (adapters.consumers.length === 0) return "no consumers configured";
-  for (const consumer of adapters.consumers) {
-    try {
-      const detail = await consumer.refresh(value);
-      out.push({ target: consumer.label, outcome: "ok", detail });
-    } catch (error) {
-      out.push({ target: consumer.label, outcome: "failed", detail: describeError(error) });
-      throw new RotationError(`refreshing ${consumer.label} failed: ${describeError(error)}`, {
-        hint: "the new credential is live and stored everywhere; fix the consumer and rerun to finish"
-      });
-    }
-  }
-  return `${adapters.consumers.length} consumer(s) refreshed`;
-}
-async function checkHealth(adapters, value, out) {
-  if (adapters.probes.length === 0) return "no health checks configured";
-  const failures = [];
-  for (const probe of adapters.probes) {
-    try {
-      out.push({ target: probe.label, outcome: "ok", detail: await probe.probe(value) });
-    } catch (error) {
-      out.push({ target: probe.label, outcome: "failed", detail: describeError(error) });
-      failures.push(`${probe.label}: ${describeError(error)}`);
-    }
-  }
-  if (failures.length > 0) throw new RotationError(`health check failed: ${failures.join("; ")}`);
-  return `${adapters.probes.length} health check(s) passed`;
-}
-async function backOut(staged, adapters, current, record, runtime) {
-  const { reporter } = runtime;
-  if (!staged.reversible) {
-    record.notes.push("the provider had already changed the credential; stores that took the new value keep it");
-    return;
-  }
-  try {
-    await staged.abort();
-    record.notes.push("change aborted: the old credential is still the live one");
-  } catch (error) {
-    record.notes.push(`aborting the change failed (${describeError(error)}); a rerun repairs it`);
-  }
-  const written = new Set(record.stores.filter((s2) => s2.outcome === "ok").map((s2) => s2.target));
-  for (const { store, render: render3 } of adapters.stores) {
-    if (!written.has(store.label)) continue;
-    const entry = record.stores.find((s2) => s2.target === store.label);
-    if (!current) {
-      entry.detail = "holds the unused new value; no current value was given to restore";
-      continue;
-    }
-    try {
-      await store.write(render3(current));
-      entry.detail = "new value written, then restored to the old value";
-    } catch (error) {
-      entry.detail = `restoring the old value failed: ${describeError(error)}; a rerun repairs it`;
-      reporter.error(`${store.label}: restoring the old value failed: ${describeError(error)}`);
-    }
-  }
-}
 function newRecord(policy, request2, startedAt) {
   const credential = policy.credentials[request2.credential];
   return {
@@ -52290,7 +52420,10 @@ var init_rotate = __esm({
     init_steps();
     init_history();
     init_write();
-    init_retry();
+    init_failpoints();
+    init_deadline2();
+    init_store_writes();
+    init_rollout();
   }
 });
 
@@ -56486,13 +56619,18 @@ function createGitHubClient(token, baseUrl, fetchImpl = (input, init) => globalT
     baseUrl: baseUrl.replace(/\/+$/, ""),
     userAgent: "credential-rotation",
     log: silent,
-    request: { fetch: fetchImpl, log: silent }
+    // Each request is bounded (a hung connection becomes a retryable "timed out"), on top of the
+    // run's own signal, which ends everything at its deadline.
+    request: {
+      fetch: (input, init) => fetchImpl(input, { ...init, signal: AbortSignal.any([AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...init?.signal ? [init.signal] : []]) }),
+      log: silent
+    }
   });
 }
 function githubApiUrl(env) {
   return env.GITHUB_API_URL || "https://api.github.com";
 }
-var silent;
+var silent, REQUEST_TIMEOUT_MS;
 var init_client4 = __esm({
   "src/github/client.ts"() {
     "use strict";
@@ -56502,6 +56640,7 @@ var init_client4 = __esm({
     }, warn: () => {
     }, error: () => {
     } };
+    REQUEST_TIMEOUT_MS = 3e4;
   }
 });
 
@@ -60165,25 +60304,30 @@ init_errors2();
 // src/evidence/record.ts
 var REASONS = ["scheduled", "exposure", "manual"];
 
-// src/cli/runtime.ts
+// src/engine/live-runtime.ts
 init_client4();
-init_console_reporter();
-init_secret();
-function cliRuntime(workspace, env = process.env, token) {
-  const reporter = new ConsoleReporter();
-  const githubToken = token ? new Secret(token) : void 0;
-  if (githubToken) reporter.mask(githubToken);
+function liveRuntime(options) {
+  const { env } = options;
+  if (options.githubToken) options.reporter.mask(options.githubToken);
   return {
-    env,
-    reporter,
-    workspace,
+    ...options,
     now: () => /* @__PURE__ */ new Date(),
     sleep: (ms) => new Promise((r2) => setTimeout(r2, ms)),
     fetch: globalThis.fetch,
-    github: (t2) => createGitHubClient(t2, githubApiUrl(env)),
-    githubToken
+    github: (token) => createGitHubClient(token, githubApiUrl(env), globalThis.fetch)
   };
 }
+
+// src/cli/runtime.ts
+init_console_reporter();
+init_secret();
+function cliRuntime(workspace, env = process.env, token) {
+  return liveRuntime({ env, reporter: new ConsoleReporter(), workspace, githubToken: token ? new Secret(token) : void 0 });
+}
+
+// src/cli.ts
+init_deadline2();
+init_failpoints();
 
 // src/cli/plan.ts
 init_history();
@@ -60391,9 +60535,11 @@ function verifyProblems(rows) {
 var program2 = new Command("credential-rotation").description("Rotate database passwords and API keys end to end, with evidence.").option("-C, --workspace <dir>", "the repository root: relative paths start here", process.cwd()).option("-c, --config <file>", "the policy file", DEFAULT_POLICY_PATH).showHelpAfterError();
 var workspaceOf = () => resolve5(program2.opts().workspace);
 var policyOf = (withoutSecrets = false) => loadPolicy(resolve5(workspaceOf(), program2.opts().config), process.env, { withoutSecrets });
-program2.command("rotate <credential>").description("rotate one credential through the whole checklist").addOption(new Option("--reason <reason>", "why").choices(REASONS).default("manual")).option("--dry-run", "plan and preflight only, change nothing", false).option("--github-token <token>", "token that may write secrets (default: $GITHUB_TOKEN)").action(async (credential, opts) => {
+program2.command("rotate <credential>").description("rotate one credential through the whole checklist").addOption(new Option("--reason <reason>", "why").choices(REASONS).default("manual")).option("--dry-run", "plan and preflight only, change nothing", false).option("--github-token <token>", "token that may write secrets (default: $GITHUB_TOKEN)").option("--deadline-minutes <minutes>", "overall deadline of the run: no wait or retry goes past it", String(DEFAULT_DEADLINE_MINUTES)).action(async (credential, opts) => {
   const token = opts.githubToken ?? process.env.GITHUB_TOKEN;
   const runtime = cliRuntime(workspaceOf(), process.env, token);
+  runtime.deadline = deadlineFrom(opts.deadlineMinutes);
+  runtime.failpoint = failpointFromEnv(process.env);
   const result = await rotateCredential(policyOf(), { credential, reason: opts.reason, dryRun: opts.dryRun, trigger: triggerFromEnv(process.env) }, runtime);
   if (result.evidencePath) runtime.reporter.info(`evidence: ${result.evidencePath}`);
   runtime.reporter.info(`status: ${result.status}`);

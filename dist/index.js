@@ -64815,6 +64815,10 @@ var rotation_schema_default = {
             },
             timeout_minutes: {
               $ref: "#/definitions/duration"
+            },
+            poll_seconds: {
+              $ref: "#/definitions/duration",
+              description: "Seconds between polls of the dispatched run (default 5)."
             }
           }
         },
@@ -65457,6 +65461,18 @@ function scramVerifier(password, iterations = 4096, salt = randomBytes2(16)) {
   return `SCRAM-SHA-256$${iterations}:${salt.toString("base64")}$${storedKey.toString("base64")}:${serverKey.toString("base64")}`;
 }
 
+// src/postgres/sessions.ts
+async function terminateSessionsBefore(db, role, before) {
+  const { rows } = await db.query(
+    `WITH old AS MATERIALIZED (
+       SELECT pid, application_name AS app, host(client_addr) AS client, backend_start AS started FROM pg_stat_activity
+        WHERE usename = $1 AND backend_start < $2 AND pid <> pg_backend_pid())
+     SELECT * FROM old WHERE pg_terminate_backend(pid)`,
+    [role, before]
+  );
+  return rows.map((r2) => `${role} session pid ${r2.pid} (application '${r2.app ?? ""}', client ${r2.client ?? "local socket"}, opened ${r2.started.toISOString()})`);
+}
+
 // src/methods/alter-role.ts
 var LOCK_NAMESPACE = "credential-rotation";
 function alterRole(ctx) {
@@ -65504,7 +65520,8 @@ function alterRole(ctx) {
         [role]
       );
       const allowed = me2.rolsuper || me2.user === role || me2.rolcreaterole && me2.admin && !target.rolsuper;
-      const [roleSql, adminSql] = [db.escapeIdentifier(role), db.escapeIdentifier(me2.user)];
+      const ident = (name) => /^[a-z_][a-z0-9_]*$/.test(name) ? name : db.escapeIdentifier(name);
+      const [roleSql, adminSql] = [ident(role), ident(me2.user)];
       if (!allowed) {
         throw new RotationError(`the admin connection (role ${me2.user}) may not change the password of role ${role}`, {
           hint: `it needs CREATEROLE and ADMIN OPTION on ${role}: GRANT ${roleSql} TO ${adminSql} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE`,
@@ -65512,14 +65529,16 @@ function alterRole(ctx) {
         });
       }
       if (ctx.reason === "exposure") {
-        const [signal] = await q2(
-          `SELECT r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_signal_backend', 'USAGE') AS may
+        const [may] = await q2(
+          `SELECT r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_signal_backend', 'USAGE') AS signal,
+                  r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS see
              FROM pg_roles r WHERE r.rolname = current_user`,
           [role]
         );
-        if (!signal.may) {
-          throw new RotationError(`exposure: the admin connection (role ${me2.user}) may not terminate the sessions of role ${role}, so sessions opened with the exposed password would survive`, {
-            hint: `as a superuser: GRANT pg_signal_backend TO ${adminSql}; nothing was changed`,
+        const missing = [...may.signal ? [] : ["pg_signal_backend"], ...may.see ? [] : ["pg_read_all_stats"]];
+        if (missing.length > 0) {
+          throw new RotationError(`exposure: the admin connection (role ${me2.user}) may not ${may.signal ? "see when" : "terminate"} the sessions of role ${role}${may.signal ? " started" : ""}, so sessions opened with the exposed password would survive`, {
+            hint: `as a superuser: GRANT ${missing.join(", ")} TO ${adminSql}; nothing was changed`,
             code: "NOT_ALLOWED"
           });
         }
@@ -65593,13 +65612,7 @@ function alterRole(ctx) {
     }
   };
   async function terminateOldSessions() {
-    const db = await adminClient();
-    const { rows } = await db.query(
-      `SELECT pid, application_name AS app, host(client_addr) AS client, backend_start AS started FROM pg_stat_activity
-        WHERE usename = $1 AND backend_start < $2 AND pid <> pg_backend_pid() AND pg_terminate_backend(pid)`,
-      [role, changedAt ?? /* @__PURE__ */ new Date()]
-    );
-    return rows.map((r2) => `${role} session pid ${r2.pid} (application '${r2.app ?? ""}', client ${r2.client ?? "local socket"}, opened ${r2.started.toISOString()})`);
+    return terminateSessionsBefore(await adminClient(), role, changedAt ?? /* @__PURE__ */ new Date());
   }
 }
 
@@ -65607,10 +65620,13 @@ function alterRole(ctx) {
 var import_dots_wrapper = __toESM(require_dist4(), 1);
 
 // src/http/retry.ts
+var MAX_HINTED_DELAY_MS = 12e4;
 async function withRetry(fn, options = {}) {
   const attempts = options.attempts ?? 4;
   const base = options.baseDelayMs ?? 500;
   const max = options.maxDelayMs ?? 3e4;
+  const maxHinted = options.maxHintedDelayMs ?? MAX_HINTED_DELAY_MS;
+  const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms) => new Promise((r2) => setTimeout(r2, ms)));
   for (let attempt = 1; ; attempt++) {
     try {
@@ -65618,14 +65634,18 @@ async function withRetry(fn, options = {}) {
     } catch (error2) {
       const retryable = error2 instanceof RotationError && error2.retryable;
       if (!retryable || attempt >= attempts) throw error2;
-      const hinted = error2.retryAfterMs;
-      let delay = hinted ?? Math.random() * Math.min(max, base * 2 ** (attempt - 1));
-      delay = Math.min(delay, max);
-      if (options.deadline !== void 0 && Date.now() + delay > options.deadline) throw error2;
+      const delay = retryDelay(error2, attempt, { base, max, maxHinted });
+      if (delay === void 0) throw error2;
+      if (options.deadline !== void 0 && now() + delay > options.deadline) throw error2;
       options.onRetry?.(error2, attempt, delay);
       await sleep(delay);
     }
   }
+}
+function retryDelay(error2, attempt, bounds) {
+  const hinted = error2.retryAfterMs;
+  if (hinted !== void 0) return hinted <= bounds.maxHinted ? hinted : void 0;
+  return Math.random() * Math.min(bounds.max, bounds.base * 2 ** (attempt - 1));
 }
 function parseRetryAfter(value, now = Date.now()) {
   if (!value) return void 0;
@@ -65830,10 +65850,15 @@ var noStaleSessions = (spec, ctx) => {
             const cutoff = change?.changedAt ?? await serverTimeAt(db, runStart, runtime.now().getTime());
             const { rows } = await db.query(
               `SELECT pid, application_name, client_addr::text AS client_addr, backend_start FROM pg_stat_activity
-                WHERE usename = $1 AND backend_start < $2 AND pid <> pg_backend_pid() AND application_name <> $3
+                WHERE usename = $1 AND (backend_start < $2 OR backend_start IS NULL) AND pid <> pg_backend_pid() AND application_name <> $3
                 ORDER BY backend_start`,
               [role, cutoff, OWN_APPLICATION]
             );
+            if (rows.some((r2) => r2.backend_start === null)) {
+              throw new RotationError(`${label}: the connection as ${String(config.user)} cannot see when sessions of ${role} started`, {
+                hint: `grant it the statistics it needs (GRANT pg_read_all_stats TO ${String(config.user)}) or remove this check`
+              });
+            }
             seen = rows;
             if (rows.length === 0) return { ok: true, value: `no session of ${role} opened before ${cutoff.toISOString()} remains` };
             return { ok: false, why: `${rows.length} session(s) of ${role} opened before the rotation remain: ${rows.slice(0, 5).map(describe).join("; ")}` };
@@ -65988,12 +66013,8 @@ function digitalOceanReset(ctx) {
     if (!fresh) return "";
     const db = await connect(loginAs(fresh.secret), `${user} at ${target()}`);
     try {
-      const { rows } = await db.query(
-        `SELECT pid FROM pg_stat_activity
-          WHERE usename = $1 AND backend_start < $2 AND pid <> pg_backend_pid() AND pg_terminate_backend(pid)`,
-        [user, fresh.changedAt]
-      );
-      return `; ${rows.length} session(s) opened before the reset terminated`;
+      const cut = await terminateSessionsBefore(db, user, fresh.changedAt);
+      return `; ${cut.length} session(s) opened before the reset terminated`;
     } catch (error2) {
       throw pgError(`terminating old sessions of ${user}`, error2);
     } finally {
@@ -71401,8 +71422,151 @@ function template(name) {
   throw new Error(`evidence template ${name} not found beside the package`);
 }
 
+// src/engine/failpoints.ts
+async function checkpoint(runtime, name) {
+  if (name !== "evidence.before") checkDeadline(runtime, name);
+  if (runtime.failpoint) await runtime.failpoint(name);
+}
+function checkDeadline(runtime, where) {
+  if (runtime.deadline !== void 0 && runtime.now().getTime() >= runtime.deadline) throw deadlineError(runtime, where);
+}
+function deadlineError(runtime, where) {
+  const at2 = runtime.deadline === void 0 ? "its deadline" : new Date(runtime.deadline).toISOString();
+  return new RotationError(`the run's deadline (${at2}) passed at ${where}: stopped instead of waiting longer`, {
+    code: "DEADLINE",
+    hint: "raise the deadline (input deadline-minutes, CLI --deadline-minutes) if this much waiting is expected; otherwise find what was slow in the log, then rerun"
+  });
+}
+var FAILPOINT_ENV = "CREDENTIAL_ROTATION_FAILPOINT";
+function failpointFromEnv(env) {
+  const spec = env[FAILPOINT_ENV];
+  if (!spec) return void 0;
+  const [point, action] = spec.split(":");
+  if (action !== "kill") throw new RotationError(`${FAILPOINT_ENV}: expected <point>:kill, got '${spec}'`);
+  return async (name) => {
+    if (name === point) process.kill(process.pid, "SIGKILL");
+  };
+}
+
+// src/engine/deadline.ts
+var DEFAULT_DEADLINE_MINUTES = 30;
+var MAX_TIMER_MS = 2 ** 31 - 1;
+function deadlineFrom(minutes, now = Date.now()) {
+  const value = minutes === void 0 || minutes === "" ? DEFAULT_DEADLINE_MINUTES : Number(minutes);
+  if (!Number.isFinite(value) || value <= 0) throw new RotationError(`deadline-minutes: expected a number of minutes greater than 0, got '${minutes}'`);
+  return now + value * 6e4;
+}
+function boundedRuntime(runtime) {
+  const { deadline } = runtime;
+  if (deadline === void 0) return runtime;
+  const remaining = Math.max(0, deadline - runtime.now().getTime());
+  const signals = [runtime.signal, remaining <= MAX_TIMER_MS ? AbortSignal.timeout(remaining) : void 0].filter((s2) => s2 !== void 0);
+  return {
+    ...runtime,
+    signal: signals.length > 0 ? AbortSignal.any(signals) : void 0,
+    sleep: async (ms) => {
+      if (runtime.signal?.aborted) throw new RotationError("the run was cancelled", { code: "CANCELLED" });
+      if (runtime.now().getTime() + ms > deadline) throw deadlineError(runtime, `a wait of ${Math.ceil(ms / 1e3)} s`);
+      await runtime.sleep(ms);
+    }
+  };
+}
+
+// src/engine/store-writes.ts
+async function writeStores(adapters, value, change, out, runtime) {
+  for (const [i2, { store, render: render3 }] of adapters.stores.entries()) {
+    try {
+      await checkpoint(runtime, `store.before.${i2}`);
+      if (change.reversible) await store.write(render3(value));
+      else {
+        await withRetry(() => store.write(render3(value)), {
+          attempts: 5,
+          sleep: runtime.sleep,
+          deadline: runtime.deadline,
+          now: () => runtime.now().getTime(),
+          onRetry: (error2, attempt, delay) => runtime.reporter.warning(`${store.label}: ${describeError(error2)}; retry ${attempt} in ${Math.round(delay / 1e3)}s`)
+        });
+      }
+      out.push({ target: store.label, outcome: "ok", detail: "new value written" });
+    } catch (error2) {
+      out.push({ target: store.label, outcome: "failed", detail: describeError(error2) });
+      runtime.reporter.error(`${store.label}: ${describeError(error2)}`);
+      throw new RotationError(`writing ${store.label} failed: ${describeError(error2)}`, {
+        hint: change.reversible ? "the change was not applied; the targets already written are restored" : void 0
+      });
+    }
+    await checkpoint(runtime, `store.after.${i2}`);
+  }
+  return `${adapters.stores.length} target(s) written: ${adapters.stores.map((s2) => s2.store.label).join("; ")}`;
+}
+async function backOut(staged, adapters, current, record, runtime) {
+  const { reporter } = runtime;
+  if (!staged.reversible) {
+    record.notes.push("the provider had already changed the credential; stores that took the new value keep it");
+    return;
+  }
+  try {
+    await staged.abort();
+    record.notes.push("change aborted: the old credential is still the live one");
+  } catch (error2) {
+    record.notes.push(`aborting the change failed (${describeError(error2)}); the old credential stays live unless the change was committed, and a rerun repairs it`);
+  }
+  const written = new Set(record.stores.filter((s2) => s2.outcome === "ok").map((s2) => s2.target));
+  for (const { store, render: render3 } of adapters.stores) {
+    if (!written.has(store.label)) continue;
+    const entry = record.stores.find((s2) => s2.target === store.label);
+    if (!current) {
+      entry.detail = "holds the unused new value; no current value was given to restore";
+      continue;
+    }
+    try {
+      await store.write(render3(current));
+      entry.detail = "new value written, then restored to the old value";
+    } catch (error2) {
+      entry.detail = `restoring the old value failed: ${describeError(error2)}; a rerun repairs it`;
+      reporter.error(`${store.label}: restoring the old value failed: ${describeError(error2)}`);
+    }
+  }
+}
+
+// src/engine/rollout.ts
+async function refreshConsumers(adapters, value, out, runtime) {
+  if (adapters.consumers.length === 0) return "no consumers configured";
+  for (const [i2, consumer] of adapters.consumers.entries()) {
+    try {
+      await checkpoint(runtime, `consumer.before.${i2}`);
+      const detail = await consumer.refresh(value);
+      out.push({ target: consumer.label, outcome: "ok", detail });
+    } catch (error2) {
+      out.push({ target: consumer.label, outcome: "failed", detail: describeError(error2) });
+      throw new RotationError(`refreshing ${consumer.label} failed: ${describeError(error2)}`, {
+        hint: "the new credential is live and stored everywhere; fix the consumer and rerun to finish"
+      });
+    }
+    await checkpoint(runtime, `consumer.after.${i2}`);
+  }
+  return `${adapters.consumers.length} consumer(s) refreshed`;
+}
+async function checkHealth(adapters, value, out, runtime) {
+  if (adapters.probes.length === 0) return "no health checks configured";
+  const failures = [];
+  for (const [i2, probe] of adapters.probes.entries()) {
+    try {
+      await checkpoint(runtime, `health.before.${i2}`);
+      out.push({ target: probe.label, outcome: "ok", detail: await probe.probe(value) });
+    } catch (error2) {
+      out.push({ target: probe.label, outcome: "failed", detail: describeError(error2) });
+      failures.push(`${probe.label}: ${describeError(error2)}`);
+    }
+    await checkpoint(runtime, `health.after.${i2}`);
+  }
+  if (failures.length > 0) throw new RotationError(`health check failed: ${failures.join("; ")}`);
+  return `${adapters.probes.length} health check(s) passed`;
+}
+
 // src/engine/rotate.ts
-async function rotateCredential(policy, request2, runtime) {
+async function rotateCredential(policy, request2, given) {
+  const runtime = boundedRuntime(given);
   const { reporter } = runtime;
   const credential = policy.credentials[request2.credential];
   if (!credential) {
@@ -71434,19 +71598,27 @@ async function rotateCredential(policy, request2, runtime) {
     });
     const change = staged;
     const newValue = change.value;
-    await steps.run("store", () => writeStores(adapters, newValue, credential.current, change, record.stores, runtime));
+    await steps.run("store", () => writeStores(adapters, newValue, change, record.stores, runtime));
     await steps.run("apply", async () => {
+      await checkpoint(runtime, "apply.before");
       const detail = await change.commit();
       committed = true;
+      await checkpoint(runtime, "apply.after");
       return detail;
     });
-    await steps.run("verify", () => adapters.method.verifyNew(newValue));
-    await steps.run("consumers", () => refreshConsumers(adapters, newValue, record.consumers));
-    await steps.run("health", () => checkHealth(adapters, newValue, record.health));
+    await steps.run("verify", async () => {
+      await checkpoint(runtime, "verify.before");
+      return adapters.method.verifyNew(newValue);
+    });
+    await steps.run("consumers", () => refreshConsumers(adapters, newValue, record.consumers, runtime));
+    await steps.run("health", () => checkHealth(adapters, newValue, record.health, runtime));
     await steps.run("revoke", async () => {
+      await checkpoint(runtime, "revoke.before");
       const proof = await adapters.method.revokeOld(credential.current, request2.reason);
       record.old_credential = proof;
+      if (request2.reason === "exposure") record.incident = { exposure: true, cut_off: proof.cut_off ?? [] };
       if (!proof.rejected) throw new RotationError(`the old credential was not refused: ${proof.detail}`);
+      await checkpoint(runtime, "revoke.after");
       return proof.detail;
     });
     return await finish("rotated", `rotated: ${adapters.stores.length} store target(s) hold the new value, old value refused`);
@@ -71463,6 +71635,7 @@ async function rotateCredential(policy, request2, runtime) {
     let evidencePath;
     if (status === "rotated" || status === "failed" && changeStarted) {
       await steps.run("evidence", async () => {
+        await checkpoint(runtime, "evidence.before");
         record.steps = steps.records;
         record.finished_at = runtime.now().toISOString();
         evidencePath = await writeEvidence(record, policy.evidenceDir, runtime.workspace);
@@ -71506,87 +71679,6 @@ async function generateAndStage(adapters, length, mask) {
   const staged = await adapters.method.stage(chosen);
   mask(staged.value);
   return staged;
-}
-async function writeStores(adapters, value, current, change, out, runtime) {
-  for (const { store, render: render3 } of adapters.stores) {
-    try {
-      if (change.reversible) await store.write(render3(value));
-      else {
-        await withRetry(() => store.write(render3(value)), {
-          attempts: 5,
-          sleep: runtime.sleep,
-          onRetry: (error2, attempt, delay) => runtime.reporter.warning(`${store.label}: ${describeError(error2)}; retry ${attempt} in ${Math.round(delay / 1e3)}s`)
-        });
-      }
-      out.push({ target: store.label, outcome: "ok", detail: "new value written" });
-    } catch (error2) {
-      out.push({ target: store.label, outcome: "failed", detail: describeError(error2) });
-      runtime.reporter.error(`${store.label}: ${describeError(error2)}`);
-      throw new RotationError(`writing ${store.label} failed: ${describeError(error2)}`, {
-        hint: change.reversible ? "the change was not applied; the targets already written are restored" : void 0
-      });
-    }
-  }
-  void current;
-  return `${adapters.stores.length} target(s) written: ${adapters.stores.map((s2) => s2.store.label).join("; ")}`;
-}
-async function refreshConsumers(adapters, value, out) {
-  if (adapters.consumers.length === 0) return "no consumers configured";
-  for (const consumer of adapters.consumers) {
-    try {
-      const detail = await consumer.refresh(value);
-      out.push({ target: consumer.label, outcome: "ok", detail });
-    } catch (error2) {
-      out.push({ target: consumer.label, outcome: "failed", detail: describeError(error2) });
-      throw new RotationError(`refreshing ${consumer.label} failed: ${describeError(error2)}`, {
-        hint: "the new credential is live and stored everywhere; fix the consumer and rerun to finish"
-      });
-    }
-  }
-  return `${adapters.consumers.length} consumer(s) refreshed`;
-}
-async function checkHealth(adapters, value, out) {
-  if (adapters.probes.length === 0) return "no health checks configured";
-  const failures = [];
-  for (const probe of adapters.probes) {
-    try {
-      out.push({ target: probe.label, outcome: "ok", detail: await probe.probe(value) });
-    } catch (error2) {
-      out.push({ target: probe.label, outcome: "failed", detail: describeError(error2) });
-      failures.push(`${probe.label}: ${describeError(error2)}`);
-    }
-  }
-  if (failures.length > 0) throw new RotationError(`health check failed: ${failures.join("; ")}`);
-  return `${adapters.probes.length} health check(s) passed`;
-}
-async function backOut(staged, adapters, current, record, runtime) {
-  const { reporter } = runtime;
-  if (!staged.reversible) {
-    record.notes.push("the provider had already changed the credential; stores that took the new value keep it");
-    return;
-  }
-  try {
-    await staged.abort();
-    record.notes.push("change aborted: the old credential is still the live one");
-  } catch (error2) {
-    record.notes.push(`aborting the change failed (${describeError(error2)}); a rerun repairs it`);
-  }
-  const written = new Set(record.stores.filter((s2) => s2.outcome === "ok").map((s2) => s2.target));
-  for (const { store, render: render3 } of adapters.stores) {
-    if (!written.has(store.label)) continue;
-    const entry = record.stores.find((s2) => s2.target === store.label);
-    if (!current) {
-      entry.detail = "holds the unused new value; no current value was given to restore";
-      continue;
-    }
-    try {
-      await store.write(render3(current));
-      entry.detail = "new value written, then restored to the old value";
-    } catch (error2) {
-      entry.detail = `restoring the old value failed: ${describeError(error2)}; a rerun repairs it`;
-      reporter.error(`${store.label}: restoring the old value failed: ${describeError(error2)}`);
-    }
-  }
 }
 function newRecord(policy, request2, startedAt) {
   const credential = policy.credentials[request2.credential];
@@ -75703,17 +75795,36 @@ var silent = { debug: () => {
 }, warn: () => {
 }, error: () => {
 } };
+var REQUEST_TIMEOUT_MS = 3e4;
 function createGitHubClient(token, baseUrl, fetchImpl = (input, init) => globalThis.fetch(input, init)) {
   return new Octokit2({
     auth: token.reveal(),
     baseUrl: baseUrl.replace(/\/+$/, ""),
     userAgent: "credential-rotation",
     log: silent,
-    request: { fetch: fetchImpl, log: silent }
+    // Each request is bounded (a hung connection becomes a retryable "timed out"), on top of the
+    // run's own signal, which ends everything at its deadline.
+    request: {
+      fetch: (input, init) => fetchImpl(input, { ...init, signal: AbortSignal.any([AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...init?.signal ? [init.signal] : []]) }),
+      log: silent
+    }
   });
 }
 function githubApiUrl(env) {
   return env.GITHUB_API_URL || "https://api.github.com";
+}
+
+// src/engine/live-runtime.ts
+function liveRuntime(options) {
+  const { env } = options;
+  if (options.githubToken) options.reporter.mask(options.githubToken);
+  return {
+    ...options,
+    now: () => /* @__PURE__ */ new Date(),
+    sleep: (ms) => new Promise((r2) => setTimeout(r2, ms)),
+    fetch: globalThis.fetch,
+    github: (token) => createGitHubClient(token, githubApiUrl(env), globalThis.fetch)
+  };
 }
 
 // src/action.ts
@@ -75732,16 +75843,9 @@ async function runAction(env = process.env) {
     const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
     const configInput = getInput("config") || DEFAULT_POLICY_PATH;
     const policy = loadPolicy(resolve4(workspace, configInput), env, { label: configInput });
-    const runtime = {
-      env,
-      reporter,
-      workspace,
-      now: () => /* @__PURE__ */ new Date(),
-      sleep: (ms) => new Promise((r2) => setTimeout(r2, ms)),
-      fetch: globalThis.fetch,
-      github: (token) => createGitHubClient(token, githubApiUrl(env), globalThis.fetch),
-      githubToken
-    };
+    const runtime = liveRuntime({ env, reporter, workspace, githubToken });
+    runtime.deadline = deadlineFrom(getInput("deadline-minutes"));
+    runtime.failpoint = failpointFromEnv(env);
     const result = await rotateCredential(policy, { credential, reason, dryRun, trigger: triggerFromEnv(env) }, runtime);
     setOutput("status", result.status);
     setOutput("rotated-at", result.rotatedAt ?? "");

@@ -64801,6 +64801,10 @@ var rotation_schema_default = {
             },
             timeout_minutes: {
               $ref: "#/definitions/duration"
+            },
+            poll_seconds: {
+              $ref: "#/definitions/duration",
+              description: "Seconds between polls of the dispatched run (default 5)."
             }
           }
         },
@@ -69352,17 +69356,36 @@ var silent = { debug: () => {
 }, warn: () => {
 }, error: () => {
 } };
+var REQUEST_TIMEOUT_MS = 3e4;
 function createGitHubClient(token, baseUrl, fetchImpl = (input, init) => globalThis.fetch(input, init)) {
   return new Octokit2({
     auth: token.reveal(),
     baseUrl: baseUrl.replace(/\/+$/, ""),
     userAgent: "credential-rotation",
     log: silent,
-    request: { fetch: fetchImpl, log: silent }
+    // Each request is bounded (a hung connection becomes a retryable "timed out"), on top of the
+    // run's own signal, which ends everything at its deadline.
+    request: {
+      fetch: (input, init) => fetchImpl(input, { ...init, signal: AbortSignal.any([AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...init?.signal ? [init.signal] : []]) }),
+      log: silent
+    }
   });
 }
 function githubApiUrl(env) {
   return env.GITHUB_API_URL || "https://api.github.com";
+}
+
+// src/engine/live-runtime.ts
+function liveRuntime(options) {
+  const { env } = options;
+  if (options.githubToken) options.reporter.mask(options.githubToken);
+  return {
+    ...options,
+    now: () => /* @__PURE__ */ new Date(),
+    sleep: (ms) => new Promise((r2) => setTimeout(r2, ms)),
+    fetch: globalThis.fetch,
+    github: (token) => createGitHubClient(token, githubApiUrl(env), globalThis.fetch)
+  };
 }
 
 // node_modules/pg/esm/index.mjs
@@ -69455,6 +69478,18 @@ function scramVerifier(password, iterations = 4096, salt = randomBytes(16)) {
   return `SCRAM-SHA-256$${iterations}:${salt.toString("base64")}$${storedKey.toString("base64")}:${serverKey.toString("base64")}`;
 }
 
+// src/postgres/sessions.ts
+async function terminateSessionsBefore(db, role, before) {
+  const { rows } = await db.query(
+    `WITH old AS MATERIALIZED (
+       SELECT pid, application_name AS app, host(client_addr) AS client, backend_start AS started FROM pg_stat_activity
+        WHERE usename = $1 AND backend_start < $2 AND pid <> pg_backend_pid())
+     SELECT * FROM old WHERE pg_terminate_backend(pid)`,
+    [role, before]
+  );
+  return rows.map((r2) => `${role} session pid ${r2.pid} (application '${r2.app ?? ""}', client ${r2.client ?? "local socket"}, opened ${r2.started.toISOString()})`);
+}
+
 // src/methods/alter-role.ts
 var LOCK_NAMESPACE = "credential-rotation";
 function alterRole(ctx) {
@@ -69502,7 +69537,8 @@ function alterRole(ctx) {
         [role]
       );
       const allowed = me2.rolsuper || me2.user === role || me2.rolcreaterole && me2.admin && !target.rolsuper;
-      const [roleSql, adminSql] = [db.escapeIdentifier(role), db.escapeIdentifier(me2.user)];
+      const ident = (name) => /^[a-z_][a-z0-9_]*$/.test(name) ? name : db.escapeIdentifier(name);
+      const [roleSql, adminSql] = [ident(role), ident(me2.user)];
       if (!allowed) {
         throw new RotationError(`the admin connection (role ${me2.user}) may not change the password of role ${role}`, {
           hint: `it needs CREATEROLE and ADMIN OPTION on ${role}: GRANT ${roleSql} TO ${adminSql} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE`,
@@ -69510,14 +69546,16 @@ function alterRole(ctx) {
         });
       }
       if (ctx.reason === "exposure") {
-        const [signal] = await q2(
-          `SELECT r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_signal_backend', 'USAGE') AS may
+        const [may] = await q2(
+          `SELECT r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_signal_backend', 'USAGE') AS signal,
+                  r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS see
              FROM pg_roles r WHERE r.rolname = current_user`,
           [role]
         );
-        if (!signal.may) {
-          throw new RotationError(`exposure: the admin connection (role ${me2.user}) may not terminate the sessions of role ${role}, so sessions opened with the exposed password would survive`, {
-            hint: `as a superuser: GRANT pg_signal_backend TO ${adminSql}; nothing was changed`,
+        const missing = [...may.signal ? [] : ["pg_signal_backend"], ...may.see ? [] : ["pg_read_all_stats"]];
+        if (missing.length > 0) {
+          throw new RotationError(`exposure: the admin connection (role ${me2.user}) may not ${may.signal ? "see when" : "terminate"} the sessions of role ${role}${may.signal ? " started" : ""}, so sessions opened with the exposed password would survive`, {
+            hint: `as a superuser: GRANT ${missing.join(", ")} TO ${adminSql}; nothing was changed`,
             code: "NOT_ALLOWED"
           });
         }
@@ -69591,13 +69629,7 @@ function alterRole(ctx) {
     }
   };
   async function terminateOldSessions() {
-    const db = await adminClient();
-    const { rows } = await db.query(
-      `SELECT pid, application_name AS app, host(client_addr) AS client, backend_start AS started FROM pg_stat_activity
-        WHERE usename = $1 AND backend_start < $2 AND pid <> pg_backend_pid() AND pg_terminate_backend(pid)`,
-      [role, changedAt ?? /* @__PURE__ */ new Date()]
-    );
-    return rows.map((r2) => `${role} session pid ${r2.pid} (application '${r2.app ?? ""}', client ${r2.client ?? "local socket"}, opened ${r2.started.toISOString()})`);
+    return terminateSessionsBefore(await adminClient(), role, changedAt ?? /* @__PURE__ */ new Date());
   }
 }
 
@@ -69605,10 +69637,13 @@ function alterRole(ctx) {
 var import_dots_wrapper = __toESM(require_dist4(), 1);
 
 // src/http/retry.ts
+var MAX_HINTED_DELAY_MS = 12e4;
 async function withRetry(fn, options = {}) {
   const attempts = options.attempts ?? 4;
   const base = options.baseDelayMs ?? 500;
   const max = options.maxDelayMs ?? 3e4;
+  const maxHinted = options.maxHintedDelayMs ?? MAX_HINTED_DELAY_MS;
+  const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms) => new Promise((r2) => setTimeout(r2, ms)));
   for (let attempt = 1; ; attempt++) {
     try {
@@ -69616,14 +69651,18 @@ async function withRetry(fn, options = {}) {
     } catch (error2) {
       const retryable = error2 instanceof RotationError && error2.retryable;
       if (!retryable || attempt >= attempts) throw error2;
-      const hinted = error2.retryAfterMs;
-      let delay = hinted ?? Math.random() * Math.min(max, base * 2 ** (attempt - 1));
-      delay = Math.min(delay, max);
-      if (options.deadline !== void 0 && Date.now() + delay > options.deadline) throw error2;
+      const delay = retryDelay(error2, attempt, { base, max, maxHinted });
+      if (delay === void 0) throw error2;
+      if (options.deadline !== void 0 && now() + delay > options.deadline) throw error2;
       options.onRetry?.(error2, attempt, delay);
       await sleep(delay);
     }
   }
+}
+function retryDelay(error2, attempt, bounds) {
+  const hinted = error2.retryAfterMs;
+  if (hinted !== void 0) return hinted <= bounds.maxHinted ? hinted : void 0;
+  return Math.random() * Math.min(bounds.max, bounds.base * 2 ** (attempt - 1));
 }
 function parseRetryAfter(value, now = Date.now()) {
   if (!value) return void 0;
@@ -69828,10 +69867,15 @@ var noStaleSessions = (spec, ctx) => {
             const cutoff = change?.changedAt ?? await serverTimeAt(db, runStart, runtime.now().getTime());
             const { rows } = await db.query(
               `SELECT pid, application_name, client_addr::text AS client_addr, backend_start FROM pg_stat_activity
-                WHERE usename = $1 AND backend_start < $2 AND pid <> pg_backend_pid() AND application_name <> $3
+                WHERE usename = $1 AND (backend_start < $2 OR backend_start IS NULL) AND pid <> pg_backend_pid() AND application_name <> $3
                 ORDER BY backend_start`,
               [role, cutoff, OWN_APPLICATION]
             );
+            if (rows.some((r2) => r2.backend_start === null)) {
+              throw new RotationError(`${label}: the connection as ${String(config.user)} cannot see when sessions of ${role} started`, {
+                hint: `grant it the statistics it needs (GRANT pg_read_all_stats TO ${String(config.user)}) or remove this check`
+              });
+            }
             seen = rows;
             if (rows.length === 0) return { ok: true, value: `no session of ${role} opened before ${cutoff.toISOString()} remains` };
             return { ok: false, why: `${rows.length} session(s) of ${role} opened before the rotation remain: ${rows.slice(0, 5).map(describe).join("; ")}` };
@@ -69986,12 +70030,8 @@ function digitalOceanReset(ctx) {
     if (!fresh) return "";
     const db = await connect(loginAs(fresh.secret), `${user} at ${target()}`);
     try {
-      const { rows } = await db.query(
-        `SELECT pid FROM pg_stat_activity
-          WHERE usename = $1 AND backend_start < $2 AND pid <> pg_backend_pid() AND pg_terminate_backend(pid)`,
-        [user, fresh.changedAt]
-      );
-      return `; ${rows.length} session(s) opened before the reset terminated`;
+      const cut = await terminateSessionsBefore(db, user, fresh.changedAt);
+      return `; ${cut.length} session(s) opened before the reset terminated`;
     } catch (error2) {
       throw pgError(`terminating old sessions of ${user}`, error2);
     } finally {
@@ -74767,6 +74807,7 @@ async function inspectCredential(policy, credentialId, runtime) {
   if (credential.method !== "alter-role" || system.type !== "postgres") {
     return {
       consistent: false,
+      unverified: credential.store.length,
       findings: [`${credential.method}: the provider may already hold a new value that some stores lack; the post step cannot check it`]
     };
   }
@@ -74774,6 +74815,7 @@ async function inspectCredential(policy, credentialId, runtime) {
   const role = credential.role;
   const findings = [];
   let consistent = true;
+  let unverified = 0;
   const login = (password) => tryLogin(connectionConfig(adminUrl, { user: role, password }));
   let db;
   try {
@@ -74800,6 +74842,7 @@ async function inspectCredential(policy, credentialId, runtime) {
   for (const [i2, { store }] of adapters.stores.entries()) {
     const spec = credential.store[i2];
     if (!store.read || spec.options.format !== void 0) {
+      unverified++;
       findings.push(`${store.label}: cannot be read back (${store.read ? "derived value" : "write-only"}); a rerun rewrites it`);
       continue;
     }
@@ -74815,7 +74858,7 @@ async function inspectCredential(policy, credentialId, runtime) {
     findings.push(`${store.label}: ${result.ok ? "its value logs in" : `its value does not log in (${result.code ?? "no login"}): the cancelled run wrote it before its change was aborted`}`);
   }
   await adapters.method.close().catch(() => void 0);
-  return { findings, consistent };
+  return { findings, consistent, unverified };
 }
 async function waitForRotationSessions(db, runtime) {
   const deadline = Date.now() + SESSION_GONE_WAIT_MS;
@@ -74838,12 +74881,16 @@ function repairCommands(credentialId) {
 async function runPost(env = process.env) {
   const actions = new ActionsReporter();
   const scrubber = new Scrubber();
-  const reporter = Object.assign(Object.create(actions), {
-    mask(secret) {
+  const reporter = {
+    mask: (secret) => {
       actions.mask(secret);
       scrubber.add(secret);
-    }
-  });
+    },
+    info: (m2) => actions.info(m2),
+    warning: (m2) => actions.warning(m2),
+    error: (m2) => actions.error(m2),
+    group: (title, fn) => actions.group(title, fn)
+  };
   const tokenInput = getInput("github-token");
   if (tokenInput) reporter.mask(new Secret(tokenInput));
   const started = getState("started");
@@ -74856,28 +74903,19 @@ async function runPost(env = process.env) {
     return;
   }
   const findings = [];
-  let consistent = false;
+  let verdict = `${credentialId} could not be inspected; a rerun repairs any half-done state with no other input`;
   try {
     const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
     const configInput = getInput("config") || DEFAULT_POLICY_PATH;
     const policy = loadPolicy(resolve2(workspace, configInput), env, { label: configInput });
     if (!policy.credentials[credentialId]) throw new Error(`${configInput} has no credential '${credentialId}'`);
-    const runtime = {
-      env,
-      reporter,
-      workspace,
-      now: () => /* @__PURE__ */ new Date(),
-      sleep: (ms) => new Promise((r2) => setTimeout(r2, ms)),
-      fetch: globalThis.fetch,
-      github: (token) => createGitHubClient(token, githubApiUrl(env), globalThis.fetch)
-    };
+    const runtime = liveRuntime({ env, reporter, workspace });
     const inspection = await inspectCredential(policy, credentialId, runtime);
     findings.push(...inspection.findings);
-    consistent = inspection.consistent;
+    verdict = !inspection.consistent ? `${credentialId} is half-rotated (a store is ahead of the live value, or the live value is not the one given); a rerun repairs it with no other input` : inspection.unverified > 0 ? `the old value of ${credentialId} is still live and every store that can be read holds it; ${inspection.unverified} write-only target(s) may hold the cancelled run's unused value, which a rerun replaces` : `the old value of ${credentialId} is still live and every store holds it: nothing is broken, but the rotation did not happen`;
   } catch (error2) {
     findings.push(`could not inspect the credential: ${describeError(error2)}`);
   }
-  const verdict = consistent ? `the old value of ${credentialId} is still live and every readable store holds it; the rotation did not happen` : `${credentialId} may be half-rotated (some stores ahead of the live value); a rerun repairs it with no other input`;
   const commands = repairCommands(credentialId);
   reporter.warning(`credential-rotation: the main step was cancelled mid-rotation. ${verdict}. To finish: ${commands.join("; ")}`);
   for (const line of findings) reporter.info(`- ${line}`);

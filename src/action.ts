@@ -9,8 +9,9 @@ import { describeError } from './engine/errors.js';
 import { REASONS, type Reason } from './evidence/record.js';
 import { summaryMarkdown } from './report/summary.js';
 import { Secret } from './secret/secret.js';
-import { createGitHubClient, githubApiUrl } from './github/client.js';
-import type { Runtime } from './engine/runtime.js';
+import { liveRuntime } from './engine/live-runtime.js';
+import { deadlineFrom } from './engine/deadline.js';
+import { failpointFromEnv } from './engine/failpoints.js';
 
 /** The action: read the inputs, rotate one credential, set the outputs and the job summary. */
 export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -30,16 +31,11 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
     const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
     const configInput = core.getInput('config') || DEFAULT_POLICY_PATH;
     const policy = loadPolicy(resolve(workspace, configInput), env, { label: configInput });
-    const runtime: Runtime = {
-      env,
-      reporter,
-      workspace,
-      now: () => new Date(),
-      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-      fetch: globalThis.fetch,
-      github: (token) => createGitHubClient(token, githubApiUrl(env), globalThis.fetch),
-      githubToken,
-    };
+    const runtime = liveRuntime({ env, reporter, workspace, githubToken });
+    // No wait or retry of the run goes past this (default 30 min).
+    runtime.deadline = deadlineFrom(core.getInput('deadline-minutes'));
+    // Kill tests only (CREDENTIAL_ROTATION_FAILPOINT=<point>:kill); unset in production.
+    runtime.failpoint = failpointFromEnv(env);
     const result = await rotateCredential(policy, { credential, reason: reason as Reason, dryRun, trigger: triggerFromEnv(env) }, runtime);
 
     core.setOutput('status', result.status);

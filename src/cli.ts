@@ -8,7 +8,11 @@ import { triggerFromEnv } from './engine/trigger.js';
 import { describeError } from './engine/errors.js';
 import { REASONS, type Reason } from './evidence/record.js';
 import { cliRuntime } from './cli/runtime.js';
-import { planMatrix, planRotations, planTable } from './cli/plan.js';
+import { deadlineFrom, DEFAULT_DEADLINE_MINUTES } from './engine/deadline.js';
+import { failpointFromEnv } from './engine/failpoints.js';
+import { parseNow, planMatrix, planRotations, planTable } from './cli/plan.js';
+import { overdueMessage, statusRows, statusTable, writeStepSummary } from './cli/status.js';
+import { verifyCredential, verifyProblems, verifyTable, type VerifyRow } from './cli/verify.js';
 
 const program = new Command('credential-rotation')
   .description('Rotate database passwords and API keys end to end, with evidence.')
@@ -25,9 +29,12 @@ program
   .addOption(new Option('--reason <reason>', 'why').choices(REASONS).default('manual'))
   .option('--dry-run', 'plan and preflight only, change nothing', false)
   .option('--github-token <token>', 'token that may write secrets (default: $GITHUB_TOKEN)')
-  .action(async (credential: string, opts: { reason: Reason; dryRun: boolean; githubToken?: string }) => {
+  .option('--deadline-minutes <minutes>', 'overall deadline of the run: no wait or retry goes past it', String(DEFAULT_DEADLINE_MINUTES))
+  .action(async (credential: string, opts: { reason: Reason; dryRun: boolean; githubToken?: string; deadlineMinutes: string }) => {
     const token = opts.githubToken ?? process.env.GITHUB_TOKEN;
     const runtime = cliRuntime(workspaceOf(), process.env, token);
+    runtime.deadline = deadlineFrom(opts.deadlineMinutes);
+    runtime.failpoint = failpointFromEnv(process.env);
     const result = await rotateCredential(policyOf(), { credential, reason: opts.reason, dryRun: opts.dryRun, trigger: triggerFromEnv(process.env) }, runtime);
     if (result.evidencePath) runtime.reporter.info(`evidence: ${result.evidencePath}`);
     runtime.reporter.info(`status: ${result.status}`);
@@ -36,11 +43,45 @@ program
 
 program
   .command('plan')
-  .description('what is due, and what each run would do')
-  .option('--json', 'print the strategy.matrix of the due credentials', false)
-  .action((opts: { json: boolean }) => {
-    const rows = planRotations(policyOf(true), workspaceOf(), new Date());
+  .description('what is due (counted from the last successful rotation in the evidence), and what each run would do')
+  .option('--json', 'print only the strategy.matrix of the due credentials: {"include":[{"credential":…,"reason":"scheduled"}]}', false)
+  .option('--now <iso>', 'plan as of this time instead of now (what-if), e.g. 2026-07-01T03:00:00Z')
+  .action((opts: { json: boolean; now?: string }) => {
+    const rows = planRotations(policyOf(true), workspaceOf(), parseNow(opts.now));
     process.stdout.write(opts.json ? `${JSON.stringify(planMatrix(rows))}\n` : `${planTable(rows)}\n`);
+  });
+
+program
+  .command('status')
+  .description('last rotation, next due date and overdue flag per credential, from the evidence history (also to $GITHUB_STEP_SUMMARY)')
+  .option('--json', 'print the rows as JSON', false)
+  .option('--fail-on-overdue', 'exit 1 when a credential is overdue or was never rotated (a compliance gate)', false)
+  .option('--now <iso>', 'report as of this time instead of now, e.g. 2026-07-01T03:00:00Z')
+  .action((opts: { json: boolean; failOnOverdue: boolean; now?: string }) => {
+    const now = parseNow(opts.now);
+    const rows = statusRows(policyOf(true), workspaceOf(), now);
+    process.stdout.write(opts.json ? `${JSON.stringify(rows, null, 2)}\n` : `${statusTable(rows)}\n`);
+    writeStepSummary(rows, now, process.env);
+    const late = overdueMessage(rows);
+    if (late && opts.failOnOverdue) {
+      process.stderr.write(`error: ${late}\n`);
+      process.exitCode = 1;
+    }
+  });
+
+program
+  .command('verify [credential]')
+  .description('prove the stored credentials still work (login or API call) and every readable store agrees; changes nothing')
+  .option('--json', 'print the results as JSON', false)
+  .action(async (credential: string | undefined, opts: { json: boolean }) => {
+    const policy = policyOf();
+    const runtime = cliRuntime(workspaceOf(), process.env);
+    const rows: VerifyRow[] = [];
+    for (const id of credential ? [credential] : Object.keys(policy.credentials)) rows.push(await verifyCredential(policy, id, runtime));
+    runtime.reporter.info(opts.json ? JSON.stringify(rows, null, 2) : verifyTable(rows));
+    const problems = verifyProblems(rows);
+    for (const problem of problems) runtime.reporter.error(problem);
+    if (problems.length > 0) process.exitCode = 1;
   });
 
 program

@@ -40,7 +40,8 @@ function yamlFilesUnder(dir: string): string[] {
 }
 
 const workflowFiles = yamlFilesUnder(join(root, '.github', 'workflows'));
-const exampleFiles = yamlFilesUnder(join(root, 'examples'));
+// Example workflows only: examples/ also holds policy files (rotation.yaml), which are not workflows.
+const exampleFiles = yamlFilesUnder(join(root, 'examples', 'caller'));
 const allWorkflowFiles = [...workflowFiles, ...exampleFiles];
 const rel = (path: string) => relative(root, path);
 
@@ -164,9 +165,9 @@ describe('rotate.yml (reusable)', () => {
 });
 
 describe('scheduled.yml', () => {
-  it('has the quarterly and annual crons and can be dispatched', () => {
+  it('runs on the quarterly and annual dates and daily (plan decides what is due), and can be dispatched', () => {
     const crons = scheduled.on.schedule.map((s: Json) => s.cron);
-    expect(crons).toEqual(expect.arrayContaining(['0 3 1 1,4,7,10 *', '0 3 1 1 *']));
+    expect(crons).toEqual(['0 3 1 1,4,7,10 *', '0 3 1 1 *', expect.stringMatching(/^\d+ \d+ \* \* \*$/)]);
     expect(scheduled.on).toHaveProperty('workflow_dispatch');
   });
 

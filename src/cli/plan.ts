@@ -1,5 +1,6 @@
 import type { Policy } from '../policy/types.js';
 import { dueState, readHistory, type DueState } from '../evidence/history.js';
+import { RotationError } from '../engine/errors.js';
 
 export interface PlanRow extends DueState {
   credential: string;
@@ -8,6 +9,16 @@ export interface PlanRow extends DueState {
   stores: number;
   consumers: number;
   health: number;
+}
+
+/** `--now <iso>`: the moment to plan for (what-if and tests); the real clock when absent. */
+export function parseNow(text: string | undefined): Date {
+  if (text === undefined) return new Date();
+  const date = new Date(text);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(date.getTime())) {
+    throw new RotationError(`--now: expected an ISO 8601 date or time such as 2026-04-01 or 2026-04-01T03:00:00Z, got '${text}'`);
+  }
+  return date;
 }
 
 /** What is due, from the policy and the evidence history. */

@@ -9,7 +9,10 @@ import type { Runtime } from './runtime.js';
 import { StepLog } from './steps.js';
 import { isDue } from '../evidence/history.js';
 import { writeEvidence } from '../evidence/write.js';
-import { withRetry } from '../http/retry.js';
+import { checkpoint } from './failpoints.js';
+import { boundedRuntime } from './deadline.js';
+import { backOut, writeStores } from './store-writes.js';
+import { checkHealth, refreshConsumers } from './rollout.js';
 
 export interface RotationRequest {
   credential: string;
@@ -36,8 +39,13 @@ export interface RotationResult {
  * the old value back to the targets already written; a crash before the commit leaves the old
  * value live and some stores ahead, which a rerun repairs: `current` then no longer logs in and
  * the rerun rotates on the admin authority.
+ *
+ * Every boundary between the steps is a named checkpoint (engine/failpoints.ts): the fault-injection
+ * suite (test/faults) fails each one in every way it knows and checks the invariant above holds.
+ * The run has an overall deadline (runtime.deadline): no wait passes it (engine/deadline.ts).
  */
-export async function rotateCredential(policy: Policy, request: RotationRequest, runtime: Runtime): Promise<RotationResult> {
+export async function rotateCredential(policy: Policy, request: RotationRequest, given: Runtime): Promise<RotationResult> {
+  const runtime = boundedRuntime(given);
   const { reporter } = runtime;
   const credential = policy.credentials[request.credential];
   if (!credential) {
@@ -75,19 +83,28 @@ export async function rotateCredential(policy: Policy, request: RotationRequest,
     const change = staged!;
     const newValue = change.value;
 
-    await steps.run('store', () => writeStores(adapters, newValue, credential.current, change, record.stores, runtime));
+    await steps.run('store', () => writeStores(adapters, newValue, change, record.stores, runtime));
     await steps.run('apply', async () => {
+      await checkpoint(runtime, 'apply.before');
       const detail = await change.commit();
       committed = true;
+      await checkpoint(runtime, 'apply.after');
       return detail;
     });
-    await steps.run('verify', () => adapters.method.verifyNew(newValue));
-    await steps.run('consumers', () => refreshConsumers(adapters, newValue, record.consumers));
-    await steps.run('health', () => checkHealth(adapters, newValue, record.health));
+    await steps.run('verify', async () => {
+      await checkpoint(runtime, 'verify.before');
+      return adapters.method.verifyNew(newValue);
+    });
+    await steps.run('consumers', () => refreshConsumers(adapters, newValue, record.consumers, runtime));
+    await steps.run('health', () => checkHealth(adapters, newValue, record.health, runtime));
     await steps.run('revoke', async () => {
+      await checkpoint(runtime, 'revoke.before');
       const proof = await adapters.method.revokeOld(credential.current, request.reason);
       record.old_credential = proof;
+      // An exposure run is an incident: the evidence says what was cut off (sessions, keys).
+      if (request.reason === 'exposure') record.incident = { exposure: true, cut_off: proof.cut_off ?? [] };
       if (!proof.rejected) throw new RotationError(`the old credential was not refused: ${proof.detail}`);
+      await checkpoint(runtime, 'revoke.after');
       return proof.detail;
     });
     return await finish('rotated', `rotated: ${adapters.stores.length} store target(s) hold the new value, old value refused`);
@@ -106,6 +123,7 @@ export async function rotateCredential(policy: Policy, request: RotationRequest,
     // A run that stopped before changing anything (preflight, dry run, not due) leaves no record.
     if (status === 'rotated' || (status === 'failed' && changeStarted)) {
       await steps.run('evidence', async () => {
+        await checkpoint(runtime, 'evidence.before');
         record.steps = steps.records;
         record.finished_at = runtime.now().toISOString();
         evidencePath = await writeEvidence(record, policy.evidenceDir, runtime.workspace);
@@ -153,104 +171,6 @@ async function generateAndStage(adapters: Adapters, length: number | undefined, 
   const staged = await adapters.method.stage(chosen);
   mask(staged.value);
   return staged;
-}
-
-async function writeStores(
-  adapters: Adapters,
-  value: Secret,
-  current: Secret | undefined,
-  change: StagedChange,
-  out: OutcomeRecord[],
-  runtime: Runtime,
-): Promise<string> {
-  for (const { store, render } of adapters.stores) {
-    try {
-      // A provider-chosen value is already live and cannot be backed out: retry transient failures
-      // (network, 5xx, 429) rather than fail with the value held by fewer stores.
-      if (change.reversible) await store.write(render(value));
-      else {
-        await withRetry(() => store.write(render(value)), {
-          attempts: 5,
-          sleep: runtime.sleep,
-          onRetry: (error, attempt, delay) => runtime.reporter.warning(`${store.label}: ${describeError(error)}; retry ${attempt} in ${Math.round(delay / 1000)}s`),
-        });
-      }
-      out.push({ target: store.label, outcome: 'ok', detail: 'new value written' });
-    } catch (error) {
-      out.push({ target: store.label, outcome: 'failed', detail: describeError(error) });
-      runtime.reporter.error(`${store.label}: ${describeError(error)}`);
-      throw new RotationError(`writing ${store.label} failed: ${describeError(error)}`, {
-        hint: change.reversible ? 'the change was not applied; the targets already written are restored' : undefined,
-      });
-    }
-  }
-  void current;
-  return `${adapters.stores.length} target(s) written: ${adapters.stores.map((s) => s.store.label).join('; ')}`;
-}
-
-async function refreshConsumers(adapters: Adapters, value: Secret, out: OutcomeRecord[]): Promise<string> {
-  if (adapters.consumers.length === 0) return 'no consumers configured';
-  for (const consumer of adapters.consumers) {
-    try {
-      const detail = await consumer.refresh(value);
-      out.push({ target: consumer.label, outcome: 'ok', detail });
-    } catch (error) {
-      out.push({ target: consumer.label, outcome: 'failed', detail: describeError(error) });
-      throw new RotationError(`refreshing ${consumer.label} failed: ${describeError(error)}`, {
-        hint: 'the new credential is live and stored everywhere; fix the consumer and rerun to finish',
-      });
-    }
-  }
-  return `${adapters.consumers.length} consumer(s) refreshed`;
-}
-
-async function checkHealth(adapters: Adapters, value: Secret, out: OutcomeRecord[]): Promise<string> {
-  if (adapters.probes.length === 0) return 'no health checks configured';
-  const failures: string[] = [];
-  for (const probe of adapters.probes) {
-    try {
-      out.push({ target: probe.label, outcome: 'ok', detail: await probe.probe(value) });
-    } catch (error) {
-      out.push({ target: probe.label, outcome: 'failed', detail: describeError(error) });
-      failures.push(`${probe.label}: ${describeError(error)}`);
-    }
-  }
-  if (failures.length > 0) throw new RotationError(`health check failed: ${failures.join('; ')}`);
-  return `${adapters.probes.length} health check(s) passed`;
-}
-
-/**
- * A failure before the commit: abort the staged change (the old value stays live) and write the
- * old value back to each target that already took the new one.
- */
-async function backOut(staged: StagedChange, adapters: Adapters, current: Secret | undefined, record: EvidenceRecord, runtime: Runtime): Promise<void> {
-  const { reporter } = runtime;
-  if (!staged.reversible) {
-    record.notes.push('the provider had already changed the credential; stores that took the new value keep it');
-    return;
-  }
-  try {
-    await staged.abort();
-    record.notes.push('change aborted: the old credential is still the live one');
-  } catch (error) {
-    record.notes.push(`aborting the change failed (${describeError(error)}); a rerun repairs it`);
-  }
-  const written = new Set(record.stores.filter((s) => s.outcome === 'ok').map((s) => s.target));
-  for (const { store, render } of adapters.stores) {
-    if (!written.has(store.label)) continue;
-    const entry = record.stores.find((s) => s.target === store.label)!;
-    if (!current) {
-      entry.detail = 'holds the unused new value; no current value was given to restore';
-      continue;
-    }
-    try {
-      await store.write(render(current));
-      entry.detail = 'new value written, then restored to the old value';
-    } catch (error) {
-      entry.detail = `restoring the old value failed: ${describeError(error)}; a rerun repairs it`;
-      reporter.error(`${store.label}: restoring the old value failed: ${describeError(error)}`);
-    }
-  }
 }
 
 function newRecord(policy: Policy, request: RotationRequest, startedAt: Date): EvidenceRecord {

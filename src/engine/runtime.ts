@@ -22,6 +22,13 @@ export interface Runtime {
   githubToken?: Secret;
   /** Stops a long wait (a workflow run, a deployment) when the run is cancelled or over time. */
   signal?: AbortSignal;
+  /** The run's overall deadline (ms since the epoch, on `now`'s clock): no wait or retry goes past it. */
+  deadline?: number;
+  /**
+   * Called at each named boundary of the checklist (see engine/failpoints.ts; the etcd/gofail
+   * failpoint pattern). Unset in production: a no-op. Fault-injection tests decide what happens there.
+   */
+  failpoint?: (name: string) => Promise<void>;
 }
 
 /** What every adapter is built from: the credential it serves and the run's collaborators. */

@@ -44,6 +44,8 @@ export interface DueState {
   state: 'never rotated' | 'overdue' | 'due' | 'not due';
   last?: string;
   nextDue?: string;
+  /** The evidence record of the last successful rotation, relative to the workspace. */
+  evidence?: string;
   detail: string;
 }
 
@@ -56,7 +58,7 @@ export function dueState(credential: CredentialPolicy, history: HistoryEntry[], 
   if (!last) return { due: true, state: 'never rotated', detail: 'no successful rotation on record' };
   const lastAt = new Date(last.record.finished_at ?? last.record.started_at);
   const due = nextDue(lastAt, parseCadence(credential.cadence));
-  const base = { last: lastAt.toISOString(), nextDue: due.toISOString() };
+  const base = { last: lastAt.toISOString(), nextDue: due.toISOString(), evidence: last.path };
   if (now < due) return { ...base, due: false, state: 'not due', detail: `last rotated ${base.last}, next due ${base.nextDue} (${credential.cadence})` };
   const overdue = now.getTime() - due.getTime() > 24 * 3600 * 1000;
   return { ...base, due: true, state: overdue ? 'overdue' : 'due', detail: `last rotated ${base.last}, due since ${base.nextDue} (${credential.cadence})` };

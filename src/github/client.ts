@@ -2,6 +2,8 @@ import { Octokit } from '@octokit/rest';
 import type { Secret } from '../secret/secret.js';
 
 const silent = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+/** One GitHub API call may take this long before it is abandoned and retried. */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 /**
  * An Octokit for the given token and API base URL. No retry or throttling plugins: the adapters
@@ -19,7 +21,13 @@ export function createGitHubClient(
     baseUrl: baseUrl.replace(/\/+$/, ''),
     userAgent: 'credential-rotation',
     log: silent,
-    request: { fetch: fetchImpl, log: silent },
+    // Each request is bounded (a hung connection becomes a retryable "timed out"), on top of the
+    // run's own signal, which ends everything at its deadline.
+    request: {
+      fetch: (input: RequestInfo | URL, init?: RequestInit) =>
+        fetchImpl(input, { ...init, signal: AbortSignal.any([AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...(init?.signal ? [init.signal] : [])]) }),
+      log: silent,
+    },
   });
 }
 

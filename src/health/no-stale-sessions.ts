@@ -66,10 +66,17 @@ export const noStaleSessions: AdapterFactory<HealthProbe> = (spec, ctx) => {
             const cutoff = change?.changedAt ?? (await serverTimeAt(db, runStart, runtime.now().getTime()));
             const { rows } = await db.query<Session>(
               `SELECT pid, application_name, client_addr::text AS client_addr, backend_start FROM pg_stat_activity
-                WHERE usename = $1 AND backend_start < $2 AND pid <> pg_backend_pid() AND application_name <> $3
+                WHERE usename = $1 AND (backend_start < $2 OR backend_start IS NULL) AND pid <> pg_backend_pid() AND application_name <> $3
                 ORDER BY backend_start`,
               [role, cutoff, OWN_APPLICATION],
             );
+            // Without the right to read other roles' statistics the start times are NULL, and the
+            // check would pass without having seen anything.
+            if (rows.some((r) => r.backend_start === null)) {
+              throw new RotationError(`${label}: the connection as ${String(config.user)} cannot see when sessions of ${role} started`, {
+                hint: `grant it the statistics it needs (GRANT pg_read_all_stats TO ${String(config.user)}) or remove this check`,
+              });
+            }
             seen = rows;
             if (rows.length === 0) return { ok: true as const, value: `no session of ${role} opened before ${cutoff.toISOString()} remains` };
             return { ok: false as const, why: `${rows.length} session(s) of ${role} opened before the rotation remain: ${rows.slice(0, 5).map(describe).join('; ')}` };

@@ -5,6 +5,7 @@ import { RotationError } from '../engine/errors.js';
 import type { Secret } from '../secret/secret.js';
 import { connect, connectionConfig, describeTarget, pgError, tryLogin } from '../postgres/connect.js';
 import { scramVerifier } from '../postgres/scram.js';
+import { terminateSessionsBefore } from '../postgres/sessions.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange } from './method.js';
 
 /** First key of the two-key advisory lock: every credential-rotation lock shares it. */
@@ -72,11 +73,34 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
       // PG16: a non-superuser may change another role's password only with CREATEROLE and ADMIN
       // OPTION on it, and never a superuser's.
       const allowed = me.rolsuper || me.user === role || (me.rolcreaterole && me.admin && !target.rolsuper);
+      // Names in the hints as a person would paste them: quoted only when they need it.
+      const ident = (name: string) => (/^[a-z_][a-z0-9_]*$/.test(name) ? name : db.escapeIdentifier(name));
+      const [roleSql, adminSql] = [ident(role), ident(me.user)];
       if (!allowed) {
         throw new RotationError(`the admin connection (role ${me.user}) may not change the password of role ${role}`, {
-          hint: `it needs CREATEROLE and ADMIN OPTION on ${role}: GRANT ${role} TO ${me.user} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE`,
+          hint: `it needs CREATEROLE and ADMIN OPTION on ${role}: GRANT ${roleSql} TO ${adminSql} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE`,
           code: 'NOT_ALLOWED',
         });
+      }
+      if (ctx.reason === 'exposure') {
+        // PG16: pg_terminate_backend needs the privileges of the backend's role or of
+        // pg_signal_backend, and seeing when a session started (pg_stat_activity.backend_start)
+        // those of the role or of pg_read_all_stats. 'USAGE' = privileges: a grant with
+        // INHERIT FALSE (the rotation set-up) gives membership, not privileges.
+        const [may] = await q<{ signal: boolean; see: boolean }>(
+          `SELECT r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_signal_backend', 'USAGE') AS signal,
+                  r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS see
+             FROM pg_roles r WHERE r.rolname = current_user`,
+          [role],
+        );
+        const missing = [...(may.signal ? [] : ['pg_signal_backend']), ...(may.see ? [] : ['pg_read_all_stats'])];
+        if (missing.length > 0) {
+          throw new RotationError(`exposure: the admin connection (role ${me.user}) may not ${may.signal ? 'see when' : 'terminate'} the sessions of role ${role}${may.signal ? ' started' : ''}, so sessions opened with the exposed password would survive`, {
+            hint: `as a superuser: GRANT ${missing.join(', ')} TO ${adminSql}; nothing was changed`,
+            code: 'NOT_ALLOWED',
+          });
+        }
+        notes.push(`exposure: sessions of ${role} opened before the change will be terminated`);
       }
       iterations = Number(me.iterations ?? 4096) || 4096;
       mayHideStatement = me.hide;
@@ -135,12 +159,14 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
 
     async revokeOld(old, reason): Promise<RevocationProof> {
       // ALTER ROLE replaced the verifier: revocation is done; prove it.
-      const cut = reason === 'exposure' ? await terminateOldSessions() : '';
-      if (!old) return { tried: false, rejected: true, detail: `no previous value was known; ${role} now accepts only the new password${cut}` };
+      const cutOff = reason === 'exposure' ? await terminateOldSessions() : undefined;
+      const cut = cutOff ? `; ${cutOff.length} session(s) opened before the change terminated` : '';
+      const extra = cutOff ? { cut_off: cutOff } : {};
+      if (!old) return { tried: false, rejected: true, detail: `no previous value was known; ${role} now accepts only the new password${cut}`, ...extra };
       const login = await tryLogin(loginAs(old));
-      if (login.ok) return { tried: true, rejected: false, detail: `the old password of ${role} still logs in` };
-      if (!login.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried: ${login.message}` };
-      return { tried: true, rejected: true, detail: `old password refused with SQLSTATE ${login.code}${cut}` };
+      if (login.ok) return { tried: true, rejected: false, detail: `the old password of ${role} still logs in`, ...extra };
+      if (!login.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried: ${login.message}`, ...extra };
+      return { tried: true, rejected: true, detail: `old password refused with SQLSTATE ${login.code}${cut}`, ...extra };
     },
 
     async close() {
@@ -152,14 +178,8 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
     },
   };
 
-  /** On exposure, sessions opened with the old password are cut off. */
-  async function terminateOldSessions(): Promise<string> {
-    const db = await adminClient();
-    const { rows } = await db.query<{ pid: number }>(
-      `SELECT pid FROM pg_stat_activity
-        WHERE usename = $1 AND backend_start < $2 AND pid <> pg_backend_pid() AND pg_terminate_backend(pid)`,
-      [role, changedAt ?? new Date()],
-    );
-    return `; ${rows.length} session(s) opened before the change terminated`;
+  /** On exposure, sessions opened with the old password are cut off; returns what was cut off. */
+  async function terminateOldSessions(): Promise<string[]> {
+    return terminateSessionsBefore(await adminClient(), role, changedAt ?? new Date());
   }
 }

@@ -3,6 +3,7 @@ import type { AdapterContext } from '../engine/runtime.js';
 import { RotationError } from '../engine/errors.js';
 import type { ProviderSystem } from '../policy/types.js';
 import { connect, CONNECT_TIMEOUT_MS, pgError, tryLogin } from '../postgres/connect.js';
+import { terminateSessionsBefore } from '../postgres/sessions.js';
 import { Secret } from '../secret/secret.js';
 import { DEFAULT_API_URL, digitalOceanClient, type ClusterConnection, type StatusHints } from '../digitalocean/client.js';
 import { recordChange } from '../health/no-stale-sessions.js';
@@ -162,16 +163,13 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
     if (!fresh) return '';
     const db = await connect(loginAs(fresh.secret), `${user} at ${target()}`);
     try {
-      const { rows } = await db.query<{ pid: number }>(
-        `SELECT pid FROM pg_stat_activity
-          WHERE usename = $1 AND backend_start < $2 AND pid <> pg_backend_pid() AND pg_terminate_backend(pid)`,
-        [user, fresh.changedAt],
-      );
-      return `; ${rows.length} session(s) opened before the reset terminated`;
+      const cut = await terminateSessionsBefore(db, user, fresh.changedAt);
+      return `; ${cut.length} session(s) opened before the reset terminated`;
     } catch (error) {
       throw pgError(`terminating old sessions of ${user}`, error);
     } finally {
       await db.end().catch(() => undefined);
     }
   }
+
 }

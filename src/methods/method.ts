@@ -46,4 +46,6 @@ export interface RevocationProof {
   rejected: boolean;
   /** What was seen, e.g. "login refused with SQLSTATE 28P01". */
   detail: string;
+  /** On exposure: the sessions (or keys) cut off, for the evidence's incident record. No secrets. */
+  cut_off?: string[];
 }

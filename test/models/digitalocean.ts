@@ -101,6 +101,10 @@ export function createDigitalOceanModel(options: DigitalOceanModelOptions) {
     failNext(matcher: RequestMatcher, fault: Fault, times = 1): void {
       faults.push({ matcher, fault, times });
     },
+    /** The outage is over: pending faults are dropped. */
+    clearFaults(): void {
+      faults.length = 0;
+    },
     count(matcher: RequestMatcher): number {
       return requests.filter((r) => matches(matcher, r)).length;
     },

@@ -110,6 +110,10 @@ export function createGitHubModel(options: GitHubModelOptions) {
     failNext(matcher: RequestMatcher, fault: Fault, times = 1): void {
       faults.push({ matcher, fault, times });
     },
+    /** The outage is over: pending faults are dropped. */
+    clearFaults(): void {
+      faults.length = 0;
+    },
     /** The decrypted value GitHub holds for a secret, or undefined. */
     secretValue(ref: SecretRef): string | undefined {
       return model.secret(ref)?.value;

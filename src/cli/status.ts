@@ -1,0 +1,91 @@
+import { appendFileSync } from 'node:fs';
+import type { Policy } from '../policy/types.js';
+import { readHistory } from '../evidence/history.js';
+import type { RunStatus } from '../evidence/record.js';
+import { formatTable, planRotations, type PlanRow } from './plan.js';
+
+export interface StatusRow {
+  credential: string;
+  state: PlanRow['state'];
+  cadence: string;
+  last_rotated: string | null;
+  next_due: string | null;
+  /**
+   * Past its due date by more than a day, or never rotated: no evidence that the policy's cadence
+   * is kept. What `--fail-on-overdue` fails on.
+   */
+  overdue: boolean;
+  /** The evidence record of the last successful rotation. */
+  evidence: string | null;
+  /** The latest run on record when it came after the last success (a failure an operator should see). */
+  last_attempt: { status: RunStatus; at: string; evidence: string } | null;
+}
+
+/** Last rotation, next due date and overdue flag per credential, from the evidence history. */
+export function statusRows(policy: Policy, workspace: string, now: Date): StatusRow[] {
+  const history = readHistory(policy, workspace);
+  return planRotations(policy, workspace, now).map((row) => {
+    const latest = history.filter((e) => e.record.credential === row.credential).at(-1);
+    const afterSuccess = latest && latest.record.status !== 'rotated';
+    return {
+      credential: row.credential,
+      state: row.state,
+      cadence: row.cadence,
+      last_rotated: row.last ?? null,
+      next_due: row.nextDue ?? null,
+      overdue: row.state === 'overdue' || row.state === 'never rotated',
+      evidence: row.evidence ?? null,
+      last_attempt: afterSuccess ? { status: latest.record.status, at: latest.record.finished_at ?? latest.record.started_at, evidence: latest.path } : null,
+    };
+  });
+}
+
+const HEADERS = ['credential', 'state', 'cadence', 'last rotated', 'next due', 'overdue', 'evidence'];
+
+function cells(r: StatusRow): string[] {
+  const evidence = r.last_attempt ? `${r.evidence ?? '-'} (last attempt ${r.last_attempt.at.slice(0, 16).replace('T', ' ')} ${r.last_attempt.status}: ${r.last_attempt.evidence})` : (r.evidence ?? '-');
+  return [
+    r.credential,
+    r.state,
+    r.cadence,
+    r.last_rotated?.slice(0, 16).replace('T', ' ') ?? 'never',
+    r.next_due?.slice(0, 10) ?? 'now',
+    r.overdue ? 'YES' : 'no',
+    evidence,
+  ];
+}
+
+export function statusTable(rows: StatusRow[]): string {
+  return formatTable(HEADERS, rows.map(cells));
+}
+
+/** The same table as GitHub-flavoured Markdown, for the job summary. */
+export function statusMarkdown(rows: StatusRow[], now: Date): string {
+  const esc = (text: string) => text.replace(/\|/g, '\\|');
+  const overdue = rows.filter((r) => r.overdue).length;
+  return [
+    '### Credential rotation status',
+    '',
+    `${rows.length} credential(s), ${overdue} overdue or never rotated, as of ${now.toISOString()}.`,
+    '',
+    `| ${HEADERS.join(' | ')} |`,
+    `|${HEADERS.map(() => ' --- ').join('|')}|`,
+    ...rows.map((r) => `| ${cells(r).map(esc).join(' | ')} |`),
+    '',
+  ].join('\n');
+}
+
+/** Appends the Markdown table to the job summary when running in GitHub Actions. */
+export function writeStepSummary(rows: StatusRow[], now: Date, env: NodeJS.ProcessEnv): void {
+  if (env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, `${statusMarkdown(rows, now)}\n`);
+}
+
+/** The gate's verdict: undefined when compliant, else a message naming the credentials. */
+export function overdueMessage(rows: StatusRow[]): string | undefined {
+  const late = rows.filter((r) => r.state === 'overdue').map((r) => `${r.credential} (due ${r.next_due?.slice(0, 10)})`);
+  const never = rows.filter((r) => r.state === 'never rotated').map((r) => r.credential);
+  if (late.length === 0 && never.length === 0) return undefined;
+  return [late.length > 0 ? `overdue: ${late.join(', ')}` : '', never.length > 0 ? `never rotated (no evidence): ${never.join(', ')}` : '']
+    .filter(Boolean)
+    .join('; ');
+}

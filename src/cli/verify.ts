@@ -1,0 +1,137 @@
+import { buildAdapters, type Adapters } from '../engine/adapters.js';
+import { describeError, RotationError } from '../engine/errors.js';
+import type { Runtime } from '../engine/runtime.js';
+import type { CredentialPolicy, Policy } from '../policy/types.js';
+import { Secret } from '../secret/secret.js';
+import { formatTable } from './plan.js';
+
+export interface StoreAgreement {
+  target: string;
+  /** `agrees`: holds the verified value; `differs` / `missing`: it does not; `write-only`: cannot be read back (GitHub secrets). */
+  outcome: 'agrees' | 'differs' | 'missing' | 'write-only';
+}
+
+export interface VerifyRow {
+  credential: string;
+  /** Where the value was proven: the method and its system (host, role, project). */
+  target: string;
+  /** Where the verified value came from: `current` or a store's label. */
+  source: string | null;
+  works: boolean;
+  detail: string;
+  stores: StoreAgreement[];
+  /** Every check passed: the value works and every readable store holds it. */
+  ok: boolean;
+}
+
+/**
+ * Proves a credential's stored value still works, without rotating: the value in use (`current`,
+ * or else what a readable store holds) is presented to its source through the method's preflight,
+ * which logs in or calls the API and changes nothing, and every readable store must hold it.
+ * For alter-role the preflight takes the rotation's advisory lock only for its few queries; a
+ * rotation in progress makes the check fail rather than wait.
+ */
+export async function verifyCredential(policy: Policy, id: string, runtime: Runtime): Promise<VerifyRow> {
+  const credential = policy.credentials[id];
+  if (!credential) {
+    throw new RotationError(`unknown credential '${id}'`, { hint: `${policy.file} defines: ${Object.keys(policy.credentials).join(', ')}` });
+  }
+  if (credential.current) runtime.reporter.mask(credential.current);
+  const adapters = buildAdapters(policy, id, runtime);
+  const target = adapters.method.name;
+  try {
+    const held = await readStores(adapters, runtime);
+    const candidate = pickCandidate(credential, adapters, held);
+    const row: VerifyRow = { credential: id, target, source: candidate?.source ?? null, works: false, detail: '', stores: [], ok: false };
+    if (!candidate) {
+      row.detail = 'no value to verify: current is not set and no store can be read back';
+    } else {
+      try {
+        const report = await adapters.method.preflight(candidate.value);
+        row.works = report.currentWorks;
+        row.detail = report.currentWorks ? `the value from ${candidate.source} works` : `the value from ${candidate.source} no longer works at ${target}`;
+      } catch (error) {
+        row.detail = `could not verify at ${target}: ${describeError(error)}`;
+      }
+      row.stores = adapters.stores.map(({ store, render }, i) => {
+        if (!store.read) return { target: store.label, outcome: 'write-only' };
+        const value = held[i];
+        if (!value) return { target: store.label, outcome: 'missing' };
+        return { target: store.label, outcome: value.equals(render(candidate.value)) ? 'agrees' : 'differs' };
+      });
+    }
+    row.ok = row.works && row.stores.every((s) => s.outcome === 'agrees' || s.outcome === 'write-only');
+    return row;
+  } finally {
+    // Releases the alter-role advisory lock and the admin connection.
+    await adapters.method.close().catch((error) => runtime.reporter.warning(`closing ${target}: ${describeError(error)}`));
+  }
+}
+
+/** What each store holds now (undefined for write-only or empty ones), masked at once. */
+async function readStores(adapters: Adapters, runtime: Runtime): Promise<(Secret | undefined)[]> {
+  const held: (Secret | undefined)[] = [];
+  for (const { store } of adapters.stores) {
+    const value = store.read ? await store.read() : undefined;
+    if (value) runtime.reporter.mask(value);
+    held.push(value);
+  }
+  return held;
+}
+
+/** `current` when given; otherwise the bare value a readable store holds (unwrapping a `format`). */
+function pickCandidate(credential: CredentialPolicy, adapters: Adapters, held: (Secret | undefined)[]): { value: Secret; source: string } | undefined {
+  if (credential.current) return { value: credential.current, source: 'current' };
+  for (const [i, { store }] of adapters.stores.entries()) {
+    const value = held[i];
+    const bare = value && unformat(credential.store[i].options.format as string | undefined, value);
+    if (bare) return { value: bare, source: store.label };
+  }
+  return undefined;
+}
+
+/** The password inside a `format`-rendered value (the inverse of renderFormat), if it matches. */
+export function unformat(format: string | undefined, value: Secret): Secret | undefined {
+  if (!format) return value;
+  const parts = format.split(/(\{password(?:_url)?\})/);
+  const pattern = parts.map((p) => (p === '{password}' || p === '{password_url}' ? '(.+?)' : p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('');
+  const match = new RegExp(`^${pattern}$`, 's').exec(value.reveal());
+  const slot = parts.filter((p) => p === '{password}' || p === '{password_url}')[0];
+  if (!match || !slot) return undefined;
+  try {
+    const plain = slot === '{password_url}' ? decodeURIComponent(match[1]) : match[1];
+    return plain ? new Secret(plain) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function verifyTable(rows: VerifyRow[]): string {
+  return formatTable(
+    ['credential', 'result', 'value from', 'stores', 'detail'],
+    rows.map((r) => [
+      r.credential,
+      r.ok ? 'ok' : 'FAILED',
+      r.source ?? '-',
+      summarizeStores(r.stores),
+      r.detail,
+    ]),
+  );
+}
+
+function summarizeStores(stores: StoreAgreement[]): string {
+  if (stores.length === 0) return '-';
+  const counts = new Map<string, number>();
+  for (const s of stores) counts.set(s.outcome, (counts.get(s.outcome) ?? 0) + 1);
+  return [...counts].map(([outcome, n]) => `${n} ${outcome}`).join(', ');
+}
+
+/** One line per problem, naming the credential and the target. */
+export function verifyProblems(rows: VerifyRow[]): string[] {
+  return rows.flatMap((r) => [
+    ...(r.works ? [] : [`${r.credential}: ${r.detail}`]),
+    ...r.stores
+      .filter((s) => s.outcome === 'differs' || s.outcome === 'missing')
+      .map((s) => `${r.credential}: ${s.target} ${s.outcome === 'missing' ? 'holds no value' : `does not hold the value from ${r.source}`}`),
+  ]);
+}

@@ -1,0 +1,36 @@
+import type { Runtime } from './runtime.js';
+import { RotationError } from './errors.js';
+import { deadlineError } from './failpoints.js';
+
+/** The default overall deadline of one run, when the action input or CLI option does not set one. */
+export const DEFAULT_DEADLINE_MINUTES = 30;
+/** setTimeout's limit; a deadline further away than this needs no timer. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The deadline for a run that starts now, from minutes given as text (an input) or a number. */
+export function deadlineFrom(minutes: string | number | undefined, now = Date.now()): number {
+  const value = minutes === undefined || minutes === '' ? DEFAULT_DEADLINE_MINUTES : Number(minutes);
+  if (!Number.isFinite(value) || value <= 0) throw new RotationError(`deadline-minutes: expected a number of minutes greater than 0, got '${minutes}'`);
+  return now + value * 60_000;
+}
+
+/**
+ * The runtime the adapters of one run get: every wait goes through `sleep`, which refuses a wait
+ * that would end past the deadline, and `signal` aborts at the deadline, so a hung request or a
+ * poll that would run forever ends with a clear message. Without a deadline the runtime is unchanged.
+ */
+export function boundedRuntime(runtime: Runtime): Runtime {
+  const { deadline } = runtime;
+  if (deadline === undefined) return runtime;
+  const remaining = Math.max(0, deadline - runtime.now().getTime());
+  const signals = [runtime.signal, remaining <= MAX_TIMER_MS ? AbortSignal.timeout(remaining) : undefined].filter((s): s is AbortSignal => s !== undefined);
+  return {
+    ...runtime,
+    signal: signals.length > 0 ? AbortSignal.any(signals) : undefined,
+    sleep: async (ms: number) => {
+      if (runtime.signal?.aborted) throw new RotationError('the run was cancelled', { code: 'CANCELLED' });
+      if (runtime.now().getTime() + ms > deadline) throw deadlineError(runtime, `a wait of ${Math.ceil(ms / 1000)} s`);
+      await runtime.sleep(ms);
+    },
+  };
+}

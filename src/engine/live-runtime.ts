@@ -1,0 +1,17 @@
+import { createGitHubClient, githubApiUrl } from '../github/client.js';
+import type { Reporter } from '../report/reporter.js';
+import type { Secret } from '../secret/secret.js';
+import type { Runtime } from './runtime.js';
+
+/** The collaborators of a real run (action, post step, CLI): the real clock, network and GitHub. */
+export function liveRuntime(options: { env: NodeJS.ProcessEnv; reporter: Reporter; workspace: string; githubToken?: Secret }): Runtime {
+  const { env } = options;
+  if (options.githubToken) options.reporter.mask(options.githubToken);
+  return {
+    ...options,
+    now: () => new Date(),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    fetch: globalThis.fetch,
+    github: (token) => createGitHubClient(token, githubApiUrl(env), globalThis.fetch),
+  };
+}

@@ -1,0 +1,82 @@
+import * as core from '@actions/core';
+import { appendFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ActionsReporter } from '../report/actions-reporter.js';
+import { Scrubber, type Reporter } from '../report/reporter.js';
+import { DEFAULT_POLICY_PATH, loadPolicy } from '../policy/load.js';
+import { describeError } from '../engine/errors.js';
+import { Secret } from '../secret/secret.js';
+import { liveRuntime } from '../engine/live-runtime.js';
+import { inspectCredential, repairCommands } from './inspect.js';
+
+/**
+ * The post step. When the main step finished, it only says so. When the main step was cancelled
+ * or killed mid-way (state `started` without `finished`), it inspects the credential and states
+ * exactly which command repairs it, as a warning and in the job summary. It writes no secret
+ * anywhere: values it reads are masked and only ever tried as logins.
+ */
+export async function runPost(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  // Masks go to the runner and to the scrubber that cleans the job summary.
+  const actions = new ActionsReporter();
+  const scrubber = new Scrubber();
+  const reporter: Reporter = {
+    mask: (secret: Secret) => {
+      actions.mask(secret);
+      scrubber.add(secret);
+    },
+    info: (m) => actions.info(m),
+    warning: (m) => actions.warning(m),
+    error: (m) => actions.error(m),
+    group: (title, fn) => actions.group(title, fn),
+  };
+  const tokenInput = core.getInput('github-token');
+  if (tokenInput) reporter.mask(new Secret(tokenInput));
+  const started = core.getState('started');
+  const finished = core.getState('finished');
+  if (!started) return core.info('credential-rotation: the main step did not start; nothing to check');
+  if (finished) return core.info(`credential-rotation: the main step finished (${finished}); nothing to check`);
+
+  const credentialId = core.getState('credential') || core.getInput('credential');
+  if (!credentialId) {
+    reporter.warning('credential-rotation: the main step stopped before it read its inputs; nothing was changed');
+    return;
+  }
+  const findings: string[] = [];
+  let verdict = `${credentialId} could not be inspected; a rerun repairs any half-done state with no other input`;
+  try {
+    const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
+    const configInput = core.getInput('config') || DEFAULT_POLICY_PATH;
+    const policy = loadPolicy(resolve(workspace, configInput), env, { label: configInput });
+    if (!policy.credentials[credentialId]) throw new Error(`${configInput} has no credential '${credentialId}'`);
+    const runtime = liveRuntime({ env, reporter, workspace });
+    const inspection = await inspectCredential(policy, credentialId, runtime);
+    findings.push(...inspection.findings);
+    verdict = !inspection.consistent
+      ? `${credentialId} is half-rotated (a store is ahead of the live value, or the live value is not the one given); a rerun repairs it with no other input`
+      : inspection.unverified > 0
+        ? `the old value of ${credentialId} is still live and every store that can be read holds it; ${inspection.unverified} write-only target(s) may hold the cancelled run's unused value, which a rerun replaces`
+        : `the old value of ${credentialId} is still live and every store holds it: nothing is broken, but the rotation did not happen`;
+  } catch (error) {
+    findings.push(`could not inspect the credential: ${describeError(error)}`);
+  }
+
+  const commands = repairCommands(credentialId);
+  reporter.warning(`credential-rotation: the main step was cancelled mid-rotation. ${verdict}. To finish: ${commands.join('; ')}`);
+  for (const line of findings) reporter.info(`- ${line}`);
+
+  if (env.GITHUB_STEP_SUMMARY) {
+    const md = [
+      `### Credential rotation: \`${credentialId}\` ⚠️ cancelled`,
+      '',
+      `The main step was cancelled before it finished: ${verdict}.`,
+      '',
+      ...findings.map((f) => `- ${f.replace(/\n/g, ' ')}`),
+      '',
+      '**To repair:**',
+      '',
+      ...commands.map((c) => `- ${c}`),
+      '',
+    ].join('\n');
+    appendFileSync(env.GITHUB_STEP_SUMMARY, scrubber.scrub(md));
+  }
+}

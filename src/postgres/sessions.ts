@@ -1,0 +1,18 @@
+import type pg from 'pg';
+
+/**
+ * Terminates the sessions of `role` that started before `before` (the moment the new credential
+ * went live, by the server's clock), other than the caller's own. Returns one line per session
+ * cut off, for the incident record. The candidates are MATERIALIZED first: in a plain WHERE the
+ * planner may apply pg_terminate_backend(pid) to every backend before the filter on the role.
+ */
+export async function terminateSessionsBefore(db: pg.Client, role: string, before: Date): Promise<string[]> {
+  const { rows } = await db.query<{ pid: number; app: string | null; client: string | null; started: Date }>(
+    `WITH old AS MATERIALIZED (
+       SELECT pid, application_name AS app, host(client_addr) AS client, backend_start AS started FROM pg_stat_activity
+        WHERE usename = $1 AND backend_start < $2 AND pid <> pg_backend_pid())
+     SELECT * FROM old WHERE pg_terminate_backend(pid)`,
+    [role, before],
+  );
+  return rows.map((r) => `${role} session pid ${r.pid} (application '${r.app ?? ''}', client ${r.client ?? 'local socket'}, opened ${r.started.toISOString()})`);
+}

@@ -1,0 +1,160 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { getResponse, http, type RequestHandler } from 'msw';
+import type { PostgresFixture } from './postgres.js';
+
+/**
+ * Runs the bundled action (dist/index.js) or its post step (dist/post.js) as a child process
+ * with the runner's environment, as test/action-dist.test.ts does, and can kill it when its
+ * stdout shows a given line (deterministic: a checklist step's ::group:: line).
+ */
+export const DIST_TOKEN = 'ghs_dist_child_token_abcdefghijklmno';
+
+export interface ChildRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+  summary: string;
+  /** GITHUB_STATE as the runner reads it (name → value), for the post step's STATE_* variables. */
+  state: Record<string, string>;
+  stateFile: string;
+  workspace: string;
+}
+
+export interface ChildOptions {
+  apiUrl: string;
+  workspace: string;
+  inputs?: Record<string, string>;
+  env?: Record<string, string>;
+  entry?: 'dist/index.js' | 'dist/post.js';
+  /** Sends `signal` when stdout first contains `pattern`. */
+  killOn?: { pattern: string; signal: NodeJS.Signals };
+  /** Runner state from the main step (the post step gets it as STATE_<name>). */
+  state?: Record<string, string>;
+}
+
+let counter = 0;
+
+/** A fresh workspace holding the policy at .github/rotation.yaml. */
+export function newWorkspace(policy: string): string {
+  const workspace = mkdtempSync(join(tmpdir(), 'dist-child-'));
+  mkdirSync(join(workspace, '.github'));
+  writeFileSync(join(workspace, '.github/rotation.yaml'), policy);
+  return workspace;
+}
+
+export function startAction(options: ChildOptions): { child: ChildProcess; done: Promise<ChildRun> } {
+  const base = `${options.workspace}.${++counter}`;
+  const files = { GITHUB_OUTPUT: `${base}.out`, GITHUB_STEP_SUMMARY: `${base}.summary`, GITHUB_STATE: `${base}.state` };
+  for (const f of Object.values(files)) writeFileSync(f, '');
+  const inputs = { credential: 'odoo_app', reason: 'manual', 'github-token': DIST_TOKEN, 'dry-run': 'false', ...options.inputs };
+  const child = spawn(process.execPath, [options.entry ?? 'dist/index.js'], {
+    timeout: 90_000,
+    env: {
+      PATH: process.env.PATH,
+      GITHUB_ACTIONS: 'true',
+      GITHUB_API_URL: options.apiUrl,
+      GITHUB_REPOSITORY: 'acme/ops',
+      GITHUB_WORKSPACE: options.workspace,
+      GITHUB_RUN_ID: '4242',
+      GITHUB_ACTOR: 'octocat',
+      GITHUB_EVENT_NAME: 'workflow_dispatch',
+      ...files,
+      ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v])),
+      ...Object.fromEntries(Object.entries(options.state ?? {}).map(([k, v]) => [`STATE_${k}`, v])),
+      ...options.env,
+    },
+  });
+  let stdout = '';
+  let stderr = '';
+  let killed = false;
+  child.stdout!.on('data', (d) => {
+    stdout += d;
+    if (options.killOn && !killed && stdout.includes(options.killOn.pattern)) {
+      killed = true;
+      child.kill(options.killOn.signal);
+    }
+  });
+  child.stderr!.on('data', (d) => (stderr += d));
+  const done = new Promise<ChildRun>((resolve) =>
+    child.on('close', (code, signal) => {
+      resolve({
+        code, signal, stdout, stderr,
+        outputs: parseFileCommands(readFileSync(files.GITHUB_OUTPUT, 'utf8')),
+        summary: readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'),
+        state: parseFileCommands(readFileSync(files.GITHUB_STATE, 'utf8')),
+        stateFile: files.GITHUB_STATE,
+        workspace: options.workspace,
+      });
+    }),
+  );
+  return { child, done };
+}
+
+export const runAction = (options: ChildOptions) => startAction(options).done;
+
+/** `name<<DELIM\nvalue\nDELIM` blocks, as @actions/core writes GITHUB_OUTPUT and GITHUB_STATE. */
+function parseFileCommands(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of text.matchAll(/^([\w-]+)<<(\S+)\n([\s\S]*?)\n\2$/gm)) out[m[1]] = m[3];
+  return out;
+}
+
+/** stdout without the `::add-mask::` lines: the only place a value may appear (to be masked). */
+export const withoutMasks = (stdout: string) => stdout.replace(/^::add-mask::.*$/gm, '');
+
+/**
+ * A gate in front of a model: the first request that matches is answered by the model (so its
+ * effect happens) but the reply is held until `release()`; `reached` resolves when it arrives.
+ */
+export function holdReply(model: RequestHandler[], baseUrl: string, match: (method: string, path: string) => boolean) {
+  let release!: () => void;
+  let arrived!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  const reached = new Promise<void>((r) => (arrived = r));
+  let used = false;
+  const handler = http.all(`${baseUrl}/*`, async ({ request }) => {
+    const path = new URL(request.url).pathname;
+    if (used || !match(request.method, path)) return undefined;
+    used = true;
+    const response = await getResponse(model, request);
+    arrived();
+    await released;
+    return response;
+  });
+  return { handler, reached, release: () => release() };
+}
+
+/** Waits (bounded) until Postgres has closed every session the tool opened, e.g. after a kill. */
+export async function rotationSessionsGone(fx: PostgresFixture): Promise<number> {
+  const db = await fx.server.client();
+  try {
+    for (let i = 0; i < 100; i++) {
+      const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'credential-rotation'");
+      if (rows[0].n === 0) return 0;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'credential-rotation'");
+    return rows[0].n;
+  } finally {
+    await db.end();
+  }
+}
+
+/** Transaction state of the tool's admin sessions, e.g. ['idle in transaction']. */
+export async function adminSessionStates(fx: PostgresFixture): Promise<string[]> {
+  const db = await fx.server.client();
+  try {
+    const { rows } = await db.query<{ state: string }>("SELECT state FROM pg_stat_activity WHERE application_name = 'credential-rotation' AND usename = 'rotation_admin'");
+    return rows.map((r) => r.state);
+  } finally {
+    await db.end();
+  }
+}
+
+export { pg };
