@@ -46049,7 +46049,8 @@ var init_retry = __esm({
 // src/http/http-error.ts
 function httpError(what, status, headers, body) {
   const get = (name) => (headers instanceof Headers ? headers.get(name) : headers[name] ?? headers[name.toLowerCase()]) ?? void 0;
-  const retryAfterMs = parseRetryAfter(get("retry-after")) ?? (get("x-ratelimit-remaining") === "0" && get("x-ratelimit-reset") ? Math.max(0, Number(get("x-ratelimit-reset")) * 1e3 - Date.now()) : void 0);
+  const secondaryLimit = status === 403 && /secondary rate limit/i.test(body ?? "");
+  const retryAfterMs = parseRetryAfter(get("retry-after")) ?? (get("x-ratelimit-remaining") === "0" && get("x-ratelimit-reset") ? Math.max(0, Number(get("x-ratelimit-reset")) * 1e3 - Date.now()) : void 0) ?? (secondaryLimit ? 6e4 : void 0);
   const retryable = status === 429 || status >= 500 || status === 403 && retryAfterMs !== void 0;
   const error = new RotationError(`${what}: HTTP ${status}${shortBody(body)}`, { retryable, code: `HTTP_${status}`, hint: HINTS[status] });
   Object.assign(error, { status, retryAfterMs });

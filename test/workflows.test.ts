@@ -101,8 +101,9 @@ describe('action.yml', () => {
     expect(action.runs.post).toBe('dist/post.js');
   });
 
-  it('has exactly the inputs of SPEC 2.2, with their defaults', () => {
-    expect(Object.keys(action.inputs).sort()).toEqual(['config', 'credential', 'dry-run', 'github-token', 'reason']);
+  it('has the inputs of SPEC 2.2 with their defaults, and the run deadline', () => {
+    expect(Object.keys(action.inputs).sort()).toEqual(['config', 'credential', 'deadline-minutes', 'dry-run', 'github-token', 'reason']);
+    expect(action.inputs['deadline-minutes'].default).toBe('30');
     expect(action.inputs.credential.required).toBe(true);
     expect(action.inputs.config.default).toBe('.github/rotation.yaml');
     expect(action.inputs.reason.default).toBe('manual');

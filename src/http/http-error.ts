@@ -7,9 +7,12 @@ import { parseRetryAfter } from './retry.js';
  */
 export function httpError(what: string, status: number, headers: Headers | Record<string, string | undefined>, body?: string): RotationError {
   const get = (name: string) => (headers instanceof Headers ? headers.get(name) : headers[name] ?? headers[name.toLowerCase()]) ?? undefined;
+  // GitHub's secondary rate limit may come as a bare 403; its docs say to wait at least a minute.
+  const secondaryLimit = status === 403 && /secondary rate limit/i.test(body ?? '');
   const retryAfterMs =
     parseRetryAfter(get('retry-after')) ??
-    (get('x-ratelimit-remaining') === '0' && get('x-ratelimit-reset') ? Math.max(0, Number(get('x-ratelimit-reset')) * 1000 - Date.now()) : undefined);
+    (get('x-ratelimit-remaining') === '0' && get('x-ratelimit-reset') ? Math.max(0, Number(get('x-ratelimit-reset')) * 1000 - Date.now()) : undefined) ??
+    (secondaryLimit ? 60_000 : undefined);
   const retryable = status === 429 || status >= 500 || (status === 403 && retryAfterMs !== undefined);
   const error = new RotationError(`${what}: HTTP ${status}${shortBody(body)}`, { retryable, code: `HTTP_${status}`, hint: HINTS[status] });
   Object.assign(error, { status, retryAfterMs });
