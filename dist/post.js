@@ -69859,13 +69859,14 @@ var noStaleSessions = (spec, ctx) => {
       else if (ctx.system.type === "postgres") config = connectionConfig(ctx.system.adminUrl);
       else throw new RotationError(`${spec.path}: the method of ${ctx.credential.id} recorded no change to compare sessions with`);
       let seen = [];
+      let cutoff = change?.changedAt;
       const result = await untilDeadline(
         runtime,
         grace,
         async () => {
           const db = await connect(config, `${label}: connection as ${String(config.user)}`);
           try {
-            const cutoff = change?.changedAt ?? await serverTimeAt(db, runStart, runtime.now().getTime());
+            cutoff ??= await serverTimeAt(db, runStart, runtime.now().getTime());
             const { rows } = await db.query(
               `SELECT pid, application_name, client_addr::text AS client_addr, backend_start FROM pg_stat_activity
                 WHERE usename = $1 AND (backend_start < $2 OR backend_start IS NULL) AND pid <> pg_backend_pid() AND application_name <> $3

@@ -57,13 +57,16 @@ export const noStaleSessions: AdapterFactory<HealthProbe> = (spec, ctx) => {
       else throw new RotationError(`${spec.path}: the method of ${ctx.credential.id} recorded no change to compare sessions with`);
 
       let seen: Session[] = [];
+      // Fixed at the first look: recomputed on each look, it would move with every grace wait
+      // whenever the tool's clock and the server's do not advance together (a clock step, a fake clock).
+      let cutoff = change?.changedAt;
       const result = await untilDeadline(
         runtime,
         grace,
         async () => {
           const db = await connect(config, `${label}: connection as ${String(config.user)}`);
           try {
-            const cutoff = change?.changedAt ?? (await serverTimeAt(db, runStart, runtime.now().getTime()));
+            cutoff ??= await serverTimeAt(db, runStart, runtime.now().getTime());
             const { rows } = await db.query<Session>(
               `SELECT pid, application_name, client_addr::text AS client_addr, backend_start FROM pg_stat_activity
                 WHERE usename = $1 AND (backend_start < $2 OR backend_start IS NULL) AND pid <> pg_backend_pid() AND application_name <> $3

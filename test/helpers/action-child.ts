@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { getResponse, http, type RequestHandler } from 'msw';
 import type { PostgresFixture } from './postgres.js';
+import { FAILPOINT_ENV } from '../../src/engine/failpoints.js';
+import { STEPS, type StepName } from '../../src/engine/steps.js';
 
 /**
  * Runs the bundled action (dist/index.js) or its post step (dist/post.js) as a child process
@@ -108,6 +110,10 @@ function parseFileCommands(text: string): Record<string, string> {
 /** stdout without the `::add-mask::` lines: the only place a value may appear (to be masked). */
 export const withoutMasks = (stdout: string) => stdout.replace(/^::add-mask::.*$/gm, '');
 
+/** Every value the child masked (`::add-mask::` lines, unescaped): what must appear nowhere else. */
+export const maskedValues = (stdout: string): string[] =>
+  [...stdout.matchAll(/^::add-mask::(.*)$/gm)].map((m) => m[1].replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%'));
+
 /**
  * A gate in front of a model: the first request that matches is answered by the model (so its
  * effect happens) but the reply is held until `release()`; `reached` resolves when it arrives.
@@ -156,5 +162,19 @@ export async function adminSessionStates(fx: PostgresFixture): Promise<string[]>
     await db.end();
   }
 }
+
+/** The environment that makes the child SIGKILL itself at a named checkpoint (src/engine/failpoints.ts). */
+export const killAt = (point: string): Record<string, string> => ({ [FAILPOINT_ENV]: `${point}:kill` });
+
+/** The checklist step a checkpoint sits in (store.after.1 → store, consumer.before.0 → consumers). */
+export function stepOfPoint(point: string): StepName {
+  const stem = point.split('.')[0];
+  const step = ({ consumer: 'consumers' } as Record<string, string>)[stem] ?? stem;
+  if (!(step in STEPS)) throw new Error(`no checklist step for checkpoint ${point}`);
+  return step as StepName;
+}
+
+/** The title of the last checklist step the child opened a log group for: where it stopped. */
+export const lastGroup = (stdout: string): string | undefined => [...stdout.matchAll(/^::group::(.*)$/gm)].at(-1)?.[1];
 
 export { pg };
