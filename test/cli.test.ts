@@ -1,7 +1,7 @@
 // The built CLI (dist/cli.js, run `npm run build` first), run as a child the way an operator or a
 // workflow step runs it.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,11 +104,13 @@ describe("scheduled.yml: the rotate job's matrix comes from plan", () => {
   const planStep = scheduled.jobs.plan.steps.find((s: { id?: string }) => s.id === 'plan');
 
   /** Runs the plan step's script as the runner would, in a checkout whose dist/ is the built one. */
-  async function runPlanStep(history: [string, string][]) {
+  async function runPlanStep(history: [string, string][], options: { withoutPolicy?: boolean } = {}) {
     const ws = await workspaceWithHistory(CADENCE_POLICY, history);
+    if (options.withoutPolicy) rmSync(join(ws, '.github/rotation.yaml'));
     symlinkSync(join(root, 'dist'), join(ws, 'dist'));
     const [output, summary] = [join(ws, 'github_output'), join(ws, 'summary.md')];
     writeFileSync(output, '');
+    writeFileSync(summary, '');
     const step = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', planStep.run], {
       cwd: ws,
       encoding: 'utf8',
@@ -123,7 +125,11 @@ describe("scheduled.yml: the rotate job's matrix comes from plan", () => {
   function rotateJobFor(planOutputs: Record<string, string>) {
     const job = scheduled.jobs.rotate;
     // The job outputs map the step outputs one to one; the matrix is fromJSON of that output.
-    expect(scheduled.jobs.plan.outputs).toEqual({ matrix: '${{ steps.plan.outputs.matrix }}', count: '${{ steps.plan.outputs.count }}' });
+    expect(scheduled.jobs.plan.outputs).toEqual({
+      matrix: '${{ steps.plan.outputs.matrix }}',
+      count: '${{ steps.plan.outputs.count }}',
+      'has-policy': '${{ steps.plan.outputs.has-policy }}',
+    });
     expect(job.strategy.matrix).toBe('${{ fromJSON(needs.plan.outputs.matrix) }}');
     expect(job.if).toBe("${{ needs.plan.outputs.count != '0' && fromJSON(needs.plan.outputs.matrix).include[0] != null }}");
     const matrix = JSON.parse(planOutputs.matrix) as { include: { credential: string; reason: string }[] };
@@ -159,8 +165,17 @@ describe("scheduled.yml: the rotate job's matrix comes from plan", () => {
   it('starts no rotation when nothing is due', async () => {
     const { step, outputs } = await runPlanStep(['monthly_app', 'quarterly_app', 'annual_app', 'tenday_app', 'never_app'].map((c) => [c, daysAgo(1)]));
     expect(step.status).toBe(0);
-    expect(outputs).toEqual({ matrix: '{"include":[]}', count: '0' });
+    expect(outputs).toEqual({ matrix: '{"include":[]}', count: '0', 'has-policy': 'true' });
     expect(rotateJobFor(outputs)).toEqual({ runs: false, jobs: [] });
+  });
+
+  it('in a repository with no policy file, says so and starts nothing (no daily failure)', async () => {
+    const { step, outputs } = await runPlanStep([], { withoutPolicy: true });
+    expect(step.status).toBe(0);
+    expect(step.stdout).toContain('::notice title=No policy file::');
+    expect(outputs).toEqual({ matrix: '{"include":[]}', count: '0', 'has-policy': 'false' });
+    expect(rotateJobFor(outputs)).toEqual({ runs: false, jobs: [] });
+    expect(scheduled.jobs.status.if).toContain("needs.plan.outputs.has-policy == 'true'");
   });
 
   it('ends with the compliance gate: status --fail-on-overdue on the branch tip, after the rotations', () => {
