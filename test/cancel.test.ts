@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestHandler } from 'msw';
 import { createGitHubModel, type GitHubModel } from './models/github.js';
 import { serveHandlers } from './models/serve.js';
-import { leakHaystack, login, usePostgres } from './helpers/postgres.js';
+import { alterRoleYaml, leakHaystack, login, usePostgres } from './helpers/postgres.js';
 import { DIST_TOKEN, holdReply, newWorkspace, rotationSessionsGone, runAction, startAction, withoutMasks, type ChildRun } from './helpers/action-child.js';
 
 /**
@@ -20,22 +20,11 @@ let ws: string;
 const secrets = new Set<string>([DIST_TOKEN]);
 
 // The file target first, so a cancel during the GitHub writes leaves the file ahead.
-const POLICY = `version: 1
-systems:
-  odoo-sor:
-    type: postgres
-    admin_url: \${ROTATION_ADMIN_URL}
-credentials:
-  odoo_app:
-    system: odoo-sor
-    method: alter-role
-    cadence: quarterly
-    current: \${ODOO_DB_PASSWORD}
-    store:
+const POLICY = alterRoleYaml('odoo_app', 'ODOO_DB_PASSWORD', `    store:
       - file: { path: .secrets/odoo.env, key: ODOO_DB_PASSWORD }
       - github: { repository: acme/ops, secret: ODOO_DB_PASSWORD }
       - github: { repository: acme/ops, environment: production, secret: ODOO_DB_PASSWORD }
-`;
+`);
 
 beforeAll(async () => {
   github = createGitHubModel({ token: DIST_TOKEN, repos: [{ full_name: 'acme/ops', environments: ['production'] }] });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestHandler } from 'msw';
 import { createGitHubModel, type GitHubModel } from './models/github.js';
 import { serveHandlers } from './models/serve.js';
-import { leakHaystack, login, usePostgres } from './helpers/postgres.js';
+import { alterRoleYaml, leakHaystack, login, usePostgres } from './helpers/postgres.js';
 import { DIST_TOKEN, holdReply, newWorkspace, startAction, withoutMasks } from './helpers/action-child.js';
 
 /**
@@ -18,21 +18,10 @@ let github: GitHubModel;
 let api: { url: string; close: () => Promise<void> };
 let gates: RequestHandler[] = [];
 
-const POLICY = `version: 1
-systems:
-  odoo-sor:
-    type: postgres
-    admin_url: \${ROTATION_ADMIN_URL}
-credentials:
-  odoo_app:
-    system: odoo-sor
-    method: alter-role
-    cadence: quarterly
-    current: \${ODOO_DB_PASSWORD}
-    store:
+const POLICY = alterRoleYaml('odoo_app', 'ODOO_DB_PASSWORD', `    store:
       - github: { repository: acme/ops, secret: ODOO_DB_PASSWORD }
       - file: { path: .secrets/odoo.env, key: ODOO_DB_PASSWORD }
-`;
+`);
 
 beforeAll(async () => {
   github = createGitHubModel({ token: DIST_TOKEN, repos: [{ full_name: 'acme/ops' }] });

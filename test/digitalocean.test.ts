@@ -3,21 +3,18 @@ import { setupServer } from 'msw/node';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { startLocalPostgres, type LocalPostgres } from '../src/demo/local-postgres.js';
+import type { LocalPostgres } from '../src/demo/local-postgres.js';
 import { rotateCredential, type RotationResult } from '../src/engine/rotate.js';
 import { parsePolicy } from '../src/policy/load.js';
-import { scramVerifier } from '../src/postgres/scram.js';
 import { tryLogin } from '../src/postgres/connect.js';
-import { generatePassword } from '../src/secret/generate.js';
 import type { Secret } from '../src/secret/secret.js';
 import { ALL_SCOPES, createDigitalOceanModel, type AppSpec, type DigitalOceanModel } from './models/digitalocean.js';
 import { createGitHubModel, type GitHubModel } from './models/github.js';
 import { GITHUB_TEST_TOKEN, testRuntime, type TestRuntime } from './helpers/runtime.js';
+import { APP, CLUSTER, clusterOn, doadminPolicy, resetPassword, startDoadminPostgres } from './helpers/digitalocean.js';
 
 const server = setupServer();
 const TOKEN = 'dop_v1_platform_token_0123456789abcdef0123456789abcdef';
-const CLUSTER = '9cc10173-e9ea-4176-9dbc-a4cee4c4ff30';
-const APP = '4f6c71e2-1e90-4762-9fee-6cc4a0a9f2cf';
 const ROLE = 'doadmin_like';
 const DOADMIN_PASSWORD = 'AVNS_doadmin_cluster_password_x1';
 const trigger = { event: 'workflow_dispatch', actor: 'ops' };
@@ -28,12 +25,7 @@ let doModel: DigitalOceanModel;
 let ghModel: GitHubModel;
 
 beforeAll(async () => {
-  pgServer = await startLocalPostgres();
-  const db = await pgServer.client();
-  await db.query('CREATE DATABASE defaultdb');
-  // Like DigitalOcean's doadmin: may create roles and databases, not a superuser.
-  await db.query(`CREATE ROLE ${ROLE} LOGIN CREATEROLE CREATEDB`);
-  await db.end();
+  pgServer = await startDoadminPostgres(ROLE);
   server.listen({ onUnhandledFrame: 'error' });
 });
 afterAll(async () => {
@@ -43,16 +35,10 @@ afterAll(async () => {
 
 /** A fresh password on the role, and fresh DigitalOcean and GitHub models. */
 async function setup(app: Partial<AppSpec> = {}, scopes = ALL_SCOPES) {
-  initial = generatePassword();
-  const db = await pgServer.client();
-  await db.query(`ALTER ROLE ${ROLE} PASSWORD ${db.escapeLiteral(scramVerifier(initial))}`);
-  await db.end();
+  initial = await resetPassword(pgServer, ROLE);
   doModel = createDigitalOceanModel({
     tokens: { [TOKEN]: scopes },
-    clusters: [{
-      id: CLUSTER, name: 'platform-db', host: '127.0.0.1', port: pgServer.port, superuserUrl: pgServer.superuserUrl,
-      users: { doadmin: DOADMIN_PASSWORD, [ROLE]: initial.reveal() },
-    }],
+    clusters: [clusterOn(pgServer, { doadmin: DOADMIN_PASSWORD, [ROLE]: initial.reveal() })],
     apps: [{ id: APP, name: 'odoo', ...app }],
   });
   ghModel = createGitHubModel({ token: GITHUB_TEST_TOKEN, repos: [{ full_name: 'acme/ops' }] });
@@ -61,29 +47,13 @@ async function setup(app: Partial<AppSpec> = {}, scopes = ALL_SCOPES) {
 beforeEach(() => setup());
 afterEach(() => server.resetHandlers());
 
-const POLICY = `
-version: 1
-systems:
-  do-pg:
-    type: digitalocean
-    cluster_id: ${CLUSTER}
-    token: \${DIGITALOCEAN_TOKEN}
-    sslmode: disable          # the embedded server has no TLS
-credentials:
-  doadmin:
-    system: do-pg
-    method: digitalocean-reset
-    role: ${ROLE}
-    cadence: annually
-    current: \${DOADMIN_PASSWORD}
-    store:
-      - file: { path: .secrets/do.env, key: DOADMIN_PASSWORD }
-      - github: { repository: acme/ops, secret: DOADMIN_PASSWORD }
-    consumers:
+const POLICY = doadminPolicy(ROLE, {
+  extra: `    consumers:
       - digitalocean-app: { app_id: ${APP}, token: "\${DIGITALOCEAN_TOKEN}", poll_seconds: 5 }
     health:
       - no-stale-sessions: { grace_seconds: 10 }
-`;
+`,
+});
 
 async function rotate(current: Secret | undefined, runtime: TestRuntime = testRuntime(), token = TOKEN): Promise<RotationResult & { runtime: TestRuntime }> {
   const env = { DIGITALOCEAN_TOKEN: token, DOADMIN_PASSWORD: current?.reveal() ?? '' };

@@ -6,6 +6,8 @@ import { ALL_SCOPES, createDigitalOceanModel, type DigitalOceanModel } from './m
 import { createSupabaseModel, type SupabaseModel } from './models/supabase.js';
 import { serveHandlers } from './models/serve.js';
 import { leakHaystack, login, makeRole, usePostgres } from './helpers/postgres.js';
+import { APP, clusterOn, doSystemYaml } from './helpers/digitalocean.js';
+import { SERVICE_KEY_CREDENTIAL, supabaseSystemYaml } from './helpers/supabase.js';
 import { DIST_TOKEN, killAt, lastGroup, maskedValues, newWorkspace, rotationSessionsGone, runAction, stepOfPoint, withoutMasks, type ChildRun } from './helpers/action-child.js';
 import { pointsFor } from './faults/harness.js';
 import { STEPS } from '../src/engine/steps.js';
@@ -23,8 +25,6 @@ import { formatTable } from '../src/cli/plan.js';
 const fx = usePostgres();
 const DO_TOKEN = 'dop_v1_kill_test_token_0123456789abcdef0123456789abcdef';
 const PAT = 'sbp_kill0123456789abcdef0123456789abcdef01234';
-const CLUSTER = '9cc10173-e9ea-4176-9dbc-a4cee4c4ff30';
-const APP = '4f6c71e2-1e90-4762-9fee-6cc4a0a9f2cf';
 const REF = 'kilxtwktxdalcfigzeqrz';
 const ROLE = 'do_app';
 
@@ -41,18 +41,7 @@ const cells: { method: string; point: string; diedAt: string; converged: boolean
 const SYSTEMS = (projectUrl: string) => `
 version: 1
 systems:
-  do-pg:
-    type: digitalocean
-    cluster_id: ${CLUSTER}
-    token: \${DIGITALOCEAN_TOKEN}
-    database: odoo
-    sslmode: disable          # the embedded server has no TLS
-  supabase-ssot:
-    type: supabase
-    project_ref: ${REF}
-    access_token: \${SUPABASE_ACCESS_TOKEN}
-    project_url: ${projectUrl}
-credentials:`;
+${doSystemYaml({ database: 'odoo' })}${supabaseSystemYaml(REF, projectUrl)}credentials:`;
 const DO_CREDENTIAL = `
   ${ROLE}:
     system: do-pg
@@ -67,28 +56,13 @@ const DO_CREDENTIAL = `
     health:
       - no-stale-sessions: { grace_seconds: 10 }
 `;
-const SUPABASE_CREDENTIAL = `
-  service_key:
-    system: supabase-ssot
-    method: supabase-secret-key
-    key_name: service_key
-    cadence: quarterly
-    current: \${CURRENT}
-    store:
-      - file: { path: .secrets/supabase.env, key: SUPABASE_SECRET_KEY }
-      - github: { repository: acme/ops, secret: SUPABASE_SECRET_KEY }
-    consumers:
-      - supabase-function-secrets: { names: [SERVICE_KEY] }
-    health:
-      - supabase-api: {}
-`;
 
 beforeAll(async () => {
   github = createGitHubModel({ token: DIST_TOKEN, repos: [{ full_name: 'acme/ops' }] });
   doSeed = (await makeRole(fx(), ROLE)).reveal();
   doModel = createDigitalOceanModel({
     tokens: { [DO_TOKEN]: ALL_SCOPES },
-    clusters: [{ id: CLUSTER, name: 'platform-db', host: '127.0.0.1', port: fx().server.port, database: 'odoo', superuserUrl: fx().server.superuserUrl, users: { [ROLE]: doSeed } }],
+    clusters: [clusterOn(fx().server, { [ROLE]: doSeed }, { database: 'odoo' })],
     apps: [{ id: APP, name: 'odoo' }],
   });
   sb = createSupabaseModel({ token: PAT, projects: [{ ref: REF, keys: [{ name: 'service_key', type: 'secret' }, { name: 'other_tool', type: 'secret' }] }] });
@@ -105,7 +79,7 @@ beforeAll(async () => {
     project: await serve(sb.handlers, sb.project(REF).url),
   };
   policies[ROLE] = SYSTEMS(urls.project) + DO_CREDENTIAL;
-  policies.service_key = SYSTEMS(urls.project) + SUPABASE_CREDENTIAL;
+  policies.service_key = SYSTEMS(urls.project) + SERVICE_KEY_CREDENTIAL;
 });
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));

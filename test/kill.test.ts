@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestHandler } from 'msw';
-import { createGitHubModel, type GitHubModel } from './models/github.js';
+import type { GitHubModel } from './models/github.js';
 import { serveHandlers } from './models/serve.js';
 import { leakHaystack, login, usePostgres } from './helpers/postgres.js';
-import { adminSessionStates, DIST_TOKEN, holdReply, newWorkspace, rotationSessionsGone, runAction, startAction, withoutMasks, type ChildRun } from './helpers/action-child.js';
+import { adminSessionStates, DIST_TOKEN, holdReply, newWorkspace, rotationSessionsGone, runAction, specPolicyWorld, startAction, withoutMasks, type ChildRun } from './helpers/action-child.js';
 import { STEPS } from '../src/engine/steps.js';
 
 /**
@@ -25,20 +25,8 @@ let policy: string;
 const workspace = () => newWorkspace(policy);
 
 beforeAll(async () => {
-  github = createGitHubModel({
-    token: DIST_TOKEN,
-    repos: [{ full_name: 'acme/ops', environments: ['production'], workflows: [{ file: 'deploy-odoo.yml', pollsToComplete: 1 }] }],
-  });
+  ({ github, health, policy } = await specPolicyWorld(fx));
   api = await serveHandlers(() => [...gates, ...github.handlers], { rewriteTo: github.baseUrl });
-  // Odoo's /web/health after the deploy: healthy when the password GitHub now holds logs in.
-  health = createServer(async (_req, res) => {
-    const value = stored('production');
-    const ok = value !== undefined && (await login(fx(), 'odoo_app', value)).ok;
-    res.writeHead(ok ? 200 : 500).end(ok ? 'pass' : 'fail');
-  });
-  await new Promise<void>((r) => health.listen(0, '127.0.0.1', r));
-  policy = readFileSync(new URL('./fixtures/spec-policy.yaml', import.meta.url), 'utf8')
-    .replace('https://erp.example.com/web/health', `http://127.0.0.1:${(health.address() as { port: number }).port}/web/health`);
   // Start from a consistent state: every store holds the live password.
   const first = await rotate(workspace(), fx().platform.passwords.odoo_app.reveal());
   expect(first.outputs.status, first.stdout).toBe('rotated');

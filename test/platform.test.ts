@@ -10,7 +10,6 @@ import { connectionConfig } from '../src/postgres/connect.js';
 import { parsePolicy } from '../src/policy/load.js';
 import { rotateCredential, type RotationResult } from '../src/engine/rotate.js';
 import type { Reason } from '../src/evidence/record.js';
-import { scramVerifier } from '../src/postgres/scram.js';
 import { generatePassword } from '../src/secret/generate.js';
 import { Secret } from '../src/secret/secret.js';
 import { createGitHubModel, type GitHubModel } from './models/github.js';
@@ -22,14 +21,13 @@ import { createN8nModel, type N8nModel } from './models/n8n.js';
 import { createOdooModel } from './models/odoo.js';
 import { GITHUB_TEST_TOKEN, testRuntime, type TestRuntime } from './helpers/runtime.js';
 import { login, usePostgres } from './helpers/postgres.js';
+import { APP, CLUSTER, clusterOn, createDoadminLike } from './helpers/digitalocean.js';
+import { REF } from './helpers/supabase.js';
 
 const FILE = join(import.meta.dirname, '../examples/platform/rotation.yaml');
 const TEXT = readFileSync(FILE, 'utf8');
 const REPO = 'insightpulseai/ops';
-const REF = 'spdtwktxdalcfigzeqrz';
 const PROJECT = `https://${REF}.supabase.co`;
-const CLUSTER = '9cc10173-e9ea-4176-9dbc-a4cee4c4ff30';
-const APP = '4f6c71e2-1e90-4762-9fee-6cc4a0a9f2cf';
 // Non-default API bases: the example must reach them through DIGITALOCEAN_API_URL / SUPABASE_API_URL.
 const DO_API = 'https://do-api.test';
 const SB_API = 'https://supabase-api.test';
@@ -58,12 +56,7 @@ beforeAll(async () => {
   live.doadmin = generatePassword().reveal();
   live.odoo_app = fx().platform.passwords.odoo_app.reveal();
   live.superset_ro = fx().platform.passwords.superset_ro.reveal();
-  const db = await fx().server.client();
-  // DigitalOcean's default database, where the method proves doadmin's password (schema default).
-  await db.query('CREATE DATABASE defaultdb');
-  // Like DigitalOcean's doadmin: may create roles and databases, not a superuser.
-  await db.query(`CREATE ROLE doadmin LOGIN CREATEROLE CREATEDB PASSWORD ${db.escapeLiteral(scramVerifier(new Secret(live.doadmin)))}`);
-  await db.end();
+  await createDoadminLike(fx().server, 'doadmin', new Secret(live.doadmin));
 });
 afterEach(() => server.resetHandlers());
 afterAll(() => server.close());
@@ -88,7 +81,7 @@ function world(o: { workflow?: Partial<WorkflowSpec>; app?: AppSpec['outcome'] }
   const gh = createGitHubModel({ token: GITHUB_TEST_TOKEN, now: runtime.now, repos: [{ full_name: REPO, environments: ['production'], workflows: [{ file: 'deploy-odoo.yml', ...o.workflow }] }] });
   const dox = createDigitalOceanModel({
     baseUrl: DO_API, tokens: { [TOKENS.DIGITALOCEAN_TOKEN]: ALL_SCOPES },
-    clusters: [{ id: CLUSTER, name: 'odoo-db-sgp1', host: '127.0.0.1', port: fx().server.port, database: 'odoo', users: { doadmin: live.doadmin }, superuserUrl: fx().server.superuserUrl }],
+    clusters: [clusterOn(fx().server, { doadmin: live.doadmin }, { name: 'odoo-db-sgp1', database: 'odoo' })],
     apps: [{ id: APP, name: 'odoo', outcome: o.app }],
   });
   const sb = createSupabaseModel({ apiUrl: SB_API, token: TOKENS.SUPABASE_ACCESS_TOKEN, now: runtime.now, projects: [{ ref: REF, keys: [{ name: 'service_key', type: 'secret' }, { name: 'public_key', type: 'publishable' }] }] });

@@ -6,9 +6,9 @@ import { parsePolicy } from '../src/policy/load.js';
 import { rotateCredential } from '../src/engine/rotate.js';
 import { createSupabaseModel } from './models/supabase.js';
 import { testRuntime } from './helpers/runtime.js';
-import { leakHaystack, login, usePostgres } from './helpers/postgres.js';
+import { alterRoleYaml, leakHaystack, login, usePostgres } from './helpers/postgres.js';
+import { REF } from './helpers/supabase.js';
 
-const REF = 'spdtwktxdalcfigzeqrz';
 const PAT = 'sbp_0123456789abcdef0123456789abcdef01234567';
 const server = setupServer();
 beforeAll(() => server.listen({ onUnhandledFrame: 'error' }));
@@ -23,19 +23,7 @@ describe('supabase-function-secrets on a postgres credential', () => {
     const sb = createSupabaseModel({ token: PAT, now: runtime.now, projects: [{ ref: REF }] });
     server.use(...sb.handlers);
     const policy = parsePolicy(
-      `
-version: 1
-systems:
-  odoo-sor:
-    type: postgres
-    admin_url: \${ROTATION_ADMIN_URL}
-credentials:
-  odoo_app:
-    system: odoo-sor
-    method: alter-role
-    cadence: quarterly
-    current: \${ODOO_DB_PASSWORD}
-    store:
+      alterRoleYaml('odoo_app', 'ODOO_DB_PASSWORD', `    store:
       - file: { path: .secrets/odoo.env, key: ODOO_DB_PASSWORD }
     consumers:
       - supabase-function-secrets:
@@ -43,7 +31,7 @@ credentials:
           access_token: \${SUPABASE_ACCESS_TOKEN}
           names: [ODOO_DB_URL]
           format: "postgresql://odoo_app:{password}@db:25060/odoo?sslmode=require"
-`,
+`),
       'rotation.yaml',
       { ROTATION_ADMIN_URL: fx.platform.adminUrl, ODOO_DB_PASSWORD: fx.platform.passwords.odoo_app.reveal(), SUPABASE_ACCESS_TOKEN: PAT },
     );

@@ -11,8 +11,8 @@ import type { Reason } from '../src/evidence/record.js';
 import { createSupabaseModel, type SupabaseModel } from './models/supabase.js';
 import { createGitHubModel, type GitHubModel } from './models/github.js';
 import { GITHUB_TEST_TOKEN, testRuntime, type TestRuntime } from './helpers/runtime.js';
+import { REF, SERVICE_AND_WEB_KEYS, supabaseSystemYaml } from './helpers/supabase.js';
 
-const REF = 'spdtwktxdalcfigzeqrz';
 const PROJECT = `https://${REF}.supabase.co`;
 const PAT = 'sbp_0123456789abcdef0123456789abcdef01234567';
 const server = setupServer();
@@ -23,11 +23,7 @@ afterAll(() => server.close());
 const POLICY = `
 version: 1
 systems:
-  supabase-ssot:
-    type: supabase
-    project_ref: ${REF}
-    access_token: \${SUPABASE_ACCESS_TOKEN}
-credentials:
+${supabaseSystemYaml(REF)}credentials:
   service_key:
     system: supabase-ssot
     method: supabase-secret-key
@@ -65,10 +61,7 @@ interface World {
 
 function world(): World {
   const runtime = testRuntime();
-  const sb = createSupabaseModel({
-    token: PAT, now: runtime.now,
-    projects: [{ ref: REF, keys: [{ name: 'service_key', type: 'secret' }, { name: 'web_key', type: 'publishable' }, { name: 'other_tool', type: 'secret' }] }],
-  });
+  const sb = createSupabaseModel({ token: PAT, now: runtime.now, projects: [{ ref: REF, keys: SERVICE_AND_WEB_KEYS }] });
   const gh = createGitHubModel({ token: GITHUB_TEST_TOKEN, repos: [{ full_name: 'acme/ops' }], now: runtime.now });
   server.use(...sb.handlers, ...gh.handlers);
   const oldSecret = sb.key(REF, 'service_key')!.api_key;

@@ -11,6 +11,7 @@ import { parsePolicy } from '../src/policy/load.js';
 import { connectionConfig, tryLogin } from '../src/postgres/connect.js';
 import { Secret } from '../src/secret/secret.js';
 import { targetSpec, testContext, testRuntime, type TestRuntime } from './helpers/runtime.js';
+import { alterRoleYaml } from './helpers/postgres.js';
 import { createSupersetModel, type SupersetModel } from './models/superset.js';
 
 const ADMIN_PASSWORD = 'superset-admin-pw-7Hq2v9';
@@ -110,19 +111,7 @@ describe('superset-database consumer', () => {
 });
 
 describe('rotating superset_ro end to end with the Superset datasource', () => {
-  const policyText = (port: number) => `
-version: 1
-systems:
-  odoo-sor:
-    type: postgres
-    admin_url: \${ROTATION_ADMIN_URL}
-credentials:
-  superset_ro:
-    system: odoo-sor
-    method: alter-role
-    cadence: quarterly
-    current: \${SUPERSET_RO_PASSWORD}
-    store:
+  const policyText = (port: number) => alterRoleYaml('superset_ro', 'SUPERSET_RO_PASSWORD', `    store:
       - file: { path: .secrets/superset.env, key: SUPERSET_RO_PASSWORD }
     consumers:
       - superset-database:
@@ -134,7 +123,7 @@ credentials:
           database_name: odoo
     health:
       - http: { url: ${BASE}/health, expect_body: OK }
-`;
+`);
 
   async function rotate(env: Record<string, string>, uriPort = pg.port) {
     const runtime = testRuntime();

@@ -6,18 +6,18 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setupServer } from 'msw/node';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startLocalPostgres, type LocalPostgres } from '../src/demo/local-postgres.js';
+import type { LocalPostgres } from '../src/demo/local-postgres.js';
 import { rotateCredential } from '../src/engine/rotate.js';
 import { parsePolicy } from '../src/policy/load.js';
-import { scramVerifier } from '../src/postgres/scram.js';
 import { tryLogin } from '../src/postgres/connect.js';
-import { generatePassword } from '../src/secret/generate.js';
 import { verifyCredential, verifyProblems, verifyTable, type VerifyRow } from '../src/cli/verify.js';
 import { ALL_SCOPES, createDigitalOceanModel } from './models/digitalocean.js';
 import { createSupabaseModel } from './models/supabase.js';
 import { createGitHubModel } from './models/github.js';
 import { GITHUB_TEST_TOKEN, testRuntime, type TestRuntime } from './helpers/runtime.js';
 import { leakHaystack } from './helpers/postgres.js';
+import { clusterOn, doadminPolicy, resetPassword, startDoadminPostgres } from './helpers/digitalocean.js';
+import { SERVICE_AND_WEB_KEYS, supabaseSystemYaml } from './helpers/supabase.js';
 
 const server = setupServer();
 const trigger = { event: 'workflow_dispatch', actor: 'ops' };
@@ -30,12 +30,7 @@ const dotenv = (runtime: TestRuntime, file: string, key: string) =>
 
 let pgServer: LocalPostgres;
 beforeAll(async () => {
-  pgServer = await startLocalPostgres();
-  const db = await pgServer.client();
-  await db.query('CREATE DATABASE defaultdb');
-  // Like DigitalOcean's doadmin: may create roles and databases, not a superuser.
-  await db.query('CREATE ROLE doadmin_like LOGIN CREATEROLE CREATEDB');
-  await db.end();
+  pgServer = await startDoadminPostgres('doadmin_like');
   server.listen({ onUnhandledFrame: 'error' });
 });
 afterEach(() => server.resetHandlers());
@@ -48,37 +43,13 @@ describe('verify with digitalocean-reset', () => {
   const TOKEN = 'dop_v1_verify_token_0123456789abcdef0123456789abcdef';
   const CLUSTER = '0d4f1c5e-8b61-4a43-9a55-3f7f2f0e9a10';
   const ROLE = 'doadmin_like';
-  const POLICY = `
-version: 1
-systems:
-  do-pg:
-    type: digitalocean
-    cluster_id: ${CLUSTER}
-    token: \${DIGITALOCEAN_TOKEN}
-    sslmode: disable          # the embedded server has no TLS
-credentials:
-  doadmin:
-    system: do-pg
-    method: digitalocean-reset
-    role: ${ROLE}
-    cadence: annually
-    current: \${DOADMIN_PASSWORD}
-    store:
-      - file: { path: .secrets/do.env, key: DOADMIN_PASSWORD }
-      - github: { repository: acme/ops, secret: DOADMIN_PASSWORD }
-`;
+  const POLICY = doadminPolicy(ROLE, { cluster: CLUSTER });
   const login = (password: string) => tryLogin({ host: '127.0.0.1', port: pgServer.port, database: 'defaultdb', user: ROLE, password, ssl: false });
 
   /** A role the tool has just rotated through the DigitalOcean model. */
   async function rotated() {
-    const initial = generatePassword();
-    const db = await pgServer.client();
-    await db.query(`ALTER ROLE ${ROLE} PASSWORD ${db.escapeLiteral(scramVerifier(initial))}`);
-    await db.end();
-    const dom = createDigitalOceanModel({
-      tokens: { [TOKEN]: ALL_SCOPES },
-      clusters: [{ id: CLUSTER, name: 'platform-db', host: '127.0.0.1', port: pgServer.port, superuserUrl: pgServer.superuserUrl, users: { [ROLE]: initial.reveal() } }],
-    });
+    const initial = await resetPassword(pgServer, ROLE);
+    const dom = createDigitalOceanModel({ tokens: { [TOKEN]: ALL_SCOPES }, clusters: [clusterOn(pgServer, { [ROLE]: initial.reveal() }, { id: CLUSTER })] });
     const gh = createGitHubModel({ token: GITHUB_TEST_TOKEN, repos: [{ full_name: 'acme/ops' }] });
     server.resetHandlers(...dom.handlers, ...gh.handlers);
     const runtime = testRuntime();
@@ -156,11 +127,7 @@ describe('verify with supabase-secret-key and supabase-publishable-key', () => {
   const POLICY = `
 version: 1
 systems:
-  supabase-ssot:
-    type: supabase
-    project_ref: ${REF}
-    access_token: \${SUPABASE_ACCESS_TOKEN}
-credentials:
+${supabaseSystemYaml(REF)}credentials:
   service_key:
     system: supabase-ssot
     method: supabase-secret-key
@@ -186,10 +153,7 @@ credentials:
   /** Both keys rotated once by the tool; `policy` carries the values as current (or none). */
   async function rotated() {
     const runtime = testRuntime();
-    const sb = createSupabaseModel({
-      token: PAT, now: runtime.now,
-      projects: [{ ref: REF, keys: [{ name: 'service_key', type: 'secret' }, { name: 'web_key', type: 'publishable' }, { name: 'other_tool', type: 'secret' }] }],
-    });
+    const sb = createSupabaseModel({ token: PAT, now: runtime.now, projects: [{ ref: REF, keys: SERVICE_AND_WEB_KEYS }] });
     server.resetHandlers(...sb.handlers);
     const old = { service_key: sb.key(REF, 'service_key')!.api_key, web_key: sb.key(REF, 'web_key')!.api_key };
     const policy = (values: Partial<Record<'service_key' | 'web_key', string>> = {}) => {

@@ -7,21 +7,17 @@ import { rotateCredential } from '../../src/engine/rotate.js';
 import { createSupabaseModel } from '../models/supabase.js';
 import { createGitHubModel } from '../models/github.js';
 import { GITHUB_TEST_TOKEN, testRuntime } from '../helpers/runtime.js';
+import { REF, supabaseSystemYaml } from '../helpers/supabase.js';
 
 const server = setupServer();
 beforeAll(() => server.listen({ onUnhandledFrame: 'error' }));
 afterAll(() => server.close());
 
-const REF = 'spdtwktxdalcfigzeqrz';
 const PAT = 'sbp_deadline0123456789abcdef0123456789abcdef';
 const POLICY = `
 version: 1
 systems:
-  supabase-ssot:
-    type: supabase
-    project_ref: ${REF}
-    access_token: \${SUPABASE_ACCESS_TOKEN}
-credentials:
+${supabaseSystemYaml(REF)}credentials:
   service_key:
     system: supabase-ssot
     method: supabase-secret-key

@@ -10,7 +10,9 @@ import type { SetupServer } from 'msw/node';
 import type { RotationResult } from '../../src/engine/rotate.js';
 import { httpError, networkError } from '../../src/http/http-error.js';
 import { createGitHubClient } from '../../src/github/client.js';
-import { GITHUB_BASE_URL, testRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { githubStore } from '../../src/stores/github.js';
+import { Secret } from '../../src/secret/secret.js';
+import { GITHUB_BASE_URL, targetSpec, testContext, testRuntime, type TestRuntime } from '../helpers/runtime.js';
 import type { PostgresFixture } from '../helpers/postgres.js';
 
 export const KINDS = ['5xx', '429', '401', '403', '404', '422', 'timeout', 'reset', 'pg-lost', 'killed'] as const;
@@ -233,6 +235,22 @@ export function renderTable(method: string, points: string[], cells: Cell[]) {
     '✓ held as left  ↻ held after a rerun given what the store holds  ✗ not held  · nothing for this fault to hit at this point',
   );
   return { text: `\nFault matrix: ${method}\n${lines.join('\n')}\n`, totals };
+}
+
+/**
+ * The stores hold the live value before the run, as they would in production: `key` in the
+ * workspace's `.secrets/<file>` and the acme/ops GitHub secret of the same name.
+ */
+export async function seedStores(runtime: TestRuntime, file: string, key: string, value: string): Promise<void> {
+  mkdirSync(join(runtime.workspace, '.secrets'), { recursive: true });
+  writeFileSync(join(runtime.workspace, '.secrets', file), `${key}=${value}\n`);
+  await githubStore(targetSpec('github', { repository: 'acme/ops', secret: key }), testContext(runtime)).write(new Secret(value));
+}
+
+/** What `key` holds in the workspace's `.secrets/<file>`, or undefined when there is no such file. */
+export function secretsFileValue(workspace: string, file: string, key: string): string | undefined {
+  const path = join(workspace, '.secrets', file);
+  return existsSync(path) ? new RegExp(`^${key}=(.*)$`, 'm').exec(readFileSync(path, 'utf8'))?.[1] : undefined;
 }
 
 /** Terminates the tool's backends (the admin connection) and waits until they are gone. */

@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { getResponse, http, type RequestHandler } from 'msw';
-import type { PostgresFixture } from './postgres.js';
+import { login, type PostgresFixture } from './postgres.js';
+import { createGitHubModel, type GitHubModel } from '../models/github.js';
 import { FAILPOINT_ENV } from '../../src/engine/failpoints.js';
 import { STEPS, type StepName } from '../../src/engine/steps.js';
 
@@ -14,6 +16,28 @@ import { STEPS, type StepName } from '../../src/engine/steps.js';
  * stdout shows a given line (deterministic: a checklist step's ::group:: line).
  */
 export const DIST_TOKEN = 'ghs_dist_child_token_abcdefghijklmno';
+
+/**
+ * What test/fixtures/spec-policy.yaml needs around a child: the GitHub stand-in (acme/ops with a
+ * production environment and deploy-odoo.yml) and Odoo's /web/health after the deploy, healthy
+ * when the password GitHub's production secret holds logs in. The policy points at that page;
+ * the caller closes `health`.
+ */
+export async function specPolicyWorld(fx: () => PostgresFixture): Promise<{ github: GitHubModel; health: Server; policy: string }> {
+  const github = createGitHubModel({
+    token: DIST_TOKEN,
+    repos: [{ full_name: 'acme/ops', environments: ['production'], workflows: [{ file: 'deploy-odoo.yml', pollsToComplete: 1 }] }],
+  });
+  const health = createServer(async (_req, res) => {
+    const value = github.secretValue({ repository: 'acme/ops', environment: 'production', name: 'ODOO_DB_PASSWORD' });
+    const ok = value !== undefined && (await login(fx(), 'odoo_app', value)).ok;
+    res.writeHead(ok ? 200 : 500).end(ok ? 'pass' : 'fail');
+  });
+  await new Promise<void>((r) => health.listen(0, '127.0.0.1', r));
+  const policy = readFileSync(new URL('../fixtures/spec-policy.yaml', import.meta.url), 'utf8')
+    .replace('https://erp.example.com/web/health', `http://127.0.0.1:${(health.address() as { port: number }).port}/web/health`);
+  return { github, health, policy };
+}
 
 export interface ChildRun {
   code: number | null;

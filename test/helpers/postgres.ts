@@ -56,21 +56,29 @@ export async function makeRole(fx: PostgresFixture, role: string, options: { adm
   return password;
 }
 
-/** A policy for one alter-role credential on the fixture's server, with file stores. */
-export function alterRolePolicy(fx: PostgresFixture, role: string, extra = ''): string {
-  return `version: 1
+/** The head of a policy whose one system is the platform's Postgres, reached as rotation_admin. */
+export const PLATFORM_SYSTEM = `version: 1
 systems:
   odoo-sor:
     type: postgres
     admin_url: \${ROTATION_ADMIN_URL}
 credentials:
-  ${role}:
+`;
+
+/** A policy for one alter-role credential of `role`, its value in `${current}`; `rest` holds its store, consumers and health lines. */
+export function alterRoleYaml(role: string, current: string, rest: string): string {
+  return `${PLATFORM_SYSTEM}  ${role}:
     system: odoo-sor
     method: alter-role
     cadence: quarterly
-    current: \${CURRENT}
-    store:
+    current: \${${current}}
+${rest}`;
+}
+
+/** A policy for one alter-role credential on the fixture's server, with file stores. */
+export function alterRolePolicy(fx: PostgresFixture, role: string, extra = ''): string {
+  return alterRoleYaml(role, 'CURRENT', `    store:
       - file: { path: .secrets/app.env, key: DB_PASSWORD }
       - file: { path: .secrets/app.env, key: DATABASE_URL, format: "postgresql://${role}:{password}@127.0.0.1:${fx.server.port}/odoo" }
-${extra}`;
+${extra}`);
 }
