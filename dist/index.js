@@ -65473,8 +65473,27 @@ async function terminateSessionsBefore(db, role, before) {
   return rows.map((r2) => `${role} session pid ${r2.pid} (application '${r2.app ?? ""}', client ${r2.client ?? "local socket"}, opened ${r2.started.toISOString()})`);
 }
 
-// src/methods/alter-role.ts
+// src/postgres/lock.ts
 var LOCK_NAMESPACE = "credential-rotation";
+async function takeRotationLock(db, role, where) {
+  let locked;
+  try {
+    ({ locked } = (await db.query("SELECT pg_try_advisory_lock(hashtext($1), hashtext($2)) AS locked", [LOCK_NAMESPACE, role])).rows[0]);
+  } catch (error2) {
+    throw pgError(`taking the rotation lock on ${where}`, error2);
+  }
+  if (!locked) {
+    throw new RotationError(`another rotation of role ${role} is running (its advisory lock is held)`, {
+      hint: "wait for it to finish; nothing was changed",
+      code: "LOCKED"
+    });
+  }
+}
+async function releaseRotationLock(db, role) {
+  await db.query("SELECT pg_advisory_unlock(hashtext($1), hashtext($2))", [LOCK_NAMESPACE, role]).catch(() => void 0);
+}
+
+// src/methods/alter-role.ts
 function alterRole(ctx) {
   const system = ctx.system;
   const role = ctx.credential.role;
@@ -65501,13 +65520,7 @@ function alterRole(ctx) {
           throw pgError(`preflight query on ${where}`, error2);
         }
       };
-      const [lock] = await q2("SELECT pg_try_advisory_lock(hashtext($1), hashtext($2)) AS locked", [LOCK_NAMESPACE, role]);
-      if (!lock.locked) {
-        throw new RotationError(`another rotation of role ${role} is running (its advisory lock is held)`, {
-          hint: "wait for it to finish; nothing was changed",
-          code: "LOCKED"
-        });
-      }
+      await takeRotationLock(db, role, where);
       const [target] = await q2("SELECT rolsuper, rolcanlogin FROM pg_roles WHERE rolname = $1", [role]);
       if (!target) throw new RotationError(`role ${JSON.stringify(role)} does not exist on ${describeTarget(system.adminUrl)}`, { hint: "check credentials.*.role (it defaults to the credential id)" });
       if (!target.rolcanlogin) throw new RotationError(`role ${role} cannot log in (NOLOGIN): a password for it would never be used`);
@@ -65607,7 +65620,7 @@ function alterRole(ctx) {
       if (!admin) return;
       const db = admin;
       admin = void 0;
-      await db.query("SELECT pg_advisory_unlock(hashtext($1), hashtext($2))", [LOCK_NAMESPACE, role]).catch(() => void 0);
+      await releaseRotationLock(db, role);
       await db.end();
     }
   };
@@ -65916,6 +65929,7 @@ function digitalOceanReset(ctx) {
     404: `check systems.${settings.id}.cluster_id (the cluster's uuid) and that the token's team owns it`
   };
   let connection;
+  let lockSession;
   let fresh;
   const loginAs = (password) => {
     const c2 = connection;
@@ -65960,6 +65974,12 @@ function digitalOceanReset(ctx) {
             hint: "this runner must reach the cluster: add its address to the cluster's trusted sources"
           });
         }
+      }
+      if (currentWorks) {
+        lockSession = await connect(loginAs(current), `${user} at ${target()}`);
+        await takeRotationLock(lockSession, user, target());
+      } else {
+        notes.push("no rotation lock on the cluster (the current value does not log in): the workflow concurrency group keeps runs of this credential apart");
       }
       return { currentWorks, notes };
     },
@@ -66007,20 +66027,26 @@ function digitalOceanReset(ctx) {
       return { tried: true, rejected: true, detail: `old password refused with SQLSTATE ${login.code}${cut}` };
     },
     async close() {
+      if (lockSession) {
+        const db = lockSession;
+        lockSession = void 0;
+        await releaseRotationLock(db, user);
+        await db.end().catch(() => void 0);
+      }
       connection = void 0;
       fresh = void 0;
     }
   };
   async function terminateOldSessions() {
     if (!fresh) return "";
-    const db = await connect(loginAs(fresh.secret), `${user} at ${target()}`);
+    const db = lockSession ?? await connect(loginAs(fresh.secret), `${user} at ${target()}`);
     try {
       const cut = await terminateSessionsBefore(db, user, fresh.changedAt);
       return `; ${cut.length} session(s) opened before the reset terminated`;
     } catch (error2) {
       throw pgError(`terminating old sessions of ${user}`, error2);
     } finally {
-      await db.end().catch(() => void 0);
+      if (db !== lockSession) await db.end().catch(() => void 0);
     }
   }
 }

@@ -170,6 +170,24 @@ describe('digitalocean-reset', () => {
     await stale.end().catch(() => undefined);
   });
 
+  it('a second rotation while one holds the cluster lock exits at once and resets nothing', async () => {
+    // Advisory locks belong to a database: the run takes it in the cluster's defaultdb.
+    const holder = await pgServer.client('defaultdb');
+    await holder.query("SELECT pg_advisory_lock(hashtext('credential-rotation'), hashtext($1))", [ROLE]);
+    try {
+      const result = await rotate(initial);
+      expect(result.status).toBe('failed');
+      expect(result.summary).toBe(`another rotation of role ${ROLE} is running (its advisory lock is held). wait for it to finish; nothing was changed`);
+      expect(doModel.count({ method: 'POST', path: /reset_auth$/ })).toBe(0);
+      expect(await login(initial.reveal())).toEqual({ ok: true });
+      expect(githubValue()).toBeUndefined();
+    } finally {
+      await holder.end();
+    }
+    // The lock is released with the run: the next one rotates.
+    expect((await rotate(initial)).status).toBe('rotated');
+  });
+
   it('an app deployment that ends in ERROR fails the run, with the new value stored and working', async () => {
     await setup({ outcome: 'ERROR' });
     const result = await rotate(initial);

@@ -6,10 +6,9 @@ import type { Secret } from '../secret/secret.js';
 import { connect, connectionConfig, describeTarget, pgError, tryLogin } from '../postgres/connect.js';
 import { scramVerifier } from '../postgres/scram.js';
 import { terminateSessionsBefore } from '../postgres/sessions.js';
+import { releaseRotationLock, takeRotationLock } from '../postgres/lock.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange } from './method.js';
 
-/** First key of the two-key advisory lock: every credential-rotation lock shares it. */
-const LOCK_NAMESPACE = 'credential-rotation';
 
 /**
  * A Postgres role's password, changed with ALTER ROLE on the admin connection.
@@ -50,13 +49,7 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
         }
       };
 
-      const [lock] = await q<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1), hashtext($2)) AS locked', [LOCK_NAMESPACE, role]);
-      if (!lock.locked) {
-        throw new RotationError(`another rotation of role ${role} is running (its advisory lock is held)`, {
-          hint: 'wait for it to finish; nothing was changed',
-          code: 'LOCKED',
-        });
-      }
+      await takeRotationLock(db, role, where);
 
       const [target] = await q<{ rolsuper: boolean; rolcanlogin: boolean }>('SELECT rolsuper, rolcanlogin FROM pg_roles WHERE rolname = $1', [role]);
       if (!target) throw new RotationError(`role ${JSON.stringify(role)} does not exist on ${describeTarget(system.adminUrl)}`, { hint: 'check credentials.*.role (it defaults to the credential id)' });
@@ -173,7 +166,7 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
       if (!admin) return;
       const db = admin;
       admin = undefined;
-      await db.query('SELECT pg_advisory_unlock(hashtext($1), hashtext($2))', [LOCK_NAMESPACE, role]).catch(() => undefined);
+      await releaseRotationLock(db, role);
       await db.end();
     },
   };

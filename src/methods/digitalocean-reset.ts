@@ -4,6 +4,7 @@ import { RotationError } from '../engine/errors.js';
 import type { ProviderSystem } from '../policy/types.js';
 import { connect, CONNECT_TIMEOUT_MS, pgError, tryLogin } from '../postgres/connect.js';
 import { terminateSessionsBefore } from '../postgres/sessions.js';
+import { releaseRotationLock, takeRotationLock } from '../postgres/lock.js';
 import { Secret } from '../secret/secret.js';
 import { DEFAULT_API_URL, digitalOceanClient, type ClusterConnection, type StatusHints } from '../digitalocean/client.js';
 import { recordChange } from '../health/no-stale-sessions.js';
@@ -50,6 +51,8 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
     404: `check systems.${settings.id}.cluster_id (the cluster's uuid) and that the token's team owns it`,
   };
   let connection: ClusterConnection | undefined;
+  /** A session as the user, holding the rotation lock on the cluster while the run lasts. */
+  let lockSession: pg.Client | undefined;
   /** The new value and the server's time when it first logged in (for cutting off old sessions). */
   let fresh: { secret: Secret; changedAt: Date } | undefined;
 
@@ -99,6 +102,14 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
             hint: "this runner must reach the cluster: add its address to the cluster's trusted sources",
           });
         }
+      }
+      if (currentWorks) {
+        // The lock lives in a session of the user itself (the only login this method has); a
+        // password reset leaves open sessions alone, so it is held until close().
+        lockSession = await connect(loginAs(current!), `${user} at ${target()}`);
+        await takeRotationLock(lockSession, user, target());
+      } else {
+        notes.push('no rotation lock on the cluster (the current value does not log in): the workflow concurrency group keeps runs of this credential apart');
       }
       return { currentWorks, notes };
     },
@@ -153,6 +164,12 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
     },
 
     async close() {
+      if (lockSession) {
+        const db = lockSession;
+        lockSession = undefined;
+        await releaseRotationLock(db, user);
+        await db.end().catch(() => undefined);
+      }
       connection = undefined;
       fresh = undefined;
     },
@@ -161,14 +178,16 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
   /** On exposure, sessions opened with the old password are cut off (a role may end its own). */
   async function terminateOldSessions(): Promise<string> {
     if (!fresh) return '';
-    const db = await connect(loginAs(fresh.secret), `${user} at ${target()}`);
+    // From the lock's own session when there is one, so the lock survives (the query spares the
+    // session it runs in); otherwise from a new session with the new password.
+    const db = lockSession ?? (await connect(loginAs(fresh.secret), `${user} at ${target()}`));
     try {
       const cut = await terminateSessionsBefore(db, user, fresh.changedAt);
       return `; ${cut.length} session(s) opened before the reset terminated`;
     } catch (error) {
       throw pgError(`terminating old sessions of ${user}`, error);
     } finally {
-      await db.end().catch(() => undefined);
+      if (db !== lockSession) await db.end().catch(() => undefined);
     }
   }
 
