@@ -60345,7 +60345,6 @@ var REASONS = ["scheduled", "exposure", "manual"];
 init_client4();
 function liveRuntime(options) {
   const { env } = options;
-  if (options.githubToken) options.reporter.mask(options.githubToken);
   return {
     ...options,
     now: () => /* @__PURE__ */ new Date(),
@@ -60359,7 +60358,10 @@ function liveRuntime(options) {
 init_console_reporter();
 init_secret();
 function cliRuntime(workspace, env = process.env, token) {
-  return liveRuntime({ env, reporter: new ConsoleReporter(), workspace, githubToken: token ? new Secret(token) : void 0 });
+  const reporter = new ConsoleReporter();
+  const githubToken = token ? new Secret(token) : void 0;
+  if (githubToken) reporter.mask(githubToken);
+  return liveRuntime({ env, reporter, workspace, githubToken });
 }
 
 // src/cli.ts

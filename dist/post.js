@@ -69378,7 +69378,6 @@ function githubApiUrl(env) {
 // src/engine/live-runtime.ts
 function liveRuntime(options) {
   const { env } = options;
-  if (options.githubToken) options.reporter.mask(options.githubToken);
   return {
     ...options,
     now: () => /* @__PURE__ */ new Date(),

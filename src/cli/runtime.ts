@@ -5,5 +5,8 @@ import { Secret } from '../secret/secret.js';
 
 /** The collaborators of a CLI run: the terminal, the real clock, the real network. */
 export function cliRuntime(workspace: string, env: NodeJS.ProcessEnv = process.env, token?: string): Runtime {
-  return liveRuntime({ env, reporter: new ConsoleReporter(), workspace, githubToken: token ? new Secret(token) : undefined });
+  const reporter = new ConsoleReporter();
+  const githubToken = token ? new Secret(token) : undefined;
+  if (githubToken) reporter.mask(githubToken);
+  return liveRuntime({ env, reporter, workspace, githubToken });
 }

@@ -22,7 +22,6 @@ export const httpWebhook: AdapterFactory<Consumer> = (spec, ctx) => {
   if (!/^[A-Za-z0-9-]+$/.test(header)) throw new RotationError(`${spec.path}.header: expected an HTTP header name`);
   const timeoutMs = positive(o.timeout_seconds, 30, `${spec.path}.timeout_seconds`) * 1000;
   const host = new URL(url).host;
-  // The run's reason, when the engine passes it to adapters.
   const reason = ctx.reason;
 
   const send = async (event: Record<string, unknown>, what: string, scrubbed: string[]) => {

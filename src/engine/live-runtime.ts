@@ -3,10 +3,12 @@ import type { Reporter } from '../report/reporter.js';
 import type { Secret } from '../secret/secret.js';
 import type { Runtime } from './runtime.js';
 
-/** The collaborators of a real run (action, post step, CLI): the real clock, network and GitHub. */
+/**
+ * The collaborators of a real run (action, post step, CLI): the real clock, network and GitHub.
+ * The caller masks the token first, before anything else happens.
+ */
 export function liveRuntime(options: { env: NodeJS.ProcessEnv; reporter: Reporter; workspace: string; githubToken?: Secret }): Runtime {
   const { env } = options;
-  if (options.githubToken) options.reporter.mask(options.githubToken);
   return {
     ...options,
     now: () => new Date(),
