@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parsePolicy } from '../src/policy/load.js';
+import { takeRotationLock } from '../src/postgres/lock.js';
 import { rotateCredential, type RotationRequest } from '../src/engine/rotate.js';
 import { Secret } from '../src/secret/secret.js';
 import { testRuntime } from './helpers/runtime.js';
@@ -79,8 +80,8 @@ describe('alter-role, end to end on a real PostgreSQL 16', () => {
 
   it('a second rotation of the same role while one runs exits at once and changes nothing', async () => {
     const { old, runtime, policy } = await setup('app_locked');
-    const holder = await fx().server.client('odoo');
-    await holder.query("SELECT pg_advisory_lock(hashtext('credential-rotation'), hashtext('app_locked'))");
+    // Held by a run whose connection names another database of the same server: the lock is the cluster's.
+    const holder = await takeRotationLock({ connectionString: fx().server.superuserUrl }, 'app_locked', 'the other run');
     try {
       const result = await rotateCredential(policy, request('app_locked'), runtime);
       expect(result.status).toBe('failed');
@@ -88,7 +89,7 @@ describe('alter-role, end to end on a real PostgreSQL 16', () => {
       expect((await login(fx(), 'app_locked', old)).ok).toBe(true);
       expect(existsSync(join(runtime.workspace, '.secrets/app.env'))).toBe(false);
     } finally {
-      await holder.end();
+      await holder.release();
     }
   });
 

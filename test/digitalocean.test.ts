@@ -7,6 +7,7 @@ import type { LocalPostgres } from '../src/demo/local-postgres.js';
 import { rotateCredential, type RotationResult } from '../src/engine/rotate.js';
 import { parsePolicy } from '../src/policy/load.js';
 import { tryLogin } from '../src/postgres/connect.js';
+import { takeRotationLock } from '../src/postgres/lock.js';
 import type { Secret } from '../src/secret/secret.js';
 import { ALL_SCOPES, createDigitalOceanModel, type AppSpec, type DigitalOceanModel } from './models/digitalocean.js';
 import { createGitHubModel, type GitHubModel } from './models/github.js';
@@ -167,22 +168,25 @@ describe('digitalocean-reset', () => {
     expect(result.status).toBe('rotated');
     expect(result.record.old_credential.detail).toBe('old password refused with SQLSTATE 28P01; 1 session(s) opened before the reset terminated');
     await expect(stale.query('SELECT 1')).rejects.toThrow();
+    // The evidence names what was cut off (the same helper as alter-role's), not an empty list.
+    const pid = (stale as unknown as { processID: number }).processID;
+    expect(result.record.incident).toEqual({ exposure: true, cut_off: [expect.stringMatching(new RegExp(`^${ROLE} session pid ${pid} \\(application '', client 127\\.0\\.0\\.1, opened \\d{4}-`))] });
     await stale.end().catch(() => undefined);
   });
 
-  it('a second rotation while one holds the cluster lock exits at once and resets nothing', async () => {
-    // Advisory locks belong to a database: the run takes it in the cluster's defaultdb.
-    const holder = await pgServer.client('defaultdb');
-    await holder.query("SELECT pg_advisory_lock(hashtext('credential-rotation'), hashtext($1))", [ROLE]);
+  it('a second rotation while one holds the cluster lock, in another database, exits at once and resets nothing', async () => {
+    // The lock is the cluster's: a run whose session is in the postgres database holds it against
+    // this one, whose session is in defaultdb (advisory locks would not see each other).
+    const holder = await takeRotationLock({ host: '127.0.0.1', port: pgServer.port, database: 'postgres', user: ROLE, password: initial.reveal() }, ROLE, 'the other run');
     try {
       const result = await rotate(initial);
       expect(result.status).toBe('failed');
-      expect(result.summary).toBe(`another rotation of role ${ROLE} is running (its advisory lock is held). wait for it to finish; nothing was changed`);
+      expect(result.summary).toBe(`another rotation of role ${ROLE} is running (it holds the role's cluster-wide rotation lock). wait for it to finish; nothing was changed`);
       expect(doModel.count({ method: 'POST', path: /reset_auth$/ })).toBe(0);
       expect(await login(initial.reveal())).toEqual({ ok: true });
       expect(githubValue()).toBeUndefined();
     } finally {
-      await holder.end();
+      await holder.release();
     }
     // The lock is released with the run: the next one rotates.
     expect((await rotate(initial)).status).toBe('rotated');

@@ -12,8 +12,9 @@ import { testRuntime, type TestRuntime } from './helpers/runtime.js';
 
 /**
  * reason: exposure on a real PostgreSQL 16: no cadence check; sessions of the role opened before
- * the change are terminated and listed in the evidence, a session opened after it survives; the
- * preflight refuses (changing nothing) when the admin may not terminate them, naming the GRANT.
+ * the change are terminated and listed in the evidence, a session opened after it survives. An admin
+ * that may not end (or see) them does not block the change: the password changes first, and the
+ * sessions that survive fail the run, listed with the GRANT that would end them (invariant 6).
  */
 const fx = usePostgres();
 const trigger = { event: 'workflow_dispatch', actor: 'ops' };
@@ -83,28 +84,93 @@ describe('reason: exposure with alter-role', () => {
     }
   });
 
-  it('preflight refuses when the admin may not terminate sessions, names the GRANT, and changes nothing', async () => {
-    const old = fx().platform.passwords.odoo_app.reveal();
+  /** An exposure run with a session opened beforehand with the value in use: the password changes whatever the admin may do. */
+  async function exposedWithSession() {
+    const current = existsSync(join(runtime.workspace, '.secrets/app.env')) ? fileValue()! : fx().platform.passwords.odoo_app.reveal();
+    const attacker = await sessionAs(current);
+    const pid = await pidOf(attacker);
     const logStart = fx().server.log.length;
-    const result = await rotate(old, 'exposure');
-    expect(result.status).toBe('failed');
-    expect(result.summary).toBe(
-      'exposure: the admin connection (role rotation_admin) may not terminate the sessions of role odoo_app, so sessions opened with the exposed password would survive. as a superuser: GRANT pg_signal_backend, pg_read_all_stats TO rotation_admin; nothing was changed',
-    );
-    expect((await login(fx(), 'odoo_app', old)).ok).toBe(true);
-    expect(existsSync(join(runtime.workspace, '.secrets/app.env'))).toBe(false);
-    expect(result.evidencePath).toBeUndefined();
-    noLeak(result, [old], logStart);
+    const result = await rotate(current, 'exposure');
+    const fresh = fileValue()!;
+    // Rotated first: the new value is stored and live, the exposed one refused.
+    expect(fresh).not.toBe(current);
+    expect((await login(fx(), 'odoo_app', fresh)).ok).toBe(true);
+    expect(await login(fx(), 'odoo_app', current)).toMatchObject({ ok: false, code: '28P01' });
+    const evidence = JSON.parse(readFileSync(join(runtime.workspace, result.evidencePath!), 'utf8'));
+    const markdown = readFileSync(join(runtime.workspace, result.evidencePath!.replace(/json$/, 'md')), 'utf8');
+    noLeak(result, [current, fresh], logStart);
+    return { attacker, pid, result, evidence, markdown, consumers: afterChange.splice(0) };
+  }
+  const endAll = async (clients: pg.Client[]) => {
+    for (const c of clients) await c.end().catch(() => undefined);
+  };
+
+  it('least privilege: rotates first, then fails listing the sessions it could not see or end, with the exact GRANTs', async () => {
+    const { attacker, pid, result, evidence, markdown, consumers } = await exposedWithSession();
+    try {
+      expect(result.status).toBe('failed');
+      // The attacker's session lives on: the admin could neither see when it started nor end it.
+      expect((await attacker.query<{ one: number }>('SELECT 1 AS one')).rows[0].one).toBe(1);
+      const survivor = `odoo_app session pid ${pid} (start, application and client not visible to rotation_admin: it may predate the change)`;
+      expect(result.summary).toContain(`exposure: the password changed and the old one is refused, but`);
+      expect(result.summary).toContain(survivor);
+      expect(result.summary).toContain('as a superuser: GRANT pg_read_all_stats TO rotation_admin; GRANT pg_signal_backend TO rotation_admin');
+      expect(evidence.old_credential).toMatchObject({ tried: true, rejected: true });
+      expect(evidence.incident).toMatchObject({ exposure: true, cut_off: [], grants: ['GRANT pg_read_all_stats TO rotation_admin', 'GRANT pg_signal_backend TO rotation_admin'] });
+      expect(evidence.incident.survived).toContain(survivor);
+      expect(evidence.steps.find((s: { step: string }) => s.step === 'revoke').outcome).toBe('failed');
+      expect(markdown).toContain(`- ${survivor}`);
+      expect(markdown).toContain('`GRANT pg_signal_backend TO rotation_admin`');
+    } finally {
+      await endAll([attacker, ...consumers]);
+    }
   });
 
-  it('with pg_signal_backend only, still refused: the admin cannot see when sessions started', async () => {
+  it('with pg_signal_backend only: still no session ended blindly; the survivors are listed with the one GRANT missing', async () => {
     await asSuperuser((db) => db.query('GRANT pg_signal_backend TO rotation_admin'));
-    const old = fx().platform.passwords.odoo_app.reveal();
-    const result = await rotate(old, 'exposure');
-    expect(result.summary).toBe(
-      'exposure: the admin connection (role rotation_admin) may not see when the sessions of role odoo_app started, so sessions opened with the exposed password would survive. as a superuser: GRANT pg_read_all_stats TO rotation_admin; nothing was changed',
+    const { attacker, pid, result, evidence, consumers } = await exposedWithSession();
+    try {
+      expect(result.status).toBe('failed');
+      expect((await attacker.query('SELECT 1')).rowCount).toBe(1);
+      expect(evidence.incident.survived).toContain(`odoo_app session pid ${pid} (start, application and client not visible to rotation_admin: it may predate the change)`);
+      expect(evidence.incident.grants).toEqual(['GRANT pg_read_all_stats TO rotation_admin']);
+      expect(result.summary).toMatch(/as a superuser: GRANT pg_read_all_stats TO rotation_admin; then end them/);
+    } finally {
+      await endAll([attacker, ...consumers]);
+    }
+  });
+
+  it('with pg_read_all_stats only: the old sessions are seen, listed with application and client, and the GRANT to end them', async () => {
+    await asSuperuser((db) => db.query('REVOKE pg_signal_backend FROM rotation_admin; GRANT pg_read_all_stats TO rotation_admin'));
+    const { attacker, pid, result, evidence, consumers } = await exposedWithSession();
+    try {
+      expect(result.status).toBe('failed');
+      expect((await attacker.query('SELECT 1')).rowCount).toBe(1);
+      // The consumer's session opened after the change is visible as such, and not listed.
+      expect(consumers).toHaveLength(1);
+      expect(evidence.incident.survived).toEqual([expect.stringMatching(new RegExp(`^odoo_app session pid ${pid} \\(application 'psql', client 127\\.0\\.0\\.1, opened \\d{4}-.*\\): rotation_admin may not end it$`))]);
+      expect(evidence.incident.grants).toEqual(['GRANT pg_signal_backend TO rotation_admin']);
+      expect(result.summary).toContain(`${evidence.incident.survived[0]}. as a superuser: GRANT pg_signal_backend TO rotation_admin`);
+    } finally {
+      await endAll([attacker, ...consumers]);
+      await asSuperuser((db) => db.query('GRANT pg_signal_backend TO rotation_admin'));
+    }
+  });
+
+  it('least privilege with no session of the role open: rotated (nothing survived)', async () => {
+    await asSuperuser((db) => db.query('REVOKE pg_signal_backend, pg_read_all_stats FROM rotation_admin'));
+    // No health check here: it would open a consumer session the admin cannot tell from an old one.
+    const current = fileValue()!;
+    const result = await rotateCredential(
+      parsePolicy(alterRolePolicy(fx(), 'odoo_app'), '.github/rotation.yaml', { ROTATION_ADMIN_URL: fx().platform.adminUrl, CURRENT: current }),
+      { credential: 'odoo_app', reason: 'exposure', dryRun: false, trigger },
+      runtime,
     );
-    expect((await login(fx(), 'odoo_app', old)).ok).toBe(true);
+    expect(result.status, result.summary).toBe('rotated');
+    const evidence = JSON.parse(readFileSync(join(runtime.workspace, result.evidencePath!), 'utf8'));
+    expect(evidence.incident).toEqual({ exposure: true, cut_off: [] });
+    expect(evidence.notes).toContain('exposure: the admin lacks pg_signal_backend and pg_read_all_stats, so sessions of odoo_app opened before the change may survive it; the password changes first, and any survivor fails the run (GRANT pg_signal_backend, pg_read_all_stats TO rotation_admin)');
+    await asSuperuser((db) => db.query('GRANT pg_signal_backend TO rotation_admin'));
   });
 
   it('with both grants: rotates although not due, cuts off the sessions opened before the change, keeps those opened after, records them', async () => {

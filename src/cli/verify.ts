@@ -4,6 +4,9 @@ import type { Runtime } from '../engine/runtime.js';
 import type { CredentialPolicy, Policy } from '../policy/types.js';
 import { Secret } from '../secret/secret.js';
 import { formatTable } from './plan.js';
+import { unformat } from '../stores/format.js';
+
+export { unformat };
 
 export interface StoreAgreement {
   target: string;
@@ -88,22 +91,6 @@ function pickCandidate(credential: CredentialPolicy, adapters: Adapters, held: (
     if (bare) return { value: bare, source: store.label };
   }
   return undefined;
-}
-
-/** The password inside a `format`-rendered value (the inverse of renderFormat), if it matches. */
-export function unformat(format: string | undefined, value: Secret): Secret | undefined {
-  if (!format) return value;
-  const parts = format.split(/(\{password(?:_url)?\})/);
-  const pattern = parts.map((p) => (p === '{password}' || p === '{password_url}' ? '(.+?)' : p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('');
-  const match = new RegExp(`^${pattern}$`, 's').exec(value.reveal());
-  const slot = parts.filter((p) => p === '{password}' || p === '{password_url}')[0];
-  if (!match || !slot) return undefined;
-  try {
-    const plain = slot === '{password_url}' ? decodeURIComponent(match[1]) : match[1];
-    return plain ? new Secret(plain) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export function verifyTable(rows: VerifyRow[]): string {

@@ -2,7 +2,7 @@ import type { EvidenceRecord, OutcomeRecord, Reason, RunStatus, Trigger } from '
 import type { Policy } from '../policy/types.js';
 import { generatePassword } from '../secret/generate.js';
 import type { Secret } from '../secret/secret.js';
-import type { StagedChange } from '../methods/method.js';
+import type { RevocationProof, StagedChange } from '../methods/method.js';
 import { buildAdapters, type Adapters } from './adapters.js';
 import { describeError, RotationError } from './errors.js';
 import type { Runtime } from './runtime.js';
@@ -101,9 +101,11 @@ export async function rotateCredential(policy: Policy, request: RotationRequest,
       await checkpoint(runtime, 'revoke.before');
       const proof = await adapters.method.revokeOld(credential.current, request.reason);
       record.old_credential = proof;
-      // An exposure run is an incident: the evidence says what was cut off (sessions, keys).
-      if (request.reason === 'exposure') record.incident = { exposure: true, cut_off: proof.cut_off ?? [] };
+      // An exposure run is an incident: the evidence says what was cut off (sessions, keys), and
+      // what survived the cut-off, which fails the run: the credential changed, the attacker may not have left.
+      if (request.reason === 'exposure') record.incident = { exposure: true, cut_off: proof.cut_off ?? [], ...(proof.survived?.length ? { survived: proof.survived, grants: proof.grants ?? [] } : {}) };
       if (!proof.rejected) throw new RotationError(`the old credential was not refused: ${proof.detail}`);
+      if (proof.survived?.length) throw survivorsError(proof);
       await checkpoint(runtime, 'revoke.after');
       return proof.detail;
     });
@@ -171,6 +173,16 @@ async function generateAndStage(adapters: Adapters, length: number | undefined, 
   const staged = await adapters.method.stage(chosen);
   mask(staged.value);
   return staged;
+}
+
+/** Exposure: the new value is live and the old one refused, but sessions opened with the old one remain. */
+function survivorsError(proof: RevocationProof): RotationError {
+  const survived = proof.survived!;
+  return new RotationError(`exposure: the password changed and the old one is refused, but ${survived.length} session(s) that may have been opened with it are still open: ${survived.join('; ')}`, {
+    hint: proof.grants?.length
+      ? `as a superuser: ${proof.grants.join('; ')}; then end them (SELECT pg_terminate_backend(pid)) or rerun with reason exposure`
+      : 'end them (SELECT pg_terminate_backend(pid)) or rerun with reason exposure',
+  });
 }
 
 function newRecord(policy: Policy, request: RotationRequest, startedAt: Date): EvidenceRecord {

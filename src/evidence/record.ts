@@ -18,7 +18,8 @@ export interface EvidenceRecord {
   health: OutcomeRecord[];
   old_credential: { tried: boolean; rejected: boolean; detail: string };
   notes: string[];
-  incident?: { exposure: true; cut_off: string[] };
+  /** An exposure run: sessions (or keys) cut off; those that survived it and the GRANTs that would end them. */
+  incident?: { exposure: true; cut_off: string[]; survived?: string[]; grants?: string[] };
 }
 
 export type Reason = 'scheduled' | 'exposure' | 'manual';

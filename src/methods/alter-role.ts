@@ -5,8 +5,9 @@ import { RotationError } from '../engine/errors.js';
 import type { Secret } from '../secret/secret.js';
 import { connect, connectionConfig, describeTarget, pgError, tryLogin } from '../postgres/connect.js';
 import { scramVerifier } from '../postgres/scram.js';
-import { terminateSessionsBefore } from '../postgres/sessions.js';
-import { releaseRotationLock, takeRotationLock } from '../postgres/lock.js';
+import { cutOffPrivileges, cutOffSessionsBefore } from '../postgres/sessions.js';
+import { proveOldPasswordRefused } from '../postgres/revoke.js';
+import { takeRotationLock, type RotationLock } from '../postgres/lock.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange } from './method.js';
 
 
@@ -25,6 +26,7 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
   const where = `Postgres ${describeTarget(system.adminUrl)} role ${role}`;
   const loginAs = (password: Secret) => connectionConfig(system.adminUrl, { user: role, password });
   let admin: pg.Client | undefined;
+  let lock: RotationLock | undefined;
   let iterations = 4096;
   let mayHideStatement = false;
   let changedAt: Date | undefined;
@@ -48,8 +50,6 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
           throw pgError(`preflight query on ${where}`, error);
         }
       };
-
-      await takeRotationLock(db, role, where);
 
       const [target] = await q<{ rolsuper: boolean; rolcanlogin: boolean }>('SELECT rolsuper, rolcanlogin FROM pg_roles WHERE rolname = $1', [role]);
       if (!target) throw new RotationError(`role ${JSON.stringify(role)} does not exist on ${describeTarget(system.adminUrl)}`, { hint: 'check credentials.*.role (it defaults to the credential id)' });
@@ -75,26 +75,9 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
           code: 'NOT_ALLOWED',
         });
       }
-      if (ctx.reason === 'exposure') {
-        // PG16: pg_terminate_backend needs the privileges of the backend's role or of
-        // pg_signal_backend, and seeing when a session started (pg_stat_activity.backend_start)
-        // those of the role or of pg_read_all_stats. 'USAGE' = privileges: a grant with
-        // INHERIT FALSE (the rotation set-up) gives membership, not privileges.
-        const [may] = await q<{ signal: boolean; see: boolean }>(
-          `SELECT r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_signal_backend', 'USAGE') AS signal,
-                  r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS see
-             FROM pg_roles r WHERE r.rolname = current_user`,
-          [role],
-        );
-        const missing = [...(may.signal ? [] : ['pg_signal_backend']), ...(may.see ? [] : ['pg_read_all_stats'])];
-        if (missing.length > 0) {
-          throw new RotationError(`exposure: the admin connection (role ${me.user}) may not ${may.signal ? 'see when' : 'terminate'} the sessions of role ${role}${may.signal ? ' started' : ''}, so sessions opened with the exposed password would survive`, {
-            hint: `as a superuser: GRANT ${missing.join(', ')} TO ${adminSql}; nothing was changed`,
-            code: 'NOT_ALLOWED',
-          });
-        }
-        notes.push(`exposure: sessions of ${role} opened before the change will be terminated`);
-      }
+      // Taken once the role is known and the admin may change it, so those get their own messages.
+      lock ??= await takeRotationLock(connectionConfig(system.adminUrl), role, where);
+      if (ctx.reason === 'exposure') notes.push(await exposureNote(db, role, adminSql));
       iterations = Number(me.iterations ?? 4096) || 4096;
       mayHideStatement = me.hide;
       if (!mayHideStatement) notes.push('the admin may not SET log_statement: the ALTER ROLE may be logged, and carries only a SCRAM verifier');
@@ -108,6 +91,10 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
         }
       }
       return { currentWorks, notes };
+    },
+
+    async tryCurrent(value) {
+      return (await tryLogin(loginAs(value))).ok;
     },
 
     async stage(chosen): Promise<StagedChange> {
@@ -151,28 +138,25 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
     },
 
     async revokeOld(old, reason): Promise<RevocationProof> {
-      // ALTER ROLE replaced the verifier: revocation is done; prove it.
-      const cutOff = reason === 'exposure' ? await terminateOldSessions() : undefined;
-      const cut = cutOff ? `; ${cutOff.length} session(s) opened before the change terminated` : '';
-      const extra = cutOff ? { cut_off: cutOff } : {};
-      if (!old) return { tried: false, rejected: true, detail: `no previous value was known; ${role} now accepts only the new password${cut}`, ...extra };
-      const login = await tryLogin(loginAs(old));
-      if (login.ok) return { tried: true, rejected: false, detail: `the old password of ${role} still logs in`, ...extra };
-      if (!login.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried: ${login.message}`, ...extra };
-      return { tried: true, rejected: true, detail: `old password refused with SQLSTATE ${login.code}${cut}`, ...extra };
+      // On exposure the sessions opened with the old password are cut off first (from the admin
+      // session, by the server's clock at the commit); then the old password must be refused.
+      const cutOff = reason === 'exposure' ? await cutOffSessionsBefore(await adminClient(), role, changedAt ?? new Date(), lock ? [lock.pid] : []) : undefined;
+      return proveOldPasswordRefused({ role, old, login: loginAs, cutOff });
     },
 
     async close() {
-      if (!admin) return;
-      const db = admin;
-      admin = undefined;
-      await releaseRotationLock(db, role);
-      await db.end();
+      const [db, held] = [admin, lock];
+      [admin, lock] = [undefined, undefined];
+      await held?.release();
+      await db?.end();
     },
   };
+}
 
-  /** On exposure, sessions opened with the old password are cut off; returns what was cut off. */
-  async function terminateOldSessions(): Promise<string[]> {
-    return terminateSessionsBefore(await adminClient(), role, changedAt ?? new Date());
-  }
+/** Exposure: the password changes whatever the admin may do to sessions (invariant 6); say up front what the cut-off will lack. */
+async function exposureNote(db: pg.Client, role: string, adminSql: string): Promise<string> {
+  const may = await cutOffPrivileges(db, role);
+  const missing = [...(may.signal ? [] : ['pg_signal_backend']), ...(may.see ? [] : ['pg_read_all_stats'])];
+  if (missing.length === 0) return `exposure: sessions of ${role} opened before the change will be terminated`;
+  return `exposure: the admin lacks ${missing.join(' and ')}, so sessions of ${role} opened before the change may survive it; the password changes first, and any survivor fails the run (GRANT ${missing.join(', ')} TO ${adminSql})`;
 }

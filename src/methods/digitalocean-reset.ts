@@ -3,8 +3,9 @@ import type { AdapterContext } from '../engine/runtime.js';
 import { RotationError } from '../engine/errors.js';
 import type { ProviderSystem } from '../policy/types.js';
 import { connect, CONNECT_TIMEOUT_MS, pgError, tryLogin } from '../postgres/connect.js';
-import { terminateSessionsBefore } from '../postgres/sessions.js';
-import { releaseRotationLock, takeRotationLock } from '../postgres/lock.js';
+import { cutOffSessionsBefore, type CutOff } from '../postgres/sessions.js';
+import { proveOldPasswordRefused } from '../postgres/revoke.js';
+import { takeRotationLock, type RotationLock } from '../postgres/lock.js';
 import { Secret } from '../secret/secret.js';
 import { DEFAULT_API_URL, digitalOceanClient, type ClusterConnection, type StatusHints } from '../digitalocean/client.js';
 import { recordChange } from '../health/no-stale-sessions.js';
@@ -52,7 +53,7 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
   };
   let connection: ClusterConnection | undefined;
   /** A session as the user, holding the rotation lock on the cluster while the run lasts. */
-  let lockSession: pg.Client | undefined;
+  let lock: RotationLock | undefined;
   /** The new value and the server's time when it first logged in (for cutting off old sessions). */
   let fresh: { secret: Secret; changedAt: Date } | undefined;
 
@@ -106,12 +107,17 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
       if (currentWorks) {
         // The lock lives in a session of the user itself (the only login this method has); a
         // password reset leaves open sessions alone, so it is held until close().
-        lockSession = await connect(loginAs(current!), `${user} at ${target()}`);
-        await takeRotationLock(lockSession, user, target());
+        lock = await takeRotationLock(loginAs(current!), user, target());
       } else {
         notes.push('no rotation lock on the cluster (the current value does not log in): the workflow concurrency group keeps runs of this credential apart');
       }
       return { currentWorks, notes };
+    },
+
+    async tryCurrent(value) {
+      if (!connection || !(await tryLogin(loginAs(value))).ok) return false;
+      lock ??= await takeRotationLock(loginAs(value), user, target());
+      return true;
     },
 
     async stage(): Promise<StagedChange> {
@@ -154,41 +160,32 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
     },
 
     async revokeOld(old, reason): Promise<RevocationProof> {
-      // The reset replaced the password: revocation is done; prove it.
-      const cut = reason === 'exposure' ? await terminateOldSessions() : '';
-      if (!old) return { tried: false, rejected: true, detail: `no previous value was known; ${user} now accepts only the new password${cut}` };
-      const login = await tryLogin(loginAs(old));
-      if (login.ok) return { tried: true, rejected: false, detail: `the old password of ${user} still logs in` };
-      if (!login.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried: ${login.message}` };
-      return { tried: true, rejected: true, detail: `old password refused with SQLSTATE ${login.code}${cut}` };
+      // The reset replaced the password: revocation is done; prove it (after the exposure cut-off).
+      const cutOff = reason === 'exposure' ? await terminateOldSessions() : undefined;
+      return proveOldPasswordRefused({ role: user, old, login: loginAs, cutOff, change: 'the reset' });
     },
 
     async close() {
-      if (lockSession) {
-        const db = lockSession;
-        lockSession = undefined;
-        await releaseRotationLock(db, user);
-        await db.end().catch(() => undefined);
-      }
+      const held = lock;
+      lock = undefined;
+      await held?.release();
       connection = undefined;
       fresh = undefined;
     },
   };
 
-  /** On exposure, sessions opened with the old password are cut off (a role may end its own). */
-  async function terminateOldSessions(): Promise<string> {
-    if (!fresh) return '';
-    // From the lock's own session when there is one, so the lock survives (the query spares the
-    // session it runs in); otherwise from a new session with the new password.
-    const db = lockSession ?? (await connect(loginAs(fresh.secret), `${user} at ${target()}`));
+  /** On exposure, sessions opened with the old password are cut off: a role may end its own. */
+  async function terminateOldSessions(): Promise<CutOff | undefined> {
+    if (!fresh) return undefined;
+    // A new session with the new password; the rotation lock's session (opened with the old one
+    // before the reset) is spared, and nothing else runs there (an error would release the lock).
+    const db = await connect(loginAs(fresh.secret), `${user} at ${target()}`);
     try {
-      const cut = await terminateSessionsBefore(db, user, fresh.changedAt);
-      return `; ${cut.length} session(s) opened before the reset terminated`;
+      return await cutOffSessionsBefore(db, user, fresh.changedAt, lock ? [lock.pid] : []);
     } catch (error) {
       throw pgError(`terminating old sessions of ${user}`, error);
     } finally {
-      if (db !== lockSession) await db.end().catch(() => undefined);
+      await db.end().catch(() => undefined);
     }
   }
-
 }

@@ -14,6 +14,12 @@ export interface CredentialMethod {
   readonly generates: 'client' | 'provider';
   /** Checks everything the change needs, changes nothing. Throws a RotationError on a problem. */
   preflight(current: Secret | undefined): Promise<PreflightReport>;
+  /**
+   * When `current` does not log in: tries a value a readable store target holds. True when it is
+   * the live one; the method then treats it as the current value (digitalocean-reset takes its
+   * lock with it). Changes nothing. Methods without it never adopt a stored value.
+   */
+  tryCurrent?(value: Secret): Promise<boolean>;
   /** Produces the new value and prepares it at the source, reversibly where the source allows. */
   stage(chosen: Secret | undefined): Promise<StagedChange>;
   /** Proves the new value is accepted by the source. */
@@ -48,4 +54,8 @@ export interface RevocationProof {
   detail: string;
   /** On exposure: the sessions (or keys) cut off, for the evidence's incident record. No secrets. */
   cut_off?: string[];
+  /** On exposure: sessions that may carry the old credential and could not be ended (the run fails). */
+  survived?: string[];
+  /** ...and the GRANTs that would let the tool end them next time. */
+  grants?: string[];
 }

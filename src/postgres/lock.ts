@@ -1,30 +1,62 @@
 import type pg from 'pg';
 import { RotationError } from '../engine/errors.js';
-import { pgError } from './connect.js';
+import { connect, pgError } from './connect.js';
 
-/** First key of the two-key advisory lock: every credential-rotation lock shares it. */
-const LOCK_NAMESPACE = 'credential-rotation';
+/** How long a second run waits for the lock before it gives up: "at once", with room for a slow round trip. */
+const LOCK_WAIT_MS = 2_000;
 
-/**
- * One rotation per role at a time (invariant 4): a session-level advisory lock on the server
- * whose role is rotated, held on `db` until releaseRotationLock or the session ends (a killed run
- * releases it with its connection). A second run exits at once instead of waiting.
- */
-export async function takeRotationLock(db: pg.Client, role: string, where: string): Promise<void> {
-  let locked: boolean;
-  try {
-    ({ locked } = (await db.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1), hashtext($2)) AS locked', [LOCK_NAMESPACE, role])).rows[0]);
-  } catch (error) {
-    throw pgError(`taking the rotation lock on ${where}`, error);
-  }
-  if (!locked) {
-    throw new RotationError(`another rotation of role ${role} is running (its advisory lock is held)`, {
-      hint: 'wait for it to finish; nothing was changed',
-      code: 'LOCKED',
-    });
-  }
+/** A held rotation lock: its own session, which nothing else may use (an error there would release it). */
+export interface RotationLock {
+  /** The backend holding the lock, for session cut-offs to spare. */
+  readonly pid: number;
+  release(): Promise<void>;
 }
 
-export async function releaseRotationLock(db: pg.Client, role: string): Promise<void> {
-  await db.query('SELECT pg_advisory_unlock(hashtext($1), hashtext($2))', [LOCK_NAMESPACE, role]).catch(() => undefined);
+/**
+ * One rotation per role per cluster (invariant 4), whatever database the connection names.
+ *
+ * Roles are cluster objects, but advisory locks are per database (their lock tag carries the
+ * database's oid): two runs through admin URLs ending in /odoo and /postgres both got "the" lock.
+ * A fixed lock database does not work everywhere either (DigitalOcean's is defaultdb, Supabase's
+ * postgres; a least-privilege admin or an application user may lack CONNECT on it).
+ *
+ * So the lock is a row lock in a shared catalog: a dedicated session opens a transaction and runs
+ * `ALTER ROLE <role> SET application_name = …`, which writes the role's row of pg_db_role_setting
+ * (one catalog for the whole cluster) and holds it until that transaction ends. It is never
+ * committed: release() rolls it back, and a killed run's transaction is aborted by the server
+ * with its connection, so the role's settings never change. A second run's same statement waits
+ * on that row (or on the unique index, when the role has no settings row yet) and `lock_timeout`
+ * turns the wait into SQLSTATE 55P03 at once. It needs no privilege beyond the rotation's own:
+ * PG16 lets a CREATEROLE role with ADMIN OPTION on the role (alter-role), and any role for itself
+ * (digitalocean-reset's session of the user), set the role's USERSET parameters. It blocks neither
+ * logins (they read the committed settings) nor ALTER ROLE … PASSWORD (pg_authid, another catalog).
+ * Checked on a real server by test/concurrency.test.ts.
+ */
+export async function takeRotationLock(config: pg.ClientConfig, role: string, where: string): Promise<RotationLock> {
+  const db = await connect(config, `rotation lock session on ${where}`);
+  let pid: number;
+  try {
+    // The lock lives in an idle transaction: a server-side idle timeout must not end it mid-run.
+    await db.query('SET idle_in_transaction_session_timeout = 0');
+    pid = (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    await db.query('BEGIN');
+    await db.query(`SET LOCAL lock_timeout = '${LOCK_WAIT_MS}ms'`);
+    await db.query(`ALTER ROLE ${db.escapeIdentifier(role)} SET application_name = 'credential-rotation lock'`);
+  } catch (error) {
+    await db.end().catch(() => undefined);
+    if ((error as { code?: string }).code === '55P03') {
+      throw new RotationError(`another rotation of role ${role} is running (it holds the role's cluster-wide rotation lock)`, {
+        hint: 'wait for it to finish; nothing was changed',
+        code: 'LOCKED',
+      });
+    }
+    throw pgError(`taking the rotation lock of role ${role} on ${where}`, error);
+  }
+  return {
+    pid,
+    async release() {
+      await db.query('ROLLBACK').catch(() => undefined);
+      await db.end().catch(() => undefined);
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { AdapterFactory } from '../engine/adapters.js';
@@ -7,13 +7,31 @@ import { Secret } from '../secret/secret.js';
 import type { Store } from './store.js';
 
 /**
- * A dotenv file (`KEY=value` lines) for local runs and the demo. Other lines are kept. Written
- * atomically (a temporary file with mode 0600, fsynced, then renamed over the old one), so a crash
- * leaves either the old file or the new one, never half of one.
+ * A dotenv file (`KEY=value` lines) for local runs and the demo. Other lines are kept as they are,
+ * and the key's line keeps its place. Written atomically (a temporary file with mode 0600,
+ * fsynced, then renamed over the old one), so a crash leaves either the old file or the new one,
+ * never half of one. capture() remembers the file as it was (absent, without the key, or the
+ * key's exact line) so a back-out puts exactly that back.
  */
 export const fileStore: AdapterFactory<Store> = (spec, ctx) => {
   const path = resolve(ctx.runtime.workspace, String(spec.options.path));
   const key = String(spec.options.key);
+  /** The file's text right after this target's last write: when it still reads so, nothing else changed it. */
+  let lastWritten: string | undefined;
+
+  const replace = async (line: string | undefined, before?: string | null) => {
+    const now = await readText(path);
+    // Nothing else touched the file since our write: put back the whole text (or its absence).
+    if (before !== undefined && lastWritten !== undefined && now === lastWritten) {
+      if (before === null) await rm(path, { force: true });
+      else await writeAtomically(path, before);
+      return;
+    }
+    const text = withKeyLine(now ?? '', key, line);
+    if (text === '' && before === null) await rm(path, { force: true });
+    else await writeAtomically(path, text);
+  };
+
   return {
     label: `file ${String(spec.options.path)} ${key}`,
 
@@ -33,32 +51,60 @@ export const fileStore: AdapterFactory<Store> = (spec, ctx) => {
     },
 
     async write(value) {
-      const lines = (await readLines(path)).filter((line) => !line.startsWith(`${key}=`));
-      lines.push(`${key}=${value.reveal()}`);
-      const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-      const handle = await open(tmp, 'wx', 0o600);
-      try {
-        await handle.writeFile(`${lines.join('\n')}\n`);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(tmp, path);
+      await replace(`${key}=${value.reveal()}`);
+      lastWritten = await readText(path);
     },
 
     async read() {
-      const line = (await readLines(path)).find((l) => l.startsWith(`${key}=`));
+      const line = keyLine(await readText(path), key);
       const value = line?.slice(key.length + 1);
       return value ? new Secret(value) : undefined;
+    },
+
+    async capture() {
+      const before = (await readText(path)) ?? null;
+      const line = keyLine(before ?? undefined, key);
+      const value = line?.slice(key.length + 1);
+      return {
+        value: value ? new Secret(value) : undefined,
+        describe: before === null ? 'no file' : line === undefined ? `no ${key} line` : value ? 'a value' : `an empty ${key}`,
+        restore: () => replace(line, before),
+      };
     },
   };
 };
 
-async function readLines(path: string): Promise<string[]> {
+async function readText(path: string): Promise<string | undefined> {
   try {
-    await stat(path);
-  } catch {
-    return [];
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
   }
-  return (await readFile(path, 'utf8')).split('\n').filter((line) => line.length > 0);
+}
+
+function keyLine(text: string | undefined, key: string): string | undefined {
+  return text?.split('\n').find((l) => l.startsWith(`${key}=`));
+}
+
+/** `text` with the key's line set to `line` where it was (appended when new), or removed when `line` is undefined. */
+function withKeyLine(text: string, key: string, line: string | undefined): string {
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  const at = lines.findIndex((l) => l.startsWith(`${key}=`));
+  const rest = lines.filter((l) => !l.startsWith(`${key}=`));
+  if (line !== undefined) rest.splice(at === -1 ? rest.length : at, 0, line);
+  return rest.length === 0 ? '' : `${rest.join('\n')}\n`;
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  const handle = await open(tmp, 'wx', 0o600);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(tmp, path);
 }

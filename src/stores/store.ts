@@ -10,4 +10,19 @@ export interface Store {
   write(value: Secret): Promise<void>;
   /** Reads the value back where the target allows it (files), for verification and repair. */
   read?(): Promise<Secret | undefined>;
+  /**
+   * Where the target can be read (files): what it holds now, and how to put exactly that back,
+   * absence included. Taken before anything changes, so a back-out never guesses (invariant 1).
+   */
+  capture?(): Promise<Held>;
+}
+
+/** What a readable target held before the run. */
+export interface Held {
+  /** The (formatted) value it held, or undefined when it held none. */
+  readonly value: Secret | undefined;
+  /** "holds no value (file absent)", "holds a value": for messages, never the value. */
+  readonly describe: string;
+  /** Puts back exactly what the target held. */
+  restore(): Promise<void>;
 }
