@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parsePolicy } from '../src/policy/load.js';
@@ -97,6 +97,8 @@ describe('alter-role, end to end on a real PostgreSQL 16', () => {
     // A third target, after the two that work: a folder stands where its file should be.
     const { old, runtime, policy } = await setup('app_storefail', '      - file: { path: .secrets/blocked, key: DB_PASSWORD }\n');
     mkdirSync(join(runtime.workspace, '.secrets/blocked'), { recursive: true });
+    // The file holds the password in use, as it does in production: the back-out puts back what each target held.
+    writeFileSync(join(runtime.workspace, '.secrets/app.env'), `DB_PASSWORD=${old.reveal()}\n`);
     const result = await rotateCredential(policy, request('app_storefail'), runtime);
 
     expect(result.status).toBe('failed');

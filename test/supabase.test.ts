@@ -2,7 +2,7 @@
 // Management API and the project API modelled with msw, the new key written to a file and a
 // GitHub secret, Edge Function secrets refreshed, the old key deleted and proven refused (401).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setupServer } from 'msw/node';
 import { parsePolicy } from '../src/policy/load.js';
@@ -243,6 +243,9 @@ describe('refusals and failures', () => {
   it('a store failure before the commit deletes the unused new key and restores the stores', async () => {
     const w = world();
     w.gh.failNext({ method: 'PUT', path: '/repos/acme/ops/actions/secrets/SUPABASE_SECRET_KEY' }, { status: 422, message: 'Bad request' });
+    // The file holds the key in use, as it does in production: the back-out puts back what each target held.
+    mkdirSync(join(w.runtime.workspace, '.secrets'), { recursive: true });
+    writeFileSync(join(w.runtime.workspace, '.secrets/supabase.env'), `SUPABASE_SECRET_KEY=${w.oldSecret}\n`);
     const result = await rotate(w, 'service_key');
     expect(result.status).toBe('failed');
     expect(w.sb.project(REF).keys.some((k) => k.name.startsWith('service_key_'))).toBe(false);

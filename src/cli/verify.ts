@@ -31,7 +31,7 @@ export interface VerifyRow {
  * Proves a credential's stored value still works, without rotating: the value in use (`current`,
  * or else what a readable store holds) is presented to its source through the method's preflight,
  * which logs in or calls the API and changes nothing, and every readable store must hold it.
- * For alter-role the preflight takes the rotation's advisory lock only for its few queries; a
+ * For alter-role the preflight takes the rotation's cluster-wide lock only for its few queries; a
  * rotation in progress makes the check fail rather than wait.
  */
 export async function verifyCredential(policy: Policy, id: string, runtime: Runtime): Promise<VerifyRow> {
@@ -66,7 +66,7 @@ export async function verifyCredential(policy: Policy, id: string, runtime: Runt
     row.ok = row.works && row.stores.every((s) => s.outcome === 'agrees' || s.outcome === 'write-only');
     return row;
   } finally {
-    // Releases the alter-role advisory lock and the admin connection.
+    // Releases the alter-role rotation lock and the admin connection.
     await adapters.method.close().catch((error) => runtime.reporter.warning(`closing ${target}: ${describeError(error)}`));
   }
 }

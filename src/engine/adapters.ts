@@ -11,13 +11,13 @@ import { CONSUMERS } from '../consumers/index.js';
 import { PROBES } from '../health/index.js';
 import type { AdapterContext, Runtime } from './runtime.js';
 import { RotationError } from './errors.js';
-import { renderFormat } from '../stores/format.js';
+import { renderFormat, unformat } from '../stores/format.js';
 import type { Reason } from '../evidence/record.js';
 
 export interface Adapters {
   method: CredentialMethod;
   /** Each store with the function that turns the bare value into what that target holds. */
-  stores: { store: Store; render: (value: Secret) => Secret }[];
+  stores: { store: Store; render: (value: Secret) => Secret; unrender: (held: Secret) => Secret | undefined }[];
   consumers: Consumer[];
   probes: HealthProbe[];
 }
@@ -35,6 +35,8 @@ export function buildAdapters(policy: Policy, credentialId: string, runtime: Run
     stores: credential.store.map((spec) => ({
       store: pick(STORES, spec, 'store')(spec, ctx),
       render: (value: Secret) => renderFormat(spec.options.format as string | undefined, value),
+      // The bare value inside what the target holds, for adopting a stored value as the current one.
+      unrender: (held: Secret) => unformat(spec.options.format as string | undefined, held),
     })),
     consumers: credential.consumers.map((spec) => pick(CONSUMERS, spec, 'consumer')(spec, ctx)),
     probes: credential.health.map((spec) => pick(PROBES, spec, 'health check')(spec, ctx)),

@@ -11,7 +11,7 @@ import { isDue } from '../evidence/history.js';
 import { writeEvidence } from '../evidence/write.js';
 import { checkpoint } from './failpoints.js';
 import { boundedRuntime } from './deadline.js';
-import { backOut, writeStores } from './store-writes.js';
+import { backOut, readPrior, settleStores, storesNow, writeStores, type Prior } from './store-writes.js';
 import { checkHealth, refreshConsumers } from './rollout.js';
 
 export interface RotationRequest {
@@ -61,6 +61,8 @@ export async function rotateCredential(policy: Policy, request: RotationRequest,
   const record = newRecord(policy, request, startedAt);
   const adapters = buildAdapters(policy, credential.id, runtime, request.reason);
   let staged: StagedChange | undefined;
+  /** Filled by the preflight: what each target held and which value was live before the change. */
+  let prior: Prior = { held: [] };
   let changeStarted = false;
   let committed = false;
 
@@ -70,7 +72,11 @@ export async function rotateCredential(policy: Policy, request: RotationRequest,
       const due = isDue(policy, credential, runtime.workspace, startedAt);
       if (!due.due) return await finish('skipped', `not due: ${due.detail}`);
     }
-    await steps.run('preflight', () => preflight(adapters, credential.current, record.notes));
+    await steps.run('preflight', async () => {
+      const checked = await preflight(adapters, credential.current, record.notes, (value) => reporter.mask(value));
+      prior = checked.prior;
+      return checked.detail;
+    });
     if (request.dryRun) {
       return await finish('skipped', `dry run: preflight passed; a rotation would write ${adapters.stores.length} store target(s), refresh ${adapters.consumers.length} consumer(s) and run ${adapters.probes.length} health check(s)`);
     }
@@ -99,7 +105,8 @@ export async function rotateCredential(policy: Policy, request: RotationRequest,
     await steps.run('health', () => checkHealth(adapters, newValue, record.health, runtime));
     await steps.run('revoke', async () => {
       await checkpoint(runtime, 'revoke.before');
-      const proof = await adapters.method.revokeOld(credential.current, request.reason);
+      // The value proven live before the change (current, or a store's), else `current` as given.
+      const proof = await adapters.method.revokeOld(prior.live ?? credential.current, request.reason);
       record.old_credential = proof;
       // An exposure run is an incident: the evidence says what was cut off (sessions, keys), and
       // what survived the cut-off, which fails the run: the credential changed, the attacker may not have left.
@@ -109,10 +116,14 @@ export async function rotateCredential(policy: Policy, request: RotationRequest,
       await checkpoint(runtime, 'revoke.after');
       return proof.detail;
     });
+    settleStores(adapters, record, 'live');
     return await finish('rotated', `rotated: ${adapters.stores.length} store target(s) hold the new value, old value refused`);
   } catch (error) {
-    if (staged && !committed) await backOut(staged, adapters, credential.current, record, runtime);
-    return await finish('failed', describeError(error));
+    if (staged && !committed) await backOut(staged, adapters, prior, record, runtime);
+    else if (changeStarted) settleStores(adapters, record, committed ? 'live' : 'never-live');
+    // Once something may have changed, the message says what each store target holds now.
+    const now = changeStarted && record.stores.length > 0 ? ` Store targets now: ${storesNow(record)}.` : '';
+    return await finish('failed', `${describeError(error)}${now}`);
   } finally {
     await adapters.method.close().catch((error) => reporter.warning(`closing ${adapters.method.name}: ${describeError(error)}`));
   }
@@ -149,19 +160,29 @@ export async function rotateCredential(policy: Policy, request: RotationRequest,
   }
 }
 
-async function preflight(adapters: Adapters, current: Secret | undefined, notes: string[]): Promise<string> {
+async function preflight(adapters: Adapters, current: Secret | undefined, notes: string[], mask: (value: Secret) => void): Promise<{ detail: string; prior: Prior }> {
   const report = await adapters.method.preflight(current);
-  notes.push(...report.notes);
   for (const store of adapters.stores) await store.store.check();
   for (const consumer of adapters.consumers) await consumer.check();
-  if (!report.currentWorks) {
+  // Invariant 1: what each readable target holds is known before anything changes, and a stored
+  // value that logs in is the current one when `current` does not.
+  const prior = await readPrior(adapters, current, report.currentWorks, mask);
+  notes.push(...report.notes);
+  let state = report.currentWorks ? 'current value logs in' : 'current value does not log in, proceeding on admin authority';
+  if (prior.source) {
+    notes.push(`${current ? 'the current value no longer logs in' : 'no current value given'}, but the value ${prior.source} holds does: it is taken as the current value (for the back-out and the proof that it is refused)`);
+    state = `the value ${prior.source} holds logs in and is taken as the current one`;
+  } else if (!report.currentWorks) {
     notes.push(
       current
         ? 'the current value no longer logs in (drift or a half-done earlier run): rotating on the admin authority'
         : 'no current value given: rotating on the admin authority',
     );
   }
-  return `${adapters.method.name} ready; ${adapters.stores.length} store target(s) and ${adapters.consumers.length} consumer(s) reachable${report.currentWorks ? '; current value logs in' : '; current value does not log in, proceeding on admin authority'}`;
+  return {
+    detail: `${adapters.method.name} ready; ${adapters.stores.length} store target(s) and ${adapters.consumers.length} consumer(s) reachable; ${state}`,
+    prior,
+  };
 }
 
 async function generateAndStage(adapters: Adapters, length: number | undefined, mask: (value: Secret) => void): Promise<StagedChange> {

@@ -1,4 +1,5 @@
 import type { EvidenceRecord, OutcomeRecord } from '../evidence/record.js';
+import type { Held } from '../stores/store.js';
 import type { Secret } from '../secret/secret.js';
 import type { StagedChange } from '../methods/method.js';
 import { withRetry } from '../http/retry.js';
@@ -27,7 +28,10 @@ export async function writeStores(adapters: Adapters, value: Secret, change: Sta
       }
       out.push({ target: store.label, outcome: 'ok', detail: 'new value written' });
     } catch (error) {
-      out.push({ target: store.label, outcome: 'failed', detail: describeError(error) });
+      const entry: OutcomeRecord = { target: store.label, outcome: 'failed', detail: describeError(error) };
+      // A network error, 5xx or 429 may have been applied before the reply was lost.
+      if (!(error instanceof RotationError) || error.retryable) mayHaveLanded.add(entry);
+      out.push(entry);
       runtime.reporter.error(`${store.label}: ${describeError(error)}`);
       throw new RotationError(`writing ${store.label} failed: ${describeError(error)}`, {
         hint: change.reversible ? 'the change was not applied; the targets already written are restored' : undefined,
@@ -38,15 +42,54 @@ export async function writeStores(adapters: Adapters, value: Secret, change: Sta
   return `${adapters.stores.length} target(s) written: ${adapters.stores.map((s) => s.store.label).join('; ')}`;
 }
 
+/** Failed writes that may have landed all the same: a back-out puts those targets back too. */
+const mayHaveLanded = new WeakSet<OutcomeRecord>();
+
+/** What the run knew before it changed anything, for putting each store target back. */
+export interface Prior {
+  /** The value proven live before the change: `current`, or a readable target's value. Undefined when none was. */
+  live?: Secret;
+  /** Per store target (policy order): what a readable target held, undefined for write-only ones. */
+  held: (Held | undefined)[];
+}
+
 /**
- * A failure before the commit: abort the staged change (the old value stays live) and write the
- * old value back to each target that already took the new one. Each restore is retried like any
- * write; one that still fails is recorded, and a rerun repairs it (`current` logs in there).
+ * Before any change: what each readable target holds (masked at once), and, when `current` does
+ * not log in, whether one of those values does; that one is then the current value (issue: a stale
+ * `current` restored over a working file, or a file left holding a value never applied).
  */
-export async function backOut(staged: StagedChange, adapters: Adapters, current: Secret | undefined, record: EvidenceRecord, runtime: Runtime): Promise<void> {
+export async function readPrior(adapters: Adapters, current: Secret | undefined, currentWorks: boolean, mask: (value: Secret) => void): Promise<Prior & { source?: string }> {
+  const held: (Held | undefined)[] = [];
+  for (const { store } of adapters.stores) {
+    const h = store.capture ? await store.capture() : undefined;
+    if (h?.value) mask(h.value);
+    held.push(h);
+  }
+  if (currentWorks) return { live: current, held };
+  const tried: Secret[] = current ? [current] : [];
+  for (const [i, { store, unrender }] of adapters.stores.entries()) {
+    const bare = held[i]?.value && unrender(held[i]!.value!);
+    if (!bare || !adapters.method.tryCurrent || tried.some((t) => t.equals(bare))) continue;
+    mask(bare);
+    tried.push(bare);
+    if (await adapters.method.tryCurrent(bare)) return { live: bare, held, source: store.label };
+  }
+  return { held };
+}
+
+/**
+ * A failure before the commit: abort the staged change (the old value stays live) and put each
+ * target that was written (or whose write failed, and may have landed) back the way it was:
+ * a readable target exactly as captured, absence included; a write-only one rewritten with the
+ * value proven live. A value proven dead is never written; where the run cannot know what a
+ * target held (write-only, no live value known) it says so instead of claiming a restore.
+ * Targets are put back in reverse order, so two keys in one file come back byte for byte.
+ */
+export async function backOut(staged: StagedChange, adapters: Adapters, prior: Prior, record: EvidenceRecord, runtime: Runtime): Promise<void> {
   const { reporter } = runtime;
   if (!staged.reversible) {
     record.notes.push('the provider had already changed the credential; stores that took the new value keep it');
+    settleStores(adapters, record, 'live');
     return;
   }
   try {
@@ -55,20 +98,54 @@ export async function backOut(staged: StagedChange, adapters: Adapters, current:
   } catch (error) {
     record.notes.push(`aborting the change failed (${describeError(error)}); the old credential stays live unless the change was committed, and a rerun repairs it`);
   }
-  const written = new Set(record.stores.filter((s) => s.outcome === 'ok').map((s) => s.target));
-  for (const { store, render } of adapters.stores) {
-    if (!written.has(store.label)) continue;
-    const entry = record.stores.find((s) => s.target === store.label)!;
-    if (!current) {
-      entry.detail = 'holds the unused new value; no current value was given to restore';
+  for (const [i, { store, render }] of [...adapters.stores.entries()].reverse()) {
+    const entry = record.stores.find((s) => s.target === store.label);
+    if (!entry) continue;
+    const written = entry.outcome === 'ok';
+    const held = prior.held[i];
+    if (!written && !held && !mayHaveLanded.has(entry)) {
+      // A definite refusal (401, 403, 404, 422): the write-only target was not changed.
+      entry.holds = 'unchanged';
       continue;
     }
     try {
-      await store.write(render(current));
-      entry.detail = 'new value written, then restored to the old value';
+      if (held) {
+        await held.restore();
+        setHolds(entry, 'restored', held.value ? 'new value written, then restored to the old value' : `new value written, then taken out again (it held ${held.describe} before)`, written);
+      } else if (prior.live) {
+        await store.write(render(prior.live));
+        setHolds(entry, 'restored', 'new value written, then restored to the old value', written);
+      } else if (written) {
+        setHolds(entry, 'new value (never live)', 'holds the new value, which never went live: the target is write-only and no value that logs in was known, so what it held is unknown and was not put back; a rerun repairs it');
+      } else {
+        setHolds(entry, 'unknown', `${entry.detail}; whether the write landed is unknown (write-only, and no value that logs in was known to rewrite)`);
+      }
     } catch (error) {
-      entry.detail = `restoring the old value failed: ${describeError(error)}; a rerun repairs it`;
+      setHolds(entry, written ? 'new value (never live)' : 'unknown', `restoring the old value failed: ${describeError(error)}; a rerun repairs it`);
       reporter.error(`${store.label}: restoring the old value failed: ${describeError(error)}`);
     }
   }
+  settleStores(adapters, record, 'never-live');
+}
+
+/**
+ * Every store target gets a `holds` entry saying what it holds now. `live`: the new value went
+ * live (committed, or a provider's reset), so targets that took it hold it.
+ */
+export function settleStores(adapters: Adapters, record: EvidenceRecord, phase: 'live' | 'never-live'): void {
+  for (const { store } of adapters.stores) {
+    const entry = record.stores.find((s) => s.target === store.label);
+    if (!entry) record.stores.push({ target: store.label, outcome: 'skipped', detail: 'not written', holds: 'unchanged' });
+    else if (!entry.holds) entry.holds = entry.outcome === 'ok' ? (phase === 'live' ? 'new value' : 'new value (never live)') : 'unknown';
+  }
+}
+
+/** One line for the summary: what each target holds now. */
+export function storesNow(record: EvidenceRecord): string {
+  return record.stores.map((s) => `${s.target}: ${s.holds ?? s.outcome}`).join('; ');
+}
+
+function setHolds(entry: OutcomeRecord, holds: NonNullable<OutcomeRecord['holds']>, detail: string, written = true): void {
+  entry.holds = holds;
+  entry.detail = written ? detail : `${entry.detail}; ${detail.replace(/^new value written, then /, '')}`;
 }

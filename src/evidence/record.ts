@@ -47,4 +47,9 @@ export interface OutcomeRecord {
   target: string;
   outcome: Outcome;
   detail: string;
+  /** Store targets: what the target holds when the run ends. */
+  holds?: StoreHolds;
 }
+
+/** `restored`: put back what it held (or the live value, for a write-only target). */
+export type StoreHolds = 'new value' | 'new value (never live)' | 'restored' | 'unchanged' | 'unknown';

@@ -32,6 +32,8 @@ export function digitalOceanSettings(ctx: AdapterContext) {
   };
 }
 
+const NO_LOCK_NOTE = 'no rotation lock on the cluster (the current value does not log in): the workflow concurrency group keeps runs of this credential apart';
+
 /**
  * A managed-database user's password (doadmin and the like), reset through DigitalOcean's API,
  * which picks the new value. The reset is live the moment it returns and cannot be undone, so the
@@ -54,6 +56,8 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
   let connection: ClusterConnection | undefined;
   /** A session as the user, holding the rotation lock on the cluster while the run lasts. */
   let lock: RotationLock | undefined;
+  /** The preflight's notes while they say no lock is held (a stored value that logs in may take it yet). */
+  let noLockNotes: string[] | undefined;
   /** The new value and the server's time when it first logged in (for cutting off old sessions). */
   let fresh: { secret: Secret; changedAt: Date } | undefined;
 
@@ -109,7 +113,8 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
         // password reset leaves open sessions alone, so it is held until close().
         lock = await takeRotationLock(loginAs(current!), user, target());
       } else {
-        notes.push('no rotation lock on the cluster (the current value does not log in): the workflow concurrency group keeps runs of this credential apart');
+        notes.push(NO_LOCK_NOTE);
+        noLockNotes = notes;
       }
       return { currentWorks, notes };
     },
@@ -117,6 +122,9 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
     async tryCurrent(value) {
       if (!connection || !(await tryLogin(loginAs(value))).ok) return false;
       lock ??= await takeRotationLock(loginAs(value), user, target());
+      // The engine records the preflight's notes after this: the lock is held after all.
+      const at = noLockNotes?.indexOf(NO_LOCK_NOTE) ?? -1;
+      if (at >= 0) noLockNotes!.splice(at, 1);
       return true;
     },
 

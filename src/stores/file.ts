@@ -29,7 +29,7 @@ export const fileStore: AdapterFactory<Store> = (spec, ctx) => {
     }
     const text = withKeyLine(now ?? '', key, line);
     if (text === '' && before === null) await rm(path, { force: true });
-    else await writeAtomically(path, text);
+    else if (text !== now) await writeAtomically(path, text);
   };
 
   return {
@@ -62,7 +62,10 @@ export const fileStore: AdapterFactory<Store> = (spec, ctx) => {
     },
 
     async capture() {
-      const before = (await readText(path)) ?? null;
+      // Unreadable (a folder where the file should be, no permission): nothing to put back; the
+      // write reports the problem.
+      const before = await readText(path).then((text) => text ?? null, () => undefined);
+      if (before === undefined) return undefined;
       const line = keyLine(before ?? undefined, key);
       const value = line?.slice(key.length + 1);
       return {
@@ -94,7 +97,8 @@ function withKeyLine(text: string, key: string, line: string | undefined): strin
   const at = lines.findIndex((l) => l.startsWith(`${key}=`));
   const rest = lines.filter((l) => !l.startsWith(`${key}=`));
   if (line !== undefined) rest.splice(at === -1 ? rest.length : at, 0, line);
-  return rest.length === 0 ? '' : `${rest.join('\n')}\n`;
+  // A file that did not end with a newline still does not.
+  return rest.length === 0 ? '' : `${rest.join('\n')}${text === '' || text.endsWith('\n') ? '\n' : ''}`;
 }
 
 async function writeAtomically(path: string, text: string): Promise<void> {

@@ -12,9 +12,10 @@ export interface Store {
   read?(): Promise<Secret | undefined>;
   /**
    * Where the target can be read (files): what it holds now, and how to put exactly that back,
-   * absence included. Taken before anything changes, so a back-out never guesses (invariant 1).
+   * absence included; undefined when it cannot be read. Taken before anything changes, so a
+   * back-out never guesses (invariant 1).
    */
-  capture?(): Promise<Held>;
+  capture?(): Promise<Held | undefined>;
 }
 
 /** What a readable target held before the run. */

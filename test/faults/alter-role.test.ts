@@ -7,7 +7,7 @@ import { rotateCredential } from '../../src/engine/rotate.js';
 import { createGitHubModel } from '../models/github.js';
 import { GITHUB_TEST_TOKEN } from '../helpers/runtime.js';
 import { alterRoleYaml, login, makeRole, usePostgres } from '../helpers/postgres.js';
-import { cutConnections, defineFaultSuite, pointsFor, secretsFileValue, seedStores, type World } from './harness.js';
+import { cutConnections, defineFaultSuite, policyWithCurrent, pointsFor, secretsFileValue, seedStores, type Kind, type World } from './harness.js';
 
 const fx = usePostgres();
 const server = setupServer();
@@ -24,11 +24,18 @@ const policyFor = (role: string) => alterRoleYaml(role, 'CURRENT', `    store:
 `);
 
 let serial = 0;
+/** Before the commit, where a back-out runs: with a stale `current` or none, the file holds the live value. */
+const BACK_OUT_POINTS = ['store.before.0', 'store.after.0', 'store.before.1', 'store.after.1', 'apply.before', 'apply.after'];
+const BACK_OUT_KINDS: Kind[] = ['5xx', '403', 'pg-lost', 'killed'];
 
 defineFaultSuite({
   method: 'alter-role',
   server,
   points: pointsFor(2, 1, 1),
+  currents: [
+    { mode: 'stale', points: BACK_OUT_POINTS, kinds: BACK_OUT_KINDS },
+    { mode: 'none', points: BACK_OUT_POINTS, kinds: BACK_OUT_KINDS },
+  ],
   async build(runtime): Promise<World> {
     const role = `fault_${++serial}`;
     const initial = (await makeRole(fx(), role)).reveal();
@@ -40,7 +47,7 @@ defineFaultSuite({
       initial,
       rerunFrom: 1,
       rotate: (current, rt) => {
-        const policy = parsePolicy(policyFor(role), '.github/rotation.yaml', { ROTATION_ADMIN_URL: fx().platform.adminUrl, CURRENT: current ?? '' });
+        const policy = parsePolicy(policyWithCurrent(policyFor(role), current), '.github/rotation.yaml', { ROTATION_ADMIN_URL: fx().platform.adminUrl, CURRENT: current ?? '' });
         return rotateCredential(policy, { credential: role, reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } }, rt);
       },
       stored: async () => [secretsFileValue(runtime.workspace, 'app.env', 'DB_PASSWORD'), gh.secretValue({ repository: 'acme/ops', name: 'DB_PASSWORD' })],

@@ -11,7 +11,7 @@ import { createGitHubModel } from '../models/github.js';
 import { GITHUB_TEST_TOKEN } from '../helpers/runtime.js';
 import { makeRole, usePostgres } from '../helpers/postgres.js';
 import { APP, clusterOn, doSystemYaml } from '../helpers/digitalocean.js';
-import { cutConnections, defineFaultSuite, pointsFor, secretsFileValue, seedStores, type World } from './harness.js';
+import { cutConnections, defineFaultSuite, policyWithCurrent, pointsFor, secretsFileValue, seedStores, type World } from './harness.js';
 
 const fx = usePostgres();
 const server = setupServer();
@@ -43,6 +43,8 @@ let serial = 0;
 defineFaultSuite({
   method: 'digitalocean-reset',
   server,
+  // A stale `current`, the file holding the live value: it is adopted (and takes the cluster lock).
+  currents: [{ mode: 'stale', points: ['store.before.0', 'store.after.0', 'store.before.1', 'apply.before'], kinds: ['403', 'killed'] }],
   points: pointsFor(2, 1, 1),
   async build(runtime): Promise<World> {
     const role = `do_fault_${++serial}`;
@@ -60,7 +62,7 @@ defineFaultSuite({
       initial,
       rerunFrom: 1,
       rotate: (current, rt) => {
-        const policy = parsePolicy(policyFor(role), '.github/rotation.yaml', { DIGITALOCEAN_TOKEN: TOKEN, CURRENT: current ?? '' });
+        const policy = parsePolicy(policyWithCurrent(policyFor(role), current), '.github/rotation.yaml', { DIGITALOCEAN_TOKEN: TOKEN, CURRENT: current ?? '' });
         return rotateCredential(policy, { credential: role, reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } }, rt);
       },
       stored: async () => [secretsFileValue(runtime.workspace, 'do.env', 'DB_PASSWORD'), gh.secretValue({ repository: 'acme/ops', name: 'DB_PASSWORD' })],

@@ -52,21 +52,34 @@ export interface World {
   surfaces(): string[];
 }
 
+/**
+ * What the first run is given as `current`: the live value (`given`), a stale variable while the
+ * file target holds the live value (`stale`), or nothing (`none`): issue 9 §2, where a stale
+ * `current` was restored over a working file, and a file was left holding a value never applied.
+ */
+export type CurrentMode = 'given' | 'stale' | 'none';
+export const STALE_CURRENT = 'stale-value-of-an-outdated-variable-000';
+
 export interface Suite {
   method: string;
   server: SetupServer;
   points: string[];
   build(runtime: TestRuntime): Promise<World>;
+  /** Further matrices with another `current` (the full one runs with `given`). */
+  currents?: { mode: Exclude<CurrentMode, 'given'>; points: string[]; kinds: Kind[] }[];
 }
 
 type Via = 'model' | 'fetch' | 'thrown' | 'pg' | 'kill' | 'n/a';
 export interface Cell {
   point: string;
   kind: Kind;
+  current: CurrentMode;
   via: Via;
   first: string;
   rerun?: string;
   held: boolean;
+  /** Store targets the first run's record calls restored or holding the (live) new value, whose value does not log in. */
+  misreported: string[];
   leaked: string[];
 }
 
@@ -121,22 +134,31 @@ export function defineFaultSuite(suite: Suite): void {
 
   afterAll(() => {
     if (cells.length === 0) return;
-    const table = renderTable(suite.method, suite.points, cells);
+    const table = renderTable(suite.method, suite.points, cells.filter((c) => c.current === 'given'));
     console.log(table.text);
+    const more = (suite.currents ?? []).map(({ mode, points, kinds }) => {
+      const t = renderTable(`${suite.method}, current ${mode}`, points, cells.filter((c) => c.current === mode), kinds);
+      console.log(t.text);
+      return { current: mode, points, kinds, totals: t.totals };
+    });
     mkdirSync('bench-results', { recursive: true });
-    writeFileSync(join('bench-results', `faults-${suite.method}.json`), `${JSON.stringify({ method: suite.method, kinds: KINDS, points: suite.points, totals: table.totals, cells }, null, 2)}\n`);
+    writeFileSync(join('bench-results', `faults-${suite.method}.json`), `${JSON.stringify({ method: suite.method, kinds: KINDS, points: suite.points, totals: table.totals, currents: more, cells }, null, 2)}\n`);
   });
 
-  const matrix = suite.points.flatMap((point) => KINDS.map((kind) => ({ point, kind })));
-  it.each(matrix)(`${suite.method}: $kind at $point`, async ({ point, kind }) => {
-    const cell = await runCell(suite, point, kind, next.get(point)!);
+  const matrix = [
+    ...suite.points.flatMap((point) => KINDS.map((kind) => ({ point, kind, current: 'given' as CurrentMode }))),
+    ...(suite.currents ?? []).flatMap(({ mode, points, kinds }) => points.flatMap((point) => kinds.map((kind) => ({ point, kind, current: mode as CurrentMode })))),
+  ];
+  it.each(matrix)(`${suite.method}: $kind at $point, current $current`, async ({ point, kind, current }) => {
+    const cell = await runCell(suite, point, kind, next.get(point)!, current);
     cells.push(cell);
     expect(cell.leaked, `secret found at ${point} × ${kind}`).toEqual([]);
+    expect(cell.misreported, `${point} × ${kind}: first run ${cell.first}`).toEqual([]);
     expect(cell.held, `${point} × ${kind}: first run ${cell.first}; rerun ${cell.rerun ?? 'not run'}`).toBe(true);
   });
 }
 
-async function runCell(suite: Suite, point: string, kind: Kind, after: { host?: string; fetch: boolean }): Promise<Cell> {
+async function runCell(suite: Suite, point: string, kind: Kind, after: { host?: string; fetch: boolean }, current: CurrentMode): Promise<Cell> {
   const net: Net = { timeouts: 0, calls: 0 };
   const masked: string[] = [];
   const runtime = cellRuntime(net, masked);
@@ -178,7 +200,8 @@ async function runCell(suite: Suite, point: string, kind: Kind, after: { host?: 
     throw fault === 'network' ? networkError(what, new TypeError('fetch failed (ECONNRESET)')) : httpError(what, fault.status, fault.headers ?? {});
   };
 
-  const outcome = await Promise.race([world.rotate(world.initial, runtime), killed]);
+  const given = current === 'given' ? world.initial : current === 'stale' ? STALE_CURRENT : undefined;
+  const outcome = await Promise.race([world.rotate(given, runtime), killed]);
   if (outcome === 'killed') await world.cutConnections();
   world.clearFaults();
   net.timeouts = 0;
@@ -187,6 +210,15 @@ async function runCell(suite: Suite, point: string, kind: Kind, after: { host?: 
   const first = outcome === 'killed' ? 'killed' : `${outcome.status}: ${outcome.summary}`;
   const reporters = [runtime];
   let values = await world.stored();
+  // The first run's word on each target must be true: "restored" or "new value" means it works.
+  const misreported: string[] = [];
+  if (outcome !== 'killed') {
+    for (const [i, entry] of outcome.record.stores.entries()) {
+      if (entry.holds !== 'restored' && entry.holds !== 'new value') continue;
+      const value = values[i];
+      if (value === undefined || !(await world.logsIn(value))) misreported.push(`${entry.target}: ${entry.holds}`);
+    }
+  }
   let held = await allLogIn(world, values);
   let rerun: string | undefined;
   if (!held) {
@@ -208,7 +240,7 @@ async function runCell(suite: Suite, point: string, kind: Kind, after: { host?: 
   ].join('\n');
   const secrets = new Set([world.initial, ...masked, ...values.filter((v): v is string => v !== undefined)].filter((s) => s.length >= 8));
   const leaked = [...secrets].filter((s) => haystack.includes(s)).map((s) => `${s.slice(0, 3)}… (${s.length} chars)`);
-  return { point, kind, via, first: first.slice(0, 300), rerun: rerun?.slice(0, 300), held, leaked };
+  return { point, kind, current, via, first: first.slice(0, 300), rerun: rerun?.slice(0, 300), held, misreported, leaked };
 }
 
 async function allLogIn(world: World, values: (string | undefined)[]): Promise<boolean> {
@@ -223,11 +255,11 @@ function evidenceFiles(workspace: string): string[] {
 }
 
 /** ✓ held as the run left it, ↻ held after the rerun, ✗ not held, · the fault has nothing to hit there. */
-export function renderTable(method: string, points: string[], cells: Cell[]) {
-  const mark = (c: Cell | undefined) => (!c ? '?' : !c.held || c.leaked.length ? '✗' : c.via === 'n/a' ? '·' : c.rerun ? '↻' : '✓');
+export function renderTable(method: string, points: string[], cells: Cell[], kinds: readonly Kind[] = KINDS) {
+  const mark = (c: Cell | undefined) => (!c ? '?' : !c.held || c.leaked.length || c.misreported.length ? '✗' : c.via === 'n/a' ? '·' : c.rerun ? '↻' : '✓');
   const width = Math.max(...points.map((p) => p.length));
-  const lines = [`${'point'.padEnd(width)} | ${KINDS.map((k) => k.padEnd(7)).join(' | ')}`];
-  for (const point of points) lines.push(`${point.padEnd(width)} | ${KINDS.map((k) => mark(cells.find((c) => c.point === point && c.kind === k)).padEnd(7)).join(' | ')}`);
+  const lines = [`${'point'.padEnd(width)} | ${kinds.map((k) => k.padEnd(7)).join(' | ')}`];
+  for (const point of points) lines.push(`${point.padEnd(width)} | ${kinds.map((k) => mark(cells.find((c) => c.point === point && c.kind === k)).padEnd(7)).join(' | ')}`);
   const count = (m: string) => cells.filter((c) => mark(c) === m).length;
   const totals = { cells: cells.length, held: count('✓') + count('↻'), heldAsLeft: count('✓'), heldAfterRerun: count('↻'), notHeld: count('✗'), notApplicable: count('·'), leaks: cells.filter((c) => c.leaked.length).length };
   lines.push(
@@ -245,6 +277,11 @@ export async function seedStores(runtime: TestRuntime, file: string, key: string
   mkdirSync(join(runtime.workspace, '.secrets'), { recursive: true });
   writeFileSync(join(runtime.workspace, '.secrets', file), `${key}=${value}\n`);
   await githubStore(targetSpec('github', { repository: 'acme/ops', secret: key }), testContext(runtime)).write(new Secret(value));
+}
+
+/** The policy text as a run given no `current` reads it: without the `current:` line. */
+export function policyWithCurrent(text: string, current: string | undefined): string {
+  return current === undefined ? text.replace(/\n +current: .*\n/, '\n') : text;
 }
 
 /** What `key` holds in the workspace's `.secrets/<file>`, or undefined when there is no such file. */
