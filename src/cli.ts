@@ -85,6 +85,25 @@ program
   });
 
 program
+  .command('audit [system]')
+  .description("check the platform's access rules (read-only, no admin app role, break-glass unused, RLS where the API reaches, policy boundaries) against the live catalogs; changes nothing")
+  .option('--json', 'print the report as JSON', false)
+  .addOption(new Option('--fail-on <severity>', 'exit 1 when a check fails with this severity or worse').choices(['warning', 'error']).default('warning'))
+  .option('--no-record', 'do not write the audit record (<evidence_dir>/<YYYYMMDD-HHMM>/db-audit/<system>.json and .md)')
+  .action(async (system: string | undefined, opts: { json: boolean; failOn: 'warning' | 'error'; record: boolean }) => {
+    const { runAudit } = await import('./audit/run.js');
+    const { writeAuditRecords } = await import('./audit/record.js');
+    const { failsAt } = await import('./audit/types.js');
+    const { auditTable, writeAuditSummary } = await import('./cli/audit.js');
+    const policy = policyOf();
+    const report = await runAudit(policy, system, { now: () => new Date() });
+    const paths = opts.record ? await writeAuditRecords(policy, report, triggerFromEnv(process.env), workspaceOf()) : [];
+    process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${auditTable(report)}\n${paths.map((p) => `record: ${p}\n`).join('')}`);
+    writeAuditSummary(report, paths, process.env);
+    if (failsAt(report, opts.failOn)) process.exitCode = 1;
+  });
+
+program
   .command('demo')
   .description('rotate odoo_app on a real PostgreSQL 16 started here, with a file store, and leave the evidence')
   .option('--dir <dir>', 'where the demo writes its policy, secrets file and evidence', 'demo-output')
