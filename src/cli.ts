@@ -7,7 +7,7 @@ import { rotateCredential } from './engine/rotate.js';
 import { triggerFromEnv } from './engine/trigger.js';
 import { describeError } from './engine/errors.js';
 import { REASONS, type Reason } from './evidence/record.js';
-import { cliRuntime } from './cli/runtime.js';
+import { cliRuntime, policyEnvironment } from './cli/runtime.js';
 import { deadlineFrom, DEFAULT_DEADLINE_MINUTES } from './engine/deadline.js';
 import { failpointFromEnv } from './engine/failpoints.js';
 import { parseNow, planMatrix, planRotations, planTable } from './cli/plan.js';
@@ -21,7 +21,7 @@ const program = new Command('credential-rotation')
   .showHelpAfterError();
 
 const workspaceOf = () => resolve(program.opts().workspace as string);
-const policyOf = (withoutSecrets = false) => loadPolicy(resolve(workspaceOf(), program.opts().config as string), process.env, { withoutSecrets });
+const policyOf = (withoutSecrets = false) => loadPolicy(resolve(workspaceOf(), program.opts().config as string), policyEnvironment(process.env), { withoutSecrets });
 
 program
   .command('rotate <credential>')

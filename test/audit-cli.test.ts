@@ -1,12 +1,14 @@
 // `credential-rotation audit` as an operator or the scheduled workflow runs it: the built CLI as a
 // child process against a real PostgreSQL 16, its exit code, its records and the job summary.
-import { mkdtempSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { parse } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
 import auditSchema from '../schema/audit.schema.json' with { type: 'json' };
-import { cli } from './helpers/cli-child.js';
+import { cli, root } from './helpers/cli-child.js';
 import { leakHaystack, usePostgres } from './helpers/postgres.js';
 import { auditPolicyYaml, buildAuditPlatform, sql } from './helpers/audit-platform.js';
 import { evidenceStamp } from '../src/evidence/write.js';
@@ -111,5 +113,42 @@ describe('credential-rotation audit (dist/cli.js)', () => {
     const unknown = await cli(['-C', dir, 'audit', 'nope', '--no-record'], env);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown system 'nope'");
+  });
+
+  it("scheduled.yml's Audit step runs it with the values from toJSON(secrets) and vars, and reports the code", async () => {
+    const workflow = parse(readFileSync(join(root, '.github/workflows/scheduled.yml'), 'utf8'));
+    const step = workflow.jobs.audit.steps.find((s: { name?: string }) => s.name === 'Audit');
+    const run = (brokenRule: boolean) => {
+      const { dir, summary } = workspace();
+      symlinkSync(join(root, 'dist'), join(dir, 'dist'));
+      const output = join(dir, 'github-output');
+      writeFileSync(join(dir, '.step.sh'), step.run);
+      const { ROTATION_ADMIN_URL, ...rest } = env;
+      // As the runner runs a bash step: -e and pipefail.
+      const result = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '.step.sh'], {
+        cwd: dir,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          PATH: `${join(root, 'node_modules/.bin')}:${process.env.PATH}`,
+          RUNNER_TEMP: dir,
+          GITHUB_OUTPUT: output,
+          GITHUB_STEP_SUMMARY: summary,
+          // As the runner fills them: secrets first, a configuration variable for the admin URL.
+          ROTATION_SECRETS_JSON: JSON.stringify({ github_token: 'ghs_unused', ...rest }),
+          ROTATION_VARS_JSON: JSON.stringify({ ROTATION_ADMIN_URL: brokenRule ? ROTATION_ADMIN_URL.replace(/\/odoo$/, '/nodb') : ROTATION_ADMIN_URL }),
+        },
+      });
+      return { result, output: readFileSync(output, 'utf8'), out: readFileSync(join(dir, 'audit.out'), 'utf8') };
+    };
+    const good = run(false);
+    expect(good.result.status, good.result.stderr).toBe(0);
+    expect(good.output).toBe('code=0\n');
+    expect(good.out).toMatch(/^record: docs\/evidence\/\d{8}-\d{4}\/db-audit\/odoo-sor\.json$/m);
+    // A check that fails (the admin cannot reach its database) is code 1, and the step still passes so the records get committed.
+    const bad = run(true);
+    expect(bad.result.status).toBe(0);
+    expect(bad.output).toBe('code=1\n');
+    expect(leakHaystack(good.result.stdout, bad.result.stdout, good.result.stderr, bad.result.stderr)).not.toMatch(new RegExp(secrets.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')));
   });
 });
