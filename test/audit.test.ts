@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it, beforeAll } from 'vitest';
 import { parsePolicy } from '../src/policy/load.js';
 import { runAudit } from '../src/audit/run.js';
@@ -70,6 +71,21 @@ describe('credential-rotation audit on a real PostgreSQL 16', () => {
     const haystack = leakHaystack(JSON.stringify(report), auditTable(report));
     for (const secret of Object.values(env).filter((v) => !v.includes('127.0.0.1'))) expect(haystack).not.toContain(secret);
     expect(haystack).not.toContain(new URL(env.ROTATION_ADMIN_URL).password);
+  });
+
+  it('the example policy declares the intent keys, and its audit passes on the provisioned platform', async () => {
+    const text = readFileSync(new URL('../examples/platform/rotation.yaml', import.meta.url), 'utf8');
+    // Every variable the example names gets a placeholder; those the audit reads point at this server.
+    const names = [...new Set([...text.matchAll(/\$\{([A-Z0-9_]+)\}/g)].map((m) => m[1]))];
+    const placeholders = Object.fromEntries(names.map((n) => [n, n.endsWith('_URL') ? 'https://example.test' : `value-of-${n}`]));
+    const policy = parsePolicy(text, 'examples/platform/rotation.yaml', { ...placeholders, ...env, SUPABASE_DB_URL: env.SUPABASE_DB_URL, ROTATION_ADMIN_URL: env.ROTATION_ADMIN_URL, OPS_REPOSITORY: 'acme/ops', DO_DATABASE_CLUSTER_ID: '9cc10173-e9ea-4176-9dbc-a4cee4c4ff30', ODOO_DB_PORT: '25060', N8N_SUPABASE_CREDENTIAL_ID: 'sbBridge1' });
+    expect(policy.credentials.doadmin.breakGlass).toBe(true);
+    expect(policy.credentials.odoo_app.access).toBe('readwrite');
+    expect(policy.credentials.superset_ro.access).toBe('readonly');
+    expect('exposedSchemas' in policy.systems['supabase-db'] && policy.systems['supabase-db'].exposedSchemas).toEqual(['public']);
+    const report = await runAudit(policy, undefined, { now: () => new Date() });
+    expect(failed(report), auditTable(report)).toEqual([]);
+    expect(report.systems.map((s) => s.system)).toEqual(['odoo-sor', 'odoo-do', 'supabase-db', 'supabase-ssot']);
   });
 
   it('rule 1: names a stray GRANT INSERT to the read-only role, and passes after the printed fix', async () => {
