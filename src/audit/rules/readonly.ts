@@ -18,7 +18,9 @@ export async function readonlyCheck(db: pg.Client, credential: CredentialPolicy)
   const seen = new Set<string>();
   const add = (finding: Finding) => {
     const key = finding.fixes[0] ?? finding.what;
-    if (!seen.has(key)) findings.push(finding), seen.add(key);
+    if (seen.has(key)) return;
+    seen.add(key);
+    findings.push(finding);
   };
   for (const role of credentialRoles(credential)) {
     const reached = await reachableRoles(db, role);
