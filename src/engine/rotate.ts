@@ -3,6 +3,7 @@ import type { Policy } from '../policy/types.js';
 import { generatePassword } from '../secret/generate.js';
 import type { Secret } from '../secret/secret.js';
 import type { StagedChange } from '../methods/method.js';
+import type { Endpoint } from '../postgres/url.js';
 import { buildAdapters, type Adapters } from './adapters.js';
 import { describeError, RotationError } from './errors.js';
 import type { Runtime } from './runtime.js';
@@ -13,6 +14,7 @@ import { checkpoint } from './failpoints.js';
 import { boundedRuntime } from './deadline.js';
 import { backOut, writeStores } from './store-writes.js';
 import { checkHealth, refreshConsumers } from './rollout.js';
+import { refuseAdminLockout, refuseEvidenceOutside } from './refusals.js';
 
 export interface RotationRequest {
   credential: string;
@@ -70,7 +72,10 @@ export async function rotateCredential(policy: Policy, request: RotationRequest,
       const due = isDue(policy, credential, runtime.workspace, startedAt);
       if (!due.due) return await finish('skipped', `not due: ${due.detail}`);
     }
-    await steps.run('preflight', () => preflight(adapters, credential.current, record.notes));
+    await steps.run('preflight', () => {
+      refuseEvidenceOutside(policy, runtime.workspace);
+      return preflight(adapters, credential.current, record.notes, (endpoints) => refuseAdminLockout(policy, credential, endpoints));
+    });
     if (request.dryRun) {
       return await finish('skipped', `dry run: preflight passed; a rotation would write ${adapters.stores.length} store target(s), refresh ${adapters.consumers.length} consumer(s) and run ${adapters.probes.length} health check(s)`);
     }
@@ -147,8 +152,9 @@ export async function rotateCredential(policy: Policy, request: RotationRequest,
   }
 }
 
-async function preflight(adapters: Adapters, current: Secret | undefined, notes: string[]): Promise<string> {
+async function preflight(adapters: Adapters, current: Secret | undefined, notes: string[], refuseEndpoints: (endpoints: Endpoint[]) => void): Promise<string> {
   const report = await adapters.method.preflight(current);
+  refuseEndpoints(report.endpoints ?? []);
   notes.push(...report.notes);
   for (const store of adapters.stores) await store.store.check();
   for (const consumer of adapters.consumers) await consumer.check();
