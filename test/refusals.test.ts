@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { setupServer } from 'msw/node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rotateCredential, type RotationRequest } from '../src/engine/rotate.js';
 import { describeError } from '../src/engine/errors.js';
 import { loadPolicy, MAX_POLICY_BYTES, parsePolicy } from '../src/policy/load.js';

@@ -46,6 +46,7 @@ export async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresModule> {
     rmSync(copy, { recursive: true, force: true });
     throw new Error(
       `PostgreSQL runs as the 'postgres' OS user, which cannot reach ${binaries} and no reachable copy could be made under ${base} (${(error as Error).message}): run from a folder other users can enter, or as a user other than root`,
+      { cause: error },
     );
   }
 }
