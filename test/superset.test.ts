@@ -107,7 +107,7 @@ describe('superset-database consumer', () => {
     const current = platform.passwords.superset_ro;
     const consumer = consumerWith(testRuntime());
     await consumer.refresh(current);
-    expect(await consumer.prove(current)).toEqual({ proof: 'read-back', detail: expect.stringContaining("Superset's test of its stored connection passed") });
+    expect(await consumer.prove(current)).toEqual({ proof: 'read-back', detail: expect.stringContaining("Superset's connection test passed on its stored connection") });
     expect(model.requests.filter((r) => r.path.endsWith('/connection')).map((r) => r.status)).toEqual([200]);
     model = createSupersetModel({ baseUrl: BASE, users: { admin: ADMIN_PASSWORD }, version: '2.1', databases: [{ id: 3, database_name: 'odoo', sqlalchemy_uri: model.storedUri(3)! }] });
     server.use(...model.handlers);
@@ -219,7 +219,7 @@ describe('rotating superset_ro end to end with the Superset datasource', () => {
     // The preflight's test of the template with the current password, then the test of what it stored.
     expect(model.connectionTests).toEqual([{ database_name: 'odoo', ok: true }, { database_name: 'odoo', ok: true }]);
     expect(result.record.consumers).toEqual([expect.objectContaining({ target: `superset-database ${BASE} #3`, outcome: 'ok', holds: 'new', proof: 'read-back' })]);
-    expect(result.record.consumers[0].proof_detail).toContain("Superset's test of its stored connection passed");
+    expect((result.record.consumers[0] as { detail?: string }).detail).toContain("Superset's connection test passed");
     expect(await tryLogin(connectionConfig(new Secret(roUrl(stored!))))).toEqual({ ok: true });
     expect(await tryLogin(connectionConfig(new Secret(roUrl(old))))).toMatchObject({ ok: false, rejected: true });
     expectNoSecrets(outputs(runtime, result), [stored!, old, ADMIN_PASSWORD, platform.adminUrl]);

@@ -112,7 +112,7 @@ export const supersetDatabase: AdapterFactory<Consumer> = (spec, ctx) => {
       if (!stored?.sqlalchemy_uri) {
         const db = await client.getDatabase(bearer, databaseId);
         await client.testConnection(session, sent ?? renderFormat(template, value), nameOf(db));
-        return { proof: 'sent-value-only', detail: `this Superset shows no stored URI (GET …/${databaseId}/connection is missing before 3.0): only the URI sent was tested, and Superset's test of it passed` };
+        return { proof: 'sent-value-only', detail: `this Superset shows no stored URI (GET …/${databaseId}/connection is missing before 3.0): only the URI sent was tested; Superset's connection test passed on it` };
       }
       // What Superset stored must be what was sent: the same URI with the password masked.
       const expected = renderFormat(template, new Secret(PASSWORD_MASK)).reveal();
@@ -123,7 +123,7 @@ export const supersetDatabase: AdapterFactory<Consumer> = (spec, ctx) => {
       }
       const name = nameOf(stored);
       await client.testConnection(session, stored.sqlalchemy_uri, name);
-      return { proof: 'read-back', detail: `read back the stored URI ('${name}', password masked) and Superset's test of its stored connection passed` };
+      return { proof: 'read-back', detail: `read back the stored URI ('${name}', password masked); Superset's connection test passed on its stored connection` };
     },
   };
 };

@@ -37,7 +37,7 @@ async function refreshOne(consumer: Consumer, value: Secret): Promise<ConsumerRe
   }
   try {
     const proof = await consumer.prove(value);
-    return { target, outcome: 'ok', detail, holds: 'new', proof: proof.proof, proof_detail: proof.detail };
+    return { target, outcome: 'ok', detail: `${detail}; ${proof.detail}`, holds: 'new', proof: proof.proof, proof_detail: proof.detail };
   } catch (error) {
     return { target, outcome: 'failed', detail: `${detail}; the proof after the update failed: ${describeError(error)}`, holds: 'new' };
   }
@@ -74,7 +74,7 @@ function consumersFailed(out: ConsumerRecord[], stoppedBy?: string): RotationErr
   ];
   const head = [...failed, ...(stoppedBy ? [`the run stopped before every consumer was refreshed: ${stoppedBy}`] : [])].join('; ');
   return new RotationError(`${head}. ${parts.join('; ')}`, {
-    hint: 'the new credential is live and stored everywhere; fix the consumer(s) named and rerun: the rerun rotates again and refreshes every consumer',
+    hint: 'the new credential is live and stored everywhere; fix the consumer and rerun: the rerun rotates again and refreshes every consumer',
     code: 'CONSUMERS_FAILED',
   });
 }
