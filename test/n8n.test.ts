@@ -39,7 +39,9 @@ describe('n8n-credential consumer', () => {
     const detail = await consumer.refresh(NEW);
     expect(model.credentialData('pg7Xk2')).toEqual({ host: 'db', database: 'odoo', user: 'superset_ro', password: NEW.reveal(), port: 25060 });
     // The preflight's no-op partial update, then the update itself.
-    expect(model.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(['GET /api/v1/credentials/pg7Xk2 200', 'PATCH /api/v1/credentials/pg7Xk2 200', 'PATCH /api/v1/credentials/pg7Xk2 200']);
+    expect(model.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
+      'GET /api/v1/credentials/pg7Xk2 200', 'GET /api/v1/credentials/schema/postgres 200', 'PATCH /api/v1/credentials/pg7Xk2 200', 'PATCH /api/v1/credentials/pg7Xk2 200',
+    ]);
     expectNoSecrets(runtime, detail, JSON.stringify(consumer));
   });
 
@@ -88,6 +90,16 @@ describe('n8n-credential consumer', () => {
     expect(describeError(error)).toMatch(/refused with HTTP 400 \(request\.body\.data requires property "ssl"\)\. this n8n validates partial credential data against the credential type's whole schema.*PR #35680/);
     expect(describeError(error)).not.toMatch(/keys must be fields|lists the fields/);
     expect(model.credentialData('pg7Xk2')?.password).toBe('old-one');
+  });
+
+  it('refuses at the preflight a data key the type does not have, or a template where the type takes a number', async () => {
+    const typo = setup({ data: { passwd: '{password}' } });
+    const e1 = await typo.consumer.check().catch((e: unknown) => e);
+    expect(describeError(e1)).toMatch(/n8n-credential\.data: 'passwd' is not a field of n8n credential type postgres \(its fields: host, database, user, password,.*\)\. fix the data mapping; nothing was changed/);
+    const wrongType = setup({ data: { password: '{password}', port: '{password}' } });
+    const e2 = await wrongType.consumer.check().catch((e: unknown) => e);
+    expect(describeError(e2)).toMatch(/n8n-credential\.data\.port: n8n credential type postgres takes a number there, not a string/);
+    for (const m of [typo.model, wrongType.model]) expect(m.requests.some((r) => r.method === 'PATCH')).toBe(false);
   });
 
   it('retries a 503 and a 429 on PATCH, and rejects data keys the type does not have (400)', async () => {

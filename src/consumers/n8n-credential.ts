@@ -54,9 +54,12 @@ export const n8nCredential: AdapterFactory<Consumer> = (spec, ctx) => {
 
     async check() {
       // The read proves the key and the id; a 405 here means the release has no /credentials/{id}.
-      await jsonCall(runtime, `${where}: read`, credentialUrl, { headers: headers(), timeoutMs, hints }).catch((error: unknown) => {
+      const read = await jsonCall(runtime, `${where}: read`, credentialUrl, { headers: headers(), timeoutMs, hints }).catch((error: unknown) => {
         throw statusOf(error) === 405 ? versionError(`${where}: reading the credential answered HTTP 405`, VERSION_ISSUES.tooOld) : error;
       });
+      // The no-op below cannot see the data's keys: the type's schema can, before any change.
+      const type = (read.json as { type?: unknown } | undefined)?.type;
+      if (typeof type === 'string') await checkKeys(type);
       // The no-op partial update: refused exactly as the real one would be, and changes no data.
       await patch('no-op partial update (preflight)', { data: {}, isPartialData: true }).catch((error: unknown) => {
         throw refusal(error, 'the no-op partial update (preflight)');
@@ -91,6 +94,26 @@ export const n8nCredential: AdapterFactory<Consumer> = (spec, ctx) => {
       return { proof: 'read-back', detail: `n8n tested the credential it stored: ${typeof result.message === 'string' ? result.message : 'OK'}` };
     },
   };
+
+  /** Each key of the data mapping must be a field of the credential's type, of a type a template can fill. */
+  async function checkKeys(type: string): Promise<void> {
+    let schema: { properties?: Record<string, { type?: string }> } | undefined;
+    try {
+      schema = (await jsonCall(runtime, `n8n ${base}: read the schema of credential type ${type}`, `${base}/api/v1/credentials/schema/${encodeURIComponent(type)}`, { headers: headers(), timeoutMs, hints: { 401: hints[401] } })).json as typeof schema;
+    } catch (error) {
+      if (statusOf(error) === 404) return; // not offered: the update's own validation remains
+      throw error;
+    }
+    const fields = schema?.properties ?? {};
+    for (const [key, v] of Object.entries(data as Record<string, unknown>)) {
+      const field = fields[key];
+      if (!field) throw new RotationError(`${spec.path}.data: '${key}' is not a field of n8n credential type ${type} (its fields: ${Object.keys(fields).join(', ')})`, { hint: 'fix the data mapping; nothing was changed' });
+      const given = typeof v === 'string' ? 'string' : typeof v;
+      if (field.type && ['string', 'number', 'boolean'].includes(field.type) && field.type !== given) {
+        throw new RotationError(`${spec.path}.data.${key}: n8n credential type ${type} takes a ${field.type} there, not a ${given}`, { hint: 'fix the data mapping; nothing was changed' });
+      }
+    }
+  }
 
   /** A refused PATCH, named by its cause: the release (405, whole-schema 400) or the data. */
   function refusal(error: unknown, what: string): unknown {

@@ -6,7 +6,8 @@ import { tryLogin } from '../../src/postgres/connect.js';
  * published description (/work/shared/reference/openapi/n8n.json) and its source
  * (packages/cli/src/public-api/v1/handlers/credentials): GET one credential's metadata (never its
  * data), PATCH with isPartialData merging into the stored data or replacing it, POST …/{id}/test
- * testing the stored data the way n8n does (a real Postgres login for a postgres credential),
+ * testing the stored data the way n8n does (a real Postgres login for a postgres credential), GET
+ * …/schema/{type} with the type's JSON schema,
  * 401 for a wrong key, 404 for an unknown id, 400 in jsonschema's words for data the type's
  * schema refuses. Parameterised by version, the behaviours of the releases in the field:
  *
@@ -79,6 +80,13 @@ export function createN8nModel(options: N8nModelOptions) {
     if (!key) return HttpResponse.json({ message: "'X-N8N-API-KEY' header required" }, { status: 401 });
     if (key !== options.apiKey) return HttpResponse.json({ message: 'unauthorized' }, { status: 401 });
     if (path === '/api/v1/workflows' && method === 'GET') return HttpResponse.json({ data: [], nextCursor: null });
+    const schema = /^\/api\/v1\/credentials\/schema\/([^/]+)$/.exec(path);
+    if (schema && method === 'GET') {
+      const type = types[decodeURIComponent(schema[1])];
+      if (!type) return HttpResponse.json({ message: 'Not Found' }, { status: 404 });
+      const properties = Object.fromEntries(Object.entries(type.properties).map(([k, t]) => [k, { type: t }]));
+      return HttpResponse.json({ additionalProperties: false, type: 'object', properties, required: type.required });
+    }
     const test = /^\/api\/v1\/credentials\/([^/]+)\/test$/.exec(path);
     if (test) {
       if (!model.credentialTest) return HttpResponse.json({ message: 'not found' }, { status: 404 });
