@@ -138,6 +138,8 @@ export function createSupersetModel(options: SupersetModelOptions) {
       if (method === 'PUT') {
         if ((options.readOnlyUsers ?? []).includes(user)) return HttpResponse.json({ message: 'Forbidden' }, { status: 403 });
         const body = (await request.json().catch(() => ({}))) as { sqlalchemy_uri?: unknown };
+        const unknown = unknownFields(body, PUT_FIELDS);
+        if (unknown) return unknown;
         if (body.sqlalchemy_uri !== undefined) {
           const uri = parseUri(body.sqlalchemy_uri);
           if (!uri) return HttpResponse.json({ message: { sqlalchemy_uri: ['Invalid connection string, a valid string usually follows: backend+driver://user:password@database-host/database-name'] } }, { status: 422 });
@@ -159,6 +161,8 @@ export function createSupersetModel(options: SupersetModelOptions) {
 
   async function testConnection(request: Request): Promise<Response> {
     const body = (await request.json().catch(() => ({}))) as { sqlalchemy_uri?: unknown; database_name?: unknown };
+    const unknown = unknownFields(body, TEST_FIELDS);
+    if (unknown) return unknown;
     if (typeof body.sqlalchemy_uri !== 'string') return HttpResponse.json({ message: { sqlalchemy_uri: ['Missing data for required field.'] } }, { status: 400 });
     const name = String(body.database_name ?? '');
     let uri = parseUri(body.sqlalchemy_uri);
@@ -214,6 +218,16 @@ function pgLogin(uri: URL) {
   const pgUrl = new URL(uri.toString());
   pgUrl.protocol = 'postgresql:';
   return tryLogin({ ...connectionConfig(new Secret(pgUrl.toString())), connectionTimeoutMillis: 3000 });
+}
+
+/** The request schemas' fields (superset.json: DatabaseRestApi.put, DatabaseTestConnectionSchema). */
+const TEST_FIELDS = ['configuration_method', 'database_name', 'driver', 'engine', 'extra', 'impersonate_user', 'masked_encrypted_extra', 'parameters', 'server_cert', 'sqlalchemy_uri', 'ssh_tunnel'];
+const PUT_FIELDS = [...TEST_FIELDS, 'allow_ctas', 'allow_cvas', 'allow_dml', 'allow_file_upload', 'allow_run_async', 'cache_timeout', 'expose_in_sqllab', 'external_url', 'force_ctas_schema', 'is_managed_externally', 'uuid'];
+
+/** Marshmallow's answer to a field the schema does not declare. */
+function unknownFields(body: object, fields: string[]): Response | undefined {
+  const extra = Object.keys(body).filter((k) => !fields.includes(k));
+  return extra.length ? HttpResponse.json({ message: Object.fromEntries(extra.map((k) => [k, ['Unknown field.']])) }, { status: 400 }) : undefined;
 }
 
 function parseUri(value: unknown): URL | undefined {
