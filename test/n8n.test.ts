@@ -92,6 +92,15 @@ describe('n8n-credential consumer', () => {
     expect(model.credentialData('pg7Xk2')?.password).toBe('old-one');
   });
 
+  it('an API key without the credential:update scope is refused by the no-op at the preflight (403), before any change', async () => {
+    const model = createN8nModel({ apiKey: API_KEY, scopes: ['credential:read'], credentials: [{ id: 'pg7Xk2', name: 'Odoo', type: 'postgres', data: { password: 'old-one' } }] });
+    server.use(...model.handlers);
+    const consumer = n8nCredential(targetSpec('n8n-credential', { url: model.baseUrl, api_key: API_KEY, credential_id: 'pg7Xk2' }, PATH), testContext(testRuntime()));
+    const error = await consumer.check().catch((e: unknown) => e);
+    expect(describeError(error)).toMatch(/no-op partial update \(preflight\): HTTP 403 \(Forbidden\)\. the API key lacks a scope this needs \(credential:read and credential:update/);
+    expect(model.credentialData('pg7Xk2')?.password).toBe('old-one');
+  });
+
   it('refuses at the preflight a data key the type does not have, or a template where the type takes a number', async () => {
     const typo = setup({ data: { passwd: '{password}' } });
     const e1 = await typo.consumer.check().catch((e: unknown) => e);

@@ -37,6 +37,8 @@ export interface N8nModelOptions {
   baseUrl?: string;
   apiKey: string;
   version?: N8nVersion;
+  /** The API key's scopes (enterprise keys are scoped; default: all). */
+  scopes?: string[];
   /** Whether POST /credentials/{id}/test exists (newer releases); default true for `current`. */
   credentialTest?: boolean;
   credentials?: N8nCredentialSpec[];
@@ -79,6 +81,8 @@ export function createN8nModel(options: N8nModelOptions) {
     const key = request.headers.get('x-n8n-api-key');
     if (!key) return HttpResponse.json({ message: "'X-N8N-API-KEY' header required" }, { status: 401 });
     if (key !== options.apiKey) return HttpResponse.json({ message: 'unauthorized' }, { status: 401 });
+    const needs = method === 'PATCH' ? 'credential:update' : method === 'GET' && path.startsWith('/api/v1/credentials') ? 'credential:read' : undefined;
+    if (needs && options.scopes && !options.scopes.includes(needs)) return HttpResponse.json({ message: 'Forbidden' }, { status: 403 });
     if (path === '/api/v1/workflows' && method === 'GET') return HttpResponse.json({ data: [], nextCursor: null });
     const schema = /^\/api\/v1\/credentials\/schema\/([^/]+)$/.exec(path);
     if (schema && method === 'GET') {
