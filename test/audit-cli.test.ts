@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
 import auditSchema from '../schema/audit.schema.json' with { type: 'json' };
-import { cli, root } from './helpers/cli-child.js';
+import { cli, ROOT as root } from './helpers/cli-child.js';
 import { leakHaystack, usePostgres } from './helpers/postgres.js';
 import { auditPolicyYaml, buildAuditPlatform, sql } from './helpers/audit-platform.js';
 import { evidenceStamp } from '../src/evidence/write.js';

@@ -9,9 +9,10 @@ import { parse } from 'yaml';
 import { generatePassword } from '../src/secret/generate.js';
 import { scramVerifier } from '../src/postgres/scram.js';
 import { CADENCE_POLICY, workspaceWithHistory } from './helpers/evidence.js';
-import { cli, root } from './helpers/cli-child.js';
 import { alterRolePolicy, leakHaystack, login, makeRole, usePostgres } from './helpers/postgres.js';
+import { cli, ROOT } from './helpers/cli-child.js';
 
+const root = ROOT;
 
 const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString();
 

@@ -1,20 +1,18 @@
-// The built CLI (dist/cli.js, run `npm run build` first), run as a child the way an operator or a
-// workflow step runs it.
 import { spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = join(root, 'dist/cli.js');
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const CLI = join(ROOT, 'dist/cli.js');
 
-export interface Run {
+export interface CliRun {
   code: number | null;
   stdout: string;
   stderr: string;
 }
 
-/** `node dist/cli.js <args>` with only the given environment (plus PATH). */
-export function cli(args: string[], env: Record<string, string> = {}, cwd = root): Promise<Run> {
+/** `node dist/cli.js <args>` (run `npm run build` first) with only the given environment (plus PATH). */
+export function cli(args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<CliRun> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
