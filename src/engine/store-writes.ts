@@ -1,15 +1,15 @@
-import type { EvidenceRecord, OutcomeRecord } from '../evidence/record.js';
+import type { EvidenceRecord, StoreRecord } from '../evidence/record.js';
 import type { Held } from '../stores/store.js';
 import type { Secret } from '../secret/secret.js';
 import type { StagedChange } from '../methods/method.js';
 import { withRetry } from '../http/retry.js';
-import type { Adapters } from './adapters.js';
+import type { Adapters } from '../adapters/context.js';
 import { describeError, RotationError } from './errors.js';
 import { checkpoint } from './failpoints.js';
 import type { Runtime } from './runtime.js';
 
 /** Step 2: the new value to every store target, in policy order, recording each outcome. */
-export async function writeStores(adapters: Adapters, value: Secret, change: StagedChange, out: OutcomeRecord[], runtime: Runtime): Promise<string> {
+export async function writeStores(adapters: Adapters, value: Secret, change: StagedChange, out: StoreRecord[], runtime: Runtime): Promise<string> {
   for (const [i, { store, render }] of adapters.stores.entries()) {
     try {
       await checkpoint(runtime, `store.before.${i}`);
@@ -28,7 +28,7 @@ export async function writeStores(adapters: Adapters, value: Secret, change: Sta
       }
       out.push({ target: store.label, outcome: 'ok', detail: 'new value written' });
     } catch (error) {
-      const entry: OutcomeRecord = { target: store.label, outcome: 'failed', detail: describeError(error) };
+      const entry: StoreRecord = { target: store.label, outcome: 'failed', detail: describeError(error) };
       // A network error, 5xx or 429 may have been applied before the reply was lost.
       if (!(error instanceof RotationError) || error.retryable) mayHaveLanded.add(entry);
       out.push(entry);
@@ -43,7 +43,7 @@ export async function writeStores(adapters: Adapters, value: Secret, change: Sta
 }
 
 /** Failed writes that may have landed all the same: a back-out puts those targets back too. */
-const mayHaveLanded = new WeakSet<OutcomeRecord>();
+const mayHaveLanded = new WeakSet<StoreRecord>();
 
 /** What the run knew before it changed anything, for putting each store target back. */
 export interface Prior {
@@ -145,7 +145,7 @@ export function storesNow(record: EvidenceRecord): string {
   return record.stores.map((s) => `${s.target}: ${s.holds ?? s.outcome}`).join('; ');
 }
 
-function setHolds(entry: OutcomeRecord, holds: NonNullable<OutcomeRecord['holds']>, detail: string, written = true): void {
+function setHolds(entry: StoreRecord, holds: NonNullable<StoreRecord['holds']>, detail: string, written = true): void {
   entry.holds = holds;
   entry.detail = written ? detail : `${entry.detail}; ${detail.replace(/^new value written, then /, '')}`;
 }

@@ -13,8 +13,8 @@ export interface EvidenceRecord {
   /** One line for a person: what happened, or what failed and what to do. */
   summary: string;
   steps: StepRecord[];
-  stores: OutcomeRecord[];
-  consumers: OutcomeRecord[];
+  stores: StoreRecord[];
+  consumers: ConsumerRecord[];
   health: OutcomeRecord[];
   old_credential: { tried: boolean; rejected: boolean; detail: string };
   notes: string[];
@@ -47,9 +47,21 @@ export interface OutcomeRecord {
   target: string;
   outcome: Outcome;
   detail: string;
-  /** Store targets: what the target holds when the run ends. */
+}
+
+/** A store target's outcome, and what it holds when the run ends. */
+export interface StoreRecord extends OutcomeRecord {
   holds?: StoreHolds;
 }
 
 /** `restored`: put back what it held (or the live value, for a write-only target). */
 export type StoreHolds = 'new value' | 'new value (never live)' | 'restored' | 'unchanged' | 'unknown';
+
+/** A consumer's outcome: which value it holds after the run, and how that was proven. */
+export interface ConsumerRecord extends OutcomeRecord {
+  /** `new`: took the new value; `old`: still holds the value from before; `unknown`: cannot tell. */
+  holds?: 'new' | 'old' | 'unknown';
+  /** How the update was proven from the consumer's side (see Consumer.prove). */
+  proof?: 'read-back' | 'sent-value-only';
+  proof_detail?: string;
+}

@@ -1,10 +1,11 @@
 import type pg from 'pg';
-import type { AdapterContext } from '../engine/runtime.js';
+import type { AdapterContext } from '../adapters/context.js';
 import type { PostgresSystem } from '../policy/types.js';
 import { RotationError } from '../engine/errors.js';
 import type { Secret } from '../secret/secret.js';
 import { connect, connectionConfig, describeTarget, pgError, tryLogin } from '../postgres/connect.js';
 import { scramVerifier } from '../postgres/scram.js';
+import { urlLogin } from '../postgres/url.js';
 import { cutOffPrivileges, cutOffSessionsBefore } from '../postgres/sessions.js';
 import { proveOldPasswordRefused } from '../postgres/revoke.js';
 import { takeRotationLock, type RotationLock } from '../postgres/lock.js';
@@ -90,14 +91,14 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
           throw new RotationError(`cannot test the current password of ${role}: ${login.message}`, { hint: 'the role must be able to connect to the admin URL’s host and database' });
         }
       }
-      return { currentWorks, notes };
+      return { currentWorks, notes, endpoints: [urlLogin(system.adminUrl.reveal())] };
     },
 
     async tryCurrent(value) {
       return (await tryLogin(loginAs(value))).ok;
     },
 
-    async stage(chosen): Promise<StagedChange> {
+    async generate(chosen): Promise<StagedChange> {
       if (!chosen) throw new Error('alter-role needs a generated value');
       const db = await adminClient();
       const verifier = scramVerifier(chosen, iterations);
@@ -113,7 +114,7 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
       return {
         value: chosen,
         reversible: true,
-        async commit() {
+        async apply() {
           try {
             await db.query('COMMIT');
           } catch (error) {
@@ -131,13 +132,13 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
       };
     },
 
-    async verifyNew(value) {
+    async verify(value) {
       const login = await tryLogin(loginAs(value));
       if (!login.ok) throw new RotationError(`the new password of ${role} does not log in: ${login.message}`);
-      return `${role} logs in with the new password`;
+      return { detail: `${role} logs in with the new password` };
     },
 
-    async revokeOld(old, reason): Promise<RevocationProof> {
+    async revoke(old, reason): Promise<RevocationProof> {
       // On exposure the sessions opened with the old password are cut off first (from the admin
       // session, by the server's clock at the commit); then the old password must be refused.
       const cutOff = reason === 'exposure' ? await cutOffSessionsBefore(await adminClient(), role, changedAt ?? new Date(), lock ? [lock.pid] : []) : undefined;

@@ -5,6 +5,8 @@ export interface Policy {
   file: string;
   version: 1;
   evidenceDir: string;
+  /** `allow_outside_workspace: true`: evidence_dir and file stores may resolve outside the workspace. */
+  allowOutsideWorkspace?: boolean;
   systems: Record<string, SystemPolicy>;
   credentials: Record<string, CredentialPolicy>;
 }
@@ -16,6 +18,8 @@ export interface PostgresSystem {
   type: 'postgres';
   adminUrl: Secret;
   lockTimeoutSeconds?: number;
+  /** Schemas an HTTP API serves to anon/authenticated (Supabase's PostgREST): `audit` checks RLS there. */
+  exposedSchemas: string[];
 }
 
 /** Systems reached through a provider API (added by their methods). */
@@ -34,7 +38,15 @@ export interface CredentialPolicy {
   role: string;
   cadence: string;
   current?: Secret;
+  /** The environment variables `current` was read from (`${ODOO_DB_PASSWORD}` → ODOO_DB_PASSWORD). */
+  currentVariables?: string[];
   length?: number;
+  /** Intent, read by `provision` and `audit`: what the role may do. */
+  access?: 'readwrite' | 'readonly';
+  /** A break-glass admin: no application may use it (checked by `audit`). */
+  breakGlass: boolean;
+  /** Schemas the role works in (default [public]). */
+  schemas: string[];
   store: TargetSpec[];
   consumers: TargetSpec[];
   health: TargetSpec[];

@@ -1,10 +1,12 @@
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { access, constants, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { AdapterFactory } from '../engine/adapters.js';
+import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import { Secret } from '../secret/secret.js';
 import type { Store } from './store.js';
+import { realTarget, workspacePath } from '../policy/workspace-paths.js';
 
 /**
  * A dotenv file (`KEY=value` lines) for local runs and the demo. Other lines are kept as they are,
@@ -14,15 +16,19 @@ import type { Store } from './store.js';
  * key's exact line) so a back-out puts exactly that back.
  */
 export const fileStore: AdapterFactory<Store> = (spec, ctx) => {
-  const path = resolve(ctx.runtime.workspace, String(spec.options.path));
   const key = String(spec.options.key);
+  // Checked on every use, before anything is read or written (see workspacePath).
+  const target = () =>
+    workspacePath(ctx.runtime.workspace, String(spec.options.path), `${spec.path}.path`, spec.options.allow_outside_workspace === true || ctx.policy.allowOutsideWorkspace === true);
   /** The file's text right after this target's last write: when it still reads so, nothing else changed it. */
   let lastWritten: string | undefined;
 
+  /** Sets the key's line (or removes it); `before` (a capture's text, null: no file) allows putting the whole file back. */
   const replace = async (line: string | undefined, before?: string | null) => {
+    const path = target();
     const now = await readText(path);
-    // Nothing else touched the file since our write: put back the whole text (or its absence).
     if (before !== undefined && lastWritten !== undefined && now === lastWritten) {
+      // Nothing else touched the file since our write: put back the whole text (or its absence).
       if (before === null) await rm(path, { force: true });
       else await writeAtomically(path, before);
       return;
@@ -36,27 +42,28 @@ export const fileStore: AdapterFactory<Store> = (spec, ctx) => {
     label: `file ${String(spec.options.path)} ${key}`,
 
     async check() {
-      const dir = dirname(path);
-      await mkdir(dir, { recursive: true, mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
-        throw new RotationError(`${spec.path}: cannot create folder ${dir} (${error.code})`);
+      // Creates nothing (a dry run leaves no trace): the nearest existing folder must let us create
+      // what is missing below it, and write there.
+      const dir = dirname(target());
+      const existing = nearestExisting(dir);
+      const info = await stat(existing);
+      if (!info.isDirectory()) throw new RotationError(`${spec.path}: cannot create folder ${dir}: ${existing} is not a folder`);
+      await access(existing, constants.W_OK | constants.X_OK).catch((error: NodeJS.ErrnoException) => {
+        throw new RotationError(`${spec.path}: folder ${existing} is not writable (${error.code})`);
       });
-      const probe = resolve(dir, `.${key}.check-${randomBytes(4).toString('hex')}`);
-      try {
-        await (await open(probe, 'wx', 0o600)).close();
-      } catch (error) {
-        throw new RotationError(`${spec.path}: folder ${dir} is not writable (${(error as NodeJS.ErrnoException).code})`);
-      } finally {
-        await rm(probe, { force: true });
-      }
     },
 
     async write(value) {
+      const path = target();
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
+        throw new RotationError(`${spec.path}: cannot create folder ${dirname(path)} (${error.code})`);
+      });
       await replace(`${key}=${value.reveal()}`);
       lastWritten = await readText(path);
     },
 
     async read() {
-      const line = keyLine(await readText(path), key);
+      const line = keyLine(await readText(target()), key);
       const value = line?.slice(key.length + 1);
       return value ? new Secret(value) : undefined;
     },
@@ -64,7 +71,7 @@ export const fileStore: AdapterFactory<Store> = (spec, ctx) => {
     async capture() {
       // Unreadable (a folder where the file should be, no permission): nothing to put back; the
       // write reports the problem.
-      const before = await readText(path).then((text) => text ?? null, () => undefined);
+      const before = await readText(target()).then((text) => text ?? null, () => undefined);
       if (before === undefined) return undefined;
       const line = keyLine(before ?? undefined, key);
       const value = line?.slice(key.length + 1);
@@ -77,6 +84,14 @@ export const fileStore: AdapterFactory<Store> = (spec, ctx) => {
   };
 };
 
+/** The path itself or its closest ancestor that exists (following symlinks). */
+function nearestExisting(path: string): string {
+  let current = realTarget(path);
+  while (!existsSync(current) && dirname(current) !== current) current = dirname(current);
+  return current;
+}
+
+/** The file's text, or undefined when there is no file. */
 async function readText(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');
