@@ -32,7 +32,7 @@ async function world(stores: string) {
   const text = alterRoleYaml(role, 'CURRENT', `    store:\n${stores}`);
   const rotate = (current: string | undefined, rt: TestRuntime = runtime) =>
     rotateCredential(
-      parsePolicy(current === undefined ? text.replace(/\n    current: .*\n/, '\n') : text, '.github/rotation.yaml', { ROTATION_ADMIN_URL: fx().platform.adminUrl, CURRENT: current ?? '' }),
+      parsePolicy(current === undefined ? text.replace(/\n {4}current: .*\n/, '\n') : text, '.github/rotation.yaml', { ROTATION_ADMIN_URL: fx().platform.adminUrl, CURRENT: current ?? '' }),
       { credential: role, reason: 'manual', dryRun: false, trigger },
       rt,
     );

@@ -114,8 +114,8 @@ export async function rotateCredential(policy: Policy, request: RotationRequest,
     } catch (error) {
       // A back-out already said what each target holds; otherwise the stores hold what the change left.
       settleStores(adapters, record, applied ? 'live' : 'never-live');
-      const now = record.stores.length > 0 ? ` Store targets now: ${storesNow(record)}.` : '';
-      return await recordEvidence('failed', `${describeError(error)}${now}`);
+      const why = describeError(error).replace(/\.$/, '');
+      return await recordEvidence('failed', record.stores.length > 0 ? `${why}. Store targets now: ${storesNow(record)}.` : why);
     }
   } finally {
     await adapters.method.close().catch((error) => reporter.warning(`closing ${adapters.method.name}: ${describeError(error)}`));

@@ -34,7 +34,7 @@ export async function writeStores(adapters: Adapters, value: Secret, change: Sta
       out.push(entry);
       runtime.reporter.error(`${store.label}: ${describeError(error)}`);
       throw new RotationError(`writing ${store.label} failed: ${describeError(error)}`, {
-        hint: change.reversible ? 'the change was not applied; the targets already written are restored' : undefined,
+        hint: change.reversible ? 'the change was not applied; each target written is put back as far as the run knows what it held' : undefined,
       });
     }
     await checkpoint(runtime, `store.after.${i}`);
@@ -136,7 +136,7 @@ export function settleStores(adapters: Adapters, record: EvidenceRecord, phase: 
   for (const { store } of adapters.stores) {
     const entry = record.stores.find((s) => s.target === store.label);
     if (!entry) record.stores.push({ target: store.label, outcome: 'skipped', detail: 'not written', holds: 'unchanged' });
-    else if (!entry.holds) entry.holds = entry.outcome === 'ok' ? (phase === 'live' ? 'new value' : 'new value (never live)') : 'unknown';
+    else if (!entry.holds) entry.holds = entry.outcome === 'ok' ? (phase === 'live' ? 'new value' : 'new value (never live)') : mayHaveLanded.has(entry) ? 'unknown' : 'unchanged';
   }
 }
 
