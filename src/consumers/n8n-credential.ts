@@ -58,7 +58,7 @@ export const n8nCredential: AdapterFactory<Consumer> = (spec, ctx) => {
         await jsonCall(runtime, `${where}: update`, credentialUrl, {
           method: 'PATCH',
           headers: headers(),
-          body: { data: renderData(data, value), isPartialData: true },
+          body: { data: renderData(data, value, ctx.user?.()), isPartialData: true },
           timeoutMs,
           hints: { ...hints, 400: "n8n refused the data: its keys must be fields of the credential's type (GET /api/v1/credentials/schema/{type} lists them)" },
           scrub: (t) => t.split(value.reveal()).join('***'),
@@ -78,10 +78,10 @@ function mentionsPassword(value: unknown): boolean {
   return false;
 }
 
-/** The data with {password} filled in: plaintext, built only for the request body. */
-function renderData(v: unknown, value: Secret): unknown {
-  if (typeof v === 'string') return hasPasswordPlaceholder(v) ? renderFormat(v, value).reveal() : v;
-  if (Array.isArray(v)) return v.map((x) => renderData(x, value));
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, renderData(x, value)]));
+/** The data with {password} (and {user}) filled in: plaintext, built only for the request body. */
+function renderData(v: unknown, value: Secret, user: string | undefined): unknown {
+  if (typeof v === 'string') return hasPasswordPlaceholder(v) || v.includes('{user}') ? renderFormat(v, value, user).reveal() : v;
+  if (Array.isArray(v)) return v.map((x) => renderData(x, value, user));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, renderData(x, value, user)]));
   return v;
 }

@@ -48,7 +48,7 @@ export const supabaseFunctionSecrets: AdapterFactory<Consumer> = (spec, ctx) => 
     },
 
     async refresh(value) {
-      const rendered = renderFormat(format, value);
+      const rendered = renderFormat(format, value, ctx.user?.());
       if (rendered.reveal().length > MAX_VALUE) {
         throw new RotationError(`${spec.path}: the value is ${rendered.reveal().length} characters; Supabase takes at most ${MAX_VALUE}`);
       }

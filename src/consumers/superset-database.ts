@@ -50,7 +50,7 @@ export const supersetDatabase: AdapterFactory<Consumer> = (spec, ctx) => {
     },
 
     async refresh(value) {
-      const uri = renderFormat(template, value);
+      const uri = renderFormat(template, value, ctx.user?.());
       runtime.reporter.mask(uri);
       sensitive.push(uri, value);
       const bearer = await client.login(username, password);

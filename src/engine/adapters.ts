@@ -16,8 +16,8 @@ import type { Reason } from '../evidence/record.js';
 
 export interface Adapters {
   method: CredentialMethod;
-  /** Each store with the function that turns the bare value into what that target holds. */
-  stores: { store: Store; render: (value: Secret) => Secret }[];
+  /** Each store with the function that turns the bare value (held by `user`) into what that target holds. */
+  stores: { store: Store; render: (value: Secret, user?: string) => Secret }[];
   consumers: Consumer[];
   probes: HealthProbe[];
 }
@@ -27,14 +27,18 @@ export type AdapterFactory<T> = (spec: TargetSpec, ctx: AdapterContext) => T;
 /** Builds the adapters the policy names for one credential. Nothing is contacted yet. */
 export function buildAdapters(policy: Policy, credentialId: string, runtime: Runtime, reason: Reason = 'manual'): Adapters {
   const credential = policy.credentials[credentialId];
-  const ctx: AdapterContext = { policy, credential, system: policy.systems[credential.system], runtime, reason };
-  const method = METHODS[credential.method];
-  if (!method) throw new RotationError(`credentials.${credential.id}.method: no method '${credential.method}'`);
+  const factory = METHODS[credential.method];
+  if (!factory) throw new RotationError(`credentials.${credential.id}.method: no method '${credential.method}'`);
+  // `{user}`: the login the method says holds the new value (built below), else the role.
+  let method: CredentialMethod | undefined;
+  const user = () => method?.user?.() ?? credential.role;
+  const ctx: AdapterContext = { policy, credential, system: policy.systems[credential.system], runtime, reason, user };
+  method = factory(ctx);
   return {
-    method: method(ctx),
+    method,
     stores: credential.store.map((spec) => ({
       store: pick(STORES, spec, 'store')(spec, ctx),
-      render: (value: Secret) => renderFormat(spec.options.format as string | undefined, value),
+      render: (value: Secret, as = user()) => renderFormat(spec.options.format as string | undefined, value, as),
     })),
     consumers: credential.consumers.map((spec) => pick(CONSUMERS, spec, 'consumer')(spec, ctx)),
     probes: credential.health.map((spec) => pick(PROBES, spec, 'health check')(spec, ctx)),

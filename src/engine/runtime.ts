@@ -39,4 +39,9 @@ export interface AdapterContext {
   runtime: Runtime;
   /** Why this run rotates (the webhook reports it; exposure changes what revocation does). */
   reason?: Reason;
+  /**
+   * The login that holds the new value, for `{user}` in a template: the role, or for a method
+   * with several logins (alternating-roles) the one it set. Read when a value is rendered.
+   */
+  user?: () => string;
 }

@@ -21,18 +21,24 @@ export interface CredentialMethod {
   /** Revokes the old value where that is a separate act, then proves it is refused. */
   revokeOld(old: Secret | undefined, reason: string): Promise<RevocationProof>;
   close(): Promise<void>;
+  /** The login that holds the new value once staged (`{user}`); without it, the role. */
+  user?(): string;
 }
 
 export interface PreflightReport {
   /** Whether the `current` value logs in today. False means drift or a half-done earlier run. */
   currentWorks: boolean;
   notes: string[];
+  /** The login `current` logged in as, when the method has several (alternating-roles). */
+  user?: string;
 }
 
 export interface StagedChange {
   readonly value: Secret;
   /** Whether abort() really restores the old value (Postgres: yes; a provider-chosen reset: no). */
   readonly reversible: boolean;
+  /** The login the old value belongs to, for restoring `{user}` templates on back-out; default: the role. */
+  readonly previousUser?: string;
   /** Makes the new value the live one. */
   commit(): Promise<string>;
   /** Backs out of a change that was not committed, leaving the old value live. */
