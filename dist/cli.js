@@ -14377,6 +14377,7 @@ var init_method_systems = __esm({
     "use strict";
     METHOD_SYSTEM_TYPES = {
       "alter-role": "postgres",
+      "alternating-roles": "postgres",
       "digitalocean-reset": "digitalocean",
       "supabase-secret-key": "supabase",
       "supabase-publishable-key": "supabase"
@@ -14488,6 +14489,16 @@ var init_rotation_schema = __esm({
                   },
                   lock_timeout_seconds: {
                     $ref: "#/definitions/duration"
+                  },
+                  exposed_schemas: {
+                    type: "array",
+                    items: {
+                      type: "string",
+                      minLength: 1,
+                      maxLength: 63
+                    },
+                    uniqueItems: true,
+                    description: "Schemas an HTTP API (e.g. Supabase's PostgREST) serves to the anon and authenticated roles; read by `audit` (Row-Level Security rule)."
                   }
                 }
               }
@@ -14602,17 +14613,31 @@ var init_rotation_schema = __esm({
             method: {
               enum: [
                 "alter-role",
+                "alternating-roles",
                 "supabase-secret-key",
                 "supabase-publishable-key",
                 "digitalocean-reset"
               ],
-              "x-expected": "alter-role | supabase-secret-key | supabase-publishable-key | digitalocean-reset"
+              "x-expected": "alter-role | alternating-roles | supabase-secret-key | supabase-publishable-key | digitalocean-reset"
             },
             role: {
               type: "string",
               minLength: 1,
               maxLength: 63,
-              description: "Postgres role; defaults to the credential id."
+              description: "Postgres role; defaults to the credential id. For alternating-roles: the NOLOGIN group role that owns the objects."
+            },
+            logins: {
+              type: "array",
+              minItems: 2,
+              maxItems: 2,
+              uniqueItems: true,
+              items: {
+                type: "string",
+                minLength: 1,
+                maxLength: 63
+              },
+              "x-expected": "two login role names, e.g. [odoo_app_a, odoo_app_b]",
+              description: "alternating-roles: the two login roles that take turns, each a member of the group role running as it. Default: <role>_a and <role>_b."
             },
             cadence: {
               type: "string",
@@ -14659,6 +14684,29 @@ var init_rotation_schema = __esm({
             description: {
               type: "string",
               description: "Supabase API key methods: the description given to each new key."
+            },
+            access: {
+              enum: [
+                "readwrite",
+                "readonly"
+              ],
+              "x-expected": "readwrite | readonly",
+              description: "The access the role should have; read by `provision` (what to grant) and `audit` (what it must not hold)."
+            },
+            break_glass: {
+              type: "boolean",
+              description: "A break-glass admin credential: no consumers, no other credential stores its user, and no application sessions (checked by `audit`)."
+            },
+            schemas: {
+              type: "array",
+              items: {
+                type: "string",
+                minLength: 1,
+                maxLength: 63
+              },
+              minItems: 1,
+              uniqueItems: true,
+              description: "Schemas the role works in, for `provision` and `audit` (default [public])."
             }
           },
           allOf: [
@@ -14686,9 +14734,9 @@ var init_rotation_schema = __esm({
         },
         format: {
           type: "string",
-          pattern: "\\{password\\}",
-          "x-expected": "a template containing {password}",
-          description: "Write a derived value, e.g. postgresql://odoo_app:{password}@db:25060/odoo?sslmode=require"
+          pattern: "\\{(password|password_url|user)\\}",
+          "x-expected": "a template containing {password} (or {user} alone: the login that holds the new value)",
+          description: "Write a derived value, e.g. postgresql://{user}:{password}@db:25060/odoo?sslmode=require; {user} is the login that holds the new value (the role for alter-role, the idle login for alternating-roles)."
         },
         secretName: {
           type: "string",
@@ -15219,7 +15267,8 @@ function toPolicy(file, data) {
         id,
         type: "postgres",
         adminUrl: new Secret(String(sys.admin_url)),
-        lockTimeoutSeconds: sys.lock_timeout_seconds
+        lockTimeoutSeconds: sys.lock_timeout_seconds,
+        exposedSchemas: sys.exposed_schemas ?? []
       };
     } else {
       const { type, ...settings } = sys;
@@ -15230,7 +15279,7 @@ function toPolicy(file, data) {
   }
   const credentials = {};
   for (const [id, c2] of Object.entries(data.credentials)) {
-    const { system, method, role, cadence, current, length, store, consumers, health, ...settings } = c2;
+    const { system, method, role, cadence, current, length, access, break_glass, schemas, store, consumers, health, ...settings } = c2;
     const base = ["credentials", id];
     credentials[id] = {
       id,
@@ -15240,6 +15289,9 @@ function toPolicy(file, data) {
       cadence: String(cadence),
       current: typeof current === "string" && current !== "" ? new Secret(current) : void 0,
       length,
+      access,
+      breakGlass: break_glass === true,
+      schemas: schemas ?? ["public"],
       store: toSpecs(store, [...base, "store"]),
       consumers: toSpecs(consumers, [...base, "consumers"]),
       health: toSpecs(health, [...base, "health"]),
@@ -20841,6 +20893,15 @@ async function terminateSessionsBefore(db, role, before) {
   );
   return rows.map((r2) => `${role} session pid ${r2.pid} (application '${r2.app ?? ""}', client ${r2.client ?? "local socket"}, opened ${r2.started.toISOString()})`);
 }
+async function missingCutOffPrivileges(db, role) {
+  const [may] = (await db.query(
+    `SELECT r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_signal_backend', 'USAGE') AS signal,
+              r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS see
+         FROM pg_roles r WHERE r.rolname = current_user`,
+    [role]
+  )).rows;
+  return { ...may, missing: [...may.signal ? [] : ["pg_signal_backend"], ...may.see ? [] : ["pg_read_all_stats"]] };
+}
 var init_sessions = __esm({
   "src/postgres/sessions.ts"() {
     "use strict";
@@ -20924,13 +20985,13 @@ function alterRole(ctx) {
         });
       }
       if (ctx.reason === "exposure") {
-        const [may] = await q2(
-          `SELECT r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_signal_backend', 'USAGE') AS signal,
-                  r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS see
-             FROM pg_roles r WHERE r.rolname = current_user`,
-          [role]
-        );
-        const missing = [...may.signal ? [] : ["pg_signal_backend"], ...may.see ? [] : ["pg_read_all_stats"]];
+        let may;
+        try {
+          may = await missingCutOffPrivileges(db, role);
+        } catch (error) {
+          throw pgError(`preflight query on ${where}`, error);
+        }
+        const { missing } = may;
         if (missing.length > 0) {
           throw new RotationError(`exposure: the admin connection (role ${me2.user}) may not ${may.signal ? "see when" : "terminate"} the sessions of role ${role}${may.signal ? " started" : ""}, so sessions opened with the exposed password would survive`, {
             hint: `as a superuser: GRANT ${missing.join(", ")} TO ${adminSql}; nothing was changed`,
@@ -21016,6 +21077,227 @@ var init_alter_role = __esm({
     init_errors2();
     init_connect();
     init_scram();
+    init_sessions();
+    init_lock();
+  }
+});
+
+// src/postgres/password.ts
+async function setPassword(db, role, password, options) {
+  const verifier = scramVerifier(password, options.iterations);
+  try {
+    await db.query("BEGIN");
+    if (options.hideStatement) await db.query("SET LOCAL log_statement = 'none'");
+    await db.query(`SET LOCAL lock_timeout = '${Math.round((options.lockTimeoutSeconds ?? 10) * 1e3)}ms'`);
+    await db.query(`ALTER ROLE ${db.escapeIdentifier(role)} PASSWORD ${db.escapeLiteral(verifier)}`);
+    await db.query("COMMIT");
+  } catch (error) {
+    await db.query("ROLLBACK").catch(() => void 0);
+    throw error;
+  }
+}
+var init_password = __esm({
+  "src/postgres/password.ts"() {
+    "use strict";
+    init_scram();
+  }
+});
+
+// src/methods/alternating-roles.ts
+function loginsOf(credential) {
+  const given = credential.settings.logins;
+  if (Array.isArray(given) && given.length === 2) return [String(given[0]), String(given[1])];
+  return [`${credential.role}_a`, `${credential.role}_b`];
+}
+function alternatingRoles(ctx) {
+  const system = ctx.system;
+  const group = ctx.credential.role;
+  const logins = loginsOf(ctx.credential);
+  const where = `Postgres ${describeTarget(system.adminUrl)} group ${group}`;
+  const loginAs = (user, password) => connectionConfig(system.adminUrl, { user, password });
+  let admin;
+  let iterations = 4096;
+  let hideStatement = false;
+  let active;
+  let idle = logins[0];
+  let switchedAt;
+  const other = (login) => login === logins[0] ? logins[1] : logins[0];
+  async function adminClient() {
+    admin ??= await connect(connectionConfig(system.adminUrl), `admin connection of system '${system.id}' (${describeTarget(system.adminUrl)})`);
+    return admin;
+  }
+  async function q2(sql, params = []) {
+    try {
+      return (await (await adminClient()).query(sql, params)).rows;
+    } catch (error) {
+      throw pgError(`preflight query on ${where}`, error);
+    }
+  }
+  const passwordOptions = () => ({ iterations, hideStatement, lockTimeoutSeconds: system.lockTimeoutSeconds });
+  return {
+    name: `alternating-roles (${where}, logins ${logins.join(" / ")})`,
+    generates: "client",
+    user: () => idle,
+    async preflight(current) {
+      const db = await adminClient();
+      const notes = [];
+      if (logins[0] === logins[1] || logins.includes(group)) {
+        throw new RotationError(`credentials.${ctx.credential.id}.logins: expected two logins other than each other and the group role ${group}`);
+      }
+      await takeRotationLock(db, group, where);
+      const [me2] = await q2(
+        `SELECT current_user AS user, rolsuper, rolcreaterole, current_setting('scram_iterations', true) AS iterations,
+                has_parameter_privilege('log_statement', 'SET') AS hide
+           FROM pg_roles WHERE rolname = current_user`
+      );
+      const ident = (name) => /^[a-z_][a-z0-9_]*$/.test(name) ? name : db.escapeIdentifier(name);
+      const provisionHint = `credential-rotation provision ${ctx.credential.id} prints the SQL that sets it up`;
+      if ([group, ...logins].includes(me2.user)) {
+        throw new RotationError(`the admin connection logs in as ${me2.user}, which this rotation changes: it would lock itself out`, {
+          hint: "use a separate admin role (see docs/database-admin.md); nothing was changed",
+          code: "NOT_ALLOWED"
+        });
+      }
+      const [groupRow] = await q2("SELECT rolcanlogin FROM pg_roles WHERE rolname = $1", [group]);
+      if (!groupRow) throw new RotationError(`group role ${JSON.stringify(group)} does not exist on ${describeTarget(system.adminUrl)}`, { hint: provisionHint });
+      if (groupRow.rolcanlogin) {
+        throw new RotationError(`group role ${group} can log in: with alternating-roles it must be NOLOGIN (a password of its own would never be rotated)`, {
+          hint: `once no consumer logs in as ${group}: ALTER ROLE ${ident(group)} NOLOGIN (docs/alternating-roles.md)`
+        });
+      }
+      const rows = await q2(
+        `SELECT r.rolname, r.rolcanlogin, r.rolsuper,
+                pg_has_role(r.oid, g.oid, 'USAGE') AS inherits, pg_has_role(r.oid, g.oid, 'SET') AS may_set,
+                coalesce(r.rolconfig && ARRAY['role=' || g.rolname, 'role=' || quote_ident(g.rolname)], false) AS runs_as_group,
+                pg_has_role(current_user, r.oid, 'MEMBER WITH ADMIN OPTION') AS admin
+           FROM pg_roles r, pg_roles g WHERE r.rolname = ANY($1) AND g.rolname = $2`,
+        [logins, group]
+      );
+      for (const login of logins) {
+        const row = rows.find((r2) => r2.rolname === login);
+        const l2 = ident(login);
+        const g2 = ident(group);
+        if (!row) throw new RotationError(`login role ${JSON.stringify(login)} does not exist on ${describeTarget(system.adminUrl)}`, { hint: provisionHint });
+        if (!row.rolcanlogin) throw new RotationError(`login role ${login} cannot log in (NOLOGIN)`, { hint: `ALTER ROLE ${l2} LOGIN, or ${provisionHint}` });
+        if (row.rolsuper) throw new RotationError(`login role ${login} is a superuser: an application login must not be, and the admin may not change it`);
+        if (!row.inherits || !row.may_set) {
+          throw new RotationError(`login role ${login} is not a member of ${group} with its privileges`, { hint: `GRANT ${g2} TO ${l2} WITH INHERIT TRUE, SET TRUE` });
+        }
+        if (!row.runs_as_group) {
+          throw new RotationError(`login role ${login} does not run as ${group}: objects it creates would not be usable through the other login`, { hint: `ALTER ROLE ${l2} SET role = ${g2}` });
+        }
+        if (!me2.rolsuper && !(me2.rolcreaterole && row.admin)) {
+          throw new RotationError(`the admin connection (role ${me2.user}) may not change the password of login role ${login}`, {
+            hint: `it needs CREATEROLE and ADMIN OPTION on ${login}: GRANT ${l2} TO ${ident(me2.user)} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE`,
+            code: "NOT_ALLOWED"
+          });
+        }
+        if (ctx.reason === "exposure") {
+          const may = await missingCutOffPrivileges(db, login).catch((error) => {
+            throw pgError(`preflight query on ${where}`, error);
+          });
+          if (may.missing.length > 0) {
+            throw new RotationError(`exposure: the admin connection (role ${me2.user}) may not ${may.signal ? "see when" : "terminate"} the sessions of login ${login}${may.signal ? " started" : ""}, so sessions opened with the exposed password would survive`, {
+              hint: `as a superuser: GRANT ${may.missing.join(", ")} TO ${ident(me2.user)}; nothing was changed`,
+              code: "NOT_ALLOWED"
+            });
+          }
+        }
+      }
+      iterations = Number(me2.iterations ?? 4096) || 4096;
+      hideStatement = me2.hide;
+      if (!hideStatement) notes.push("the admin may not SET log_statement: the ALTER ROLE may be logged, and carries only a SCRAM verifier");
+      active = current ? await whoLogsIn(current) : void 0;
+      idle = active ? other(active) : await leastUsed();
+      notes.push(
+        active ? `${active} is in use (current logs in as it): the new password goes to ${idle}` : `neither login accepts current: the new password goes to ${idle} (the one with fewer open sessions), and ${other(idle)} is revoked after health`
+      );
+      if (ctx.reason === "exposure") notes.push(`exposure: sessions of ${other(idle)} (and of ${idle} opened before the switch) will be terminated`);
+      return { currentWorks: active !== void 0, notes, user: active };
+    },
+    async stage(chosen) {
+      if (!chosen) throw new Error("alternating-roles needs a generated value");
+      const db = await adminClient();
+      try {
+        await setPassword(db, idle, chosen, passwordOptions());
+        switchedAt = (await db.query("SELECT now()")).rows[0].now;
+      } catch (error) {
+        throw pgError(`ALTER ROLE ${idle} on ${where}`, error);
+      }
+      const previous = other(idle);
+      return {
+        value: chosen,
+        reversible: true,
+        previousUser: previous,
+        async commit() {
+          return `${idle} has held the new password since step 1 (it served nobody); ${previous} untouched until step 7`;
+        },
+        async abort() {
+        }
+      };
+    },
+    async verifyNew(value) {
+      const db = await connect(loginAs(idle, value), `login as ${idle} with the new password`);
+      try {
+        const { rows } = await db.query("SELECT session_user, current_user");
+        if (rows[0].current_user !== group) throw new RotationError(`${idle} logs in but runs as ${rows[0].current_user}, not ${group}`);
+        return `${idle} logs in with the new password and runs as ${group}`;
+      } finally {
+        await db.end().catch(() => void 0);
+      }
+    },
+    async revokeOld(old, reason) {
+      const previous = other(idle);
+      const db = await adminClient();
+      await setPassword(db, previous, generatePassword(), passwordOptions()).catch((error) => {
+        throw pgError(`ALTER ROLE ${previous} on ${where}`, error);
+      });
+      const revokedAt = (await db.query("SELECT now()")).rows[0].now;
+      let cutOff;
+      if (reason === "exposure") {
+        cutOff = [...await terminateSessionsBefore(db, previous, revokedAt), ...await terminateSessionsBefore(db, idle, switchedAt ?? revokedAt)];
+      }
+      const cut = cutOff ? `; ${cutOff.length} session(s) opened with an old password terminated` : "";
+      const extra = cutOff ? { cut_off: cutOff } : {};
+      if (!old) return { tried: false, rejected: true, detail: `no previous value was known; ${previous} now has a password stored nowhere${cut}`, ...extra };
+      for (const login of logins) {
+        const result = await tryLogin(loginAs(login, old));
+        if (result.ok) return { tried: true, rejected: false, detail: `the old password still logs in as ${login}`, ...extra };
+        if (!result.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried as ${login}: ${result.message}`, ...extra };
+      }
+      return { tried: true, rejected: true, detail: `old password refused with SQLSTATE 28P01 as ${logins.join(" and ")}; ${previous} has a fresh password stored nowhere${cut}`, ...extra };
+    },
+    async close() {
+      if (!admin) return;
+      const db = admin;
+      admin = void 0;
+      await releaseRotationLock(db, group);
+      await db.end();
+    }
+  };
+  async function whoLogsIn(value) {
+    for (const login of logins) {
+      const result = await tryLogin(loginAs(login, value));
+      if (result.ok) return login;
+      if (!result.rejected) {
+        throw new RotationError(`cannot test the current password as ${login}: ${result.message}`, { hint: "the logins must be able to connect to the admin URL\u2019s host and database" });
+      }
+    }
+    return void 0;
+  }
+  async function leastUsed() {
+    const rows = await q2("SELECT usename, count(*)::int AS n FROM pg_stat_activity WHERE usename = ANY($1) GROUP BY usename", [logins]);
+    const count = (login) => rows.find((r2) => r2.usename === login)?.n ?? 0;
+    return count(logins[1]) < count(logins[0]) ? logins[1] : logins[0];
+  }
+}
+var init_alternating_roles = __esm({
+  "src/methods/alternating-roles.ts"() {
+    "use strict";
+    init_errors2();
+    init_generate();
+    init_connect();
+    init_password();
     init_sessions();
     init_lock();
   }
@@ -46790,10 +47072,12 @@ var init_methods = __esm({
   "src/methods/index.ts"() {
     "use strict";
     init_alter_role();
+    init_alternating_roles();
     init_digitalocean_reset();
     init_supabase_key();
     METHODS = {
       "alter-role": alterRole,
+      "alternating-roles": alternatingRoles,
       "digitalocean-reset": digitalOceanReset,
       "supabase-secret-key": supabaseSecretKey,
       "supabase-publishable-key": supabasePublishableKey
@@ -50629,9 +50913,12 @@ var init_digitalocean_app = __esm({
 });
 
 // src/stores/format.ts
-function renderFormat(format, value) {
+function renderFormat(format, value, user) {
   if (!format) return value;
-  return value.map((plain) => format.replaceAll("{password_url}", encodeURIComponent(plain)).replaceAll("{password}", plain));
+  return value.map((plain) => {
+    const withUser = user === void 0 ? format : format.replaceAll("{user}", user);
+    return withUser.replaceAll("{password_url}", encodeURIComponent(plain)).replaceAll("{password}", plain);
+  });
 }
 var init_format = __esm({
   "src/stores/format.ts"() {
@@ -50680,7 +50967,7 @@ var init_supabase_function_secrets = __esm({
           await api.listSecrets();
         },
         async refresh(value) {
-          const rendered = renderFormat(format, value);
+          const rendered = renderFormat(format, value, ctx.user?.());
           if (rendered.reveal().length > MAX_VALUE) {
             throw new RotationError(`${spec.path}: the value is ${rendered.reveal().length} characters; Supabase takes at most ${MAX_VALUE}`);
           }
@@ -51126,7 +51413,7 @@ var init_superset_database = __esm({
           }
         },
         async refresh(value) {
-          const uri = renderFormat(template2, value);
+          const uri = renderFormat(template2, value, ctx.user?.());
           runtime.reporter.mask(uri);
           sensitive.push(uri, value);
           const bearer = await client.login(username, password);
@@ -51149,10 +51436,10 @@ function mentionsPassword(value) {
   if (value && typeof value === "object") return Object.values(value).some(mentionsPassword);
   return false;
 }
-function renderData(v2, value) {
-  if (typeof v2 === "string") return hasPasswordPlaceholder(v2) ? renderFormat(v2, value).reveal() : v2;
-  if (Array.isArray(v2)) return v2.map((x2) => renderData(x2, value));
-  if (v2 && typeof v2 === "object") return Object.fromEntries(Object.entries(v2).map(([k2, x2]) => [k2, renderData(x2, value)]));
+function renderData(v2, value, user) {
+  if (typeof v2 === "string") return hasPasswordPlaceholder(v2) || v2.includes("{user}") ? renderFormat(v2, value, user).reveal() : v2;
+  if (Array.isArray(v2)) return v2.map((x2) => renderData(x2, value, user));
+  if (v2 && typeof v2 === "object") return Object.fromEntries(Object.entries(v2).map(([k2, x2]) => [k2, renderData(x2, value, user)]));
   return v2;
 }
 var TOO_OLD, n8nCredential;
@@ -51202,7 +51489,7 @@ var init_n8n_credential = __esm({
             await jsonCall(runtime, `${where}: update`, credentialUrl, {
               method: "PATCH",
               headers: headers(),
-              body: { data: renderData(data, value), isPartialData: true },
+              body: { data: renderData(data, value, ctx.user?.()), isPartialData: true },
               timeoutMs,
               hints: { ...hints, 400: "n8n refused the data: its keys must be fields of the credential's type (GET /api/v1/credentials/schema/{type} lists them)" },
               scrub: (t2) => t2.split(value.reveal()).join("***")
@@ -51403,12 +51690,12 @@ var init_postgres_login = __esm({
     postgresLogin = (spec, ctx) => {
       const template2 = spec.options.url;
       const timeout = Number(spec.options.timeout_seconds ?? 30);
-      const role = ctx.credential.role;
-      const label = template2 ? `postgres-login ${template2.replace(/:\{password(_url)?\}@/, ":***@")}` : `postgres-login as ${role}`;
+      const user = () => ctx.user?.() ?? ctx.credential.role;
+      const label = template2 ? `postgres-login ${template2.replace(/:\{password(_url)?\}@/, ":***@")}` : `postgres-login as ${ctx.credential.role}`;
       return {
         label,
         async probe(value) {
-          const config = template2 ? connectionConfig(renderFormat(template2, value)) : connectionConfig(ctx.system.adminUrl, { user: role, password: value });
+          const config = template2 ? connectionConfig(renderFormat(template2, value, user())) : connectionConfig(ctx.system.adminUrl, { user: user(), password: value });
           const result = await untilDeadline(ctx.runtime, timeout, async () => {
             const login = await tryLogin(config);
             return login.ok ? { ok: true, value: `${config.user} logged in to ${config.host}:${config.port ?? 5432}/${config.database}` } : { ok: false, why: login.message };
@@ -51442,14 +51729,17 @@ var init_health = __esm({
 // src/engine/adapters.ts
 function buildAdapters(policy, credentialId, runtime, reason = "manual") {
   const credential = policy.credentials[credentialId];
-  const ctx = { policy, credential, system: policy.systems[credential.system], runtime, reason };
-  const method = METHODS[credential.method];
-  if (!method) throw new RotationError(`credentials.${credential.id}.method: no method '${credential.method}'`);
+  const factory = METHODS[credential.method];
+  if (!factory) throw new RotationError(`credentials.${credential.id}.method: no method '${credential.method}'`);
+  let method;
+  const user = () => method?.user?.() ?? credential.role;
+  const ctx = { policy, credential, system: policy.systems[credential.system], runtime, reason, user };
+  method = factory(ctx);
   return {
-    method: method(ctx),
+    method,
     stores: credential.store.map((spec) => ({
       store: pick(STORES, spec, "store")(spec, ctx),
-      render: (value) => renderFormat(spec.options.format, value)
+      render: (value, as = user()) => renderFormat(spec.options.format, value, as)
     })),
     consumers: credential.consumers.map((spec) => pick(CONSUMERS, spec, "consumer")(spec, ctx)),
     probes: credential.health.map((spec) => pick(PROBES, spec, "health check")(spec, ctx))
@@ -52251,7 +52541,7 @@ async function backOut(staged, adapters, current, record, runtime) {
       continue;
     }
     try {
-      await store.write(render3(current));
+      await store.write(render3(current, staged.previousUser));
       entry.detail = "new value written, then restored to the old value";
     } catch (error) {
       entry.detail = `restoring the old value failed: ${describeError(error)}; a rerun repairs it`;
@@ -56748,6 +57038,272 @@ var init_console_reporter = __esm({
   }
 });
 
+// src/provision/state.ts
+async function adminState(db) {
+  const { rows } = await db.query(
+    "SELECT current_user AS user, rolsuper AS superuser, current_database() AS database FROM pg_roles WHERE rolname = current_user"
+  );
+  return rows[0];
+}
+async function roleState(db, name) {
+  const { rows } = await db.query(
+    `SELECT rolcanlogin, rolsuper, rolcreaterole, rolreplication, rolbypassrls, rolconfig,
+            pg_has_role(current_user, oid, 'MEMBER WITH ADMIN OPTION') AS admin,
+            pg_has_role(current_user, oid, 'SET') AS may_set,
+            pg_has_role(current_user, oid, 'USAGE') AS privs
+       FROM pg_roles WHERE rolname = $1`,
+    [name]
+  );
+  const r2 = rows[0];
+  if (!r2) return { name, exists: false, canLogin: false, powers: [], config: [], adminHasAdmin: false, adminMaySet: false, adminHasPrivileges: false };
+  const powers = [["SUPERUSER", r2.rolsuper], ["CREATEROLE", r2.rolcreaterole], ["REPLICATION", r2.rolreplication], ["BYPASSRLS", r2.rolbypassrls]].filter(([, on]) => on).map(([p2]) => p2);
+  return { name, exists: true, canLogin: r2.rolcanlogin, powers: [...powers], config: r2.rolconfig ?? [], adminHasAdmin: r2.admin, adminMaySet: r2.may_set, adminHasPrivileges: r2.privs };
+}
+async function membership(db, member, role) {
+  const { rows } = await db.query(
+    `SELECT pg_has_role(m.oid, r.oid, 'USAGE') AS inherits, pg_has_role(m.oid, r.oid, 'SET') AS may_set FROM pg_roles m, pg_roles r WHERE m.rolname = $1 AND r.rolname = $2`,
+    [member, role]
+  );
+  return { inherits: rows[0]?.inherits ?? false, maySet: rows[0]?.may_set ?? false };
+}
+async function schemaExists(db, schema) {
+  return ((await db.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [schema])).rowCount ?? 0) > 0;
+}
+async function schemaPrivileges(db, role, schema) {
+  const { rows } = await db.query(
+    `SELECT has_schema_privilege($1, $2, 'USAGE') AS usage, has_schema_privilege($1, $2, 'CREATE') AS create,
+            has_database_privilege($1, current_database(), 'CONNECT') AS connect`,
+    [role, schema]
+  );
+  return rows[0];
+}
+async function schemaObjects(db, schema) {
+  const { rows } = await db.query(
+    `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name,
+            CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END AS kind,
+            pg_get_userbyid(c.relowner) AS owner, n.nspname AS schema
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+        AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')))
+     UNION ALL
+     SELECT p.oid::regprocedure::text, CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END, pg_get_userbyid(p.proowner), n.nspname
+       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE n.nspname = $1 AND p.prokind IN ('f', 'p')
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+     UNION ALL
+     SELECT quote_ident(n.nspname) || '.' || quote_ident(t.typname), CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, pg_get_userbyid(t.typowner), n.nspname
+       FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+      WHERE n.nspname = $1 AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
+      ORDER BY 1`,
+    [schema]
+  );
+  return rows;
+}
+async function tableAccess(db, role, schema) {
+  const { rows } = await db.query(
+    `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name, pg_get_userbyid(c.relowner) AS owner,
+            has_table_privilege($1, c.oid, 'SELECT') AS select,
+            ARRAY(SELECT p FROM unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) p WHERE has_table_privilege($1, c.oid, p)) AS writes,
+            ARRAY(SELECT DISTINCT a.privilege_type FROM aclexplode(c.relacl) a
+                   WHERE a.grantee = (SELECT oid FROM pg_roles WHERE rolname = $1) AND a.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')) AS granted_writes
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $2 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+      ORDER BY 1`,
+    [role, schema]
+  );
+  return rows;
+}
+async function defaultSelect(db, owner, schema, reader) {
+  const { rows } = await db.query(
+    `SELECT 1 FROM pg_default_acl d, aclexplode(d.defaclacl) a
+      WHERE d.defaclrole = (SELECT oid FROM pg_roles WHERE rolname = $1)
+        AND d.defaclnamespace = (SELECT oid FROM pg_namespace WHERE nspname = $2)
+        AND d.defaclobjtype = 'r' AND a.grantee = (SELECT oid FROM pg_roles WHERE rolname = $3) AND a.privilege_type = 'SELECT'`,
+    [owner, schema, reader]
+  );
+  return (rows.length ?? 0) > 0;
+}
+var init_state = __esm({
+  "src/provision/state.ts"() {
+    "use strict";
+  }
+});
+
+// src/provision/plan.ts
+async function planProvision(db, policy, credential, options = {}) {
+  const where = `credentials.${credential.id}`;
+  if (!credential.access) throw new RotationError(`${where}.access: provision needs the intent: readwrite | readonly`);
+  if (credential.method !== "alter-role" && credential.method !== "alternating-roles") {
+    throw new RotationError(`${where}.method: provision sets up Postgres roles (alter-role, alternating-roles), not ${credential.method}`);
+  }
+  const admin = await adminState(db);
+  const q2 = (name) => db.escapeIdentifier(name);
+  const out = [];
+  const notes = [];
+  const add = (sql, why) => out.push({ sql, why });
+  const role = credential.role;
+  const alternating = credential.method === "alternating-roles";
+  for (const schema of credential.schemas) if (!await schemaExists(db, schema)) throw new RotationError(`${where}.schemas: schema ${JSON.stringify(schema)} does not exist in database ${admin.database}`);
+  const group = await roleState(db, role);
+  if (!group.exists) add(`CREATE ROLE ${q2(role)} ${alternating ? "NOLOGIN" : "LOGIN"}`, alternating ? "the group role: owns the objects, logs in never" : "the application role (its password is set by the first rotation)");
+  else {
+    stripPowers(group, add, q2);
+    if (alternating && group.canLogin) notes.push(`${role} can still log in: once no consumer logs in as it, run ALTER ROLE ${q2(role)} NOLOGIN (the rotation refuses a group role that can log in)`);
+  }
+  adminOption(group, admin, add, notes, q2);
+  if (alternating) {
+    for (const login of loginsOf(credential)) {
+      const state = await roleState(db, login);
+      if (!state.exists) add(`CREATE ROLE ${q2(login)} LOGIN`, `a login of ${role} (no password yet: the first rotation sets one)`);
+      else stripPowers(state, add, q2);
+      const member = state.exists && group.exists ? await membership(db, login, role) : { inherits: false, maySet: false };
+      if (!member.inherits || !member.maySet) add(`GRANT ${q2(role)} TO ${q2(login)} WITH INHERIT TRUE, SET TRUE`, `${login} has the privileges of ${role} and may act as it`);
+      if (!state.config.includes(`role=${role}`)) add(`ALTER ROLE ${q2(login)} SET role = ${db.escapeLiteral(role)}`, `${login} runs as ${role}: what it creates belongs to ${role}, usable through the other login`);
+      adminOption(state, admin, add, notes, q2);
+    }
+  }
+  const actAs = /* @__PURE__ */ new Set();
+  const mayAct = (state) => admin.superuser || state.name === admin.user || state.adminMaySet && state.adminHasPrivileges;
+  if (!group.exists || !(await schemaPrivileges(db, role, credential.schemas[0])).connect) {
+    add(`GRANT CONNECT ON DATABASE ${q2(admin.database)} TO ${q2(role)}`, `${role} may connect to ${admin.database}`);
+  }
+  for (const schema of credential.schemas) {
+    const privileges = group.exists ? await schemaPrivileges(db, role, schema) : { usage: false, create: false, connect: false };
+    if (credential.access === "readwrite") {
+      if (!privileges.usage || !privileges.create) add(`GRANT USAGE, CREATE ON SCHEMA ${q2(schema)} TO ${q2(role)}`, `${role} creates and owns the objects of ${schema}`);
+      await ownership(schema);
+    } else {
+      await readOnly(schema, privileges);
+    }
+  }
+  if (actAs.size > 0) {
+    const [first, last] = [...actAs].reduce(
+      ([pre, post], name) => [
+        [...pre, { sql: `GRANT ${q2(name)} TO ${q2(admin.user)} WITH INHERIT TRUE, SET TRUE`, why: `for this transaction only: ${admin.user} acts as ${name}` }],
+        [...post, { sql: `REVOKE ${q2(name)} FROM ${q2(admin.user)} GRANTED BY ${q2(admin.user)}`, why: `back to ADMIN OPTION only on ${name}` }]
+      ],
+      [[], []]
+    );
+    const firstActing = out.findIndex((s2) => s2.why.startsWith("acting as"));
+    out.splice(firstActing, 0, ...first);
+    out.push(...last);
+  }
+  return { credential: credential.id, access: credential.access, database: admin.database, admin: admin.user, statements: out, notes };
+  async function ownership(schema) {
+    const objects = await schemaObjects(db, schema);
+    const foreign = objects.filter((o2) => o2.owner !== role);
+    const from = options.takeOverFrom;
+    if (from) {
+      const owner = await roleState(db, from);
+      if (!owner.exists) throw new RotationError(`--take-over-from: role ${JSON.stringify(from)} does not exist`);
+      const moving = foreign.filter((o2) => o2.owner === from);
+      if (moving.length > 0 && !(admin.superuser || from === admin.user || owner.adminHasPrivileges)) {
+        throw new RotationError(`--take-over-from ${from}: the admin connection (${admin.user}) does not have the privileges of ${from}, so it may not change the owner of its objects`, { hint: `run provision with ${from}'s connection as admin_url, or as a superuser` });
+      }
+      if (moving.length > 0 && !mayAct(group)) actAs.add(role);
+      for (const o2 of moving) add(`ALTER ${o2.kind} ${o2.name} OWNER TO ${q2(role)}`, `acting as ${role}: take over ${o2.kind.toLowerCase()} ${o2.name} from ${from}`);
+    }
+    const others = /* @__PURE__ */ new Map();
+    for (const o2 of foreign) if (o2.owner !== from) others.set(o2.owner, (others.get(o2.owner) ?? 0) + 1);
+    for (const [owner, n2] of others) notes.push(`${n2} object(s) in schema ${schema} are owned by ${owner}, not ${role}: --take-over-from ${owner} moves them (shown first, applied in one transaction)`);
+  }
+  async function readOnly(schema, privileges) {
+    if (!privileges.usage) add(`GRANT USAGE ON SCHEMA ${q2(schema)} TO ${q2(role)}`, `${role} may look up objects in ${schema}`);
+    if (privileges.create) add(`REVOKE CREATE ON SCHEMA ${q2(schema)} FROM ${q2(role)}`, `${role} is read-only: it creates nothing`);
+    const tables = group.exists ? await tableAccess(db, role, schema) : (await tableAccess(db, admin.user, schema)).map((t2) => ({ ...t2, select: false, writes: [], granted_writes: [] }));
+    const byOwner = /* @__PURE__ */ new Map();
+    for (const t2 of tables) {
+      if (!t2.select) byOwner.set(t2.owner, [...byOwner.get(t2.owner) ?? [], t2.name]);
+      if (t2.granted_writes.length > 0) add(`REVOKE ${t2.granted_writes.join(", ")} ON ${t2.name} FROM ${q2(role)}`, `${role} is read-only`);
+      else if (t2.writes.length > 0) notes.push(`${role} may ${t2.writes.join(", ")} on ${t2.name} through PUBLIC or a membership: revoke that grant where it is made`);
+    }
+    const writers = /* @__PURE__ */ new Set([...tables.map((t2) => t2.owner), ...Object.values(policy.credentials).filter((c2) => c2.system === credential.system && c2.access === "readwrite" && c2.id !== credential.id).map((c2) => c2.role)]);
+    for (const owner of writers) {
+      const state = await roleState(db, owner);
+      if (!state.exists) continue;
+      if (!mayAct(state) && !state.adminHasAdmin) {
+        notes.push(`tables owned by ${owner} in ${schema}: ${admin.user} may not act as ${owner}; as ${owner} or a superuser run: ALTER DEFAULT PRIVILEGES FOR ROLE ${q2(owner)} IN SCHEMA ${q2(schema)} GRANT SELECT ON TABLES TO ${q2(role)}${byOwner.has(owner) ? `; GRANT SELECT ON ${byOwner.get(owner).join(", ")} TO ${q2(role)}` : ""}`);
+        continue;
+      }
+      const pending = byOwner.get(owner);
+      const needDefault = !group.exists || !await defaultSelect(db, owner, schema, role);
+      if ((pending || needDefault) && !mayAct(state)) actAs.add(owner);
+      if (pending) add(`GRANT SELECT ON ${pending.join(", ")} TO ${q2(role)}`, `acting as ${owner}: ${role} reads the tables of ${schema} ${owner} owns`);
+      if (needDefault) add(`ALTER DEFAULT PRIVILEGES FOR ROLE ${q2(owner)} IN SCHEMA ${q2(schema)} GRANT SELECT ON TABLES TO ${q2(role)}`, `acting as ${owner}: tables ${owner} creates later in ${schema} are readable by ${role}`);
+    }
+  }
+}
+function stripPowers(state, add, q2) {
+  if (state.powers.length > 0) add(`ALTER ROLE ${q2(state.name)} ${state.powers.map((p2) => `NO${p2}`).join(" ")}`, `an application role needs none of ${state.powers.join(", ")}`);
+}
+function adminOption(state, admin, add, notes, q2) {
+  if (!state.exists || admin.superuser || state.adminHasAdmin) return;
+  add(`GRANT ${q2(state.name)} TO ${q2(admin.user)} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE`, `${admin.user} may change the password of ${state.name} (and nothing else of it)`);
+  notes.push(`GRANT ${q2(state.name)} TO ${q2(admin.user)} \u2026 needs a superuser or a holder of ADMIN OPTION on ${state.name}`);
+}
+var init_plan = __esm({
+  "src/provision/plan.ts"() {
+    "use strict";
+    init_errors2();
+    init_alternating_roles();
+    init_state();
+  }
+});
+
+// src/provision/run.ts
+var run_exports = {};
+__export(run_exports, {
+  provisionCredential: () => provisionCredential,
+  renderPlan: () => renderPlan
+});
+function renderPlan(plan, target) {
+  const head = `-- credential-rotation provision ${plan.credential} (${plan.access}) on ${target}, as ${plan.admin}`;
+  const notes = plan.notes.map((n2) => `-- note: ${n2}`);
+  if (plan.statements.length === 0) return [head, `-- nothing to do: ${plan.credential} is provisioned as the policy says`, ...notes].join("\n");
+  const body = plan.statements.flatMap((s2) => [`-- ${s2.why}`, `${s2.sql};`]);
+  return [head, "BEGIN;", ...body, "COMMIT;", ...notes].join("\n");
+}
+async function provisionCredential(policy, id, options) {
+  const credential = policy.credentials[id];
+  if (!credential) throw new RotationError(`unknown credential '${id}'`, { hint: `${policy.file} defines: ${Object.keys(policy.credentials).join(", ")}` });
+  const system = policy.systems[credential.system];
+  if (system?.type !== "postgres") throw new RotationError(`credentials.${id}.system: provision needs a postgres system, '${credential.system}' is ${system?.type ?? "unknown"}`);
+  const url = system.adminUrl;
+  const db = await connect(connectionConfig(url), `admin connection of system '${system.id}' (${describeTarget(url)})`);
+  try {
+    const plan = await planProvision(db, policy, credential, options);
+    const script = renderPlan(plan, describeTarget(url));
+    options.show?.(script);
+    if (!options.apply || plan.statements.length === 0) return { plan, script, applied: false };
+    await runInTransaction(db, plan);
+    return { plan, script, applied: true };
+  } finally {
+    await db.end().catch(() => void 0);
+  }
+}
+async function runInTransaction(db, plan) {
+  await db.query("BEGIN");
+  for (const statement of plan.statements) {
+    try {
+      await db.query(statement.sql);
+    } catch (error) {
+      await db.query("ROLLBACK").catch(() => void 0);
+      throw pgError(`provision ${plan.credential}: ${statement.sql.split("\n")[0]} (nothing was changed, the transaction was rolled back)`, error);
+    }
+  }
+  await db.query("COMMIT");
+}
+var init_run = __esm({
+  "src/provision/run.ts"() {
+    "use strict";
+    init_errors2();
+    init_connect();
+    init_plan();
+  }
+});
+
 // src/demo/local-postgres.ts
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -60613,6 +61169,14 @@ program2.command("verify [credential]").description("prove the stored credential
   const problems = verifyProblems(rows);
   for (const problem of problems) runtime.reporter.error(problem);
   if (problems.length > 0) process.exitCode = 1;
+});
+program2.command("provision <credential>").description("the least-privilege roles a credential needs (policy: method, access, schemas), as SQL; --apply runs it in one transaction").option("--apply", "run the SQL (idempotent: a rerun finds nothing to do)", false).option("--take-over-from <role>", "readwrite: move the schemas' objects owned by this role (e.g. doadmin) to the app role, object by object").action(async (credential, opts) => {
+  const { provisionCredential: provisionCredential2 } = await Promise.resolve().then(() => (init_run(), run_exports));
+  const result = await provisionCredential2(policyOf(), credential, { apply: opts.apply, takeOverFrom: opts.takeOverFrom, show: (script) => process.stdout.write(`${script}
+`) });
+  if (result.applied) process.stdout.write(`-- applied: ${result.plan.statements.length} statement(s) committed
+`);
+  else if (result.plan.statements.length > 0) process.stdout.write("-- not applied: rerun with --apply to run it\n");
 });
 program2.command("demo").description("rotate odoo_app on a real PostgreSQL 16 started here, with a file store, and leave the evidence").option("--dir <dir>", "where the demo writes its policy, secrets file and evidence", "demo-output").action(async (opts) => {
   const { runDemo: runDemo2 } = await Promise.resolve().then(() => (init_demo(), demo_exports));

@@ -64342,6 +64342,7 @@ function keyPath(path) {
 // src/policy/method-systems.ts
 var METHOD_SYSTEM_TYPES = {
   "alter-role": "postgres",
+  "alternating-roles": "postgres",
   "digitalocean-reset": "digitalocean",
   "supabase-secret-key": "supabase",
   "supabase-publishable-key": "supabase"
@@ -64448,6 +64449,16 @@ var rotation_schema_default = {
               },
               lock_timeout_seconds: {
                 $ref: "#/definitions/duration"
+              },
+              exposed_schemas: {
+                type: "array",
+                items: {
+                  type: "string",
+                  minLength: 1,
+                  maxLength: 63
+                },
+                uniqueItems: true,
+                description: "Schemas an HTTP API (e.g. Supabase's PostgREST) serves to the anon and authenticated roles; read by `audit` (Row-Level Security rule)."
               }
             }
           }
@@ -64562,17 +64573,31 @@ var rotation_schema_default = {
         method: {
           enum: [
             "alter-role",
+            "alternating-roles",
             "supabase-secret-key",
             "supabase-publishable-key",
             "digitalocean-reset"
           ],
-          "x-expected": "alter-role | supabase-secret-key | supabase-publishable-key | digitalocean-reset"
+          "x-expected": "alter-role | alternating-roles | supabase-secret-key | supabase-publishable-key | digitalocean-reset"
         },
         role: {
           type: "string",
           minLength: 1,
           maxLength: 63,
-          description: "Postgres role; defaults to the credential id."
+          description: "Postgres role; defaults to the credential id. For alternating-roles: the NOLOGIN group role that owns the objects."
+        },
+        logins: {
+          type: "array",
+          minItems: 2,
+          maxItems: 2,
+          uniqueItems: true,
+          items: {
+            type: "string",
+            minLength: 1,
+            maxLength: 63
+          },
+          "x-expected": "two login role names, e.g. [odoo_app_a, odoo_app_b]",
+          description: "alternating-roles: the two login roles that take turns, each a member of the group role running as it. Default: <role>_a and <role>_b."
         },
         cadence: {
           type: "string",
@@ -64619,6 +64644,29 @@ var rotation_schema_default = {
         description: {
           type: "string",
           description: "Supabase API key methods: the description given to each new key."
+        },
+        access: {
+          enum: [
+            "readwrite",
+            "readonly"
+          ],
+          "x-expected": "readwrite | readonly",
+          description: "The access the role should have; read by `provision` (what to grant) and `audit` (what it must not hold)."
+        },
+        break_glass: {
+          type: "boolean",
+          description: "A break-glass admin credential: no consumers, no other credential stores its user, and no application sessions (checked by `audit`)."
+        },
+        schemas: {
+          type: "array",
+          items: {
+            type: "string",
+            minLength: 1,
+            maxLength: 63
+          },
+          minItems: 1,
+          uniqueItems: true,
+          description: "Schemas the role works in, for `provision` and `audit` (default [public])."
         }
       },
       allOf: [
@@ -64646,9 +64694,9 @@ var rotation_schema_default = {
     },
     format: {
       type: "string",
-      pattern: "\\{password\\}",
-      "x-expected": "a template containing {password}",
-      description: "Write a derived value, e.g. postgresql://odoo_app:{password}@db:25060/odoo?sslmode=require"
+      pattern: "\\{(password|password_url|user)\\}",
+      "x-expected": "a template containing {password} (or {user} alone: the login that holds the new value)",
+      description: "Write a derived value, e.g. postgresql://{user}:{password}@db:25060/odoo?sslmode=require; {user} is the login that holds the new value (the role for alter-role, the idle login for alternating-roles)."
     },
     secretName: {
       type: "string",
@@ -65178,7 +65226,8 @@ function toPolicy(file, data) {
         id,
         type: "postgres",
         adminUrl: new Secret(String(sys.admin_url)),
-        lockTimeoutSeconds: sys.lock_timeout_seconds
+        lockTimeoutSeconds: sys.lock_timeout_seconds,
+        exposedSchemas: sys.exposed_schemas ?? []
       };
     } else {
       const { type, ...settings } = sys;
@@ -65189,7 +65238,7 @@ function toPolicy(file, data) {
   }
   const credentials = {};
   for (const [id, c2] of Object.entries(data.credentials)) {
-    const { system, method, role, cadence, current, length, store, consumers, health, ...settings } = c2;
+    const { system, method, role, cadence, current, length, access: access2, break_glass, schemas, store, consumers, health, ...settings } = c2;
     const base = ["credentials", id];
     credentials[id] = {
       id,
@@ -65199,6 +65248,9 @@ function toPolicy(file, data) {
       cadence: String(cadence),
       current: typeof current === "string" && current !== "" ? new Secret(current) : void 0,
       length,
+      access: access2,
+      breakGlass: break_glass === true,
+      schemas: schemas ?? ["public"],
       store: toSpecs(store, [...base, "store"]),
       consumers: toSpecs(consumers, [...base, "consumers"]),
       health: toSpecs(health, [...base, "health"]),
@@ -65472,6 +65524,15 @@ async function terminateSessionsBefore(db, role, before) {
   );
   return rows.map((r2) => `${role} session pid ${r2.pid} (application '${r2.app ?? ""}', client ${r2.client ?? "local socket"}, opened ${r2.started.toISOString()})`);
 }
+async function missingCutOffPrivileges(db, role) {
+  const [may] = (await db.query(
+    `SELECT r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_signal_backend', 'USAGE') AS signal,
+              r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS see
+         FROM pg_roles r WHERE r.rolname = current_user`,
+    [role]
+  )).rows;
+  return { ...may, missing: [...may.signal ? [] : ["pg_signal_backend"], ...may.see ? [] : ["pg_read_all_stats"]] };
+}
 
 // src/postgres/lock.ts
 var LOCK_NAMESPACE = "credential-rotation";
@@ -65542,13 +65603,13 @@ function alterRole(ctx) {
         });
       }
       if (ctx.reason === "exposure") {
-        const [may] = await q2(
-          `SELECT r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_signal_backend', 'USAGE') AS signal,
-                  r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS see
-             FROM pg_roles r WHERE r.rolname = current_user`,
-          [role]
-        );
-        const missing = [...may.signal ? [] : ["pg_signal_backend"], ...may.see ? [] : ["pg_read_all_stats"]];
+        let may;
+        try {
+          may = await missingCutOffPrivileges(db, role);
+        } catch (error2) {
+          throw pgError(`preflight query on ${where}`, error2);
+        }
+        const { missing } = may;
         if (missing.length > 0) {
           throw new RotationError(`exposure: the admin connection (role ${me2.user}) may not ${may.signal ? "see when" : "terminate"} the sessions of role ${role}${may.signal ? " started" : ""}, so sessions opened with the exposed password would survive`, {
             hint: `as a superuser: GRANT ${missing.join(", ")} TO ${adminSql}; nothing was changed`,
@@ -65626,6 +65687,210 @@ function alterRole(ctx) {
   };
   async function terminateOldSessions() {
     return terminateSessionsBefore(await adminClient(), role, changedAt ?? /* @__PURE__ */ new Date());
+  }
+}
+
+// src/postgres/password.ts
+async function setPassword(db, role, password, options) {
+  const verifier = scramVerifier(password, options.iterations);
+  try {
+    await db.query("BEGIN");
+    if (options.hideStatement) await db.query("SET LOCAL log_statement = 'none'");
+    await db.query(`SET LOCAL lock_timeout = '${Math.round((options.lockTimeoutSeconds ?? 10) * 1e3)}ms'`);
+    await db.query(`ALTER ROLE ${db.escapeIdentifier(role)} PASSWORD ${db.escapeLiteral(verifier)}`);
+    await db.query("COMMIT");
+  } catch (error2) {
+    await db.query("ROLLBACK").catch(() => void 0);
+    throw error2;
+  }
+}
+
+// src/methods/alternating-roles.ts
+function loginsOf(credential) {
+  const given = credential.settings.logins;
+  if (Array.isArray(given) && given.length === 2) return [String(given[0]), String(given[1])];
+  return [`${credential.role}_a`, `${credential.role}_b`];
+}
+function alternatingRoles(ctx) {
+  const system = ctx.system;
+  const group2 = ctx.credential.role;
+  const logins = loginsOf(ctx.credential);
+  const where = `Postgres ${describeTarget(system.adminUrl)} group ${group2}`;
+  const loginAs = (user, password) => connectionConfig(system.adminUrl, { user, password });
+  let admin;
+  let iterations = 4096;
+  let hideStatement = false;
+  let active;
+  let idle = logins[0];
+  let switchedAt;
+  const other = (login) => login === logins[0] ? logins[1] : logins[0];
+  async function adminClient() {
+    admin ??= await connect(connectionConfig(system.adminUrl), `admin connection of system '${system.id}' (${describeTarget(system.adminUrl)})`);
+    return admin;
+  }
+  async function q2(sql, params = []) {
+    try {
+      return (await (await adminClient()).query(sql, params)).rows;
+    } catch (error2) {
+      throw pgError(`preflight query on ${where}`, error2);
+    }
+  }
+  const passwordOptions = () => ({ iterations, hideStatement, lockTimeoutSeconds: system.lockTimeoutSeconds });
+  return {
+    name: `alternating-roles (${where}, logins ${logins.join(" / ")})`,
+    generates: "client",
+    user: () => idle,
+    async preflight(current) {
+      const db = await adminClient();
+      const notes = [];
+      if (logins[0] === logins[1] || logins.includes(group2)) {
+        throw new RotationError(`credentials.${ctx.credential.id}.logins: expected two logins other than each other and the group role ${group2}`);
+      }
+      await takeRotationLock(db, group2, where);
+      const [me2] = await q2(
+        `SELECT current_user AS user, rolsuper, rolcreaterole, current_setting('scram_iterations', true) AS iterations,
+                has_parameter_privilege('log_statement', 'SET') AS hide
+           FROM pg_roles WHERE rolname = current_user`
+      );
+      const ident = (name) => /^[a-z_][a-z0-9_]*$/.test(name) ? name : db.escapeIdentifier(name);
+      const provisionHint = `credential-rotation provision ${ctx.credential.id} prints the SQL that sets it up`;
+      if ([group2, ...logins].includes(me2.user)) {
+        throw new RotationError(`the admin connection logs in as ${me2.user}, which this rotation changes: it would lock itself out`, {
+          hint: "use a separate admin role (see docs/database-admin.md); nothing was changed",
+          code: "NOT_ALLOWED"
+        });
+      }
+      const [groupRow] = await q2("SELECT rolcanlogin FROM pg_roles WHERE rolname = $1", [group2]);
+      if (!groupRow) throw new RotationError(`group role ${JSON.stringify(group2)} does not exist on ${describeTarget(system.adminUrl)}`, { hint: provisionHint });
+      if (groupRow.rolcanlogin) {
+        throw new RotationError(`group role ${group2} can log in: with alternating-roles it must be NOLOGIN (a password of its own would never be rotated)`, {
+          hint: `once no consumer logs in as ${group2}: ALTER ROLE ${ident(group2)} NOLOGIN (docs/alternating-roles.md)`
+        });
+      }
+      const rows = await q2(
+        `SELECT r.rolname, r.rolcanlogin, r.rolsuper,
+                pg_has_role(r.oid, g.oid, 'USAGE') AS inherits, pg_has_role(r.oid, g.oid, 'SET') AS may_set,
+                coalesce(r.rolconfig && ARRAY['role=' || g.rolname, 'role=' || quote_ident(g.rolname)], false) AS runs_as_group,
+                pg_has_role(current_user, r.oid, 'MEMBER WITH ADMIN OPTION') AS admin
+           FROM pg_roles r, pg_roles g WHERE r.rolname = ANY($1) AND g.rolname = $2`,
+        [logins, group2]
+      );
+      for (const login of logins) {
+        const row = rows.find((r2) => r2.rolname === login);
+        const l2 = ident(login);
+        const g2 = ident(group2);
+        if (!row) throw new RotationError(`login role ${JSON.stringify(login)} does not exist on ${describeTarget(system.adminUrl)}`, { hint: provisionHint });
+        if (!row.rolcanlogin) throw new RotationError(`login role ${login} cannot log in (NOLOGIN)`, { hint: `ALTER ROLE ${l2} LOGIN, or ${provisionHint}` });
+        if (row.rolsuper) throw new RotationError(`login role ${login} is a superuser: an application login must not be, and the admin may not change it`);
+        if (!row.inherits || !row.may_set) {
+          throw new RotationError(`login role ${login} is not a member of ${group2} with its privileges`, { hint: `GRANT ${g2} TO ${l2} WITH INHERIT TRUE, SET TRUE` });
+        }
+        if (!row.runs_as_group) {
+          throw new RotationError(`login role ${login} does not run as ${group2}: objects it creates would not be usable through the other login`, { hint: `ALTER ROLE ${l2} SET role = ${g2}` });
+        }
+        if (!me2.rolsuper && !(me2.rolcreaterole && row.admin)) {
+          throw new RotationError(`the admin connection (role ${me2.user}) may not change the password of login role ${login}`, {
+            hint: `it needs CREATEROLE and ADMIN OPTION on ${login}: GRANT ${l2} TO ${ident(me2.user)} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE`,
+            code: "NOT_ALLOWED"
+          });
+        }
+        if (ctx.reason === "exposure") {
+          const may = await missingCutOffPrivileges(db, login).catch((error2) => {
+            throw pgError(`preflight query on ${where}`, error2);
+          });
+          if (may.missing.length > 0) {
+            throw new RotationError(`exposure: the admin connection (role ${me2.user}) may not ${may.signal ? "see when" : "terminate"} the sessions of login ${login}${may.signal ? " started" : ""}, so sessions opened with the exposed password would survive`, {
+              hint: `as a superuser: GRANT ${may.missing.join(", ")} TO ${ident(me2.user)}; nothing was changed`,
+              code: "NOT_ALLOWED"
+            });
+          }
+        }
+      }
+      iterations = Number(me2.iterations ?? 4096) || 4096;
+      hideStatement = me2.hide;
+      if (!hideStatement) notes.push("the admin may not SET log_statement: the ALTER ROLE may be logged, and carries only a SCRAM verifier");
+      active = current ? await whoLogsIn(current) : void 0;
+      idle = active ? other(active) : await leastUsed();
+      notes.push(
+        active ? `${active} is in use (current logs in as it): the new password goes to ${idle}` : `neither login accepts current: the new password goes to ${idle} (the one with fewer open sessions), and ${other(idle)} is revoked after health`
+      );
+      if (ctx.reason === "exposure") notes.push(`exposure: sessions of ${other(idle)} (and of ${idle} opened before the switch) will be terminated`);
+      return { currentWorks: active !== void 0, notes, user: active };
+    },
+    async stage(chosen) {
+      if (!chosen) throw new Error("alternating-roles needs a generated value");
+      const db = await adminClient();
+      try {
+        await setPassword(db, idle, chosen, passwordOptions());
+        switchedAt = (await db.query("SELECT now()")).rows[0].now;
+      } catch (error2) {
+        throw pgError(`ALTER ROLE ${idle} on ${where}`, error2);
+      }
+      const previous = other(idle);
+      return {
+        value: chosen,
+        reversible: true,
+        previousUser: previous,
+        async commit() {
+          return `${idle} has held the new password since step 1 (it served nobody); ${previous} untouched until step 7`;
+        },
+        async abort() {
+        }
+      };
+    },
+    async verifyNew(value) {
+      const db = await connect(loginAs(idle, value), `login as ${idle} with the new password`);
+      try {
+        const { rows } = await db.query("SELECT session_user, current_user");
+        if (rows[0].current_user !== group2) throw new RotationError(`${idle} logs in but runs as ${rows[0].current_user}, not ${group2}`);
+        return `${idle} logs in with the new password and runs as ${group2}`;
+      } finally {
+        await db.end().catch(() => void 0);
+      }
+    },
+    async revokeOld(old, reason) {
+      const previous = other(idle);
+      const db = await adminClient();
+      await setPassword(db, previous, generatePassword(), passwordOptions()).catch((error2) => {
+        throw pgError(`ALTER ROLE ${previous} on ${where}`, error2);
+      });
+      const revokedAt = (await db.query("SELECT now()")).rows[0].now;
+      let cutOff;
+      if (reason === "exposure") {
+        cutOff = [...await terminateSessionsBefore(db, previous, revokedAt), ...await terminateSessionsBefore(db, idle, switchedAt ?? revokedAt)];
+      }
+      const cut = cutOff ? `; ${cutOff.length} session(s) opened with an old password terminated` : "";
+      const extra = cutOff ? { cut_off: cutOff } : {};
+      if (!old) return { tried: false, rejected: true, detail: `no previous value was known; ${previous} now has a password stored nowhere${cut}`, ...extra };
+      for (const login of logins) {
+        const result = await tryLogin(loginAs(login, old));
+        if (result.ok) return { tried: true, rejected: false, detail: `the old password still logs in as ${login}`, ...extra };
+        if (!result.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried as ${login}: ${result.message}`, ...extra };
+      }
+      return { tried: true, rejected: true, detail: `old password refused with SQLSTATE 28P01 as ${logins.join(" and ")}; ${previous} has a fresh password stored nowhere${cut}`, ...extra };
+    },
+    async close() {
+      if (!admin) return;
+      const db = admin;
+      admin = void 0;
+      await releaseRotationLock(db, group2);
+      await db.end();
+    }
+  };
+  async function whoLogsIn(value) {
+    for (const login of logins) {
+      const result = await tryLogin(loginAs(login, value));
+      if (result.ok) return login;
+      if (!result.rejected) {
+        throw new RotationError(`cannot test the current password as ${login}: ${result.message}`, { hint: "the logins must be able to connect to the admin URL\u2019s host and database" });
+      }
+    }
+    return void 0;
+  }
+  async function leastUsed() {
+    const rows = await q2("SELECT usename, count(*)::int AS n FROM pg_stat_activity WHERE usename = ANY($1) GROUP BY usename", [logins]);
+    const count = (login) => rows.find((r2) => r2.usename === login)?.n ?? 0;
+    return count(logins[1]) < count(logins[0]) ? logins[1] : logins[0];
   }
 }
 
@@ -66323,6 +66588,7 @@ var supabasePublishableKey = supabaseKey("publishable");
 // src/methods/index.ts
 var METHODS = {
   "alter-role": alterRole,
+  "alternating-roles": alternatingRoles,
   "digitalocean-reset": digitalOceanReset,
   "supabase-secret-key": supabaseSecretKey,
   "supabase-publishable-key": supabasePublishableKey
@@ -70102,9 +70368,12 @@ function positive(value, fallback, path) {
 import { createHash as createHash2 } from "node:crypto";
 
 // src/stores/format.ts
-function renderFormat(format, value) {
+function renderFormat(format, value, user) {
   if (!format) return value;
-  return value.map((plain) => format.replaceAll("{password_url}", encodeURIComponent(plain)).replaceAll("{password}", plain));
+  return value.map((plain) => {
+    const withUser = user === void 0 ? format : format.replaceAll("{user}", user);
+    return withUser.replaceAll("{password_url}", encodeURIComponent(plain)).replaceAll("{password}", plain);
+  });
 }
 
 // src/consumers/supabase-function-secrets.ts
@@ -70140,7 +70409,7 @@ var supabaseFunctionSecrets = (spec, ctx) => {
       await api.listSecrets();
     },
     async refresh(value) {
-      const rendered = renderFormat(format, value);
+      const rendered = renderFormat(format, value, ctx.user?.());
       if (rendered.reveal().length > MAX_VALUE) {
         throw new RotationError(`${spec.path}: the value is ${rendered.reveal().length} characters; Supabase takes at most ${MAX_VALUE}`);
       }
@@ -70544,7 +70813,7 @@ var supersetDatabase = (spec, ctx) => {
       }
     },
     async refresh(value) {
-      const uri = renderFormat(template2, value);
+      const uri = renderFormat(template2, value, ctx.user?.());
       runtime.reporter.mask(uri);
       sensitive.push(uri, value);
       const bearer = await client.login(username, password);
@@ -70599,7 +70868,7 @@ var n8nCredential = (spec, ctx) => {
         await jsonCall(runtime, `${where}: update`, credentialUrl, {
           method: "PATCH",
           headers: headers(),
-          body: { data: renderData(data, value), isPartialData: true },
+          body: { data: renderData(data, value, ctx.user?.()), isPartialData: true },
           timeoutMs,
           hints: { ...hints, 400: "n8n refused the data: its keys must be fields of the credential's type (GET /api/v1/credentials/schema/{type} lists them)" },
           scrub: (t2) => t2.split(value.reveal()).join("***")
@@ -70617,10 +70886,10 @@ function mentionsPassword(value) {
   if (value && typeof value === "object") return Object.values(value).some(mentionsPassword);
   return false;
 }
-function renderData(v2, value) {
-  if (typeof v2 === "string") return hasPasswordPlaceholder(v2) ? renderFormat(v2, value).reveal() : v2;
-  if (Array.isArray(v2)) return v2.map((x2) => renderData(x2, value));
-  if (v2 && typeof v2 === "object") return Object.fromEntries(Object.entries(v2).map(([k2, x2]) => [k2, renderData(x2, value)]));
+function renderData(v2, value, user) {
+  if (typeof v2 === "string") return hasPasswordPlaceholder(v2) || v2.includes("{user}") ? renderFormat(v2, value, user).reveal() : v2;
+  if (Array.isArray(v2)) return v2.map((x2) => renderData(x2, value, user));
+  if (v2 && typeof v2 === "object") return Object.fromEntries(Object.entries(v2).map(([k2, x2]) => [k2, renderData(x2, value, user)]));
   return v2;
 }
 
@@ -70763,12 +71032,12 @@ function snippet(body) {
 var postgresLogin = (spec, ctx) => {
   const template2 = spec.options.url;
   const timeout = Number(spec.options.timeout_seconds ?? 30);
-  const role = ctx.credential.role;
-  const label = template2 ? `postgres-login ${template2.replace(/:\{password(_url)?\}@/, ":***@")}` : `postgres-login as ${role}`;
+  const user = () => ctx.user?.() ?? ctx.credential.role;
+  const label = template2 ? `postgres-login ${template2.replace(/:\{password(_url)?\}@/, ":***@")}` : `postgres-login as ${ctx.credential.role}`;
   return {
     label,
     async probe(value) {
-      const config = template2 ? connectionConfig(renderFormat(template2, value)) : connectionConfig(ctx.system.adminUrl, { user: role, password: value });
+      const config = template2 ? connectionConfig(renderFormat(template2, value, user())) : connectionConfig(ctx.system.adminUrl, { user: user(), password: value });
       const result = await untilDeadline(ctx.runtime, timeout, async () => {
         const login = await tryLogin(config);
         return login.ok ? { ok: true, value: `${config.user} logged in to ${config.host}:${config.port ?? 5432}/${config.database}` } : { ok: false, why: login.message };
@@ -70790,14 +71059,17 @@ var PROBES = {
 // src/engine/adapters.ts
 function buildAdapters(policy, credentialId, runtime, reason = "manual") {
   const credential = policy.credentials[credentialId];
-  const ctx = { policy, credential, system: policy.systems[credential.system], runtime, reason };
-  const method = METHODS[credential.method];
-  if (!method) throw new RotationError(`credentials.${credential.id}.method: no method '${credential.method}'`);
+  const factory = METHODS[credential.method];
+  if (!factory) throw new RotationError(`credentials.${credential.id}.method: no method '${credential.method}'`);
+  let method;
+  const user = () => method?.user?.() ?? credential.role;
+  const ctx = { policy, credential, system: policy.systems[credential.system], runtime, reason, user };
+  method = factory(ctx);
   return {
-    method: method(ctx),
+    method,
     stores: credential.store.map((spec) => ({
       store: pick(STORES, spec, "store")(spec, ctx),
-      render: (value) => renderFormat(spec.options.format, value)
+      render: (value, as = user()) => renderFormat(spec.options.format, value, as)
     })),
     consumers: credential.consumers.map((spec) => pick(CONSUMERS, spec, "consumer")(spec, ctx)),
     probes: credential.health.map((spec) => pick(PROBES, spec, "health check")(spec, ctx))
@@ -71548,7 +71820,7 @@ async function backOut(staged, adapters, current, record, runtime) {
       continue;
     }
     try {
-      await store.write(render3(current));
+      await store.write(render3(current, staged.previousUser));
       entry.detail = "new value written, then restored to the old value";
     } catch (error2) {
       entry.detail = `restoring the old value failed: ${describeError(error2)}; a rerun repairs it`;

@@ -34555,7 +34555,7 @@ var require_utils4 = __commonJS({
     var nodeCrypto = __require("crypto");
     module.exports = {
       postgresMd5PasswordHash,
-      randomBytes: randomBytes3,
+      randomBytes: randomBytes4,
       deriveKey,
       sha256,
       hashByName,
@@ -34565,7 +34565,7 @@ var require_utils4 = __commonJS({
     var webCrypto = nodeCrypto.webcrypto || globalThis.crypto;
     var subtleCrypto = webCrypto.subtle;
     var textEncoder = new TextEncoder();
-    function randomBytes3(length) {
+    function randomBytes4(length) {
       return webCrypto.getRandomValues(Buffer.alloc(length));
     }
     async function md5(string) {
@@ -64328,6 +64328,7 @@ function keyPath(path) {
 // src/policy/method-systems.ts
 var METHOD_SYSTEM_TYPES = {
   "alter-role": "postgres",
+  "alternating-roles": "postgres",
   "digitalocean-reset": "digitalocean",
   "supabase-secret-key": "supabase",
   "supabase-publishable-key": "supabase"
@@ -64434,6 +64435,16 @@ var rotation_schema_default = {
               },
               lock_timeout_seconds: {
                 $ref: "#/definitions/duration"
+              },
+              exposed_schemas: {
+                type: "array",
+                items: {
+                  type: "string",
+                  minLength: 1,
+                  maxLength: 63
+                },
+                uniqueItems: true,
+                description: "Schemas an HTTP API (e.g. Supabase's PostgREST) serves to the anon and authenticated roles; read by `audit` (Row-Level Security rule)."
               }
             }
           }
@@ -64548,17 +64559,31 @@ var rotation_schema_default = {
         method: {
           enum: [
             "alter-role",
+            "alternating-roles",
             "supabase-secret-key",
             "supabase-publishable-key",
             "digitalocean-reset"
           ],
-          "x-expected": "alter-role | supabase-secret-key | supabase-publishable-key | digitalocean-reset"
+          "x-expected": "alter-role | alternating-roles | supabase-secret-key | supabase-publishable-key | digitalocean-reset"
         },
         role: {
           type: "string",
           minLength: 1,
           maxLength: 63,
-          description: "Postgres role; defaults to the credential id."
+          description: "Postgres role; defaults to the credential id. For alternating-roles: the NOLOGIN group role that owns the objects."
+        },
+        logins: {
+          type: "array",
+          minItems: 2,
+          maxItems: 2,
+          uniqueItems: true,
+          items: {
+            type: "string",
+            minLength: 1,
+            maxLength: 63
+          },
+          "x-expected": "two login role names, e.g. [odoo_app_a, odoo_app_b]",
+          description: "alternating-roles: the two login roles that take turns, each a member of the group role running as it. Default: <role>_a and <role>_b."
         },
         cadence: {
           type: "string",
@@ -64605,6 +64630,29 @@ var rotation_schema_default = {
         description: {
           type: "string",
           description: "Supabase API key methods: the description given to each new key."
+        },
+        access: {
+          enum: [
+            "readwrite",
+            "readonly"
+          ],
+          "x-expected": "readwrite | readonly",
+          description: "The access the role should have; read by `provision` (what to grant) and `audit` (what it must not hold)."
+        },
+        break_glass: {
+          type: "boolean",
+          description: "A break-glass admin credential: no consumers, no other credential stores its user, and no application sessions (checked by `audit`)."
+        },
+        schemas: {
+          type: "array",
+          items: {
+            type: "string",
+            minLength: 1,
+            maxLength: 63
+          },
+          minItems: 1,
+          uniqueItems: true,
+          description: "Schemas the role works in, for `provision` and `audit` (default [public])."
         }
       },
       allOf: [
@@ -64632,9 +64680,9 @@ var rotation_schema_default = {
     },
     format: {
       type: "string",
-      pattern: "\\{password\\}",
-      "x-expected": "a template containing {password}",
-      description: "Write a derived value, e.g. postgresql://odoo_app:{password}@db:25060/odoo?sslmode=require"
+      pattern: "\\{(password|password_url|user)\\}",
+      "x-expected": "a template containing {password} (or {user} alone: the login that holds the new value)",
+      description: "Write a derived value, e.g. postgresql://{user}:{password}@db:25060/odoo?sslmode=require; {user} is the login that holds the new value (the role for alter-role, the idle login for alternating-roles)."
     },
     secretName: {
       type: "string",
@@ -65164,7 +65212,8 @@ function toPolicy(file, data) {
         id,
         type: "postgres",
         adminUrl: new Secret(String(sys.admin_url)),
-        lockTimeoutSeconds: sys.lock_timeout_seconds
+        lockTimeoutSeconds: sys.lock_timeout_seconds,
+        exposedSchemas: sys.exposed_schemas ?? []
       };
     } else {
       const { type, ...settings } = sys;
@@ -65175,7 +65224,7 @@ function toPolicy(file, data) {
   }
   const credentials = {};
   for (const [id, c2] of Object.entries(data.credentials)) {
-    const { system, method, role, cadence, current, length, store, consumers, health, ...settings } = c2;
+    const { system, method, role, cadence, current, length, access: access2, break_glass, schemas, store, consumers, health, ...settings } = c2;
     const base = ["credentials", id];
     credentials[id] = {
       id,
@@ -65185,6 +65234,9 @@ function toPolicy(file, data) {
       cadence: String(cadence),
       current: typeof current === "string" && current !== "" ? new Secret(current) : void 0,
       length,
+      access: access2,
+      breakGlass: break_glass === true,
+      schemas: schemas ?? ["public"],
       store: toSpecs(store, [...base, "store"]),
       consumers: toSpecs(consumers, [...base, "consumers"]),
       health: toSpecs(health, [...base, "health"]),
@@ -69488,6 +69540,15 @@ async function terminateSessionsBefore(db, role, before) {
   );
   return rows.map((r2) => `${role} session pid ${r2.pid} (application '${r2.app ?? ""}', client ${r2.client ?? "local socket"}, opened ${r2.started.toISOString()})`);
 }
+async function missingCutOffPrivileges(db, role) {
+  const [may] = (await db.query(
+    `SELECT r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_signal_backend', 'USAGE') AS signal,
+              r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS see
+         FROM pg_roles r WHERE r.rolname = current_user`,
+    [role]
+  )).rows;
+  return { ...may, missing: [...may.signal ? [] : ["pg_signal_backend"], ...may.see ? [] : ["pg_read_all_stats"]] };
+}
 
 // src/postgres/lock.ts
 var LOCK_NAMESPACE = "credential-rotation";
@@ -69558,13 +69619,13 @@ function alterRole(ctx) {
         });
       }
       if (ctx.reason === "exposure") {
-        const [may] = await q2(
-          `SELECT r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_signal_backend', 'USAGE') AS signal,
-                  r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS see
-             FROM pg_roles r WHERE r.rolname = current_user`,
-          [role]
-        );
-        const missing = [...may.signal ? [] : ["pg_signal_backend"], ...may.see ? [] : ["pg_read_all_stats"]];
+        let may;
+        try {
+          may = await missingCutOffPrivileges(db, role);
+        } catch (error2) {
+          throw pgError(`preflight query on ${where}`, error2);
+        }
+        const { missing } = may;
         if (missing.length > 0) {
           throw new RotationError(`exposure: the admin connection (role ${me2.user}) may not ${may.signal ? "see when" : "terminate"} the sessions of role ${role}${may.signal ? " started" : ""}, so sessions opened with the exposed password would survive`, {
             hint: `as a superuser: GRANT ${missing.join(", ")} TO ${adminSql}; nothing was changed`,
@@ -69642,6 +69703,230 @@ function alterRole(ctx) {
   };
   async function terminateOldSessions() {
     return terminateSessionsBefore(await adminClient(), role, changedAt ?? /* @__PURE__ */ new Date());
+  }
+}
+
+// src/secret/generate.ts
+import { randomBytes as randomBytes2 } from "node:crypto";
+var PASSWORD_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~";
+var DEFAULT_PASSWORD_LENGTH = 32;
+function generatePassword(length = DEFAULT_PASSWORD_LENGTH, alphabet = PASSWORD_ALPHABET) {
+  if (!Number.isInteger(length) || length < 16 || length > 1024) {
+    throw new Error(`password length must be a whole number from 16 to 1024, got ${length}`);
+  }
+  const limit = 256 - 256 % alphabet.length;
+  let out = "";
+  while (out.length < length) {
+    for (const byte of randomBytes2(length * 2)) {
+      if (byte >= limit) continue;
+      out += alphabet[byte % alphabet.length];
+      if (out.length === length) break;
+    }
+  }
+  return new Secret(out);
+}
+
+// src/postgres/password.ts
+async function setPassword(db, role, password, options) {
+  const verifier = scramVerifier(password, options.iterations);
+  try {
+    await db.query("BEGIN");
+    if (options.hideStatement) await db.query("SET LOCAL log_statement = 'none'");
+    await db.query(`SET LOCAL lock_timeout = '${Math.round((options.lockTimeoutSeconds ?? 10) * 1e3)}ms'`);
+    await db.query(`ALTER ROLE ${db.escapeIdentifier(role)} PASSWORD ${db.escapeLiteral(verifier)}`);
+    await db.query("COMMIT");
+  } catch (error2) {
+    await db.query("ROLLBACK").catch(() => void 0);
+    throw error2;
+  }
+}
+
+// src/methods/alternating-roles.ts
+function loginsOf(credential) {
+  const given = credential.settings.logins;
+  if (Array.isArray(given) && given.length === 2) return [String(given[0]), String(given[1])];
+  return [`${credential.role}_a`, `${credential.role}_b`];
+}
+function alternatingRoles(ctx) {
+  const system = ctx.system;
+  const group2 = ctx.credential.role;
+  const logins = loginsOf(ctx.credential);
+  const where = `Postgres ${describeTarget(system.adminUrl)} group ${group2}`;
+  const loginAs = (user, password) => connectionConfig(system.adminUrl, { user, password });
+  let admin;
+  let iterations = 4096;
+  let hideStatement = false;
+  let active;
+  let idle = logins[0];
+  let switchedAt;
+  const other = (login) => login === logins[0] ? logins[1] : logins[0];
+  async function adminClient() {
+    admin ??= await connect(connectionConfig(system.adminUrl), `admin connection of system '${system.id}' (${describeTarget(system.adminUrl)})`);
+    return admin;
+  }
+  async function q2(sql, params = []) {
+    try {
+      return (await (await adminClient()).query(sql, params)).rows;
+    } catch (error2) {
+      throw pgError(`preflight query on ${where}`, error2);
+    }
+  }
+  const passwordOptions = () => ({ iterations, hideStatement, lockTimeoutSeconds: system.lockTimeoutSeconds });
+  return {
+    name: `alternating-roles (${where}, logins ${logins.join(" / ")})`,
+    generates: "client",
+    user: () => idle,
+    async preflight(current) {
+      const db = await adminClient();
+      const notes = [];
+      if (logins[0] === logins[1] || logins.includes(group2)) {
+        throw new RotationError(`credentials.${ctx.credential.id}.logins: expected two logins other than each other and the group role ${group2}`);
+      }
+      await takeRotationLock(db, group2, where);
+      const [me2] = await q2(
+        `SELECT current_user AS user, rolsuper, rolcreaterole, current_setting('scram_iterations', true) AS iterations,
+                has_parameter_privilege('log_statement', 'SET') AS hide
+           FROM pg_roles WHERE rolname = current_user`
+      );
+      const ident = (name) => /^[a-z_][a-z0-9_]*$/.test(name) ? name : db.escapeIdentifier(name);
+      const provisionHint = `credential-rotation provision ${ctx.credential.id} prints the SQL that sets it up`;
+      if ([group2, ...logins].includes(me2.user)) {
+        throw new RotationError(`the admin connection logs in as ${me2.user}, which this rotation changes: it would lock itself out`, {
+          hint: "use a separate admin role (see docs/database-admin.md); nothing was changed",
+          code: "NOT_ALLOWED"
+        });
+      }
+      const [groupRow] = await q2("SELECT rolcanlogin FROM pg_roles WHERE rolname = $1", [group2]);
+      if (!groupRow) throw new RotationError(`group role ${JSON.stringify(group2)} does not exist on ${describeTarget(system.adminUrl)}`, { hint: provisionHint });
+      if (groupRow.rolcanlogin) {
+        throw new RotationError(`group role ${group2} can log in: with alternating-roles it must be NOLOGIN (a password of its own would never be rotated)`, {
+          hint: `once no consumer logs in as ${group2}: ALTER ROLE ${ident(group2)} NOLOGIN (docs/alternating-roles.md)`
+        });
+      }
+      const rows = await q2(
+        `SELECT r.rolname, r.rolcanlogin, r.rolsuper,
+                pg_has_role(r.oid, g.oid, 'USAGE') AS inherits, pg_has_role(r.oid, g.oid, 'SET') AS may_set,
+                coalesce(r.rolconfig && ARRAY['role=' || g.rolname, 'role=' || quote_ident(g.rolname)], false) AS runs_as_group,
+                pg_has_role(current_user, r.oid, 'MEMBER WITH ADMIN OPTION') AS admin
+           FROM pg_roles r, pg_roles g WHERE r.rolname = ANY($1) AND g.rolname = $2`,
+        [logins, group2]
+      );
+      for (const login of logins) {
+        const row = rows.find((r2) => r2.rolname === login);
+        const l2 = ident(login);
+        const g2 = ident(group2);
+        if (!row) throw new RotationError(`login role ${JSON.stringify(login)} does not exist on ${describeTarget(system.adminUrl)}`, { hint: provisionHint });
+        if (!row.rolcanlogin) throw new RotationError(`login role ${login} cannot log in (NOLOGIN)`, { hint: `ALTER ROLE ${l2} LOGIN, or ${provisionHint}` });
+        if (row.rolsuper) throw new RotationError(`login role ${login} is a superuser: an application login must not be, and the admin may not change it`);
+        if (!row.inherits || !row.may_set) {
+          throw new RotationError(`login role ${login} is not a member of ${group2} with its privileges`, { hint: `GRANT ${g2} TO ${l2} WITH INHERIT TRUE, SET TRUE` });
+        }
+        if (!row.runs_as_group) {
+          throw new RotationError(`login role ${login} does not run as ${group2}: objects it creates would not be usable through the other login`, { hint: `ALTER ROLE ${l2} SET role = ${g2}` });
+        }
+        if (!me2.rolsuper && !(me2.rolcreaterole && row.admin)) {
+          throw new RotationError(`the admin connection (role ${me2.user}) may not change the password of login role ${login}`, {
+            hint: `it needs CREATEROLE and ADMIN OPTION on ${login}: GRANT ${l2} TO ${ident(me2.user)} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE`,
+            code: "NOT_ALLOWED"
+          });
+        }
+        if (ctx.reason === "exposure") {
+          const may = await missingCutOffPrivileges(db, login).catch((error2) => {
+            throw pgError(`preflight query on ${where}`, error2);
+          });
+          if (may.missing.length > 0) {
+            throw new RotationError(`exposure: the admin connection (role ${me2.user}) may not ${may.signal ? "see when" : "terminate"} the sessions of login ${login}${may.signal ? " started" : ""}, so sessions opened with the exposed password would survive`, {
+              hint: `as a superuser: GRANT ${may.missing.join(", ")} TO ${ident(me2.user)}; nothing was changed`,
+              code: "NOT_ALLOWED"
+            });
+          }
+        }
+      }
+      iterations = Number(me2.iterations ?? 4096) || 4096;
+      hideStatement = me2.hide;
+      if (!hideStatement) notes.push("the admin may not SET log_statement: the ALTER ROLE may be logged, and carries only a SCRAM verifier");
+      active = current ? await whoLogsIn(current) : void 0;
+      idle = active ? other(active) : await leastUsed();
+      notes.push(
+        active ? `${active} is in use (current logs in as it): the new password goes to ${idle}` : `neither login accepts current: the new password goes to ${idle} (the one with fewer open sessions), and ${other(idle)} is revoked after health`
+      );
+      if (ctx.reason === "exposure") notes.push(`exposure: sessions of ${other(idle)} (and of ${idle} opened before the switch) will be terminated`);
+      return { currentWorks: active !== void 0, notes, user: active };
+    },
+    async stage(chosen) {
+      if (!chosen) throw new Error("alternating-roles needs a generated value");
+      const db = await adminClient();
+      try {
+        await setPassword(db, idle, chosen, passwordOptions());
+        switchedAt = (await db.query("SELECT now()")).rows[0].now;
+      } catch (error2) {
+        throw pgError(`ALTER ROLE ${idle} on ${where}`, error2);
+      }
+      const previous = other(idle);
+      return {
+        value: chosen,
+        reversible: true,
+        previousUser: previous,
+        async commit() {
+          return `${idle} has held the new password since step 1 (it served nobody); ${previous} untouched until step 7`;
+        },
+        async abort() {
+        }
+      };
+    },
+    async verifyNew(value) {
+      const db = await connect(loginAs(idle, value), `login as ${idle} with the new password`);
+      try {
+        const { rows } = await db.query("SELECT session_user, current_user");
+        if (rows[0].current_user !== group2) throw new RotationError(`${idle} logs in but runs as ${rows[0].current_user}, not ${group2}`);
+        return `${idle} logs in with the new password and runs as ${group2}`;
+      } finally {
+        await db.end().catch(() => void 0);
+      }
+    },
+    async revokeOld(old, reason) {
+      const previous = other(idle);
+      const db = await adminClient();
+      await setPassword(db, previous, generatePassword(), passwordOptions()).catch((error2) => {
+        throw pgError(`ALTER ROLE ${previous} on ${where}`, error2);
+      });
+      const revokedAt = (await db.query("SELECT now()")).rows[0].now;
+      let cutOff;
+      if (reason === "exposure") {
+        cutOff = [...await terminateSessionsBefore(db, previous, revokedAt), ...await terminateSessionsBefore(db, idle, switchedAt ?? revokedAt)];
+      }
+      const cut = cutOff ? `; ${cutOff.length} session(s) opened with an old password terminated` : "";
+      const extra = cutOff ? { cut_off: cutOff } : {};
+      if (!old) return { tried: false, rejected: true, detail: `no previous value was known; ${previous} now has a password stored nowhere${cut}`, ...extra };
+      for (const login of logins) {
+        const result = await tryLogin(loginAs(login, old));
+        if (result.ok) return { tried: true, rejected: false, detail: `the old password still logs in as ${login}`, ...extra };
+        if (!result.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried as ${login}: ${result.message}`, ...extra };
+      }
+      return { tried: true, rejected: true, detail: `old password refused with SQLSTATE 28P01 as ${logins.join(" and ")}; ${previous} has a fresh password stored nowhere${cut}`, ...extra };
+    },
+    async close() {
+      if (!admin) return;
+      const db = admin;
+      admin = void 0;
+      await releaseRotationLock(db, group2);
+      await db.end();
+    }
+  };
+  async function whoLogsIn(value) {
+    for (const login of logins) {
+      const result = await tryLogin(loginAs(login, value));
+      if (result.ok) return login;
+      if (!result.rejected) {
+        throw new RotationError(`cannot test the current password as ${login}: ${result.message}`, { hint: "the logins must be able to connect to the admin URL\u2019s host and database" });
+      }
+    }
+    return void 0;
+  }
+  async function leastUsed() {
+    const rows = await q2("SELECT usename, count(*)::int AS n FROM pg_stat_activity WHERE usename = ANY($1) GROUP BY usename", [logins]);
+    const count = (login) => rows.find((r2) => r2.usename === login)?.n ?? 0;
+    return count(logins[1]) < count(logins[0]) ? logins[1] : logins[0];
   }
 }
 
@@ -70339,6 +70624,7 @@ var supabasePublishableKey = supabaseKey("publishable");
 // src/methods/index.ts
 var METHODS = {
   "alter-role": alterRole,
+  "alternating-roles": alternatingRoles,
   "digitalocean-reset": digitalOceanReset,
   "supabase-secret-key": supabaseSecretKey,
   "supabase-publishable-key": supabasePublishableKey
@@ -70347,7 +70633,7 @@ var METHODS = {
 // src/stores/file.ts
 import { mkdir as mkdir2, open as open2, readFile, rename as rename2, rm as rm2, stat as stat2 } from "node:fs/promises";
 import { dirname as dirname2, resolve } from "node:path";
-import { randomBytes as randomBytes2 } from "node:crypto";
+import { randomBytes as randomBytes3 } from "node:crypto";
 var fileStore = (spec, ctx) => {
   const path = resolve(ctx.runtime.workspace, String(spec.options.path));
   const key = String(spec.options.key);
@@ -70358,7 +70644,7 @@ var fileStore = (spec, ctx) => {
       await mkdir2(dir, { recursive: true, mode: 448 }).catch((error2) => {
         throw new RotationError(`${spec.path}: cannot create folder ${dir} (${error2.code})`);
       });
-      const probe = resolve(dir, `.${key}.check-${randomBytes2(4).toString("hex")}`);
+      const probe = resolve(dir, `.${key}.check-${randomBytes3(4).toString("hex")}`);
       try {
         await (await open2(probe, "wx", 384)).close();
       } catch (error2) {
@@ -70370,7 +70656,7 @@ var fileStore = (spec, ctx) => {
     async write(value) {
       const lines = (await readLines(path)).filter((line) => !line.startsWith(`${key}=`));
       lines.push(`${key}=${value.reveal()}`);
-      const tmp = `${path}.${randomBytes2(6).toString("hex")}.tmp`;
+      const tmp = `${path}.${randomBytes3(6).toString("hex")}.tmp`;
       const handle = await open2(tmp, "wx", 384);
       try {
         await handle.writeFile(`${lines.join("\n")}
@@ -74118,9 +74404,12 @@ function positive(value, fallback, path) {
 import { createHash as createHash2 } from "node:crypto";
 
 // src/stores/format.ts
-function renderFormat(format, value) {
+function renderFormat(format, value, user) {
   if (!format) return value;
-  return value.map((plain) => format.replaceAll("{password_url}", encodeURIComponent(plain)).replaceAll("{password}", plain));
+  return value.map((plain) => {
+    const withUser = user === void 0 ? format : format.replaceAll("{user}", user);
+    return withUser.replaceAll("{password_url}", encodeURIComponent(plain)).replaceAll("{password}", plain);
+  });
 }
 
 // src/consumers/supabase-function-secrets.ts
@@ -74156,7 +74445,7 @@ var supabaseFunctionSecrets = (spec, ctx) => {
       await api.listSecrets();
     },
     async refresh(value) {
-      const rendered = renderFormat(format, value);
+      const rendered = renderFormat(format, value, ctx.user?.());
       if (rendered.reveal().length > MAX_VALUE) {
         throw new RotationError(`${spec.path}: the value is ${rendered.reveal().length} characters; Supabase takes at most ${MAX_VALUE}`);
       }
@@ -74560,7 +74849,7 @@ var supersetDatabase = (spec, ctx) => {
       }
     },
     async refresh(value) {
-      const uri = renderFormat(template, value);
+      const uri = renderFormat(template, value, ctx.user?.());
       runtime.reporter.mask(uri);
       sensitive.push(uri, value);
       const bearer = await client.login(username, password);
@@ -74615,7 +74904,7 @@ var n8nCredential = (spec, ctx) => {
         await jsonCall(runtime, `${where}: update`, credentialUrl, {
           method: "PATCH",
           headers: headers(),
-          body: { data: renderData(data, value), isPartialData: true },
+          body: { data: renderData(data, value, ctx.user?.()), isPartialData: true },
           timeoutMs,
           hints: { ...hints, 400: "n8n refused the data: its keys must be fields of the credential's type (GET /api/v1/credentials/schema/{type} lists them)" },
           scrub: (t2) => t2.split(value.reveal()).join("***")
@@ -74633,10 +74922,10 @@ function mentionsPassword(value) {
   if (value && typeof value === "object") return Object.values(value).some(mentionsPassword);
   return false;
 }
-function renderData(v2, value) {
-  if (typeof v2 === "string") return hasPasswordPlaceholder(v2) ? renderFormat(v2, value).reveal() : v2;
-  if (Array.isArray(v2)) return v2.map((x2) => renderData(x2, value));
-  if (v2 && typeof v2 === "object") return Object.fromEntries(Object.entries(v2).map(([k2, x2]) => [k2, renderData(x2, value)]));
+function renderData(v2, value, user) {
+  if (typeof v2 === "string") return hasPasswordPlaceholder(v2) || v2.includes("{user}") ? renderFormat(v2, value, user).reveal() : v2;
+  if (Array.isArray(v2)) return v2.map((x2) => renderData(x2, value, user));
+  if (v2 && typeof v2 === "object") return Object.fromEntries(Object.entries(v2).map(([k2, x2]) => [k2, renderData(x2, value, user)]));
   return v2;
 }
 
@@ -74779,12 +75068,12 @@ function snippet(body) {
 var postgresLogin = (spec, ctx) => {
   const template = spec.options.url;
   const timeout = Number(spec.options.timeout_seconds ?? 30);
-  const role = ctx.credential.role;
-  const label = template ? `postgres-login ${template.replace(/:\{password(_url)?\}@/, ":***@")}` : `postgres-login as ${role}`;
+  const user = () => ctx.user?.() ?? ctx.credential.role;
+  const label = template ? `postgres-login ${template.replace(/:\{password(_url)?\}@/, ":***@")}` : `postgres-login as ${ctx.credential.role}`;
   return {
     label,
     async probe(value) {
-      const config = template ? connectionConfig(renderFormat(template, value)) : connectionConfig(ctx.system.adminUrl, { user: role, password: value });
+      const config = template ? connectionConfig(renderFormat(template, value, user())) : connectionConfig(ctx.system.adminUrl, { user: user(), password: value });
       const result = await untilDeadline(ctx.runtime, timeout, async () => {
         const login = await tryLogin(config);
         return login.ok ? { ok: true, value: `${config.user} logged in to ${config.host}:${config.port ?? 5432}/${config.database}` } : { ok: false, why: login.message };
@@ -74806,14 +75095,17 @@ var PROBES = {
 // src/engine/adapters.ts
 function buildAdapters(policy, credentialId, runtime, reason = "manual") {
   const credential = policy.credentials[credentialId];
-  const ctx = { policy, credential, system: policy.systems[credential.system], runtime, reason };
-  const method = METHODS[credential.method];
-  if (!method) throw new RotationError(`credentials.${credential.id}.method: no method '${credential.method}'`);
+  const factory = METHODS[credential.method];
+  if (!factory) throw new RotationError(`credentials.${credential.id}.method: no method '${credential.method}'`);
+  let method;
+  const user = () => method?.user?.() ?? credential.role;
+  const ctx = { policy, credential, system: policy.systems[credential.system], runtime, reason, user };
+  method = factory(ctx);
   return {
-    method: method(ctx),
+    method,
     stores: credential.store.map((spec) => ({
       store: pick(STORES, spec, "store")(spec, ctx),
-      render: (value) => renderFormat(spec.options.format, value)
+      render: (value, as = user()) => renderFormat(spec.options.format, value, as)
     })),
     consumers: credential.consumers.map((spec) => pick(CONSUMERS, spec, "consumer")(spec, ctx)),
     probes: credential.health.map((spec) => pick(PROBES, spec, "health check")(spec, ctx))
