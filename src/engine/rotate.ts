@@ -78,7 +78,7 @@ export async function rotateCredential(policy: Policy, request: RotationRequest,
     changeStarted = true;
     await steps.run('generate', async () => {
       staged = await generateAndStage(adapters, credential.length, (value) => reporter.mask(value));
-      return staged.reversible ? `new value generated and staged at ${adapters.method.name}, not yet live` : `new value issued by ${adapters.method.name}`;
+      return staged.detail ?? (staged.reversible ? `new value generated and staged at ${adapters.method.name}, not yet live` : `new value issued by ${adapters.method.name}`);
     });
     const change = staged!;
     const newValue = change.value;

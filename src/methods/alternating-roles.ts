@@ -171,6 +171,7 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
         value: chosen,
         reversible: true,
         previousUser: previous,
+        detail: `new value generated and set on the idle login ${idle} (committed: it serves nobody yet); ${previous} untouched`,
         async commit() {
           return `${idle} has held the new password since step 1 (it served nobody); ${previous} untouched until step 7`;
         },

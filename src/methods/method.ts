@@ -39,6 +39,8 @@ export interface StagedChange {
   readonly reversible: boolean;
   /** The login the old value belongs to, for restoring `{user}` templates on back-out; default: the role. */
   readonly previousUser?: string;
+  /** What the generate step says it did, when the engine's default ("staged, not yet live") is not true. */
+  readonly detail?: string;
   /** Makes the new value the live one. */
   commit(): Promise<string>;
   /** Backs out of a change that was not committed, leaving the old value live. */

@@ -5,13 +5,12 @@
 // two logins does not count.
 import { afterAll, beforeAll } from 'vitest';
 import { setupServer } from 'msw/node';
-import pg from 'pg';
 import { parsePolicy } from '../../src/policy/load.js';
 import { rotateCredential } from '../../src/engine/rotate.js';
 import { createGitHubModel } from '../models/github.js';
 import { GITHUB_TEST_TOKEN } from '../helpers/runtime.js';
 import { login, usePostgres } from '../helpers/postgres.js';
-import { alternatingYaml, makeAlternating } from '../helpers/alternating.js';
+import { alternatingYaml, makeAlternating, urlLogsIn } from '../helpers/alternating.js';
 import { cutConnections, defineFaultSuite, pointsFor, secretsFileValue, seedStores, type World } from './harness.js';
 
 const fx = usePostgres();
@@ -30,19 +29,6 @@ const policyFor = (group: string) => alternatingYaml(group, 'CURRENT', `    stor
 `);
 
 let serial = 0;
-
-async function urlLogsIn(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 defineFaultSuite({
   method: 'alternating-roles',
