@@ -8,7 +8,7 @@ import { connect, connectionConfig, describeTarget, pgError, tryLogin } from '..
 import { setPassword } from '../postgres/password.js';
 import { missingCutOffPrivileges, terminateSessionsBefore } from '../postgres/sessions.js';
 import { releaseRotationLock, takeRotationLock } from '../postgres/lock.js';
-import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange } from './method.js';
+import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange, Verified } from './method.js';
 
 /** The two logins of an alternating-roles credential: `logins:` as written, or <role>_a / <role>_b. */
 export function loginsOf(credential: CredentialPolicy): [string, string] {
@@ -157,7 +157,7 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
       return { currentWorks: active !== undefined, notes, user: active };
     },
 
-    async stage(chosen): Promise<StagedChange> {
+    async generate(chosen): Promise<StagedChange> {
       if (!chosen) throw new Error('alternating-roles needs a generated value');
       const db = await adminClient();
       try {
@@ -172,7 +172,7 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
         reversible: true,
         previousUser: previous,
         detail: `new value generated and set on the idle login ${idle} (committed: it serves nobody yet); ${previous} untouched`,
-        async commit() {
+        async apply() {
           return `${idle} has held the new password since step 1 (it served nobody); ${previous} untouched until step 7`;
         },
         async abort() {
@@ -182,18 +182,18 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
       };
     },
 
-    async verifyNew(value) {
+    async verify(value): Promise<Verified> {
       const db = await connect(loginAs(idle, value), `login as ${idle} with the new password`);
       try {
         const { rows } = await db.query<{ session_user: string; current_user: string }>('SELECT session_user, current_user');
         if (rows[0].current_user !== group) throw new RotationError(`${idle} logs in but runs as ${rows[0].current_user}, not ${group}`);
-        return `${idle} logs in with the new password and runs as ${group}`;
+        return { detail: `${idle} logs in with the new password and runs as ${group}` };
       } finally {
         await db.end().catch(() => undefined);
       }
     },
 
-    async revokeOld(old, reason): Promise<RevocationProof> {
+    async revoke(old, reason): Promise<RevocationProof> {
       const previous = other(idle);
       const db = await adminClient();
       // A fresh random password that is never stored and never leaves this function.
