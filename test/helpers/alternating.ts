@@ -1,40 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import pg from 'pg';
-import type { Secret } from '../../src/secret/secret.js';
+import { provisionAlternating } from '../../src/demo/platform.js';
 import { parsePolicy } from '../../src/policy/load.js';
 import { provisionCredential } from '../../src/provision/run.js';
 import { createGitHubModel } from '../models/github.js';
 import { DIST_TOKEN } from './action-child.js';
-import { generatePassword } from '../../src/secret/generate.js';
-import { scramVerifier } from '../../src/postgres/scram.js';
 import { PLATFORM_SYSTEM, type PostgresFixture } from './postgres.js';
 
-/**
- * A NOLOGIN group role owning its objects in odoo's public schema and two logins running as it,
- * the platform's admin holding ADMIN OPTION on all three (what `provision` sets up). Returns the
- * logins' passwords: `a` is the one in use, `b` the idle one's (stored nowhere).
- */
-export async function makeAlternating(fx: PostgresFixture, group: string, logins = [`${group}_a`, `${group}_b`]): Promise<{ a: Secret; b: Secret; logins: string[] }> {
-  const passwords = { a: generatePassword(), b: generatePassword() };
-  const db = await fx.server.client('odoo');
-  try {
-    const g = db.escapeIdentifier(group);
-    await db.query(`CREATE ROLE ${g} NOLOGIN`);
-    await db.query(`GRANT USAGE, CREATE ON SCHEMA public TO ${g}`);
-    await db.query(`GRANT ${g} TO rotation_admin WITH ADMIN OPTION, INHERIT FALSE, SET FALSE`);
-    for (const [i, login] of logins.entries()) {
-      const l = db.escapeIdentifier(login);
-      await db.query(`CREATE ROLE ${l} LOGIN PASSWORD ${db.escapeLiteral(scramVerifier(i === 0 ? passwords.a : passwords.b))}`);
-      await db.query(`GRANT ${g} TO ${l} WITH INHERIT TRUE, SET TRUE`);
-      await db.query(`ALTER ROLE ${l} SET role = ${g}`);
-      await db.query(`GRANT ${l} TO rotation_admin WITH ADMIN OPTION, INHERIT FALSE, SET FALSE`);
-    }
-  } finally {
-    await db.end();
-  }
-  return { ...passwords, logins };
-}
+/** The alternating-roles set-up for `group` on the fixture's server (see provisionAlternating). */
+export const makeAlternating = (fx: PostgresFixture, group: string, logins?: string[]) => provisionAlternating(fx.server, group, logins);
 
 /** A policy for one alternating-roles credential of `group`, its value in `${current}`; `rest` holds store, consumers and health. */
 export function alternatingYaml(group: string, current: string, rest: string): string {
