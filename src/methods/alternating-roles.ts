@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { AdapterContext } from '../engine/runtime.js';
-import type { CredentialPolicy, PostgresSystem } from '../policy/types.js';
+import type { PostgresSystem } from '../policy/types.js';
 import { RotationError } from '../engine/errors.js';
 import type { Secret } from '../secret/secret.js';
 import { generatePassword } from '../secret/generate.js';
@@ -8,14 +8,8 @@ import { connect, connectionConfig, describeTarget, pgError, tryLogin } from '..
 import { setPassword } from '../postgres/password.js';
 import { missingCutOffPrivileges, terminateSessionsBefore } from '../postgres/sessions.js';
 import { releaseRotationLock, takeRotationLock } from '../postgres/lock.js';
+import { loginsOf } from './logins.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange, Verified } from './method.js';
-
-/** The two logins of an alternating-roles credential: `logins:` as written, or <role>_a / <role>_b. */
-export function loginsOf(credential: CredentialPolicy): [string, string] {
-  const given = credential.settings.logins;
-  if (Array.isArray(given) && given.length === 2) return [String(given[0]), String(given[1])];
-  return [`${credential.role}_a`, `${credential.role}_b`];
-}
 
 interface LoginRow {
   rolname: string;

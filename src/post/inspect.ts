@@ -5,7 +5,7 @@ import type { Secret } from '../secret/secret.js';
 import { loadAdapters } from '../adapters/load.js';
 import { describeError } from '../engine/errors.js';
 import { connect, connectionConfig, describeTarget, tryLogin, type LoginResult } from '../postgres/connect.js';
-import { loginsOf } from '../methods/alternating-roles.js';
+import { loginsOf } from '../methods/logins.js';
 
 /** What the post step found after a main step that did not finish. Never holds a secret. */
 export interface Inspection {
