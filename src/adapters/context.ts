@@ -51,6 +51,8 @@ export interface AdapterContext {
    * with several logins (alternating-roles) the one it set. Read when a value is rendered.
    */
   user?: () => string;
+  /** The login the value in use (`current`) belongs to: the role, or the active login of alternating-roles. */
+  currentUser?: () => string;
 }
 
 /** Builds a store, consumer or health probe from its policy entry. Nothing is contacted yet. */

@@ -17,7 +17,8 @@ export async function loadAdapters(policy: Policy, credentialId: string, runtime
   // `{user}`: the login the method says holds the new value (built below), else the role.
   const built: { method?: CredentialMethod } = {};
   const user = () => built.method?.user?.() ?? credential.role;
-  const ctx: AdapterContext = { policy, credential, system: policy.systems[credential.system], runtime, reason, user };
+  const currentUser = () => built.method?.currentUser?.() ?? credential.role;
+  const ctx: AdapterContext = { policy, credential, system: policy.systems[credential.system], runtime, reason, user, currentUser };
   const method = registry.methods[credential.method];
   if (!method) throw new RotationError(`credentials.${credential.id}.method: no method '${credential.method}'`);
   // Every file at once: the loads are independent, and the builds below keep policy order.

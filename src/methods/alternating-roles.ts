@@ -68,6 +68,7 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
     name: `alternating-roles (${where}, logins ${logins.join(' / ')})`,
     generates: 'client',
     user: () => idle,
+    currentUser: () => active ?? other(idle),
 
     async preflight(current): Promise<PreflightReport> {
       const db = await adminClient();

@@ -25,6 +25,8 @@ export interface CredentialMethod {
   close(): Promise<void>;
   /** The login that holds the new value once staged (`{user}`); without it, the role. */
   user?(): string;
+  /** The login the value in use belongs to (known after preflight); without it, the role. */
+  currentUser?(): string;
 }
 
 export interface PreflightReport {

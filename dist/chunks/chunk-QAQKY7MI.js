@@ -1,5 +1,5 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
-import{g as s}from"./chunk-ZDQR4TRR.js";import{a}from"./chunk-LREE4G4H.js";import{a as o}from"./chunk-ZPSNVMWV.js";async function p(e,t,r){let{rows:i}=await e.query(`WITH old AS MATERIALIZED (
+import{g as s}from"./chunk-YLDWBJRL.js";import{a}from"./chunk-LREE4G4H.js";import{a as o}from"./chunk-ZPSNVMWV.js";async function p(e,t,r){let{rows:i}=await e.query(`WITH old AS MATERIALIZED (
        SELECT pid, application_name AS app, host(client_addr) AS client, backend_start AS started FROM pg_stat_activity
         WHERE usename = $1 AND backend_start < $2 AND pid <> pg_backend_pid())
      SELECT * FROM old WHERE pg_terminate_backend(pid)`,[t,r]);return i.map(n=>`${t} session pid ${n.pid} (application '${n.app??""}', client ${n.client??"local socket"}, opened ${n.started.toISOString()})`)}o(p,"terminateSessionsBefore");async function c(e,t){let[r]=(await e.query(`SELECT r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_signal_backend', 'USAGE') AS signal,
