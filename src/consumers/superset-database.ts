@@ -91,6 +91,7 @@ export const supersetDatabase: AdapterFactory<Consumer> = (spec, ctx) => {
       const session = await client.session(bearer);
       // Superset's PUT connects with the new URI before it stores it: its test of the template
       // with the current password predicts that, without changing anything.
+      // {user} is the login `current` belongs to: the method's preflight, run before this check, found it.
       if (ctx.credential.current) await checkTemplate(session, ctx.credential.current, nameOf(db));
     },
 
