@@ -53,7 +53,7 @@ describe('verify on a real PostgreSQL 16', () => {
     expect(fromFile).toMatchObject({ ok: true, works: true, source: 'file .secrets/app.env DB_PASSWORD' });
     expect(verifyProblems([fromCurrent, fromFile])).toEqual([]);
     expect(verifyTable([fromCurrent])).toMatch(/app_verify_ok\s+ok\s+current\s+2 agrees/);
-    // method.close() ran: no admin connection and no advisory lock is left behind.
+    // method.close() ran: no admin connection (the rotation lock has its own) is left behind.
     expect(await adminSessions()).toBe(0);
   });
 

@@ -50,9 +50,11 @@ export async function verifyCredential(policy: Policy, id: string, runtime: Runt
     if (!candidate) {
       row.detail = 'no value to verify: current is not set and no store can be read back';
     } else {
+      let user: string | undefined;
       try {
         const report = await adapters.method.preflight(candidate.value);
         row.works = report.currentWorks;
+        user = report.user;
         row.detail = report.currentWorks ? `the value from ${candidate.source} works` : `the value from ${candidate.source} no longer works at ${target}`;
       } catch (error) {
         row.detail = `could not verify at ${target}: ${describeError(error)}`;
@@ -61,7 +63,8 @@ export async function verifyCredential(policy: Policy, id: string, runtime: Runt
         if (!store.read) return { target: store.label, outcome: 'write-only' };
         const value = held[i];
         if (!value) return { target: store.label, outcome: 'missing' };
-        return { target: store.label, outcome: value.equals(render(candidate.value)) ? 'agrees' : 'differs' };
+        // `{user}`: the login the value logged in as (alternating-roles), else the role.
+        return { target: store.label, outcome: value.equals(render(candidate.value, user ?? credential.role)) ? 'agrees' : 'differs' };
       });
     }
     row.ok = row.works && row.stores.every((s) => s.outcome === 'agrees' || s.outcome === 'write-only');

@@ -113,7 +113,7 @@ export async function backOut(staged: StagedChange, adapters: Adapters, prior: P
         await held.restore();
         setHolds(entry, 'restored', held.value ? 'new value written, then restored to the old value' : `new value written, then taken out again (it held ${held.describe} before)`, written);
       } else if (prior.live) {
-        await store.write(render(prior.live));
+        await store.write(render(prior.live, staged.previousUser));
         setHolds(entry, 'restored', 'new value written, then restored to the old value', written);
       } else if (written) {
         setHolds(entry, 'new value (never live)', 'holds the new value, which never went live: the target is write-only and no value that logs in was known, so what it held is unknown and was not put back; a rerun repairs it');

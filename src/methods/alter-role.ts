@@ -6,7 +6,7 @@ import type { Secret } from '../secret/secret.js';
 import { connect, connectionConfig, describeTarget, pgError, tryLogin } from '../postgres/connect.js';
 import { scramVerifier } from '../postgres/scram.js';
 import { urlLogin } from '../postgres/url.js';
-import { cutOffPrivileges, cutOffSessionsBefore } from '../postgres/sessions.js';
+import { cutOffSessionsBefore, exposureNote } from '../postgres/sessions.js';
 import { proveOldPasswordRefused } from '../postgres/revoke.js';
 import { takeRotationLock, type RotationLock } from '../postgres/lock.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange } from './method.js';
@@ -78,7 +78,7 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
       }
       // Taken once the role is known and the admin may change it, so those get their own messages.
       lock ??= await takeRotationLock(connectionConfig(system.adminUrl), role, where);
-      if (ctx.reason === 'exposure') notes.push(await exposureNote(db, role, adminSql));
+      if (ctx.reason === 'exposure') notes.push(await exposureNote(db, role));
       iterations = Number(me.iterations ?? 4096) || 4096;
       mayHideStatement = me.hide;
       if (!mayHideStatement) notes.push('the admin may not SET log_statement: the ALTER ROLE may be logged, and carries only a SCRAM verifier');
@@ -152,12 +152,4 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
       await db?.end();
     },
   };
-}
-
-/** Exposure: the password changes whatever the admin may do to sessions (invariant 6); say up front what the cut-off will lack. */
-async function exposureNote(db: pg.Client, role: string, adminSql: string): Promise<string> {
-  const may = await cutOffPrivileges(db, role);
-  const missing = [...(may.signal ? [] : ['pg_signal_backend']), ...(may.see ? [] : ['pg_read_all_stats'])];
-  if (missing.length === 0) return `exposure: sessions of ${role} opened before the change will be terminated`;
-  return `exposure: the admin lacks ${missing.join(' and ')}, so sessions of ${role} opened before the change may survive it; the password changes first, and any survivor fails the run (GRANT ${missing.join(', ')} TO ${adminSql})`;
 }

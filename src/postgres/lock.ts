@@ -32,7 +32,10 @@ export interface RotationLock {
  * logins (they read the committed settings) nor ALTER ROLE … PASSWORD (pg_authid, another catalog).
  * Checked on a real server by test/concurrency.test.ts.
  */
-export async function takeRotationLock(config: pg.ClientConfig, role: string, where: string): Promise<RotationLock> {
+export async function takeRotationLock(config: pg.ClientConfig, roles: string | string[], where: string): Promise<RotationLock> {
+  // Several roles (alternating-roles' two logins) in one transaction, in a fixed order.
+  const names = (Array.isArray(roles) ? [...roles] : [roles]).sort();
+  const role = names.join(' / ');
   const db = await connect(config, `rotation lock session on ${where}`);
   let pid: number;
   try {
@@ -41,7 +44,7 @@ export async function takeRotationLock(config: pg.ClientConfig, role: string, wh
     pid = (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
     await db.query('BEGIN');
     await db.query(`SET LOCAL lock_timeout = '${LOCK_WAIT_MS}ms'`);
-    await db.query(`ALTER ROLE ${db.escapeIdentifier(role)} SET application_name = 'credential-rotation lock'`);
+    for (const name of names) await db.query(`ALTER ROLE ${db.escapeIdentifier(name)} SET application_name = 'credential-rotation lock'`);
   } catch (error) {
     await db.end().catch(() => undefined);
     if ((error as { code?: string }).code === '55P03') {

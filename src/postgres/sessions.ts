@@ -73,7 +73,7 @@ function describeSession(role: string, s: Candidate): string {
  * backend_start those of the role or of pg_read_all_stats. 'USAGE' = privileges: a grant WITH
  * INHERIT FALSE (the rotation set-up) gives membership, not privileges.
  */
-export async function cutOffPrivileges(db: pg.Client, role: string): Promise<{ user: string; signal: boolean; see: boolean }> {
+export async function cutOffPrivileges(db: pg.Client, role: string): Promise<{ user: string; signal: boolean; see: boolean; missing: string[] }> {
   const { rows } = await db.query<{ user: string; signal: boolean; see: boolean }>(
     `SELECT current_user AS user,
             r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_signal_backend', 'USAGE') AS signal,
@@ -81,5 +81,23 @@ export async function cutOffPrivileges(db: pg.Client, role: string): Promise<{ u
        FROM pg_roles r WHERE r.rolname = current_user`,
     [role],
   );
-  return rows[0];
+  const may = rows[0];
+  return { ...may, missing: [...(may.signal ? [] : ['pg_signal_backend']), ...(may.see ? [] : ['pg_read_all_stats'])] };
+}
+
+/** Several cut-offs (alternating-roles: both logins) as one. */
+export function mergeCutOffs(...cutOffs: CutOff[]): CutOff {
+  return {
+    cut: cutOffs.flatMap((c) => c.cut),
+    survived: cutOffs.flatMap((c) => c.survived),
+    grants: [...new Set(cutOffs.flatMap((c) => c.grants))],
+  };
+}
+
+/** Exposure: the password changes whatever the admin may do to sessions (invariant 6); this says up front what the cut-off will lack. */
+export async function exposureNote(db: pg.Client, role: string): Promise<string> {
+  const may = await cutOffPrivileges(db, role);
+  if (may.missing.length === 0) return `exposure: sessions of ${role} opened before the change will be terminated`;
+  const admin = /^[a-z_][a-z0-9_]*$/.test(may.user) ? may.user : db.escapeIdentifier(may.user);
+  return `exposure: the admin lacks ${may.missing.join(' and ')}, so sessions of ${role} opened before the change may survive it; the password changes first, and any survivor fails the run (GRANT ${may.missing.join(', ')} TO ${admin})`;
 }

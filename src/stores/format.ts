@@ -2,19 +2,29 @@ import { Secret } from '../secret/secret.js';
 
 /**
  * The value a target holds: the bare secret, or a `format` template such as
- * `postgresql://odoo_app:{password}@db:25060/odoo?sslmode=require`. `{password_url}` gives the
- * percent-encoded form for values a provider chose.
+ * `postgresql://{user}:{password}@db:25060/odoo?sslmode=require`. `{password_url}` gives the
+ * percent-encoded form for values a provider chose; `{user}` is the login that holds the new value
+ * (the role for alter-role, the idle login for alternating-roles).
  */
-export function renderFormat(format: string | undefined, value: Secret): Secret {
+export function renderFormat(format: string | undefined, value: Secret, user?: string): Secret {
   if (!format) return value;
-  return value.map((plain) => format.replaceAll('{password_url}', encodeURIComponent(plain)).replaceAll('{password}', plain));
+  return value.map((plain) => {
+    const withUser = user === undefined ? format : format.replaceAll('{user}', user);
+    return withUser.replaceAll('{password_url}', encodeURIComponent(plain)).replaceAll('{password}', plain);
+  });
+}
+
+/** Whether a template carries the secret (a `{user}`-only template holds no secret). */
+export function carriesPassword(format: string | undefined): boolean {
+  return format === undefined || format.includes('{password}') || format.includes('{password_url}');
 }
 
 /** The password inside a `format`-rendered value (the inverse of renderFormat), if it matches. */
 export function unformat(format: string | undefined, value: Secret): Secret | undefined {
   if (!format) return value;
-  const parts = format.split(/(\{password(?:_url)?\})/);
-  const pattern = parts.map((p) => (p === '{password}' || p === '{password_url}' ? '(.+?)' : p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('');
+  const parts = format.split(/(\{password(?:_url)?\}|\{user\})/);
+  const slotPattern = (p: string) => (p === '{password}' || p === '{password_url}' ? '(.+?)' : p === '{user}' ? '(?:[^:/@]+?)' : p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const pattern = parts.map(slotPattern).join('');
   const match = new RegExp(`^${pattern}$`, 's').exec(value.reveal());
   const slot = parts.filter((p) => p === '{password}' || p === '{password_url}')[0];
   if (!match || !slot) return undefined;
