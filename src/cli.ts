@@ -33,7 +33,7 @@ program
   .action(async (credential: string, opts: { reason: Reason; dryRun: boolean; githubToken?: string; deadlineMinutes: string }) => {
     const token = opts.githubToken ?? process.env.GITHUB_TOKEN;
     const runtime = cliRuntime(workspaceOf(), process.env, token);
-    runtime.deadline = deadlineFrom(opts.deadlineMinutes);
+    runtime.deadline = deadlineFrom(opts.deadlineMinutes, runtime.now().getTime());
     runtime.failpoint = failpointFromEnv(process.env);
     const result = await rotateCredential(policyOf(), { credential, reason: opts.reason, dryRun: opts.dryRun, trigger: triggerFromEnv(process.env) }, runtime);
     if (result.evidencePath) runtime.reporter.info(`evidence: ${result.evidencePath}`);

@@ -1,10 +1,11 @@
 import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
-import { jsonCall, statusOf } from '../http/json-call.js';
+import { jsonCall } from '../http/json-call.js';
+import { statusOf } from '../http/http-error.js';
 import type { Secret } from '../secret/secret.js';
 import { renderFormat } from '../stores/format.js';
 import type { Consumer } from './consumer.js';
-import { hasPasswordPlaceholder, httpUrl, positive, secretOption } from './options.js';
+import { hasPasswordPlaceholder, httpUrl, positive, secretOption } from '../adapters/options.js';
 
 const TOO_OLD =
   'this n8n does not offer PATCH /api/v1/credentials/{id} (partial credential update, n8n PR #23431, Dec 2025): upgrade n8n; 2.39.5 answers 405 by mistake (issue #38746), use an earlier 2.38.x or a fixed later release';

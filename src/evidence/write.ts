@@ -4,6 +4,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Mustache from 'mustache';
 import type { EvidenceRecord } from './record.js';
+import { RotationError } from '../engine/errors.js';
 
 /** `20261126-1521`: the run's start, in UTC. */
 export function evidenceStamp(date: Date): string {
@@ -42,7 +43,7 @@ export async function writeEvidence(record: EvidenceRecord, evidenceDir: string,
     }
     return relative(workspace, `${base}.json`);
   }
-  throw new Error(`too many evidence records for ${record.credential} in ${dir}`);
+  throw new RotationError(`too many evidence records for ${record.credential} in ${dir}`);
 }
 
 export function renderMarkdown(record: EvidenceRecord): string {
@@ -64,5 +65,5 @@ function template(name: string): string {
     if (existsSync(candidate)) return readFileSync(candidate, 'utf8');
     dir = dirname(dir);
   }
-  throw new Error(`evidence template ${name} not found beside the package`);
+  throw new RotationError(`evidence template ${name} not found beside the package`);
 }
