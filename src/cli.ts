@@ -8,7 +8,7 @@ import { rotateCredential } from './engine/rotate.js';
 import { triggerFromEnv } from './engine/trigger.js';
 import { describeError } from './engine/errors.js';
 import { REASONS, type Reason } from './evidence/record.js';
-import { cliRuntime } from './cli/runtime.js';
+import { cliRuntime, policyEnvironment } from './cli/runtime.js';
 import { deadlineFrom, DEFAULT_DEADLINE_MINUTES } from './engine/deadline.js';
 import { failpointFromEnv } from './engine/failpoints.js';
 import { parseNow, planMatrix, planRotations, planTable } from './cli/plan.js';
@@ -22,7 +22,7 @@ const program = new Command('credential-rotation')
   .showHelpAfterError();
 
 const workspaceOf = () => resolve(program.opts().workspace as string);
-const policyOf = (options: LoadOptions = {}) => loadPolicy(resolve(workspaceOf(), program.opts().config as string), process.env, options);
+const policyOf = (options: LoadOptions = {}) => loadPolicy(resolve(workspaceOf(), program.opts().config as string), policyEnvironment(process.env), options);
 
 // `plan --json | head`: the reader left; what is unread was not wanted. End quietly.
 for (const stream of [process.stdout, process.stderr]) {
@@ -95,6 +95,25 @@ program
     const problems = verifyProblems(rows);
     for (const problem of problems) runtime.reporter.error(problem);
     if (problems.length > 0) process.exitCode = 1;
+  });
+
+program
+  .command('audit [system]')
+  .description("check the platform's access rules (read-only, no admin app role, break-glass unused, RLS where the API reaches, policy boundaries) against the live catalogs; changes nothing")
+  .option('--json', 'print the report as JSON', false)
+  .addOption(new Option('--fail-on <severity>', 'exit 1 when a check fails with this severity or worse').choices(['warning', 'error']).default('warning'))
+  .option('--no-record', 'do not write the audit record (<evidence_dir>/<YYYYMMDD-HHMM>/db-audit/<system>.json and .md)')
+  .action(async (system: string | undefined, opts: { json: boolean; failOn: 'warning' | 'error'; record: boolean }) => {
+    const { runAudit } = await import('./audit/run.js');
+    const { writeAuditRecords } = await import('./audit/record.js');
+    const { failsAt } = await import('./audit/types.js');
+    const { auditTable, writeAuditSummary } = await import('./cli/audit.js');
+    const policy = policyOf();
+    const report = await runAudit(policy, system, { now: () => new Date() });
+    const paths = opts.record ? await writeAuditRecords(policy, report, triggerFromEnv(process.env), workspaceOf()) : [];
+    process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${auditTable(report)}\n${paths.map((p) => `record: ${p}\n`).join('')}`);
+    writeAuditSummary(report, paths, process.env);
+    if (failsAt(report, opts.failOn)) process.exitCode = 1;
   });
 
 program

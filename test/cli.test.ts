@@ -160,7 +160,8 @@ describe("scheduled.yml: the rotate job's matrix comes from plan", () => {
 
   it('ends with the compliance gate: status --fail-on-overdue on the branch tip, after the rotations', () => {
     const status = scheduled.jobs.status;
-    expect(status.needs).toEqual(['plan', 'rotate']);
+    // After the audit too, so the gate's table shows the audit just committed.
+    expect(status.needs).toEqual(['plan', 'rotate', 'audit']);
     expect(status.if).toMatch(/!cancelled\(\)/);
     expect(status.steps[0]).toMatchObject({ uses: expect.stringMatching(/^actions\/checkout@/), with: { ref: '${{ github.ref }}' } });
     expect(status.steps.map((s: { run?: string }) => s.run ?? '').join('\n')).toMatch(/node dist\/cli\.js status --fail-on-overdue/);

@@ -212,7 +212,7 @@ function crossCheck(policy: Policy): string[] {
 }
 
 /** Two targets are the same place when they would overwrite each other. */
-function targetIdentity(t: TargetSpec): string {
+export function targetIdentity(t: TargetSpec): string {
   const o = t.options;
   if (t.kind === 'github') {
     const scope = o.organization ? `org:${String(o.organization).toLowerCase()}` : `repo:${String(o.repository).toLowerCase()}`;

@@ -4,7 +4,7 @@ import type { Secret } from '../secret/secret.js';
 import { RotationError } from '../engine/errors.js';
 
 export const CONNECT_TIMEOUT_MS = 10_000;
-/** Every connection of the tool carries this application_name: the post step and no-stale-sessions tell its own sessions by it. */
+/** What the tool's own sessions are called in pg_stat_activity, so checks can tell them apart. */
 export const APPLICATION_NAME = 'credential-rotation';
 
 /** Connection settings from a URL, optionally logging in as another role with another password. */
