@@ -12,6 +12,7 @@ import { Secret } from '../src/secret/secret.js';
 import { formatTable } from '../src/cli/plan.js';
 import { githubStandIn, policyText, runtimeFor } from './world.js';
 import { startUp } from './start-up.js';
+import { consumerWindow } from './consumer-window.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -25,6 +26,7 @@ async function main() {
     const only = process.env.BENCH_ONLY;
     if (!only || only === 'criticalPath') results.criticalPath = await criticalPath(pg, platform);
     if (!only || only === 'failureWindow') results.failureWindow = await failureWindow(pg, platform);
+    if (!only || only === 'consumerWindow') results.consumerWindow = await consumerWindow(pg, platform);
     if (!only || only === 'fanOut') results.fanOut = await fanOut(pg, platform);
     if (!only || only === 'startUp') results.startUp = await startUp(pg, platform);
   } finally {
