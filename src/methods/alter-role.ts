@@ -99,7 +99,7 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
     },
 
     async generate(chosen): Promise<StagedChange> {
-      if (!chosen) throw new Error('alter-role needs a generated value');
+      if (!chosen) throw new RotationError('alter-role needs a generated value');
       const db = await adminClient();
       const verifier = scramVerifier(chosen, iterations);
       try {

@@ -2,13 +2,13 @@ import type pg from 'pg';
 import type { AdapterContext } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import type { ProviderSystem } from '../policy/types.js';
-import { connect, CONNECT_TIMEOUT_MS, pgError, tryLogin } from '../postgres/connect.js';
+import { APPLICATION_NAME, connect, CONNECT_TIMEOUT_MS, pgError, tryLogin } from '../postgres/connect.js';
 import { cutOffSessionsBefore, type CutOff } from '../postgres/sessions.js';
 import { proveOldPasswordRefused } from '../postgres/revoke.js';
 import { takeRotationLock, type RotationLock } from '../postgres/lock.js';
 import { Secret } from '../secret/secret.js';
 import { DEFAULT_API_URL, digitalOceanClient, type ClusterConnection, type StatusHints } from '../digitalocean/client.js';
-import { untilDeadline } from '../health/deadline.js';
+import { untilDeadline } from '../engine/deadline.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange } from './method.js';
 
 /** The settings of a `type: digitalocean` system, with the token as a Secret. */
@@ -72,7 +72,7 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
       // DigitalOcean serves its own CA; verify-ca/verify-full need it in NODE_EXTRA_CA_CERTS.
       ssl: mode === 'disable' ? false : { rejectUnauthorized: mode === 'verify-ca' || mode === 'verify-full' },
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-      application_name: 'credential-rotation',
+      application_name: APPLICATION_NAME,
     };
   };
   const target = () => `${connection!.host}:${connection!.port}/${settings.database ?? connection!.database}`;
