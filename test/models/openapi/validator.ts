@@ -47,6 +47,8 @@ export interface CheckedRequest {
   problems: string[];
 }
 
+const DATE = '\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:\\d{2})?)?';
+const DATE_QUERY = new RegExp(`^((>=|<=|>|<)?${DATE}|(${DATE}|\\*)\\.\\.(${DATE}|\\*))$`);
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 const DESCRIPTIONS = join(import.meta.dirname, 'descriptions');
@@ -160,7 +162,9 @@ export class OpenApiChecker {
   }
 
   /** A value as sent (a string) checked against a parameter schema: as is, then as the number or boolean it spells. */
-  private paramProblem(p: Parameter & { pointer: string }, raw: string): string | undefined {
+  private paramProblem(_operation: Operation, p: Parameter & { pointer: string }, raw: string): string | undefined {
+    // GitHub marks search-syntax dates with x-date-query: `>=2026-01-01T00:00:00Z`, `a..b`, or a date.
+    if ((p as unknown as Json)['x-date-query'] === true) return DATE_QUERY.test(raw) ? undefined : `${p.in} parameter ${p.name}: not GitHub's date query syntax`;
     if (!p.schema) return undefined;
     const pointer = `${p.pointer}/schema`;
     const asIs = this.invalid(pointer, raw);
@@ -198,20 +202,20 @@ export class OpenApiChecker {
     const problems: string[] = [];
     for (const p of operation.parameters) {
       if (p.in === 'path') {
-        const problem = this.paramProblem(p, params[p.name] ?? '');
+        const problem = this.paramProblem(operation, p, params[p.name] ?? '');
         if (problem) problems.push(problem);
       } else if (p.in === 'query') {
         const values = query.getAll(p.name);
         if (values.length === 0 && p.required) problems.push(`query parameter ${p.name} is required`);
         for (const v of values) {
-          const problem = this.paramProblem(p, v);
+          const problem = this.paramProblem(operation, p, v);
           if (problem) problems.push(problem);
         }
       } else if (p.in === 'header') {
         const v = request.headers.get(p.name);
         if (v === null && p.required) problems.push(`header ${p.name} is required`);
         else if (v !== null) {
-          const problem = this.paramProblem(p, v);
+          const problem = this.paramProblem(operation, p, v);
           if (problem) problems.push(problem);
         }
       }
@@ -242,6 +246,59 @@ export class OpenApiChecker {
     }
     const problem = this.invalid(`${operation.pointer}/requestBody/content/${escape(type)}/schema`, body);
     return problem ? [`request body: ${problem}`] : [];
+  }
+
+  /**
+   * An answer body for an operation and status: `partial` (what the model knows) with every
+   * property the declared schema requires and the model left out filled with a valid placeholder
+   * (first enum value, a URL for format uri, the epoch for date-time, null where nullable), so a
+   * model writes only the fields a test looks at and still answers the whole declared shape.
+   */
+  complete<T>(operationId: string, status: number, partial: T): T {
+    const operation = this.operations.find((o) => o.operationId === operationId);
+    if (!operation) throw new Error(`${this.name}: no operation ${operationId}`);
+    const schema = operation.responses[String(status)]?.content?.['application/json']?.schema;
+    if (!schema) throw new Error(`${this.name}: ${operationId} declares no JSON body for ${status}`);
+    return this.fill(schema, partial) as T;
+  }
+
+  private resolve(schema: Json): Json {
+    let s = schema;
+    while (typeof s.$ref === 'string') {
+      s = s.$ref.slice(2).split('/').reduce<Json>((node, key) => node[key.replace(/~1/g, '/').replace(/~0/g, '~')] as Json, this.description);
+    }
+    return s;
+  }
+
+  private fill(raw: Json, value: unknown): unknown {
+    const schema = this.resolve(raw);
+    if (Array.isArray(schema.allOf)) return (schema.allOf as Json[]).reduce<unknown>((v, part) => this.fill(part, v), value);
+    const choices = (schema.oneOf ?? schema.anyOf) as Json[] | undefined;
+    if (choices && value === undefined) return this.fill(choices[0], value);
+    if (value !== undefined) {
+      if (value === null || typeof value !== 'object' || Array.isArray(value) || !schema.properties) {
+        if (Array.isArray(value) && schema.items) return value.map((v) => this.fill(schema.items as Json, v));
+        return value;
+      }
+      const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+      const properties = schema.properties as Record<string, Json>;
+      for (const name of Object.keys(properties)) if (name in out || ((schema.required ?? []) as string[]).includes(name)) out[name] = this.fill(properties[name], out[name]);
+      return out;
+    }
+    if (schema.nullable) return null;
+    if (Array.isArray(schema.enum)) return schema.enum[0];
+    switch (schema.type) {
+      case 'object': return this.fill(schema, {});
+      case 'array': return [];
+      case 'integer': case 'number': return typeof schema.minimum === 'number' ? schema.minimum : 0;
+      case 'boolean': return false;
+      case 'string':
+        if (schema.format === 'date-time') return '1970-01-01T00:00:00Z';
+        if (schema.format === 'uri') return 'https://example.invalid/';
+        if (schema.format === 'email') return 'nobody@example.invalid';
+        return '';
+      default: return null;
+    }
   }
 
   /** Checks an answer of the model against the operation; problems are recorded and returned. */
