@@ -38,8 +38,8 @@ export interface Operation {
 export interface ProviderErrors {
   /** Statuses the provider documents for every operation, even where one omits them (with why, for the reader). */
   generic: Record<number, string>;
-  /** Schema (a JSON pointer into the description) every generic error body must match, if any. */
-  errorSchema?: string;
+  /** Schema every generic error body must match: a JSON pointer into the description, or a schema. */
+  errorSchema?: string | Json;
 }
 export interface CheckedRequest {
   operation?: Operation;
@@ -336,8 +336,10 @@ export class OpenApiChecker {
         if (problem) problems.push(`${where}: response body: ${problem}`);
       }
     } else if (status in this.errors.generic) {
-      if (this.errors.errorSchema) {
-        const problem = this.invalid(this.errors.errorSchema, json());
+      const schema = this.errors.errorSchema;
+      if (schema) {
+        const body = json();
+        const problem = typeof schema === 'string' ? this.invalid(schema, body) : this.ajv.validate(schema, body) ? undefined : this.ajv.errorsText(this.ajv.errors, { dataVar: 'value' });
         if (problem) problems.push(`${where}: error body: ${problem}`);
       }
     } else {
