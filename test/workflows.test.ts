@@ -13,6 +13,8 @@ import { parse } from 'yaml';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
+// A parsed workflow or action file, navigated freely by the assertions (its shape is what they check).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
 const readYaml = (path: string): Json => parse(readFileSync(path, 'utf8')) as Json;

@@ -1,5 +1,5 @@
 import type { Octokit } from '@octokit/rest';
-import type { AdapterFactory } from '../engine/adapters.js';
+import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import { githubCall, requestOptions, statusOf, type StatusHints } from '../github/errors.js';
 import type { Consumer } from './consumer.js';

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { AdapterFactory } from '../engine/adapters.js';
+import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import { jsonCall } from '../http/json-call.js';
 import type { Consumer } from './consumer.js';

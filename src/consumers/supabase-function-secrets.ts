@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AdapterFactory } from '../engine/adapters.js';
+import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import { renderFormat } from '../stores/format.js';
 import { asSecret, DEFAULT_API_URL, supabaseClient, supabaseSystem, type SupabaseTarget } from '../supabase/client.js';

@@ -1,6 +1,7 @@
 import type { OutcomeRecord } from '../evidence/record.js';
 import type { Secret } from '../secret/secret.js';
-import type { Adapters } from './adapters.js';
+import type { LiveChange } from '../methods/method.js';
+import type { Adapters } from '../adapters/context.js';
 import { describeError, RotationError } from './errors.js';
 import { checkpoint } from './failpoints.js';
 import type { Runtime } from './runtime.js';
@@ -25,13 +26,13 @@ export async function refreshConsumers(adapters: Adapters, value: Secret, out: O
 }
 
 /** Step 6: every health probe, all of them run even when one fails, so the record shows each. */
-export async function checkHealth(adapters: Adapters, value: Secret, out: OutcomeRecord[], runtime: Runtime): Promise<string> {
+export async function checkHealth(adapters: Adapters, value: Secret, live: LiveChange | undefined, out: OutcomeRecord[], runtime: Runtime): Promise<string> {
   if (adapters.probes.length === 0) return 'no health checks configured';
   const failures: string[] = [];
   for (const [i, probe] of adapters.probes.entries()) {
     try {
       await checkpoint(runtime, `health.before.${i}`);
-      out.push({ target: probe.label, outcome: 'ok', detail: await probe.probe(value) });
+      out.push({ target: probe.label, outcome: 'ok', detail: await probe.probe(value, live) });
     } catch (error) {
       out.push({ target: probe.label, outcome: 'failed', detail: describeError(error) });
       failures.push(`${probe.label}: ${describeError(error)}`);

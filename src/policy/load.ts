@@ -2,19 +2,16 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { parseDocument } from 'yaml';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { Secret } from '../secret/secret.js';
 import { PolicyError } from './errors.js';
 import { interpolate, keyPath } from './interpolate.js';
 import type { CredentialPolicy, Policy, SystemPolicy, TargetSpec } from './types.js';
-import { METHOD_SYSTEM_TYPES } from './method-systems.js';
-import schema from '../../schema/rotation.schema.json' with { type: 'json' };
+import { methodSystems } from '../adapters/registry.js';
+import { validate } from './schema-validator.js';
 
 export const DEFAULT_POLICY_PATH = '.github/rotation.yaml';
 export const SCHEMA_PATH = join(dirname(fileURLToPath(import.meta.url)), '../../schema/rotation.schema.json');
-
-const ajv = new Ajv({ allErrors: true, strict: false, verbose: true, useDefaults: true });
-const validate = ajv.compile(schema);
 
 /** Reads, interpolates and validates a policy file. Every problem is reported at once. */
 export interface LoadOptions {
@@ -92,6 +89,7 @@ function toPolicy(file: string, data: RawPolicy): Policy {
         type: 'postgres',
         adminUrl: new Secret(String(sys.admin_url)),
         lockTimeoutSeconds: sys.lock_timeout_seconds as number | undefined,
+        exposedSchemas: (sys.exposed_schemas as string[] | undefined) ?? [],
       };
     } else {
       const { type, ...settings } = sys;
@@ -104,7 +102,7 @@ function toPolicy(file: string, data: RawPolicy): Policy {
   }
   const credentials: Record<string, CredentialPolicy> = {};
   for (const [id, c] of Object.entries(data.credentials)) {
-    const { system, method, role, cadence, current, length, store, consumers, health, ...settings } = c;
+    const { system, method, role, cadence, current, length, access, break_glass, schemas, store, consumers, health, ...settings } = c;
     const base = ['credentials', id];
     credentials[id] = {
       id,
@@ -114,6 +112,9 @@ function toPolicy(file: string, data: RawPolicy): Policy {
       cadence: String(cadence),
       current: typeof current === 'string' && current !== '' ? new Secret(current) : undefined,
       length: length as number | undefined,
+      access: access as CredentialPolicy['access'],
+      breakGlass: break_glass === true,
+      schemas: (schemas as string[] | undefined) ?? ['public'],
       store: toSpecs(store, [...base, 'store']),
       consumers: toSpecs(consumers, [...base, 'consumers']),
       health: toSpecs(health, [...base, 'health']),
@@ -139,9 +140,9 @@ function crossCheck(policy: Policy): string[] {
     if (!system) {
       problems.push(`${where}.system: expected one of the systems (${Object.keys(policy.systems).join(', ')}), got '${cred.system}'`);
     } else {
-      const wanted = METHOD_SYSTEM_TYPES[cred.method];
-      if (wanted && wanted !== system.type) {
-        problems.push(`${where}.method: '${cred.method}' needs a system of type ${wanted}, but '${cred.system}' is ${system.type}`);
+      const wanted = methodSystems(cred.method);
+      if (wanted && !(wanted as readonly string[]).includes(system.type)) {
+        problems.push(`${where}.method: '${cred.method}' needs a system of type ${wanted.join(' or ')}, but '${cred.system}' is ${system.type}`);
       }
     }
     const seen = new Map<string, string>();

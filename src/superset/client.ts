@@ -1,4 +1,4 @@
-import type { Runtime } from '../engine/runtime.js';
+import type { Runtime } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import { jsonCall, statusOf } from '../http/json-call.js';
 import { Secret } from '../secret/secret.js';
