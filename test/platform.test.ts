@@ -22,7 +22,7 @@ import { createOdooModel } from './models/odoo.js';
 import { GITHUB_TEST_TOKEN, testRuntime, type TestRuntime } from './helpers/runtime.js';
 import { login, usePostgres } from './helpers/postgres.js';
 import { APP, CLUSTER, clusterOn, createDoadminLike } from './helpers/digitalocean.js';
-import { REF } from './helpers/supabase.js';
+import { keyStatus, REF } from './helpers/supabase.js';
 
 const FILE = join(import.meta.dirname, '../examples/platform/rotation.yaml');
 const TEXT = readFileSync(FILE, 'utf8');
@@ -131,7 +131,7 @@ async function check(id: Id, value: string): Promise<'works' | 'refused' | strin
     const r = await login(fx(), PG_CREDS[id as keyof typeof PG_CREDS], value);
     return r.ok ? 'works' : r.code === '28P01' ? 'refused' : r.message;
   }
-  const status = (await fetch(`${PROJECT}/rest/v1/`, { headers: { apikey: value } })).status;
+  const status = await keyStatus(PROJECT, value);
   return status === 200 ? 'works' : status === 401 ? 'refused' : `HTTP ${status}`;
 }
 

@@ -11,7 +11,7 @@ import type { Reason } from '../src/evidence/record.js';
 import { createSupabaseModel, type SupabaseModel } from './models/supabase.js';
 import { createGitHubModel, type GitHubModel } from './models/github.js';
 import { GITHUB_TEST_TOKEN, testRuntime, type TestRuntime } from './helpers/runtime.js';
-import { REF, SERVICE_AND_WEB_KEYS, supabaseSystemYaml } from './helpers/supabase.js';
+import { keyStatus, REF, SERVICE_AND_WEB_KEYS, supabaseSystemYaml } from './helpers/supabase.js';
 
 const PROJECT = `https://${REF}.supabase.co`;
 const PAT = 'sbp_0123456789abcdef0123456789abcdef01234567';
@@ -76,9 +76,7 @@ async function rotate(w: World, credential: string, reason: Reason = 'manual', e
 }
 
 /** What the project API answers to a key, as a user would check it with curl. */
-async function projectStatus(key: string): Promise<number> {
-  return (await fetch(`${PROJECT}/rest/v1/`, { headers: { apikey: key } })).status;
-}
+const projectStatus = (key: string) => keyStatus(PROJECT, key);
 
 function dotenv(w: World): Record<string, string> {
   const text = readFileSync(join(w.runtime.workspace, '.secrets/supabase.env'), 'utf8');
@@ -128,7 +126,7 @@ describe('supabase-secret-key', () => {
 
     const record = result.record;
     expect(record.consumers).toEqual([expect.objectContaining({ target: expect.stringContaining('SERVICE_KEY, N8N_BRIDGE_KEY'), outcome: 'ok' })]);
-    expect(record.health).toEqual([expect.objectContaining({ outcome: 'ok', detail: 'HTTP 200 with the new key' })]);
+    expect(record.health).toEqual([expect.objectContaining({ outcome: 'ok', detail: `HTTP 200 with the new key at ${PROJECT}/rest/v1/` })]);
     expect(record.old_credential).toMatchObject({ tried: true, rejected: true });
     expect(record.old_credential.detail).toContain('refused with HTTP 401');
     const evidence = JSON.parse(readFileSync(join(w.runtime.workspace, 'docs/evidence/20260301-0300/db-rotation/service_key.json'), 'utf8'));
@@ -172,6 +170,51 @@ describe('supabase-publishable-key', () => {
     // The secret key was not touched.
     expect(await projectStatus(w.oldSecret)).toBe(200);
     expectNoLeak(haystack(w, result), fresh, w.oldPublishable, PAT);
+  });
+});
+
+describe('publishable keys are proven where Supabase serves them (since 2026-03-11)', () => {
+  it('the /rest/v1/ root refuses publishable and anon keys with 403, so the method probes /auth/v1/settings', async () => {
+    const w = world();
+    // The gateway as it is today: the Data API's OpenAPI root takes only secret keys.
+    const root = await fetch(`${PROJECT}/rest/v1/`, { headers: { apikey: w.oldPublishable } });
+    expect(root.status).toBe(403);
+    expect(await root.json()).toEqual({ message: 'Access to schema is forbidden', hint: 'Accessing the schema via the Data API is only allowed using a secret API key.' });
+    expect((await fetch(`${PROJECT}/rest/v1/`, { headers: { apikey: w.sb.key(REF, 'anon')!.api_key } })).status).toBe(403);
+    expect((await fetch(`${PROJECT}/rest/v1/`, { headers: { apikey: w.oldSecret } })).status).toBe(200);
+    expect((await fetch(`${PROJECT}/auth/v1/settings`, { headers: { apikey: w.oldPublishable } })).status).toBe(200);
+    expect((await fetch(`${PROJECT}/auth/v1/settings`, { headers: { apikey: 'sb_publishable_neverissued' } })).status).toBe(401);
+
+    const before = w.sb.requests.length;
+    const result = await rotate(w, 'web_key', 'scheduled');
+    expect(result.status).toBe('rotated');
+    const probes = w.sb.requests.slice(before).filter((r) => r.host === 'project');
+    expect(probes.length).toBeGreaterThanOrEqual(4); // preflight, verify, health, revoke
+    expect(new Set(probes.map((r) => r.path))).toEqual(new Set(['/auth/v1/settings']));
+    const record = result.record;
+    expect(record.steps.find((s) => s.step === 'verify')?.detail).toContain(`HTTP 200 at ${PROJECT}/auth/v1/settings`);
+    expect(record.health).toEqual([expect.objectContaining({ outcome: 'ok', detail: `HTTP 200 with the new key at ${PROJECT}/auth/v1/settings` })]);
+    expect(record.old_credential.detail).toContain(`refused with HTTP 401 at ${PROJECT}/auth/v1/settings`);
+  });
+
+  it('a 403 from the gateway says what it means, not that project_url is wrong, and nothing changes', async () => {
+    const w = world();
+    w.sb.failNext({ host: 'project' }, { status: 403, message: 'Access to schema is forbidden' });
+    const result = await rotate(w, 'service_key');
+    expect(result.status).toBe('failed');
+    expect(result.summary).toContain(`cannot test the current key: HTTP 403 at ${PROJECT}/rest/v1/ (Access to schema is forbidden): the key is live, but Supabase does not allow this kind of key on that endpoint`);
+    expect(result.summary).not.toContain('project_url');
+    expect(w.sb.count({ host: 'management', method: 'POST' })).toBe(0);
+    expect(await projectStatus(w.oldSecret)).toBe(200);
+  });
+
+  it('refuses a key name that would make new names longer than Supabase takes (64), before any change', async () => {
+    const w = world();
+    const long = `k${'x'.repeat(49)}`;
+    await expect(rotate(w, 'service_key', 'manual', { SERVICE_KEY_NAME: long })).rejects.toThrow(
+      `credentials.service_key.key_name: '${long}' is 50 characters; new keys are named ${long}_<yyyymmddhhmm[ss]> and Supabase takes at most 64, so use at most 49`,
+    );
+    expect(w.sb.requests).toEqual([]);
   });
 });
 

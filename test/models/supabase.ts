@@ -91,13 +91,15 @@ export function createSupabaseModel(options: { apiUrl?: string; token: string; p
   });
   // The gateway (Kong) answers 404 "no Route matched" to a path it does not serve.
   const gatewayApi = new OpenApiChecker('supabase-gateway', loadDescription('supabase-gateway.json'), {
-    generic: { 404: 'no route', 500: 'server error', 502: 'bad gateway', 503: 'unavailable', 504: 'timeout' },
+    generic: { 400: 'bad request', 404: 'no route', 429: 'rate limit (Auth endpoints are rate limited)', 500: 'server error', 502: 'bad gateway', 503: 'unavailable', 504: 'timeout' },
     errorSchema: '#/components/schemas/GatewayError',
   });
   const model = {
     apiUrl,
     requests,
     openapi: { management: managementApi, gateway: gatewayApi },
+    /** NestJS validation: a body or parameter the API refuses gets 400 (no 422 is declared). */
+    validationStatus: 400,
     failNext(matcher: RequestMatcher, fault: Fault, times = 1): void {
       faults.push({ matcher, fault, times });
     },
