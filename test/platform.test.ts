@@ -103,11 +103,11 @@ function world(o: { workflow?: Partial<WorkflowSpec>; app?: AppSpec['outcome'] }
 }
 
 /** One run, as the workflow does it: `current` comes from the GitHub secret (or the seed). */
-async function rotate(w: World, id: Id, reason: Reason = 'scheduled', text = TEXT): Promise<RotationResult> {
+async function rotate(w: World, id: Id, reason: Reason = 'scheduled', text = TEXT, dryRun = false): Promise<RotationResult> {
   const current = w.gh.secretValue({ repository: REPO, name: SECRET[id] });
   if (current) w.env[SECRET[id]] = current;
   const policy = parsePolicy(text, '.github/rotation.yaml', w.env);
-  const result = await rotateCredential(policy, { credential: id, reason, dryRun: false, trigger: { event: 'workflow_dispatch', actor: 'ops' } }, w.runtime);
+  const result = await rotateCredential(policy, { credential: id, reason, dryRun, trigger: { event: 'workflow_dispatch', actor: 'ops' } }, w.runtime);
   w.results.push(result);
   for (const value of values(w, id)) if (value) w.secrets.add(value);
   if (result.status === 'rotated' && id in PG_CREDS) live[id as keyof typeof PG_CREDS] = values(w, id)[0]!;
@@ -156,6 +156,23 @@ describe('examples/platform/rotation.yaml', () => {
     expect(Object.keys(policy.credentials)).toEqual(['doadmin', 'odoo_app', 'superset_ro', 'service_role', 'anon']);
     // A broken copy is refused: the test fails if validation stops working.
     expect(() => parsePolicy(TEXT.replace('cadence: quarterly', 'cadence: weekly'), FILE, {}, { withoutSecrets: true })).toThrow(/cadence: expected monthly \| quarterly/);
+  });
+
+  it('a dry run of every credential passes preflight and changes nothing (anon included: its key is probed at /auth/v1/settings)', async () => {
+    const w = world();
+    for (const id of ['doadmin', 'odoo_app', 'superset_ro', 'service_role', 'anon'] as Id[]) {
+      const before = w.env[SECRET[id]];
+      const result = await rotate(w, id, 'scheduled', TEXT, true);
+      expect(result.summary, id).toMatch(/dry run: preflight passed/);
+      expect(result.status).toBe('skipped');
+      expect(await check(id, before), `${id}: the value in use still works`).toBe('works');
+    }
+    expect(w.gh.count({ method: 'PUT' })).toBe(0);
+    expect(w.dox.count({ method: 'POST' })).toBe(0);
+    expect(w.sb.count({ host: 'management', method: 'POST' }) + w.sb.count({ host: 'management', method: 'DELETE' })).toBe(0);
+    // The publishable key never went to the Data API's OpenAPI root, which answers it 403.
+    expect(w.sb.requests.filter((r) => r.host === 'project' && r.status === 403)).toEqual([]);
+    expectNoLeak(w);
   });
 
   it('rotates every credential end to end: stored everywhere, consumers refreshed, probes passed, old value refused', async () => {
