@@ -81,6 +81,8 @@ export class OpenApiChecker {
     this.id = `openapi:${name}`;
     this.ajv = new Ajv({ strict: false, allErrors: true });
     addFormats(this.ajv);
+    // DigitalOcean's description uses a format ajv-formats does not know.
+    this.ajv.addFormat('uint32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff });
     this.ajv.addSchema(description, this.id);
     const components = (description.components ?? {}) as Json;
     this.securitySchemes = (components.securitySchemes ?? {}) as Record<string, Json>;
