@@ -25,7 +25,8 @@ import { formatTable } from '../src/cli/plan.js';
 const fx = usePostgres();
 const DO_TOKEN = 'dop_v1_kill_test_token_0123456789abcdef0123456789abcdef';
 const PAT = 'sbp_kill0123456789abcdef0123456789abcdef01234';
-const REF = 'kilxtwktxdalcfigzeqrz';
+// 20 lower-case letters, as the Management API's description requires of a ref.
+const REF = 'kilwtktxdalcfigzeqrz';
 const ROLE = 'do_app';
 
 let github: GitHubModel;
