@@ -61,5 +61,9 @@ export const httpWebhook: AdapterFactory<Consumer> = (spec, ctx) => {
       const status = await send(event, 'rotated event', [value.reveal()]);
       return `webhook ${host} accepted the rotated event (HTTP ${status}${includeValue ? ', value included' : ', no value'})`;
     },
+
+    async prove() {
+      return { proof: 'sent-value-only', detail: `a webhook offers nothing to read back: only the receiver's 2xx to the signed rotated event is known` };
+    },
   };
 };

@@ -3,12 +3,14 @@ import type { Policy } from '../policy/types.js';
 import { generatePassword } from '../secret/generate.js';
 import type { Secret } from '../secret/secret.js';
 import type { StagedChange } from '../methods/method.js';
+import type { Endpoint } from '../postgres/url.js';
 import type { Adapters, AdapterLoader } from '../adapters/context.js';
 import { loadAdapters } from '../adapters/load.js';
 import { describeError, RotationError } from './errors.js';
 import type { Runtime } from './runtime.js';
 import { StepLog, type StepDone } from './steps.js';
 import { isDue } from '../evidence/history.js';
+import { refuseAdminLockout, refuseEvidenceOutside } from './refusals.js';
 import { writeEvidence } from '../evidence/write.js';
 import { checkpoint } from './failpoints.js';
 import { boundedRuntime } from './deadline.js';
@@ -72,7 +74,10 @@ export async function rotateCredential(policy: Policy, request: RotationRequest,
         const due = isDue(policy, credential, runtime.workspace, startedAt);
         if (!due.due) return conclude('skipped', `not due: ${due.detail}`);
       }
-      await steps.run('preflight', () => preflight(adapters, credential.current, record.notes));
+      await steps.run('preflight', () => {
+        refuseEvidenceOutside(policy, runtime.workspace);
+        return preflight(adapters, credential.current, record.notes, (endpoints) => refuseAdminLockout(policy, credential, endpoints));
+      });
     } catch (error) {
       return conclude('failed', describeError(error));
     }
@@ -165,8 +170,9 @@ function result(record: EvidenceRecord, steps: StepLog, runtime: Runtime, status
   };
 }
 
-async function preflight(adapters: Adapters, current: Secret | undefined, notes: string[]): Promise<string> {
+async function preflight(adapters: Adapters, current: Secret | undefined, notes: string[], refuseEndpoints: (endpoints: Endpoint[]) => void): Promise<string> {
   const report = await adapters.method.preflight(current);
+  refuseEndpoints(report.endpoints ?? []);
   notes.push(...report.notes);
   for (const store of adapters.stores) await store.store.check();
   for (const consumer of adapters.consumers) await consumer.check();

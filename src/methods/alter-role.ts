@@ -5,6 +5,7 @@ import { RotationError } from '../engine/errors.js';
 import type { Secret } from '../secret/secret.js';
 import { connect, connectionConfig, describeTarget, pgError, tryLogin } from '../postgres/connect.js';
 import { scramVerifier } from '../postgres/scram.js';
+import { urlLogin } from '../postgres/url.js';
 import { terminateSessionsBefore } from '../postgres/sessions.js';
 import { releaseRotationLock, takeRotationLock } from '../postgres/lock.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange } from './method.js';
@@ -107,7 +108,7 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
           throw new RotationError(`cannot test the current password of ${role}: ${login.message}`, { hint: 'the role must be able to connect to the admin URL’s host and database' });
         }
       }
-      return { currentWorks, notes };
+      return { currentWorks, notes, endpoints: [urlLogin(system.adminUrl.reveal())] };
     },
 
     async generate(chosen): Promise<StagedChange> {

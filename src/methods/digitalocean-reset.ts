@@ -110,7 +110,7 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
       } else {
         notes.push('no rotation lock on the cluster (the current value does not log in): the workflow concurrency group keeps runs of this credential apart');
       }
-      return { currentWorks, notes };
+      return { currentWorks, notes, endpoints: [{ host: connection.host, port: connection.port }] };
     },
 
     async generate(): Promise<StagedChange> {

@@ -1,5 +1,6 @@
 import type { ClientConfig } from 'pg';
 import type { Secret } from '../secret/secret.js';
+import type { Endpoint } from '../postgres/url.js';
 
 /**
  * How a kind of credential is changed at its source (Postgres ALTER ROLE, a provider API).
@@ -28,6 +29,8 @@ export interface PreflightReport {
   /** Whether the `current` value logs in today. False means drift or a half-done earlier run. */
   currentWorks: boolean;
   notes: string[];
+  /** The Postgres servers the rotated role lives on: the engine refuses to rotate an admin URL's own login. */
+  endpoints?: Endpoint[];
 }
 
 export interface StagedChange {
