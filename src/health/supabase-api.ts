@@ -2,7 +2,7 @@ import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import { supabaseSystem } from '../supabase/client.js';
 import { describeProbe, tryProjectKey } from '../supabase/project-key.js';
-import { untilDeadline } from './deadline.js';
+import { untilDeadline } from '../engine/deadline.js';
 import type { HealthProbe } from './probe.js';
 
 /**
