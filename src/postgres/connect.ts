@@ -2,18 +2,32 @@ import pg from 'pg';
 import { parse } from 'pg-connection-string';
 import type { Secret } from '../secret/secret.js';
 import { RotationError } from '../engine/errors.js';
+import { explainTlsFailure, mayFallBack, planTls, tlsAttempts, TLS_PARAMS, type ServerCa, type TlsPlan } from './tls.js';
 
 export const CONNECT_TIMEOUT_MS = 10_000;
 
-/** Connection settings from a URL, optionally logging in as another role with another password. */
-export function connectionConfig(url: Secret, as?: { user: string; password: Secret }): pg.ClientConfig {
-  const parsed = parse(url.reveal()) as pg.ClientConfig & { ssl?: unknown };
-  const config: pg.ClientConfig = {
+/** The TLS plan travels with the config (a symbol key: spread keeps it, JSON.stringify drops it). */
+const TLS = Symbol('tls-plan');
+type Planned = pg.ClientConfig & { [TLS]?: TlsPlan };
+
+/**
+ * Connection settings from a URL, optionally logging in as another role with another password.
+ * sslmode and the other ssl parameters mean what libpq means (see tls.ts); `ca` is a CA from
+ * the policy, used as libpq uses a root certificate. This is the one place URLs become configs.
+ */
+export function connectionConfig(url: Secret, as?: { user: string; password: Secret }, ca?: ServerCa): pg.ClientConfig {
+  const { rest, ssl } = splitTlsParams(url.reveal());
+  const parsed = parse(rest, { useLibpqCompat: true }) as pg.ClientConfig & { port?: string | number | null };
+  const host = parsed.host ?? 'localhost';
+  const plan = planTls(ssl, host, ca);
+  const config: Planned = {
     ...(parsed as pg.ClientConfig),
-    ssl: parsed.ssl as pg.ClientConfig['ssl'],
     port: parsed.port ? Number(parsed.port) : undefined,
+    // What the first attempt uses; connect() and tryLogin() make the others libpq would.
+    ssl: plan.mode === 'disable' || plan.mode === 'allow' ? false : plan.options,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     application_name: 'credential-rotation',
+    [TLS]: plan,
   };
   if (as) {
     config.user = as.user;
@@ -24,20 +38,54 @@ export function connectionConfig(url: Secret, as?: { user: string; password: Sec
 
 /** Where a URL points, for messages: host, port and database, never the user's password. */
 export function describeTarget(url: Secret): string {
-  const c = parse(url.reveal());
+  const c = parse(splitTlsParams(url.reveal()).rest);
   return `${c.host ?? 'localhost'}:${c.port ?? 5432}/${c.database ?? ''}`;
+}
+
+/** The URL without its ssl parameters, and those parameters (read by planTls, not by pg-connection-string). */
+function splitTlsParams(url: string): { rest: string; ssl: URLSearchParams } {
+  const at = url.indexOf('?');
+  if (at < 0) return { rest: url, ssl: new URLSearchParams() };
+  const query = new URLSearchParams(url.slice(at + 1));
+  const ssl = new URLSearchParams();
+  for (const name of TLS_PARAMS) {
+    const value = query.get(name);
+    if (value !== null) ssl.set(name, value);
+    query.delete(name);
+  }
+  const left = query.toString();
+  return { rest: left ? `${url.slice(0, at)}?${left}` : url.slice(0, at), ssl };
+}
+
+/**
+ * Opens a client the way libpq would for the config's sslmode: allow and prefer make a second
+ * attempt when the first is refused for its encryption. Throws the last attempt's error.
+ */
+async function open(config: pg.ClientConfig): Promise<pg.Client> {
+  const plan = (config as Planned)[TLS];
+  const attempts = plan ? await tlsAttempts(plan) : [config.ssl];
+  for (let i = 0; ; i++) {
+    const client = new pg.Client({ ...config, ssl: attempts[i] as pg.ClientConfig['ssl'] });
+    // A dropped connection emits 'error' on the client; without a listener it would crash the process.
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      return client;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      if (!plan || i + 1 >= attempts.length || !mayFallBack(plan, error)) throw error;
+    }
+  }
 }
 
 /** Opens a connection; a failure becomes a RotationError that names where, not with what. */
 export async function connect(config: pg.ClientConfig, what: string): Promise<pg.Client> {
-  const client = new pg.Client(config);
-  // A dropped connection emits 'error' on the client; without a listener it would crash the process.
-  client.on('error', () => undefined);
   try {
-    await client.connect();
-    return client;
+    return await open(config);
   } catch (error) {
-    await client.end().catch(() => undefined);
+    if (error instanceof RotationError) throw new RotationError(`${what}: cannot connect: ${error.message}`, { hint: error.hint, code: error.code, retryable: error.retryable });
+    const tls = explainTlsFailure(error, (config as Planned)[TLS]);
+    if (tls) throw new RotationError(`${what}: cannot connect: ${tls.message}`, { hint: tls.hint, code: (error as { code?: string }).code, cause: error });
     throw pgError(`${what}: cannot connect`, error);
   }
 }
@@ -46,20 +94,21 @@ export type LoginResult = { ok: true } | { ok: false; rejected: boolean; code?: 
 
 /**
  * Tries to log in and run `SELECT 1`. `rejected` is true when the server refused the password
- * (SQLSTATE 28P01); other failures (network, no pg_hba entry) are not proof either way.
+ * (SQLSTATE 28P01); other failures (network, no pg_hba entry, TLS) are not proof either way.
  */
 export async function tryLogin(config: pg.ClientConfig): Promise<LoginResult> {
-  const client = new pg.Client(config);
-  client.on('error', () => undefined);
+  let client: pg.Client | undefined;
   try {
-    await client.connect();
+    client = await open(config);
     await client.query('SELECT 1');
     return { ok: true };
   } catch (error) {
     const code = (error as { code?: string }).code;
-    return { ok: false, rejected: code === '28P01', code, message: (error as Error).message };
+    const tls = error instanceof RotationError ? undefined : explainTlsFailure(error, (config as Planned)[TLS]);
+    const message = error instanceof RotationError && error.hint ? `${error.message}. ${error.hint}` : tls ? `${tls.message}. ${tls.hint}` : (error as Error).message;
+    return { ok: false, rejected: code === '28P01', code, message };
   } finally {
-    await client.end().catch(() => undefined);
+    await client?.end().catch(() => undefined);
   }
 }
 
