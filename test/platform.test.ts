@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setupServer } from 'msw/node';
 import pg from 'pg';
-import { connectionConfig } from '../src/postgres/connect.js';
+import { connect, connectionConfig } from '../src/postgres/connect.js';
 import { parsePolicy } from '../src/policy/load.js';
 import { rotateCredential, type RotationResult } from '../src/engine/rotate.js';
 import type { Reason } from '../src/evidence/record.js';
@@ -275,8 +275,7 @@ describe('a consumer failure gives a failed run a person can act on, and no lock
     const text = TEXT.replace('expect_json: { status: pass } }\n', 'expect_json: { status: pass } }\n      - no-stale-sessions: { grace_seconds: 10 }\n');
     expect(text).not.toBe(TEXT);
     const w = world();
-    const stale = new pg.Client({ ...connectionConfig(new Secret(fx().platform.adminUrl), { user: 'odoo_app', password: new Secret(live.odoo_app) }), application_name: 'odoo-web' });
-    await stale.connect();
+    const stale = await connect({ ...connectionConfig(new Secret(fx().platform.adminUrl), { user: 'odoo_app', password: new Secret(live.odoo_app) }), application_name: 'odoo-web' }, 'odoo-web');
     try {
       const result = await rotate(w, 'odoo_app', 'scheduled', text);
       expect(result.status).toBe('failed');

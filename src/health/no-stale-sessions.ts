@@ -3,6 +3,7 @@ import type { AdapterFactory } from '../engine/adapters.js';
 import { RotationError } from '../engine/errors.js';
 import type { CredentialPolicy, PostgresSystem } from '../policy/types.js';
 import { connect, connectionConfig } from '../postgres/connect.js';
+import { systemCa } from '../postgres/server-ca.js';
 import type { Secret } from '../secret/secret.js';
 import type { HealthProbe } from './probe.js';
 import { untilDeadline } from './deadline.js';
@@ -53,7 +54,7 @@ export const noStaleSessions: AdapterFactory<HealthProbe> = (spec, ctx) => {
       const change = changes.get(ctx.credential);
       let config: pg.ClientConfig;
       if (change) config = change.login(value);
-      else if (ctx.system.type === 'postgres') config = connectionConfig((ctx.system as PostgresSystem).adminUrl);
+      else if (ctx.system.type === 'postgres') config = connectionConfig((ctx.system as PostgresSystem).adminUrl, undefined, systemCa(ctx));
       else throw new RotationError(`${spec.path}: the method of ${ctx.credential.id} recorded no change to compare sessions with`);
 
       let seen: Session[] = [];

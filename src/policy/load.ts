@@ -6,7 +6,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { Secret } from '../secret/secret.js';
 import { PolicyError } from './errors.js';
 import { interpolate, keyPath } from './interpolate.js';
-import type { CredentialPolicy, Policy, SystemPolicy, TargetSpec } from './types.js';
+import type { CredentialPolicy, Policy, PostgresSystem, SystemPolicy, TargetSpec } from './types.js';
 import { METHOD_SYSTEM_TYPES } from './method-systems.js';
 import schema from '../../schema/rotation.schema.json' with { type: 'json' };
 
@@ -92,6 +92,8 @@ function toPolicy(file: string, data: RawPolicy): Policy {
         type: 'postgres',
         adminUrl: new Secret(String(sys.admin_url)),
         lockTimeoutSeconds: sys.lock_timeout_seconds as number | undefined,
+        ca: typeof sys.ca === 'string' ? sys.ca : undefined,
+        caFrom: typeof sys.ca_from === 'string' ? sys.ca_from : undefined,
       };
     } else {
       const { type, ...settings } = sys;
@@ -133,6 +135,7 @@ function toSpecs(list: unknown, path: string[]): TargetSpec[] {
 /** What a schema cannot say: references between sections and duplicates. */
 function crossCheck(policy: Policy): string[] {
   const problems: string[] = [];
+  for (const system of Object.values(policy.systems)) if (system.type === 'postgres') problems.push(...caProblems(policy, system as PostgresSystem));
   for (const cred of Object.values(policy.credentials)) {
     const where = `credentials.${cred.id}`;
     const system = policy.systems[cred.system];
@@ -153,6 +156,17 @@ function crossCheck(policy: Policy): string[] {
     }
   }
   return problems;
+}
+
+/** A postgres system's CA: one source at most, and ca_from naming a digitalocean system. */
+function caProblems(policy: Policy, system: PostgresSystem): string[] {
+  const where = `systems.${system.id}`;
+  if (system.ca !== undefined && system.caFrom !== undefined) return [`${where}: give ca or ca_from, not both`];
+  if (system.caFrom === undefined) return [];
+  const from = policy.systems[system.caFrom];
+  if (from?.type === 'digitalocean') return [];
+  const dos = Object.values(policy.systems).filter((s) => s.type === 'digitalocean').map((s) => s.id);
+  return [`${where}.ca_from: expected the id of a type: digitalocean system${dos.length ? ` (${dos.join(', ')})` : ''}, got '${system.caFrom}'`];
 }
 
 /** Two targets are the same place when they would overwrite each other. */

@@ -16,6 +16,10 @@ export interface PostgresSystem {
   type: 'postgres';
   adminUrl: Secret;
   lockTimeoutSeconds?: number;
+  /** The CA that signed the server's certificate (PEM), from `ca:`. */
+  ca?: string;
+  /** `ca_from:`: the digitalocean system whose cluster's CA is read from DigitalOcean's API. */
+  caFrom?: string;
 }
 
 /** Systems reached through a provider API (added by their methods). */

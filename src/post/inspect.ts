@@ -5,6 +5,7 @@ import type { Secret } from '../secret/secret.js';
 import { buildAdapters } from '../engine/adapters.js';
 import { describeError } from '../engine/errors.js';
 import { connect, connectionConfig, describeTarget, tryLogin } from '../postgres/connect.js';
+import { systemCa } from '../postgres/server-ca.js';
 
 /** What the post step found after a main step that did not finish. Never holds a secret. */
 export interface Inspection {
@@ -40,11 +41,12 @@ export async function inspectCredential(policy: Policy, credentialId: string, ru
   const findings: string[] = [];
   let consistent = true;
   let unverified = 0;
-  const login = (password: Secret) => tryLogin(connectionConfig(adminUrl, { user: role, password }));
+  const ca = systemCa({ policy, system, runtime });
+  const login = (password: Secret) => tryLogin(connectionConfig(adminUrl, { user: role, password }, ca));
 
   let db: pg.Client | undefined;
   try {
-    db = await connect(connectionConfig(adminUrl), `admin connection of system '${system.id}' (${describeTarget(adminUrl)})`);
+    db = await connect(connectionConfig(adminUrl, undefined, ca), `admin connection of system '${system.id}' (${describeTarget(adminUrl)})`);
     const open = await waitForRotationSessions(db, runtime);
     if (open === 0) {
       findings.push(`no credential-rotation session is open on ${describeTarget(adminUrl)}: an uncommitted ALTER ROLE cannot exist (Postgres aborted it with the main step's connection)`);
