@@ -36,7 +36,7 @@ beforeAll(async () => {
   server = await startLocalPostgres({ tls: issueServerCert(clusterCa, ['localhost']), hba: ['hostnossl all all all reject'] });
   doadminPassword = generatePassword();
   await createDoadminLike(server, 'doadmin', doadminPassword);
-  msw.listen({ onUnhandledRequest: 'error' });
+  msw.listen({ onUnhandledFrame: 'error' });
 }, 120_000);
 afterAll(async () => {
   msw.close();

@@ -20,6 +20,8 @@ export interface PostgresSystem {
   ca?: string;
   /** `ca_from:`: the digitalocean system whose cluster's CA is read from DigitalOcean's API. */
   caFrom?: string;
+  /** Schemas an HTTP API serves to anon/authenticated (Supabase's PostgREST): `audit` checks RLS there. */
+  exposedSchemas: string[];
 }
 
 /** Systems reached through a provider API (added by their methods). */
@@ -39,6 +41,12 @@ export interface CredentialPolicy {
   cadence: string;
   current?: Secret;
   length?: number;
+  /** Intent, read by `provision` and `audit`: what the role may do. */
+  access?: 'readwrite' | 'readonly';
+  /** A break-glass admin: no application may use it (checked by `audit`). */
+  breakGlass: boolean;
+  /** Schemas the role works in (default [public]). */
+  schemas: string[];
   store: TargetSpec[];
   consumers: TargetSpec[];
   health: TargetSpec[];
