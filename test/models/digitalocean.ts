@@ -30,6 +30,8 @@ export interface ClusterSpec {
   superuserUrl: string;
   /** The PEM of the CA that signed the server's certificate, served by GET …/ca (base64, as DigitalOcean does). */
   ca?: string;
+  /** What `connection.ssl` reports: true on every DigitalOcean cluster (the default); false for a stand-in without TLS. */
+  ssl?: boolean;
 }
 export interface AppSpec {
   id: string;
@@ -165,7 +167,7 @@ export function createDigitalOceanModel(options: DigitalOceanModelOptions) {
       if (seg.length === 2 && method === 'GET') {
         const connection = {
           protocol: 'postgresql', host: cluster.host, port: cluster.port, database, user: 'doadmin', password: show(cluster.users.doadmin),
-          uri: `postgresql://doadmin:${show(cluster.users.doadmin)}@${cluster.host}:${cluster.port}/${database}?sslmode=require`, ssl: true,
+          uri: `postgresql://doadmin:${show(cluster.users.doadmin)}@${cluster.host}:${cluster.port}/${database}?sslmode=require`, ssl: cluster.ssl ?? true,
         };
         return need('database:read') ?? ok({
           database: {
