@@ -173,6 +173,10 @@ describe('sslmode means what libpq means', () => {
     expect(!login.ok && login.message).toMatch(/not signed by a CA this connection trusts.*ca_from/);
   });
 
+  it('a Unix-domain socket ignores sslmode, as in libpq', () => {
+    expect(connectionConfig(new Secret('postgresql://u:p@%2Fvar%2Frun%2Fpostgresql/db?sslmode=verify-full')).ssl).toBe(false);
+  });
+
   it('an unknown sslmode or an unreadable sslrootcert is a clear error, which never quotes what could be a password', () => {
     const mangled = connectionError(`postgresql://u@127.0.0.1:5432/db?sslmode=require:pa55word@host`);
     expect(mangled).toMatch(/the sslmode in the connection URL/);

@@ -57,13 +57,20 @@ function splitTlsParams(url: string): { rest: string; ssl: URLSearchParams } {
   return { rest: left ? `${url.slice(0, at)}?${left}` : url.slice(0, at), ssl };
 }
 
+/** host:port of servers that answered prefer's TLS request with "no TLS". */
+const plainOnly = new Set<string>();
+
 /**
  * Opens a client the way libpq would for the config's sslmode: allow and prefer make a second
  * attempt when the first is refused for its encryption. Throws the last attempt's error.
  */
 async function open(config: pg.ClientConfig): Promise<pg.Client> {
   const plan = (config as Planned)[TLS];
-  const attempts = plan ? await tlsAttempts(plan) : [config.ssl];
+  const server = `${config.host}:${config.port ?? 5432}`;
+  let attempts = plan ? await tlsAttempts(plan) : [config.ssl];
+  // prefer: a server that said it has no TLS is not asked again in this process. The outcome is
+  // the one libpq reaches (plain), without a refused connection (a server process) each time.
+  if (plan?.mode === 'prefer' && plainOnly.has(server)) attempts = attempts.slice(1);
   for (let i = 0; ; i++) {
     const client = new pg.Client({ ...config, ssl: attempts[i] as pg.ClientConfig['ssl'] });
     // A dropped connection emits 'error' on the client; without a listener it would crash the process.
@@ -74,6 +81,7 @@ async function open(config: pg.ClientConfig): Promise<pg.Client> {
     } catch (error) {
       await client.end().catch(() => undefined);
       if (!plan || i + 1 >= attempts.length || !mayFallBack(plan, error)) throw error;
+      if (plan.mode === 'prefer') plainOnly.add(server);
     }
   }
 }

@@ -52,6 +52,8 @@ export function planTls(params: URLSearchParams, host: string, ca?: ServerCa): T
   }
   // libpq: sslrootcert=system makes verify-full the default and refuses weaker modes, as anyone can
   // get a publicly trusted certificate for a host name they control.
+  // libpq ignores sslmode on a Unix-domain socket: there is no network to protect.
+  if (host.startsWith('/')) return { mode: 'disable', host, options: {} };
   const mode = (given ?? (system ? 'verify-full' : DEFAULT_SSLMODE)) as SslMode;
   if (system && mode !== 'verify-full') {
     throw new RotationError(`sslrootcert=system needs sslmode=verify-full (the connection URL of ${host} has sslmode=${mode})`, {
