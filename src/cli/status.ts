@@ -3,6 +3,7 @@ import type { Policy } from '../policy/types.js';
 import { readHistory } from '../evidence/history.js';
 import type { RunStatus } from '../evidence/record.js';
 import { formatTable, planRotations, type PlanRow } from './plan.js';
+import { lastAudits, type LastAudit } from '../audit/record.js';
 
 export interface StatusRow {
   credential: string;
@@ -19,11 +20,14 @@ export interface StatusRow {
   evidence: string | null;
   /** The latest run on record when it came after the last success (a failure an operator should see). */
   last_attempt: { status: RunStatus; at: string; evidence: string } | null;
+  /** The last access audit of the credential's system (`credential-rotation audit`), from its record. */
+  last_audit: LastAudit | null;
 }
 
 /** Last rotation, next due date and overdue flag per credential, from the evidence history. */
 export function statusRows(policy: Policy, workspace: string, now: Date): StatusRow[] {
   const history = readHistory(policy, workspace);
+  const audits = lastAudits(policy, workspace);
   return planRotations(policy, workspace, now).map((row) => {
     const latest = history.filter((e) => e.record.credential === row.credential).at(-1);
     const afterSuccess = latest && latest.record.status !== 'rotated';
@@ -36,6 +40,7 @@ export function statusRows(policy: Policy, workspace: string, now: Date): Status
       overdue: row.state === 'overdue' || row.state === 'never rotated',
       evidence: row.evidence ?? null,
       last_attempt: afterSuccess ? { status: latest.record.status, at: latest.record.finished_at ?? latest.record.started_at, evidence: latest.path } : null,
+      last_audit: audits.get(policy.credentials[row.credential].system) ?? null,
     };
   });
 }
@@ -56,7 +61,16 @@ function cells(r: StatusRow): string[] {
 }
 
 export function statusTable(rows: StatusRow[]): string {
-  return formatTable(HEADERS, rows.map(cells));
+  return [formatTable(HEADERS, rows.map(cells)), '', ...auditLines(rows)].join('\n').trimEnd();
+}
+
+/** One line per system: its last access audit, or that it has none on record. */
+function auditLines(rows: StatusRow[]): string[] {
+  const audits = new Map(rows.filter((r) => r.last_audit).map((r) => [r.last_audit!.system, r.last_audit!]));
+  if (audits.size === 0) return ['last audit: none on record (run credential-rotation audit)'];
+  return [...audits.values()].map(
+    (a) => `last audit of ${a.system}: ${a.at.slice(0, 16).replace('T', ' ')} ${a.verdict === 'pass' ? 'passed' : `FAILED (${a.failed.join(', ')})`}: ${a.record}`,
+  );
 }
 
 /** The same table as GitHub-flavoured Markdown, for the job summary. */
@@ -71,6 +85,8 @@ export function statusMarkdown(rows: StatusRow[], now: Date): string {
     `| ${HEADERS.join(' | ')} |`,
     `|${HEADERS.map(() => ' --- ').join('|')}|`,
     ...rows.map((r) => `| ${cells(r).map(esc).join(' | ')} |`),
+    '',
+    ...auditLines(rows).map((line) => `- ${esc(line)}`),
     '',
   ].join('\n');
 }

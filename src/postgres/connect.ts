@@ -2,9 +2,12 @@ import pg from 'pg';
 import { parse } from 'pg-connection-string';
 import type { Secret } from '../secret/secret.js';
 import { RotationError } from '../engine/errors.js';
-import { explainTlsFailure, mayFallBack, planTls, tlsAttempts, TLS_PARAMS, type ServerCa, type TlsPlan } from './tls.js';
+import { explainTlsFailure, mayFallBack, planTls, tlsAttempts, type ServerCa, type TlsPlan } from './tls.js';
+import { splitTlsParams } from './url.js';
 
 export const CONNECT_TIMEOUT_MS = 10_000;
+/** What the tool's own sessions are called in pg_stat_activity, so checks can tell them apart. */
+export const APPLICATION_NAME = 'credential-rotation';
 
 /** The TLS plan travels with the config (a symbol key: spread keeps it, JSON.stringify drops it). */
 const TLS = Symbol('tls-plan');
@@ -26,7 +29,7 @@ export function connectionConfig(url: Secret, as?: { user: string; password: Sec
     // What the first attempt uses; connect() and tryLogin() make the others libpq would.
     ssl: plan.mode === 'disable' || plan.mode === 'allow' ? false : plan.options,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    application_name: 'credential-rotation',
+    application_name: APPLICATION_NAME,
     [TLS]: plan,
   };
   if (as) {
@@ -40,21 +43,6 @@ export function connectionConfig(url: Secret, as?: { user: string; password: Sec
 export function describeTarget(url: Secret): string {
   const c = parse(splitTlsParams(url.reveal()).rest);
   return `${c.host ?? 'localhost'}:${c.port ?? 5432}/${c.database ?? ''}`;
-}
-
-/** The URL without its ssl parameters, and those parameters (read by planTls, not by pg-connection-string). */
-function splitTlsParams(url: string): { rest: string; ssl: URLSearchParams } {
-  const at = url.indexOf('?');
-  if (at < 0) return { rest: url, ssl: new URLSearchParams() };
-  const query = new URLSearchParams(url.slice(at + 1));
-  const ssl = new URLSearchParams();
-  for (const name of TLS_PARAMS) {
-    const value = query.get(name);
-    if (value !== null) ssl.set(name, value);
-    query.delete(name);
-  }
-  const left = query.toString();
-  return { rest: left ? `${url.slice(0, at)}?${left}` : url.slice(0, at), ssl };
 }
 
 /** host:port of servers that answered prefer's TLS request with "no TLS". */

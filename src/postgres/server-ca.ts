@@ -1,4 +1,4 @@
-import type { AdapterContext } from '../engine/runtime.js';
+import type { AdapterContext } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import type { PostgresSystem, ProviderSystem } from '../policy/types.js';
 import { clusterCa } from '../digitalocean/cluster-ca.js';
