@@ -48,6 +48,23 @@ describe('a postgres system names the CA its server is checked against', () => {
     expect(problems(policy('    ca: ${DB_CA_CERT}\n    ca_from: odoo-do\n', DO))).toMatch(/systems\.odoo-sor: give ca or ca_from, not both/);
   });
 
+  it("an admin URL's TLS parameters are judged at load, before anything runs", () => {
+    const withUrl = (url: string, system = '') => {
+      try {
+        parsePolicy(policy(system, DO), 'rotation.yaml', { ...ENV, ROTATION_ADMIN_URL: url });
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    expect(withUrl('postgresql://doadmin:adminpw@db:25060/defaultdb?sslmode=verify')).toMatch(/systems\.odoo-sor\.admin_url: sslmode=verify in the connection URL of db is not one of/);
+    expect(withUrl('postgresql://doadmin:adminpw@db:25060/defaultdb?sslmode=verify-ca')).toMatch(/systems\.odoo-sor\.admin_url: sslmode=verify-ca for db needs the CA/);
+    expect(withUrl('postgresql://doadmin:adminpw@db:25060/defaultdb?sslmode=verify-ca', '    ca_from: odoo-do\n')).toBe('');
+    expect(withUrl('postgresql://doadmin:adminpw@db:25060/defaultdb?sslmode=require&sslrootcert=system')).toMatch(/sslrootcert=system needs sslmode=verify-full/);
+    expect(withUrl('postgresql://doadmin:adminpw@db:25060/defaultdb?sslmode=require')).toBe('');
+    expect(withUrl('postgresql://doadmin:adminpw@db:25060/defaultdb?sslmode=verify')).not.toContain('adminpw');
+  });
+
   it('a digitalocean system takes every libpq sslmode, and nothing else', () => {
     const text = (mode: string) => `version: 1
 systems:

@@ -9,7 +9,9 @@ import { interpolate, keyPath } from './interpolate.js';
 import type { CredentialPolicy, Policy, PostgresSystem, SystemPolicy, TargetSpec } from './types.js';
 import { methodSystems } from '../adapters/registry.js';
 import { validate } from './schema-validator.js';
-import { urlProblem } from '../postgres/url.js';
+import { splitTlsParams, urlLogin, urlProblem } from '../postgres/url.js';
+import { sslModeOf } from '../postgres/tls.js';
+import { describeError } from '../engine/errors.js';
 
 export const DEFAULT_POLICY_PATH = '.github/rotation.yaml';
 export const SCHEMA_PATH = join(dirname(fileURLToPath(import.meta.url)), '../../schema/rotation.schema.json');
@@ -191,6 +193,7 @@ function crossCheck(policy: Policy): string[] {
     // Still a `${VAR}` (plan, status): judged where the variable is set.
     const problem = /\$\{[A-Za-z_]/.test(url) ? undefined : urlProblem(url);
     if (problem) problems.push(`systems.${system.id}.admin_url: not a usable PostgreSQL URL: ${problem}`);
+    else if (!/\$\{[A-Za-z_]/.test(url)) problems.push(...tlsProblems(system as PostgresSystem, url));
   }
   for (const cred of Object.values(policy.credentials)) {
     const where = `credentials.${cred.id}`;
@@ -212,6 +215,16 @@ function crossCheck(policy: Policy): string[] {
     }
   }
   return problems;
+}
+
+/** The admin URL's TLS parameters, as connect would judge them (no file is read here). */
+function tlsProblems(system: PostgresSystem, url: string): string[] {
+  try {
+    sslModeOf(splitTlsParams(url).ssl, urlLogin(url).host, system.ca !== undefined || system.caFrom !== undefined);
+    return [];
+  } catch (error) {
+    return [`systems.${system.id}.admin_url: ${describeError(error)}`];
+  }
 }
 
 /** A postgres system's CA: one source at most, and ca_from naming a digitalocean system. */

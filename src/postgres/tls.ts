@@ -40,10 +40,15 @@ export interface TlsPlan {
   pendingCa?: () => Promise<string>;
 }
 
-/** The TLS plan for a URL's ssl parameters and an optional CA from the policy. Throws on bad input. */
-export function planTls(params: URLSearchParams, host: string, ca?: ServerCa): TlsPlan {
-  const rootcert = params.get('sslrootcert') ?? undefined;
-  const system = rootcert === 'system';
+/**
+ * The sslmode a URL's parameters ask for, checked as libpq checks it, without reading any file:
+ * the loader calls it too, so a bad mode is named before anything runs. `hasCa`: a CA comes from
+ * the policy (`ca:`, `ca_from:`).
+ */
+export function sslModeOf(params: URLSearchParams, host: string, hasCa: boolean): SslMode {
+  // libpq ignores sslmode on a Unix-domain socket: there is no network to protect.
+  if (host.startsWith('/')) return 'disable';
+  const rootcert = params.get('sslrootcert');
   const given = params.get('sslmode') ?? legacySsl(params.get('ssl'));
   if (given !== undefined && !(SSL_MODES as readonly string[]).includes(given)) {
     // Quoted only when it cannot be part of a secret (a mangled URL can put its password there).
@@ -52,14 +57,25 @@ export function planTls(params: URLSearchParams, host: string, ca?: ServerCa): T
   }
   // libpq: sslrootcert=system makes verify-full the default and refuses weaker modes, as anyone can
   // get a publicly trusted certificate for a host name they control.
-  // libpq ignores sslmode on a Unix-domain socket: there is no network to protect.
-  if (host.startsWith('/')) return { mode: 'disable', host, options: {} };
-  const mode = (given ?? (system ? 'verify-full' : DEFAULT_SSLMODE)) as SslMode;
-  if (system && mode !== 'verify-full') {
+  const mode = (given ?? (rootcert === 'system' ? 'verify-full' : DEFAULT_SSLMODE)) as SslMode;
+  if (rootcert === 'system' && mode !== 'verify-full') {
     throw new RotationError(`sslrootcert=system needs sslmode=verify-full (the connection URL of ${host} has sslmode=${mode})`, {
-      hint: 'with public CAs only verify-full proves the server; use sslmode=verify-full, or give the server\'s own CA instead',
+      hint: "with public CAs only verify-full proves the server; use sslmode=verify-full, or give the server's own CA instead",
     });
   }
+  if (mode === 'verify-ca' && !rootcert && !hasCa) {
+    throw new RotationError(`sslmode=verify-ca for ${host} needs the CA that signed the server's certificate`, {
+      hint: "give it: sslrootcert=<file> in the URL, ca: (PEM) on the system, or ca_from: <a digitalocean system> to read the cluster's CA from DigitalOcean's API; or use verify-full, which also checks the host name",
+    });
+  }
+  return mode;
+}
+
+/** The TLS plan for a URL's ssl parameters and an optional CA from the policy. Throws on bad input. */
+export function planTls(params: URLSearchParams, host: string, ca?: ServerCa): TlsPlan {
+  const mode = sslModeOf(params, host, ca !== undefined);
+  if (mode === 'disable') return { mode, host, options: {} };
+  const rootcert = params.get('sslrootcert') ?? undefined;
   const options: ConnectionOptions = {};
   if (params.get('sslcert')) options.cert = readTlsFile(params.get('sslcert')!, 'sslcert');
   if (params.get('sslkey')) options.key = readTlsFile(params.get('sslkey')!, 'sslkey');
@@ -68,7 +84,7 @@ export function planTls(params: URLSearchParams, host: string, ca?: ServerCa): T
   let caSource: string | undefined;
   let pendingCa: (() => Promise<string>) | undefined;
   const verifies = mode === 'verify-ca' || mode === 'verify-full';
-  if (system) {
+  if (rootcert === 'system') {
     // Node 23.8+ reads the operating system's store; older Nodes have only their bundled roots.
     const roots = (tls as { getCACertificates?: (kind: string) => string[] }).getCACertificates?.('system');
     if (roots && roots.length > 0) options.ca = roots;
@@ -80,12 +96,6 @@ export function planTls(params: URLSearchParams, host: string, ca?: ServerCa): T
     caSource = ca.source;
     if (ca.pem) options.ca = ca.pem;
     else pendingCa = ca.load;
-  }
-
-  if (mode === 'verify-ca' && !caSource) {
-    throw new RotationError(`sslmode=verify-ca for ${host} needs the CA that signed the server's certificate`, {
-      hint: "give it: sslrootcert=<file> in the URL, ca: (PEM) on the system, or ca_from: <a digitalocean system> to read the cluster's CA from DigitalOcean's API; or use verify-full, which also checks the host name",
-    });
   }
   // require with a root CA checks the chain, like verify-ca (libpq, for backwards compatibility).
   const checksChain = verifies || (mode === 'require' && caSource !== undefined);

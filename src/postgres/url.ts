@@ -51,17 +51,17 @@ export function urlProblem(url: string): string | undefined {
  * pg-connection-string neither reads sslrootcert files nor warns about sslmode here.
  */
 export function splitTlsParams(url: string): { rest: string; ssl: URLSearchParams } {
-  // The query starts after the user info, so an unencoded '?' in a password stays where
-  // urlProblem can name it ('@' inside a query value is written %40).
-  const at = url.indexOf('?', Math.max(0, url.lastIndexOf('@')));
-  if (at < 0) return { rest: url, ssl: new URLSearchParams() };
-  const query = new URLSearchParams(url.slice(at + 1));
+  // The first '?' starts the query, for the WHATWG parser behind pg-connection-string too.
+  const at = url.indexOf('?');
+  const query = new URLSearchParams(at < 0 ? '' : url.slice(at + 1));
   const ssl = new URLSearchParams();
   for (const name of TLS_PARAMS) {
     const value = query.get(name);
     if (value !== null) ssl.set(name, value);
     query.delete(name);
   }
+  // Without TLS parameters the URL is left exactly as written (urlProblem explains it as is).
+  if ([...ssl.keys()].length === 0) return { rest: url, ssl };
   const left = query.toString();
   return { rest: left ? `${url.slice(0, at)}?${left}` : url.slice(0, at), ssl };
 }
