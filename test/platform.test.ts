@@ -5,7 +5,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setupServer } from 'msw/node';
-import pg from 'pg';
 import { connect, connectionConfig } from '../src/postgres/connect.js';
 import { parsePolicy } from '../src/policy/load.js';
 import { rotateCredential, type RotationResult } from '../src/engine/rotate.js';
