@@ -60,10 +60,10 @@ async function makeAppRole(role: string): Promise<Secret> {
 /** DigitalOcean's connection string, as its console and API hand it out (host and port local). */
 const doUrl = (host = '127.0.0.1', sslmode = 'require') => `postgresql://doadmin:${doadminPassword.reveal()}@${host}:${server.port}/defaultdb?sslmode=${sslmode}`;
 
-function useDigitalOcean(): DigitalOceanModel {
+function useDigitalOcean(ca = clusterCa.cert): DigitalOceanModel {
   doModel = createDigitalOceanModel({
     tokens: { [TOKEN]: ['database:read', 'database:update', 'database:view_credentials'], [READ_ONLY_APP_TOKEN]: ['app:read'] },
-    clusters: [{ id: CLUSTER, name: 'platform-db', host: 'localhost', port: server.port, superuserUrl: `${server.superuserUrl}?sslmode=no-verify` /* node-postgres's own parser, in the model */, users: { doadmin: doadminPassword.reveal() }, ca: clusterCa.cert }],
+    clusters: [{ id: CLUSTER, name: 'platform-db', host: 'localhost', port: server.port, superuserUrl: `${server.superuserUrl}?sslmode=no-verify` /* node-postgres's own parser, in the model */, users: { doadmin: doadminPassword.reveal() }, ca }],
   });
   msw.resetHandlers(...doModel.handlers);
   return doModel;
@@ -196,5 +196,16 @@ ${DO_SYSTEM()}${sslmode ? `    sslmode: ${sslmode}\n` : ''}credentials:
     expect(await loginAs('doadmin', before)).toMatchObject({ ok: false, code: '28P01' });
     expect(doModel.count({ method: 'GET', path: `/v2/databases/${CLUSTER}/ca` })).toBe(caReads);
     expectNoLeak(result, [before.reveal(), doadminPassword.reveal(), TOKEN], 0);
+  });
+
+  it('verify-full against a CA that did not sign the server: refused in preflight with what to do, no reset made', async () => {
+    useDigitalOcean(otherCa.cert);
+    const result = await rotate(policy('verify-full'), 'doadmin', { DIGITALOCEAN_TOKEN: TOKEN, DOADMIN_PASSWORD: doadminPassword.reveal() });
+    expect(result.status).toBe('failed');
+    expect(result.summary).toMatch(/cannot test the current password of doadmin at localhost:\d+\/defaultdb: the server's certificate is not signed by a CA this connection trusts .*checked against the CA of DigitalOcean cluster/);
+    expect(result.summary).not.toMatch(/trusted sources/);
+    expect(doModel.count({ path: /reset_auth$/ })).toBe(0);
+    expect((await loginAs('doadmin', doadminPassword)).ok).toBe(true);
+    expectNoLeak(result, [doadminPassword.reveal(), TOKEN], 0);
   });
 });

@@ -78,8 +78,9 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
         const login = await tryLogin(loginAs(current));
         currentWorks = login.ok;
         if (!login.ok && !login.rejected) {
+          // A TLS refusal's message already says what to do.
           throw new RotationError(`cannot test the current password of ${user} at ${target()}: ${login.message}`, {
-            hint: "this runner must reach the cluster: add its address to the cluster's trusted sources",
+            hint: login.tls ? undefined : "this runner must reach the cluster: add its address to the cluster's trusted sources",
           });
         }
       }

@@ -86,7 +86,8 @@ export async function connect(config: pg.ClientConfig, what: string): Promise<pg
   }
 }
 
-export type LoginResult = { ok: true } | { ok: false; rejected: boolean; code?: string; message: string };
+/** `tls`: refused for its encryption or certificate; the message then says what to do. */
+export type LoginResult = { ok: true } | { ok: false; rejected: boolean; code?: string; message: string; tls?: boolean };
 
 /**
  * Tries to log in and run `SELECT 1`. `rejected` is true when the server refused the password
@@ -102,7 +103,7 @@ export async function tryLogin(config: pg.ClientConfig): Promise<LoginResult> {
     const code = (error as { code?: string }).code;
     const tls = error instanceof RotationError ? undefined : explainTlsFailure(error, (config as Planned)[TLS]);
     const message = error instanceof RotationError && error.hint ? `${error.message}. ${error.hint}` : tls ? `${tls.message}. ${tls.hint}` : (error as Error).message;
-    return { ok: false, rejected: code === '28P01', code, message };
+    return { ok: false, rejected: code === '28P01', code, message, ...(tls ? { tls: true } : {}) };
   } finally {
     await client?.end().catch(() => undefined);
   }
