@@ -6,6 +6,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setupServer } from 'msw/node';
 import { connect, connectionConfig } from '../src/postgres/connect.js';
+import { scramVerifier } from '../src/postgres/scram.js';
+import { provisionCredential } from '../src/provision/run.js';
 import { parsePolicy } from '../src/policy/load.js';
 import { rotateCredential, type RotationResult } from '../src/engine/rotate.js';
 import type { Reason } from '../src/evidence/record.js';
@@ -38,6 +40,8 @@ const TOKENS = {
   N8N_API_KEY: 'n8n_api_platform_5b0f4e1c9a7d2e8f',
 };
 const PG_CREDS = { doadmin: 'doadmin', odoo_app: 'odoo_app', superset_ro: 'superset_ro' } as const;
+/** The roles a value may log in as: alternating-roles credentials have two logins. */
+const LOGINS: Record<keyof typeof PG_CREDS, string[]> = { doadmin: ['doadmin'], odoo_app: ['odoo_app_a', 'odoo_app_b'], superset_ro: ['superset_ro_a', 'superset_ro_b'] };
 type Id = 'doadmin' | 'odoo_app' | 'superset_ro' | 'service_role' | 'anon';
 /** The GitHub secret each credential's `current` is read from, as the workflow passes it. */
 const SECRET: Record<Id, string> = {
@@ -56,7 +60,29 @@ beforeAll(async () => {
   live.odoo_app = fx().platform.passwords.odoo_app.reveal();
   live.superset_ro = fx().platform.passwords.superset_ro.reveal();
   await createDoadminLike(fx().server, 'doadmin', new Secret(live.doadmin));
+  await moveToAlternating();
 });
+
+/**
+ * The example rotates odoo_app and superset_ro with alternating-roles: the platform's two login
+ * roles are moved as docs/alternating-roles.md says (the database owner lets odoo_app create in
+ * public, `provision --apply`, the group stops logging in), and the seed passwords are the
+ * `_a` logins' (the logins in use).
+ */
+async function moveToAlternating(): Promise<void> {
+  const su = await fx().server.client('odoo');
+  try {
+    await su.query('GRANT USAGE, CREATE ON SCHEMA public TO odoo_app');
+    const policy = parsePolicy(TEXT, FILE, { ROTATION_ADMIN_URL: fx().platform.adminUrl }, { withoutSecrets: true });
+    for (const id of ['odoo_app', 'superset_ro'] as const) {
+      await provisionCredential(policy, id, { apply: true });
+      await su.query(`ALTER ROLE ${id} NOLOGIN`);
+      await su.query(`ALTER ROLE ${id}_a PASSWORD ${su.escapeLiteral(scramVerifier(new Secret(live[id])))}`);
+    }
+  } finally {
+    await su.end();
+  }
+}
 afterEach(() => server.resetHandlers());
 afterAll(() => server.close());
 
@@ -73,7 +99,7 @@ interface World {
   secrets: Set<string>;
 }
 
-const supersetUri = (password: string) => `postgresql+psycopg2://superset_ro:${password}@127.0.0.1:${fx().server.port}/odoo?sslmode=disable`;
+const supersetUri = (password: string) => `postgresql+psycopg2://superset_ro_a:${password}@127.0.0.1:${fx().server.port}/odoo?sslmode=disable`;
 
 function world(o: { workflow?: Partial<WorkflowSpec>; app?: AppSpec['outcome'] } = {}): World {
   const runtime = testRuntime();
@@ -127,8 +153,15 @@ function values(w: World, id: Id): (string | undefined)[] {
 /** Whether a value works where it is used: a Postgres login, or the project's API. */
 async function check(id: Id, value: string): Promise<'works' | 'refused' | string> {
   if (id in PG_CREDS) {
-    const r = await login(fx(), PG_CREDS[id as keyof typeof PG_CREDS], value);
-    return r.ok ? 'works' : r.code === '28P01' ? 'refused' : r.message;
+    // Works when it logs in as one of the credential's logins; refused when every one refuses it.
+    let last = '';
+    for (const user of LOGINS[id as keyof typeof PG_CREDS]) {
+      const r = await login(fx(), user, value);
+      if (r.ok) return 'works';
+      if (r.code !== '28P01') return r.message;
+      last = 'refused';
+    }
+    return last;
   }
   const status = (await fetch(`${PROJECT}/rest/v1/`, { headers: { apikey: value } })).status;
   return status === 200 ? 'works' : status === 401 ? 'refused' : `HTTP ${status}`;
@@ -274,7 +307,8 @@ describe('a consumer failure gives a failed run a person can act on, and no lock
     const text = TEXT.replace('expect_json: { status: pass } }\n', 'expect_json: { status: pass } }\n      - no-stale-sessions: { grace_seconds: 10 }\n');
     expect(text).not.toBe(TEXT);
     const w = world();
-    const stale = await connect({ ...connectionConfig(new Secret(fx().platform.adminUrl), { user: 'odoo_app', password: new Secret(live.odoo_app) }), application_name: 'odoo-web' }, 'odoo-web');
+    const inUse = (await Promise.all(LOGINS.odoo_app.map(async (u) => ((await login(fx(), u, live.odoo_app)).ok ? u : '')))).find(Boolean)!;
+    const stale = await connect({ ...connectionConfig(new Secret(fx().platform.adminUrl), { user: inUse, password: new Secret(live.odoo_app) }), application_name: 'odoo-web' }, 'odoo-web');
     try {
       const result = await rotate(w, 'odoo_app', 'scheduled', text);
       expect(result.status).toBe('failed');
@@ -297,7 +331,8 @@ describe('a consumer failure gives a failed run a person can act on, and no lock
     const stored = values(w, 'odoo_app');
     expect(stored[1]).toBe(stored[0]);
     expect(await check('odoo_app', stored[0]!)).toBe('works');
-    expect(await check('odoo_app', old)).toBe('refused');
+    // alternating-roles: the login Odoo still runs on is revoked only after consumers and health.
+    expect(await check('odoo_app', old)).toBe('works');
     live.odoo_app = stored[0]!;
 
     w.gh.workflows.workflows[0].pollsToComplete = 2;

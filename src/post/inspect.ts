@@ -4,7 +4,8 @@ import type { Runtime } from '../engine/runtime.js';
 import type { Secret } from '../secret/secret.js';
 import { loadAdapters } from '../adapters/load.js';
 import { describeError } from '../engine/errors.js';
-import { connect, connectionConfig, describeTarget, tryLogin } from '../postgres/connect.js';
+import { connect, connectionConfig, describeTarget, tryLogin, type LoginResult } from '../postgres/connect.js';
+import { loginsOf } from '../methods/logins.js';
 import { systemCa } from '../postgres/server-ca.js';
 
 /** What the post step found after a main step that did not finish. Never holds a secret. */
@@ -21,7 +22,7 @@ export interface Inspection {
 const SESSION_GONE_WAIT_MS = 5_000;
 
 /**
- * Looks at a credential whose rotation was cut off. For alter-role: whether the main step's
+ * Looks at a credential whose rotation was cut off. For alter-role and alternating-roles: whether the main step's
  * admin session (and so an uncommitted ALTER ROLE) still exists, whether `current` logs in, and
  * whether each readable store target (a plain file value) logs in. Changes nothing.
  */
@@ -29,7 +30,7 @@ export async function inspectCredential(policy: Policy, credentialId: string, ru
   const credential = policy.credentials[credentialId];
   if (credential.current) runtime.reporter.mask(credential.current);
   const system = policy.systems[credential.system];
-  if (credential.method !== 'alter-role' || system.type !== 'postgres') {
+  if (!['alter-role', 'alternating-roles'].includes(credential.method) || system.type !== 'postgres') {
     return {
       consistent: false,
       unverified: credential.store.length,
@@ -42,7 +43,16 @@ export async function inspectCredential(policy: Policy, credentialId: string, ru
   let consistent = true;
   let unverified = 0;
   const ca = systemCa({ policy, system, runtime });
-  const login = (password: Secret) => tryLogin(connectionConfig(adminUrl, { user: role, password }, ca));
+  // alternating-roles: a value is live when it logs in as either login.
+  const users = credential.method === 'alternating-roles' ? loginsOf(credential) : [role];
+  const login = async (password: Secret): Promise<LoginResult> => {
+    let last: LoginResult = { ok: false, rejected: true, message: 'not tried' };
+    for (const user of users) {
+      last = await tryLogin(connectionConfig(adminUrl, { user, password }, ca));
+      if (last.ok) return last;
+    }
+    return last;
+  };
 
   let db: pg.Client | undefined;
   try {
