@@ -4,6 +4,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Mustache from 'mustache';
 import type { EvidenceRecord } from './record.js';
+import { RotationError } from '../engine/errors.js';
 
 /** `20261126-1521`: the run's start, in UTC. */
 export function evidenceStamp(date: Date): string {
@@ -50,7 +51,7 @@ export async function writeRecordFiles(dir: string, name: string, record: object
     }
     return relative(workspace, `${base}.json`);
   }
-  throw new Error(`too many records named ${name} in ${dir}`);
+  throw new RotationError(`too many records named ${name} in ${dir}`);
 }
 
 export function renderMarkdown(record: EvidenceRecord): string {
@@ -72,5 +73,5 @@ export function template(name: string): string {
     if (existsSync(candidate)) return readFileSync(candidate, 'utf8');
     dir = dirname(dir);
   }
-  throw new Error(`evidence template ${name} not found beside the package`);
+  throw new RotationError(`evidence template ${name} not found beside the package`);
 }

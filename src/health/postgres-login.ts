@@ -5,7 +5,7 @@ import { connectionConfig, tryLogin } from '../postgres/connect.js';
 import { systemCa } from '../postgres/server-ca.js';
 import { renderFormat } from '../stores/format.js';
 import type { HealthProbe } from './probe.js';
-import { untilDeadline } from './deadline.js';
+import { untilDeadline } from '../engine/deadline.js';
 
 /**
  * The new value logs in through the consumer's own connection string (`url`, with {password}),

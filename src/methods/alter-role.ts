@@ -7,7 +7,7 @@ import { connect, connectionConfig, describeTarget, pgError, tryLogin } from '..
 import { scramVerifier } from '../postgres/scram.js';
 import { systemCa } from '../postgres/server-ca.js';
 import { urlLogin } from '../postgres/url.js';
-import { missingCutOffPrivileges, terminateSessionsBefore } from '../postgres/sessions.js';
+import { missingCutOffPrivileges, proveOldPasswordRefused, terminateSessionsBefore } from '../postgres/sessions.js';
 import { releaseRotationLock, takeRotationLock } from '../postgres/lock.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange } from './method.js';
 
@@ -110,7 +110,7 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
     },
 
     async generate(chosen): Promise<StagedChange> {
-      if (!chosen) throw new Error('alter-role needs a generated value');
+      if (!chosen) throw new RotationError('alter-role needs a generated value');
       const db = await adminClient();
       const verifier = scramVerifier(chosen, iterations);
       try {
@@ -151,14 +151,7 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
 
     async revoke(old, reason): Promise<RevocationProof> {
       // ALTER ROLE replaced the verifier: revocation is done; prove it.
-      const cutOff = reason === 'exposure' ? await terminateOldSessions() : undefined;
-      const cut = cutOff ? `; ${cutOff.length} session(s) opened before the change terminated` : '';
-      const extra = cutOff ? { cut_off: cutOff } : {};
-      if (!old) return { tried: false, rejected: true, detail: `no previous value was known; ${role} now accepts only the new password${cut}`, ...extra };
-      const login = await tryLogin(loginAs(old));
-      if (login.ok) return { tried: true, rejected: false, detail: `the old password of ${role} still logs in`, ...extra };
-      if (!login.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried: ${login.message}`, ...extra };
-      return { tried: true, rejected: true, detail: `old password refused with SQLSTATE ${login.code}${cut}`, ...extra };
+      return proveOldPasswordRefused({ user: role, old, loginAs, event: 'change', cutOff: reason === 'exposure' ? terminateOldSessions : undefined });
     },
 
     async close() {
@@ -172,6 +165,6 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
 
   /** On exposure, sessions opened with the old password are cut off; returns what was cut off. */
   async function terminateOldSessions(): Promise<string[]> {
-    return terminateSessionsBefore(await adminClient(), role, changedAt ?? new Date());
+    return terminateSessionsBefore(await adminClient(), role, changedAt ?? ctx.runtime.now());
   }
 }

@@ -3,13 +3,13 @@ import type { AdapterContext } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import type { ProviderSystem } from '../policy/types.js';
 import { connect, connectionConfig, pgError, tryLogin } from '../postgres/connect.js';
-import { terminateSessionsBefore } from '../postgres/sessions.js';
+import { proveOldPasswordRefused, terminateSessionsBefore } from '../postgres/sessions.js';
 import { releaseRotationLock, takeRotationLock } from '../postgres/lock.js';
 import { Secret } from '../secret/secret.js';
 import { digitalOceanClient, type ClusterConnection, type StatusHints } from '../digitalocean/client.js';
 import { digitalOceanSystemSettings } from '../digitalocean/settings.js';
 import { clusterCa } from '../digitalocean/cluster-ca.js';
-import { untilDeadline } from '../health/deadline.js';
+import { untilDeadline } from '../engine/deadline.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange } from './method.js';
 
 /** The settings of a `type: digitalocean` system, with the token as a Secret. */
@@ -135,12 +135,7 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
 
     async revoke(old, reason): Promise<RevocationProof> {
       // The reset replaced the password: revocation is done; prove it.
-      const cut = reason === 'exposure' ? await terminateOldSessions() : '';
-      if (!old) return { tried: false, rejected: true, detail: `no previous value was known; ${user} now accepts only the new password${cut}` };
-      const login = await tryLogin(loginAs(old));
-      if (login.ok) return { tried: true, rejected: false, detail: `the old password of ${user} still logs in` };
-      if (!login.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried: ${login.message}` };
-      return { tried: true, rejected: true, detail: `old password refused with SQLSTATE ${login.code}${cut}` };
+      return proveOldPasswordRefused({ user, old, loginAs, event: 'reset', cutOff: reason === 'exposure' ? terminateOldSessions : undefined });
     },
 
     async close() {
@@ -155,15 +150,14 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
     },
   };
 
-  /** On exposure, sessions opened with the old password are cut off (a role may end its own). */
-  async function terminateOldSessions(): Promise<string> {
-    if (!fresh) return '';
+  /** On exposure, sessions opened with the old password are cut off (a role may end its own); returns what was cut off. */
+  async function terminateOldSessions(): Promise<string[] | undefined> {
+    if (!fresh) return undefined;
     // From the lock's own session when there is one, so the lock survives (the query spares the
     // session it runs in); otherwise from a new session with the new password.
     const db = lockSession ?? (await connect(loginAs(fresh.secret), `${user} at ${target()}`));
     try {
-      const cut = await terminateSessionsBefore(db, user, fresh.changedAt);
-      return `; ${cut.length} session(s) opened before the reset terminated`;
+      return await terminateSessionsBefore(db, user, fresh.changedAt);
     } catch (error) {
       throw pgError(`terminating old sessions of ${user}`, error);
     } finally {
