@@ -5,8 +5,9 @@ import { RotationError } from '../engine/errors.js';
 import type { Secret } from '../secret/secret.js';
 import { generatePassword } from '../secret/generate.js';
 import { connect, connectionConfig, describeTarget, pgError, tryLogin } from '../postgres/connect.js';
+import { systemCa } from '../postgres/server-ca.js';
 import { setPassword } from '../postgres/password.js';
-import { missingCutOffPrivileges, terminateSessionsBefore } from '../postgres/sessions.js';
+import { missingCutOffPrivileges, proveOldPasswordRefused, terminateSessionsBefore } from '../postgres/sessions.js';
 import { releaseRotationLock, takeRotationLock } from '../postgres/lock.js';
 import { loginsOf } from './logins.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange, Verified } from './method.js';
@@ -40,7 +41,8 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
   const group = ctx.credential.role;
   const logins = loginsOf(ctx.credential);
   const where = `Postgres ${describeTarget(system.adminUrl)} group ${group}`;
-  const loginAs = (user: string, password: Secret) => connectionConfig(system.adminUrl, { user, password });
+  const ca = systemCa(ctx);
+  const loginAs = (user: string, password: Secret) => connectionConfig(system.adminUrl, { user, password }, ca);
   let admin: pg.Client | undefined;
   let iterations = 4096;
   let hideStatement = false;
@@ -52,7 +54,7 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
   const other = (login: string) => (login === logins[0] ? logins[1] : logins[0]);
 
   async function adminClient(): Promise<pg.Client> {
-    admin ??= await connect(connectionConfig(system.adminUrl), `admin connection of system '${system.id}' (${describeTarget(system.adminUrl)})`);
+    admin ??= await connect(connectionConfig(system.adminUrl, undefined, ca), `admin connection of system '${system.id}' (${describeTarget(system.adminUrl)})`);
     return admin;
   }
   async function q<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
@@ -196,19 +198,10 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
         throw pgError(`ALTER ROLE ${previous} on ${where}`, error);
       });
       const revokedAt = (await db.query<{ now: Date }>('SELECT now()')).rows[0].now;
-      let cutOff: string[] | undefined;
-      if (reason === 'exposure') {
-        cutOff = [...(await terminateSessionsBefore(db, previous, revokedAt)), ...(await terminateSessionsBefore(db, idle, switchedAt ?? revokedAt))];
-      }
-      const cut = cutOff ? `; ${cutOff.length} session(s) opened with an old password terminated` : '';
-      const extra = cutOff ? { cut_off: cutOff } : {};
-      if (!old) return { tried: false, rejected: true, detail: `no previous value was known; ${previous} now has a password stored nowhere${cut}`, ...extra };
-      for (const login of logins) {
-        const result = await tryLogin(loginAs(login, old));
-        if (result.ok) return { tried: true, rejected: false, detail: `the old password still logs in as ${login}`, ...extra };
-        if (!result.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried as ${login}: ${result.message}`, ...extra };
-      }
-      return { tried: true, rejected: true, detail: `old password refused with SQLSTATE 28P01 as ${logins.join(' and ')}; ${previous} has a fresh password stored nowhere${cut}`, ...extra };
+      // On exposure: the old login's sessions, and the idle login's from before it got its password.
+      const cutOff = async () => [...(await terminateSessionsBefore(db, previous, revokedAt)), ...(await terminateSessionsBefore(db, idle, switchedAt ?? revokedAt))];
+      const proof = await proveOldPasswordRefused({ user: previous, old, loginAs: (p) => loginAs(previous, p), event: 'switch', cutOff: reason === 'exposure' ? cutOff : undefined });
+      return { ...proof, detail: `${proof.detail}; ${previous} has a fresh password stored nowhere` };
     },
 
     async close() {
