@@ -8,6 +8,7 @@ import { triggerFromEnv } from './engine/trigger.js';
 import { describeError } from './engine/errors.js';
 import { REASONS, type Reason } from './evidence/record.js';
 import { cliRuntime } from './cli/runtime.js';
+import { ConsoleReporter } from './report/console-reporter.js';
 import { deadlineFrom, DEFAULT_DEADLINE_MINUTES } from './engine/deadline.js';
 import { failpointFromEnv } from './engine/failpoints.js';
 import { parseNow, planMatrix, planRotations, planTable } from './cli/plan.js';
@@ -20,6 +21,8 @@ const program = new Command('credential-rotation')
   .option('-c, --config <file>', 'the policy file', DEFAULT_POLICY_PATH)
   .showHelpAfterError();
 
+// One reporter for the process: its scrubber also cleans the last-resort error message below.
+const terminal = new ConsoleReporter();
 const workspaceOf = () => resolve(program.opts().workspace as string);
 const policyOf = (withoutSecrets = false) => loadPolicy(resolve(workspaceOf(), program.opts().config as string), process.env, { withoutSecrets });
 
@@ -32,7 +35,7 @@ program
   .option('--deadline-minutes <minutes>', 'overall deadline of the run: no wait or retry goes past it', String(DEFAULT_DEADLINE_MINUTES))
   .action(async (credential: string, opts: { reason: Reason; dryRun: boolean; githubToken?: string; deadlineMinutes: string }) => {
     const token = opts.githubToken ?? process.env.GITHUB_TOKEN;
-    const runtime = cliRuntime(workspaceOf(), process.env, token);
+    const runtime = cliRuntime(workspaceOf(), process.env, token, terminal);
     runtime.deadline = deadlineFrom(opts.deadlineMinutes);
     runtime.failpoint = failpointFromEnv(process.env);
     const result = await rotateCredential(policyOf(), { credential, reason: opts.reason, dryRun: opts.dryRun, trigger: triggerFromEnv(process.env) }, runtime);
@@ -75,7 +78,7 @@ program
   .option('--json', 'print the results as JSON', false)
   .action(async (credential: string | undefined, opts: { json: boolean }) => {
     const policy = policyOf();
-    const runtime = cliRuntime(workspaceOf(), process.env);
+    const runtime = cliRuntime(workspaceOf(), process.env, undefined, terminal);
     const rows: VerifyRow[] = [];
     for (const id of credential ? [credential] : Object.keys(policy.credentials)) rows.push(await verifyCredential(policy, id, runtime));
     runtime.reporter.info(opts.json ? JSON.stringify(rows, null, 2) : verifyTable(rows));
@@ -97,6 +100,6 @@ program
 try {
   await program.parseAsync();
 } catch (error) {
-  process.stderr.write(`error: ${describeError(error)}\n`);
+  terminal.error(describeError(error));
   process.exitCode = 2;
 }

@@ -9,6 +9,8 @@ import type { Runtime } from './runtime.js';
 import { StepLog } from './steps.js';
 import { isDue } from '../evidence/history.js';
 import { writeEvidence } from '../evidence/write.js';
+import { maskPolicySecrets } from '../secret/policy-secrets.js';
+import { scrubDeep, scrubError } from '../secret/scrubber.js';
 import { checkpoint } from './failpoints.js';
 import { boundedRuntime } from './deadline.js';
 import { backOut, writeStores } from './store-writes.js';
@@ -45,6 +47,21 @@ export interface RotationResult {
  * The run has an overall deadline (runtime.deadline): no wait passes it (engine/deadline.ts).
  */
 export async function rotateCredential(policy: Policy, request: RotationRequest, given: Runtime): Promise<RotationResult> {
+  const { reporter } = given;
+  const scrub = (text: string) => reporter.scrub(text);
+  // Invariant 2: every secret the policy brings (old value, tokens, keys) is masked before
+  // anything else happens; whatever leaves the run passes the reporter's one scrubber.
+  maskPolicySecrets(policy, (secret) => reporter.mask(secret));
+  if (given.githubToken) reporter.mask(given.githubToken);
+  try {
+    const result = await runChecklist(policy, request, given);
+    return { ...result, summary: scrub(result.summary), evidencePath: result.evidencePath && scrub(result.evidencePath), record: scrubDeep(result.record, scrub) };
+  } catch (error) {
+    throw scrubError(error, scrub);
+  }
+}
+
+async function runChecklist(policy: Policy, request: RotationRequest, given: Runtime): Promise<RotationResult> {
   const runtime = boundedRuntime(given);
   const { reporter } = runtime;
   const credential = policy.credentials[request.credential];
@@ -53,7 +70,7 @@ export async function rotateCredential(policy: Policy, request: RotationRequest,
       hint: `${policy.file} defines: ${Object.keys(policy.credentials).join(', ')}`,
     });
   }
-  // Invariant 2: the old value is masked before anything else happens.
+  // Invariant 2: the old value is masked before anything else happens (again: a policy built by hand).
   if (credential.current) reporter.mask(credential.current);
 
   const startedAt = runtime.now();
@@ -126,7 +143,7 @@ export async function rotateCredential(policy: Policy, request: RotationRequest,
         await checkpoint(runtime, 'evidence.before');
         record.steps = steps.records;
         record.finished_at = runtime.now().toISOString();
-        evidencePath = await writeEvidence(record, policy.evidenceDir, runtime.workspace);
+        evidencePath = await writeEvidence(record, policy.evidenceDir, runtime.workspace, (text) => reporter.scrub(text));
         return `written to ${evidencePath}`;
       }).catch((error) => {
         record.status = 'failed';

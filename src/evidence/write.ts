@@ -4,6 +4,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Mustache from 'mustache';
 import type { EvidenceRecord } from './record.js';
+import { scrubDeep } from '../secret/scrubber.js';
 
 /** `20261126-1521`: the run's start, in UTC. */
 export function evidenceStamp(date: Date): string {
@@ -16,7 +17,10 @@ export function evidenceStamp(date: Date): string {
  * minute gets `<credential>-2.json`: files are created exclusively, so no record is overwritten.
  * Returns the JSON file's path relative to the workspace.
  */
-export async function writeEvidence(record: EvidenceRecord, evidenceDir: string, workspace: string): Promise<string> {
+export async function writeEvidence(given: EvidenceRecord, evidenceDir: string, workspace: string, scrub: (text: string) => string): Promise<string> {
+  // The record is committed to the repository: it passes the run's scrubber (src/secret/scrubber.ts)
+  // here, at the boundary, whatever a step or a server put into it.
+  const record = scrubDeep(given, scrub);
   const dir = resolve(workspace, evidenceDir, evidenceStamp(new Date(record.started_at)), 'db-rotation');
   await mkdir(dir, { recursive: true });
   const markdown = renderMarkdown(record);
@@ -36,7 +40,7 @@ export async function writeEvidence(record: EvidenceRecord, evidenceDir: string,
     }
     const md = await open(`${base}.md`, 'wx', 0o644);
     try {
-      await md.writeFile(markdown);
+      await md.writeFile(scrub(markdown));
     } finally {
       await md.close();
     }

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { Ajv, type ErrorObject } from 'ajv';
 import { Secret } from '../secret/secret.js';
+import { interpolatedSecrets } from '../secret/policy-secrets.js';
 import { PolicyError } from './errors.js';
 import { interpolate, keyPath } from './interpolate.js';
 import type { CredentialPolicy, Policy, SystemPolicy, TargetSpec } from './types.js';
@@ -58,6 +59,7 @@ export function parsePolicy(text: string, file: string, env: NodeJS.ProcessEnv =
   const valueErrors = schemaErrors(data);
   if (valueErrors.length > 0) throw new PolicyError(file, describeSchemaErrors(valueErrors, false));
   const policy = toPolicy(file, data);
+  policy.secrets = interpolatedSecrets(raw, env);
   const crossProblems = crossCheck(policy);
   if (crossProblems.length > 0) throw new PolicyError(file, crossProblems);
   return policy;

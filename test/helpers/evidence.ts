@@ -33,7 +33,7 @@ export async function workspaceWithHistory(policy: string, history: [credential:
   const dir = mkdtempSync(join(tmpdir(), 'rotation-history-'));
   mkdirSync(join(dir, '.github'));
   writeFileSync(join(dir, '.github/rotation.yaml'), policy);
-  for (const [credential, at, status] of history) await writeEvidence(evidenceRecord(credential, at, status), 'docs/evidence', dir);
+  for (const [credential, at, status] of history) await writeEvidence(evidenceRecord(credential, at, status), 'docs/evidence', dir, (text) => text);
   return dir;
 }
 
