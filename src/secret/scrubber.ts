@@ -81,14 +81,17 @@ const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s"'<>`\\]*)/gi;
 const AUTH_SCHEME = /\b(Bearer|Basic|token)\s+(?=[A-Za-z0-9._~+/=-]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{12,}/g;
 // Tokens recognisable by their published prefixes (GitHub, DigitalOcean, Supabase) and JWTs.
 const KNOWN_TOKEN = /\b(?:gh[pousr]_[A-Za-z0-9_]{20,}|github_pat_[A-Za-z0-9_]{20,}|dop_v1_[A-Za-z0-9]{20,}|sbp_[A-Za-z0-9_]{20,}|sb_secret_[A-Za-z0-9_-]{10,}|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+)/g;
-// "password": "…", \"token\":\"…\" and the like, in echoed JSON (escaped once or twice).
-const SECRET_FIELD = /(\\*["'])((?:[a-z0-9_-]*)(?:password|passwd|secret|token|api[_-]?key|apikey|authorization|cookie|encrypted_value|private[_-]?key|service[_-]?role[_-]?key))\1(\s*:\s*)\\*["'](?:[^"'\\]|\\[^"'])*\\*["']/gi;
+// "password": "…", 'token': '…' and \"api_key\":\"…\" (JSON quoted in JSON), in echoed answers.
+const SECRET_NAME = '[a-z0-9_-]*(?:password|passwd|secret|token|api[_-]?key|apikey|authorization|cookie|encrypted_value|private[_-]?key)';
+const SECRET_FIELD = new RegExp(`(["'])(${SECRET_NAME})\\1(\\s*:\\s*)\\1(?:\\\\.|(?!\\1)[^\\\\])*\\1`, 'gi');
+const SECRET_FIELD_ESCAPED = new RegExp(`(\\\\+["'])(${SECRET_NAME})\\1(\\s*:\\s*)\\1[^"'\\\\]*\\1`, 'gi');
 
 function redactPatterns(text: string): string {
   return text
     .replace(URL_IN_TEXT, (_m, scheme: string, rest: string) => scheme + redactUrlRest(rest))
     .replace(AUTH_SCHEME, (_m, scheme: string) => `${scheme} ${MASK}`)
     .replace(KNOWN_TOKEN, MASK)
+    .replace(SECRET_FIELD_ESCAPED, (_m, quote: string, key: string, colon: string) => `${quote}${key}${quote}${colon}${quote}${MASK}${quote}`)
     .replace(SECRET_FIELD, (_m, quote: string, key: string, colon: string) => `${quote}${key}${quote}${colon}${quote}${MASK}${quote}`);
 }
 
