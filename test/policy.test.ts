@@ -32,6 +32,19 @@ describe('the policy file', () => {
     expect('adminUrl' in sys && sys.adminUrl.reveal()).toBe(ENV.ROTATION_ADMIN_URL);
   });
 
+  it('reads the intent keys that provision and audit use (SPEC 2.1)', () => {
+    const text = SPEC.replace('    admin_url: ${ROTATION_ADMIN_URL}', '    admin_url: ${ROTATION_ADMIN_URL}\n    exposed_schemas: [public, api]')
+      .replace('    cadence: quarterly', '    cadence: quarterly\n    access: readwrite\n    break_glass: false\n    schemas: [public, reporting]');
+    const policy = parsePolicy(text, 'rotation.yaml', ENV);
+    const sys = policy.systems['odoo-sor'];
+    expect('exposedSchemas' in sys && sys.exposedSchemas).toEqual(['public', 'api']);
+    expect(policy.credentials.odoo_app).toMatchObject({ access: 'readwrite', breakGlass: false, schemas: ['public', 'reporting'] });
+    // Defaults: no intent stated, the public schema, not break-glass.
+    const plain = parsePolicy(SPEC, 'rotation.yaml', ENV).credentials.odoo_app;
+    expect(plain).toMatchObject({ access: undefined, breakGlass: false, schemas: ['public'] });
+    expect(problems(SPEC.replace('    cadence: quarterly', '    cadence: quarterly\n    access: admin'))).toContain('credentials.odoo_app.access: expected readwrite | readonly');
+  });
+
   it('keeps secrets out of a JSON dump of the parsed policy', () => {
     const dump = JSON.stringify(parsePolicy(SPEC, 'rotation.yaml', ENV));
     expect(dump).not.toContain('old-password-value');

@@ -94,6 +94,7 @@ function toPolicy(file: string, data: RawPolicy): Policy {
         type: 'postgres',
         adminUrl: new Secret(String(sys.admin_url)),
         lockTimeoutSeconds: sys.lock_timeout_seconds as number | undefined,
+        exposedSchemas: (sys.exposed_schemas as string[] | undefined) ?? [],
       };
     } else {
       const { type, ...settings } = sys;
@@ -106,7 +107,7 @@ function toPolicy(file: string, data: RawPolicy): Policy {
   }
   const credentials: Record<string, CredentialPolicy> = {};
   for (const [id, c] of Object.entries(data.credentials)) {
-    const { system, method, role, cadence, current, length, store, consumers, health, ...settings } = c;
+    const { system, method, role, cadence, current, length, access, break_glass, schemas, store, consumers, health, ...settings } = c;
     const base = ['credentials', id];
     credentials[id] = {
       id,
@@ -116,6 +117,9 @@ function toPolicy(file: string, data: RawPolicy): Policy {
       cadence: String(cadence),
       current: typeof current === 'string' && current !== '' ? new Secret(current) : undefined,
       length: length as number | undefined,
+      access: access as CredentialPolicy['access'],
+      breakGlass: break_glass === true,
+      schemas: (schemas as string[] | undefined) ?? ['public'],
       store: toSpecs(store, [...base, 'store']),
       consumers: toSpecs(consumers, [...base, 'consumers']),
       health: toSpecs(health, [...base, 'health']),

@@ -18,6 +18,8 @@ export interface PostgresSystem {
   type: 'postgres';
   adminUrl: Secret;
   lockTimeoutSeconds?: number;
+  /** Schemas an HTTP API serves to anon/authenticated (Supabase's PostgREST): `audit` checks RLS there. */
+  exposedSchemas: string[];
 }
 
 /** Systems reached through a provider API (added by their methods). */
@@ -37,6 +39,12 @@ export interface CredentialPolicy {
   cadence: string;
   current?: Secret;
   length?: number;
+  /** Intent, read by `provision` and `audit`: what the role may do. */
+  access?: 'readwrite' | 'readonly';
+  /** A break-glass admin: no application may use it (checked by `audit`). */
+  breakGlass: boolean;
+  /** Schemas the role works in (default [public]). */
+  schemas: string[];
   store: TargetSpec[];
   consumers: TargetSpec[];
   health: TargetSpec[];
