@@ -50,7 +50,7 @@ program
   .option('--json', 'print only the strategy.matrix of the due credentials: {"include":[{"credential":…,"reason":"scheduled"}]}', false)
   .option('--now <iso>', 'plan as of this time instead of now (what-if), e.g. 2026-07-01T03:00:00Z')
   .action((opts: { json: boolean; now?: string }) => {
-    const rows = planRotations(policyOf(true), workspaceOf(), parseNow(opts.now));
+    const rows = planRotations(policyOf(true), workspaceOf(), parseNow(opts.now), (message) => terminal.warning(`evidence ${message}`));
     process.stdout.write(opts.json ? `${JSON.stringify(planMatrix(rows))}\n` : `${planTable(rows)}\n`);
   });
 
@@ -62,7 +62,7 @@ program
   .option('--now <iso>', 'report as of this time instead of now, e.g. 2026-07-01T03:00:00Z')
   .action((opts: { json: boolean; failOnOverdue: boolean; now?: string }) => {
     const now = parseNow(opts.now);
-    const rows = statusRows(policyOf(true), workspaceOf(), now);
+    const rows = statusRows(policyOf(true), workspaceOf(), now, (message) => terminal.warning(`evidence ${message}`));
     process.stdout.write(opts.json ? `${JSON.stringify(rows, null, 2)}\n` : `${statusTable(rows)}\n`);
     writeStepSummary(rows, now, process.env);
     const late = overdueMessage(rows);

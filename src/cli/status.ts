@@ -2,7 +2,7 @@ import { appendFileSync } from 'node:fs';
 import type { Policy } from '../policy/types.js';
 import { readHistory } from '../evidence/history.js';
 import type { RunStatus } from '../evidence/record.js';
-import { formatTable, planRotations, type PlanRow } from './plan.js';
+import { formatTable, planFromHistory, type PlanRow } from './plan.js';
 
 export interface StatusRow {
   credential: string;
@@ -22,9 +22,10 @@ export interface StatusRow {
 }
 
 /** Last rotation, next due date and overdue flag per credential, from the evidence history. */
-export function statusRows(policy: Policy, workspace: string, now: Date): StatusRow[] {
-  const history = readHistory(policy, workspace);
-  return planRotations(policy, workspace, now).map((row) => {
+export function statusRows(policy: Policy, workspace: string, now: Date, warn?: (message: string) => void): StatusRow[] {
+  // `now` may be a what-if (--now); a record is "in the future" against the real clock.
+  const history = readHistory(policy, workspace, { warn });
+  return planFromHistory(policy, history, now).map((row) => {
     const latest = history.filter((e) => e.record.credential === row.credential).at(-1);
     const afterSuccess = latest && latest.record.status !== 'rotated';
     return {

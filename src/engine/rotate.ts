@@ -84,7 +84,7 @@ async function runChecklist(policy: Policy, request: RotationRequest, given: Run
   try {
     // Preflight: everything is checked before anything is changed (invariant 5).
     if (request.reason === 'scheduled' && !request.dryRun) {
-      const due = isDue(policy, credential, runtime.workspace, startedAt);
+      const due = isDue(policy, credential, runtime.workspace, startedAt, (message) => reporter.warning(`evidence ${message}`));
       if (!due.due) return await finish('skipped', `not due: ${due.detail}`);
     }
     await steps.run('preflight', () => preflight(adapters, credential.current, record.notes));
@@ -120,6 +120,12 @@ async function runChecklist(policy: Policy, request: RotationRequest, given: Run
       record.old_credential = proof;
       // An exposure run is an incident: the evidence says what was cut off (sessions, keys).
       if (request.reason === 'exposure') record.incident = { exposure: true, cut_off: proof.cut_off ?? [] };
+      // Success means done (SPEC invariant 3): rotated only when the old value was tried and refused.
+      if (!proof.tried) {
+        throw new RotationError(`the old credential was not tried: ${proof.detail}`, {
+          hint: 'the new value is stored everywhere and live; set current (the variable behind it) so a rerun proves the old value refused',
+        });
+      }
       if (!proof.rejected) throw new RotationError(`the old credential was not refused: ${proof.detail}`);
       await checkpoint(runtime, 'revoke.after');
       return proof.detail;

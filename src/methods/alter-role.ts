@@ -155,7 +155,7 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
       const cutOff = reason === 'exposure' ? await terminateOldSessions() : undefined;
       const cut = cutOff ? `; ${cutOff.length} session(s) opened before the change terminated` : '';
       const extra = cutOff ? { cut_off: cutOff } : {};
-      if (!old) return { tried: false, rejected: true, detail: `no previous value was known; ${role} now accepts only the new password${cut}`, ...extra };
+      if (!old) return { tried: false, rejected: false, detail: `not tried: no current value was given (${role} now accepts only the new password, but nothing proved the old one refused)${cut}`, ...extra };
       const login = await tryLogin(loginAs(old));
       if (login.ok) return { tried: true, rejected: false, detail: `the old password of ${role} still logs in`, ...extra };
       if (!login.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried: ${login.message}`, ...extra };

@@ -156,7 +156,7 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
     async revokeOld(old, reason): Promise<RevocationProof> {
       // The reset replaced the password: revocation is done; prove it.
       const cut = reason === 'exposure' ? await terminateOldSessions() : '';
-      if (!old) return { tried: false, rejected: true, detail: `no previous value was known; ${user} now accepts only the new password${cut}` };
+      if (!old) return { tried: false, rejected: false, detail: `not tried: no current value was given (${user} now accepts only the new password, but nothing proved the old one refused)${cut}` };
       const login = await tryLogin(loginAs(old));
       if (login.ok) return { tried: true, rejected: false, detail: `the old password of ${user} still logs in` };
       if (!login.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried: ${login.message}` };
