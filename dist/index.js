@@ -23112,10 +23112,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep: sep2, value } = collItem;
+        const { start, key, sep: sep3, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key ?? sep2?.[0],
+          next: key ?? sep3?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -23129,7 +23129,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key && key.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep2) {
+          if (!keyProps.anchor && !keyProps.tag && !sep3) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map.comment)
@@ -23153,7 +23153,7 @@ var require_resolve_block_map = __commonJS({
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep2 ?? [], {
+        const valueProps = resolveProps.resolveProps(sep3 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
@@ -23169,7 +23169,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep2, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep3, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -23260,7 +23260,7 @@ var require_resolve_end = __commonJS({
       let comment = "";
       if (end) {
         let hasSpace = false;
-        let sep2 = "";
+        let sep3 = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -23274,13 +23274,13 @@ var require_resolve_end = __commonJS({
               if (!comment)
                 comment = cb;
               else
-                comment += sep2 + cb;
-              sep2 = "";
+                comment += sep3 + cb;
+              sep3 = "";
               break;
             }
             case "newline":
               if (comment)
-                sep2 += source;
+                sep3 += source;
               hasSpace = true;
               break;
             default:
@@ -23323,18 +23323,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i2 = 0; i2 < fc.items.length; ++i2) {
         const collItem = fc.items[i2];
-        const { start, key, sep: sep2, value } = collItem;
+        const { start, key, sep: sep3, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key ?? sep2?.[0],
+          next: key ?? sep3?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep2 && !value) {
+          if (!props.anchor && !props.tag && !sep3 && !value) {
             if (i2 === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i2 < fc.items.length - 1)
@@ -23388,8 +23388,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap && !sep2 && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep2, null, props, onError);
+        if (!isMap && !sep3 && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep3, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -23401,7 +23401,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep2 ?? [], {
+          const valueProps = resolveProps.resolveProps(sep3 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -23412,8 +23412,8 @@ var require_resolve_flow_collection = __commonJS({
           });
           if (valueProps.found) {
             if (!isMap && !props.found && ctx.options.strict) {
-              if (sep2)
-                for (const st2 of sep2) {
+              if (sep3)
+                for (const st2 of sep3) {
                   if (st2 === valueProps.found)
                     break;
                   if (st2.type === "newline") {
@@ -23430,7 +23430,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep2, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep3, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -23610,7 +23610,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i2 + 1;
       }
       let value = "";
-      let sep2 = "";
+      let sep3 = "";
       let prevMoreIndented = false;
       for (let i2 = 0; i2 < contentStart; ++i2)
         value += lines[i2][0].slice(trimIndent) + "\n";
@@ -23627,24 +23627,24 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar.Scalar.BLOCK_LITERAL) {
-          value += sep2 + indent.slice(trimIndent) + content;
-          sep2 = "\n";
+          value += sep3 + indent.slice(trimIndent) + content;
+          sep3 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep2 === " ")
-            sep2 = "\n";
-          else if (!prevMoreIndented && sep2 === "\n")
-            sep2 = "\n\n";
-          value += sep2 + indent.slice(trimIndent) + content;
-          sep2 = "\n";
+          if (sep3 === " ")
+            sep3 = "\n";
+          else if (!prevMoreIndented && sep3 === "\n")
+            sep3 = "\n\n";
+          value += sep3 + indent.slice(trimIndent) + content;
+          sep3 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep2 === "\n")
+          if (sep3 === "\n")
             value += "\n";
           else
-            sep2 = "\n";
+            sep3 = "\n";
         } else {
-          value += sep2 + content;
-          sep2 = " ";
+          value += sep3 + content;
+          sep3 = " ";
           prevMoreIndented = false;
         }
       }
@@ -23827,25 +23827,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep2 = " ";
+      let sep3 = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep2 === "\n")
-            res += sep2;
+          if (sep3 === "\n")
+            res += sep3;
           else
-            sep2 = "\n";
+            sep3 = "\n";
         } else {
-          res += sep2 + lm;
-          sep2 = " ";
+          res += sep3 + lm;
+          sep3 = " ";
         }
         pos = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep2 + (match?.[1] ?? "");
+      return res + sep3 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -24655,14 +24655,14 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key, sep: sep2, value }) {
+    function stringifyItem({ start, key, sep: sep3, value }) {
       let res = "";
       for (const st2 of start)
         res += st2.source;
       if (key)
         res += stringifyToken(key);
-      if (sep2)
-        for (const st2 of sep2)
+      if (sep3)
+        for (const st2 of sep3)
           res += st2.source;
       if (value)
         res += stringifyToken(value);
@@ -25829,18 +25829,18 @@ var require_parser = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep2;
+          let sep3;
           if (scalar.end) {
-            sep2 = scalar.end;
-            sep2.push(this.sourceToken);
+            sep3 = scalar.end;
+            sep3.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep2 = [this.sourceToken];
+            sep3 = [this.sourceToken];
           const map = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start, key: scalar, sep: sep2 }]
+            items: [{ start, key: scalar, sep: sep3 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map;
@@ -25993,15 +25993,15 @@ var require_parser = __commonJS({
                 } else if (isFlowToken(it2.key) && !includesToken(it2.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it2.start);
                   const key = it2.key;
-                  const sep2 = it2.sep;
-                  sep2.push(this.sourceToken);
+                  const sep3 = it2.sep;
+                  sep3.push(this.sourceToken);
                   delete it2.key;
                   delete it2.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key, sep: sep2 }]
+                    items: [{ start: start2, key, sep: sep3 }]
                   });
                 } else if (start.length > 0) {
                   it2.sep = it2.sep.concat(start, this.sourceToken);
@@ -26195,13 +26195,13 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep2 = fc.end.splice(1, fc.end.length);
-            sep2.push(this.sourceToken);
+            const sep3 = fc.end.splice(1, fc.end.length);
+            sep3.push(this.sourceToken);
             const map = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep: sep2 }]
+              items: [{ start, key: fc, sep: sep3 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map;
@@ -28316,8 +28316,8 @@ var require_keyword = __commonJS({
       var _a2;
       const { gen, keyword, schema, parentSchema, $data, it: it2 } = cxt;
       checkAsyncKeyword(it2, def);
-      const validate2 = !$data && def.compile ? def.compile.call(it2.self, schema, parentSchema, it2) : def.validate;
-      const validateRef = useKeyword(gen, keyword, validate2);
+      const validate3 = !$data && def.compile ? def.compile.call(it2.self, schema, parentSchema, it2) : def.validate;
+      const validateRef = useKeyword(gen, keyword, validate3);
       const valid = gen.let("valid");
       cxt.block$data(valid, validateKeyword);
       cxt.ok((_a2 = def.valid) !== null && _a2 !== void 0 ? _a2 : valid);
@@ -29390,28 +29390,28 @@ var require_compile = __commonJS({
         if (this.opts.code.process)
           sourceCode = this.opts.code.process(sourceCode, sch);
         const makeValidate = new Function(`${names_1.default.self}`, `${names_1.default.scope}`, sourceCode);
-        const validate2 = makeValidate(this, this.scope.get());
-        this.scope.value(validateName, { ref: validate2 });
-        validate2.errors = null;
-        validate2.schema = sch.schema;
-        validate2.schemaEnv = sch;
+        const validate3 = makeValidate(this, this.scope.get());
+        this.scope.value(validateName, { ref: validate3 });
+        validate3.errors = null;
+        validate3.schema = sch.schema;
+        validate3.schemaEnv = sch;
         if (sch.$async)
-          validate2.$async = true;
+          validate3.$async = true;
         if (this.opts.code.source === true) {
-          validate2.source = { validateName, validateCode, scopeValues: gen._values };
+          validate3.source = { validateName, validateCode, scopeValues: gen._values };
         }
         if (this.opts.unevaluated) {
           const { props, items } = schemaCxt;
-          validate2.evaluated = {
+          validate3.evaluated = {
             props: props instanceof codegen_1.Name ? void 0 : props,
             items: items instanceof codegen_1.Name ? void 0 : items,
             dynamicProps: props instanceof codegen_1.Name,
             dynamicItems: items instanceof codegen_1.Name
           };
-          if (validate2.source)
-            validate2.source.evaluated = (0, codegen_1.stringify)(validate2.evaluated);
+          if (validate3.source)
+            validate3.source.evaluated = (0, codegen_1.stringify)(validate3.evaluated);
         }
-        sch.validate = validate2;
+        sch.validate = validate3;
         return sch;
       } catch (e) {
         delete sch.validate;
@@ -30843,7 +30843,7 @@ var require_core = __commonJS({
         uriResolver
       };
     }
-    var Ajv2 = class {
+    var Ajv3 = class {
       constructor(opts = {}) {
         this.schemas = {};
         this.refs = {};
@@ -31213,9 +31213,9 @@ var require_core = __commonJS({
         }
       }
     };
-    Ajv2.ValidationError = validation_error_1.default;
-    Ajv2.MissingRefError = ref_error_1.default;
-    exports.default = Ajv2;
+    Ajv3.ValidationError = validation_error_1.default;
+    Ajv3.MissingRefError = ref_error_1.default;
+    exports.default = Ajv3;
     function checkOptions(checkOpts, options, msg, log = "error") {
       for (const key in checkOpts) {
         const opt = key;
@@ -33326,7 +33326,7 @@ var require_ajv = __commonJS({
     var draft7MetaSchema = require_json_schema_draft_07();
     var META_SUPPORT_DATA = ["/properties"];
     var META_SCHEMA_ID = "http://json-schema.org/draft-07/schema";
-    var Ajv2 = class extends core_1.default {
+    var Ajv3 = class extends core_1.default {
       _addVocabularies() {
         super._addVocabularies();
         draft7_1.default.forEach((v2) => this.addVocabulary(v2));
@@ -33345,11 +33345,11 @@ var require_ajv = __commonJS({
         return this.opts.defaultMeta = super.defaultMeta() || (this.getSchema(META_SCHEMA_ID) ? META_SCHEMA_ID : void 0);
       }
     };
-    exports.Ajv = Ajv2;
-    module.exports = exports = Ajv2;
-    module.exports.Ajv = Ajv2;
+    exports.Ajv = Ajv3;
+    module.exports = exports = Ajv3;
+    module.exports.Ajv = Ajv3;
     Object.defineProperty(exports, "__esModule", { value: true });
-    exports.default = Ajv2;
+    exports.default = Ajv3;
     var validate_1 = require_validate();
     Object.defineProperty(exports, "KeywordCxt", { enumerable: true, get: function() {
       return validate_1.KeywordCxt;
@@ -64302,6 +64302,57 @@ var Secret = class _Secret {
   }
 };
 
+// src/secret/policy-secrets.ts
+var PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+var SECRET_KEY = /^(current|admin_url)$|(password|passwd|secret|token|api_?key|private_?key|authorization|cookie)$/i;
+var NAME_KEYS = /* @__PURE__ */ new Set(["store.github.secret"]);
+var SECRET_MAPS = /* @__PURE__ */ new Set(["data", "headers"]);
+function interpolatedSecrets(raw, env) {
+  const names = /* @__PURE__ */ new Set();
+  walk(raw, [], names);
+  const out = [];
+  for (const name of names) {
+    const value = env[name];
+    if (typeof value === "string" && value !== "") out.push(new Secret(value));
+  }
+  return out;
+}
+function walk(value, path, names) {
+  if (typeof value === "string") {
+    for (const m2 of value.matchAll(PLACEHOLDER)) if (secretPlace(path, value, m2.index)) names.add(m2[1]);
+    return;
+  }
+  if (Array.isArray(value)) return value.forEach((v2, i2) => walk(v2, [...path, String(i2)], names));
+  if (value && typeof value === "object") for (const [k2, v2] of Object.entries(value)) walk(v2, [...path, k2], names);
+}
+function secretPlace(path, text, offset) {
+  const key = path.at(-1) ?? "";
+  const words = path.filter((p2) => !/^\d+$/.test(p2));
+  if (path.slice(0, -1).some((p2) => SECRET_MAPS.has(p2))) return true;
+  if (SECRET_KEY.test(key) && !NAME_KEYS.has(words.slice(-3).join("."))) return true;
+  return inUrlCredentials(text, offset);
+}
+function inUrlCredentials(text, offset) {
+  const scheme = text.indexOf("://");
+  if (scheme === -1 || offset < scheme) return false;
+  const query = text.indexOf("?", scheme);
+  if (query !== -1 && offset > query) return true;
+  const authorityEnd = text.slice(scheme + 3).search(/[/?#]/);
+  const authority = authorityEnd === -1 ? text.length : scheme + 3 + authorityEnd;
+  const at2 = text.lastIndexOf("@", authority);
+  return at2 > scheme && offset < at2;
+}
+function maskPolicySecrets(policy, mask) {
+  for (const secret of policy.secrets ?? []) mask(secret);
+  const visit = (value, depth) => {
+    if (value instanceof Secret) return mask(value);
+    if (depth > 8 || !value || typeof value !== "object") return;
+    for (const v2 of Object.values(value)) visit(v2, depth + 1);
+  };
+  visit(policy.systems, 0);
+  visit(policy.credentials, 0);
+}
+
 // src/policy/errors.ts
 var PolicyError = class extends Error {
   constructor(file, problems) {
@@ -64448,6 +64499,16 @@ var rotation_schema_default = {
               },
               lock_timeout_seconds: {
                 $ref: "#/definitions/duration"
+              },
+              exposed_schemas: {
+                type: "array",
+                items: {
+                  type: "string",
+                  minLength: 1,
+                  maxLength: 63
+                },
+                uniqueItems: true,
+                description: "Schemas an HTTP API (e.g. Supabase's PostgREST) serves to the anon and authenticated roles; read by `audit` (Row-Level Security rule)."
               }
             }
           }
@@ -64619,6 +64680,29 @@ var rotation_schema_default = {
         description: {
           type: "string",
           description: "Supabase API key methods: the description given to each new key."
+        },
+        access: {
+          enum: [
+            "readwrite",
+            "readonly"
+          ],
+          "x-expected": "readwrite | readonly",
+          description: "The access the role should have; read by `provision` (what to grant) and `audit` (what it must not hold)."
+        },
+        break_glass: {
+          type: "boolean",
+          description: "A break-glass admin credential: no consumers, no other credential stores its user, and no application sessions (checked by `audit`)."
+        },
+        schemas: {
+          type: "array",
+          items: {
+            type: "string",
+            minLength: 1,
+            maxLength: 63
+          },
+          minItems: 1,
+          uniqueItems: true,
+          description: "Schemas the role works in, for `provision` and `audit` (default [public])."
         }
       },
       allOf: [
@@ -65158,6 +65242,7 @@ function parsePolicy(text, file, env = process.env, options = {}) {
   const valueErrors = schemaErrors(data);
   if (valueErrors.length > 0) throw new PolicyError(file, describeSchemaErrors(valueErrors, false));
   const policy = toPolicy(file, data);
+  policy.secrets = interpolatedSecrets(raw, env);
   const crossProblems = crossCheck(policy);
   if (crossProblems.length > 0) throw new PolicyError(file, crossProblems);
   return policy;
@@ -65178,7 +65263,8 @@ function toPolicy(file, data) {
         id,
         type: "postgres",
         adminUrl: new Secret(String(sys.admin_url)),
-        lockTimeoutSeconds: sys.lock_timeout_seconds
+        lockTimeoutSeconds: sys.lock_timeout_seconds,
+        exposedSchemas: sys.exposed_schemas ?? []
       };
     } else {
       const { type, ...settings } = sys;
@@ -65189,7 +65275,7 @@ function toPolicy(file, data) {
   }
   const credentials = {};
   for (const [id, c2] of Object.entries(data.credentials)) {
-    const { system, method, role, cadence, current, length, store, consumers, health, ...settings } = c2;
+    const { system, method, role, cadence, current, length, access: access2, break_glass, schemas, store, consumers, health, ...settings } = c2;
     const base = ["credentials", id];
     credentials[id] = {
       id,
@@ -65199,6 +65285,9 @@ function toPolicy(file, data) {
       cadence: String(cadence),
       current: typeof current === "string" && current !== "" ? new Secret(current) : void 0,
       length,
+      access: access2,
+      breakGlass: break_glass === true,
+      schemas: schemas ?? ["public"],
       store: toSpecs(store, [...base, "store"]),
       consumers: toSpecs(consumers, [...base, "consumers"]),
       health: toSpecs(health, [...base, "health"]),
@@ -65294,21 +65383,85 @@ function describeGot(data) {
   return JSON.stringify(data);
 }
 
-// src/report/reporter.ts
+// src/secret/scrubber.ts
+var MASK = "***";
+var MIN_LENGTH = 4;
 var Scrubber = class {
-  values = /* @__PURE__ */ new Set();
+  #values = /* @__PURE__ */ new Set();
+  #sorted;
   add(secret) {
-    const plain = secret.reveal();
-    this.values.add(plain);
-    this.values.add(encodeURIComponent(plain));
-    this.values.add(JSON.stringify(plain).slice(1, -1));
+    const plain = secret instanceof Secret ? secret.reveal() : secret;
+    if (plain.length < MIN_LENGTH) return;
+    const json = JSON.stringify(plain).slice(1, -1);
+    for (const form of [plain, encodeURIComponent(plain), json, JSON.stringify(json).slice(1, -1), plain.replace(/ /g, "+")]) this.#values.add(form);
+    this.#sorted = void 0;
+  }
+  /** Whether `text` holds a registered value (for tests and assertions of callers). */
+  holdsSecret(text) {
+    return this.values().some((v2) => text.includes(v2));
   }
   scrub(text) {
-    let out = text;
-    for (const value of this.values) if (value.length >= 4) out = out.split(value).join("***");
-    return out;
+    let out = String(text);
+    for (const value of this.values()) if (out.includes(value)) out = out.split(value).join(MASK);
+    return redactPatterns(out);
+  }
+  scrubDeep(value) {
+    return scrubDeep(value, (t2) => this.scrub(t2));
+  }
+  values() {
+    return this.#sorted ??= [...this.#values].sort((a2, b2) => b2.length - a2.length);
   }
 };
+function scrubDeep(value, scrub) {
+  if (typeof value === "string") return scrub(value);
+  if (Array.isArray(value)) return value.map((v2) => scrubDeep(v2, scrub));
+  if (value && typeof value === "object" && !(value instanceof Secret)) {
+    return Object.fromEntries(Object.entries(value).map(([k2, v2]) => [k2, scrubDeep(v2, scrub)]));
+  }
+  return value;
+}
+function scrubError(error2, scrub) {
+  if (typeof error2 === "string") return scrub(error2);
+  if (!(error2 instanceof Error)) return error2;
+  error2.message = scrub(error2.message);
+  if (error2.stack) error2.stack = scrub(error2.stack);
+  const hint = error2.hint;
+  if (typeof hint === "string") Object.defineProperty(error2, "hint", { value: scrub(hint) });
+  return error2;
+}
+var URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s"'<>`\\]*)/gi;
+var AUTH_SCHEME = /\b(Bearer|Basic|token)\s+(?=[A-Za-z0-9._~+/=-]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{12,}/g;
+var KNOWN_TOKEN = /\b(?:gh[pousr]_[A-Za-z0-9_]{20,}|github_pat_[A-Za-z0-9_]{20,}|dop_v1_[A-Za-z0-9]{20,}|sbp_[A-Za-z0-9_]{20,}|sb_secret_[A-Za-z0-9_-]{10,}|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+)/g;
+var SECRET_NAME = "[a-z0-9_-]*(?:password|passwd|secret|token|api[_-]?key|apikey|authorization|cookie|encrypted_value|private[_-]?key)";
+var SECRET_FIELD = new RegExp(`(["'])(${SECRET_NAME})\\1(\\s*:\\s*)\\1(?:\\\\.|(?!\\1)[^\\\\])*\\1`, "gi");
+var SECRET_FIELD_ESCAPED = new RegExp(`(\\\\+["'])(${SECRET_NAME})\\1(\\s*:\\s*)\\1[^"'\\\\]*\\1`, "gi");
+function redactPatterns(text) {
+  return text.replace(URL_IN_TEXT, (_m, scheme, rest) => scheme + redactUrlRest(rest)).replace(AUTH_SCHEME, (_m, scheme) => `${scheme} ${MASK}`).replace(KNOWN_TOKEN, MASK).replace(SECRET_FIELD_ESCAPED, (_m, quote, key, colon) => `${quote}${key}${quote}${colon}${quote}${MASK}${quote}`).replace(SECRET_FIELD, (_m, quote, key, colon) => `${quote}${key}${quote}${colon}${quote}${MASK}${quote}`);
+}
+function redactUrlRest(rest) {
+  let out = rest;
+  const authorityEnd = out.search(/[/?#]/);
+  const authority = authorityEnd === -1 ? out : out.slice(0, authorityEnd);
+  const at2 = authority.lastIndexOf("@");
+  if (at2 !== -1) {
+    const userinfo = authority.slice(0, at2);
+    const colon = userinfo.indexOf(":");
+    const safe = colon === -1 ? MASK : `${userinfo.slice(0, colon)}:${MASK}`;
+    out = safe + out.slice(at2);
+  }
+  const q2 = out.indexOf("?");
+  if (q2 === -1) return out;
+  const hash = out.indexOf("#", q2);
+  const query = out.slice(q2 + 1, hash === -1 ? void 0 : hash);
+  const redacted = query.split("&").map((pair) => {
+    if (pair === "") return pair;
+    const eq = pair.indexOf("=");
+    const tail = /[).,;:]*$/.exec(pair)[0];
+    if (eq === -1) return pair.length > tail.length ? MASK + tail : pair;
+    return eq + 1 >= pair.length - tail.length ? pair : `${pair.slice(0, eq + 1)}${MASK}${tail}`;
+  }).join("&");
+  return `${out.slice(0, q2 + 1)}${redacted}${hash === -1 ? "" : out.slice(hash)}`;
+}
 
 // src/report/actions-reporter.ts
 var ActionsReporter = class {
@@ -65316,6 +65469,9 @@ var ActionsReporter = class {
   mask(secret) {
     setSecret(secret.reveal());
     this.scrubber.add(secret);
+  }
+  scrub(text) {
+    return this.scrubber.scrub(text);
   }
   info(message) {
     info(this.scrubber.scrub(message));
@@ -65610,7 +65766,7 @@ function alterRole(ctx) {
       const cutOff = reason === "exposure" ? await terminateOldSessions() : void 0;
       const cut = cutOff ? `; ${cutOff.length} session(s) opened before the change terminated` : "";
       const extra = cutOff ? { cut_off: cutOff } : {};
-      if (!old) return { tried: false, rejected: true, detail: `no previous value was known; ${role} now accepts only the new password${cut}`, ...extra };
+      if (!old) return { tried: false, rejected: false, detail: `not tried: no current value was given (${role} now accepts only the new password, but nothing proved the old one refused)${cut}`, ...extra };
       const login = await tryLogin(loginAs(old));
       if (login.ok) return { tried: true, rejected: false, detail: `the old password of ${role} still logs in`, ...extra };
       if (!login.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried: ${login.message}`, ...extra };
@@ -66020,7 +66176,7 @@ function digitalOceanReset(ctx) {
     },
     async revokeOld(old, reason) {
       const cut = reason === "exposure" ? await terminateOldSessions() : "";
-      if (!old) return { tried: false, rejected: true, detail: `no previous value was known; ${user} now accepts only the new password${cut}` };
+      if (!old) return { tried: false, rejected: false, detail: `not tried: no current value was given (${user} now accepts only the new password, but nothing proved the old one refused)${cut}` };
       const login = await tryLogin(loginAs(old));
       if (login.ok) return { tried: true, rejected: false, detail: `the old password of ${user} still logs in` };
       if (!login.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried: ${login.message}` };
@@ -66293,9 +66449,10 @@ function supabaseKey(type) {
       },
       async revokeOld(oldValue, reason) {
         const targets = [old, ...leftovers].filter((k2) => k2 !== void 0 && k2.id !== created?.id);
-        if (targets.length === 0) return { tried: false, rejected: true, detail: `no previous ${type} key was known; only the new key is live` };
+        if (targets.length === 0) return { tried: false, rejected: false, detail: `not tried: no previous ${type} key was known (only the new key is live, but nothing proved an old one refused)` };
         const compromised = reason === "exposure" ? { reason: `suspected exposure; rotated by credential-rotation (${credential.id})` } : void 0;
         const details = [];
+        let tried = 0;
         for (const key of targets) {
           const outcome = await api.deleteKey(key, compromised);
           const value = key.value ?? (key === old ? oldValue : void 0);
@@ -66307,10 +66464,11 @@ function supabaseKey(type) {
             const seen = await tryProjectKey(runtime, sys.projectUrl, value);
             return seen.status === 401 ? { ok: true, value: 401 } : { ok: false, why: "error" in seen ? seen.error : `HTTP ${seen.status}` };
           });
+          tried++;
           if (!proof.ok) return { tried: true, rejected: false, detail: `key ${key.name} ${outcome}, but the project API still answers it with ${proof.why}` };
           details.push(`key ${key.name} ${outcome}${compromised ? " (flagged as compromised)" : ""}, refused with HTTP 401`);
         }
-        return { tried: true, rejected: true, detail: details.join("; ") };
+        return { tried: tried > 0, rejected: tried > 0, detail: tried > 0 ? details.join("; ") : `not tried: ${details.join("; ")}` };
       },
       async close() {
       }
@@ -70864,8 +71022,8 @@ var StepLog = class {
 };
 
 // src/evidence/history.ts
-import { readdirSync, readFileSync as readFileSync2 } from "node:fs";
-import { join as join2, relative, resolve as resolve2 } from "node:path";
+import { readdirSync, readFileSync as readFileSync3 } from "node:fs";
+import { join as join3, relative as relative2, resolve as resolve3, sep } from "node:path";
 
 // src/policy/cadence.ts
 function parseCadence(text) {
@@ -70895,52 +71053,426 @@ function nextDue(last, cadence) {
   return due;
 }
 
-// src/evidence/history.ts
-function readHistory(policy, workspace) {
-  const root = resolve2(workspace, policy.evidenceDir);
-  const entries = [];
-  let stamps;
-  try {
-    stamps = readdirSync(root);
-  } catch {
-    return [];
-  }
-  for (const stamp of stamps) {
-    const dir = join2(root, stamp, "db-rotation");
-    let files;
-    try {
-      files = readdirSync(dir).filter((f2) => f2.endsWith(".json"));
-    } catch {
-      continue;
+// src/evidence/validate.ts
+var import_ajv2 = __toESM(require_ajv(), 1);
+import { basename } from "node:path";
+
+// schema/evidence.schema.json
+var evidence_schema_default = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  $id: "https://github.com/credential-rotation/credential-rotation/schema/evidence.schema.json",
+  title: "credential-rotation evidence record",
+  description: "One run for one credential, as written to <evidence_dir>/<YYYYMMDD-HHMM>/db-rotation/<credential>.json (a second run in the same minute: <credential>-2.json). It never holds a secret value, hash or verifier. plan, status and scheduled runs count a record only if it validates, sits where its own started_at and credential say, is not in the future and, for status rotated, shows every checklist step ok and the old credential tried and refused.",
+  type: "object",
+  required: [
+    "schema",
+    "credential",
+    "system",
+    "method",
+    "role",
+    "reason",
+    "trigger",
+    "started_at",
+    "finished_at",
+    "status",
+    "summary",
+    "steps",
+    "stores",
+    "consumers",
+    "health",
+    "old_credential",
+    "notes"
+  ],
+  properties: {
+    schema: {
+      const: "credential-rotation/evidence@1"
+    },
+    credential: {
+      $ref: "#/definitions/id"
+    },
+    system: {
+      $ref: "#/definitions/id"
+    },
+    method: {
+      $ref: "#/definitions/nonEmpty"
+    },
+    role: {
+      $ref: "#/definitions/nonEmpty"
+    },
+    reason: {
+      enum: [
+        "scheduled",
+        "exposure",
+        "manual"
+      ]
+    },
+    trigger: {
+      type: "object",
+      required: [
+        "event",
+        "actor"
+      ],
+      properties: {
+        event: {
+          type: "string"
+        },
+        actor: {
+          type: "string"
+        },
+        run_url: {
+          type: "string"
+        },
+        repository: {
+          type: "string"
+        }
+      }
+    },
+    started_at: {
+      $ref: "#/definitions/timestamp"
+    },
+    finished_at: {
+      $ref: "#/definitions/timestamp"
+    },
+    status: {
+      enum: [
+        "rotated",
+        "skipped",
+        "failed"
+      ]
+    },
+    summary: {
+      type: "string"
+    },
+    steps: {
+      type: "array",
+      items: {
+        $ref: "#/definitions/step"
+      }
+    },
+    stores: {
+      type: "array",
+      items: {
+        $ref: "#/definitions/outcome"
+      }
+    },
+    consumers: {
+      type: "array",
+      items: {
+        $ref: "#/definitions/outcome"
+      }
+    },
+    health: {
+      type: "array",
+      items: {
+        $ref: "#/definitions/outcome"
+      }
+    },
+    old_credential: {
+      type: "object",
+      required: [
+        "tried",
+        "rejected",
+        "detail"
+      ],
+      properties: {
+        tried: {
+          type: "boolean"
+        },
+        rejected: {
+          type: "boolean",
+          description: "The old value was presented and refused. Never true when tried is false."
+        },
+        detail: {
+          type: "string"
+        }
+      },
+      if: {
+        properties: {
+          tried: {
+            const: false
+          }
+        }
+      },
+      then: {
+        properties: {
+          rejected: {
+            const: false
+          }
+        }
+      }
+    },
+    notes: {
+      type: "array",
+      items: {
+        type: "string"
+      }
+    },
+    incident: {
+      type: "object",
+      required: [
+        "exposure"
+      ],
+      properties: {
+        exposure: {
+          const: true
+        },
+        cut_off: {
+          type: "array",
+          items: {
+            type: "string"
+          }
+        }
+      }
     }
-    for (const file of files) {
-      try {
-        const record = JSON.parse(readFileSync2(join2(dir, file), "utf8"));
-        if (record.schema === "credential-rotation/evidence@1") entries.push({ record, path: relative(workspace, join2(dir, file)) });
-      } catch {
+  },
+  if: {
+    properties: {
+      status: {
+        const: "rotated"
+      }
+    }
+  },
+  then: {
+    description: "rotated: every checklist step up to the revocation ran and was ok (the record is written inside step 8, so it does not list that step), every target ok, and the old credential was tried and refused.",
+    properties: {
+      steps: {
+        minItems: 8,
+        items: {
+          properties: {
+            outcome: {
+              const: "ok"
+            }
+          }
+        },
+        allOf: [
+          {
+            contains: {
+              properties: {
+                step: {
+                  const: "preflight"
+                }
+              },
+              required: [
+                "step"
+              ]
+            }
+          },
+          {
+            contains: {
+              properties: {
+                step: {
+                  const: "generate"
+                }
+              },
+              required: [
+                "step"
+              ]
+            }
+          },
+          {
+            contains: {
+              properties: {
+                step: {
+                  const: "store"
+                }
+              },
+              required: [
+                "step"
+              ]
+            }
+          },
+          {
+            contains: {
+              properties: {
+                step: {
+                  const: "apply"
+                }
+              },
+              required: [
+                "step"
+              ]
+            }
+          },
+          {
+            contains: {
+              properties: {
+                step: {
+                  const: "verify"
+                }
+              },
+              required: [
+                "step"
+              ]
+            }
+          },
+          {
+            contains: {
+              properties: {
+                step: {
+                  const: "consumers"
+                }
+              },
+              required: [
+                "step"
+              ]
+            }
+          },
+          {
+            contains: {
+              properties: {
+                step: {
+                  const: "health"
+                }
+              },
+              required: [
+                "step"
+              ]
+            }
+          },
+          {
+            contains: {
+              properties: {
+                step: {
+                  const: "revoke"
+                }
+              },
+              required: [
+                "step"
+              ]
+            }
+          }
+        ]
+      },
+      stores: {
+        minItems: 1,
+        items: {
+          properties: {
+            outcome: {
+              const: "ok"
+            }
+          }
+        }
+      },
+      consumers: {
+        items: {
+          properties: {
+            outcome: {
+              const: "ok"
+            }
+          }
+        }
+      },
+      health: {
+        items: {
+          properties: {
+            outcome: {
+              const: "ok"
+            }
+          }
+        }
+      },
+      old_credential: {
+        properties: {
+          tried: {
+            const: true
+          },
+          rejected: {
+            const: true
+          }
+        }
+      }
+    }
+  },
+  definitions: {
+    id: {
+      type: "string",
+      pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+    },
+    nonEmpty: {
+      type: "string",
+      minLength: 1
+    },
+    timestamp: {
+      type: "string",
+      pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,3})?Z$",
+      description: "UTC, as Date.prototype.toISOString writes it"
+    },
+    step: {
+      type: "object",
+      required: [
+        "step",
+        "title",
+        "started_at",
+        "duration_ms",
+        "outcome",
+        "detail"
+      ],
+      properties: {
+        step: {
+          enum: [
+            "preflight",
+            "generate",
+            "store",
+            "apply",
+            "verify",
+            "consumers",
+            "health",
+            "revoke",
+            "evidence"
+          ]
+        },
+        title: {
+          type: "string"
+        },
+        started_at: {
+          $ref: "#/definitions/timestamp"
+        },
+        duration_ms: {
+          type: "integer",
+          minimum: 0
+        },
+        outcome: {
+          enum: [
+            "ok",
+            "failed",
+            "skipped"
+          ]
+        },
+        detail: {
+          type: "string"
+        }
+      }
+    },
+    outcome: {
+      type: "object",
+      required: [
+        "target",
+        "outcome",
+        "detail"
+      ],
+      properties: {
+        target: {
+          $ref: "#/definitions/nonEmpty"
+        },
+        outcome: {
+          enum: [
+            "ok",
+            "failed",
+            "skipped"
+          ]
+        },
+        detail: {
+          type: "string"
+        }
       }
     }
   }
-  return entries.sort((a2, b2) => a2.record.started_at.localeCompare(b2.record.started_at));
-}
-function dueState(credential, history, now) {
-  const last = history.filter((e) => e.record.credential === credential.id && e.record.status === "rotated").at(-1);
-  if (!last) return { due: true, state: "never rotated", detail: "no successful rotation on record" };
-  const lastAt = new Date(last.record.finished_at ?? last.record.started_at);
-  const due = nextDue(lastAt, parseCadence(credential.cadence));
-  const base = { last: lastAt.toISOString(), nextDue: due.toISOString(), evidence: last.path };
-  if (now < due) return { ...base, due: false, state: "not due", detail: `last rotated ${base.last}, next due ${base.nextDue} (${credential.cadence})` };
-  const overdue = now.getTime() - due.getTime() > 24 * 3600 * 1e3;
-  return { ...base, due: true, state: overdue ? "overdue" : "due", detail: `last rotated ${base.last}, due since ${base.nextDue} (${credential.cadence})` };
-}
-function isDue(policy, credential, workspace, now) {
-  return dueState(credential, readHistory(policy, workspace), now);
-}
+};
 
 // src/evidence/write.ts
 import { mkdir as mkdir3, open as open3 } from "node:fs/promises";
-import { existsSync as existsSync2, readFileSync as readFileSync3 } from "node:fs";
-import { dirname as dirname3, join as join3, relative as relative2, resolve as resolve3 } from "node:path";
+import { existsSync as existsSync2, readFileSync as readFileSync2 } from "node:fs";
+import { dirname as dirname3, join as join2, relative, resolve as resolve2 } from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 
 // node_modules/mustache/mustache.mjs
@@ -71402,12 +71934,13 @@ function evidenceStamp(date) {
   const iso = date.toISOString();
   return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 13)}${iso.slice(14, 16)}`;
 }
-async function writeEvidence(record, evidenceDir, workspace) {
-  const dir = resolve3(workspace, evidenceDir, evidenceStamp(new Date(record.started_at)), "db-rotation");
+async function writeEvidence(given, evidenceDir, workspace, scrub) {
+  const record = scrubDeep(given, scrub);
+  const dir = resolve2(workspace, evidenceDir, evidenceStamp(new Date(record.started_at)), "db-rotation");
   await mkdir3(dir, { recursive: true });
   const markdown = renderMarkdown(record);
   for (let n2 = 1; n2 < 1e3; n2++) {
-    const base = join3(dir, n2 === 1 ? record.credential : `${record.credential}-${n2}`);
+    const base = join2(dir, n2 === 1 ? record.credential : `${record.credential}-${n2}`);
     let handle;
     try {
       handle = await open3(`${base}.json`, "wx", 420);
@@ -71423,11 +71956,11 @@ async function writeEvidence(record, evidenceDir, workspace) {
     }
     const md = await open3(`${base}.md`, "wx", 420);
     try {
-      await md.writeFile(markdown);
+      await md.writeFile(scrub(markdown));
     } finally {
       await md.close();
     }
-    return relative2(workspace, `${base}.json`);
+    return relative(workspace, `${base}.json`);
   }
   throw new Error(`too many evidence records for ${record.credential} in ${dir}`);
 }
@@ -71443,11 +71976,91 @@ function renderMarkdown(record) {
 function template(name) {
   let dir = dirname3(fileURLToPath2(import.meta.url));
   for (let i2 = 0; i2 < 4; i2++) {
-    const candidate = join3(dir, "evidence-templates", name);
-    if (existsSync2(candidate)) return readFileSync3(candidate, "utf8");
+    const candidate = join2(dir, "evidence-templates", name);
+    if (existsSync2(candidate)) return readFileSync2(candidate, "utf8");
     dir = dirname3(dir);
   }
   throw new Error(`evidence template ${name} not found beside the package`);
+}
+
+// src/evidence/validate.ts
+var ajv2 = new import_ajv2.Ajv({ allErrors: true, strict: false });
+var validate2 = ajv2.compile(evidence_schema_default);
+var ROTATED_STEPS = ["preflight", "generate", "store", "apply", "verify", "consumers", "health", "revoke"];
+function whyNotCounted(data, place, now) {
+  if (!validate2(data)) return recordProblem(data) ?? schemaProblem(validate2.errors ?? []);
+  const record = data;
+  const stamp = evidenceStamp(new Date(record.started_at));
+  const file = basename(place.at(-1) ?? "", ".json");
+  const suffix = file.startsWith(record.credential) ? file.slice(record.credential.length) : void 0;
+  const named = suffix === "" || suffix !== void 0 && /^-([2-9]|[1-9][0-9]+)$/.test(suffix);
+  if (place.length !== 3 || place[1] !== "db-rotation" || place[0] !== stamp || !named) {
+    return `a record of ${record.credential} started at ${record.started_at} sits at ${stamp}/db-rotation/${record.credential}.json, not here`;
+  }
+  const started = Date.parse(record.started_at);
+  const finished = Date.parse(record.finished_at);
+  if (started > now.getTime() || finished > now.getTime()) return `it is dated in the future (${record.started_at})`;
+  if (finished < started) return `it finished (${record.finished_at}) before it started (${record.started_at})`;
+  return void 0;
+}
+function recordProblem(data) {
+  if (!data || typeof data !== "object") return void 0;
+  const r2 = data;
+  const old = r2.old_credential;
+  if (old && old.tried === false && old.rejected === true) return "it says the old credential was refused without trying it";
+  if (r2.status !== "rotated") return void 0;
+  const steps = Array.isArray(r2.steps) ? r2.steps : [];
+  for (const step of ROTATED_STEPS) {
+    const found = steps.find((s2) => s2?.step === step);
+    if (!found || found.outcome !== "ok") return `it claims rotated, but step ${step} is ${found ? String(found.outcome) : "missing"}`;
+  }
+  if (!old || old.tried !== true || old.rejected !== true) return "it claims rotated, but the old credential was not tried and refused";
+  return void 0;
+}
+function schemaProblem(errors) {
+  const specific = errors.filter((e) => !["if", "then", "allOf", "contains"].includes(e.keyword));
+  const shown = (specific.length > 0 ? specific : errors).slice(0, 3).map((e) => `${e.instancePath || "(top level)"} ${e.message ?? e.keyword}`);
+  return `it does not validate against schema/evidence.schema.json: ${shown.join("; ")}`;
+}
+
+// src/evidence/history.ts
+function readHistory(policy, workspace, options = {}) {
+  const root = resolve3(workspace, policy.evidenceDir);
+  const now = options.now ?? /* @__PURE__ */ new Date();
+  const entries = [];
+  let files;
+  try {
+    files = readdirSync(root, { recursive: true, encoding: "utf8" }).filter((f2) => f2.endsWith(".json")).sort();
+  } catch {
+    return [];
+  }
+  for (const file of files) {
+    const path = relative2(workspace, join3(root, file));
+    let data;
+    try {
+      data = JSON.parse(readFileSync3(join3(root, file), "utf8"));
+    } catch (error2) {
+      if (error2.code !== "EISDIR") options.warn?.(`${path}: ignored, not an evidence record (not JSON)`);
+      continue;
+    }
+    const why = whyNotCounted(data, file.split(sep), now);
+    if (why) options.warn?.(`${path}: ignored, ${why}`);
+    else entries.push({ record: data, path });
+  }
+  return entries.sort((a2, b2) => a2.record.started_at.localeCompare(b2.record.started_at));
+}
+function dueState(credential, history, now) {
+  const last = history.filter((e) => e.record.credential === credential.id && e.record.status === "rotated").at(-1);
+  if (!last) return { due: true, state: "never rotated", detail: "no successful rotation on record" };
+  const lastAt = new Date(last.record.finished_at ?? last.record.started_at);
+  const due = nextDue(lastAt, parseCadence(credential.cadence));
+  const base = { last: lastAt.toISOString(), nextDue: due.toISOString(), evidence: last.path };
+  if (now < due) return { ...base, due: false, state: "not due", detail: `last rotated ${base.last}, next due ${base.nextDue} (${credential.cadence})` };
+  const overdue = now.getTime() - due.getTime() > 24 * 3600 * 1e3;
+  return { ...base, due: true, state: overdue ? "overdue" : "due", detail: `last rotated ${base.last}, due since ${base.nextDue} (${credential.cadence})` };
+}
+function isDue(policy, credential, workspace, now, warn) {
+  return dueState(credential, readHistory(policy, workspace, { now, warn }), now);
 }
 
 // src/engine/failpoints.ts
@@ -71594,6 +72207,18 @@ async function checkHealth(adapters, value, out, runtime) {
 
 // src/engine/rotate.ts
 async function rotateCredential(policy, request2, given) {
+  const { reporter } = given;
+  const scrub = (text) => reporter.scrub(text);
+  maskPolicySecrets(policy, (secret) => reporter.mask(secret));
+  if (given.githubToken) reporter.mask(given.githubToken);
+  try {
+    const result = await runChecklist(policy, request2, given);
+    return { ...result, summary: scrub(result.summary), evidencePath: result.evidencePath && scrub(result.evidencePath), record: scrubDeep(result.record, scrub) };
+  } catch (error2) {
+    throw scrubError(error2, scrub);
+  }
+}
+async function runChecklist(policy, request2, given) {
   const runtime = boundedRuntime(given);
   const { reporter } = runtime;
   const credential = policy.credentials[request2.credential];
@@ -71612,7 +72237,7 @@ async function rotateCredential(policy, request2, given) {
   let committed = false;
   try {
     if (request2.reason === "scheduled" && !request2.dryRun) {
-      const due = isDue(policy, credential, runtime.workspace, startedAt);
+      const due = isDue(policy, credential, runtime.workspace, startedAt, (message) => reporter.warning(`evidence ${message}`));
       if (!due.due) return await finish("skipped", `not due: ${due.detail}`);
     }
     await steps.run("preflight", () => preflight(adapters, credential.current, record.notes));
@@ -71645,6 +72270,11 @@ async function rotateCredential(policy, request2, given) {
       const proof = await adapters.method.revokeOld(credential.current, request2.reason);
       record.old_credential = proof;
       if (request2.reason === "exposure") record.incident = { exposure: true, cut_off: proof.cut_off ?? [] };
+      if (!proof.tried) {
+        throw new RotationError(`the old credential was not tried: ${proof.detail}`, {
+          hint: "the new value is stored everywhere and live; set current (the variable behind it) so a rerun proves the old value refused"
+        });
+      }
       if (!proof.rejected) throw new RotationError(`the old credential was not refused: ${proof.detail}`);
       await checkpoint(runtime, "revoke.after");
       return proof.detail;
@@ -71666,7 +72296,7 @@ async function rotateCredential(policy, request2, given) {
         await checkpoint(runtime, "evidence.before");
         record.steps = steps.records;
         record.finished_at = runtime.now().toISOString();
-        evidencePath = await writeEvidence(record, policy.evidenceDir, runtime.workspace);
+        evidencePath = await writeEvidence(record, policy.evidenceDir, runtime.workspace, (text) => reporter.scrub(text));
         return `written to ${evidencePath}`;
       }).catch((error2) => {
         record.status = "failed";
@@ -71750,10 +72380,10 @@ var REASONS = ["scheduled", "exposure", "manual"];
 
 // src/report/summary.ts
 var ICON = { ok: "\u2705", failed: "\u274C", skipped: "\u23ED\uFE0F" };
-function summaryMarkdown(record, evidencePath) {
+function summaryMarkdown(record, evidencePath, scrub) {
   const cell = (text) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
   const rows = record.steps.map((s2) => `| ${cell(s2.title)} | ${ICON[s2.outcome]} ${s2.outcome} | ${s2.duration_ms} ms | ${cell(s2.detail)} |`);
-  return [
+  const markdown = [
     `### Credential rotation: \`${record.credential}\` ${record.status === "rotated" ? "\u2705" : record.status === "failed" ? "\u274C" : "\u23ED\uFE0F"} ${record.status}`,
     "",
     cell(record.summary),
@@ -71765,6 +72395,7 @@ function summaryMarkdown(record, evidencePath) {
     `Reason: ${record.reason}. ${evidencePath ? `Evidence: \`${evidencePath}\`.` : "No evidence written."}`,
     ""
   ].join("\n");
+  return scrub(markdown);
 }
 
 // node_modules/universal-user-agent/index.js
@@ -73049,8 +73680,8 @@ function withCustomRequest(customRequest) {
 
 // node_modules/@octokit/auth-token/dist-bundle/index.js
 var b64url = "(?:[a-zA-Z0-9_-]+)";
-var sep = "\\.";
-var jwtRE = new RegExp(`^${b64url}${sep}${b64url}${sep}${b64url}$`);
+var sep2 = "\\.";
+var jwtRE = new RegExp(`^${b64url}${sep2}${b64url}${sep2}${b64url}$`);
 var isJWT = jwtRE.test.bind(jwtRE);
 async function auth(token) {
   const isApp = isJWT(token);
@@ -75863,21 +76494,22 @@ async function runAction(env = process.env) {
   saveState("started", "true");
   try {
     const credential = getInput("credential", { required: true });
-    saveState("credential", credential);
+    saveState("credential", reporter.scrub(credential));
     const reason = getInput("reason") || "manual";
     if (!REASONS.includes(reason)) throw new Error(`input reason: expected ${REASONS.join(" | ")}, got '${reason}'`);
     const dryRun = getBooleanInput("dry-run");
     const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
     const configInput = getInput("config") || DEFAULT_POLICY_PATH;
     const policy = loadPolicy(resolve4(workspace, configInput), env, { label: configInput });
+    maskPolicySecrets(policy, (secret) => reporter.mask(secret));
     const runtime = liveRuntime({ env, reporter, workspace, githubToken });
     runtime.deadline = deadlineFrom(getInput("deadline-minutes"));
     runtime.failpoint = failpointFromEnv(env);
     const result = await rotateCredential(policy, { credential, reason, dryRun, trigger: triggerFromEnv(env) }, runtime);
     setOutput("status", result.status);
-    setOutput("rotated-at", result.rotatedAt ?? "");
-    setOutput("evidence-path", result.evidencePath ?? "");
-    if (env.GITHUB_STEP_SUMMARY) appendFileSync2(env.GITHUB_STEP_SUMMARY, summaryMarkdown(result.record, result.evidencePath));
+    setOutput("rotated-at", reporter.scrub(result.rotatedAt ?? ""));
+    setOutput("evidence-path", reporter.scrub(result.evidencePath ?? ""));
+    if (env.GITHUB_STEP_SUMMARY) appendFileSync2(env.GITHUB_STEP_SUMMARY, summaryMarkdown(result.record, result.evidencePath, (text) => reporter.scrub(text)));
     saveState("finished", result.status);
     if (result.status === "failed") process.exitCode = 1;
   } catch (error2) {

@@ -64211,50 +64211,6 @@ function getState(name) {
 import { appendFileSync } from "node:fs";
 import { resolve as resolve2 } from "node:path";
 
-// src/report/reporter.ts
-var Scrubber = class {
-  values = /* @__PURE__ */ new Set();
-  add(secret) {
-    const plain = secret.reveal();
-    this.values.add(plain);
-    this.values.add(encodeURIComponent(plain));
-    this.values.add(JSON.stringify(plain).slice(1, -1));
-  }
-  scrub(text) {
-    let out = text;
-    for (const value of this.values) if (value.length >= 4) out = out.split(value).join("***");
-    return out;
-  }
-};
-
-// src/report/actions-reporter.ts
-var ActionsReporter = class {
-  scrubber = new Scrubber();
-  mask(secret) {
-    setSecret(secret.reveal());
-    this.scrubber.add(secret);
-  }
-  info(message) {
-    info(this.scrubber.scrub(message));
-  }
-  warning(message) {
-    warning(this.scrubber.scrub(message));
-  }
-  error(message) {
-    error(this.scrubber.scrub(message));
-  }
-  async group(title, fn) {
-    return group(this.scrubber.scrub(title), fn);
-  }
-};
-
-// src/policy/load.ts
-var import_yaml = __toESM(require_dist(), 1);
-var import_ajv = __toESM(require_ajv(), 1);
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { dirname, join } from "node:path";
-
 // src/secret/secret.ts
 import { inspect } from "node:util";
 var REDACTED = "[redacted]";
@@ -64287,6 +64243,159 @@ var Secret = class _Secret {
     return REDACTED;
   }
 };
+
+// src/secret/scrubber.ts
+var MASK = "***";
+var MIN_LENGTH = 4;
+var Scrubber = class {
+  #values = /* @__PURE__ */ new Set();
+  #sorted;
+  add(secret) {
+    const plain = secret instanceof Secret ? secret.reveal() : secret;
+    if (plain.length < MIN_LENGTH) return;
+    const json = JSON.stringify(plain).slice(1, -1);
+    for (const form of [plain, encodeURIComponent(plain), json, JSON.stringify(json).slice(1, -1), plain.replace(/ /g, "+")]) this.#values.add(form);
+    this.#sorted = void 0;
+  }
+  /** Whether `text` holds a registered value (for tests and assertions of callers). */
+  holdsSecret(text) {
+    return this.values().some((v2) => text.includes(v2));
+  }
+  scrub(text) {
+    let out = String(text);
+    for (const value of this.values()) if (out.includes(value)) out = out.split(value).join(MASK);
+    return redactPatterns(out);
+  }
+  scrubDeep(value) {
+    return scrubDeep(value, (t2) => this.scrub(t2));
+  }
+  values() {
+    return this.#sorted ??= [...this.#values].sort((a2, b2) => b2.length - a2.length);
+  }
+};
+function scrubDeep(value, scrub) {
+  if (typeof value === "string") return scrub(value);
+  if (Array.isArray(value)) return value.map((v2) => scrubDeep(v2, scrub));
+  if (value && typeof value === "object" && !(value instanceof Secret)) {
+    return Object.fromEntries(Object.entries(value).map(([k2, v2]) => [k2, scrubDeep(v2, scrub)]));
+  }
+  return value;
+}
+var URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s"'<>`\\]*)/gi;
+var AUTH_SCHEME = /\b(Bearer|Basic|token)\s+(?=[A-Za-z0-9._~+/=-]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{12,}/g;
+var KNOWN_TOKEN = /\b(?:gh[pousr]_[A-Za-z0-9_]{20,}|github_pat_[A-Za-z0-9_]{20,}|dop_v1_[A-Za-z0-9]{20,}|sbp_[A-Za-z0-9_]{20,}|sb_secret_[A-Za-z0-9_-]{10,}|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+)/g;
+var SECRET_NAME = "[a-z0-9_-]*(?:password|passwd|secret|token|api[_-]?key|apikey|authorization|cookie|encrypted_value|private[_-]?key)";
+var SECRET_FIELD = new RegExp(`(["'])(${SECRET_NAME})\\1(\\s*:\\s*)\\1(?:\\\\.|(?!\\1)[^\\\\])*\\1`, "gi");
+var SECRET_FIELD_ESCAPED = new RegExp(`(\\\\+["'])(${SECRET_NAME})\\1(\\s*:\\s*)\\1[^"'\\\\]*\\1`, "gi");
+function redactPatterns(text) {
+  return text.replace(URL_IN_TEXT, (_m, scheme, rest) => scheme + redactUrlRest(rest)).replace(AUTH_SCHEME, (_m, scheme) => `${scheme} ${MASK}`).replace(KNOWN_TOKEN, MASK).replace(SECRET_FIELD_ESCAPED, (_m, quote, key, colon) => `${quote}${key}${quote}${colon}${quote}${MASK}${quote}`).replace(SECRET_FIELD, (_m, quote, key, colon) => `${quote}${key}${quote}${colon}${quote}${MASK}${quote}`);
+}
+function redactUrlRest(rest) {
+  let out = rest;
+  const authorityEnd = out.search(/[/?#]/);
+  const authority = authorityEnd === -1 ? out : out.slice(0, authorityEnd);
+  const at2 = authority.lastIndexOf("@");
+  if (at2 !== -1) {
+    const userinfo = authority.slice(0, at2);
+    const colon = userinfo.indexOf(":");
+    const safe = colon === -1 ? MASK : `${userinfo.slice(0, colon)}:${MASK}`;
+    out = safe + out.slice(at2);
+  }
+  const q2 = out.indexOf("?");
+  if (q2 === -1) return out;
+  const hash = out.indexOf("#", q2);
+  const query = out.slice(q2 + 1, hash === -1 ? void 0 : hash);
+  const redacted = query.split("&").map((pair) => {
+    if (pair === "") return pair;
+    const eq = pair.indexOf("=");
+    const tail = /[).,;:]*$/.exec(pair)[0];
+    if (eq === -1) return pair.length > tail.length ? MASK + tail : pair;
+    return eq + 1 >= pair.length - tail.length ? pair : `${pair.slice(0, eq + 1)}${MASK}${tail}`;
+  }).join("&");
+  return `${out.slice(0, q2 + 1)}${redacted}${hash === -1 ? "" : out.slice(hash)}`;
+}
+
+// src/report/actions-reporter.ts
+var ActionsReporter = class {
+  scrubber = new Scrubber();
+  mask(secret) {
+    setSecret(secret.reveal());
+    this.scrubber.add(secret);
+  }
+  scrub(text) {
+    return this.scrubber.scrub(text);
+  }
+  info(message) {
+    info(this.scrubber.scrub(message));
+  }
+  warning(message) {
+    warning(this.scrubber.scrub(message));
+  }
+  error(message) {
+    error(this.scrubber.scrub(message));
+  }
+  async group(title, fn) {
+    return group(this.scrubber.scrub(title), fn);
+  }
+};
+
+// src/policy/load.ts
+var import_yaml = __toESM(require_dist(), 1);
+var import_ajv = __toESM(require_ajv(), 1);
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+
+// src/secret/policy-secrets.ts
+var PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+var SECRET_KEY = /^(current|admin_url)$|(password|passwd|secret|token|api_?key|private_?key|authorization|cookie)$/i;
+var NAME_KEYS = /* @__PURE__ */ new Set(["store.github.secret"]);
+var SECRET_MAPS = /* @__PURE__ */ new Set(["data", "headers"]);
+function interpolatedSecrets(raw, env) {
+  const names = /* @__PURE__ */ new Set();
+  walk(raw, [], names);
+  const out = [];
+  for (const name of names) {
+    const value = env[name];
+    if (typeof value === "string" && value !== "") out.push(new Secret(value));
+  }
+  return out;
+}
+function walk(value, path, names) {
+  if (typeof value === "string") {
+    for (const m2 of value.matchAll(PLACEHOLDER)) if (secretPlace(path, value, m2.index)) names.add(m2[1]);
+    return;
+  }
+  if (Array.isArray(value)) return value.forEach((v2, i2) => walk(v2, [...path, String(i2)], names));
+  if (value && typeof value === "object") for (const [k2, v2] of Object.entries(value)) walk(v2, [...path, k2], names);
+}
+function secretPlace(path, text, offset) {
+  const key = path.at(-1) ?? "";
+  const words = path.filter((p2) => !/^\d+$/.test(p2));
+  if (path.slice(0, -1).some((p2) => SECRET_MAPS.has(p2))) return true;
+  if (SECRET_KEY.test(key) && !NAME_KEYS.has(words.slice(-3).join("."))) return true;
+  return inUrlCredentials(text, offset);
+}
+function inUrlCredentials(text, offset) {
+  const scheme = text.indexOf("://");
+  if (scheme === -1 || offset < scheme) return false;
+  const query = text.indexOf("?", scheme);
+  if (query !== -1 && offset > query) return true;
+  const authorityEnd = text.slice(scheme + 3).search(/[/?#]/);
+  const authority = authorityEnd === -1 ? text.length : scheme + 3 + authorityEnd;
+  const at2 = text.lastIndexOf("@", authority);
+  return at2 > scheme && offset < at2;
+}
+function maskPolicySecrets(policy, mask) {
+  for (const secret of policy.secrets ?? []) mask(secret);
+  const visit = (value, depth) => {
+    if (value instanceof Secret) return mask(value);
+    if (depth > 8 || !value || typeof value !== "object") return;
+    for (const v2 of Object.values(value)) visit(v2, depth + 1);
+  };
+  visit(policy.systems, 0);
+  visit(policy.credentials, 0);
+}
 
 // src/policy/errors.ts
 var PolicyError = class extends Error {
@@ -64434,6 +64543,16 @@ var rotation_schema_default = {
               },
               lock_timeout_seconds: {
                 $ref: "#/definitions/duration"
+              },
+              exposed_schemas: {
+                type: "array",
+                items: {
+                  type: "string",
+                  minLength: 1,
+                  maxLength: 63
+                },
+                uniqueItems: true,
+                description: "Schemas an HTTP API (e.g. Supabase's PostgREST) serves to the anon and authenticated roles; read by `audit` (Row-Level Security rule)."
               }
             }
           }
@@ -64605,6 +64724,29 @@ var rotation_schema_default = {
         description: {
           type: "string",
           description: "Supabase API key methods: the description given to each new key."
+        },
+        access: {
+          enum: [
+            "readwrite",
+            "readonly"
+          ],
+          "x-expected": "readwrite | readonly",
+          description: "The access the role should have; read by `provision` (what to grant) and `audit` (what it must not hold)."
+        },
+        break_glass: {
+          type: "boolean",
+          description: "A break-glass admin credential: no consumers, no other credential stores its user, and no application sessions (checked by `audit`)."
+        },
+        schemas: {
+          type: "array",
+          items: {
+            type: "string",
+            minLength: 1,
+            maxLength: 63
+          },
+          minItems: 1,
+          uniqueItems: true,
+          description: "Schemas the role works in, for `provision` and `audit` (default [public])."
         }
       },
       allOf: [
@@ -65144,6 +65286,7 @@ function parsePolicy(text, file, env = process.env, options = {}) {
   const valueErrors = schemaErrors(data);
   if (valueErrors.length > 0) throw new PolicyError(file, describeSchemaErrors(valueErrors, false));
   const policy = toPolicy(file, data);
+  policy.secrets = interpolatedSecrets(raw, env);
   const crossProblems = crossCheck(policy);
   if (crossProblems.length > 0) throw new PolicyError(file, crossProblems);
   return policy;
@@ -65164,7 +65307,8 @@ function toPolicy(file, data) {
         id,
         type: "postgres",
         adminUrl: new Secret(String(sys.admin_url)),
-        lockTimeoutSeconds: sys.lock_timeout_seconds
+        lockTimeoutSeconds: sys.lock_timeout_seconds,
+        exposedSchemas: sys.exposed_schemas ?? []
       };
     } else {
       const { type, ...settings } = sys;
@@ -65175,7 +65319,7 @@ function toPolicy(file, data) {
   }
   const credentials = {};
   for (const [id, c2] of Object.entries(data.credentials)) {
-    const { system, method, role, cadence, current, length, store, consumers, health, ...settings } = c2;
+    const { system, method, role, cadence, current, length, access: access2, break_glass, schemas, store, consumers, health, ...settings } = c2;
     const base = ["credentials", id];
     credentials[id] = {
       id,
@@ -65185,6 +65329,9 @@ function toPolicy(file, data) {
       cadence: String(cadence),
       current: typeof current === "string" && current !== "" ? new Secret(current) : void 0,
       length,
+      access: access2,
+      breakGlass: break_glass === true,
+      schemas: schemas ?? ["public"],
       store: toSpecs(store, [...base, "store"]),
       consumers: toSpecs(consumers, [...base, "consumers"]),
       health: toSpecs(health, [...base, "health"]),
@@ -69626,7 +69773,7 @@ function alterRole(ctx) {
       const cutOff = reason === "exposure" ? await terminateOldSessions() : void 0;
       const cut = cutOff ? `; ${cutOff.length} session(s) opened before the change terminated` : "";
       const extra = cutOff ? { cut_off: cutOff } : {};
-      if (!old) return { tried: false, rejected: true, detail: `no previous value was known; ${role} now accepts only the new password${cut}`, ...extra };
+      if (!old) return { tried: false, rejected: false, detail: `not tried: no current value was given (${role} now accepts only the new password, but nothing proved the old one refused)${cut}`, ...extra };
       const login = await tryLogin(loginAs(old));
       if (login.ok) return { tried: true, rejected: false, detail: `the old password of ${role} still logs in`, ...extra };
       if (!login.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried: ${login.message}`, ...extra };
@@ -70036,7 +70183,7 @@ function digitalOceanReset(ctx) {
     },
     async revokeOld(old, reason) {
       const cut = reason === "exposure" ? await terminateOldSessions() : "";
-      if (!old) return { tried: false, rejected: true, detail: `no previous value was known; ${user} now accepts only the new password${cut}` };
+      if (!old) return { tried: false, rejected: false, detail: `not tried: no current value was given (${user} now accepts only the new password, but nothing proved the old one refused)${cut}` };
       const login = await tryLogin(loginAs(old));
       if (login.ok) return { tried: true, rejected: false, detail: `the old password of ${user} still logs in` };
       if (!login.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried: ${login.message}` };
@@ -70309,9 +70456,10 @@ function supabaseKey(type) {
       },
       async revokeOld(oldValue, reason) {
         const targets = [old, ...leftovers].filter((k2) => k2 !== void 0 && k2.id !== created?.id);
-        if (targets.length === 0) return { tried: false, rejected: true, detail: `no previous ${type} key was known; only the new key is live` };
+        if (targets.length === 0) return { tried: false, rejected: false, detail: `not tried: no previous ${type} key was known (only the new key is live, but nothing proved an old one refused)` };
         const compromised = reason === "exposure" ? { reason: `suspected exposure; rotated by credential-rotation (${credential.id})` } : void 0;
         const details = [];
+        let tried = 0;
         for (const key of targets) {
           const outcome = await api.deleteKey(key, compromised);
           const value = key.value ?? (key === old ? oldValue : void 0);
@@ -70323,10 +70471,11 @@ function supabaseKey(type) {
             const seen = await tryProjectKey(runtime, sys.projectUrl, value);
             return seen.status === 401 ? { ok: true, value: 401 } : { ok: false, why: "error" in seen ? seen.error : `HTTP ${seen.status}` };
           });
+          tried++;
           if (!proof.ok) return { tried: true, rejected: false, detail: `key ${key.name} ${outcome}, but the project API still answers it with ${proof.why}` };
           details.push(`key ${key.name} ${outcome}${compromised ? " (flagged as compromised)" : ""}, refused with HTTP 401`);
         }
-        return { tried: true, rejected: true, detail: details.join("; ") };
+        return { tried: tried > 0, rejected: tried > 0, detail: tried > 0 ? details.join("; ") : `not tried: ${details.join("; ")}` };
       },
       async close() {
       }
@@ -74906,18 +75055,7 @@ function repairCommands(credentialId) {
 
 // src/post/run.ts
 async function runPost(env = process.env) {
-  const actions = new ActionsReporter();
-  const scrubber = new Scrubber();
-  const reporter = {
-    mask: (secret) => {
-      actions.mask(secret);
-      scrubber.add(secret);
-    },
-    info: (m2) => actions.info(m2),
-    warning: (m2) => actions.warning(m2),
-    error: (m2) => actions.error(m2),
-    group: (title, fn) => actions.group(title, fn)
-  };
+  const reporter = new ActionsReporter();
   const tokenInput = getInput("github-token");
   if (tokenInput) reporter.mask(new Secret(tokenInput));
   const started = getState("started");
@@ -74935,6 +75073,7 @@ async function runPost(env = process.env) {
     const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
     const configInput = getInput("config") || DEFAULT_POLICY_PATH;
     const policy = loadPolicy(resolve2(workspace, configInput), env, { label: configInput });
+    maskPolicySecrets(policy, (secret) => reporter.mask(secret));
     if (!policy.credentials[credentialId]) throw new Error(`${configInput} has no credential '${credentialId}'`);
     const runtime = liveRuntime({ env, reporter, workspace });
     const inspection = await inspectCredential(policy, credentialId, runtime);
@@ -74959,7 +75098,7 @@ async function runPost(env = process.env) {
       ...commands.map((c2) => `- ${c2}`),
       ""
     ].join("\n");
-    appendFileSync(env.GITHUB_STEP_SUMMARY, scrubber.scrub(md));
+    appendFileSync(env.GITHUB_STEP_SUMMARY, reporter.scrub(md));
   }
 }
 

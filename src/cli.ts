@@ -13,6 +13,7 @@ import { deadlineFrom, DEFAULT_DEADLINE_MINUTES } from './engine/deadline.js';
 import { failpointFromEnv } from './engine/failpoints.js';
 import { parseNow, planMatrix, planRotations, planTable } from './cli/plan.js';
 import { overdueMessage, statusRows, statusTable, writeStepSummary } from './cli/status.js';
+import { checkStoreTargets } from './cli/status-stores.js';
 import { verifyCredential, verifyProblems, verifyTable, type VerifyRow } from './cli/verify.js';
 
 const program = new Command('credential-rotation')
@@ -56,13 +57,19 @@ program
 
 program
   .command('status')
-  .description('last rotation, next due date and overdue flag per credential, from the evidence history (also to $GITHUB_STEP_SUMMARY)')
+  .description('last rotation, next due date and overdue flag per credential, from the evidence history (also to $GITHUB_STEP_SUMMARY); with $GITHUB_TOKEN, each GitHub secret must have changed since the last rotation on record')
   .option('--json', 'print the rows as JSON', false)
   .option('--fail-on-overdue', 'exit 1 when a credential is overdue or was never rotated (a compliance gate)', false)
   .option('--now <iso>', 'report as of this time instead of now, e.g. 2026-07-01T03:00:00Z')
-  .action((opts: { json: boolean; failOnOverdue: boolean; now?: string }) => {
+  .action(async (opts: { json: boolean; failOnOverdue: boolean; now?: string }) => {
     const now = parseNow(opts.now);
-    const rows = statusRows(policyOf(true), workspaceOf(), now, (message) => terminal.warning(`evidence ${message}`));
+    const policy = policyOf(true);
+    const rows = statusRows(policy, workspaceOf(), now, (message) => terminal.warning(`evidence ${message}`));
+    // With a token, every GitHub store target's updated_at is checked against the evidence.
+    if (process.env.GITHUB_TOKEN) {
+      await checkStoreTargets(policy, rows, cliRuntime(workspaceOf(), process.env, process.env.GITHUB_TOKEN, terminal));
+      for (const check of rows.flatMap((r) => r.stores ?? [])) if (check.verdict !== 'changed') terminal.warning(check.detail);
+    }
     process.stdout.write(opts.json ? `${JSON.stringify(rows, null, 2)}\n` : `${statusTable(rows)}\n`);
     writeStepSummary(rows, now, process.env);
     const late = overdueMessage(rows);

@@ -3,6 +3,7 @@ import type { Policy } from '../policy/types.js';
 import { readHistory } from '../evidence/history.js';
 import type { RunStatus } from '../evidence/record.js';
 import { formatTable, planFromHistory, type PlanRow } from './plan.js';
+import type { StoreCheck } from './status-stores.js';
 
 export interface StatusRow {
   credential: string;
@@ -19,6 +20,10 @@ export interface StatusRow {
   evidence: string | null;
   /** The latest run on record when it came after the last success (a failure an operator should see). */
   last_attempt: { status: RunStatus; at: string; evidence: string } | null;
+  /** With a token: what each store target that can tell says about its last change (status-stores.ts). */
+  stores?: StoreCheck[];
+  /** Targets not changed since before the last rotation the evidence claims (or gone): flagged overdue. */
+  stale?: string[];
 }
 
 /** Last rotation, next due date and overdue flag per credential, from the evidence history. */
@@ -51,7 +56,7 @@ function cells(r: StatusRow): string[] {
     r.cadence,
     r.last_rotated?.slice(0, 16).replace('T', ' ') ?? 'never',
     r.next_due?.slice(0, 10) ?? 'now',
-    r.overdue ? 'YES' : 'no',
+    r.stale?.length ? 'YES (stale store)' : r.overdue ? 'YES' : 'no',
     evidence,
   ];
 }
@@ -85,8 +90,13 @@ export function writeStepSummary(rows: StatusRow[], now: Date, env: NodeJS.Proce
 export function overdueMessage(rows: StatusRow[]): string | undefined {
   const late = rows.filter((r) => r.state === 'overdue').map((r) => `${r.credential} (due ${r.next_due?.slice(0, 10)})`);
   const never = rows.filter((r) => r.state === 'never rotated').map((r) => r.credential);
-  if (late.length === 0 && never.length === 0) return undefined;
-  return [late.length > 0 ? `overdue: ${late.join(', ')}` : '', never.length > 0 ? `never rotated (no evidence): ${never.join(', ')}` : '']
+  const stale = rows.filter((r) => r.stale?.length).map((r) => `${r.credential} (${r.stale!.join(', ')})`);
+  if (late.length === 0 && never.length === 0 && stale.length === 0) return undefined;
+  return [
+    late.length > 0 ? `overdue: ${late.join(', ')}` : '',
+    never.length > 0 ? `never rotated (no evidence): ${never.join(', ')}` : '',
+    stale.length > 0 ? `not changed since the rotation the evidence claims: ${stale.join('; ')}` : '',
+  ]
     .filter(Boolean)
     .join('; ');
 }

@@ -51,6 +51,11 @@ export function readHistory(policy: Policy, workspace: string, options: HistoryO
   return entries.sort((a, b) => a.record.started_at.localeCompare(b.record.started_at));
 }
 
+/** The last successful rotation of a credential on record. */
+export function lastRotation(credentialId: string, history: HistoryEntry[]): HistoryEntry | undefined {
+  return history.filter((e) => e.record.credential === credentialId && e.record.status === 'rotated').at(-1);
+}
+
 export interface DueState {
   due: boolean;
   state: 'never rotated' | 'overdue' | 'due' | 'not due';
@@ -66,7 +71,7 @@ export interface DueState {
  * date has come; "overdue" that it passed more than a day ago (a scheduled run was missed).
  */
 export function dueState(credential: CredentialPolicy, history: HistoryEntry[], now: Date): DueState {
-  const last = history.filter((e) => e.record.credential === credential.id && e.record.status === 'rotated').at(-1);
+  const last = lastRotation(credential.id, history);
   if (!last) return { due: true, state: 'never rotated', detail: 'no successful rotation on record' };
   const lastAt = new Date(last.record.finished_at ?? last.record.started_at);
   const due = nextDue(lastAt, parseCadence(credential.cadence));
