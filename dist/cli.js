@@ -50632,6 +50632,22 @@ var init_github = __esm({
               422: `GitHub refused secret ${name}: a name has only letters, digits and '_', does not start with a digit or GITHUB_, and the value is at most 48 KB`
             }
           );
+        },
+        async lastWritten() {
+          const gh = client();
+          const target = { secret_name: name, ...req };
+          try {
+            const response = await githubCall(
+              runtime,
+              `GitHub: read secret ${name} in ${where}`,
+              () => scope.kind === "organization" ? gh.rest.actions.getOrgSecret({ org: scope.org, ...target }) : scope.kind === "environment" ? gh.rest.actions.getEnvironmentSecret({ owner: scope.owner, repo: scope.repo, environment_name: scope.environment, ...target }) : gh.rest.actions.getRepoSecret({ owner: scope.owner, repo: scope.repo, ...target }),
+              hints
+            );
+            return new Date(response.data.updated_at);
+          } catch (error) {
+            if (statusOf(error) === 404) return void 0;
+            throw error;
+          }
         }
       };
     };
@@ -52696,7 +52712,11 @@ var init_write = __esm({
 // src/evidence/validate.ts
 import { basename } from "node:path";
 function whyNotCounted(data, place, now) {
-  if (!validate2(data)) return recordProblem(data) ?? schemaProblem(validate2.errors ?? []);
+  if (!validate2(data)) {
+    const errors = validate2.errors ?? [];
+    const incomplete = errors.some((e) => e.instancePath === "" && (e.keyword === "required" || e.keyword === "type"));
+    return (incomplete ? void 0 : recordProblem(data)) ?? schemaProblem(errors);
+  }
   const record = data;
   const stamp = evidenceStamp(new Date(record.started_at));
   const file = basename(place.at(-1) ?? "", ".json");
@@ -52771,8 +52791,11 @@ function readHistory(policy, workspace, options = {}) {
   }
   return entries.sort((a2, b2) => a2.record.started_at.localeCompare(b2.record.started_at));
 }
+function lastRotation(credentialId, history) {
+  return history.filter((e) => e.record.credential === credentialId && e.record.status === "rotated").at(-1);
+}
 function dueState(credential, history, now) {
-  const last = history.filter((e) => e.record.credential === credential.id && e.record.status === "rotated").at(-1);
+  const last = lastRotation(credential.id, history);
   if (!last) return { due: true, state: "never rotated", detail: "no successful rotation on record" };
   const lastAt = new Date(last.record.finished_at ?? last.record.started_at);
   const due = nextDue(lastAt, parseCadence(credential.cadence));
@@ -61098,7 +61121,7 @@ function cells(r2) {
     r2.cadence,
     r2.last_rotated?.slice(0, 16).replace("T", " ") ?? "never",
     r2.next_due?.slice(0, 10) ?? "now",
-    r2.overdue ? "YES" : "no",
+    r2.stale?.length ? "YES (stale store)" : r2.overdue ? "YES" : "no",
     evidence
   ];
 }
@@ -61126,8 +61149,50 @@ function writeStepSummary(rows, now, env) {
 function overdueMessage(rows) {
   const late = rows.filter((r2) => r2.state === "overdue").map((r2) => `${r2.credential} (due ${r2.next_due?.slice(0, 10)})`);
   const never = rows.filter((r2) => r2.state === "never rotated").map((r2) => r2.credential);
-  if (late.length === 0 && never.length === 0) return void 0;
-  return [late.length > 0 ? `overdue: ${late.join(", ")}` : "", never.length > 0 ? `never rotated (no evidence): ${never.join(", ")}` : ""].filter(Boolean).join("; ");
+  const stale = rows.filter((r2) => r2.stale?.length).map((r2) => `${r2.credential} (${r2.stale.join(", ")})`);
+  if (late.length === 0 && never.length === 0 && stale.length === 0) return void 0;
+  return [
+    late.length > 0 ? `overdue: ${late.join(", ")}` : "",
+    never.length > 0 ? `never rotated (no evidence): ${never.join(", ")}` : "",
+    stale.length > 0 ? `not changed since the rotation the evidence claims: ${stale.join("; ")}` : ""
+  ].filter(Boolean).join("; ");
+}
+
+// src/cli/status-stores.ts
+init_errors2();
+init_history();
+init_stores();
+async function checkStoreTargets(policy, rows, runtime) {
+  const history = readHistory(policy, runtime.workspace);
+  for (const row of rows) {
+    const last = lastRotation(row.credential, history);
+    const credential = policy.credentials[row.credential];
+    if (!last || !credential) continue;
+    const rotatedAt = Math.floor(Date.parse(last.record.started_at) / 1e3) * 1e3;
+    const checks = [];
+    for (const spec of credential.store) {
+      const factory = STORES[spec.kind];
+      let target = `${spec.kind} (${spec.path})`;
+      try {
+        const store = factory?.(spec, { policy, credential, system: policy.systems[credential.system], runtime });
+        if (!store?.lastWritten) continue;
+        target = store.label;
+        const written = await store.lastWritten();
+        if (!written) {
+          checks.push({ target, updated_at: null, verdict: "missing", detail: `${target} does not exist, though ${last.path} says it was written` });
+        } else if (written.getTime() < rotatedAt) {
+          checks.push({ target, updated_at: written.toISOString(), verdict: "stale", detail: `${target} was last updated ${written.toISOString()}, before the rotation of ${last.record.started_at} that ${last.path} claims` });
+        } else {
+          checks.push({ target, updated_at: written.toISOString(), verdict: "changed", detail: `${target} updated ${written.toISOString()}` });
+        }
+      } catch (error) {
+        checks.push({ target, updated_at: null, verdict: "unknown", detail: `${target} could not be checked: ${describeError(error)}` });
+      }
+    }
+    row.stores = checks;
+    row.stale = checks.filter((c2) => c2.verdict === "stale" || c2.verdict === "missing").map((c2) => c2.target);
+    if (row.stale.length > 0) row.overdue = true;
+  }
 }
 
 // src/cli/verify.ts
@@ -61248,9 +61313,14 @@ program2.command("plan").description("what is due (counted from the last success
 ` : `${planTable(rows)}
 `);
 });
-program2.command("status").description("last rotation, next due date and overdue flag per credential, from the evidence history (also to $GITHUB_STEP_SUMMARY)").option("--json", "print the rows as JSON", false).option("--fail-on-overdue", "exit 1 when a credential is overdue or was never rotated (a compliance gate)", false).option("--now <iso>", "report as of this time instead of now, e.g. 2026-07-01T03:00:00Z").action((opts) => {
+program2.command("status").description("last rotation, next due date and overdue flag per credential, from the evidence history (also to $GITHUB_STEP_SUMMARY); with $GITHUB_TOKEN, each GitHub secret must have changed since the last rotation on record").option("--json", "print the rows as JSON", false).option("--fail-on-overdue", "exit 1 when a credential is overdue or was never rotated (a compliance gate)", false).option("--now <iso>", "report as of this time instead of now, e.g. 2026-07-01T03:00:00Z").action(async (opts) => {
   const now = parseNow(opts.now);
-  const rows = statusRows(policyOf(true), workspaceOf(), now, (message) => terminal.warning(`evidence ${message}`));
+  const policy = policyOf(true);
+  const rows = statusRows(policy, workspaceOf(), now, (message) => terminal.warning(`evidence ${message}`));
+  if (process.env.GITHUB_TOKEN) {
+    await checkStoreTargets(policy, rows, cliRuntime(workspaceOf(), process.env, process.env.GITHUB_TOKEN, terminal));
+    for (const check of rows.flatMap((r2) => r2.stores ?? [])) if (check.verdict !== "changed") terminal.warning(check.detail);
+  }
   process.stdout.write(opts.json ? `${JSON.stringify(rows, null, 2)}
 ` : `${statusTable(rows)}
 `);

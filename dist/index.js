@@ -70111,6 +70111,22 @@ var githubStore = (spec, ctx) => {
           422: `GitHub refused secret ${name}: a name has only letters, digits and '_', does not start with a digit or GITHUB_, and the value is at most 48 KB`
         }
       );
+    },
+    async lastWritten() {
+      const gh = client();
+      const target = { secret_name: name, ...req };
+      try {
+        const response = await githubCall(
+          runtime,
+          `GitHub: read secret ${name} in ${where}`,
+          () => scope.kind === "organization" ? gh.rest.actions.getOrgSecret({ org: scope.org, ...target }) : scope.kind === "environment" ? gh.rest.actions.getEnvironmentSecret({ owner: scope.owner, repo: scope.repo, environment_name: scope.environment, ...target }) : gh.rest.actions.getRepoSecret({ owner: scope.owner, repo: scope.repo, ...target }),
+          hints
+        );
+        return new Date(response.data.updated_at);
+      } catch (error2) {
+        if (statusOf(error2) === 404) return void 0;
+        throw error2;
+      }
     }
   };
 };
@@ -71988,7 +72004,11 @@ var ajv2 = new import_ajv2.Ajv({ allErrors: true, strict: false });
 var validate2 = ajv2.compile(evidence_schema_default);
 var ROTATED_STEPS = ["preflight", "generate", "store", "apply", "verify", "consumers", "health", "revoke"];
 function whyNotCounted(data, place, now) {
-  if (!validate2(data)) return recordProblem(data) ?? schemaProblem(validate2.errors ?? []);
+  if (!validate2(data)) {
+    const errors = validate2.errors ?? [];
+    const incomplete = errors.some((e) => e.instancePath === "" && (e.keyword === "required" || e.keyword === "type"));
+    return (incomplete ? void 0 : recordProblem(data)) ?? schemaProblem(errors);
+  }
   const record = data;
   const stamp = evidenceStamp(new Date(record.started_at));
   const file = basename(place.at(-1) ?? "", ".json");
@@ -72049,8 +72069,11 @@ function readHistory(policy, workspace, options = {}) {
   }
   return entries.sort((a2, b2) => a2.record.started_at.localeCompare(b2.record.started_at));
 }
+function lastRotation(credentialId, history) {
+  return history.filter((e) => e.record.credential === credentialId && e.record.status === "rotated").at(-1);
+}
 function dueState(credential, history, now) {
-  const last = history.filter((e) => e.record.credential === credential.id && e.record.status === "rotated").at(-1);
+  const last = lastRotation(credential.id, history);
   if (!last) return { due: true, state: "never rotated", detail: "no successful rotation on record" };
   const lastAt = new Date(last.record.finished_at ?? last.record.started_at);
   const due = nextDue(lastAt, parseCadence(credential.cadence));

@@ -74118,6 +74118,22 @@ var githubStore = (spec, ctx) => {
           422: `GitHub refused secret ${name}: a name has only letters, digits and '_', does not start with a digit or GITHUB_, and the value is at most 48 KB`
         }
       );
+    },
+    async lastWritten() {
+      const gh = client();
+      const target = { secret_name: name, ...req };
+      try {
+        const response = await githubCall(
+          runtime,
+          `GitHub: read secret ${name} in ${where}`,
+          () => scope.kind === "organization" ? gh.rest.actions.getOrgSecret({ org: scope.org, ...target }) : scope.kind === "environment" ? gh.rest.actions.getEnvironmentSecret({ owner: scope.owner, repo: scope.repo, environment_name: scope.environment, ...target }) : gh.rest.actions.getRepoSecret({ owner: scope.owner, repo: scope.repo, ...target }),
+          hints
+        );
+        return new Date(response.data.updated_at);
+      } catch (error2) {
+        if (statusOf(error2) === 404) return void 0;
+        throw error2;
+      }
     }
   };
 };

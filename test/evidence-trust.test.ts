@@ -50,6 +50,7 @@ const FIVE_FIELDS = { credential: 'quarterly_app', status: 'rotated', started_at
 describe('a record that does not hold up is named and ignored: an overdue credential stays overdue', () => {
   it.each<[string, string, unknown, RegExp]>([
     ['the five-field hand-written record, in a random folder', 'random/quarterly_app.json', FIVE_FIELDS, /does not validate against schema\/evidence\.schema\.json/],
+    ['the five fields and the schema marker, under a random folder\'s db-rotation', 'random/db-rotation/quarterly_app.json', { schema: 'credential-rotation/evidence@1', ...FIVE_FIELDS }, /does not validate/],
     ['the five-field record, where a record sits', '29990101-0000/db-rotation/quarterly_app.json', FIVE_FIELDS, /does not validate/],
     ['not JSON', '20260520-0300/db-rotation/quarterly_app.json', '{"credential": "quarterly_app", ', /not JSON/],
     ['a full record under another minute', '20260101-0000/db-rotation/quarterly_app.json', forged('2026-05-30T03:00:00Z'), /sits at 20260530-0300\/db-rotation\/quarterly_app\.json, not here/],
@@ -99,8 +100,12 @@ describe('a record that does not hold up is named and ignored: an overdue creden
 describe('the records the engine writes', () => {
   it('validate against the shipped schema and count, for every method of the example platform; a failed and an exposure run validate too', async () => {
     const w = world();
-    for (const id of ['doadmin', 'odoo_app', 'superset_ro', 'service_role', 'anon'] as const) expect((await rotate(w, id)).status, id).toBe('rotated');
-    expect((await rotate(w, 'odoo_app', 'exposure')).status).toBe('rotated');
+    for (const id of ['doadmin', 'odoo_app', 'superset_ro', 'service_role', 'anon'] as const) {
+      const r = await rotate(w, id);
+      expect(r.status, `${id}: ${r.summary}`).toBe('rotated');
+    }
+    const exposure = await rotate(w, 'service_role', 'exposure');
+    expect(exposure.status, exposure.summary).toBe('rotated');
     w.superset.loseSessions = true;
     expect((await rotate(w, 'superset_ro', 'manual')).status).toBe('failed');
 
@@ -112,7 +117,7 @@ describe('the records the engine writes', () => {
     const warnings: string[] = [];
     const history = readHistory(parsePlatformPolicy(w), w.runtime.workspace, { warn: (m) => warnings.push(m) });
     expect(warnings).toEqual([]);
-    expect(history.map((e) => e.record.status).sort()).toEqual([...Array(6).fill('rotated'), 'failed']);
+    expect(history.map((e) => e.record.status).sort()).toEqual(['failed', ...Array(6).fill('rotated')]);
   });
 
   it('a scheduled run is not skipped by a forged record that says "not due"', async () => {

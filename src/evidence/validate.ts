@@ -18,7 +18,12 @@ const ROTATED_STEPS = ['preflight', 'generate', 'store', 'apply', 'verify', 'con
  * `place` is the path below the evidence folder, split into its parts.
  */
 export function whyNotCounted(data: unknown, place: string[], now: Date): string | undefined {
-  if (!validate(data)) return recordProblem(data) ?? schemaProblem(validate.errors ?? []);
+  if (!validate(data)) {
+    const errors = validate.errors ?? [];
+    // A record with all its parts gets the plainer reason; anything less, the schema's.
+    const incomplete = errors.some((e) => e.instancePath === '' && (e.keyword === 'required' || e.keyword === 'type'));
+    return (incomplete ? undefined : recordProblem(data)) ?? schemaProblem(errors);
+  }
   const record = data as unknown as EvidenceRecord;
   const stamp = evidenceStamp(new Date(record.started_at));
   const file = basename(place.at(-1) ?? '', '.json');
