@@ -2,12 +2,13 @@
 // The CLI: the same engine as the action, outside GitHub Actions.
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
-import { loadPolicy, DEFAULT_POLICY_PATH } from './policy/load.js';
+import { loadPolicy, DEFAULT_POLICY_PATH, type LoadOptions } from './policy/load.js';
+import { updateCurrentHint } from './cli/next-step.js';
 import { rotateCredential } from './engine/rotate.js';
 import { triggerFromEnv } from './engine/trigger.js';
 import { describeError } from './engine/errors.js';
 import { REASONS, type Reason } from './evidence/record.js';
-import { cliRuntime } from './cli/runtime.js';
+import { cliRuntime, policyEnvironment } from './cli/runtime.js';
 import { ConsoleReporter } from './report/console-reporter.js';
 import { deadlineFrom, DEFAULT_DEADLINE_MINUTES } from './engine/deadline.js';
 import { failpointFromEnv } from './engine/failpoints.js';
@@ -25,23 +26,34 @@ const program = new Command('credential-rotation')
 // One reporter for the process: its scrubber also cleans the last-resort error message below.
 const terminal = new ConsoleReporter();
 const workspaceOf = () => resolve(program.opts().workspace as string);
-const policyOf = (withoutSecrets = false) => loadPolicy(resolve(workspaceOf(), program.opts().config as string), process.env, { withoutSecrets });
+const policyOf = (options: LoadOptions = {}) => loadPolicy(resolve(workspaceOf(), program.opts().config as string), policyEnvironment(process.env), options);
+
+// `plan --json | head`: the reader left; what is unread was not wanted. End quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  });
+}
 
 program
   .command('rotate <credential>')
   .description('rotate one credential through the whole checklist')
   .addOption(new Option('--reason <reason>', 'why').choices(REASONS).default('manual'))
   .option('--dry-run', 'plan and preflight only, change nothing', false)
-  .option('--github-token <token>', 'token that may write secrets (default: $GITHUB_TOKEN)')
+  .option('--github-token <token>', 'token that may write secrets; prefer the GITHUB_TOKEN environment variable (read when this is not given): a command line is visible to every user in ps')
   .option('--deadline-minutes <minutes>', 'overall deadline of the run: no wait or retry goes past it', String(DEFAULT_DEADLINE_MINUTES))
   .action(async (credential: string, opts: { reason: Reason; dryRun: boolean; githubToken?: string; deadlineMinutes: string }) => {
     const token = opts.githubToken ?? process.env.GITHUB_TOKEN;
     const runtime = cliRuntime(workspaceOf(), process.env, token, terminal);
     runtime.deadline = deadlineFrom(opts.deadlineMinutes);
     runtime.failpoint = failpointFromEnv(process.env);
-    const result = await rotateCredential(policyOf(), { credential, reason: opts.reason, dryRun: opts.dryRun, trigger: triggerFromEnv(process.env) }, runtime);
+    const policy = policyOf();
+    const result = await rotateCredential(policy, { credential, reason: opts.reason, dryRun: opts.dryRun, trigger: triggerFromEnv(process.env) }, runtime);
     if (result.evidencePath) runtime.reporter.info(`evidence: ${result.evidencePath}`);
     runtime.reporter.info(`status: ${result.status}`);
+    const hint = result.status === 'rotated' ? updateCurrentHint(policy.credentials[credential], policy.file) : undefined;
+    if (hint) runtime.reporter.info(hint);
     if (result.status === 'failed') process.exitCode = 1;
   });
 
@@ -51,7 +63,7 @@ program
   .option('--json', 'print only the strategy.matrix of the due credentials: {"include":[{"credential":…,"reason":"scheduled"}]}', false)
   .option('--now <iso>', 'plan as of this time instead of now (what-if), e.g. 2026-07-01T03:00:00Z')
   .action((opts: { json: boolean; now?: string }) => {
-    const rows = planRotations(policyOf(true), workspaceOf(), parseNow(opts.now), (message) => terminal.warning(`evidence ${message}`));
+    const rows = planRotations(policyOf({ withoutSecrets: true }), workspaceOf(), parseNow(opts.now), (message) => terminal.warning(`evidence ${message}`));
     process.stdout.write(opts.json ? `${JSON.stringify(planMatrix(rows))}\n` : `${planTable(rows)}\n`);
   });
 
@@ -63,7 +75,7 @@ program
   .option('--now <iso>', 'report as of this time instead of now, e.g. 2026-07-01T03:00:00Z')
   .action(async (opts: { json: boolean; failOnOverdue: boolean; now?: string }) => {
     const now = parseNow(opts.now);
-    const policy = policyOf(true);
+    const policy = policyOf({ withoutSecrets: true });
     const rows = statusRows(policy, workspaceOf(), now, (message) => terminal.warning(`evidence ${message}`));
     // With a token, every GitHub store target's updated_at is checked against the evidence.
     if (process.env.GITHUB_TOKEN) {
@@ -84,7 +96,8 @@ program
   .description('prove the stored credentials still work (login or API call) and every readable store agrees; changes nothing')
   .option('--json', 'print the results as JSON', false)
   .action(async (credential: string | undefined, opts: { json: boolean }) => {
-    const policy = policyOf();
+    // A `current` whose variable is not set falls back to what a readable store holds.
+    const policy = policyOf({ optionalCurrent: true });
     const runtime = cliRuntime(workspaceOf(), process.env, undefined, terminal);
     const rows: VerifyRow[] = [];
     for (const id of credential ? [credential] : Object.keys(policy.credentials)) rows.push(await verifyCredential(policy, id, runtime));
@@ -92,6 +105,25 @@ program
     const problems = verifyProblems(rows);
     for (const problem of problems) runtime.reporter.error(problem);
     if (problems.length > 0) process.exitCode = 1;
+  });
+
+program
+  .command('audit [system]')
+  .description("check the platform's access rules (read-only, no admin app role, break-glass unused, RLS where the API reaches, policy boundaries) against the live catalogs; changes nothing")
+  .option('--json', 'print the report as JSON', false)
+  .addOption(new Option('--fail-on <severity>', 'exit 1 when a check fails with this severity or worse').choices(['warning', 'error']).default('warning'))
+  .option('--no-record', 'do not write the audit record (<evidence_dir>/<YYYYMMDD-HHMM>/db-audit/<system>.json and .md)')
+  .action(async (system: string | undefined, opts: { json: boolean; failOn: 'warning' | 'error'; record: boolean }) => {
+    const { runAudit } = await import('./audit/run.js');
+    const { writeAuditRecords } = await import('./audit/record.js');
+    const { failsAt } = await import('./audit/types.js');
+    const { auditTable, writeAuditSummary } = await import('./cli/audit.js');
+    const policy = policyOf();
+    const report = await runAudit(policy, system, { now: () => new Date() });
+    const paths = opts.record ? await writeAuditRecords(policy, report, triggerFromEnv(process.env), workspaceOf()) : [];
+    process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${auditTable(report)}\n${paths.map((p) => `record: ${p}\n`).join('')}`);
+    writeAuditSummary(report, paths, process.env);
+    if (failsAt(report, opts.failOn)) process.exitCode = 1;
   });
 
 program

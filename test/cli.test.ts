@@ -1,38 +1,18 @@
 // The built CLI (dist/cli.js, run `npm run build` first), run as a child the way an operator or a
 // workflow step runs it.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { generatePassword } from '../src/secret/generate.js';
 import { scramVerifier } from '../src/postgres/scram.js';
 import { CADENCE_POLICY, workspaceWithHistory } from './helpers/evidence.js';
 import { alterRolePolicy, leakHaystack, login, makeRole, usePostgres } from './helpers/postgres.js';
+import { cli, ROOT } from './helpers/cli-child.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(root, 'dist/cli.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `node dist/cli.js <args>` with only the given environment (plus PATH). */
-function cli(args: string[], env: Record<string, string> = {}, cwd = root): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const root = ROOT;
 
 const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString();
 
@@ -180,7 +160,8 @@ describe("scheduled.yml: the rotate job's matrix comes from plan", () => {
 
   it('ends with the compliance gate: status --fail-on-overdue on the branch tip, after the rotations', () => {
     const status = scheduled.jobs.status;
-    expect(status.needs).toEqual(['plan', 'rotate']);
+    // After the audit too, so the gate's table shows the audit just committed.
+    expect(status.needs).toEqual(['plan', 'rotate', 'audit']);
     expect(status.if).toMatch(/!cancelled\(\)/);
     expect(status.steps[0]).toMatchObject({ uses: expect.stringMatching(/^actions\/checkout@/), with: { ref: '${{ github.ref }}' } });
     expect(status.steps.map((s: { run?: string }) => s.run ?? '').join('\n')).toMatch(/node dist\/cli\.js status --fail-on-overdue/);

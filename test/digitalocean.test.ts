@@ -8,6 +8,7 @@ import { rotateCredential, type RotationResult } from '../src/engine/rotate.js';
 import { parsePolicy } from '../src/policy/load.js';
 import { tryLogin } from '../src/postgres/connect.js';
 import type { Secret } from '../src/secret/secret.js';
+import type { EvidenceRecord } from '../src/evidence/record.js';
 import { ALL_SCOPES, createDigitalOceanModel, type AppSpec, type DigitalOceanModel } from './models/digitalocean.js';
 import { createGitHubModel, type GitHubModel } from './models/github.js';
 import { GITHUB_TEST_TOKEN, testRuntime, type TestRuntime } from './helpers/runtime.js';
@@ -70,7 +71,7 @@ const fileValue = (runtime: TestRuntime) => {
 };
 const githubValue = () => ghModel.secretValue({ repository: 'acme/ops', name: 'DOADMIN_PASSWORD' });
 const evidence = (result: RotationResult & { runtime: TestRuntime }) =>
-  JSON.parse(readFileSync(join(result.runtime.workspace, result.evidencePath!), 'utf8')) as Record<string, any>;
+  JSON.parse(readFileSync(join(result.runtime.workspace, result.evidencePath!), 'utf8')) as EvidenceRecord;
 
 /** Every place a person or a log could see: none may hold a password or the token. */
 function expectNoLeak(result: RotationResult & { runtime: TestRuntime }, secrets: string[]) {
@@ -102,13 +103,13 @@ describe('digitalocean-reset', () => {
 
     const record = evidence(result);
     expect(record.old_credential).toEqual({ tried: true, rejected: true, detail: 'old password refused with SQLSTATE 28P01' });
-    expect(record.stores.map((s: any) => [s.target, s.outcome])).toEqual([
+    expect(record.stores.map((s) => [s.target, s.outcome])).toEqual([
       ['file .secrets/do.env DOADMIN_PASSWORD', 'ok'],
       ['github acme/ops DOADMIN_PASSWORD', 'ok'],
     ]);
     expect(record.consumers[0]).toMatchObject({ outcome: 'ok', detail: expect.stringMatching(/app odoo .* is ACTIVE after a restart/) });
     expect(record.health[0]).toMatchObject({ target: `no-stale-sessions of role ${ROLE}`, outcome: 'ok' });
-    expect(record.steps.find((s: any) => s.step === 'generate').detail).toMatch(/new value issued by digitalocean-reset/);
+    expect(record.steps.find((s) => s.step === 'generate')?.detail).toMatch(/new value issued by digitalocean-reset/);
     expectNoLeak(result, [initial.reveal(), stored]);
   });
 
@@ -137,7 +138,7 @@ describe('digitalocean-reset', () => {
     expect(ghModel.count({ method: 'PUT' })).toBeGreaterThan(4);
     const record = evidence(first);
     expect(record.notes).toContain('the provider had already changed the credential; stores that took the new value keep it');
-    expect(record.stores.map((s: any) => s.outcome)).toEqual(['ok', 'failed']);
+    expect(record.stores.map((s) => s.outcome)).toEqual(['ok', 'failed']);
     // Not a lockout: the file holds the live value; GitHub holds nothing new, and the old value is dead.
     const afterFirst = fileValue(first.runtime)!;
     expect(await login(afterFirst)).toEqual({ ok: true });
@@ -162,7 +163,7 @@ describe('digitalocean-reset', () => {
     stale.on('error', () => undefined);
     await stale.connect();
     const env = { DIGITALOCEAN_TOKEN: TOKEN, DOADMIN_PASSWORD: initial.reveal() };
-    const policy = parsePolicy(POLICY.replace(/\n    health:\n.*\n/, '\n'), 'rotation.yaml', env);
+    const policy = parsePolicy(POLICY.replace(/\n {4}health:\n.*\n/, '\n'), 'rotation.yaml', env);
     const result = await rotateCredential(policy, { credential: 'doadmin', reason: 'exposure', dryRun: false, trigger }, { ...testRuntime(), env });
     expect(result.status).toBe('rotated');
     expect(result.record.old_credential.detail).toBe('old password refused with SQLSTATE 28P01; 1 session(s) opened before the reset terminated');

@@ -15,7 +15,8 @@ import { checkStoreTargets } from '../src/cli/status-stores.js';
 import { readHistory } from '../src/evidence/history.js';
 import type { EvidenceRecord } from '../src/evidence/record.js';
 import { CADENCE_POLICY, evidenceRecord, workspaceWithHistory } from './helpers/evidence.js';
-import { REPO, rotate, TEXT, world, type World } from './helpers/platform.js';
+import { http, HttpResponse } from 'msw';
+import { REPO, rotate, server, TEXT, URLS, world, type World } from './helpers/platform.js';
 
 const SCHEMA = JSON.parse(readFileSync(join(import.meta.dirname, '../schema/evidence.schema.json'), 'utf8'));
 const validate = new Ajv({ allErrors: true, strict: false }).compile(SCHEMA);
@@ -106,8 +107,9 @@ describe('the records the engine writes', () => {
     }
     const exposure = await rotate(w, 'service_role', 'exposure');
     expect(exposure.status, exposure.summary).toBe('rotated');
-    w.superset.loseSessions = true;
-    expect((await rotate(w, 'superset_ro', 'manual')).status).toBe('failed');
+    // Odoo stays unhealthy after the change: a failed run that changed something.
+    server.use(http.get(`${URLS.ODOO_URL}/web/health`, () => HttpResponse.json({ status: 'fail' }, { status: 503 })));
+    expect((await rotate(w, 'odoo_app', 'manual')).status).toBe('failed');
 
     const written = records(w.runtime.workspace);
     expect(written).toHaveLength(7);

@@ -4,7 +4,7 @@ import { n8nCredential } from '../src/consumers/n8n-credential.js';
 import { describeError } from '../src/engine/errors.js';
 import { Secret } from '../src/secret/secret.js';
 import { targetSpec, testContext, testRuntime, type TestRuntime } from './helpers/runtime.js';
-import { createN8nModel } from './models/n8n.js';
+import { createN8nModel, type N8nVersion } from './models/n8n.js';
 
 const API_KEY = 'n8n_api_5b0f4e1c9a7d2e8f';
 const NEW = new Secret('new-password-Zq81.xk2_M4pd7sR');
@@ -14,9 +14,10 @@ beforeAll(() => server.listen({ onUnhandledFrame: 'error' }));
 afterEach(() => server.resetHandlers());
 afterAll(() => server.close());
 
-function setup(options: Record<string, unknown> = {}) {
+function setup(options: Record<string, unknown> = {}, version: N8nVersion = 'current') {
   const model = createN8nModel({
     apiKey: API_KEY,
+    version,
     credentials: [{ id: 'pg7Xk2', name: 'Odoo read-only', type: 'postgres', data: { host: 'db', database: 'odoo', user: 'superset_ro', password: 'old-one', port: 25060 } }],
   });
   server.use(...model.handlers);
@@ -37,7 +38,10 @@ describe('n8n-credential consumer', () => {
     await consumer.check();
     const detail = await consumer.refresh(NEW);
     expect(model.credentialData('pg7Xk2')).toEqual({ host: 'db', database: 'odoo', user: 'superset_ro', password: NEW.reveal(), port: 25060 });
-    expect(model.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(['GET /api/v1/credentials/pg7Xk2 200', 'PATCH /api/v1/credentials/pg7Xk2 200']);
+    // The preflight's no-op partial update, then the update itself.
+    expect(model.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
+      'GET /api/v1/credentials/pg7Xk2 200', 'GET /api/v1/credentials/schema/postgres 200', 'PATCH /api/v1/credentials/pg7Xk2 200', 'PATCH /api/v1/credentials/pg7Xk2 200',
+    ]);
     expectNoSecrets(runtime, detail, JSON.stringify(consumer));
   });
 
@@ -62,21 +66,49 @@ describe('n8n-credential consumer', () => {
     expectNoSecrets(bad.runtime, describeError(e401));
   });
 
-  it('explains a 405 on PATCH: this n8n lacks partial credential update', async () => {
-    const { model, runtime, consumer } = setup();
-    model.patchMissing = true;
-    const error = await consumer.refresh(NEW).catch((e: unknown) => e);
-    expect(describeError(error)).toMatch(/update refused with HTTP 405.*PR #23431.*upgrade n8n.*2\.39\.5.*#38746/);
+  it('explains a 405 on PATCH (n8n 2.39.5, issue #38746) at the preflight, before any change', async () => {
+    const { model, runtime, consumer } = setup({}, '2.39.5');
+    const error = await consumer.check().catch((e: unknown) => e);
+    expect(describeError(error)).toMatch(/no-op partial update \(preflight\) was refused with HTTP 405\. .*2\.39\.5 .*#38746.*Nothing was changed in n8n/);
     expect(model.credentialData('pg7Xk2')?.password).toBe('old-one');
-    expectNoSecrets(runtime, describeError(error));
+    const late = await consumer.refresh(NEW).catch((e: unknown) => e);
+    expect(describeError(late)).toMatch(/the update was refused with HTTP 405\. .*#38746/);
+    expectNoSecrets(runtime, describeError(error), describeError(late));
   });
 
-  it('falls back to the workflows list to prove the key where one credential cannot be read', async () => {
-    const { model, runtime, consumer } = setup();
-    model.getMissing = true;
-    await consumer.check();
-    expect(model.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(['GET /api/v1/credentials/pg7Xk2 405', 'GET /api/v1/workflows?limit=1 200']);
-    expect(runtime.reporter.lines.join('\n')).toContain('its id is checked only by the update');
+  it('an n8n before the partial update (PR #23431) is refused at the preflight: reading the credential answers 405', async () => {
+    const { model, runtime, consumer } = setup({}, 'before-partial-update');
+    const error = await consumer.check().catch((e: unknown) => e);
+    expect(describeError(error)).toMatch(/reading the credential answered HTTP 405\. this n8n predates PATCH .*PR #23431.*2\.3\.0.*upgrade n8n/);
+    expect(model.requests.map((r) => `${r.method} ${r.status}`)).toEqual(['GET 405']);
+    expect(runtime.reporter.lines.join('\n')).not.toMatch(/warning/i);
+  });
+
+  it('an n8n that validates partial data against the whole schema (before PR #35680) is refused at the preflight with the right cause', async () => {
+    const { model, consumer } = setup({}, 'strict-partial');
+    const error = await consumer.check().catch((e: unknown) => e);
+    expect(describeError(error)).toMatch(/refused with HTTP 400 \(request\.body\.data requires property "ssl"\)\. this n8n validates partial credential data against the credential type's whole schema.*PR #35680/);
+    expect(describeError(error)).not.toMatch(/keys must be fields|lists the fields/);
+    expect(model.credentialData('pg7Xk2')?.password).toBe('old-one');
+  });
+
+  it('an API key without the credential:update scope is refused by the no-op at the preflight (403), before any change', async () => {
+    const model = createN8nModel({ apiKey: API_KEY, scopes: ['credential:read'], credentials: [{ id: 'pg7Xk2', name: 'Odoo', type: 'postgres', data: { password: 'old-one' } }] });
+    server.use(...model.handlers);
+    const consumer = n8nCredential(targetSpec('n8n-credential', { url: model.baseUrl, api_key: API_KEY, credential_id: 'pg7Xk2' }, PATH), testContext(testRuntime()));
+    const error = await consumer.check().catch((e: unknown) => e);
+    expect(describeError(error)).toMatch(/no-op partial update \(preflight\): HTTP 403 \(Forbidden\)\. the API key lacks a scope this needs \(credential:read and credential:update/);
+    expect(model.credentialData('pg7Xk2')?.password).toBe('old-one');
+  });
+
+  it('refuses at the preflight a data key the type does not have, or a template where the type takes a number', async () => {
+    const typo = setup({ data: { passwd: '{password}' } });
+    const e1 = await typo.consumer.check().catch((e: unknown) => e);
+    expect(describeError(e1)).toMatch(/n8n-credential\.data: 'passwd' is not a field of n8n credential type postgres \(its fields: host, database, user, password,.*\)\. fix the data mapping; nothing was changed/);
+    const wrongType = setup({ data: { password: '{password}', port: '{password}' } });
+    const e2 = await wrongType.consumer.check().catch((e: unknown) => e);
+    expect(describeError(e2)).toMatch(/n8n-credential\.data\.port: n8n credential type postgres takes a number there, not a string/);
+    for (const m of [typo.model, wrongType.model]) expect(m.requests.some((r) => r.method === 'PATCH')).toBe(false);
   });
 
   it('retries a 503 and a 429 on PATCH, and rejects data keys the type does not have (400)', async () => {

@@ -87,18 +87,18 @@ describe('a consumer failure gives a failed run a person can act on, and no lock
     expectNoLeak(w);
   });
 
-  it('Superset refuses the CSRF session: the stored value works, and a rerun repairs Superset', async () => {
+  it('Superset refuses the CSRF session: caught at the preflight (its connection test is a write), nothing changes, and a rerun rotates', async () => {
     const w = world();
+    const before = live.superset_ro;
     w.superset.loseSessions = true;
     const first = await rotate(w, 'superset_ro');
     expect(first.status).toBe('failed');
-    expect(first.summary).toMatch(/^refreshing superset-database .* failed: .*HTTP 400 \(400 Bad Request: The CSRF session token is missing\.\)\. .*session cookie/);
-    expect(first.summary).toContain('fix the consumer and rerun');
-    const stored = w.gh.secretValue({ repository: REPO, name: SECRET.superset_ro })!;
-    expect(await check('superset_ro', stored)).toBe('works');
-    live.superset_ro = stored;
-    // Superset still holds the old password, which is now refused: only the rerun fixes that.
-    expect(values(w, 'superset_ro')[1]).not.toBe(stored);
+    // Before, this was found only after the password was changed, leaving Superset on a dead one.
+    expect(first.summary).toMatch(/test the connection of 'odoo': HTTP 400 \(400 Bad Request: The CSRF session token is missing\.\)\. .*session cookie/);
+    expect(first.record.steps.find((s) => s.step === 'preflight')?.outcome).toBe('failed');
+    expect(await check('superset_ro', before)).toBe('works');
+    expect(w.superset.storedUri(1)).toBe(supersetUri(before));
+    const stored = before;
 
     w.superset.loseSessions = false;
     const rerun = await rotate(w, 'superset_ro', 'manual');

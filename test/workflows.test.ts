@@ -13,6 +13,8 @@ import { parse } from 'yaml';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
+// A parsed workflow or action file, navigated freely by the assertions (its shape is what they check).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
 const readYaml = (path: string): Json => parse(readFileSync(path, 'utf8')) as Json;
@@ -168,7 +170,7 @@ describe('rotate.yml (reusable)', () => {
 describe('scheduled.yml', () => {
   it('runs on the quarterly and annual dates and daily (plan decides what is due), and can be dispatched', () => {
     const crons = scheduled.on.schedule.map((s: Json) => s.cron);
-    expect(crons).toEqual(['0 3 1 1,4,7,10 *', '0 3 1 1 *', expect.stringMatching(/^\d+ \d+ \* \* \*$/)]);
+    expect(crons).toEqual(['0 3 1 1,4,7,10 *', '0 3 1 1 *', expect.stringMatching(/^\d+ \d+ \* \* \*$/), expect.stringMatching(/^\d+ \d+ \* \* 1$/)]);
     expect(scheduled.on).toHaveProperty('workflow_dispatch');
   });
 
@@ -187,6 +189,62 @@ describe('scheduled.yml', () => {
     expect(job.with.credential).toBe('${{ matrix.credential }}');
     expect(job.with.reason).toBe('${{ matrix.reason }}');
     expect(job.secrets).toBe('inherit');
+  });
+});
+
+describe("scheduled.yml's audit job", () => {
+  const job = scheduled.jobs.audit;
+  const weekly = scheduled.on.schedule.map((s: Json) => s.cron).find((c: string) => c.endsWith(' 1'));
+
+  it('runs weekly and after every run that rotated something, before the compliance gate', () => {
+    expect(job.needs).toEqual(['plan', 'rotate']);
+    expect(job.if).toContain(`github.event.schedule == '${weekly}'`);
+    expect(job.if).toContain("needs.plan.outputs.count != '0'");
+    expect(job.if).toMatch(/^\$\{\{ !cancelled\(\)/);
+    expect(scheduled.jobs.status.needs).toContain('audit');
+    const audit = job.steps.find((s: Json) => s.name === 'Audit');
+    expect(audit.run).toMatch(/node dist\/cli\.js audit --config \.github\/rotation\.yaml/);
+    expect(audit.env).toEqual({ ROTATION_SECRETS_JSON: '${{ toJSON(secrets) }}', ROTATION_VARS_JSON: '${{ toJSON(vars) }}' });
+  });
+
+  it('commits the records the audit printed, with the App identity, and a pull request on a protected branch', () => {
+    const commit = job.steps.find((s: Json) => s.name === 'Commit the audit records');
+    for (const protectedBranch of [false, true]) {
+      const dir = mkdtempSync(join(tmpdir(), 'audit-commit-'));
+      const origin = join(dir, 'origin.git');
+      const work = join(dir, 'work');
+      const bin = join(dir, 'bin');
+      for (const d of [origin, join(work, 'scripts'), join(work, 'docs/evidence/20261207-0441/db-audit'), bin]) spawnSync('mkdir', ['-p', d]);
+      const git = (cwd: string, ...args: string[]) => spawnSync('git', args, { cwd, encoding: 'utf8' }).stdout.trim();
+      git(origin, 'init', '--quiet', '--bare', '-b', 'main');
+      git(work, 'init', '--quiet', '-b', 'main');
+      writeFileSync(join(work, 'README.md'), 'ops\n');
+      git(work, '-c', 'user.name=seed', '-c', 'user.email=seed@example.com', 'commit', '--quiet', '--allow-empty', '-m', 'seed');
+      git(work, 'remote', 'add', 'origin', origin);
+      git(work, 'push', '--quiet', 'origin', 'main');
+      if (protectedBranch) {
+        const hook = join(origin, 'hooks', 'pre-receive');
+        writeFileSync(hook, '#!/bin/sh\nwhile read old new ref; do\n  if [ "$ref" = refs/heads/main ]; then echo "GH006: Protected branch update failed." >&2; exit 1; fi\ndone\n');
+        spawnSync('chmod', ['+x', hook]);
+      }
+      spawnSync('cp', [join(root, 'scripts/commit-records.sh'), join(work, 'scripts/')]);
+      for (const ext of ['json', 'md']) writeFileSync(join(work, `docs/evidence/20261207-0441/db-audit/odoo-sor.${ext}`), `{}\n`);
+      writeFileSync(join(dir, 'audit.out'), 'system  rule\naudit passed: 9 check(s) on 4 system(s)\nrecord: docs/evidence/20261207-0441/db-audit/odoo-sor.json\n');
+      writeFileSync(join(bin, 'gh'), `#!/bin/sh\ncase "$1" in\n  api) echo 4242 ;;\n  pr) echo https://github.com/acme/ops/pull/9 ;;\nesac\n`);
+      spawnSync('chmod', ['+x', join(bin, 'gh')]);
+      const result = runStep(commit.run, work, {
+        PATH: `${bin}:${process.env.PATH}`, HOME: dir, GIT_CONFIG_NOSYSTEM: '1', GH_TOKEN: 'ghs_fake', APP_SLUG: 'acme-rotation', BRANCH: 'main',
+        RUN_URL: 'https://github.com/acme/ops/actions/runs/2', RUNNER_TEMP: dir, CODE: '0', GITHUB_RUN_ID: '2', GITHUB_RUN_ATTEMPT: '1',
+      });
+      expect(result.status, result.stderr).toBe(0);
+      const ref = protectedBranch ? 'credential-rotation/records-2-1' : 'main';
+      expect(git(origin, 'log', '-1', '--format=%an <%ae>|%s', ref)).toBe('acme-rotation[bot] <4242+acme-rotation[bot]@users.noreply.github.com>|audit: access rules passed');
+      expect(git(origin, 'ls-tree', '-r', '--name-only', ref).split('\n')).toEqual(
+        expect.arrayContaining(['docs/evidence/20261207-0441/db-audit/odoo-sor.json', 'docs/evidence/20261207-0441/db-audit/odoo-sor.md']),
+      );
+      if (protectedBranch) expect(result.stdout).toContain('::notice title=Records pull request::main refused the push; the records are in https://github.com/acme/ops/pull/9');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -10,3 +10,25 @@ export function cliRuntime(workspace: string, env: NodeJS.ProcessEnv = process.e
   if (githubToken) reporter.mask(githubToken);
   return liveRuntime({ env, reporter, workspace, githubToken });
 }
+
+/**
+ * The variables a policy's `${NAME}` may name: the process environment first, then the JSON
+ * objects in ROTATION_SECRETS_JSON and ROTATION_VARS_JSON, which a workflow step fills with
+ * `${{ toJSON(secrets) }}` and `${{ toJSON(vars) }}` so a job can use exactly the names the
+ * policy mentions without exporting each by hand. The runner masks every secret value in logs.
+ */
+export function policyEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const fromJson = (name: string): Record<string, string> => {
+    const text = env[name];
+    if (!text) return {};
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new Error(`${name} is not JSON (expected an object of names and values, e.g. \${{ toJSON(secrets) }})`);
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${name} is not a JSON object of names and values`);
+    return Object.fromEntries(Object.entries(parsed).filter(([, v]) => typeof v === 'string') as [string, string][]);
+  };
+  return { ...fromJson('ROTATION_VARS_JSON'), ...fromJson('ROTATION_SECRETS_JSON'), ...env };
+}

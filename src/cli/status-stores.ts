@@ -2,7 +2,7 @@ import { describeError } from '../engine/errors.js';
 import type { Runtime } from '../engine/runtime.js';
 import { lastRotation, readHistory } from '../evidence/history.js';
 import type { Policy } from '../policy/types.js';
-import { STORES } from '../stores/index.js';
+import { REGISTRY } from '../adapters/registry.js';
 import type { StatusRow } from './status.js';
 
 export interface StoreCheck {
@@ -30,10 +30,10 @@ export async function checkStoreTargets(policy: Policy, rows: StatusRow[], runti
     const rotatedAt = Math.floor(Date.parse(last.record.started_at) / 1000) * 1000;
     const checks: StoreCheck[] = [];
     for (const spec of credential.store) {
-      const factory = STORES[spec.kind];
+      const entry = Object.hasOwn(REGISTRY.stores, spec.kind) ? REGISTRY.stores[spec.kind] : undefined;
       let target = `${spec.kind} (${spec.path})`;
       try {
-        const store = factory?.(spec, { policy, credential, system: policy.systems[credential.system], runtime });
+        const store = entry && (await entry.load())(spec, { policy, credential, system: policy.systems[credential.system], runtime });
         if (!store?.lastWritten) continue;
         target = store.label;
         const written = await store.lastWritten();

@@ -4,6 +4,7 @@ import { readHistory } from '../evidence/history.js';
 import type { RunStatus } from '../evidence/record.js';
 import { formatTable, planFromHistory, type PlanRow } from './plan.js';
 import type { StoreCheck } from './status-stores.js';
+import { lastAudits, type LastAudit } from '../audit/record.js';
 
 export interface StatusRow {
   credential: string;
@@ -20,6 +21,8 @@ export interface StatusRow {
   evidence: string | null;
   /** The latest run on record when it came after the last success (a failure an operator should see). */
   last_attempt: { status: RunStatus; at: string; evidence: string } | null;
+  /** The last access audit of the credential's system (`credential-rotation audit`), from its record. */
+  last_audit: LastAudit | null;
   /** With a token: what each store target that can tell says about its last change (status-stores.ts). */
   stores?: StoreCheck[];
   /** Targets not changed since before the last rotation the evidence claims (or gone): flagged overdue. */
@@ -30,6 +33,7 @@ export interface StatusRow {
 export function statusRows(policy: Policy, workspace: string, now: Date, warn?: (message: string) => void): StatusRow[] {
   // `now` may be a what-if (--now); a record is "in the future" against the real clock.
   const history = readHistory(policy, workspace, { warn });
+  const audits = lastAudits(policy, workspace);
   return planFromHistory(policy, history, now).map((row) => {
     const latest = history.filter((e) => e.record.credential === row.credential).at(-1);
     const afterSuccess = latest && latest.record.status !== 'rotated';
@@ -42,6 +46,7 @@ export function statusRows(policy: Policy, workspace: string, now: Date, warn?: 
       overdue: row.state === 'overdue' || row.state === 'never rotated',
       evidence: row.evidence ?? null,
       last_attempt: afterSuccess ? { status: latest.record.status, at: latest.record.finished_at ?? latest.record.started_at, evidence: latest.path } : null,
+      last_audit: audits.get(policy.credentials[row.credential].system) ?? null,
     };
   });
 }
@@ -62,7 +67,16 @@ function cells(r: StatusRow): string[] {
 }
 
 export function statusTable(rows: StatusRow[]): string {
-  return formatTable(HEADERS, rows.map(cells));
+  return [formatTable(HEADERS, rows.map(cells)), '', ...auditLines(rows)].join('\n').trimEnd();
+}
+
+/** One line per system: its last access audit, or that it has none on record. */
+function auditLines(rows: StatusRow[]): string[] {
+  const audits = new Map(rows.filter((r) => r.last_audit).map((r) => [r.last_audit!.system, r.last_audit!]));
+  if (audits.size === 0) return ['last audit: none on record (run credential-rotation audit)'];
+  return [...audits.values()].map(
+    (a) => `last audit of ${a.system}: ${a.at.slice(0, 16).replace('T', ' ')} ${a.verdict === 'pass' ? 'passed' : `FAILED (${a.failed.join(', ')})`}: ${a.record}`,
+  );
 }
 
 /** The same table as GitHub-flavoured Markdown, for the job summary. */
@@ -77,6 +91,8 @@ export function statusMarkdown(rows: StatusRow[], now: Date): string {
     `| ${HEADERS.join(' | ')} |`,
     `|${HEADERS.map(() => ' --- ').join('|')}|`,
     ...rows.map((r) => `| ${cells(r).map(esc).join(' | ')} |`),
+    '',
+    ...auditLines(rows).map((line) => `- ${esc(line)}`),
     '',
   ].join('\n');
 }

@@ -1,4 +1,5 @@
-import { buildAdapters, type Adapters } from '../engine/adapters.js';
+import type { Adapters } from '../adapters/context.js';
+import { loadAdapters } from '../adapters/load.js';
 import { describeError, RotationError } from '../engine/errors.js';
 import type { Runtime } from '../engine/runtime.js';
 import type { CredentialPolicy, Policy } from '../policy/types.js';
@@ -38,7 +39,7 @@ export async function verifyCredential(policy: Policy, id: string, runtime: Runt
     throw new RotationError(`unknown credential '${id}'`, { hint: `${policy.file} defines: ${Object.keys(policy.credentials).join(', ')}` });
   }
   maskPolicySecrets(policy, (secret) => runtime.reporter.mask(secret));
-  const adapters = buildAdapters(policy, id, runtime);
+  const adapters = await loadAdapters(policy, id, runtime);
   const target = adapters.method.name;
   try {
     const held = await readStores(adapters, runtime);

@@ -1,4 +1,4 @@
-import type { AdapterFactory } from '../engine/adapters.js';
+import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import type { ProviderSystem } from '../policy/types.js';
 import { Secret } from '../secret/secret.js';
@@ -45,9 +45,14 @@ export const digitalOceanApp: AdapterFactory<Consumer> = (spec, ctx) => {
     422: `DigitalOcean refused to ${mode} app ${appId}: check ${spec.path}.components against the app's spec`,
   };
 
+  /** The deployment the last refresh saw ACTIVE, re-read by prove(). */
+  let active: Deployment | undefined;
+
   return {
     label,
 
+    // App Platform offers no dry run of a restart or deployment and no read of a token's scopes:
+    // the preflight proves the token can read the app (app:read). docs/consumers.md says so.
     async check() {
       await client.getApp(appId, hints);
     },
@@ -59,7 +64,10 @@ export const digitalOceanApp: AdapterFactory<Consumer> = (spec, ctx) => {
         mode === 'restart' ? await client.restartApp(appId, components, hints) : await client.createDeployment(appId, Boolean(o.force_build), hints);
       const name = `app ${app.name} (${appId}) deployment ${deployment.id}`;
       for (;;) {
-        if (deployment.phase === 'ACTIVE') return `${name} is ACTIVE after a ${mode}`;
+        if (deployment.phase === 'ACTIVE') {
+          active = deployment;
+          return `${name} is ACTIVE after a ${mode}`;
+        }
         if (FAILED.includes(deployment.phase)) {
           throw new RotationError(`${name} ended in phase ${deployment.phase}`, {
             hint: `read its logs (doctl apps logs ${appId} --deployment ${deployment.id}); the new password is stored: fix the app and rerun`,
@@ -76,6 +84,13 @@ export const digitalOceanApp: AdapterFactory<Consumer> = (spec, ctx) => {
         await runtime.sleep(Math.min(pollMs, left));
         deployment = await client.getDeployment(appId, deployment.id, hints);
       }
+    },
+
+    async prove() {
+      if (!active) throw new RotationError(`digitalocean-app ${appId}: no ACTIVE deployment to prove`);
+      const read = await client.getDeployment(appId, active.id, hints);
+      if (read.phase !== 'ACTIVE') throw new RotationError(`app ${appId} deployment ${active.id} reads back in phase ${read.phase}, not ACTIVE`);
+      return { proof: 'read-back', detail: `deployment ${active.id} of app ${appId}, started after the new value was stored, reads back ACTIVE` };
     },
   };
 };

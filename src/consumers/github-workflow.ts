@@ -1,5 +1,5 @@
 import type { Octokit } from '@octokit/rest';
-import type { AdapterFactory } from '../engine/adapters.js';
+import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import { githubCall, requestOptions, statusOf, type StatusHints } from '../github/errors.js';
 import type { Consumer } from './consumer.js';
@@ -85,9 +85,15 @@ export const githubWorkflow: AdapterFactory<Consumer> = (spec, ctx) => {
     return after[0] ?? (lenient ? runs.at(-1) : undefined);
   };
 
+  /** The run the last refresh waited for, re-read by prove(). */
+  let proven: Run | undefined;
+
   return {
     label,
 
+    // GitHub offers no call that proves "actions: write" without dispatching a run (no dry run,
+    // no permission read for installation tokens): the preflight proves the workflow exists, the
+    // token can read it, and it is active. docs/consumers.md says so.
     async check() {
       const response = await githubCall(
         runtime,
@@ -149,7 +155,10 @@ export const githubWorkflow: AdapterFactory<Consumer> = (spec, ctx) => {
         const run = await getRun(runId);
         runUrl = run.html_url || runUrl;
         if (run.status === 'completed') {
-          if (run.conclusion === 'success') return `${workflow} run ${run.id} concluded success (${runUrl})`;
+          if (run.conclusion === 'success') {
+            proven = run;
+            return `${workflow} run ${run.id} concluded success (${runUrl})`;
+          }
           throw new RotationError(`${where}: run ${run.id} concluded ${run.conclusion ?? 'without a conclusion'} (${runUrl})`, {
             hint: 'the consumer did not pick up the new value: read the run log, fix, and rerun the rotation',
           });
@@ -162,6 +171,14 @@ export const githubWorkflow: AdapterFactory<Consumer> = (spec, ctx) => {
         }
         await wait();
       }
+    },
+
+    async prove() {
+      if (!proven) throw new RotationError(`${where}: no concluded run to prove`);
+      // Read back from GitHub: the run that read the stored secret, as GitHub records it now.
+      const run = await getRun(proven.id);
+      if (run.conclusion !== 'success') throw new RotationError(`${where}: run ${run.id} reads back as ${run.conclusion ?? run.status}, not success`);
+      return { proof: 'read-back', detail: `run ${run.id} of ${workflow}, which reads the stored secret, reads back as concluded success (${run.html_url || proven.html_url})` };
     },
   };
 };

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { AdapterFactory } from '../engine/adapters.js';
+import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import { jsonCall } from '../http/json-call.js';
 import type { Consumer } from './consumer.js';
@@ -60,6 +60,10 @@ export const httpWebhook: AdapterFactory<Consumer> = (spec, ctx) => {
       if (includeValue) event.value = value.reveal();
       const status = await send(event, 'rotated event', [value.reveal()]);
       return `webhook ${host} accepted the rotated event (HTTP ${status}${includeValue ? ', value included' : ', no value'})`;
+    },
+
+    async prove() {
+      return { proof: 'sent-value-only', detail: `a webhook offers nothing to read back: only the receiver's 2xx to the signed rotated event is known` };
     },
   };
 };

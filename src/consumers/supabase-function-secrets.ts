@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AdapterFactory } from '../engine/adapters.js';
+import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import { renderFormat } from '../stores/format.js';
 import { asSecret, DEFAULT_API_URL, supabaseClient, supabaseSystem, type SupabaseTarget } from '../supabase/client.js';
@@ -43,6 +43,8 @@ export const supabaseFunctionSecrets: AdapterFactory<Consumer> = (spec, ctx) => 
   return {
     label: `supabase-function-secrets ${projectRef} ${list}`,
 
+    // The Management API offers no dry run of a secrets write: the preflight proves the token
+    // reads the project's secrets (secrets:read). docs/consumers.md says so.
     async check() {
       await api.listSecrets();
     },
@@ -53,17 +55,26 @@ export const supabaseFunctionSecrets: AdapterFactory<Consumer> = (spec, ctx) => 
         throw new RotationError(`${spec.path}: the value is ${rendered.reveal().length} characters; Supabase takes at most ${MAX_VALUE}`);
       }
       await api.setSecrets(names.map((name) => ({ name, value: rendered })));
+      return `Edge Function secret(s) ${list} set in project ${projectRef} (no redeploy needed)`;
+    },
+
+    async prove(value) {
+      const rendered = renderFormat(format, value);
       const listed = await api.listSecrets();
       const missing = names.filter((name) => !listed.some((s) => s.name === name));
       if (missing.length > 0) throw new RotationError(`Supabase project ${projectRef}: secret(s) ${missing.join(', ')} are missing after they were set`, { hint: 'rerun the rotation; the old key is still valid' });
       // Supabase lists each value as its SHA-256 digest: compare it, never record it.
       const digest = createHash('sha256').update(rendered.reveal()).digest('hex');
+      const shown = (name: string) => listed.find((s) => s.name === name)?.value;
       const stale = names.filter((name) => {
-        const shown = listed.find((s) => s.name === name)?.value;
-        return typeof shown === 'string' && /^[0-9a-f]{64}$/.test(shown) && shown !== digest;
+        const v = shown(name);
+        return typeof v === 'string' && /^[0-9a-f]{64}$/.test(v) && v !== digest;
       });
       if (stale.length > 0) throw new RotationError(`Supabase project ${projectRef}: secret(s) ${stale.join(', ')} do not hold the new value after they were set`, { hint: 'rerun the rotation; the old key is still valid' });
-      return `Edge Function secret(s) ${list} set in project ${projectRef} (no redeploy needed)`;
+      const compared = names.filter((name) => /^[0-9a-f]{64}$/.test(String(shown(name))));
+      return compared.length === names.length
+        ? { proof: 'read-back', detail: `Supabase lists ${list} with the SHA-256 digest of the new value` }
+        : { proof: 'sent-value-only', detail: `Supabase lists ${list} but shows no digest for ${names.filter((n) => !compared.includes(n)).join(', ')}: only the accepted write is known` };
     },
   };
 };

@@ -18,7 +18,7 @@ import { createGitHubClient } from '../github/client.js';
  */
 export async function runDemo(workspace = resolve('demo-output')): Promise<RotationResult> {
   const out = new ConsoleReporter();
-  out.info('credential-rotation demo: rotating odoo_app on a real PostgreSQL 16\n');
+  out.info(`credential-rotation demo (Node ${process.version}): rotating odoo_app on a real PostgreSQL 16\n`);
   rmSync(join(workspace, '.secrets'), { recursive: true, force: true });
   mkdirSync(join(workspace, '.github'), { recursive: true });
   mkdirSync(join(workspace, '.secrets'), { recursive: true, mode: 0o700 });

@@ -1,5 +1,5 @@
 import { createApiClient } from 'dots-wrapper';
-import type { Runtime } from '../engine/runtime.js';
+import type { Runtime } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import { httpError, networkError } from '../http/http-error.js';
 import { parseRetryAfter, withRetry } from '../http/retry.js';

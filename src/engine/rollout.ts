@@ -1,37 +1,93 @@
-import type { OutcomeRecord } from '../evidence/record.js';
+import type { ConsumerRecord, OutcomeRecord } from '../evidence/record.js';
+import type { Consumer } from '../consumers/consumer.js';
 import type { Secret } from '../secret/secret.js';
-import type { Adapters } from './adapters.js';
+import type { LiveChange } from '../methods/method.js';
+import type { Adapters } from '../adapters/context.js';
 import { describeError, RotationError } from './errors.js';
 import { checkpoint } from './failpoints.js';
 import type { Runtime } from './runtime.js';
 
-/** Step 5: each consumer picks up the new value (a deploy, a restart, an API update). */
-export async function refreshConsumers(adapters: Adapters, value: Secret, out: OutcomeRecord[], runtime: Runtime): Promise<string> {
+/**
+ * Step 5: each consumer picks up the new value (a deploy, a restart, an API update), then proves
+ * from its own side what it holds (Consumer.prove). A consumer that fails does not stop the
+ * others: the new value is live at the source, so every consumer that can take it should. The
+ * step then fails naming which consumers hold the new value and which still hold the old one; a
+ * rerun converges (it rotates again and refreshes every consumer). A checkpoint that stops the
+ * run (deadline, injected fault) leaves the consumers not yet reached untouched, and says so.
+ */
+export async function refreshConsumers(adapters: Adapters, value: Secret, out: ConsumerRecord[], runtime: Runtime): Promise<string> {
   if (adapters.consumers.length === 0) return 'no consumers configured';
   for (const [i, consumer] of adapters.consumers.entries()) {
-    try {
-      await checkpoint(runtime, `consumer.before.${i}`);
-      const detail = await consumer.refresh(value);
-      out.push({ target: consumer.label, outcome: 'ok', detail });
-    } catch (error) {
-      out.push({ target: consumer.label, outcome: 'failed', detail: describeError(error) });
-      throw new RotationError(`refreshing ${consumer.label} failed: ${describeError(error)}`, {
-        hint: 'the new credential is live and stored everywhere; fix the consumer and rerun to finish',
-      });
-    }
-    await checkpoint(runtime, `consumer.after.${i}`);
+    const stop = await stopped(runtime, `consumer.before.${i}`);
+    if (stop) return notReached(adapters.consumers.slice(i), stop, out);
+    out.push(await refreshOne(consumer, value));
+    const after = await stopped(runtime, `consumer.after.${i}`);
+    if (after) return notReached(adapters.consumers.slice(i + 1), after, out);
   }
-  return `${adapters.consumers.length} consumer(s) refreshed`;
+  if (out.some((c) => c.outcome !== 'ok')) throw consumersFailed(out);
+  return `${out.length} consumer(s) refreshed and proven (${out.map((c) => `${c.target}: ${c.proof}`).join('; ')})`;
+}
+
+async function refreshOne(consumer: Consumer, value: Secret): Promise<ConsumerRecord> {
+  const target = consumer.label;
+  let detail: string;
+  try {
+    detail = await consumer.refresh(value);
+  } catch (error) {
+    return { target, outcome: 'failed', detail: describeError(error), holds: holdsAfter(error) };
+  }
+  try {
+    const proof = await consumer.prove(value);
+    return { target, outcome: 'ok', detail: `${detail}; ${proof.detail}`, holds: 'new', proof: proof.proof, proof_detail: proof.detail };
+  } catch (error) {
+    return { target, outcome: 'failed', detail: `${detail}; the proof after the update failed: ${describeError(error)}`, holds: 'new' };
+  }
+}
+
+/** A refused update left the old value in place; a timeout or a transient failure may not have. */
+function holdsAfter(error: unknown): 'old' | 'unknown' {
+  if (error instanceof RotationError && (error.retryable || error.code === 'TIMEOUT' || error.code === 'CANCELLED' || error.code === 'DEADLINE')) return 'unknown';
+  return 'old';
+}
+
+async function stopped(runtime: Runtime, point: string): Promise<unknown> {
+  try {
+    await checkpoint(runtime, point);
+    return undefined;
+  } catch (error) {
+    return error ?? new Error(`stopped at ${point}`);
+  }
+}
+
+function notReached(rest: Consumer[], why: unknown, out: ConsumerRecord[]): never {
+  for (const consumer of rest) out.push({ target: consumer.label, outcome: 'skipped', detail: `not refreshed: ${describeError(why)}`, holds: 'old' });
+  throw consumersFailed(out, describeError(why));
+}
+
+/** The step's failure: exactly which consumers hold the new value and which do not. */
+function consumersFailed(out: ConsumerRecord[], stoppedBy?: string): RotationError {
+  const names = (holds: ConsumerRecord['holds']) => out.filter((c) => c.holds === holds).map((c) => c.target);
+  const failed = out.filter((c) => c.outcome === 'failed').map((c) => `refreshing ${c.target} failed: ${c.detail}`);
+  const parts = [
+    `consumers holding the new value: ${names('new').join(', ') || 'none'}`,
+    `still holding the old value: ${names('old').join(', ') || 'none'}`,
+    ...(names('unknown').length ? [`unknown (the update may or may not have been applied): ${names('unknown').join(', ')}`] : []),
+  ];
+  const head = [...failed, ...(stoppedBy ? [`the run stopped before every consumer was refreshed: ${stoppedBy}`] : [])].join('; ');
+  return new RotationError(`${head}. ${parts.join('; ')}`, {
+    hint: 'the new credential is live and stored everywhere; fix the consumer and rerun: the rerun rotates again and refreshes every consumer',
+    code: 'CONSUMERS_FAILED',
+  });
 }
 
 /** Step 6: every health probe, all of them run even when one fails, so the record shows each. */
-export async function checkHealth(adapters: Adapters, value: Secret, out: OutcomeRecord[], runtime: Runtime): Promise<string> {
+export async function checkHealth(adapters: Adapters, value: Secret, live: LiveChange | undefined, out: OutcomeRecord[], runtime: Runtime): Promise<string> {
   if (adapters.probes.length === 0) return 'no health checks configured';
   const failures: string[] = [];
   for (const [i, probe] of adapters.probes.entries()) {
     try {
       await checkpoint(runtime, `health.before.${i}`);
-      out.push({ target: probe.label, outcome: 'ok', detail: await probe.probe(value) });
+      out.push({ target: probe.label, outcome: 'ok', detail: await probe.probe(value, live) });
     } catch (error) {
       out.push({ target: probe.label, outcome: 'failed', detail: describeError(error) });
       failures.push(`${probe.label}: ${describeError(error)}`);

@@ -1,13 +1,16 @@
-import type { EvidenceRecord, OutcomeRecord, Reason, RunStatus, Trigger } from '../evidence/record.js';
+import type { EvidenceRecord, Reason, RunStatus, Trigger } from '../evidence/record.js';
 import type { Policy } from '../policy/types.js';
 import { generatePassword } from '../secret/generate.js';
 import type { Secret } from '../secret/secret.js';
 import type { StagedChange } from '../methods/method.js';
-import { buildAdapters, type Adapters } from './adapters.js';
+import type { Endpoint } from '../postgres/url.js';
+import type { Adapters, AdapterLoader } from '../adapters/context.js';
+import { loadAdapters } from '../adapters/load.js';
 import { describeError, RotationError } from './errors.js';
 import type { Runtime } from './runtime.js';
-import { StepLog } from './steps.js';
+import { StepLog, type StepDone } from './steps.js';
 import { isDue } from '../evidence/history.js';
+import { refuseAdminLockout, refuseEvidenceOutside } from './refusals.js';
 import { writeEvidence } from '../evidence/write.js';
 import { maskPolicySecrets } from '../secret/policy-secrets.js';
 import { scrubDeep, scrubError } from '../secret/scrubber.js';
@@ -46,7 +49,7 @@ export interface RotationResult {
  * suite (test/faults) fails each one in every way it knows and checks the invariant above holds.
  * The run has an overall deadline (runtime.deadline): no wait passes it (engine/deadline.ts).
  */
-export async function rotateCredential(policy: Policy, request: RotationRequest, given: Runtime): Promise<RotationResult> {
+export async function rotateCredential(policy: Policy, request: RotationRequest, given: Runtime, load: AdapterLoader = loadAdapters): Promise<RotationResult> {
   const { reporter } = given;
   const scrub = (text: string) => reporter.scrub(text);
   // Invariant 2: every secret the policy brings (old value, tokens, keys) is masked before
@@ -54,14 +57,14 @@ export async function rotateCredential(policy: Policy, request: RotationRequest,
   maskPolicySecrets(policy, (secret) => reporter.mask(secret));
   if (given.githubToken) reporter.mask(given.githubToken);
   try {
-    const result = await runChecklist(policy, request, given);
+    const result = await runChecklist(policy, request, given, load);
     return { ...result, summary: scrub(result.summary), evidencePath: result.evidencePath && scrub(result.evidencePath), record: scrubDeep(result.record, scrub) };
   } catch (error) {
     throw scrubError(error, scrub);
   }
 }
 
-async function runChecklist(policy: Policy, request: RotationRequest, given: Runtime): Promise<RotationResult> {
+async function runChecklist(policy: Policy, request: RotationRequest, given: Runtime, load: AdapterLoader): Promise<RotationResult> {
   const runtime = boundedRuntime(given);
   const { reporter } = runtime;
   const credential = policy.credentials[request.credential];
@@ -76,102 +79,123 @@ async function runChecklist(policy: Policy, request: RotationRequest, given: Run
   const startedAt = runtime.now();
   const steps = new StepLog(reporter, runtime.now);
   const record = newRecord(policy, request, startedAt);
-  const adapters = buildAdapters(policy, credential.id, runtime, request.reason);
-  let staged: StagedChange | undefined;
-  let changeStarted = false;
-  let committed = false;
+  const adapters = await load(policy, credential.id, runtime, request.reason);
+  const conclude = (status: RunStatus, summary: string, evidencePath?: string) => result(record, steps, runtime, status, summary, evidencePath);
+  const recordEvidence = (status: RunStatus, summary: string) => evidenceStep(record, steps, runtime, policy, status, summary).then((path) => conclude(record.status, record.summary, path));
 
   try {
-    // Preflight: everything is checked before anything is changed (invariant 5).
-    if (request.reason === 'scheduled' && !request.dryRun) {
-      const due = isDue(policy, credential, runtime.workspace, startedAt, (message) => reporter.warning(`evidence ${message}`));
-      if (!due.due) return await finish('skipped', `not due: ${due.detail}`);
-    }
-    await steps.run('preflight', () => preflight(adapters, credential.current, record.notes));
-    if (request.dryRun) {
-      return await finish('skipped', `dry run: preflight passed; a rotation would write ${adapters.stores.length} store target(s), refresh ${adapters.consumers.length} consumer(s) and run ${adapters.probes.length} health check(s)`);
-    }
-
-    changeStarted = true;
-    await steps.run('generate', async () => {
-      staged = await generateAndStage(adapters, credential.length, (value) => reporter.mask(value));
-      return staged.reversible ? `new value generated and staged at ${adapters.method.name}, not yet live` : `new value issued by ${adapters.method.name}`;
-    });
-    const change = staged!;
-    const newValue = change.value;
-
-    await steps.run('store', () => writeStores(adapters, newValue, change, record.stores, runtime));
-    await steps.run('apply', async () => {
-      await checkpoint(runtime, 'apply.before');
-      const detail = await change.commit();
-      committed = true;
-      await checkpoint(runtime, 'apply.after');
-      return detail;
-    });
-    await steps.run('verify', async () => {
-      await checkpoint(runtime, 'verify.before');
-      return adapters.method.verifyNew(newValue);
-    });
-    await steps.run('consumers', () => refreshConsumers(adapters, newValue, record.consumers, runtime));
-    await steps.run('health', () => checkHealth(adapters, newValue, record.health, runtime));
-    await steps.run('revoke', async () => {
-      await checkpoint(runtime, 'revoke.before');
-      const proof = await adapters.method.revokeOld(credential.current, request.reason);
-      record.old_credential = proof;
-      // An exposure run is an incident: the evidence says what was cut off (sessions, keys).
-      if (request.reason === 'exposure') record.incident = { exposure: true, cut_off: proof.cut_off ?? [] };
-      // Success means done (SPEC invariant 3): rotated only when the old value was tried and refused.
-      if (!proof.tried) {
-        throw new RotationError(`the old credential was not tried: ${proof.detail}`, {
-          hint: 'the new value is stored everywhere and live; set current (the variable behind it) so a rerun proves the old value refused',
-        });
+    // Preflight: everything is checked before anything is changed (invariant 5). A run that stops
+    // here (not due, dry run, a failed check) changed nothing and leaves no evidence.
+    try {
+      if (request.reason === 'scheduled' && !request.dryRun) {
+        const due = isDue(policy, credential, runtime.workspace, startedAt, (message) => reporter.warning(`evidence ${message}`));
+        if (!due.due) return conclude('skipped', `not due: ${due.detail}`);
       }
-      if (!proof.rejected) throw new RotationError(`the old credential was not refused: ${proof.detail}`);
-      await checkpoint(runtime, 'revoke.after');
-      return proof.detail;
-    });
-    return await finish('rotated', `rotated: ${adapters.stores.length} store target(s) hold the new value, old value refused`);
-  } catch (error) {
-    if (staged && !committed) await backOut(staged, adapters, credential.current, record, runtime);
-    return await finish('failed', describeError(error));
+      await steps.run('preflight', () => {
+        refuseEvidenceOutside(policy, runtime.workspace);
+        return preflight(adapters, credential.current, record.notes, (endpoints) => refuseAdminLockout(policy, credential, endpoints));
+      });
+    } catch (error) {
+      return conclude('failed', describeError(error));
+    }
+    if (request.dryRun) {
+      return conclude('skipped', `dry run: preflight passed; a rotation would write ${adapters.stores.length} store target(s), refresh ${adapters.consumers.length} consumer(s) and run ${adapters.probes.length} health check(s)`);
+    }
+
+    try {
+      const change = await steps.run('generate', () => generate(adapters, credential.length, (value) => reporter.mask(value)));
+      const newValue = change.value;
+      // Until the change is applied, a failure backs it out: the old value stays live (invariant 1).
+      const backingOut = (error: unknown): Promise<never> => backOut(change, adapters, credential.current, record, runtime).then(() => Promise.reject(error));
+      await steps.run('store', () => writeStores(adapters, newValue, change, record.stores, runtime).catch(backingOut));
+      await steps.run('apply', async () => {
+        const detail = await checkpoint(runtime, 'apply.before').then(() => change.apply()).catch(backingOut);
+        await checkpoint(runtime, 'apply.after');
+        return detail;
+      });
+      const live = await steps.run('verify', async () => {
+        await checkpoint(runtime, 'verify.before');
+        const verified = await adapters.method.verify(newValue);
+        return { detail: verified.detail, value: verified.live };
+      });
+      await steps.run('consumers', () => refreshConsumers(adapters, newValue, record.consumers, runtime));
+      await steps.run('health', () => checkHealth(adapters, newValue, live, record.health, runtime));
+      await steps.run('revoke', () => revoke(adapters, credential.current, request.reason, record, runtime));
+      return await recordEvidence('rotated', `rotated: ${adapters.stores.length} store target(s) hold the new value, old value refused`);
+    } catch (error) {
+      return await recordEvidence('failed', describeError(error));
+    }
   } finally {
     await adapters.method.close().catch((error) => reporter.warning(`closing ${adapters.method.name}: ${describeError(error)}`));
   }
+}
 
-  async function finish(status: RunStatus, summary: string): Promise<RotationResult> {
-    steps.skipRemaining(status === 'failed' ? 'not run: an earlier step failed' : summary);
-    record.status = status;
-    record.summary = summary;
-    let evidencePath: string | undefined;
-    // A run that stopped before changing anything (preflight, dry run, not due) leaves no record.
-    if (status === 'rotated' || (status === 'failed' && changeStarted)) {
-      await steps.run('evidence', async () => {
-        await checkpoint(runtime, 'evidence.before');
-        record.steps = steps.records;
-        record.finished_at = runtime.now().toISOString();
-        evidencePath = await writeEvidence(record, policy.evidenceDir, runtime.workspace, (text) => reporter.scrub(text));
-        return `written to ${evidencePath}`;
-      }).catch((error) => {
-        record.status = 'failed';
-        record.summary = `evidence not written: ${describeError(error)}`;
-      });
-    }
-    record.steps = steps.records;
-    record.finished_at ??= runtime.now().toISOString();
-    if (record.status === 'failed') reporter.error(`${credential!.id}: ${record.summary}`);
-    else reporter.info(`${credential!.id}: ${record.summary}`);
-    return {
-      status: record.status,
-      rotatedAt: record.status === 'rotated' ? record.finished_at : undefined,
-      evidencePath,
-      summary: record.summary,
-      record,
-    };
+/** Step 7: the old value revoked and proven refused; on exposure the evidence names what was cut off. */
+async function revoke(adapters: Adapters, current: Secret | undefined, reason: Reason, record: EvidenceRecord, runtime: Runtime): Promise<string> {
+  await checkpoint(runtime, 'revoke.before');
+  const proof = await adapters.method.revoke(current, reason);
+  record.old_credential = proof;
+  // An exposure run is an incident: the evidence says what was cut off (sessions, keys).
+  if (reason === 'exposure') record.incident = { exposure: true, cut_off: proof.cut_off ?? [] };
+  // Success means done (SPEC invariant 3): rotated only when the old value was tried and refused.
+  if (!proof.tried) {
+    throw new RotationError(`the old credential was not tried: ${proof.detail}`, {
+      hint: 'the new value is stored everywhere and live; set current (the variable behind it) so a rerun proves the old value refused',
+    });
+  }
+  if (!proof.rejected) throw new RotationError(`the old credential was not refused: ${proof.detail}`);
+  await checkpoint(runtime, 'revoke.after');
+  return proof.detail;
+}
+
+/**
+ * Step 8, after a run that changed something (rotated, or failed after the change started): the
+ * record written to the evidence folder. Returns its path; a failure to write it fails the run.
+ */
+async function evidenceStep(record: EvidenceRecord, steps: StepLog, runtime: Runtime, policy: Policy, status: RunStatus, summary: string): Promise<string | undefined> {
+  close(record, steps, status, summary);
+  try {
+    return await steps.run('evidence', async () => {
+      await checkpoint(runtime, 'evidence.before');
+      record.steps = steps.records;
+      record.finished_at = runtime.now().toISOString();
+      const path = await writeEvidence(record, policy.evidenceDir, runtime.workspace, (text) => runtime.reporter.scrub(text));
+      return { detail: `written to ${path}`, value: path };
+    });
+  } catch (error) {
+    record.status = 'failed';
+    record.summary = `evidence not written: ${describeError(error)}`;
+    return undefined;
   }
 }
 
-async function preflight(adapters: Adapters, current: Secret | undefined, notes: string[]): Promise<string> {
+/** Marks the steps not run and sets the outcome (the evidence step, when it runs, records this). */
+function close(record: EvidenceRecord, steps: StepLog, status: RunStatus, summary: string): void {
+  if (record.summary !== '') return;
+  steps.skipRemaining(status === 'failed' ? 'not run: an earlier step failed' : summary);
+  record.status = status;
+  record.summary = summary;
+}
+
+/** The run's result and its last log line. */
+function result(record: EvidenceRecord, steps: StepLog, runtime: Runtime, status: RunStatus, summary: string, evidencePath: string | undefined): RotationResult {
+  close(record, steps, status, summary);
+  record.steps = steps.records;
+  record.finished_at ??= runtime.now().toISOString();
+  if (record.status === 'failed') runtime.reporter.error(`${record.credential}: ${record.summary}`);
+  else runtime.reporter.info(`${record.credential}: ${record.summary}`);
+  return {
+    status: record.status,
+    rotatedAt: record.status === 'rotated' ? record.finished_at : undefined,
+    evidencePath,
+    summary: record.summary,
+    record,
+  };
+}
+
+async function preflight(adapters: Adapters, current: Secret | undefined, notes: string[], refuseEndpoints: (endpoints: Endpoint[]) => void): Promise<string> {
   const report = await adapters.method.preflight(current);
+  refuseEndpoints(report.endpoints ?? []);
   notes.push(...report.notes);
   for (const store of adapters.stores) await store.store.check();
   for (const consumer of adapters.consumers) await consumer.check();
@@ -185,15 +209,14 @@ async function preflight(adapters: Adapters, current: Secret | undefined, notes:
   return `${adapters.method.name} ready; ${adapters.stores.length} store target(s) and ${adapters.consumers.length} consumer(s) reachable${report.currentWorks ? '; current value logs in' : '; current value does not log in, proceeding on admin authority'}`;
 }
 
-async function generateAndStage(adapters: Adapters, length: number | undefined, mask: (value: Secret) => void): Promise<StagedChange> {
-  let chosen: Secret | undefined;
-  if (adapters.method.generates === 'client') {
-    chosen = generatePassword(length);
-    mask(chosen);
-  }
-  const staged = await adapters.method.stage(chosen);
+/** Step 1: the new value, generated here or issued by the source, and staged there (not yet live where the source allows). */
+async function generate(adapters: Adapters, length: number | undefined, mask: (value: Secret) => void): Promise<StepDone<StagedChange>> {
+  const chosen = adapters.method.generates === 'client' ? generatePassword(length) : undefined;
+  if (chosen) mask(chosen);
+  const staged = await adapters.method.generate(chosen);
   mask(staged.value);
-  return staged;
+  const { name } = adapters.method;
+  return { value: staged, detail: staged.reversible ? `new value generated and staged at ${name}, not yet live` : `new value issued by ${name}` };
 }
 
 function newRecord(policy: Policy, request: RotationRequest, startedAt: Date): EvidenceRecord {

@@ -16,6 +16,12 @@ export const STEPS = {
 } as const;
 export type StepName = keyof typeof STEPS;
 
+/** What a step that hands a value to the later steps returns. */
+export interface StepDone<T> {
+  detail: string;
+  value: T;
+}
+
 /** Runs the steps of one rotation, timing each and keeping its record. */
 export class StepLog {
   readonly records: StepRecord[] = [];
@@ -25,15 +31,22 @@ export class StepLog {
     private readonly now: () => Date,
   ) {}
 
-  /** Runs one step in a log group. `fn` returns the step's detail line; a throw fails the step. */
-  async run(step: StepName, fn: () => Promise<string>): Promise<void> {
+  /**
+   * Runs one step in a log group and returns what it produced. `fn` returns the step's detail
+   * line, or `{ detail, value }` when the later steps need a value; a throw fails the step.
+   */
+  run(step: StepName, fn: () => Promise<string>): Promise<void>;
+  run<T>(step: StepName, fn: () => Promise<StepDone<T>>): Promise<T>;
+  async run<T>(step: StepName, fn: () => Promise<string | StepDone<T>>): Promise<T | void> {
     const started = this.now();
     const t0 = performance.now();
-    await this.reporter.group(STEPS[step], async () => {
+    return this.reporter.group(STEPS[step], async () => {
       try {
-        const detail = await fn();
+        const done = await fn();
+        const detail = typeof done === 'string' ? done : done.detail;
         this.push(step, started, t0, 'ok', detail);
         this.reporter.info(`✓ ${detail}`);
+        return typeof done === 'string' ? undefined : done.value;
       } catch (error) {
         this.push(step, started, t0, 'failed', describeError(error));
         throw error;

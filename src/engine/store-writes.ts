@@ -2,7 +2,7 @@ import type { EvidenceRecord, OutcomeRecord } from '../evidence/record.js';
 import type { Secret } from '../secret/secret.js';
 import type { StagedChange } from '../methods/method.js';
 import { withRetry } from '../http/retry.js';
-import type { Adapters } from './adapters.js';
+import type { Adapters } from '../adapters/context.js';
 import { describeError, RotationError } from './errors.js';
 import { checkpoint } from './failpoints.js';
 import type { Runtime } from './runtime.js';

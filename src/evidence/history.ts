@@ -36,6 +36,9 @@ export function readHistory(policy: Policy, workspace: string, options: HistoryO
   }
   for (const file of files) {
     const path = relative(workspace, join(root, file));
+    // Another kind of record beside the rotations (`<stamp>/db-audit/<system>.json`): not history.
+    const parts = file.split(sep);
+    if (parts.length === 3 && parts[1] !== 'db-rotation' && /^db-[a-z]+$/.test(parts[1])) continue;
     let data: unknown;
     try {
       data = JSON.parse(readFileSync(join(root, file), 'utf8'));
@@ -44,7 +47,7 @@ export function readHistory(policy: Policy, workspace: string, options: HistoryO
       if ((error as NodeJS.ErrnoException).code !== 'EISDIR') options.warn?.(`${path}: ignored, not an evidence record (not JSON)`);
       continue;
     }
-    const why = whyNotCounted(data, file.split(sep), now);
+    const why = whyNotCounted(data, parts, now);
     if (why) options.warn?.(`${path}: ignored, ${why}`);
     else entries.push({ record: data as EvidenceRecord, path });
   }

@@ -14,7 +14,7 @@ export interface EvidenceRecord {
   summary: string;
   steps: StepRecord[];
   stores: OutcomeRecord[];
-  consumers: OutcomeRecord[];
+  consumers: ConsumerRecord[];
   health: OutcomeRecord[];
   old_credential: { tried: boolean; rejected: boolean; detail: string };
   notes: string[];
@@ -46,4 +46,13 @@ export interface OutcomeRecord {
   target: string;
   outcome: Outcome;
   detail: string;
+}
+
+/** A consumer's outcome: which value it holds after the run, and how that was proven. */
+export interface ConsumerRecord extends OutcomeRecord {
+  /** `new`: took the new value; `old`: still holds the value from before; `unknown`: cannot tell. */
+  holds?: 'new' | 'old' | 'unknown';
+  /** How the update was proven from the consumer's side (see Consumer.prove). */
+  proof?: 'read-back' | 'sent-value-only';
+  proof_detail?: string;
 }

@@ -22,10 +22,18 @@ export async function writeEvidence(given: EvidenceRecord, evidenceDir: string, 
   // here, at the boundary, whatever a step or a server put into it.
   const record = scrubDeep(given, scrub);
   const dir = resolve(workspace, evidenceDir, evidenceStamp(new Date(record.started_at)), 'db-rotation');
+  return writeRecordFiles(dir, record.credential, record, scrub(renderMarkdown(record)), workspace);
+}
+
+/**
+ * Writes `<dir>/<name>.json` and `.md`, or `<name>-2…` when a record of that name exists: files
+ * are created exclusively, so no record is ever overwritten. Returns the JSON file's path
+ * relative to the workspace. Shared by the rotation evidence and the audit records.
+ */
+export async function writeRecordFiles(dir: string, name: string, record: object, markdown: string, workspace: string): Promise<string> {
   await mkdir(dir, { recursive: true });
-  const markdown = renderMarkdown(record);
   for (let n = 1; n < 1000; n++) {
-    const base = join(dir, n === 1 ? record.credential : `${record.credential}-${n}`);
+    const base = join(dir, n === 1 ? name : `${name}-${n}`);
     let handle;
     try {
       handle = await open(`${base}.json`, 'wx', 0o644);
@@ -40,13 +48,13 @@ export async function writeEvidence(given: EvidenceRecord, evidenceDir: string, 
     }
     const md = await open(`${base}.md`, 'wx', 0o644);
     try {
-      await md.writeFile(scrub(markdown));
+      await md.writeFile(markdown);
     } finally {
       await md.close();
     }
     return relative(workspace, `${base}.json`);
   }
-  throw new Error(`too many evidence records for ${record.credential} in ${dir}`);
+  throw new Error(`too many records named ${name} in ${dir}`);
 }
 
 export function renderMarkdown(record: EvidenceRecord): string {
@@ -61,7 +69,7 @@ export function renderMarkdown(record: EvidenceRecord): string {
 }
 
 /** Templates live in `evidence-templates/` at the package root, beside `dist/` and `src/`. */
-function template(name: string): string {
+export function template(name: string): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 4; i++) {
     const candidate = join(dir, 'evidence-templates', name);

@@ -1,7 +1,7 @@
 import { RotationError } from '../engine/errors.js';
 import { httpError, networkError } from '../http/http-error.js';
 import { withRetry } from '../http/retry.js';
-import type { Runtime } from '../engine/runtime.js';
+import type { Runtime } from '../adapters/context.js';
 
 /** What to tell the user for a given HTTP status of one call (overrides the generic hint). */
 export type StatusHints = Partial<Record<number, string>>;

@@ -1,4 +1,4 @@
-import type { Runtime } from '../engine/runtime.js';
+import type { Runtime } from '../adapters/context.js';
 
 /**
  * Tries `attempt` until it returns a result or the deadline passes; returns the last failure

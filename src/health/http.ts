@@ -1,4 +1,4 @@
-import type { AdapterFactory } from '../engine/adapters.js';
+import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import type { HealthProbe } from './probe.js';
 import { untilDeadline } from './deadline.js';

@@ -1,25 +1,10 @@
 import type pg from 'pg';
-import type { AdapterFactory } from '../engine/adapters.js';
+import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
-import type { CredentialPolicy, PostgresSystem } from '../policy/types.js';
+import type { PostgresSystem } from '../policy/types.js';
 import { connect, connectionConfig } from '../postgres/connect.js';
-import type { Secret } from '../secret/secret.js';
 import type { HealthProbe } from './probe.js';
 import { untilDeadline } from './deadline.js';
-
-/** What a method knows once the new value is live: when (server clock) and how to log in. */
-export interface RecordedChange {
-  changedAt: Date;
-  login: (value: Secret) => pg.ClientConfig;
-}
-
-/** Per run: the policy objects are built afresh for each run, so nothing leaks between runs. */
-const changes = new WeakMap<CredentialPolicy, RecordedChange>();
-
-/** Called by a method (digitalocean-reset) after its new value first logged in. */
-export function recordChange(credential: CredentialPolicy, change: RecordedChange): void {
-  changes.set(credential, change);
-}
 
 /** The tool's own connections carry this application_name (see postgres/connect.ts). */
 const OWN_APPLICATION = 'credential-rotation';
@@ -37,7 +22,8 @@ interface Session {
  * keep working after a password change, so a container that was not restarted shows up here.
  * Retried for grace_seconds (default 120), the time old containers take to drain.
  *
- * The cut-off is the server's clock when the new value first logged in (recorded by the method).
+ * The cut-off is the server's clock when the new value first logged in (the method's verify step
+ * says so, and the engine passes it here).
  * Without one (alter-role), it is the run's start, mapped onto the server's clock.
  */
 export const noStaleSessions: AdapterFactory<HealthProbe> = (spec, ctx) => {
@@ -49,8 +35,7 @@ export const noStaleSessions: AdapterFactory<HealthProbe> = (spec, ctx) => {
 
   return {
     label,
-    async probe(value) {
-      const change = changes.get(ctx.credential);
+    async probe(value, change) {
       let config: pg.ClientConfig;
       if (change) config = change.login(value);
       else if (ctx.system.type === 'postgres') config = connectionConfig((ctx.system as PostgresSystem).adminUrl);

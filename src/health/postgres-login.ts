@@ -1,4 +1,4 @@
-import type { AdapterFactory } from '../engine/adapters.js';
+import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import type { PostgresSystem } from '../policy/types.js';
 import { connectionConfig, tryLogin } from '../postgres/connect.js';

@@ -1,8 +1,9 @@
 import type { Secret } from '../secret/secret.js';
+import type { LiveChange } from '../methods/method.js';
 
 /** A check that must pass once the consumers run on the new value. */
 export interface HealthProbe {
   readonly label: string;
   /** Returns what was seen when healthy; throws a RotationError otherwise. */
-  probe(value: Secret): Promise<string>;
+  probe(value: Secret, live?: LiveChange): Promise<string>;
 }

@@ -1,4 +1,4 @@
-import type { Runtime } from '../engine/runtime.js';
+import type { Runtime } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import { httpError, networkError } from './http-error.js';
 import { withRetry } from './retry.js';

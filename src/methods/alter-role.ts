@@ -1,10 +1,11 @@
 import type pg from 'pg';
-import type { AdapterContext } from '../engine/runtime.js';
+import type { AdapterContext } from '../adapters/context.js';
 import type { PostgresSystem } from '../policy/types.js';
 import { RotationError } from '../engine/errors.js';
 import type { Secret } from '../secret/secret.js';
 import { connect, connectionConfig, describeTarget, pgError, tryLogin } from '../postgres/connect.js';
 import { scramVerifier } from '../postgres/scram.js';
+import { urlLogin } from '../postgres/url.js';
 import { terminateSessionsBefore } from '../postgres/sessions.js';
 import { releaseRotationLock, takeRotationLock } from '../postgres/lock.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange } from './method.js';
@@ -107,10 +108,10 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
           throw new RotationError(`cannot test the current password of ${role}: ${login.message}`, { hint: 'the role must be able to connect to the admin URL’s host and database' });
         }
       }
-      return { currentWorks, notes };
+      return { currentWorks, notes, endpoints: [urlLogin(system.adminUrl.reveal())] };
     },
 
-    async stage(chosen): Promise<StagedChange> {
+    async generate(chosen): Promise<StagedChange> {
       if (!chosen) throw new Error('alter-role needs a generated value');
       const db = await adminClient();
       const verifier = scramVerifier(chosen, iterations);
@@ -126,7 +127,7 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
       return {
         value: chosen,
         reversible: true,
-        async commit() {
+        async apply() {
           try {
             await db.query('COMMIT');
           } catch (error) {
@@ -144,13 +145,13 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
       };
     },
 
-    async verifyNew(value) {
+    async verify(value) {
       const login = await tryLogin(loginAs(value));
       if (!login.ok) throw new RotationError(`the new password of ${role} does not log in: ${login.message}`);
-      return `${role} logs in with the new password`;
+      return { detail: `${role} logs in with the new password` };
     },
 
-    async revokeOld(old, reason): Promise<RevocationProof> {
+    async revoke(old, reason): Promise<RevocationProof> {
       // ALTER ROLE replaced the verifier: revocation is done; prove it.
       const cutOff = reason === 'exposure' ? await terminateOldSessions() : undefined;
       const cut = cutOff ? `; ${cutOff.length} session(s) opened before the change terminated` : '';

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { AdapterContext } from '../engine/runtime.js';
+import type { AdapterContext } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import type { ProviderSystem } from '../policy/types.js';
 import { connect, CONNECT_TIMEOUT_MS, pgError, tryLogin } from '../postgres/connect.js';
@@ -7,7 +7,6 @@ import { terminateSessionsBefore } from '../postgres/sessions.js';
 import { releaseRotationLock, takeRotationLock } from '../postgres/lock.js';
 import { Secret } from '../secret/secret.js';
 import { DEFAULT_API_URL, digitalOceanClient, type ClusterConnection, type StatusHints } from '../digitalocean/client.js';
-import { recordChange } from '../health/no-stale-sessions.js';
 import { untilDeadline } from '../health/deadline.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange } from './method.js';
 
@@ -34,7 +33,7 @@ export function digitalOceanSettings(ctx: AdapterContext) {
 /**
  * A managed-database user's password (doadmin and the like), reset through DigitalOcean's API,
  * which picks the new value. The reset is live the moment it returns and cannot be undone, so the
- * usual "stage, store, commit" order does not apply: stage() resets, the engine then writes every
+ * usual "stage, store, apply" order does not apply: generate() resets, the engine then writes every
  * store (retrying transient failures), and if a store still fails the run fails with the stores
  * that took the value keeping it. The old value is dead by then, so a rerun finds `current` not
  * logging in and resets again on the authority of the DigitalOcean token: no human repair needed.
@@ -111,10 +110,10 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
       } else {
         notes.push('no rotation lock on the cluster (the current value does not log in): the workflow concurrency group keeps runs of this credential apart');
       }
-      return { currentWorks, notes };
+      return { currentWorks, notes, endpoints: [{ host: connection.host, port: connection.port }] };
     },
 
-    async stage(): Promise<StagedChange> {
+    async generate(): Promise<StagedChange> {
       const value = await client.resetAuth(settings.clusterId, user, {
         ...hints,
         403: 'the token needs the database:update and database:view_credentials scopes to reset a password',
@@ -124,7 +123,7 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
       return {
         value,
         reversible: false,
-        async commit() {
+        async apply() {
           return `DigitalOcean reset the password of ${user} (live since the reset; it cannot be undone)`;
         },
         async abort() {
@@ -133,7 +132,7 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
       };
     },
 
-    async verifyNew(value) {
+    async verify(value) {
       // Read the server's clock as the new user: the moment from which old sessions are stale.
       const result = await untilDeadline(runtime, 60, async () => {
         try {
@@ -149,11 +148,10 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
       });
       if (!result.ok) throw new RotationError(`the new password of ${user} does not log in at ${target()}: ${result.why}`);
       fresh = { secret: value, changedAt: result.value };
-      recordChange(ctx.credential, { changedAt: result.value, login: loginAs });
-      return `${user} logs in with the new password at ${target()}`;
+      return { detail: `${user} logs in with the new password at ${target()}`, live: { changedAt: result.value, login: loginAs } };
     },
 
-    async revokeOld(old, reason): Promise<RevocationProof> {
+    async revoke(old, reason): Promise<RevocationProof> {
       // The reset replaced the password: revocation is done; prove it.
       const cut = reason === 'exposure' ? await terminateOldSessions() : '';
       if (!old) return { tried: false, rejected: false, detail: `not tried: no current value was given (${user} now accepts only the new password, but nothing proved the old one refused)${cut}` };

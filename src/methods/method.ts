@@ -1,25 +1,27 @@
+import type { ClientConfig } from 'pg';
 import type { Secret } from '../secret/secret.js';
+import type { Endpoint } from '../postgres/url.js';
 
 /**
  * How a kind of credential is changed at its source (Postgres ALTER ROLE, a provider API).
  *
- * The engine calls, in order: preflight → stage → (stores written) → commit → verifyNew →
- * (consumers, health) → revokeOld, and close() always. Between stage and commit the new value
- * exists at the source but is not yet the only live one, so the engine can write every store and
- * still back out with abort().
+ * Each operation is named after the checklist step it serves (engine/steps.ts). The engine calls,
+ * in order: preflight → generate → (stores written) → apply → verify → (consumers, health) →
+ * revoke, and close() always. Between generate and apply the new value exists at the source but
+ * is not yet the only live one, so the engine can write every store and still back out with abort().
  */
 export interface CredentialMethod {
   readonly name: string;
-  /** 'client': the engine generates the value and passes it to stage(); 'provider': the source issues it. */
+  /** 'client': the engine generates the value and passes it to generate(); 'provider': the source issues it. */
   readonly generates: 'client' | 'provider';
   /** Checks everything the change needs, changes nothing. Throws a RotationError on a problem. */
   preflight(current: Secret | undefined): Promise<PreflightReport>;
   /** Produces the new value and prepares it at the source, reversibly where the source allows. */
-  stage(chosen: Secret | undefined): Promise<StagedChange>;
-  /** Proves the new value is accepted by the source. */
-  verifyNew(value: Secret): Promise<string>;
+  generate(chosen: Secret | undefined): Promise<StagedChange>;
+  /** Proves the new value is accepted by the source; says when it went live where the source tells. */
+  verify(value: Secret): Promise<Verified>;
   /** Revokes the old value where that is a separate act, then proves it is refused. */
-  revokeOld(old: Secret | undefined, reason: string): Promise<RevocationProof>;
+  revoke(old: Secret | undefined, reason: string): Promise<RevocationProof>;
   close(): Promise<void>;
 }
 
@@ -27,6 +29,8 @@ export interface PreflightReport {
   /** Whether the `current` value logs in today. False means drift or a half-done earlier run. */
   currentWorks: boolean;
   notes: string[];
+  /** The Postgres servers the rotated role lives on: the engine refuses to rotate an admin URL's own login. */
+  endpoints?: Endpoint[];
 }
 
 export interface StagedChange {
@@ -34,8 +38,8 @@ export interface StagedChange {
   /** Whether abort() really restores the old value (Postgres: yes; a provider-chosen reset: no). */
   readonly reversible: boolean;
   /** Makes the new value the live one. */
-  commit(): Promise<string>;
-  /** Backs out of a change that was not committed, leaving the old value live. */
+  apply(): Promise<string>;
+  /** Backs out of a change that was not applied, leaving the old value live. */
   abort(): Promise<void>;
 }
 
@@ -48,4 +52,17 @@ export interface RevocationProof {
   detail: string;
   /** On exposure: the sessions (or keys) cut off, for the evidence's incident record. No secrets. */
   cut_off?: string[];
+}
+
+export interface Verified {
+  /** What was seen, e.g. "odoo_app logs in with the new password". */
+  detail: string;
+  /** When the new value went live and how to log in with it, for the health probes (no-stale-sessions). */
+  live?: LiveChange;
+}
+
+/** What a method knows once the new value is live: when (server clock) and how to log in. */
+export interface LiveChange {
+  changedAt: Date;
+  login: (value: Secret) => ClientConfig;
 }

@@ -1,4 +1,4 @@
-import type { AdapterContext } from '../engine/runtime.js';
+import type { AdapterContext } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import type { Secret } from '../secret/secret.js';
 import { supabaseClient, supabaseSystem, tryProjectKey, type ApiKey, type SupabaseClient } from '../supabase/client.js';
@@ -25,7 +25,7 @@ export function legacyHint(ref: string): string {
  * A Supabase API key (the new `sb_secret_…` / `sb_publishable_…` kind), rotated through the
  * Management API with no downtime: several keys of a type may be live at once, so the new key is
  * created next to the old one (stage), stored and rolled out, and the old key is deleted only at
- * the end (revokeOld), after consumers and health checks passed. Until then the old key works, so
+ * the end (revoke), after consumers and health checks passed. Until then the old key works, so
  * any failure leaves it usable; abort() deletes the unused new key.
  */
 function supabaseKey(type: 'secret' | 'publishable') {
@@ -102,7 +102,7 @@ function supabaseKey(type: 'secret' | 'publishable') {
         return { currentWorks, notes };
       },
 
-      async stage(): Promise<StagedChange> {
+      async generate(): Promise<StagedChange> {
         const names = new Set((await api.listKeys()).map((k) => k.name));
         const stamp = runtime.now().toISOString().replace(/[-:T]/g, '').slice(0, 14);
         const name = names.has(`${base}_${stamp.slice(0, 12)}`) ? `${base}_${stamp}` : `${base}_${stamp.slice(0, 12)}`;
@@ -113,7 +113,7 @@ function supabaseKey(type: 'secret' | 'publishable') {
         return {
           value: key.value,
           reversible: true,
-          async commit() {
+          async apply() {
             return `key ${name} created; the old key stays valid until it is revoked at the end, so there is nothing to switch at Supabase`;
           },
           async abort() {
@@ -122,16 +122,16 @@ function supabaseKey(type: 'secret' | 'publishable') {
         };
       },
 
-      async verifyNew(value) {
+      async verify(value) {
         const result = await untilDeadline(runtime, PROPAGATION_SECONDS, async () => {
           const seen = await tryProjectKey(runtime, sys.projectUrl, value);
           return seen.status === 200 ? { ok: true, value: seen.status } : { ok: false, why: 'error' in seen ? seen.error : `HTTP ${seen.status}` };
         });
         if (!result.ok) throw new RotationError(`${where}: the new key ${created?.name ?? ''} is not accepted by ${sys.projectUrl}/rest/v1/: ${result.why}`);
-        return `the new key ${created?.name ?? ''} answers HTTP 200 at ${sys.projectUrl}/rest/v1/`;
+        return { detail: `the new key ${created?.name ?? ''} answers HTTP 200 at ${sys.projectUrl}/rest/v1/` };
       },
 
-      async revokeOld(oldValue, reason): Promise<RevocationProof> {
+      async revoke(oldValue, reason): Promise<RevocationProof> {
         const targets = [old, ...leftovers].filter((k): k is ApiKey => k !== undefined && k.id !== created?.id);
         if (targets.length === 0) return { tried: false, rejected: false, detail: `not tried: no previous ${type} key was known (only the new key is live, but nothing proved an old one refused)` };
         const compromised = reason === 'exposure' ? { reason: `suspected exposure; rotated by credential-rotation (${credential.id})` } : undefined;

@@ -1,11 +1,14 @@
 /**
  * Replaces `${NAME}` in every string of the parsed policy with the environment variable NAME.
  * Missing or empty variables are added to `problems` (each with its key path) instead of thrown,
- * so one run reports all of them; with no `problems` list they are left as `${NAME}`.
+ * so one run reports all of them; with no `problems` list they are left as `${NAME}`. `used`
+ * collects the variable names each key path read.
  */
-export function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: string[] = [], problems?: string[]): unknown {
+export function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: string[] = [], problems?: string[], used?: Map<string, string[]>): unknown {
   if (typeof value === 'string') {
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_match, name: string) => {
+      // Which variables fed which key: after a rotation the CLI names the one behind `current`.
+      if (used) used.set(keyPath(path), [...(used.get(keyPath(path)) ?? []), name]);
       const found = env[name];
       if (found === undefined || found === '') {
         // Without a problems list (plan, status), a missing variable is left as written.
@@ -16,9 +19,9 @@ export function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: string
       return found;
     });
   }
-  if (Array.isArray(value)) return value.map((item, i) => interpolate(item, env, [...path, String(i)], problems));
+  if (Array.isArray(value)) return value.map((item, i) => interpolate(item, env, [...path, String(i)], problems, used));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env, [...path, k], problems)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env, [...path, k], problems, used)]));
   }
   return value;
 }

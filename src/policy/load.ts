@@ -1,21 +1,23 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { parseDocument } from 'yaml';
-import { Ajv, type ErrorObject } from 'ajv';
+import { LineCounter, parseDocument, visit, isAlias } from 'yaml';
+import type { ErrorObject } from 'ajv';
 import { Secret } from '../secret/secret.js';
 import { interpolatedSecrets } from '../secret/policy-secrets.js';
 import { PolicyError } from './errors.js';
 import { interpolate, keyPath } from './interpolate.js';
 import type { CredentialPolicy, Policy, SystemPolicy, TargetSpec } from './types.js';
-import { METHOD_SYSTEM_TYPES } from './method-systems.js';
-import schema from '../../schema/rotation.schema.json' with { type: 'json' };
+import { methodSystems } from '../adapters/registry.js';
+import { validate } from './schema-validator.js';
+import { urlProblem } from '../postgres/url.js';
 
 export const DEFAULT_POLICY_PATH = '.github/rotation.yaml';
 export const SCHEMA_PATH = join(dirname(fileURLToPath(import.meta.url)), '../../schema/rotation.schema.json');
 
-const ajv = new Ajv({ allErrors: true, strict: false, verbose: true, useDefaults: true });
-const validate = ajv.compile(schema);
+/** A policy is a few kilobytes; anything past this is refused before it is parsed (memory). */
+export const MAX_POLICY_BYTES = 1024 * 1024;
+const tooLarge = (bytes: number) => `the policy file is ${bytes} bytes, over the limit of ${MAX_POLICY_BYTES} (1 MiB): is it the right file?`;
 
 /** Reads, interpolates and validates a policy file. Every problem is reported at once. */
 export interface LoadOptions {
@@ -26,43 +28,84 @@ export interface LoadOptions {
   withoutSecrets?: boolean;
   /** How messages name the file (default: the path as given). */
   label?: string;
+  /**
+   * A `current` whose variable is not set is left out instead of being an error: for `verify`,
+   * which then proves the value a readable store holds.
+   */
+  optionalCurrent?: boolean;
 }
 
 export function loadPolicy(file: string, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Policy {
   let text: string;
   try {
+    const { size } = statSync(file);
+    if (size > MAX_POLICY_BYTES) throw new PolicyError(options.label ?? file, [tooLarge(size)]);
     text = readFileSync(file, 'utf8');
   } catch (error) {
+    if (error instanceof PolicyError) throw error;
     throw new PolicyError(options.label ?? file, [`cannot read the policy file (${(error as NodeJS.ErrnoException).code ?? 'error'})`]);
   }
   return parsePolicy(text, options.label ?? file, env, options);
 }
 
 export function parsePolicy(text: string, file: string, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Policy {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_POLICY_BYTES) throw new PolicyError(file, [tooLarge(bytes)]);
+  const raw = readYaml(text, file);
+  // Structure first, on the raw text, so a typo is reported even when variables are missing.
+  const shapeErrors = schemaErrors(structuredClone(raw));
+  if (shapeErrors.length > 0) throw new PolicyError(file, describeSchemaErrors(shapeErrors));
+
+  if (options.optionalCurrent) dropUnsetCurrent(raw as RawPolicy, env);
+  const problems: string[] = [];
+  const used = new Map<string, string[]>();
+  const data = interpolate(raw, env, [], options.withoutSecrets ? undefined : problems, used) as RawPolicy;
+  if (problems.length > 0) throw new PolicyError(file, problems);
+  // Again after interpolation (this also applies the schema's defaults). The values now may hold
+  // secrets, so these messages never quote them.
+  const valueErrors = schemaErrors(data);
+  if (valueErrors.length > 0) throw new PolicyError(file, describeSchemaErrors(valueErrors, false));
+  const policy = toPolicy(file, data, used);
+  policy.secrets = interpolatedSecrets(raw, env);
+  const crossProblems = crossCheck(policy);
+  if (crossProblems.length > 0) throw new PolicyError(file, crossProblems);
+  return policy;
+}
+
+/** The YAML as plain data; every syntax problem (and an alias bomb) named with the file and line. */
+function readYaml(text: string, file: string): unknown {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, lineCounter });
   if (doc.errors.length > 0) {
     throw new PolicyError(
       file,
       doc.errors.map((e) => `line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]}`),
     );
   }
-  const raw = doc.toJS();
-  // Structure first, on the raw text, so a typo is reported even when variables are missing.
-  const shapeErrors = schemaErrors(structuredClone(raw));
-  if (shapeErrors.length > 0) throw new PolicyError(file, describeSchemaErrors(shapeErrors));
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // toJS() reports an unknown alias or an alias bomb without a position: name the alias's line
+    // (the unresolved one, or the first).
+    const unresolved = /unresolved/i.test((error as Error).message);
+    let line: number | undefined;
+    visit(doc, {
+      Alias(_key, node) {
+        if (!isAlias(node) || !node.range || (unresolved && node.resolve(doc))) return undefined;
+        line = lineCounter.linePos(node.range[0]).line;
+        return visit.BREAK;
+      },
+    });
+    throw new PolicyError(file, [`${line ? `line ${line}: ` : ''}${(error as Error).message}`]);
+  }
+}
 
-  const problems: string[] = [];
-  const data = interpolate(raw, env, [], options.withoutSecrets ? undefined : problems) as RawPolicy;
-  if (problems.length > 0) throw new PolicyError(file, problems);
-  // Again after interpolation (this also applies the schema's defaults). The values now may hold
-  // secrets, so these messages never quote them.
-  const valueErrors = schemaErrors(data);
-  if (valueErrors.length > 0) throw new PolicyError(file, describeSchemaErrors(valueErrors, false));
-  const policy = toPolicy(file, data);
-  policy.secrets = interpolatedSecrets(raw, env);
-  const crossProblems = crossCheck(policy);
-  if (crossProblems.length > 0) throw new PolicyError(file, crossProblems);
-  return policy;
+/** For verify: a `current` naming a variable that is not set is dropped, so a readable store is used. */
+function dropUnsetCurrent(raw: RawPolicy, env: NodeJS.ProcessEnv): void {
+  for (const c of Object.values(raw.credentials ?? {})) {
+    const names = typeof c.current === 'string' ? [...c.current.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]) : [];
+    if (names.some((name) => !env[name])) delete c.current;
+  }
 }
 
 /**
@@ -81,11 +124,12 @@ function schemaErrors(data: unknown): ErrorObject[] {
 interface RawPolicy {
   version: 1;
   evidence_dir?: string;
+  allow_outside_workspace?: boolean;
   systems: Record<string, Record<string, unknown> & { type: string }>;
   credentials: Record<string, Record<string, unknown>>;
 }
 
-function toPolicy(file: string, data: RawPolicy): Policy {
+function toPolicy(file: string, data: RawPolicy, used: Map<string, string[]>): Policy {
   const systems: Record<string, SystemPolicy> = {};
   for (const [id, sys] of Object.entries(data.systems)) {
     if (sys.type === 'postgres') {
@@ -116,6 +160,7 @@ function toPolicy(file: string, data: RawPolicy): Policy {
       role: typeof role === 'string' ? role : id,
       cadence: String(cadence),
       current: typeof current === 'string' && current !== '' ? new Secret(current) : undefined,
+      currentVariables: used.get(keyPath([...base, 'current'])) ?? [],
       length: length as number | undefined,
       access: access as CredentialPolicy['access'],
       breakGlass: break_glass === true,
@@ -126,7 +171,7 @@ function toPolicy(file: string, data: RawPolicy): Policy {
       settings,
     };
   }
-  return { file, version: 1, evidenceDir: data.evidence_dir ?? 'docs/evidence', systems, credentials };
+  return { file, version: 1, evidenceDir: data.evidence_dir ?? 'docs/evidence', allowOutsideWorkspace: data.allow_outside_workspace === true, systems, credentials };
 }
 
 function toSpecs(list: unknown, path: string[]): TargetSpec[] {
@@ -139,15 +184,22 @@ function toSpecs(list: unknown, path: string[]): TargetSpec[] {
 /** What a schema cannot say: references between sections and duplicates. */
 function crossCheck(policy: Policy): string[] {
   const problems: string[] = [];
+  for (const system of Object.values(policy.systems)) {
+    if (!('adminUrl' in system)) continue;
+    const url = system.adminUrl.reveal();
+    // Still a `${VAR}` (plan, status): judged where the variable is set.
+    const problem = /\$\{[A-Za-z_]/.test(url) ? undefined : urlProblem(url);
+    if (problem) problems.push(`systems.${system.id}.admin_url: not a usable PostgreSQL URL: ${problem}`);
+  }
   for (const cred of Object.values(policy.credentials)) {
     const where = `credentials.${cred.id}`;
     const system = policy.systems[cred.system];
     if (!system) {
       problems.push(`${where}.system: expected one of the systems (${Object.keys(policy.systems).join(', ')}), got '${cred.system}'`);
     } else {
-      const wanted = METHOD_SYSTEM_TYPES[cred.method];
-      if (wanted && wanted !== system.type) {
-        problems.push(`${where}.method: '${cred.method}' needs a system of type ${wanted}, but '${cred.system}' is ${system.type}`);
+      const wanted = methodSystems(cred.method);
+      if (wanted && !(wanted as readonly string[]).includes(system.type)) {
+        problems.push(`${where}.method: '${cred.method}' needs a system of type ${wanted.join(' or ')}, but '${cred.system}' is ${system.type}`);
       }
     }
     const seen = new Map<string, string>();
@@ -162,7 +214,7 @@ function crossCheck(policy: Policy): string[] {
 }
 
 /** Two targets are the same place when they would overwrite each other. */
-function targetIdentity(t: TargetSpec): string {
+export function targetIdentity(t: TargetSpec): string {
   const o = t.options;
   if (t.kind === 'github') {
     const scope = o.organization ? `org:${String(o.organization).toLowerCase()}` : `repo:${String(o.repository).toLowerCase()}`;

@@ -5,6 +5,8 @@ export interface Policy {
   file: string;
   version: 1;
   evidenceDir: string;
+  /** `allow_outside_workspace: true`: evidence_dir and file stores may resolve outside the workspace. */
+  allowOutsideWorkspace?: boolean;
   systems: Record<string, SystemPolicy>;
   credentials: Record<string, CredentialPolicy>;
   /** The values `${NAME}` brought into secret-bearing keys (src/secret/policy-secrets.ts): masked by every run. */
@@ -38,6 +40,8 @@ export interface CredentialPolicy {
   role: string;
   cadence: string;
   current?: Secret;
+  /** The environment variables `current` was read from (`${ODOO_DB_PASSWORD}` → ODOO_DB_PASSWORD). */
+  currentVariables?: string[];
   length?: number;
   /** Intent, read by `provision` and `audit`: what the role may do. */
   access?: 'readwrite' | 'readonly';

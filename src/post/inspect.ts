@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Policy, PostgresSystem } from '../policy/types.js';
 import type { Runtime } from '../engine/runtime.js';
 import type { Secret } from '../secret/secret.js';
-import { buildAdapters } from '../engine/adapters.js';
+import { loadAdapters } from '../adapters/load.js';
 import { describeError } from '../engine/errors.js';
 import { connect, connectionConfig, describeTarget, tryLogin } from '../postgres/connect.js';
 
@@ -65,7 +65,7 @@ export async function inspectCredential(policy: Policy, credentialId: string, ru
     findings.push(result.ok ? `the current value of ${role} logs in` : `the current value of ${role} does not log in (${result.ok ? '' : result.code ?? result.message})`);
   }
 
-  const adapters = buildAdapters(policy, credentialId, runtime);
+  const adapters = await loadAdapters(policy, credentialId, runtime);
   for (const [i, { store }] of adapters.stores.entries()) {
     const spec = credential.store[i];
     if (!store.read || spec.options.format !== undefined) {

@@ -10,8 +10,8 @@ import { liveRuntime } from '../engine/live-runtime.js';
 import { inspectCredential, repairCommands } from './inspect.js';
 
 /**
- * The post step. When the main step finished, it only says so. When the main step was cancelled
- * or killed mid-way (state `started` without `finished`), it inspects the credential and states
+ * The post step after a main step that was cancelled or killed mid-way (state `started` without
+ * `finished`; src/post.ts decides that, and says so when the main step finished): it inspects the credential and states
  * exactly which command repairs it, as a warning and in the job summary. It writes no secret
  * anywhere: values it reads are masked and only ever tried as logins.
  */
@@ -20,10 +20,6 @@ export async function runPost(env: NodeJS.ProcessEnv = process.env): Promise<voi
   const reporter = new ActionsReporter();
   const tokenInput = core.getInput('github-token');
   if (tokenInput) reporter.mask(new Secret(tokenInput));
-  const started = core.getState('started');
-  const finished = core.getState('finished');
-  if (!started) return core.info('credential-rotation: the main step did not start; nothing to check');
-  if (finished) return core.info(`credential-rotation: the main step finished (${finished}); nothing to check`);
 
   const credentialId = core.getState('credential') || core.getInput('credential');
   if (!credentialId) {

@@ -4,6 +4,8 @@ import type { Secret } from '../secret/secret.js';
 import { RotationError } from '../engine/errors.js';
 
 export const CONNECT_TIMEOUT_MS = 10_000;
+/** What the tool's own sessions are called in pg_stat_activity, so checks can tell them apart. */
+export const APPLICATION_NAME = 'credential-rotation';
 
 /** Connection settings from a URL, optionally logging in as another role with another password. */
 export function connectionConfig(url: Secret, as?: { user: string; password: Secret }): pg.ClientConfig {
@@ -13,7 +15,7 @@ export function connectionConfig(url: Secret, as?: { user: string; password: Sec
     ssl: parsed.ssl as pg.ClientConfig['ssl'],
     port: parsed.port ? Number(parsed.port) : undefined,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    application_name: 'credential-rotation',
+    application_name: APPLICATION_NAME,
   };
   if (as) {
     config.user = as.user;

@@ -1,6 +1,6 @@
 import type { Octokit } from '@octokit/rest';
-import type { AdapterFactory } from '../engine/adapters.js';
-import type { Runtime } from '../engine/runtime.js';
+import type { AdapterFactory } from '../adapters/context.js';
+import type { Runtime } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import { githubCall, requestOptions, statusOf, type StatusHints } from '../github/errors.js';
 import { sealSecret, type PublicKey } from '../github/seal.js';

@@ -1,4 +1,4 @@
-import type { Runtime } from '../engine/runtime.js';
+import type { Runtime } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import { jsonCall, statusOf } from '../http/json-call.js';
 import { Secret } from '../secret/secret.js';
@@ -70,7 +70,34 @@ export class SupersetClient {
       hints: { 404: `Superset has no database connection with id ${id} (or the user cannot see it): open Settings → Database Connections and copy the id from the edit URL` },
     });
     const result = (json as { result?: Partial<SupersetDatabase> } | undefined)?.result ?? {};
-    return { id, database_name: String(result.database_name ?? ''), sqlalchemy_uri: result.sqlalchemy_uri };
+    return { id, database_name: String(result.database_name ?? '') };
+  }
+
+  /**
+   * What Superset stores for a connection, password masked: since Superset 3.0 only
+   * `GET …/{pk}/connection` shows the URI. Undefined where the release has no such route.
+   */
+  async getConnection(bearer: Secret, id: number): Promise<SupersetDatabase | undefined> {
+    try {
+      const { json } = await this.call(`Superset ${this.base}: read the stored connection of database ${id}`, `/api/v1/database/${id}/connection`, {
+        headers: { authorization: `Bearer ${bearer.reveal()}` },
+        hints: { 403: `the Superset user may not read connection details of database ${id}: it needs "can write on Database" (the Admin role has it)` },
+      });
+      const result = (json as { result?: Partial<SupersetDatabase> } | undefined)?.result ?? {};
+      return { id, database_name: String(result.database_name ?? ''), sqlalchemy_uri: typeof result.sqlalchemy_uri === 'string' ? result.sqlalchemy_uri : undefined };
+    } catch (error) {
+      if (statusOf(error) === 404 || statusOf(error) === 405) return undefined;
+      throw error;
+    }
+  }
+
+  /** The Database API's permissions of the logged-in user (FAB's `_info` endpoint). */
+  async permissions(bearer: Secret): Promise<string[]> {
+    const { json } = await this.call(`Superset ${this.base}: read the user's Database permissions`, `/api/v1/database/_info?q=(keys:!(permissions))`, {
+      headers: { authorization: `Bearer ${bearer.reveal()}` },
+    });
+    const permissions = (json as { permissions?: unknown } | undefined)?.permissions;
+    return Array.isArray(permissions) ? permissions.map(String) : [];
   }
 
   async updateUri(session: SupersetSession, id: number, uri: Secret): Promise<void> {
@@ -82,7 +109,7 @@ export class SupersetClient {
         ...CSRF_HINTS,
         403: `the Superset user may not edit database ${id}: it needs "can write on Database" (the Admin role has it)`,
         404: `Superset has no database connection with id ${id}`,
-        422: 'Superset refused the new URI: check the uri template (driver, host, port, database)',
+        422: 'Superset refused the new URI and kept the one it had: its update tests the connection first, so either Superset cannot connect with the new URI (check the uri template: user, host, port, database, sslmode, and that Superset reaches the database) or the URI is malformed (driver)',
       },
     });
   }

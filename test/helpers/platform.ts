@@ -89,7 +89,7 @@ export function world(o: { workflow?: Partial<WorkflowSpec>; app?: AppSpec['outc
   server.resetHandlers(...gh.handlers, ...dox.handlers, ...sb.handlers, ...superset.handlers, ...n8n.handlers, ...createOdooModel({ baseUrl: URLS.ODOO_URL }).handlers);
   const env: Record<string, string> = {
     ...URLS, ...TOKENS,
-    ROTATION_ADMIN_URL: fx().platform.adminUrl, OPS_REPOSITORY: REPO, DO_DATABASE_CLUSTER_ID: CLUSTER, DO_ODOO_APP_ID: APP,
+    ROTATION_ADMIN_URL: fx().platform.adminUrl, SUPABASE_DB_URL: fx().platform.adminUrl, OPS_REPOSITORY: REPO, DO_DATABASE_CLUSTER_ID: CLUSTER, DO_ODOO_APP_ID: APP,
     DIGITALOCEAN_API_URL: DO_API, SUPABASE_API_URL: SB_API, SUPERSET_USERNAME: 'rotation',
     ODOO_DB_HOST: '127.0.0.1', ODOO_DB_PORT: String(fx().server.port), ODOO_DB_SSLMODE: 'disable', N8N_SUPABASE_CREDENTIAL_ID: 'sbBridge1',
     DO_DB_ADMIN_PASSWORD: live.doadmin, ODOO_DB_PASSWORD: live.odoo_app, SUPERSET_RO_PASSWORD: live.superset_ro,

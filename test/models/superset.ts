@@ -5,12 +5,17 @@ import { Secret } from '../../src/secret/secret.js';
 
 /**
  * An msw model of the Apache Superset REST API parts the datasource consumer uses, after
- * Superset's docs and behaviour: JWT login (401 "Not authorized"), CSRF token whose session
- * cookie must come back on every write with X-CSRFToken (Flask-WTF's 400 "The CSRF session token
- * is missing." otherwise), database connections with a stored SQLAlchemy URI shown with the
- * password masked as ten X (sending the mask back keeps the stored password), and a
- * test_connection that really logs in to Postgres with the URI's credentials and answers 422 in
- * Superset's error shape when it cannot. GET /health answers "OK".
+ * Superset's published description (/work/shared/reference/openapi/superset.json) and code:
+ * JWT login (401 "Not authorized"), CSRF token whose session cookie must come back on every write
+ * with X-CSRFToken (Flask-WTF's 400 "The CSRF session token is missing." otherwise), the
+ * Database API's permissions (`GET /api/v1/database/_info?q=(keys:!(permissions))`), database
+ * connections whose SQLAlchemy URI is shown only by `GET …/{pk}/connection` (since 3.0; `GET
+ * …/{pk}` holds no sqlalchemy_uri), the password masked as ten X (sending the mask back keeps the
+ * stored password), a PUT that pings the database with the new URI and rolls back with 422 when
+ * it cannot connect, and a test_connection that really logs in to Postgres and answers 400 in
+ * Superset's error shape when it cannot (422 in older releases: `testFailureStatus`). Version
+ * '2.1' models a release before 3.0: no /connection route, GET …/{pk} shows the masked URI.
+ * GET /health answers "OK".
  */
 
 export const MASK = 'XXXXXXXXXX';
@@ -25,6 +30,12 @@ export interface SupersetModelOptions {
   /** username → password of Superset database users. */
   users: Record<string, string>;
   databases?: SupersetDatabaseSpec[];
+  /** Users whose role may read but not write database connections (can_read only). */
+  readOnlyUsers?: string[];
+  /** 'current' (3.0 and later) or '2.1' (before GET …/{pk}/connection existed). */
+  version?: 'current' | '2.1';
+  /** The status of a failed connection test: 400 in current Superset, 422 in older releases. */
+  testFailureStatus?: 400 | 422;
 }
 export interface LoggedRequest {
   method: string;
@@ -41,9 +52,14 @@ export function createSupersetModel(options: SupersetModelOptions) {
   const requests: LoggedRequest[] = [];
   const faults: { path: RegExp; status: number; times: number }[] = [];
 
+  const version = options.version ?? 'current';
   const model = {
     baseUrl,
     requests,
+    /** Superset's workers cannot reach the database (a network partition): every ping fails. */
+    databaseUnreachable: false,
+    /** PUTs refused because Superset could not connect with the new URI. */
+    refusedPuts: 0,
     /** Connection tests run, with their outcome. */
     connectionTests: [] as { database_name: string; ok: boolean }[],
     /** A proxy in front of Superset that drops Set-Cookie. */
@@ -87,7 +103,12 @@ export function createSupersetModel(options: SupersetModelOptions) {
       tokens.set(access, user);
       return HttpResponse.json({ access_token: access, refresh_token: randomBytes(24).toString('base64url') });
     }
-    if (!bearer(request)) return HttpResponse.json({ msg: 'Missing Authorization Header' }, { status: 401 });
+    const user = bearer(request);
+    if (!user) return HttpResponse.json({ msg: 'Missing Authorization Header' }, { status: 401 });
+    if (path === '/api/v1/database/_info' && method === 'GET') {
+      const permissions = (options.readOnlyUsers ?? []).includes(user) ? ['can_read'] : ['can_read', 'can_write', 'can_export', 'can_upload'];
+      return HttpResponse.json({ permissions });
+    }
     if (path === '/api/v1/security/csrf_token/' && method === 'GET') {
       const session = randomBytes(18).toString('base64url');
       const token = randomBytes(20).toString('hex');
@@ -100,20 +121,38 @@ export function createSupersetModel(options: SupersetModelOptions) {
       const refused = csrfRefusal(request);
       if (refused) return refused;
     }
+    const connection = /^\/api\/v1\/database\/(\d+)\/connection$/.exec(path);
+    if (connection && method === 'GET' && version !== '2.1') {
+      const entry = databases.get(Number(connection[1]));
+      if (!entry) return HttpResponse.json({ message: 'Not found' }, { status: 404 });
+      return HttpResponse.json({ id: entry.id, result: show(entry) });
+    }
     const db = /^\/api\/v1\/database\/(\d+)$/.exec(path);
     if (db) {
       const entry = databases.get(Number(db[1]));
       if (!entry) return HttpResponse.json({ message: 'Not found' }, { status: 404 });
-      if (method === 'GET') return HttpResponse.json({ id: entry.id, result: show(entry) });
+      if (method === 'GET') {
+        const { sqlalchemy_uri, ...rest } = show(entry);
+        return HttpResponse.json({ id: entry.id, result: version === '2.1' ? { ...rest, sqlalchemy_uri } : rest });
+      }
       if (method === 'PUT') {
+        if ((options.readOnlyUsers ?? []).includes(user)) return HttpResponse.json({ message: 'Forbidden' }, { status: 403 });
         const body = (await request.json().catch(() => ({}))) as { sqlalchemy_uri?: unknown };
+        const unknown = unknownFields(body, PUT_FIELDS);
+        if (unknown) return unknown;
         if (body.sqlalchemy_uri !== undefined) {
           const uri = parseUri(body.sqlalchemy_uri);
           if (!uri) return HttpResponse.json({ message: { sqlalchemy_uri: ['Invalid connection string, a valid string usually follows: backend+driver://user:password@database-host/database-name'] } }, { status: 422 });
           if (decodeURIComponent(uri.password) === MASK) uri.password = parseUri(entry.sqlalchemy_uri)?.password ?? '';
+          // As UpdateDatabaseCommand does: ping with the new URI; a failure rolls back with 422.
+          if (!(await logsIn(uri)).ok) {
+            model.refusedPuts++;
+            return HttpResponse.json({ message: 'Connection failed, please check your connection settings' }, { status: 422 });
+          }
           entry.sqlalchemy_uri = uri.toString();
         }
-        return HttpResponse.json({ id: entry.id, result: show(entry) });
+        const { sqlalchemy_uri: _hidden, ...shown } = show(entry);
+        return HttpResponse.json({ id: entry.id, result: shown });
       }
     }
     if (path === '/api/v1/database/test_connection/' && method === 'POST') return testConnection(request);
@@ -122,6 +161,8 @@ export function createSupersetModel(options: SupersetModelOptions) {
 
   async function testConnection(request: Request): Promise<Response> {
     const body = (await request.json().catch(() => ({}))) as { sqlalchemy_uri?: unknown; database_name?: unknown };
+    const unknown = unknownFields(body, TEST_FIELDS);
+    if (unknown) return unknown;
     if (typeof body.sqlalchemy_uri !== 'string') return HttpResponse.json({ message: { sqlalchemy_uri: ['Missing data for required field.'] } }, { status: 400 });
     const name = String(body.database_name ?? '');
     let uri = parseUri(body.sqlalchemy_uri);
@@ -129,9 +170,7 @@ export function createSupersetModel(options: SupersetModelOptions) {
     // As Superset does: the masked URI of an existing connection means "its stored password".
     const existing = [...databases.values()].find((d) => d.database_name === name);
     if (existing && body.sqlalchemy_uri === show(existing).sqlalchemy_uri) uri = parseUri(existing.sqlalchemy_uri)!;
-    const pgUrl = new URL(uri.toString());
-    pgUrl.protocol = 'postgresql:';
-    const result = await tryLogin({ ...connectionConfig(new Secret(pgUrl.toString())), connectionTimeoutMillis: 3000 });
+    const result = await logsIn(uri);
     model.connectionTests.push({ database_name: name, ok: result.ok });
     if (result.ok) return HttpResponse.json({ message: 'OK' });
     const error = result.rejected
@@ -139,7 +178,7 @@ export function createSupersetModel(options: SupersetModelOptions) {
       : { message: 'Connection failed, please check your connection settings', error_type: 'GENERIC_DB_ENGINE_ERROR', code: 1002, issue: 'Issue 1002 - The database returned an unexpected error.' };
     return HttpResponse.json(
       { errors: [{ message: error.message, error_type: error.error_type, level: 'error', extra: { engine_name: 'PostgreSQL', issue_codes: [{ code: error.code, message: error.issue }] } }] },
-      { status: 422 },
+      { status: options.testFailureStatus ?? 400 },
     );
   }
 
@@ -159,6 +198,13 @@ export function createSupersetModel(options: SupersetModelOptions) {
       return response;
     }),
   ];
+
+  /** A real Postgres login with the URI's credentials, as SQLAlchemy's engine would make. */
+  async function logsIn(uri: URL) {
+    if (model.databaseUnreachable) return { ok: false as const, rejected: false, message: 'could not connect to server: Connection timed out' };
+    return pgLogin(uri);
+  }
+
   return model;
 }
 
@@ -166,6 +212,22 @@ export type SupersetModel = ReturnType<typeof createSupersetModel>;
 
 function csrfError(reason: string): Response {
   return HttpResponse.json({ errors: [{ message: `400 Bad Request: ${reason}`, error_type: 'GENERIC_BACKEND_ERROR', level: 'error', extra: {} }] }, { status: 400 });
+}
+
+function pgLogin(uri: URL) {
+  const pgUrl = new URL(uri.toString());
+  pgUrl.protocol = 'postgresql:';
+  return tryLogin({ ...connectionConfig(new Secret(pgUrl.toString())), connectionTimeoutMillis: 3000 });
+}
+
+/** The request schemas' fields (superset.json: DatabaseRestApi.put, DatabaseTestConnectionSchema). */
+const TEST_FIELDS = ['configuration_method', 'database_name', 'driver', 'engine', 'extra', 'impersonate_user', 'masked_encrypted_extra', 'parameters', 'server_cert', 'sqlalchemy_uri', 'ssh_tunnel'];
+const PUT_FIELDS = [...TEST_FIELDS, 'allow_ctas', 'allow_cvas', 'allow_dml', 'allow_file_upload', 'allow_run_async', 'cache_timeout', 'expose_in_sqllab', 'external_url', 'force_ctas_schema', 'is_managed_externally', 'uuid'];
+
+/** Marshmallow's answer to a field the schema does not declare. */
+function unknownFields(body: object, fields: string[]): Response | undefined {
+  const extra = Object.keys(body).filter((k) => !fields.includes(k));
+  return extra.length ? HttpResponse.json({ message: Object.fromEntries(extra.map((k) => [k, ['Unknown field.']])) }, { status: 400 }) : undefined;
 }
 
 function parseUri(value: unknown): URL | undefined {

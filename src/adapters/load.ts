@@ -1,0 +1,41 @@
+import type { Policy, TargetSpec } from '../policy/types.js';
+import type { Secret } from '../secret/secret.js';
+import type { Reason } from '../evidence/record.js';
+import type { AdapterContext, Adapters, Runtime } from './context.js';
+import { REGISTRY, type Registry, type RegistryEntry } from './registry.js';
+import { RotationError } from '../engine/errors.js';
+import { renderFormat } from '../stores/format.js';
+
+
+/**
+ * Loads (on demand, see registry.ts) and builds the adapters the policy names for one credential.
+ * Nothing is contacted yet.
+ */
+export async function loadAdapters(policy: Policy, credentialId: string, runtime: Runtime, reason: Reason = 'manual', registry: Registry = REGISTRY): Promise<Adapters> {
+  const credential = policy.credentials[credentialId];
+  const ctx: AdapterContext = { policy, credential, system: policy.systems[credential.system], runtime, reason };
+  const method = registry.methods[credential.method];
+  if (!method) throw new RotationError(`credentials.${credential.id}.method: no method '${credential.method}'`);
+  // Every file at once: the loads are independent, and the builds below keep policy order.
+  const [methodFactory, storeFactories, consumerFactories, probeFactories] = await Promise.all([
+    method.load(),
+    Promise.all(credential.store.map((spec) => pick(registry.stores, spec, 'store').load())),
+    Promise.all(credential.consumers.map((spec) => pick(registry.consumers, spec, 'consumer').load())),
+    Promise.all(credential.health.map((spec) => pick(registry.health, spec, 'health check').load())),
+  ]);
+  return {
+    method: methodFactory(ctx),
+    stores: credential.store.map((spec, i) => ({
+      store: storeFactories[i](spec, ctx),
+      render: (value: Secret) => renderFormat(spec.options.format as string | undefined, value),
+    })),
+    consumers: credential.consumers.map((spec, i) => consumerFactories[i](spec, ctx)),
+    probes: credential.health.map((spec, i) => probeFactories[i](spec, ctx)),
+  };
+}
+
+function pick<F>(entries: Record<string, RegistryEntry<F>>, spec: TargetSpec, what: string): RegistryEntry<F> {
+  const entry = Object.hasOwn(entries, spec.kind) ? entries[spec.kind] : undefined;
+  if (!entry) throw new RotationError(`${spec.path}: no ${what} kind '${spec.kind}' (known: ${Object.keys(entries).join(', ')})`);
+  return entry;
+}

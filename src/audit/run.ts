@@ -1,0 +1,100 @@
+import type pg from 'pg';
+import type { CredentialPolicy, Policy, PostgresSystem, SystemPolicy } from '../policy/types.js';
+import { connect, connectionConfig, describeTarget } from '../postgres/connect.js';
+import { describeError } from '../engine/errors.js';
+import { check, type AuditCheck, type AuditReport, type Finding, type SystemAudit } from './types.js';
+import { readonlyCheck } from './rules/readonly.js';
+import { notAdminCheck } from './rules/not-admin.js';
+import { breakGlassPolicyFindings, breakGlassSessionFindings } from './rules/break-glass.js';
+import { rlsCheck } from './rules/rls.js';
+import { policyBoundaryFindings } from './rules/policy-boundaries.js';
+import { credentialsOf } from './roles.js';
+
+export interface AuditCollaborators {
+  now: () => Date;
+  /** Opens the admin connection of a postgres system (default: its admin_url, as the tool connects). */
+  connect?: (system: PostgresSystem) => Promise<pg.Client>;
+}
+
+/**
+ * Checks the policy's access rules against the live catalogs, one system at a time; changes
+ * nothing. Each postgres system is read through its own admin connection; the rules of a
+ * credential on a provider system (doadmin on DigitalOcean) that need SQL run on every postgres
+ * system of the policy, where its sessions would show.
+ */
+export async function runAudit(policy: Policy, only: string | undefined, io: AuditCollaborators): Promise<AuditReport> {
+  const startedAt = io.now();
+  const open = io.connect ?? ((system: PostgresSystem) => connect(connectionConfig(system.adminUrl), `systems.${system.id}.admin_url (${describeTarget(system.adminUrl)})`));
+  if (only && !policy.systems[only]) throw new Error(`unknown system '${only}' (${policy.file} defines: ${Object.keys(policy.systems).join(', ')})`);
+  const systems: SystemAudit[] = [];
+  // Sessions are the cluster's: each cluster's are read once, through its first system.
+  const clusters = new Set<string>();
+  for (const system of Object.values(policy.systems)) {
+    if (only && system.id !== only) continue;
+    if (system.type !== 'postgres') {
+      systems.push(auditProvider(policy, system));
+      continue;
+    }
+    const pgSystem = system as PostgresSystem;
+    const cluster = describeTarget(pgSystem.adminUrl).replace(/\/[^/]*$/, '');
+    systems.push(await auditPostgres(policy, pgSystem, open, !clusters.has(cluster)));
+    clusters.add(cluster);
+  }
+  return { policy: policy.file, started_at: startedAt.toISOString(), finished_at: io.now().toISOString(), systems };
+}
+
+async function auditPostgres(policy: Policy, system: PostgresSystem, open: (s: PostgresSystem) => Promise<pg.Client>, readSessions: boolean): Promise<SystemAudit> {
+  const audit: SystemAudit = { system: system.id, type: system.type, target: describeTarget(system.adminUrl), checks: [] };
+  const credentials = credentialsOf(policy, system.id);
+  let db: pg.Client;
+  try {
+    db = await open(system);
+  } catch (error) {
+    audit.checks.push(connectFailure(system, error));
+    audit.checks.push(...credentials.map((c) => policyCheck(policy, c)));
+    return audit;
+  }
+  try {
+    const admin = String(connectionConfig(system.adminUrl).user ?? 'the admin');
+    for (const credential of credentials) {
+      if (credential.access === 'readonly') audit.checks.push(await readonlyCheck(db, credential));
+      if (credential.access === 'readwrite') audit.checks.push(await notAdminCheck(db, credential));
+    }
+    // Break-glass credentials of any system: their sessions show on every postgres system of the cluster.
+    for (const credential of Object.values(policy.credentials).filter((c) => c.breakGlass && (readSessions || c.system === system.id))) {
+      const sessions = readSessions ? await breakGlassSessionFindings(db, credential, admin) : [];
+      const own = credential.system === system.id ? breakGlassPolicyFindings(policy, credential) : [];
+      audit.checks.push(check('break-glass-unused', credential.id, [...own, ...sessions], sessions.length === 0 ? `no session of ${credential.role} but the tool's own, seen from ${system.id}` : `${sessions.length} session(s) of ${credential.role} open`));
+    }
+    if (system.exposedSchemas.length > 0) audit.checks.push(await rlsCheck(db, system.exposedSchemas));
+  } catch (error) {
+    audit.checks.push(connectFailure(system, error));
+  } finally {
+    await db.end().catch(() => undefined);
+  }
+  audit.checks.push(...credentials.map((c) => policyCheck(policy, c)));
+  return audit;
+}
+
+/** A provider system (DigitalOcean, Supabase) has no catalogs of its own here: only the policy's rules. */
+function auditProvider(policy: Policy, system: SystemPolicy): SystemAudit {
+  const audit: SystemAudit = { system: system.id, type: system.type, checks: [] };
+  for (const credential of credentialsOf(policy, system.id)) {
+    if (credential.breakGlass) {
+      const findings = breakGlassPolicyFindings(policy, credential);
+      const seenFrom = Object.values(policy.systems).filter((s) => s.type === 'postgres').map((s) => s.id);
+      audit.checks.push(check('break-glass-unused', credential.id, findings, `no consumer and no other credential uses ${credential.role}${seenFrom.length ? `; sessions are checked from ${seenFrom.join(', ')}` : '; no postgres system to check its sessions from'}`));
+    }
+    audit.checks.push(policyCheck(policy, credential));
+  }
+  return audit;
+}
+
+function policyCheck(policy: Policy, credential: CredentialPolicy): AuditCheck {
+  const findings: Finding[] = policyBoundaryFindings(policy, credential);
+  return check('policy-boundaries', credential.id, findings, findings.length === 0 ? `${credential.consumers.length} consumer(s), store targets of its own` : `${findings.length} boundary problem(s)`);
+}
+
+function connectFailure(system: PostgresSystem, error: unknown): AuditCheck {
+  return check('connect', system.id, [{ what: describeError(error), severity: 'error', fixes: [`check systems.${system.id}.admin_url and that the admin may CONNECT (docs/audit.md)`] }], 'the catalogs could not be read');
+}

@@ -1,0 +1,66 @@
+/**
+ * The audit's vocabulary. A check is one rule applied to one subject (a role, a schema, the
+ * policy); its findings are the evidence (the offending grant, table or session) and its fixes
+ * are what to run or change, as SQL or as a policy edit. Nothing here ever holds a secret.
+ */
+export type Verdict = 'pass' | 'fail';
+export type Severity = 'error' | 'warning';
+
+export const RULES = {
+  'readonly-is-readonly': 'Read-only means read-only (databases-and-roles 4.3)',
+  'app-role-not-admin': 'The application role is not an admin (2.1, 9)',
+  'break-glass-unused': 'The break-glass admin is not used by applications (7)',
+  'rls-where-exposed': 'Row-Level Security where the public API reaches (2.2)',
+  'policy-boundaries': 'Boundaries in the policy itself (4.2, 4.3, 5)',
+  connect: 'The admin connection reads the catalogs',
+} as const;
+export type RuleId = keyof typeof RULES;
+
+export interface Finding {
+  /** What is wrong, for a person: "superset_ro holds INSERT on public.orders (granted to writer)". */
+  what: string;
+  severity: Severity;
+  /** How to fix it: SQL to run (ending in ';') or a policy change; the first is the one to try. */
+  fixes: string[];
+  /** The facts behind it (object, privilege, grant path, session), for the JSON record. */
+  facts?: Record<string, string | number | boolean | null>;
+}
+
+export interface AuditCheck {
+  rule: RuleId;
+  title: string;
+  /** What the rule was applied to: a role, a schema list, a credential. */
+  subject: string;
+  verdict: Verdict;
+  /** The worst finding's severity; absent on a pass. */
+  severity?: Severity;
+  /** One line: what was looked at, and the result. */
+  detail: string;
+  findings: Finding[];
+}
+
+export interface SystemAudit {
+  system: string;
+  type: string;
+  /** host:port/database of the admin connection, for postgres systems. */
+  target?: string;
+  checks: AuditCheck[];
+}
+
+export interface AuditReport {
+  policy: string;
+  started_at: string;
+  finished_at: string;
+  systems: SystemAudit[];
+}
+
+/** A check from its findings: it passes when there are none. */
+export function check(rule: RuleId, subject: string, findings: Finding[], detail: string): AuditCheck {
+  const severity = findings.some((f) => f.severity === 'error') ? 'error' : findings.length > 0 ? 'warning' : undefined;
+  return { rule, title: RULES[rule], subject, verdict: findings.length === 0 ? 'pass' : 'fail', severity, detail, findings };
+}
+
+/** Whether a report fails at the given threshold: `warning` fails on any failed check. */
+export function failsAt(report: AuditReport, threshold: Severity): boolean {
+  return report.systems.some((s) => s.checks.some((c) => c.verdict === 'fail' && (threshold === 'warning' || c.severity === 'error')));
+}

@@ -1,7 +1,0 @@
-/** Which kind of system each credential method rotates on; the policy loader checks it. */
-export const METHOD_SYSTEM_TYPES: Record<string, string> = {
-  'alter-role': 'postgres',
-  'digitalocean-reset': 'digitalocean',
-  'supabase-secret-key': 'supabase',
-  'supabase-publishable-key': 'supabase',
-};
