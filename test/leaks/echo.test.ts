@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { http, HttpResponse } from 'msw';
 import { echoing, type Echo } from '../helpers/echo.js';
+import { Ajv } from 'ajv';
 import { summaryMarkdown } from '../../src/report/summary.js';
+import evidenceSchema from '../../schema/evidence.schema.json' with { type: 'json' };
 import { APP } from '../helpers/digitalocean.js';
 import { REF } from '../helpers/supabase.js';
 import { GITHUB_BASE_URL } from '../helpers/runtime.js';
@@ -55,6 +57,8 @@ const ROWS: Row[] = [
   { adapter: 'consumer digitalocean-app', credential: 'doadmin', base: DO_API, method: 'POST', path: new RegExp(`/v2/apps/${APP}/deployments$`), status: 422 },
 ];
 
+const validRecord = new Ajv({ allErrors: true, strict: false }).compile(evidenceSchema);
+
 /** Every file under docs/evidence (JSON and Markdown). */
 function evidenceFiles(w: World): string[] {
   const dir = join(w.runtime.workspace, 'docs/evidence');
@@ -92,6 +96,8 @@ describe('a server that echoes the request in its error answer leaks nothing int
     const files = evidenceFiles(w);
     // A call refused in preflight changes nothing and leaves no evidence; any later one leaves both files.
     expect(files.length, 'evidence JSON and Markdown, or none').toBe(result?.record.steps.find((s) => s.step === 'preflight')?.outcome === 'failed' ? 0 : 2);
+    // The failed run's record is still a valid one (the schema is checked on what the engine writes).
+    for (const file of files.filter((f) => f.startsWith('{'))) expect(validRecord(JSON.parse(file)), JSON.stringify(validRecord.errors)).toBe(true);
     const sinks = {
       log: w.runtime.reporter.lines.join('\n'),
       evidence: files.join('\n'),
