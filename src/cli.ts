@@ -10,6 +10,8 @@ import { describeError } from './engine/errors.js';
 import { REASONS, type Reason } from './evidence/record.js';
 import { cliRuntime, policyEnvironment } from './cli/runtime.js';
 import { ConsoleReporter } from './report/console-reporter.js';
+import { maskPolicySecrets } from './secret/policy-secrets.js';
+import { scrubDeep } from './secret/scrubber.js';
 import { deadlineFrom, DEFAULT_DEADLINE_MINUTES } from './engine/deadline.js';
 import { failpointFromEnv } from './engine/failpoints.js';
 import { parseNow, planMatrix, planRotations, planTable } from './cli/plan.js';
@@ -119,9 +121,12 @@ program
     const { failsAt } = await import('./audit/types.js');
     const { auditTable, writeAuditSummary } = await import('./cli/audit.js');
     const policy = policyOf();
-    const report = await runAudit(policy, system, { now: () => new Date() });
+    // The audit's record, output and summary pass the same scrubber as a rotation's.
+    maskPolicySecrets(policy, (secret) => terminal.mask(secret));
+    const scrub = (text: string) => terminal.scrub(text);
+    const report = scrubDeep(await runAudit(policy, system, { now: () => new Date() }), scrub);
     const paths = opts.record ? await writeAuditRecords(policy, report, triggerFromEnv(process.env), workspaceOf()) : [];
-    process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${auditTable(report)}\n${paths.map((p) => `record: ${p}\n`).join('')}`);
+    process.stdout.write(scrub(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${auditTable(report)}\n${paths.map((p) => `record: ${p}\n`).join('')}`));
     writeAuditSummary(report, paths, process.env);
     if (failsAt(report, opts.failOn)) process.exitCode = 1;
   });

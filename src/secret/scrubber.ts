@@ -54,8 +54,10 @@ export class Scrubber {
 export function scrubDeep<T>(value: T, scrub: (text: string) => string): T {
   if (typeof value === 'string') return scrub(value) as T;
   if (Array.isArray(value)) return value.map((v) => scrubDeep(v, scrub)) as T;
-  if (value && typeof value === 'object' && !(value instanceof Secret)) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrubDeep(v, scrub)])) as T;
+  // Plain data only (records, reports): a Date, a Secret or any other instance is kept as it is.
+  const proto = value && typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
+  if (proto === Object.prototype || proto === null) {
+    return Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, scrubDeep(v, scrub)])) as T;
   }
   return value;
 }

@@ -25,6 +25,15 @@ describe('Scrubber', () => {
     expect(scrubber.scrub(text)).toBe(expected);
   });
 
+  it('cleans every string of a record, keeps its shape and leaves instances alone', () => {
+    const at = new Date('2026-03-01T03:00:00Z');
+    const record = { summary: `failed: ${known}`, steps: [{ detail: 'GET https://x.test/h?token=abc' }], n: 3, at, secret: new Secret(known) };
+    const clean = scrubber.scrubDeep(record);
+    expect(clean).toEqual({ summary: 'failed: ***', steps: [{ detail: 'GET https://x.test/h?token=***' }], n: 3, at, secret: record.secret });
+    expect(clean.at).toBe(at);
+    expect(record.summary).toContain(known);
+  });
+
   it.each([
     'Preflight: check before change',
     'HTTP 403 (Resource not accessible by integration). Basic authentication is not enough',
