@@ -17,6 +17,7 @@ import { formatTable } from '../src/cli/plan.js';
 import type { Runtime } from '../src/engine/runtime.js';
 import { createGitHubModel } from '../test/models/github.js';
 import { serveHandlers } from '../test/models/serve.js';
+import { consumerWindow } from './consumer-window.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const TOKEN = 'ghs_bench_token_0000000000000000';
@@ -29,6 +30,7 @@ async function main() {
   try {
     results.criticalPath = await criticalPath(pg, platform);
     results.failureWindow = await failureWindow(pg, platform);
+    results.consumerWindow = await consumerWindow(pg, platform);
     results.fanOut = await fanOut(pg, platform);
   } finally {
     await pg.stop();

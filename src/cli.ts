@@ -110,6 +110,18 @@ program
   });
 
 program
+  .command('provision <credential>')
+  .description("the least-privilege roles a credential needs (policy: method, access, schemas), as SQL; --apply runs it in one transaction")
+  .option('--apply', 'run the SQL (idempotent: a rerun finds nothing to do)', false)
+  .option('--take-over-from <role>', "readwrite: move the schemas' objects owned by this role (e.g. doadmin) to the app role, object by object")
+  .action(async (credential: string, opts: { apply: boolean; takeOverFrom?: string }) => {
+    const { provisionCredential } = await import('./provision/run.js');
+    const result = await provisionCredential(policyOf(), credential, { apply: opts.apply, takeOverFrom: opts.takeOverFrom, show: (script) => process.stdout.write(`${script}\n`) });
+    if (result.applied) process.stdout.write(`-- applied: ${result.plan.statements.length} statement(s) committed\n`);
+    else if (result.plan.statements.length > 0) process.stdout.write('-- not applied: rerun with --apply to run it\n');
+  });
+
+program
   .command('audit [system]')
   .description("check the platform's access rules (read-only, no admin app role, break-glass unused, RLS where the API reaches, policy boundaries) against the live catalogs; changes nothing")
   .option('--json', 'print the report as JSON', false)

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, beforeAll } from 'vitest';
+import { provisionCredential } from '../src/provision/run.js';
 import { parsePolicy } from '../src/policy/load.js';
 import { runAudit } from '../src/audit/run.js';
 import { failsAt, type AuditCheck, type AuditReport } from '../src/audit/types.js';
@@ -83,6 +84,9 @@ describe('credential-rotation audit on a real PostgreSQL 16', () => {
     expect(policy.credentials.odoo_app.access).toBe('readwrite');
     expect(policy.credentials.superset_ro.access).toBe('readonly');
     expect('exposedSchemas' in policy.systems['supabase-db'] && policy.systems['supabase-db'].exposedSchemas).toEqual(['public']);
+    // The example rotates odoo_app and superset_ro with alternating-roles: their logins are what
+    // the audit's fix says, `provision` (the platform of buildAuditPlatform has only the roles).
+    for (const id of ['odoo_app', 'superset_ro']) await provisionCredential(policy, id, { apply: true });
     const report = await runAudit(policy, undefined, { now: () => new Date() });
     expect(failed(report), auditTable(report)).toEqual([]);
     expect(report.systems.map((s) => s.system)).toEqual(['odoo-sor', 'odoo-do', 'supabase-db', 'supabase-ssot']);

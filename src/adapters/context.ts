@@ -46,6 +46,13 @@ export interface AdapterContext {
   runtime: Runtime;
   /** Why this run rotates (the webhook reports it; exposure changes what revocation does). */
   reason?: Reason;
+  /**
+   * The login that holds the new value, for `{user}` in a template: the role, or for a method
+   * with several logins (alternating-roles) the one it set. Read when a value is rendered.
+   */
+  user?: () => string;
+  /** The login the value in use (`current`) belongs to: the role, or the active login of alternating-roles. */
+  currentUser?: () => string;
 }
 
 /** Builds a store, consumer or health probe from its policy entry. Nothing is contacted yet. */
@@ -54,8 +61,8 @@ export type AdapterFactory<T> = (spec: TargetSpec, ctx: AdapterContext) => T;
 /** The adapters of one credential, as the engine receives them (built by adapters/load.ts). */
 export interface Adapters {
   method: CredentialMethod;
-  /** Each store with the function that turns the bare value into what that target holds. */
-  stores: { store: Store; render: (value: Secret) => Secret }[];
+  /** Each store with the function that turns the bare value (held by `user`, default: the login the method set) into what that target holds. */
+  stores: { store: Store; render: (value: Secret, user?: string) => Secret }[];
   consumers: Consumer[];
   probes: HealthProbe[];
 }

@@ -2,6 +2,7 @@ import type { Policy, TargetSpec } from '../policy/types.js';
 import type { Secret } from '../secret/secret.js';
 import type { Reason } from '../evidence/record.js';
 import type { AdapterContext, Adapters, Runtime } from './context.js';
+import type { CredentialMethod } from '../methods/method.js';
 import { REGISTRY, type Registry, type RegistryEntry } from './registry.js';
 import { RotationError } from '../engine/errors.js';
 import { renderFormat } from '../stores/format.js';
@@ -13,7 +14,11 @@ import { renderFormat } from '../stores/format.js';
  */
 export async function loadAdapters(policy: Policy, credentialId: string, runtime: Runtime, reason: Reason = 'manual', registry: Registry = REGISTRY): Promise<Adapters> {
   const credential = policy.credentials[credentialId];
-  const ctx: AdapterContext = { policy, credential, system: policy.systems[credential.system], runtime, reason };
+  // `{user}`: the login the method says holds the new value (built below), else the role.
+  const built: { method?: CredentialMethod } = {};
+  const user = () => built.method?.user?.() ?? credential.role;
+  const currentUser = () => built.method?.currentUser?.() ?? credential.role;
+  const ctx: AdapterContext = { policy, credential, system: policy.systems[credential.system], runtime, reason, user, currentUser };
   const method = registry.methods[credential.method];
   if (!method) throw new RotationError(`credentials.${credential.id}.method: no method '${credential.method}'`);
   // Every file at once: the loads are independent, and the builds below keep policy order.
@@ -23,11 +28,12 @@ export async function loadAdapters(policy: Policy, credentialId: string, runtime
     Promise.all(credential.consumers.map((spec) => pick(registry.consumers, spec, 'consumer').load())),
     Promise.all(credential.health.map((spec) => pick(registry.health, spec, 'health check').load())),
   ]);
+  built.method = methodFactory(ctx);
   return {
-    method: methodFactory(ctx),
+    method: built.method,
     stores: credential.store.map((spec, i) => ({
       store: storeFactories[i](spec, ctx),
-      render: (value: Secret) => renderFormat(spec.options.format as string | undefined, value),
+      render: (value: Secret, as = user()) => renderFormat(spec.options.format as string | undefined, value, as),
     })),
     consumers: credential.consumers.map((spec, i) => consumerFactories[i](spec, ctx)),
     probes: credential.health.map((spec, i) => probeFactories[i](spec, ctx)),

@@ -48,6 +48,7 @@ const probe = (name: string) => `/definitions/health/properties/${name}`;
 export const REGISTRY: Registry = {
   methods: {
     'alter-role': { systems: ['postgres'], schema: METHOD_ENUM, load: async () => (await import('../methods/alter-role.js')).alterRole },
+    'alternating-roles': { systems: ['postgres'], schema: METHOD_ENUM, load: async () => (await import('../methods/alternating-roles.js')).alternatingRoles },
     'digitalocean-reset': { systems: ['digitalocean'], schema: METHOD_ENUM, load: async () => (await import('../methods/digitalocean-reset.js')).digitalOceanReset },
     'supabase-secret-key': { systems: ['supabase'], schema: METHOD_ENUM, load: async () => (await import('../methods/supabase-key.js')).supabaseSecretKey },
     'supabase-publishable-key': { systems: ['supabase'], schema: METHOD_ENUM, load: async () => (await import('../methods/supabase-key.js')).supabasePublishableKey },

@@ -48,9 +48,11 @@ export async function verifyCredential(policy: Policy, id: string, runtime: Runt
     if (!candidate) {
       row.detail = 'no value to verify: current is not set and no store can be read back';
     } else {
+      let user: string | undefined;
       try {
         const report = await adapters.method.preflight(candidate.value);
         row.works = report.currentWorks;
+        user = report.user;
         row.detail = report.currentWorks ? `the value from ${candidate.source} works` : `the value from ${candidate.source} no longer works at ${target}`;
       } catch (error) {
         row.detail = `could not verify at ${target}: ${describeError(error)}`;
@@ -59,7 +61,8 @@ export async function verifyCredential(policy: Policy, id: string, runtime: Runt
         if (!store.read) return { target: store.label, outcome: 'write-only' };
         const value = held[i];
         if (!value) return { target: store.label, outcome: 'missing' };
-        return { target: store.label, outcome: value.equals(render(candidate.value)) ? 'agrees' : 'differs' };
+        // `{user}`: the login the value logged in as (alternating-roles), else the role.
+        return { target: store.label, outcome: value.equals(render(candidate.value, user ?? credential.role)) ? 'agrees' : 'differs' };
       });
     }
     row.ok = row.works && row.stores.every((s) => s.outcome === 'agrees' || s.outcome === 'write-only');
@@ -95,8 +98,9 @@ function pickCandidate(credential: CredentialPolicy, adapters: Adapters, held: (
 /** The password inside a `format`-rendered value (the inverse of renderFormat), if it matches. */
 export function unformat(format: string | undefined, value: Secret): Secret | undefined {
   if (!format) return value;
-  const parts = format.split(/(\{password(?:_url)?\})/);
-  const pattern = parts.map((p) => (p === '{password}' || p === '{password_url}' ? '(.+?)' : p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('');
+  const parts = format.split(/(\{password(?:_url)?\}|\{user\})/);
+  const slotPattern = (p: string) => (p === '{password}' || p === '{password_url}' ? '(.+?)' : p === '{user}' ? '(?:[^:/@]+?)' : p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const pattern = parts.map(slotPattern).join('');
   const match = new RegExp(`^${pattern}$`, 's').exec(value.reveal());
   const slot = parts.filter((p) => p === '{password}' || p === '{password_url}')[0];
   if (!match || !slot) return undefined;

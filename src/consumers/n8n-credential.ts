@@ -67,7 +67,7 @@ export const n8nCredential: AdapterFactory<Consumer> = (spec, ctx) => {
     },
 
     async refresh(value) {
-      await patch('update', { data: renderData(data, value), isPartialData: true }, (t) => t.split(value.reveal()).join('***')).catch((error: unknown) => {
+      await patch('update', { data: renderData(data, value, ctx.user?.()), isPartialData: true }, (t) => t.split(value.reveal()).join('***')).catch((error: unknown) => {
         throw refusal(error, 'the update');
       });
       return `${where}: ${Object.keys(data).join(', ')} updated (partial)`;
@@ -143,10 +143,10 @@ function mentionsPassword(value: unknown): boolean {
   return false;
 }
 
-/** The data with {password} filled in: plaintext, built only for the request body. */
-function renderData(v: unknown, value: Secret): unknown {
-  if (typeof v === 'string') return hasPasswordPlaceholder(v) ? renderFormat(v, value).reveal() : v;
-  if (Array.isArray(v)) return v.map((x) => renderData(x, value));
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, renderData(x, value)]));
+/** The data with {password} (and {user}) filled in: plaintext, built only for the request body. */
+function renderData(v: unknown, value: Secret, user: string | undefined): unknown {
+  if (typeof v === 'string') return hasPasswordPlaceholder(v) || v.includes('{user}') ? renderFormat(v, value, user).reveal() : v;
+  if (Array.isArray(v)) return v.map((x) => renderData(x, value, user));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, renderData(x, value, user)]));
   return v;
 }

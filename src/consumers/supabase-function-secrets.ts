@@ -50,7 +50,7 @@ export const supabaseFunctionSecrets: AdapterFactory<Consumer> = (spec, ctx) => 
     },
 
     async refresh(value) {
-      const rendered = renderFormat(format, value);
+      const rendered = renderFormat(format, value, ctx.user?.());
       if (rendered.reveal().length > MAX_VALUE) {
         throw new RotationError(`${spec.path}: the value is ${rendered.reveal().length} characters; Supabase takes at most ${MAX_VALUE}`);
       }
@@ -59,7 +59,7 @@ export const supabaseFunctionSecrets: AdapterFactory<Consumer> = (spec, ctx) => 
     },
 
     async prove(value) {
-      const rendered = renderFormat(format, value);
+      const rendered = renderFormat(format, value, ctx.user?.());
       const listed = await api.listSecrets();
       const missing = names.filter((name) => !listed.some((s) => s.name === name));
       if (missing.length > 0) throw new RotationError(`Supabase project ${projectRef}: secret(s) ${missing.join(', ')} are missing after they were set`, { hint: 'rerun the rotation; the old key is still valid' });

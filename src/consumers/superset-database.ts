@@ -49,7 +49,7 @@ export const supersetDatabase: AdapterFactory<Consumer> = (spec, ctx) => {
 
   /** Refuses a template Superset cannot connect with; a refused password alone is no reason. */
   const checkTemplate = async (session: SupersetSession, current: Secret, name: string) => {
-    const uri = renderFormat(template, current);
+    const uri = renderFormat(template, current, ctx.currentUser?.());
     runtime.reporter.mask(uri);
     sensitive.push(uri);
     try {
@@ -91,11 +91,12 @@ export const supersetDatabase: AdapterFactory<Consumer> = (spec, ctx) => {
       const session = await client.session(bearer);
       // Superset's PUT connects with the new URI before it stores it: its test of the template
       // with the current password predicts that, without changing anything.
+      // {user} is the login `current` belongs to: the method's preflight, run before this check, found it.
       if (ctx.credential.current) await checkTemplate(session, ctx.credential.current, nameOf(db));
     },
 
     async refresh(value) {
-      const uri = renderFormat(template, value);
+      const uri = renderFormat(template, value, ctx.user?.());
       runtime.reporter.mask(uri);
       sensitive.push(uri, value);
       const bearer = await client.login(username, password);
@@ -111,11 +112,11 @@ export const supersetDatabase: AdapterFactory<Consumer> = (spec, ctx) => {
       const stored = await client.getConnection(bearer, databaseId);
       if (!stored?.sqlalchemy_uri) {
         const db = await client.getDatabase(bearer, databaseId);
-        await client.testConnection(session, sent ?? renderFormat(template, value), nameOf(db));
+        await client.testConnection(session, sent ?? renderFormat(template, value, ctx.user?.()), nameOf(db));
         return { proof: 'sent-value-only', detail: `this Superset shows no stored URI (GET …/${databaseId}/connection is missing before 3.0): only the URI sent was tested; Superset's connection test passed on it` };
       }
       // What Superset stored must be what was sent: the same URI with the password masked.
-      const expected = renderFormat(template, new Secret(PASSWORD_MASK)).reveal();
+      const expected = renderFormat(template, new Secret(PASSWORD_MASK), ctx.user?.()).reveal();
       if (!sameUri(stored.sqlalchemy_uri, expected)) {
         throw new RotationError(`${where}: the stored URI reads back different from the one sent (user, host, port, database or options)`, {
           hint: 'another change to the connection may have raced this one: check it in Superset, then rerun',

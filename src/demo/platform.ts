@@ -36,3 +36,30 @@ export async function provisionPlatform(server: LocalPostgres, adminRole = 'rota
     passwords,
   };
 }
+
+/**
+ * A NOLOGIN group role owning its objects in the platform's public schema and two logins running
+ * as it (the alternating-roles set-up `provision` creates), with `adminRole` holding ADMIN OPTION
+ * on all three. Returns the logins' initial passwords (`a` is the one in use).
+ */
+export async function provisionAlternating(server: LocalPostgres, group: string, logins = [`${group}_a`, `${group}_b`], adminRole = 'rotation_admin'): Promise<{ a: Secret; b: Secret; logins: string[] }> {
+  const passwords = { a: generatePassword(), b: generatePassword() };
+  const db = await server.client('odoo');
+  try {
+    const g = db.escapeIdentifier(group);
+    const admin = db.escapeIdentifier(adminRole);
+    await db.query(`CREATE ROLE ${g} NOLOGIN`);
+    await db.query(`GRANT USAGE, CREATE ON SCHEMA public TO ${g}`);
+    await db.query(`GRANT ${g} TO ${admin} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE`);
+    for (const [i, login] of logins.entries()) {
+      const l = db.escapeIdentifier(login);
+      await db.query(`CREATE ROLE ${l} LOGIN PASSWORD ${db.escapeLiteral(scramVerifier(i === 0 ? passwords.a : passwords.b))}`);
+      await db.query(`GRANT ${g} TO ${l} WITH INHERIT TRUE, SET TRUE`);
+      await db.query(`ALTER ROLE ${l} SET role = ${db.escapeLiteral(group)}`);
+      await db.query(`GRANT ${l} TO ${admin} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE`);
+    }
+  } finally {
+    await db.end();
+  }
+  return { ...passwords, logins };
+}

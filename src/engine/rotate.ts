@@ -216,7 +216,7 @@ async function generate(adapters: Adapters, length: number | undefined, mask: (v
   const staged = await adapters.method.generate(chosen);
   mask(staged.value);
   const { name } = adapters.method;
-  return { value: staged, detail: staged.reversible ? `new value generated and staged at ${name}, not yet live` : `new value issued by ${name}` };
+  return { value: staged, detail: staged.detail ?? (staged.reversible ? `new value generated and staged at ${name}, not yet live` : `new value issued by ${name}`) };
 }
 
 function newRecord(policy: Policy, request: RotationRequest, startedAt: Date): EvidenceRecord {

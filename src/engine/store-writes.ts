@@ -64,7 +64,7 @@ export async function backOut(staged: StagedChange, adapters: Adapters, current:
       continue;
     }
     try {
-      await store.write(render(current));
+      await store.write(render(current, staged.previousUser));
       entry.detail = 'new value written, then restored to the old value';
     } catch (error) {
       entry.detail = `restoring the old value failed: ${describeError(error)}; a rerun repairs it`;

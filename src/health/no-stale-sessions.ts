@@ -3,6 +3,7 @@ import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import type { PostgresSystem } from '../policy/types.js';
 import { connect, connectionConfig } from '../postgres/connect.js';
+import { loginsOf } from '../methods/logins.js';
 import type { HealthProbe } from './probe.js';
 import { untilDeadline } from './deadline.js';
 
@@ -28,6 +29,10 @@ interface Session {
  */
 export const noStaleSessions: AdapterFactory<HealthProbe> = (spec, ctx) => {
   const role = typeof spec.options.role === 'string' ? spec.options.role : ctx.credential.role;
+  // alternating-roles: the group never logs in; the stale sessions are those of the login the run
+  // switched away from (the one not holding the new value).
+  const alternating = typeof spec.options.role !== 'string' && ctx.credential.method === 'alternating-roles';
+  const watched = () => (alternating ? (loginsOf(ctx.credential).find((l) => l !== ctx.user?.()) ?? role) : role);
   const grace = Number(spec.options.grace_seconds ?? 120);
   const { runtime } = ctx;
   const runStart = runtime.now().getTime();
@@ -56,7 +61,7 @@ export const noStaleSessions: AdapterFactory<HealthProbe> = (spec, ctx) => {
               `SELECT pid, application_name, client_addr::text AS client_addr, backend_start FROM pg_stat_activity
                 WHERE usename = $1 AND (backend_start < $2 OR backend_start IS NULL) AND pid <> pg_backend_pid() AND application_name <> $3
                 ORDER BY backend_start`,
-              [role, cutoff, OWN_APPLICATION],
+              [watched(), cutoff, OWN_APPLICATION],
             );
             // Without the right to read other roles' statistics the start times are NULL, and the
             // check would pass without having seen anything.
@@ -67,7 +72,7 @@ export const noStaleSessions: AdapterFactory<HealthProbe> = (spec, ctx) => {
             }
             seen = rows;
             if (rows.length === 0) return { ok: true as const, value: `no session of ${role} opened before ${cutoff.toISOString()} remains` };
-            return { ok: false as const, why: `${rows.length} session(s) of ${role} opened before the rotation remain: ${rows.slice(0, 5).map(describe).join('; ')}` };
+            return { ok: false as const, why: `${rows.length} session(s) of ${alternating ? `login ${watched()}` : role} opened before the rotation remain: ${rows.slice(0, 5).map(describe).join('; ')}` };
           } finally {
             await db.end().catch(() => undefined);
           }

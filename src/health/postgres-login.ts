@@ -13,14 +13,15 @@ import { untilDeadline } from './deadline.js';
 export const postgresLogin: AdapterFactory<HealthProbe> = (spec, ctx) => {
   const template = spec.options.url as string | undefined;
   const timeout = Number(spec.options.timeout_seconds ?? 30);
-  const role = ctx.credential.role;
-  const label = template ? `postgres-login ${template.replace(/:\{password(_url)?\}@/, ':***@')}` : `postgres-login as ${role}`;
+  // The login holding the new value (the role; for alternating-roles the login just switched to).
+  const user = () => ctx.user?.() ?? ctx.credential.role;
+  const label = template ? `postgres-login ${template.replace(/:\{password(_url)?\}@/, ':***@')}` : `postgres-login as ${ctx.credential.role}`;
   return {
     label,
     async probe(value) {
       const config = template
-        ? connectionConfig(renderFormat(template, value))
-        : connectionConfig((ctx.system as PostgresSystem).adminUrl, { user: role, password: value });
+        ? connectionConfig(renderFormat(template, value, user()))
+        : connectionConfig((ctx.system as PostgresSystem).adminUrl, { user: user(), password: value });
       const result = await untilDeadline(ctx.runtime, timeout, async () => {
         const login = await tryLogin(config);
         return login.ok ? { ok: true, value: `${config.user} logged in to ${config.host}:${config.port ?? 5432}/${config.database}` } : { ok: false, why: login.message };

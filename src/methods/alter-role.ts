@@ -6,7 +6,7 @@ import type { Secret } from '../secret/secret.js';
 import { connect, connectionConfig, describeTarget, pgError, tryLogin } from '../postgres/connect.js';
 import { scramVerifier } from '../postgres/scram.js';
 import { urlLogin } from '../postgres/url.js';
-import { terminateSessionsBefore } from '../postgres/sessions.js';
+import { missingCutOffPrivileges, terminateSessionsBefore } from '../postgres/sessions.js';
 import { releaseRotationLock, takeRotationLock } from '../postgres/lock.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange } from './method.js';
 
@@ -77,17 +77,13 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
         });
       }
       if (ctx.reason === 'exposure') {
-        // PG16: pg_terminate_backend needs the privileges of the backend's role or of
-        // pg_signal_backend, and seeing when a session started (pg_stat_activity.backend_start)
-        // those of the role or of pg_read_all_stats. 'USAGE' = privileges: a grant with
-        // INHERIT FALSE (the rotation set-up) gives membership, not privileges.
-        const [may] = await q<{ signal: boolean; see: boolean }>(
-          `SELECT r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_signal_backend', 'USAGE') AS signal,
-                  r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS see
-             FROM pg_roles r WHERE r.rolname = current_user`,
-          [role],
-        );
-        const missing = [...(may.signal ? [] : ['pg_signal_backend']), ...(may.see ? [] : ['pg_read_all_stats'])];
+        let may: Awaited<ReturnType<typeof missingCutOffPrivileges>>;
+        try {
+          may = await missingCutOffPrivileges(db, role);
+        } catch (error) {
+          throw pgError(`preflight query on ${where}`, error);
+        }
+        const { missing } = may;
         if (missing.length > 0) {
           throw new RotationError(`exposure: the admin connection (role ${me.user}) may not ${may.signal ? 'see when' : 'terminate'} the sessions of role ${role}${may.signal ? ' started' : ''}, so sessions opened with the exposed password would survive`, {
             hint: `as a superuser: GRANT ${missing.join(', ')} TO ${adminSql}; nothing was changed`,

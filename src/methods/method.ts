@@ -23,12 +23,18 @@ export interface CredentialMethod {
   /** Revokes the old value where that is a separate act, then proves it is refused. */
   revoke(old: Secret | undefined, reason: string): Promise<RevocationProof>;
   close(): Promise<void>;
+  /** The login that holds the new value once staged (`{user}`); without it, the role. */
+  user?(): string;
+  /** The login the value in use belongs to (known after preflight); without it, the role. */
+  currentUser?(): string;
 }
 
 export interface PreflightReport {
   /** Whether the `current` value logs in today. False means drift or a half-done earlier run. */
   currentWorks: boolean;
   notes: string[];
+  /** The login `current` logged in as, when the method has several (alternating-roles). */
+  user?: string;
   /** The Postgres servers the rotated role lives on: the engine refuses to rotate an admin URL's own login. */
   endpoints?: Endpoint[];
 }
@@ -37,6 +43,10 @@ export interface StagedChange {
   readonly value: Secret;
   /** Whether abort() really restores the old value (Postgres: yes; a provider-chosen reset: no). */
   readonly reversible: boolean;
+  /** The login the old value belongs to, for restoring `{user}` templates on back-out; default: the role. */
+  readonly previousUser?: string;
+  /** What the generate step says it did, when the engine's default ("staged, not yet live") is not true. */
+  readonly detail?: string;
   /** Makes the new value the live one. */
   apply(): Promise<string>;
   /** Backs out of a change that was not applied, leaving the old value live. */

@@ -4,7 +4,8 @@ import type { Runtime } from '../engine/runtime.js';
 import type { Secret } from '../secret/secret.js';
 import { loadAdapters } from '../adapters/load.js';
 import { describeError } from '../engine/errors.js';
-import { connect, connectionConfig, describeTarget, tryLogin } from '../postgres/connect.js';
+import { connect, connectionConfig, describeTarget, tryLogin, type LoginResult } from '../postgres/connect.js';
+import { loginsOf } from '../methods/logins.js';
 
 /** What the post step found after a main step that did not finish. Never holds a secret. */
 export interface Inspection {
@@ -20,7 +21,7 @@ export interface Inspection {
 const SESSION_GONE_WAIT_MS = 5_000;
 
 /**
- * Looks at a credential whose rotation was cut off. For alter-role: whether the main step's
+ * Looks at a credential whose rotation was cut off. For alter-role and alternating-roles: whether the main step's
  * admin session (and so an uncommitted ALTER ROLE) still exists, whether `current` logs in, and
  * whether each readable store target (a plain file value) logs in. Changes nothing.
  */
@@ -28,7 +29,7 @@ export async function inspectCredential(policy: Policy, credentialId: string, ru
   const credential = policy.credentials[credentialId];
   if (credential.current) runtime.reporter.mask(credential.current);
   const system = policy.systems[credential.system];
-  if (credential.method !== 'alter-role' || system.type !== 'postgres') {
+  if (!['alter-role', 'alternating-roles'].includes(credential.method) || system.type !== 'postgres') {
     return {
       consistent: false,
       unverified: credential.store.length,
@@ -40,7 +41,16 @@ export async function inspectCredential(policy: Policy, credentialId: string, ru
   const findings: string[] = [];
   let consistent = true;
   let unverified = 0;
-  const login = (password: Secret) => tryLogin(connectionConfig(adminUrl, { user: role, password }));
+  // alternating-roles: a value is live when it logs in as either login.
+  const users = credential.method === 'alternating-roles' ? loginsOf(credential) : [role];
+  const login = async (password: Secret): Promise<LoginResult> => {
+    let last: LoginResult = { ok: false, rejected: true, message: 'not tried' };
+    for (const user of users) {
+      last = await tryLogin(connectionConfig(adminUrl, { user, password }));
+      if (last.ok) return last;
+    }
+    return last;
+  };
 
   let db: pg.Client | undefined;
   try {

@@ -16,3 +16,21 @@ export async function terminateSessionsBefore(db: pg.Client, role: string, befor
   );
   return rows.map((r) => `${role} session pid ${r.pid} (application '${r.app ?? ''}', client ${r.client ?? 'local socket'}, opened ${r.started.toISOString()})`);
 }
+
+/**
+ * What the connection lacks to cut off the sessions of `role`: PG16's pg_terminate_backend needs
+ * the privileges of the backend's role or of pg_signal_backend, and seeing when a session started
+ * (backend_start) those of the role or of pg_read_all_stats. 'USAGE' = privileges: a grant with
+ * INHERIT FALSE (the rotation set-up) gives membership, not privileges.
+ */
+export async function missingCutOffPrivileges(db: pg.Client, role: string): Promise<{ signal: boolean; see: boolean; missing: string[] }> {
+  const [may] = (
+    await db.query<{ signal: boolean; see: boolean }>(
+      `SELECT r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_signal_backend', 'USAGE') AS signal,
+              r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS see
+         FROM pg_roles r WHERE r.rolname = current_user`,
+      [role],
+    )
+  ).rows;
+  return { ...may, missing: [...(may.signal ? [] : ['pg_signal_backend']), ...(may.see ? [] : ['pg_read_all_stats'])] };
+}

@@ -5,6 +5,8 @@ import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setupServer } from 'msw/node';
+import { scramVerifier } from '../../src/postgres/scram.js';
+import { provisionCredential } from '../../src/provision/run.js';
 import { parsePolicy } from '../../src/policy/load.js';
 import { rotateCredential, type RotationResult } from '../../src/engine/rotate.js';
 import type { Reason } from '../../src/evidence/record.js';
@@ -37,6 +39,8 @@ export const TOKENS = {
   N8N_API_KEY: 'n8n_api_platform_5b0f4e1c9a7d2e8f',
 };
 export const PG_CREDS = { doadmin: 'doadmin', odoo_app: 'odoo_app', superset_ro: 'superset_ro' } as const;
+/** The roles a value may log in as: alternating-roles credentials have two logins. */
+export const LOGINS: Record<keyof typeof PG_CREDS, string[]> = { doadmin: ['doadmin'], odoo_app: ['odoo_app_a', 'odoo_app_b'], superset_ro: ['superset_ro_a', 'superset_ro_b'] };
 export type Id = 'doadmin' | 'odoo_app' | 'superset_ro' | 'service_role' | 'anon';
 /** The GitHub secret each credential's `current` is read from, as the workflow passes it. */
 export const SECRET: Record<Id, string> = {
@@ -55,7 +59,29 @@ beforeAll(async () => {
   live.odoo_app = fx().platform.passwords.odoo_app.reveal();
   live.superset_ro = fx().platform.passwords.superset_ro.reveal();
   await createDoadminLike(fx().server, 'doadmin', new Secret(live.doadmin));
+  await moveToAlternating();
 });
+
+/**
+ * The example rotates odoo_app and superset_ro with alternating-roles: the platform's two login
+ * roles are moved as docs/alternating-roles.md says (the database owner lets odoo_app create in
+ * public, `provision --apply`, the group stops logging in), and the seed passwords are the
+ * `_a` logins' (the logins in use).
+ */
+async function moveToAlternating(): Promise<void> {
+  const su = await fx().server.client('odoo');
+  try {
+    await su.query('GRANT USAGE, CREATE ON SCHEMA public TO odoo_app');
+    const policy = parsePolicy(TEXT, FILE, { ROTATION_ADMIN_URL: fx().platform.adminUrl }, { withoutSecrets: true });
+    for (const id of ['odoo_app', 'superset_ro'] as const) {
+      await provisionCredential(policy, id, { apply: true });
+      await su.query(`ALTER ROLE ${id} NOLOGIN`);
+      await su.query(`ALTER ROLE ${id}_a PASSWORD ${su.escapeLiteral(scramVerifier(new Secret(live[id])))}`);
+    }
+  } finally {
+    await su.end();
+  }
+}
 afterEach(() => server.resetHandlers());
 afterAll(() => server.close());
 
@@ -72,7 +98,7 @@ export interface World {
   secrets: Set<string>;
 }
 
-export const supersetUri = (password: string) => `postgresql+psycopg2://superset_ro:${password}@127.0.0.1:${fx().server.port}/odoo?sslmode=disable`;
+export const supersetUri = (password: string) => `postgresql+psycopg2://superset_ro_a:${password}@127.0.0.1:${fx().server.port}/odoo?sslmode=disable`;
 
 export function world(o: { workflow?: Partial<WorkflowSpec>; app?: AppSpec['outcome'] } = {}): World {
   const runtime = testRuntime();
@@ -126,8 +152,15 @@ export function values(w: World, id: Id): (string | undefined)[] {
 /** Whether a value works where it is used: a Postgres login, or the project's API. */
 export async function check(id: Id, value: string): Promise<'works' | 'refused' | string> {
   if (id in PG_CREDS) {
-    const r = await login(fx(), PG_CREDS[id as keyof typeof PG_CREDS], value);
-    return r.ok ? 'works' : r.code === '28P01' ? 'refused' : r.message;
+    // Works when it logs in as one of the credential's logins; refused when every one refuses it.
+    let last = '';
+    for (const user of LOGINS[id as keyof typeof PG_CREDS]) {
+      const r = await login(fx(), user, value);
+      if (r.ok) return 'works';
+      if (r.code !== '28P01') return r.message;
+      last = 'refused';
+    }
+    return last;
   }
   const status = (await fetch(`${PROJECT}/rest/v1/`, { headers: { apikey: value } })).status;
   return status === 200 ? 'works' : status === 401 ? 'refused' : `HTTP ${status}`;

@@ -1,0 +1,241 @@
+import type pg from 'pg';
+import type { AdapterContext } from '../engine/runtime.js';
+import type { PostgresSystem } from '../policy/types.js';
+import { RotationError } from '../engine/errors.js';
+import type { Secret } from '../secret/secret.js';
+import { generatePassword } from '../secret/generate.js';
+import { connect, connectionConfig, describeTarget, pgError, tryLogin } from '../postgres/connect.js';
+import { setPassword } from '../postgres/password.js';
+import { missingCutOffPrivileges, terminateSessionsBefore } from '../postgres/sessions.js';
+import { releaseRotationLock, takeRotationLock } from '../postgres/lock.js';
+import { loginsOf } from './logins.js';
+import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange, Verified } from './method.js';
+
+interface LoginRow {
+  rolname: string;
+  rolcanlogin: boolean;
+  rolsuper: boolean;
+  /** Member of the group with its privileges (INHERIT). */
+  inherits: boolean;
+  /** May SET ROLE to the group (PG16 grant option SET). */
+  may_set: boolean;
+  /** `ALTER ROLE login SET role = group` is in place: objects it creates belong to the group. */
+  runs_as_group: boolean;
+  admin: boolean;
+}
+
+/**
+ * Zero-downtime Postgres rotation (AWS's "alternating users" strategy): a NOLOGIN group role owns
+ * the objects and two login roles, each running as the group, take turns. The run sets a new
+ * password on the idle login (it serves nobody, so the change is committed at once), the engine
+ * stores user and password everywhere, refreshes the consumers and checks health through the
+ * idle login, and only then does the previously active login get a fresh random password that is
+ * stored nowhere. Consumers that have not switched yet keep logging in until that last step.
+ *
+ * Before the revoke the active login is never touched, so a failure anywhere leaves it working and
+ * stored: back-out only puts the old user and password back into the stores already written.
+ */
+export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
+  const system = ctx.system as PostgresSystem;
+  const group = ctx.credential.role;
+  const logins = loginsOf(ctx.credential);
+  const where = `Postgres ${describeTarget(system.adminUrl)} group ${group}`;
+  const loginAs = (user: string, password: Secret) => connectionConfig(system.adminUrl, { user, password });
+  let admin: pg.Client | undefined;
+  let iterations = 4096;
+  let hideStatement = false;
+  /** The login `current` logs in as (undefined: neither, the run proceeds on admin authority). */
+  let active: string | undefined;
+  let idle = logins[0];
+  /** Server time when the idle login got its new password. */
+  let switchedAt: Date | undefined;
+  const other = (login: string) => (login === logins[0] ? logins[1] : logins[0]);
+
+  async function adminClient(): Promise<pg.Client> {
+    admin ??= await connect(connectionConfig(system.adminUrl), `admin connection of system '${system.id}' (${describeTarget(system.adminUrl)})`);
+    return admin;
+  }
+  async function q<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
+    try {
+      return (await (await adminClient()).query<T>(sql, params)).rows;
+    } catch (error) {
+      throw pgError(`preflight query on ${where}`, error);
+    }
+  }
+  const passwordOptions = () => ({ iterations, hideStatement, lockTimeoutSeconds: system.lockTimeoutSeconds });
+
+  return {
+    name: `alternating-roles (${where}, logins ${logins.join(' / ')})`,
+    generates: 'client',
+    user: () => idle,
+    currentUser: () => active ?? other(idle),
+
+    async preflight(current): Promise<PreflightReport> {
+      const db = await adminClient();
+      const notes: string[] = [];
+      if (logins[0] === logins[1] || logins.includes(group)) {
+        throw new RotationError(`credentials.${ctx.credential.id}.logins: expected two logins other than each other and the group role ${group}`);
+      }
+      await takeRotationLock(db, group, where);
+      const [me] = await q<{ user: string; rolsuper: boolean; rolcreaterole: boolean; iterations: string | null; hide: boolean }>(
+        `SELECT current_user AS user, rolsuper, rolcreaterole, current_setting('scram_iterations', true) AS iterations,
+                has_parameter_privilege('log_statement', 'SET') AS hide
+           FROM pg_roles WHERE rolname = current_user`,
+      );
+      const ident = (name: string) => (/^[a-z_][a-z0-9_]*$/.test(name) ? name : db.escapeIdentifier(name));
+      const provisionHint = `credential-rotation provision ${ctx.credential.id} prints the SQL that sets it up`;
+      if ([group, ...logins].includes(me.user)) {
+        throw new RotationError(`the admin connection logs in as ${me.user}, which this rotation changes: it would lock itself out`, {
+          hint: 'use a separate admin role (see docs/database-admin.md); nothing was changed',
+          code: 'NOT_ALLOWED',
+        });
+      }
+      const [groupRow] = await q<{ rolcanlogin: boolean }>('SELECT rolcanlogin FROM pg_roles WHERE rolname = $1', [group]);
+      if (!groupRow) throw new RotationError(`group role ${JSON.stringify(group)} does not exist on ${describeTarget(system.adminUrl)}`, { hint: provisionHint });
+      if (groupRow.rolcanlogin) {
+        throw new RotationError(`group role ${group} can log in: with alternating-roles it must be NOLOGIN (a password of its own would never be rotated)`, {
+          hint: `once no consumer logs in as ${group}: ALTER ROLE ${ident(group)} NOLOGIN (docs/alternating-roles.md)`,
+        });
+      }
+      const rows = await q<LoginRow>(
+        `SELECT r.rolname, r.rolcanlogin, r.rolsuper,
+                pg_has_role(r.oid, g.oid, 'USAGE') AS inherits, pg_has_role(r.oid, g.oid, 'SET') AS may_set,
+                coalesce(r.rolconfig && ARRAY['role=' || g.rolname, 'role=' || quote_ident(g.rolname)], false) AS runs_as_group,
+                pg_has_role(current_user, r.oid, 'MEMBER WITH ADMIN OPTION') AS admin
+           FROM pg_roles r, pg_roles g WHERE r.rolname = ANY($1) AND g.rolname = $2`,
+        [logins, group],
+      );
+      for (const login of logins) {
+        const row = rows.find((r) => r.rolname === login);
+        const l = ident(login);
+        const g = ident(group);
+        if (!row) throw new RotationError(`login role ${JSON.stringify(login)} does not exist on ${describeTarget(system.adminUrl)}`, { hint: provisionHint });
+        if (!row.rolcanlogin) throw new RotationError(`login role ${login} cannot log in (NOLOGIN)`, { hint: `ALTER ROLE ${l} LOGIN, or ${provisionHint}` });
+        if (row.rolsuper) throw new RotationError(`login role ${login} is a superuser: an application login must not be, and the admin may not change it`);
+        if (!row.inherits || !row.may_set) {
+          throw new RotationError(`login role ${login} is not a member of ${group} with its privileges`, { hint: `GRANT ${g} TO ${l} WITH INHERIT TRUE, SET TRUE` });
+        }
+        if (!row.runs_as_group) {
+          throw new RotationError(`login role ${login} does not run as ${group}: objects it creates would not be usable through the other login`, { hint: `ALTER ROLE ${l} SET role = ${g}` });
+        }
+        // PG16: changing another role's password takes CREATEROLE and ADMIN OPTION on it.
+        if (!me.rolsuper && !(me.rolcreaterole && row.admin)) {
+          throw new RotationError(`the admin connection (role ${me.user}) may not change the password of login role ${login}`, {
+            hint: `it needs CREATEROLE and ADMIN OPTION on ${login}: GRANT ${l} TO ${ident(me.user)} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE`,
+            code: 'NOT_ALLOWED',
+          });
+        }
+        if (ctx.reason === 'exposure') {
+          const may = await missingCutOffPrivileges(db, login).catch((error) => {
+            throw pgError(`preflight query on ${where}`, error);
+          });
+          if (may.missing.length > 0) {
+            throw new RotationError(`exposure: the admin connection (role ${me.user}) may not ${may.signal ? 'see when' : 'terminate'} the sessions of login ${login}${may.signal ? ' started' : ''}, so sessions opened with the exposed password would survive`, {
+              hint: `as a superuser: GRANT ${may.missing.join(', ')} TO ${ident(me.user)}; nothing was changed`,
+              code: 'NOT_ALLOWED',
+            });
+          }
+        }
+      }
+      iterations = Number(me.iterations ?? 4096) || 4096;
+      hideStatement = me.hide;
+      if (!hideStatement) notes.push('the admin may not SET log_statement: the ALTER ROLE may be logged, and carries only a SCRAM verifier');
+
+      active = current ? await whoLogsIn(current) : undefined;
+      idle = active ? other(active) : await leastUsed();
+      notes.push(
+        active
+          ? `${active} is in use (current logs in as it): the new password goes to ${idle}`
+          : `neither login accepts current: the new password goes to ${idle} (the one with fewer open sessions), and ${other(idle)} is revoked after health`,
+      );
+      if (ctx.reason === 'exposure') notes.push(`exposure: sessions of ${other(idle)} (and of ${idle} opened before the switch) will be terminated`);
+      return { currentWorks: active !== undefined, notes, user: active };
+    },
+
+    async generate(chosen): Promise<StagedChange> {
+      if (!chosen) throw new Error('alternating-roles needs a generated value');
+      const db = await adminClient();
+      try {
+        await setPassword(db, idle, chosen, passwordOptions());
+        switchedAt = (await db.query<{ now: Date }>('SELECT now()')).rows[0].now;
+      } catch (error) {
+        throw pgError(`ALTER ROLE ${idle} on ${where}`, error);
+      }
+      const previous = other(idle);
+      return {
+        value: chosen,
+        reversible: true,
+        previousUser: previous,
+        detail: `new value generated and set on the idle login ${idle} (committed: it serves nobody yet); ${previous} untouched`,
+        async apply() {
+          return `${idle} has held the new password since step 1 (it served nobody); ${previous} untouched until step 7`;
+        },
+        async abort() {
+          // Nothing to back out: the active login was never touched. The idle login keeps a
+          // password that serves nobody (a store whose restore failed may still hold it, and work).
+        },
+      };
+    },
+
+    async verify(value): Promise<Verified> {
+      const db = await connect(loginAs(idle, value), `login as ${idle} with the new password`);
+      try {
+        const { rows } = await db.query<{ session_user: string; current_user: string }>('SELECT session_user, current_user');
+        if (rows[0].current_user !== group) throw new RotationError(`${idle} logs in but runs as ${rows[0].current_user}, not ${group}`);
+        return { detail: `${idle} logs in with the new password and runs as ${group}` };
+      } finally {
+        await db.end().catch(() => undefined);
+      }
+    },
+
+    async revoke(old, reason): Promise<RevocationProof> {
+      const previous = other(idle);
+      const db = await adminClient();
+      // A fresh random password that is never stored and never leaves this function.
+      await setPassword(db, previous, generatePassword(), passwordOptions()).catch((error) => {
+        throw pgError(`ALTER ROLE ${previous} on ${where}`, error);
+      });
+      const revokedAt = (await db.query<{ now: Date }>('SELECT now()')).rows[0].now;
+      let cutOff: string[] | undefined;
+      if (reason === 'exposure') {
+        cutOff = [...(await terminateSessionsBefore(db, previous, revokedAt)), ...(await terminateSessionsBefore(db, idle, switchedAt ?? revokedAt))];
+      }
+      const cut = cutOff ? `; ${cutOff.length} session(s) opened with an old password terminated` : '';
+      const extra = cutOff ? { cut_off: cutOff } : {};
+      if (!old) return { tried: false, rejected: false, detail: `not tried: no current value was given (${previous} now has a password stored nowhere, but nothing proved the old one refused)${cut}`, ...extra };
+      for (const login of logins) {
+        const result = await tryLogin(loginAs(login, old));
+        if (result.ok) return { tried: true, rejected: false, detail: `the old password still logs in as ${login}`, ...extra };
+        if (!result.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried as ${login}: ${result.message}`, ...extra };
+      }
+      return { tried: true, rejected: true, detail: `old password refused with SQLSTATE 28P01 as ${logins.join(' and ')}; ${previous} has a fresh password stored nowhere${cut}`, ...extra };
+    },
+
+    async close() {
+      if (!admin) return;
+      const db = admin;
+      admin = undefined;
+      await releaseRotationLock(db, group);
+      await db.end();
+    },
+  };
+
+  /** The login `value` logs in as; undefined when it logs in as neither. */
+  async function whoLogsIn(value: Secret): Promise<string | undefined> {
+    for (const login of logins) {
+      const result = await tryLogin(loginAs(login, value));
+      if (result.ok) return login;
+      if (!result.rejected) {
+        throw new RotationError(`cannot test the current password as ${login}: ${result.message}`, { hint: 'the logins must be able to connect to the admin URL’s host and database' });
+      }
+    }
+    return undefined;
+  }
+
+  /** Without a working `current`: the login with fewer open sessions is taken as the idle one. */
+  async function leastUsed(): Promise<string> {
+    const rows = await q<{ usename: string; n: number }>('SELECT usename, count(*)::int AS n FROM pg_stat_activity WHERE usename = ANY($1) GROUP BY usename', [logins]);
+    const count = (login: string) => rows.find((r) => r.usename === login)?.n ?? 0;
+    return count(logins[1]) < count(logins[0]) ? logins[1] : logins[0];
+  }
+}
