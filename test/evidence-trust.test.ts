@@ -163,7 +163,8 @@ describe('with a token, status checks each GitHub secret against the last rotati
     const rows = statusRows(policy, w.runtime.workspace, w.runtime.now());
     await checkStoreTargets(policy, rows, w.runtime);
     const odoo = rows.find((r) => r.credential === 'odoo_app')!;
-    expect(odoo.stores?.map((s) => s.verdict)).toEqual(['changed', 'changed']);
+    // Every GitHub target of odoo_app (password and login name, repository and environment).
+    expect(odoo.stores?.map((s) => s.verdict)).toEqual(['changed', 'changed', 'changed', 'changed']);
     expect(odoo).toMatchObject({ overdue: false, stale: [] });
     expect(overdueMessage(rows.filter((r) => r.credential === 'odoo_app'))).toBeUndefined();
 
@@ -172,8 +173,8 @@ describe('with a token, status checks each GitHub secret against the last rotati
     const again = statusRows(policy, w.runtime.workspace, w.runtime.now());
     await checkStoreTargets(policy, again, w.runtime);
     const flagged = again.find((r) => r.credential === 'odoo_app')!;
-    expect(flagged.stores?.map((s) => s.verdict)).toEqual(['changed', 'stale']);
-    expect(flagged.stores?.[1].detail).toBe(`github ${REPO} environment production ODOO_DB_PASSWORD was last updated 2026-02-01T00:00:00.000Z, before the rotation of 2026-03-01T03:00:00.000Z that ${flagged.evidence} claims`);
+    expect(flagged.stores?.map((s) => s.verdict)).toEqual(['changed', 'changed', 'stale', 'changed']);
+    expect(flagged.stores?.[2].detail).toBe(`github ${REPO} environment production ODOO_DB_PASSWORD was last updated 2026-02-01T00:00:00.000Z, before the rotation of 2026-03-01T03:00:00.000Z that ${flagged.evidence} claims`);
     expect(flagged).toMatchObject({ overdue: true, stale: [`github ${REPO} environment production ODOO_DB_PASSWORD`] });
     expect(overdueMessage([flagged])).toBe(`not changed since the rotation the evidence claims: odoo_app (github ${REPO} environment production ODOO_DB_PASSWORD)`);
     // The checks only read metadata: GET …/secrets/{name}.
