@@ -1,26 +1,20 @@
 // `npm run bench`: the numbers of SPEC section 5, measured on the local stack (a real
 // PostgreSQL 16, a local GitHub stand-in over loopback HTTP). Prints tables, writes JSON.
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { http, delay } from 'msw';
 import { startLocalPostgres, type LocalPostgres } from '../src/demo/local-postgres.js';
 import { provisionPlatform, type Platform } from '../src/demo/platform.js';
 import { parsePolicy } from '../src/policy/load.js';
 import { rotateCredential } from '../src/engine/rotate.js';
 import { MemoryReporter } from '../src/report/reporter.js';
-import { createGitHubClient } from '../src/github/client.js';
 import { connectionConfig, tryLogin } from '../src/postgres/connect.js';
 import { Secret } from '../src/secret/secret.js';
 import { formatTable } from '../src/cli/plan.js';
-import type { Runtime } from '../src/engine/runtime.js';
-import { createGitHubModel } from '../test/models/github.js';
-import { serveHandlers } from '../test/models/serve.js';
+import { githubStandIn, policyText, runtimeFor } from './world.js';
+import { startUp } from './start-up.js';
 import { consumerWindow } from './consumer-window.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
-const TOKEN = 'ghs_bench_token_0000000000000000';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
@@ -28,62 +22,19 @@ async function main() {
   const pg = await startLocalPostgres({ logStatements: false });
   const platform = await provisionPlatform(pg);
   try {
-    results.criticalPath = await criticalPath(pg, platform);
-    results.failureWindow = await failureWindow(pg, platform);
-    results.consumerWindow = await consumerWindow(pg, platform);
-    results.fanOut = await fanOut(pg, platform);
+    // BENCH_ONLY=startUp (a section's key) runs only that section.
+    const only = process.env.BENCH_ONLY;
+    if (!only || only === 'criticalPath') results.criticalPath = await criticalPath(pg, platform);
+    if (!only || only === 'failureWindow') results.failureWindow = await failureWindow(pg, platform);
+    if (!only || only === 'consumerWindow') results.consumerWindow = await consumerWindow(pg, platform);
+    if (!only || only === 'fanOut') results.fanOut = await fanOut(pg, platform);
+    if (!only || only === 'startUp') results.startUp = await startUp(pg, platform);
   } finally {
     await pg.stop();
   }
-  results.coldStart = await coldStart();
   mkdirSync('bench-results', { recursive: true });
   writeFileSync('bench-results/bench.json', `${JSON.stringify(results, null, 2)}\n`);
   console.log('\nwritten to bench-results/bench.json');
-}
-
-/** A GitHub stand-in on loopback, optionally answering each request after `latencyMs`. */
-async function githubStandIn(latencyMs = 0, repos = ['acme/ops']) {
-  const model = createGitHubModel({ token: TOKEN, repos: repos.map((full_name) => ({ full_name, environments: ['production'] })) });
-  const slow = http.all('*', async () => {
-    if (latencyMs) await delay(latencyMs);
-  });
-  const api = await serveHandlers([slow, ...model.handlers], { rewriteTo: model.baseUrl });
-  return { model, api };
-}
-
-function runtimeFor(apiUrl: string, workspace = mkdtempSync(join(tmpdir(), 'bench-'))): Runtime {
-  return {
-    env: {},
-    reporter: new MemoryReporter(),
-    workspace,
-    now: () => new Date(),
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    fetch: globalThis.fetch,
-    github: (t) => createGitHubClient(t, apiUrl),
-    githubToken: new Secret(TOKEN),
-  };
-}
-
-function policyText(pg: LocalPostgres, roles: string[], targetsPerCredential: number, repos = ['acme/ops']): string {
-  const creds = roles.map((role) => {
-    const targets = Array.from({ length: targetsPerCredential }, (_, i) => {
-      const repo = repos[i % repos.length];
-      return i % 2 === 0
-        ? `      - github: { repository: ${repo}, secret: ${role.toUpperCase()}_${i} }`
-        : `      - github: { repository: ${repo}, environment: production, secret: ${role.toUpperCase()}_${i} }`;
-    });
-    return `  ${role}:
-    system: sor
-    method: alter-role
-    cadence: quarterly
-    current: \${CURRENT_${role}}
-    store:
-      - file: { path: .secrets/${role}.env, key: PASSWORD }
-${targets.join('\n')}
-    health:
-      - postgres-login: { url: "postgresql://${role}:{password}@127.0.0.1:${pg.port}/odoo" }`;
-  });
-  return `version: 1\nsystems:\n  sor: { type: postgres, admin_url: "\${ADMIN_URL}" }\ncredentials:\n${creds.join('\n')}\n`;
 }
 
 /** Per-step and total time of a whole rotation (2 GitHub targets + a file, a login probe). */
@@ -207,20 +158,6 @@ async function fanOut(pg: LocalPostgres, platform: Platform) {
   console.log(formatTable(Object.keys(row), [Object.values(row).map(String)]));
   console.log(`public-key reads: ${keyReads} for ${K} runs × 2 scopes (repository, environment); secret writes: ${writes} (GitHub's limit: 80 content-creating requests a minute)`);
   return row;
-}
-
-/** Start-up of the bundled action (to its first error: no inputs), and the bundle's size. */
-async function coldStart() {
-  const times: number[] = [];
-  for (let i = 0; i < 10; i++) {
-    const t0 = performance.now();
-    await new Promise<void>((resolve) => spawn(process.execPath, ['dist/index.js'], { env: { PATH: process.env.PATH }, stdio: 'ignore' }).on('close', () => resolve()));
-    times.push(performance.now() - t0);
-  }
-  const sizes = Object.fromEntries(['dist/index.js', 'dist/post.js', 'dist/cli.js'].map((f) => [f, statSync(f).size]));
-  console.log('\nCold start of dist/index.js (node, to exit), median of 10, and bundle sizes\n');
-  console.log(formatTable(['measure', 'value'], [['cold start', `${median(times).toFixed(0)} ms`], ...Object.entries(sizes).map(([f, s]) => [f, `${(s / 1024).toFixed(0)} KiB`])]));
-  return { medianMs: Math.round(median(times)), sizes };
 }
 
 await main();

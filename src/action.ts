@@ -13,6 +13,7 @@ import { maskPolicySecrets } from './secret/policy-secrets.js';
 import { liveRuntime } from './engine/live-runtime.js';
 import { deadlineFrom } from './engine/deadline.js';
 import { failpointFromEnv } from './engine/failpoints.js';
+import { RotationError } from './engine/errors.js';
 
 /** The action: read the inputs, rotate one credential, set the outputs and the job summary. */
 export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -27,7 +28,7 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
     const credential = core.getInput('credential', { required: true });
     core.saveState('credential', reporter.scrub(credential));
     const reason = core.getInput('reason') || 'manual';
-    if (!REASONS.includes(reason as Reason)) throw new Error(`input reason: expected ${REASONS.join(' | ')}, got '${reason}'`);
+    if (!REASONS.includes(reason as Reason)) throw new RotationError(`input reason: expected ${REASONS.join(' | ')}, got '${reason}'`);
     const dryRun = core.getBooleanInput('dry-run');
     const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
     const configInput = core.getInput('config') || DEFAULT_POLICY_PATH;
@@ -35,7 +36,7 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
     maskPolicySecrets(policy, (secret) => reporter.mask(secret));
     const runtime = liveRuntime({ env, reporter, workspace, githubToken });
     // No wait or retry of the run goes past this (default 30 min).
-    runtime.deadline = deadlineFrom(core.getInput('deadline-minutes'));
+    runtime.deadline = deadlineFrom(core.getInput('deadline-minutes'), runtime.now().getTime());
     // Kill tests only (CREDENTIAL_ROTATION_FAILPOINT=<point>:kill); unset in production.
     runtime.failpoint = failpointFromEnv(env);
     const result = await rotateCredential(policy, { credential, reason: reason as Reason, dryRun, trigger: triggerFromEnv(env) }, runtime);

@@ -48,7 +48,7 @@ program
   .action(async (credential: string, opts: { reason: Reason; dryRun: boolean; githubToken?: string; deadlineMinutes: string }) => {
     const token = opts.githubToken ?? process.env.GITHUB_TOKEN;
     const runtime = cliRuntime(workspaceOf(), process.env, token, terminal);
-    runtime.deadline = deadlineFrom(opts.deadlineMinutes);
+    runtime.deadline = deadlineFrom(opts.deadlineMinutes, runtime.now().getTime());
     runtime.failpoint = failpointFromEnv(process.env);
     const policy = policyOf();
     const result = await rotateCredential(policy, { credential, reason: opts.reason, dryRun: opts.dryRun, trigger: triggerFromEnv(process.env) }, runtime);

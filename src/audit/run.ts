@@ -9,6 +9,7 @@ import { breakGlassPolicyFindings, breakGlassSessionFindings } from './rules/bre
 import { rlsCheck } from './rules/rls.js';
 import { policyBoundaryFindings } from './rules/policy-boundaries.js';
 import { credentialsOf } from './roles.js';
+import { RotationError } from '../engine/errors.js';
 
 export interface AuditCollaborators {
   now: () => Date;
@@ -25,7 +26,7 @@ export interface AuditCollaborators {
 export async function runAudit(policy: Policy, only: string | undefined, io: AuditCollaborators): Promise<AuditReport> {
   const startedAt = io.now();
   const open = io.connect ?? ((system: PostgresSystem) => connect(connectionConfig(system.adminUrl), `systems.${system.id}.admin_url (${describeTarget(system.adminUrl)})`));
-  if (only && !policy.systems[only]) throw new Error(`unknown system '${only}' (${policy.file} defines: ${Object.keys(policy.systems).join(', ')})`);
+  if (only && !policy.systems[only]) throw new RotationError(`unknown system '${only}' (${policy.file} defines: ${Object.keys(policy.systems).join(', ')})`);
   const systems: SystemAudit[] = [];
   // Sessions are the cluster's: each cluster's are read once, through its first system.
   const clusters = new Set<string>();

@@ -3,6 +3,7 @@ import { liveRuntime } from '../engine/live-runtime.js';
 import { ConsoleReporter } from '../report/console-reporter.js';
 import type { Reporter } from '../report/reporter.js';
 import { Secret } from '../secret/secret.js';
+import { RotationError } from '../engine/errors.js';
 
 /** The collaborators of a CLI run: the terminal, the real clock, the real network. */
 export function cliRuntime(workspace: string, env: NodeJS.ProcessEnv = process.env, token?: string, reporter: Reporter = new ConsoleReporter()): Runtime {
@@ -25,9 +26,9 @@ export function policyEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     try {
       parsed = JSON.parse(text);
     } catch {
-      throw new Error(`${name} is not JSON (expected an object of names and values, e.g. \${{ toJSON(secrets) }})`);
+      throw new RotationError(`${name} is not JSON (expected an object of names and values, e.g. \${{ toJSON(secrets) }})`);
     }
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${name} is not a JSON object of names and values`);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new RotationError(`${name} is not a JSON object of names and values`);
     return Object.fromEntries(Object.entries(parsed).filter(([, v]) => typeof v === 'string') as [string, string][]);
   };
   return { ...fromJson('ROTATION_VARS_JSON'), ...fromJson('ROTATION_SECRETS_JSON'), ...env };

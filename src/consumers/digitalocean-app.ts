@@ -3,6 +3,7 @@ import { RotationError } from '../engine/errors.js';
 import type { ProviderSystem } from '../policy/types.js';
 import { Secret } from '../secret/secret.js';
 import { DEFAULT_API_URL, digitalOceanClient, type Deployment, type StatusHints } from '../digitalocean/client.js';
+import { positive } from '../adapters/options.js';
 import type { Consumer } from './consumer.js';
 
 /** Phases after which a deployment will not move again. */
@@ -94,9 +95,3 @@ export const digitalOceanApp: AdapterFactory<Consumer> = (spec, ctx) => {
     },
   };
 };
-
-function positive(value: unknown, fallback: number, path: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0)) throw new RotationError(`${path}: expected a number greater than 0`);
-  return value;
-}

@@ -1,7 +1,9 @@
 import type { Octokit } from '@octokit/rest';
 import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
-import { githubCall, requestOptions, statusOf, type StatusHints } from '../github/errors.js';
+import { githubCall, requestOptions } from '../github/errors.js';
+import { statusOf, type StatusHints } from '../http/http-error.js';
+import { positive, requireString } from '../adapters/options.js';
 import type { Consumer } from './consumer.js';
 
 interface Run {
@@ -196,15 +198,4 @@ function parseInputs(value: unknown, path: string): Record<string, string> | und
     out[key] = String(v);
   }
   return out;
-}
-
-function positive(value: unknown, fallback: number, path: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0)) throw new RotationError(`${path}: expected a number greater than 0`);
-  return value;
-}
-
-function requireString(value: unknown, path: string): string {
-  if (typeof value !== 'string' || value.trim() === '') throw new RotationError(`${path}: expected a non-empty string`);
-  return value;
 }

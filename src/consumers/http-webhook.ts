@@ -3,7 +3,7 @@ import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import { jsonCall } from '../http/json-call.js';
 import type { Consumer } from './consumer.js';
-import { httpUrl, optionalString, positive, secretOption } from './options.js';
+import { httpUrl, optionalString, positive, secretOption } from '../adapters/options.js';
 
 /**
  * Tells any service that a credential rotated: a JSON POST signed like GitHub's webhooks, with

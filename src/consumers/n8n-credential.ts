@@ -1,10 +1,11 @@
 import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
-import { jsonCall, statusOf } from '../http/json-call.js';
+import { jsonCall } from '../http/json-call.js';
+import { HttpError, statusOf } from '../http/http-error.js';
 import type { Secret } from '../secret/secret.js';
 import { renderFormat } from '../stores/format.js';
 import type { Consumer } from './consumer.js';
-import { hasPasswordPlaceholder, httpUrl, positive, secretOption } from './options.js';
+import { hasPasswordPlaceholder, httpUrl, positive, secretOption } from '../adapters/options.js';
 
 /** What to tell a person for each n8n release whose API cannot take the update (see docs/consumers.md). */
 const VERSION_ISSUES = {
@@ -120,7 +121,7 @@ export const n8nCredential: AdapterFactory<Consumer> = (spec, ctx) => {
     const status = statusOf(error);
     if (status === 405) return versionError(`${where}: ${what} was refused with HTTP 405`, VERSION_ISSUES.patch405);
     if (status !== 400) return error;
-    const said = (error as { serverMessage?: string }).serverMessage ?? '';
+    const said = error instanceof HttpError ? (error.serverMessage ?? '') : '';
     if (/requires property/.test(said)) return versionError(`${where}: ${what} was refused with HTTP 400 (${said})`, VERSION_ISSUES.strictPartial);
     return new RotationError(`${where}: ${what} was refused with HTTP 400 (${said || 'no reason given'})`, { hint: hint400(said) });
   }

@@ -4,7 +4,7 @@ import { Secret } from '../secret/secret.js';
 import { renderFormat } from '../stores/format.js';
 import { PASSWORD_MASK, SupersetClient, type SupersetSession } from '../superset/client.js';
 import type { Consumer } from './consumer.js';
-import { hasPasswordPlaceholder, httpUrl, optionalString, positive, requireString, secretOption } from './options.js';
+import { hasPasswordPlaceholder, httpUrl, optionalString, positive, requireString, secretOption } from '../adapters/options.js';
 
 /**
  * A Superset database connection (a datasource) that logs in with the rotated password. The

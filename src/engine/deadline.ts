@@ -1,4 +1,6 @@
-import type { Runtime } from './runtime.js';
+// The one module for time limits: the run's overall deadline (deadlineFrom, boundedRuntime) and
+// polling within it (untilDeadline).
+import type { Runtime } from '../adapters/context.js';
 import { RotationError } from './errors.js';
 import { deadlineError } from './failpoints.js';
 
@@ -33,4 +35,25 @@ export function boundedRuntime(runtime: Runtime): Runtime {
       await runtime.sleep(ms);
     },
   };
+}
+
+/**
+ * Polls: tries `attempt` every `intervalMs` until it returns a result or `timeoutSeconds` (a local
+ * limit of this wait, e.g. a probe's timeout_seconds) pass; returns the last failure message.
+ * Health checks and methods use it: a consumer that has just restarted may need a few seconds.
+ * Each wait goes through runtime.sleep, which never passes the run's overall deadline (above).
+ */
+export async function untilDeadline<T>(
+  runtime: Runtime,
+  timeoutSeconds: number,
+  attempt: () => Promise<{ ok: true; value: T } | { ok: false; why: string }>,
+  intervalMs = 2_000,
+): Promise<{ ok: true; value: T } | { ok: false; why: string; tries: number }> {
+  const deadline = runtime.now().getTime() + timeoutSeconds * 1000;
+  for (let tries = 1; ; tries++) {
+    const result = await attempt();
+    if (result.ok) return result;
+    if (runtime.now().getTime() + intervalMs > deadline || runtime.signal?.aborted) return { ...result, tries };
+    await runtime.sleep(intervalMs);
+  }
 }

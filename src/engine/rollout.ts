@@ -55,7 +55,7 @@ async function stopped(runtime: Runtime, point: string): Promise<unknown> {
     await checkpoint(runtime, point);
     return undefined;
   } catch (error) {
-    return error ?? new Error(`stopped at ${point}`);
+    return error ?? new RotationError(`stopped at ${point}`);
   }
 }
 

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import Mustache from 'mustache';
 import type { EvidenceRecord } from './record.js';
 import { scrubDeep } from '../secret/scrubber.js';
+import { RotationError } from '../engine/errors.js';
 
 /** `20261126-1521`: the run's start, in UTC. */
 export function evidenceStamp(date: Date): string {
@@ -54,7 +55,7 @@ export async function writeRecordFiles(dir: string, name: string, record: object
     }
     return relative(workspace, `${base}.json`);
   }
-  throw new Error(`too many records named ${name} in ${dir}`);
+  throw new RotationError(`too many records named ${name} in ${dir}`);
 }
 
 export function renderMarkdown(record: EvidenceRecord): string {
@@ -76,5 +77,5 @@ export function template(name: string): string {
     if (existsSync(candidate)) return readFileSync(candidate, 'utf8');
     dir = dirname(dir);
   }
-  throw new Error(`evidence template ${name} not found beside the package`);
+  throw new RotationError(`evidence template ${name} not found beside the package`);
 }

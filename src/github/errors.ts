@@ -1,10 +1,9 @@
 import { RotationError } from '../engine/errors.js';
-import { httpError, networkError } from '../http/http-error.js';
+import { httpError, networkError, type StatusHints } from '../http/http-error.js';
 import { withRetry } from '../http/retry.js';
 import type { Runtime } from '../adapters/context.js';
 
-/** What to tell the user for a given HTTP status of one call (overrides the generic hint). */
-export type StatusHints = Partial<Record<number, string>>;
+export type { StatusHints } from '../http/http-error.js';
 
 /** The shape of Octokit's RequestError, without depending on the transitive package. */
 interface OctokitFailure {
@@ -20,7 +19,7 @@ interface OctokitFailure {
  * status, GitHub's own `message` and the rate-limit headers are used: never the request (its body
  * holds the sealed value, its headers the token), and Octokit's error is not kept as the cause.
  */
-export function githubError(what: string, error: unknown, hints: StatusHints = {}, signal?: AbortSignal): unknown {
+export function githubError(what: string, error: unknown, hints: StatusHints = {}, signal?: AbortSignal, now?: () => number): unknown {
   if (error instanceof RotationError) return error;
   if (typeof error !== 'object' || error === null) return error;
   const failure = error as OctokitFailure;
@@ -35,18 +34,7 @@ export function githubError(what: string, error: unknown, hints: StatusHints = {
   }
   const data = failure.response.data as { message?: unknown } | undefined;
   const body = data && typeof data.message === 'string' ? JSON.stringify({ message: data.message }) : undefined;
-  const base = httpError(what, failure.status, failure.response.headers ?? {}, body);
-  const hint = hints[failure.status];
-  if (!hint) return base;
-  const mapped = new RotationError(base.message, { hint, retryable: base.retryable, code: base.code });
-  const extra = base as RotationError & { status?: number; retryAfterMs?: number };
-  return Object.assign(mapped, { status: extra.status, retryAfterMs: extra.retryAfterMs });
-}
-
-/** The HTTP status of a mapped error, if it came from a response. */
-export function statusOf(error: unknown): number | undefined {
-  const status = (error as { status?: unknown } | null)?.status;
-  return typeof status === 'number' ? status : undefined;
+  return httpError(what, failure.status, failure.response.headers ?? {}, body, { hints, now });
 }
 
 /** Per-request Octokit options: the run's cancellation signal. */
@@ -65,7 +53,7 @@ export function githubCall<T>(runtime: Runtime, what: string, fn: () => Promise<
       try {
         return await fn();
       } catch (error) {
-        throw githubError(what, error, hints, runtime.signal);
+        throw githubError(what, error, hints, runtime.signal, () => runtime.now().getTime());
       }
     },
     {

@@ -1,7 +1,7 @@
 import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import type { HealthProbe } from './probe.js';
-import { untilDeadline } from './deadline.js';
+import { untilDeadline } from '../engine/deadline.js';
 
 /**
  * An HTTP endpoint that must answer the expected status (and, optionally, contain a text, be

@@ -2,13 +2,10 @@ import type pg from 'pg';
 import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import type { PostgresSystem } from '../policy/types.js';
-import { connect, connectionConfig } from '../postgres/connect.js';
+import { APPLICATION_NAME, connect, connectionConfig } from '../postgres/connect.js';
 import { loginsOf } from '../methods/logins.js';
 import type { HealthProbe } from './probe.js';
-import { untilDeadline } from './deadline.js';
-
-/** The tool's own connections carry this application_name (see postgres/connect.ts). */
-const OWN_APPLICATION = 'credential-rotation';
+import { untilDeadline } from '../engine/deadline.js';
 
 interface Session {
   pid: number;
@@ -61,7 +58,7 @@ export const noStaleSessions: AdapterFactory<HealthProbe> = (spec, ctx) => {
               `SELECT pid, application_name, client_addr::text AS client_addr, backend_start FROM pg_stat_activity
                 WHERE usename = $1 AND (backend_start < $2 OR backend_start IS NULL) AND pid <> pg_backend_pid() AND application_name <> $3
                 ORDER BY backend_start`,
-              [watched(), cutoff, OWN_APPLICATION],
+              [watched(), cutoff, APPLICATION_NAME],
             );
             // Without the right to read other roles' statistics the start times are NULL, and the
             // check would pass without having seen anything.

@@ -4,7 +4,7 @@ import type { PostgresSystem } from '../policy/types.js';
 import { connectionConfig, tryLogin } from '../postgres/connect.js';
 import { renderFormat } from '../stores/format.js';
 import type { HealthProbe } from './probe.js';
-import { untilDeadline } from './deadline.js';
+import { untilDeadline } from '../engine/deadline.js';
 
 /**
  * The new value logs in through the consumer's own connection string (`url`, with {password}),

@@ -1,7 +1,7 @@
 import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import { supabaseSystem, tryProjectKey } from '../supabase/client.js';
-import { untilDeadline } from './deadline.js';
+import { untilDeadline } from '../engine/deadline.js';
 import type { HealthProbe } from './probe.js';
 
 /**

@@ -1,28 +1,74 @@
 import { RotationError } from '../engine/errors.js';
 import { parseRetryAfter } from './retry.js';
 
+/** What to tell the user for a given HTTP status of one call (replaces the generic hint). */
+export type StatusHints = Partial<Record<number, string>>;
+
 /**
- * Turns an HTTP failure into a RotationError a person can act on. `what` names the call, e.g.
- * "GitHub: write secret ODOO_DB_PASSWORD in acme/ops". 429 and 5xx are retryable; the rest not.
+ * The one error of a failed HTTP call, whatever client made it (fetch, Octokit, axios): the
+ * status, how long the server asks us to wait, and a hint a person can act on. Its message names
+ * the call and quotes only the server's own short message, never the request.
  */
-export function httpError(what: string, status: number, headers: Headers | Record<string, string | undefined>, body?: string): RotationError {
+export class HttpError extends RotationError {
+  readonly status: number;
+  /** The wait the server asked for (Retry-After, a rate-limit reset), if any. */
+  readonly retryAfterMs?: number;
+  /** The server's own words (scrubbed), for callers that tell apart two answers of one status. */
+  readonly serverMessage?: string;
+
+  constructor(message: string, options: { status: number; retryAfterMs?: number; serverMessage?: string; hint?: string; retryable: boolean }) {
+    super(message, { hint: options.hint, retryable: options.retryable, code: `HTTP_${options.status}` });
+    this.name = 'HttpError';
+    this.status = options.status;
+    this.retryAfterMs = options.retryAfterMs;
+    this.serverMessage = options.serverMessage;
+  }
+}
+
+export interface HttpErrorOptions {
+  /** Per-status hints of this call, over the generic ones. */
+  hints?: StatusHints;
+  /** The clock a rate-limit reset is read on (the runtime's). */
+  now?: () => number;
+  /** Removes values that must not reach a message (a URI with a password, say). */
+  scrub?: (text: string) => string;
+}
+
+/**
+ * Turns an HTTP failure into an HttpError. `what` names the call, e.g. "GitHub: write secret
+ * ODOO_DB_PASSWORD in acme/ops". 429 and 5xx are retryable, and a 403 that says when to retry
+ * (GitHub's secondary rate limit); the rest not.
+ */
+export function httpError(what: string, status: number, headers: Headers | Record<string, string | undefined>, body?: string, options: HttpErrorOptions = {}): HttpError {
   const get = (name: string) => (headers instanceof Headers ? headers.get(name) : headers[name] ?? headers[name.toLowerCase()]) ?? undefined;
+  const now = options.now ?? Date.now;
+  const scrub = options.scrub ?? ((t: string) => t);
+  const said = body === undefined ? undefined : scrub(serverMessage(body));
   // GitHub's secondary rate limit may come as a bare 403; its docs say to wait at least a minute.
-  const secondaryLimit = status === 403 && /secondary rate limit/i.test(body ?? '');
-  const retryAfterMs =
-    parseRetryAfter(get('retry-after')) ??
-    (get('x-ratelimit-remaining') === '0' && get('x-ratelimit-reset') ? Math.max(0, Number(get('x-ratelimit-reset')) * 1000 - Date.now()) : undefined) ??
-    (secondaryLimit ? 60_000 : undefined);
+  const secondaryLimit = status === 403 && /secondary rate limit/i.test(said ?? '');
+  // GitHub names its limit headers x-ratelimit-*, DigitalOcean ratelimit-*: none left, wait until the reset.
+  const resetAfter = (prefix: string) =>
+    get(`${prefix}-remaining`) === '0' && get(`${prefix}-reset`) ? Math.max(0, Number(get(`${prefix}-reset`)) * 1000 - now()) : undefined;
+  const retryAfterMs = parseRetryAfter(get('retry-after'), now()) ?? resetAfter('x-ratelimit') ?? resetAfter('ratelimit') ?? (secondaryLimit ? 60_000 : undefined);
   const retryable = status === 429 || status >= 500 || (status === 403 && retryAfterMs !== undefined);
-  const error = new RotationError(`${what}: HTTP ${status}${shortBody(body)}`, { retryable, code: `HTTP_${status}`, hint: HINTS[status] });
-  Object.assign(error, { status, retryAfterMs });
-  return error;
+  return new HttpError(`${what}: HTTP ${status}${said ? ` (${said.slice(0, 200)})` : ''}`, {
+    status,
+    retryAfterMs,
+    serverMessage: said,
+    hint: options.hints?.[status] ?? HINTS[status],
+    retryable,
+  });
 }
 
 /** A network failure or timeout: retryable. */
 export function networkError(what: string, cause: unknown): RotationError {
   const detail = cause instanceof Error ? (cause.name === 'TimeoutError' || cause.name === 'AbortError' ? 'timed out' : cause.message) : String(cause);
   return new RotationError(`${what}: ${detail}`, { retryable: true, code: 'NETWORK', cause });
+}
+
+/** The HTTP status of a failed call, if it came from a response. */
+export function statusOf(error: unknown): number | undefined {
+  return error instanceof HttpError ? error.status : undefined;
 }
 
 const HINTS: Record<number, string> = {
@@ -33,15 +79,24 @@ const HINTS: Record<number, string> = {
   429: 'rate limited; retried with backoff',
 };
 
-function shortBody(body: string | undefined): string {
-  if (!body) return '';
-  let text = body;
-  try {
-    const parsed = JSON.parse(body) as { message?: string; error?: string };
-    text = parsed.message ?? parsed.error ?? body;
-  } catch {
-    /* not JSON */
+/** The server's own words, from the shapes these APIs use: message, msg, error, errors[].message. */
+export function serverMessage(text: string): string {
+  const parsed = parseJson(text) as Record<string, unknown> | undefined;
+  let out: string = text;
+  if (parsed && typeof parsed === 'object') {
+    const errors = parsed.errors as { message?: unknown }[] | undefined;
+    const candidate = parsed.message ?? parsed.msg ?? parsed.error ?? (Array.isArray(errors) ? errors.map((e) => e?.message).filter(Boolean).join('; ') : undefined);
+    if (candidate !== undefined && candidate !== '') out = typeof candidate === 'string' ? candidate : JSON.stringify(candidate);
+  } else {
+    out = text.replace(/<[^>]*>/g, ' ');
   }
-  text = text.replace(/\s+/g, ' ').trim();
-  return text ? ` (${text.slice(0, 200)})` : '';
+  return out.replace(/\s+/g, ' ').trim().slice(0, 300);
+}
+
+export function parseJson(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
 }

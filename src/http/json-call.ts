@@ -1,6 +1,5 @@
 import type { Runtime } from '../adapters/context.js';
-import { RotationError } from '../engine/errors.js';
-import { httpError, networkError } from './http-error.js';
+import { httpError, networkError, parseJson, type StatusHints } from './http-error.js';
 import { withRetry } from './retry.js';
 
 export interface CallOptions {
@@ -10,7 +9,7 @@ export interface CallOptions {
   body?: unknown;
   timeoutMs: number;
   /** What to tell a person per status, replacing the generic hint. */
-  hints?: Record<number, string>;
+  hints?: StatusHints;
   /** Removes values that must not reach a message (a URI with a password, say). */
   scrub?: (text: string) => string;
   /** Tries in all for transient failures (5xx, 429, network); default 4. */
@@ -50,43 +49,12 @@ export async function jsonCall(runtime: Runtime, what: string, url: string, opti
         throw networkError(what, new Error(scrub(describeCause(error))));
       }
       if (response.status < 200 || response.status > 299) {
-        const base = httpError(what, response.status, response.headers, JSON.stringify({ message: scrub(serverMessage(text)) }));
-        const hint = options.hints?.[response.status] ?? base.hint;
-        const error = new RotationError(scrub(base.message), { hint, retryable: base.retryable, code: base.code });
-        Object.assign(error, { status: response.status, retryAfterMs: (base as { retryAfterMs?: number }).retryAfterMs, serverMessage: scrub(serverMessage(text)) });
-        throw error;
+        throw httpError(scrub(what), response.status, response.headers, text, { hints: options.hints, scrub, now: () => runtime.now().getTime() });
       }
       return { status: response.status, headers: response.headers, text, json: parseJson(text) };
     },
     { attempts: options.attempts, sleep: runtime.sleep, maxDelayMs: 10_000 },
   );
-}
-
-/** The status of a RotationError from jsonCall, if it came from an HTTP answer. */
-export function statusOf(error: unknown): number | undefined {
-  return (error as { status?: number } | undefined)?.status;
-}
-
-/** The server's own words, from the shapes these APIs use: message, msg, error, errors[].message. */
-export function serverMessage(text: string): string {
-  const parsed = parseJson(text) as Record<string, unknown> | undefined;
-  let out: string = text;
-  if (parsed && typeof parsed === 'object') {
-    const errors = parsed.errors as { message?: unknown }[] | undefined;
-    const candidate = parsed.message ?? parsed.msg ?? parsed.error ?? (Array.isArray(errors) ? errors.map((e) => e?.message).filter(Boolean).join('; ') : undefined);
-    if (candidate !== undefined && candidate !== '') out = typeof candidate === 'string' ? candidate : JSON.stringify(candidate);
-  } else {
-    out = text.replace(/<[^>]*>/g, ' ');
-  }
-  return out.replace(/\s+/g, ' ').trim().slice(0, 300);
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return text ? JSON.parse(text) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function describeCause(error: unknown): string {

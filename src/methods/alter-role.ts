@@ -6,7 +6,7 @@ import type { Secret } from '../secret/secret.js';
 import { connect, connectionConfig, describeTarget, pgError, tryLogin } from '../postgres/connect.js';
 import { scramVerifier } from '../postgres/scram.js';
 import { urlLogin } from '../postgres/url.js';
-import { missingCutOffPrivileges, terminateSessionsBefore } from '../postgres/sessions.js';
+import { missingCutOffPrivileges, proveOldPasswordRefused, terminateSessionsBefore } from '../postgres/sessions.js';
 import { releaseRotationLock, takeRotationLock } from '../postgres/lock.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange } from './method.js';
 
@@ -108,7 +108,7 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
     },
 
     async generate(chosen): Promise<StagedChange> {
-      if (!chosen) throw new Error('alter-role needs a generated value');
+      if (!chosen) throw new RotationError('alter-role needs a generated value');
       const db = await adminClient();
       const verifier = scramVerifier(chosen, iterations);
       try {
@@ -149,14 +149,7 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
 
     async revoke(old, reason): Promise<RevocationProof> {
       // ALTER ROLE replaced the verifier: revocation is done; prove it.
-      const cutOff = reason === 'exposure' ? await terminateOldSessions() : undefined;
-      const cut = cutOff ? `; ${cutOff.length} session(s) opened before the change terminated` : '';
-      const extra = cutOff ? { cut_off: cutOff } : {};
-      if (!old) return { tried: false, rejected: false, detail: `not tried: no current value was given (${role} now accepts only the new password, but nothing proved the old one refused)${cut}`, ...extra };
-      const login = await tryLogin(loginAs(old));
-      if (login.ok) return { tried: true, rejected: false, detail: `the old password of ${role} still logs in`, ...extra };
-      if (!login.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried: ${login.message}`, ...extra };
-      return { tried: true, rejected: true, detail: `old password refused with SQLSTATE ${login.code}${cut}`, ...extra };
+      return proveOldPasswordRefused({ user: role, old, loginAs, event: 'change', cutOff: reason === 'exposure' ? terminateOldSessions : undefined });
     },
 
     async close() {
@@ -170,6 +163,6 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
 
   /** On exposure, sessions opened with the old password are cut off; returns what was cut off. */
   async function terminateOldSessions(): Promise<string[]> {
-    return terminateSessionsBefore(await adminClient(), role, changedAt ?? new Date());
+    return terminateSessionsBefore(await adminClient(), role, changedAt ?? ctx.runtime.now());
   }
 }

@@ -2,12 +2,12 @@ import type pg from 'pg';
 import type { AdapterContext } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import type { ProviderSystem } from '../policy/types.js';
-import { connect, CONNECT_TIMEOUT_MS, pgError, tryLogin } from '../postgres/connect.js';
-import { terminateSessionsBefore } from '../postgres/sessions.js';
+import { APPLICATION_NAME, connect, CONNECT_TIMEOUT_MS, pgError, tryLogin } from '../postgres/connect.js';
+import { proveOldPasswordRefused, terminateSessionsBefore } from '../postgres/sessions.js';
 import { releaseRotationLock, takeRotationLock } from '../postgres/lock.js';
 import { Secret } from '../secret/secret.js';
 import { DEFAULT_API_URL, digitalOceanClient, type ClusterConnection, type StatusHints } from '../digitalocean/client.js';
-import { untilDeadline } from '../health/deadline.js';
+import { untilDeadline } from '../engine/deadline.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange } from './method.js';
 
 /** The settings of a `type: digitalocean` system, with the token as a Secret. */
@@ -67,7 +67,7 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
       // DigitalOcean serves its own CA; verify-ca/verify-full need it in NODE_EXTRA_CA_CERTS.
       ssl: mode === 'disable' ? false : { rejectUnauthorized: mode === 'verify-ca' || mode === 'verify-full' },
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-      application_name: 'credential-rotation',
+      application_name: APPLICATION_NAME,
     };
   };
   const target = () => `${connection!.host}:${connection!.port}/${settings.database ?? connection!.database}`;
@@ -153,12 +153,7 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
 
     async revoke(old, reason): Promise<RevocationProof> {
       // The reset replaced the password: revocation is done; prove it.
-      const cut = reason === 'exposure' ? await terminateOldSessions() : '';
-      if (!old) return { tried: false, rejected: false, detail: `not tried: no current value was given (${user} now accepts only the new password, but nothing proved the old one refused)${cut}` };
-      const login = await tryLogin(loginAs(old));
-      if (login.ok) return { tried: true, rejected: false, detail: `the old password of ${user} still logs in` };
-      if (!login.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried: ${login.message}` };
-      return { tried: true, rejected: true, detail: `old password refused with SQLSTATE ${login.code}${cut}` };
+      return proveOldPasswordRefused({ user, old, loginAs, event: 'reset', cutOff: reason === 'exposure' ? terminateOldSessions : undefined });
     },
 
     async close() {
@@ -173,15 +168,14 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
     },
   };
 
-  /** On exposure, sessions opened with the old password are cut off (a role may end its own). */
-  async function terminateOldSessions(): Promise<string> {
-    if (!fresh) return '';
+  /** On exposure, sessions opened with the old password are cut off (a role may end its own); returns what was cut off. */
+  async function terminateOldSessions(): Promise<string[] | undefined> {
+    if (!fresh) return undefined;
     // From the lock's own session when there is one, so the lock survives (the query spares the
     // session it runs in); otherwise from a new session with the new password.
     const db = lockSession ?? (await connect(loginAs(fresh.secret), `${user} at ${target()}`));
     try {
-      const cut = await terminateSessionsBefore(db, user, fresh.changedAt);
-      return `; ${cut.length} session(s) opened before the reset terminated`;
+      return await terminateSessionsBefore(db, user, fresh.changedAt);
     } catch (error) {
       throw pgError(`terminating old sessions of ${user}`, error);
     } finally {

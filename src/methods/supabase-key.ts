@@ -2,7 +2,7 @@ import type { AdapterContext } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import type { Secret } from '../secret/secret.js';
 import { supabaseClient, supabaseSystem, tryProjectKey, type ApiKey, type SupabaseClient } from '../supabase/client.js';
-import { untilDeadline } from '../health/deadline.js';
+import { untilDeadline } from '../engine/deadline.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange } from './method.js';
 
 const KEY_NAME = /^[a-z_][a-z0-9_]+$/;

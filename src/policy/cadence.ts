@@ -1,4 +1,5 @@
 import type { Cadence } from './types.js';
+import { RotationError } from '../engine/errors.js';
 
 export function parseCadence(text: string): Cadence {
   switch (text) {
@@ -10,7 +11,7 @@ export function parseCadence(text: string): Cadence {
       return { months: 12 };
   }
   const days = /^([1-9][0-9]*)d$/.exec(text);
-  if (!days) throw new Error(`cadence: expected monthly | quarterly | annually | <N>d, got '${text}'`);
+  if (!days) throw new RotationError(`cadence: expected monthly | quarterly | annually | <N>d, got '${text}'`);
   return { days: Number(days[1]) };
 }
 

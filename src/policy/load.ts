@@ -202,6 +202,9 @@ function crossCheck(policy: Policy): string[] {
         problems.push(`${where}.method: '${cred.method}' needs a system of type ${wanted.join(' or ')}, but '${cred.system}' is ${system.type}`);
       }
     }
+    if (cred.settings.logins !== undefined && cred.method !== 'alternating-roles') problems.push(`${where}.logins: only method alternating-roles has logins (this credential's method is ${cred.method})`);
+    const logins = cred.settings.logins as string[] | undefined;
+    if (logins?.includes(cred.role)) problems.push(`${where}.logins: expected two logins other than the group role ${cred.role}`);
     const seen = new Map<string, string>();
     for (const target of cred.store) {
       const key = targetIdentity(target);

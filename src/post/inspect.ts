@@ -4,7 +4,7 @@ import type { Runtime } from '../engine/runtime.js';
 import type { Secret } from '../secret/secret.js';
 import { loadAdapters } from '../adapters/load.js';
 import { describeError } from '../engine/errors.js';
-import { connect, connectionConfig, describeTarget, tryLogin, type LoginResult } from '../postgres/connect.js';
+import { APPLICATION_NAME, connect, connectionConfig, describeTarget, tryLogin, type LoginResult } from '../postgres/connect.js';
 import { loginsOf } from '../methods/logins.js';
 
 /** What the post step found after a main step that did not finish. Never holds a secret. */
@@ -100,12 +100,13 @@ export async function inspectCredential(policy: Policy, credentialId: string, ru
 
 /** Open sessions of the tool other than ours; waits briefly for a dead process's session to end. */
 async function waitForRotationSessions(db: pg.Client, runtime: Runtime): Promise<number> {
-  const deadline = Date.now() + SESSION_GONE_WAIT_MS;
+  const deadline = runtime.now().getTime() + SESSION_GONE_WAIT_MS;
   for (;;) {
     const { rows } = await db.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'credential-rotation' AND usename = current_user AND pid <> pg_backend_pid()",
+      'SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND usename = current_user AND pid <> pg_backend_pid()',
+      [APPLICATION_NAME],
     );
-    if (rows[0].n === 0 || Date.now() >= deadline) return rows[0].n;
+    if (rows[0].n === 0 || runtime.now().getTime() >= deadline) return rows[0].n;
     await runtime.sleep(200);
   }
 }

@@ -8,6 +8,7 @@ import { Secret } from '../secret/secret.js';
 import { maskPolicySecrets } from '../secret/policy-secrets.js';
 import { liveRuntime } from '../engine/live-runtime.js';
 import { inspectCredential, repairCommands } from './inspect.js';
+import { RotationError } from '../engine/errors.js';
 
 /**
  * The post step after a main step that was cancelled or killed mid-way (state `started` without
@@ -33,7 +34,7 @@ export async function runPost(env: NodeJS.ProcessEnv = process.env): Promise<voi
     const configInput = core.getInput('config') || DEFAULT_POLICY_PATH;
     const policy = loadPolicy(resolve(workspace, configInput), env, { label: configInput });
     maskPolicySecrets(policy, (secret) => reporter.mask(secret));
-    if (!policy.credentials[credentialId]) throw new Error(`${configInput} has no credential '${credentialId}'`);
+    if (!policy.credentials[credentialId]) throw new RotationError(`${configInput} has no credential '${credentialId}'`);
     const runtime = liveRuntime({ env, reporter, workspace });
     const inspection = await inspectCredential(policy, credentialId, runtime);
     findings.push(...inspection.findings);

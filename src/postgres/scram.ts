@@ -1,5 +1,6 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import type { Secret } from '../secret/secret.js';
+import { RotationError } from '../engine/errors.js';
 
 /**
  * The SCRAM-SHA-256 verifier Postgres stores for a password, computed on the client the way
@@ -12,7 +13,7 @@ import type { Secret } from '../secret/secret.js';
  */
 export function scramVerifier(password: Secret, iterations = 4096, salt: Buffer = randomBytes(16)): string {
   const plain = password.reveal();
-  if (!/^[\x20-\x7e]+$/.test(plain)) throw new Error('SCRAM verifier: only printable ASCII passwords are supported');
+  if (!/^[\x20-\x7e]+$/.test(plain)) throw new RotationError('SCRAM verifier: only printable ASCII passwords are supported');
   const salted = pbkdf2Sync(plain, salt, iterations, 32, 'sha256');
   const clientKey = createHmac('sha256', salted).update('Client Key').digest();
   const storedKey = createHash('sha256').update(clientKey).digest();

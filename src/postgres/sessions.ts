@@ -1,4 +1,7 @@
 import type pg from 'pg';
+import type { Secret } from '../secret/secret.js';
+import type { RevocationProof } from '../methods/method.js';
+import { tryLogin } from './connect.js';
 
 /**
  * Terminates the sessions of `role` that started before `before` (the moment the new credential
@@ -15,6 +18,31 @@ export async function terminateSessionsBefore(db: pg.Client, role: string, befor
     [role, before],
   );
   return rows.map((r) => `${role} session pid ${r.pid} (application '${r.app ?? ''}', client ${r.client ?? 'local socket'}, opened ${r.started.toISOString()})`);
+}
+
+/**
+ * Step 7 of a Postgres password change: the new password replaced the old one, so revocation is
+ * done; this proves it. On exposure the sessions opened before the change are cut off first
+ * (`cutOff`, returning one line per session for the incident record). `event` names the change
+ * in the detail ("change", "reset").
+ */
+export async function proveOldPasswordRefused(options: {
+  user: string;
+  old: Secret | undefined;
+  loginAs: (password: Secret) => pg.ClientConfig;
+  cutOff?: () => Promise<string[] | undefined>;
+  event: string;
+}): Promise<RevocationProof> {
+  const { user, old, event } = options;
+  const cutOff = options.cutOff ? await options.cutOff() : undefined;
+  const cut = cutOff ? `; ${cutOff.length} session(s) opened before the ${event} terminated` : '';
+  const extra = cutOff ? { cut_off: cutOff } : {};
+  // Honest evidence: with no current value nothing was tried, so nothing was proven refused.
+  if (!old) return { tried: false, rejected: false, detail: `not tried: no current value was given (${user} now accepts only the new password, but nothing proved the old one refused)${cut}`, ...extra };
+  const login = await tryLogin(options.loginAs(old));
+  if (login.ok) return { tried: true, rejected: false, detail: `the old password of ${user} still logs in`, ...extra };
+  if (!login.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried: ${login.message}`, ...extra };
+  return { tried: true, rejected: true, detail: `old password refused with SQLSTATE ${login.code}${cut}`, ...extra };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Secret } from './secret.js';
+import { RotationError } from '../engine/errors.js';
 
 /**
  * Letters, digits and `-_.~`: unreserved in URLs (RFC 3986), needs no quoting in odoo.conf, a
@@ -14,7 +15,7 @@ export const DEFAULT_PASSWORD_LENGTH = 32;
  */
 export function generatePassword(length = DEFAULT_PASSWORD_LENGTH, alphabet = PASSWORD_ALPHABET): Secret {
   if (!Number.isInteger(length) || length < 16 || length > 1024) {
-    throw new Error(`password length must be a whole number from 16 to 1024, got ${length}`);
+    throw new RotationError(`password length must be a whole number from 16 to 1024, got ${length}`);
   }
   const limit = 256 - (256 % alphabet.length);
   let out = '';

@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import { RotationError } from '../engine/errors.js';
 
 export const REDACTED = '[redacted]';
 
@@ -10,7 +11,7 @@ export class Secret {
   readonly #value: string;
 
   constructor(value: string) {
-    if (typeof value !== 'string' || value.length === 0) throw new Error('a secret value must be a non-empty string');
+    if (typeof value !== 'string' || value.length === 0) throw new RotationError('a secret value must be a non-empty string');
     this.#value = value;
   }
 

@@ -2,9 +2,11 @@ import type { Octokit } from '@octokit/rest';
 import type { AdapterFactory } from '../adapters/context.js';
 import type { Runtime } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
-import { githubCall, requestOptions, statusOf, type StatusHints } from '../github/errors.js';
+import { githubCall, requestOptions } from '../github/errors.js';
+import { statusOf, type StatusHints } from '../http/http-error.js';
 import { sealSecret, type PublicKey } from '../github/seal.js';
 import type { Secret } from '../secret/secret.js';
+import { requireString } from '../adapters/options.js';
 import type { Store } from './store.js';
 
 type Scope =
@@ -231,9 +233,4 @@ function permissionHints(scope: Scope, where: string): StatusHints {
     403: `the token may not manage Actions secrets of ${repo}: it needs the repository permission "secrets: write" (${TOKEN_HINT})`,
     404: `${where} was not found, or the token cannot see it (install the GitHub App on it, or add it to the PAT's repositories)`,
   };
-}
-
-function requireString(value: unknown, path: string): string {
-  if (typeof value !== 'string' || value.trim() === '') throw new RotationError(`${path}: expected a non-empty string`);
-  return value;
 }

@@ -1,6 +1,6 @@
 import type { Runtime } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
-import { httpError, networkError } from '../http/http-error.js';
+import { httpError, networkError, statusOf, type StatusHints } from '../http/http-error.js';
 import { withRetry } from '../http/retry.js';
 import { Secret } from '../secret/secret.js';
 import type { SystemPolicy } from '../policy/types.js';
@@ -47,7 +47,7 @@ export function asSecret(value: unknown, path: string): Secret {
 const trimUrl = (url: string) => url.replace(/\/+$/, '');
 
 /** What each status means for a Management API call, for a person to act on. */
-function hintsFor(t: SupabaseTarget, extra: Partial<Record<number, string>>): Partial<Record<number, string>> {
+function hintsFor(t: SupabaseTarget, extra: StatusHints): StatusHints {
   return {
     401: 'Supabase rejected the access token: create a personal access token (sbp_…) at https://supabase.com/dashboard/account/tokens and pass it as access_token',
     403: `the token's account may not manage project ${t.projectRef}: it needs the Owner or Administrator role in the project's organization`,
@@ -65,7 +65,7 @@ function hintsFor(t: SupabaseTarget, extra: Partial<Record<number, string>>): Pa
 export function supabaseClient(runtime: Runtime, t: SupabaseTarget) {
   const base = `${t.apiUrl}/v1/projects/${encodeURIComponent(t.projectRef)}`;
 
-  async function call(what: string, method: string, path: string, body: unknown, hints: Partial<Record<number, string>> = {}, retry = true): Promise<unknown> {
+  async function call(what: string, method: string, path: string, body: unknown, hints: StatusHints = {}, retry = true): Promise<unknown> {
     const once = async (): Promise<unknown> => {
         let response: Response;
         try {
@@ -80,11 +80,7 @@ export function supabaseClient(runtime: Runtime, t: SupabaseTarget) {
         }
         const text = await response.text();
         if (!response.ok) {
-          const generic = httpError(`Supabase: ${what}`, response.status, response.headers, text);
-          const hint = hintsFor(t, hints)[response.status];
-          if (!hint) throw generic;
-          const mapped = new RotationError(generic.message, { hint, retryable: generic.retryable, code: generic.code });
-          throw Object.assign(mapped, { status: response.status, retryAfterMs: (generic as { retryAfterMs?: number }).retryAfterMs });
+          throw httpError(`Supabase: ${what}`, response.status, response.headers, text, { hints: hintsFor(t, hints), now: () => runtime.now().getTime() });
         }
         return text ? (JSON.parse(text) as unknown) : undefined;
     };
@@ -140,7 +136,7 @@ export function supabaseClient(runtime: Runtime, t: SupabaseTarget) {
         await call(`delete API key ${key.name} of project ${t.projectRef}`, 'DELETE', `/api-keys/${encodeURIComponent(key.id)}${query}`, undefined);
         return 'deleted';
       } catch (error) {
-        if ((error as { status?: number }).status === 404) return 'already gone';
+        if (statusOf(error) === 404) return 'already gone';
         throw error;
       }
     },

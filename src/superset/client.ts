@@ -1,6 +1,7 @@
 import type { Runtime } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
-import { jsonCall, statusOf } from '../http/json-call.js';
+import { jsonCall } from '../http/json-call.js';
+import { HttpError, statusOf } from '../http/http-error.js';
 import { Secret } from '../secret/secret.js';
 
 /** Superset shows and accepts this in place of a stored password ("keep the stored one"). */
@@ -127,7 +128,7 @@ export class SupersetClient {
     } catch (error) {
       const status = statusOf(error);
       if (status !== 400 && status !== 422) throw error;
-      const said = (error as { serverMessage?: string }).serverMessage ?? '';
+      const said = error instanceof HttpError ? (error.serverMessage ?? '') : '';
       if (/csrf/i.test(said)) throw error;
       throw new RotationError(`Superset's connection test of '${databaseName}' failed (HTTP ${status}): ${said || 'no reason given'}`, {
         hint: 'Superset now holds the new URI but cannot connect with it: check the uri template (user, host, port, database, sslmode) and that Superset can reach the database, then rerun',

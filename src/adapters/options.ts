@@ -1,8 +1,8 @@
-import type { Runtime } from '../adapters/context.js';
+import type { Runtime } from './context.js';
 import { RotationError } from '../engine/errors.js';
 import { Secret } from '../secret/secret.js';
 
-/** Option readers for consumers: each error names the key path, never the value. */
+/** Option readers for stores, consumers and health probes: each error names the key path, never the value. */
 
 export function requireString(value: unknown, path: string): string {
   if (typeof value !== 'string' || value.trim() === '') throw new RotationError(`${path}: expected a non-empty string`);
