@@ -6,7 +6,7 @@ import type { Secret } from '../secret/secret.js';
 import { generatePassword } from '../secret/generate.js';
 import { connect, connectionConfig, describeTarget, pgError, tryLogin } from '../postgres/connect.js';
 import { setPassword } from '../postgres/password.js';
-import { missingCutOffPrivileges, terminateSessionsBefore } from '../postgres/sessions.js';
+import { missingCutOffPrivileges, proveOldPasswordRefused, terminateSessionsBefore } from '../postgres/sessions.js';
 import { releaseRotationLock, takeRotationLock } from '../postgres/lock.js';
 import { loginsOf } from './logins.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange, Verified } from './method.js';
@@ -196,19 +196,10 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
         throw pgError(`ALTER ROLE ${previous} on ${where}`, error);
       });
       const revokedAt = (await db.query<{ now: Date }>('SELECT now()')).rows[0].now;
-      let cutOff: string[] | undefined;
-      if (reason === 'exposure') {
-        cutOff = [...(await terminateSessionsBefore(db, previous, revokedAt)), ...(await terminateSessionsBefore(db, idle, switchedAt ?? revokedAt))];
-      }
-      const cut = cutOff ? `; ${cutOff.length} session(s) opened with an old password terminated` : '';
-      const extra = cutOff ? { cut_off: cutOff } : {};
-      if (!old) return { tried: false, rejected: false, detail: `not tried: no current value was given (${previous} now has a password stored nowhere, but nothing proved the old one refused)${cut}`, ...extra };
-      for (const login of logins) {
-        const result = await tryLogin(loginAs(login, old));
-        if (result.ok) return { tried: true, rejected: false, detail: `the old password still logs in as ${login}`, ...extra };
-        if (!result.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried as ${login}: ${result.message}`, ...extra };
-      }
-      return { tried: true, rejected: true, detail: `old password refused with SQLSTATE 28P01 as ${logins.join(' and ')}; ${previous} has a fresh password stored nowhere${cut}`, ...extra };
+      // On exposure: the old login's sessions, and the idle login's from before it got its password.
+      const cutOff = async () => [...(await terminateSessionsBefore(db, previous, revokedAt)), ...(await terminateSessionsBefore(db, idle, switchedAt ?? revokedAt))];
+      const proof = await proveOldPasswordRefused({ user: previous, old, loginAs: (p) => loginAs(previous, p), event: 'switch', cutOff: reason === 'exposure' ? cutOff : undefined });
+      return { ...proof, detail: `${proof.detail}; ${previous} has a fresh password stored nowhere` };
     },
 
     async close() {
