@@ -5,6 +5,7 @@ import { RotationError } from '../engine/errors.js';
 import type { Secret } from '../secret/secret.js';
 import { generatePassword } from '../secret/generate.js';
 import { connect, connectionConfig, describeTarget, pgError, tryLogin } from '../postgres/connect.js';
+import { systemCa } from '../postgres/server-ca.js';
 import { setPassword } from '../postgres/password.js';
 import { missingCutOffPrivileges, proveOldPasswordRefused, terminateSessionsBefore } from '../postgres/sessions.js';
 import { releaseRotationLock, takeRotationLock } from '../postgres/lock.js';
@@ -40,7 +41,8 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
   const group = ctx.credential.role;
   const logins = loginsOf(ctx.credential);
   const where = `Postgres ${describeTarget(system.adminUrl)} group ${group}`;
-  const loginAs = (user: string, password: Secret) => connectionConfig(system.adminUrl, { user, password });
+  const ca = systemCa(ctx);
+  const loginAs = (user: string, password: Secret) => connectionConfig(system.adminUrl, { user, password }, ca);
   let admin: pg.Client | undefined;
   let iterations = 4096;
   let hideStatement = false;
@@ -52,7 +54,7 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
   const other = (login: string) => (login === logins[0] ? logins[1] : logins[0]);
 
   async function adminClient(): Promise<pg.Client> {
-    admin ??= await connect(connectionConfig(system.adminUrl), `admin connection of system '${system.id}' (${describeTarget(system.adminUrl)})`);
+    admin ??= await connect(connectionConfig(system.adminUrl, undefined, ca), `admin connection of system '${system.id}' (${describeTarget(system.adminUrl)})`);
     return admin;
   }
   async function q<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {

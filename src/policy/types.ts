@@ -20,6 +20,10 @@ export interface PostgresSystem {
   type: 'postgres';
   adminUrl: Secret;
   lockTimeoutSeconds?: number;
+  /** The CA that signed the server's certificate (PEM), from `ca:`. */
+  ca?: string;
+  /** `ca_from:`: the digitalocean system whose cluster's CA is read from DigitalOcean's API. */
+  caFrom?: string;
   /** Schemas an HTTP API serves to anon/authenticated (Supabase's PostgREST): `audit` checks RLS there. */
   exposedSchemas: string[];
 }

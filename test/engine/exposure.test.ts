@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rotateCredential, type RotationResult } from '../../src/engine/rotate.js';
 import { parsePolicy } from '../../src/policy/load.js';
-import { connectionConfig } from '../../src/postgres/connect.js';
+import { connect, connectionConfig } from '../../src/postgres/connect.js';
 import { Secret } from '../../src/secret/secret.js';
 import { alterRolePolicy, leakHaystack, login, usePostgres } from '../helpers/postgres.js';
 import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
@@ -28,9 +28,7 @@ beforeAll(async () => {
   // The consumer restarts on the new password (read from the file store) while health is checked.
   health = createServer(async (_req, res) => {
     const line = readFileSync(join(runtime.workspace, '.secrets/app.env'), 'utf8').match(/^DB_PASSWORD=(.*)$/m)![1];
-    const client = new pg.Client({ ...connectionConfig(new Secret(fx().platform.adminUrl), { user: 'odoo_app', password: new Secret(line) }), application_name: 'odoo' });
-    client.on('error', () => undefined);
-    await client.connect();
+    const client = await connect({ ...connectionConfig(new Secret(fx().platform.adminUrl), { user: 'odoo_app', password: new Secret(line) }), application_name: 'odoo' }, 'odoo');
     afterChange.push(client);
     res.writeHead(200).end('ok');
   });
@@ -59,9 +57,7 @@ const asSuperuser = async <T>(fn: (db: pg.Client) => Promise<T>): Promise<T> => 
   }
 };
 function sessionAs(password: string): Promise<pg.Client> {
-  const client = new pg.Client({ ...connectionConfig(new Secret(fx().platform.adminUrl), { user: 'odoo_app', password: new Secret(password) }), application_name: 'psql' });
-  client.on('error', () => undefined);
-  return client.connect().then(() => client);
+  return connect({ ...connectionConfig(new Secret(fx().platform.adminUrl), { user: 'odoo_app', password: new Secret(password) }), application_name: 'psql' }, 'psql');
 }
 const pidOf = async (c: pg.Client) => (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
 function noLeak(result: RotationResult, secrets: string[], logStart: number) {

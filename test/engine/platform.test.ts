@@ -4,8 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
-import { connectionConfig } from '../../src/postgres/connect.js';
+import { connect, connectionConfig } from '../../src/postgres/connect.js';
 import { parsePolicy } from '../../src/policy/load.js';
 import { Secret } from '../../src/secret/secret.js';
 import { APP } from '../helpers/digitalocean.js';
@@ -143,8 +142,7 @@ describe('a consumer failure gives a failed run a person can act on, and no lock
     expect(text).not.toBe(TEXT);
     const w = world();
     const inUse = (await Promise.all(LOGINS.odoo_app.map(async (u) => ((await login(fx(), u, live.odoo_app)).ok ? u : '')))).find(Boolean)!;
-    const stale = new pg.Client({ ...connectionConfig(new Secret(fx().platform.adminUrl), { user: inUse, password: new Secret(live.odoo_app) }), application_name: 'odoo-web' });
-    await stale.connect();
+    const stale = await connect({ ...connectionConfig(new Secret(fx().platform.adminUrl), { user: inUse, password: new Secret(live.odoo_app) }), application_name: 'odoo-web' }, 'odoo-web');
     try {
       const result = await rotate(w, 'odoo_app', 'scheduled', text);
       expect(result.status).toBe('failed');

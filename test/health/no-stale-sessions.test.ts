@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { parsePolicy } from '../../src/policy/load.js';
 import { rotateCredential, type RotationResult } from '../../src/engine/rotate.js';
-import { connectionConfig } from '../../src/postgres/connect.js';
+import { connect, connectionConfig } from '../../src/postgres/connect.js';
 import { Secret } from '../../src/secret/secret.js';
 import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
 import { alterRolePolicy, leakHaystack, login, makeRole, usePostgres } from '../helpers/postgres.js';
@@ -36,10 +36,7 @@ async function rotate(role: string, current: Secret, grace: number, runtime: Tes
 /** A consumer's connection as the role, e.g. an Odoo container that was not restarted. */
 async function session(role: string, password: Secret | string, application: string): Promise<pg.Client> {
   const secret = typeof password === 'string' ? new Secret(password) : password;
-  const db = new pg.Client({ ...connectionConfig(new Secret(fx().platform.adminUrl), { user: role, password: secret }), application_name: application });
-  db.on('error', () => undefined);
-  await db.connect();
-  return db;
+  return connect({ ...connectionConfig(new Secret(fx().platform.adminUrl), { user: role, password: secret }), application_name: application }, application);
 }
 
 /** The probe's waits: the interval between its looks at pg_stat_activity. */

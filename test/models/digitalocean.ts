@@ -6,7 +6,7 @@ import { Secret } from '../../src/secret/secret.js';
 
 /**
  * An msw model of the DigitalOcean API v2 parts the rotation uses, from the API reference
- * (digitalocean/openapi): database clusters and their users, `reset_auth`, and App Platform apps
+ * (digitalocean/openapi): database clusters, their CA and their users, `reset_auth`, and App Platform apps
  * with restarts and deployments. Like DigitalOcean it checks the Bearer token (401
  * "unable to authenticate you") and its custom scopes (403), answers 404 for what it does not
  * know, 422 for invalid bodies, carries `ratelimit-limit/-remaining/-reset` on every answer, and
@@ -28,6 +28,10 @@ export interface ClusterSpec {
   users: Record<string, string>;
   /** A superuser connection to the server, for ALTER ROLE. */
   superuserUrl: string;
+  /** The PEM of the CA that signed the server's certificate, served by GET …/ca (base64, as DigitalOcean does). */
+  ca?: string;
+  /** What `connection.ssl` reports: true on every DigitalOcean cluster (the default); false for a stand-in without TLS. */
+  ssl?: boolean;
 }
 export interface AppSpec {
   id: string;
@@ -163,7 +167,7 @@ export function createDigitalOceanModel(options: DigitalOceanModelOptions) {
       if (seg.length === 2 && method === 'GET') {
         const connection = {
           protocol: 'postgresql', host: cluster.host, port: cluster.port, database, user: 'doadmin', password: show(cluster.users.doadmin),
-          uri: `postgresql://doadmin:${show(cluster.users.doadmin)}@${cluster.host}:${cluster.port}/${database}?sslmode=require`, ssl: false,
+          uri: `postgresql://doadmin:${show(cluster.users.doadmin)}@${cluster.host}:${cluster.port}/${database}?sslmode=require`, ssl: cluster.ssl ?? true,
         };
         return need('database:read') ?? ok({
           database: {
@@ -172,6 +176,11 @@ export function createDigitalOceanModel(options: DigitalOceanModelOptions) {
             users: Object.entries(cluster.users).map(([name, pw]) => ({ name, role: name === 'doadmin' ? 'primary' : 'normal', password: show(pw) })),
           },
         });
+      }
+      // databases_get_ca: { ca: { certificate: <base64 of the PEM> } }, scope database:read.
+      if (seg[2] === 'ca' && seg.length === 3 && method === 'GET') {
+        if (!cluster.ca) return error(500, 'model: this cluster was given no CA (ClusterSpec.ca)');
+        return need('database:read') ?? ok({ ca: { certificate: Buffer.from(cluster.ca).toString('base64') } });
       }
       if (seg[2] === 'users' && seg[3]) {
         const name = seg[3];
