@@ -144,9 +144,10 @@ function supabaseKey(type: 'secret' | 'publishable') {
 
       async revoke(oldValue, reason): Promise<RevocationProof> {
         const targets = [old, ...leftovers].filter((k): k is ApiKey => k !== undefined && k.id !== created?.id);
-        if (targets.length === 0) return { tried: false, rejected: true, detail: `no previous ${type} key was known; only the new key is live` };
+        if (targets.length === 0) return { tried: false, rejected: false, detail: `not tried: no previous ${type} key was known (only the new key is live, but nothing proved an old one refused)` };
         const compromised = reason === 'exposure' ? { reason: `suspected exposure; rotated by credential-rotation (${credential.id})` } : undefined;
         const details: string[] = [];
+        let tried = 0;
         for (const key of targets) {
           const outcome = await api.deleteKey(key, compromised);
           const value: Secret | undefined = key.value ?? (key === old ? oldValue : undefined);
@@ -158,10 +159,12 @@ function supabaseKey(type: 'secret' | 'publishable') {
             const seen = await tryProjectKey(runtime, sys.projectUrl, value);
             return seen.status === 401 ? { ok: true, value: seen.url } : { ok: false, why: describeProbe(seen) };
           });
+          tried++;
           if (!proof.ok) return { tried: true, rejected: false, detail: `key ${key.name} ${outcome}, but the project API still answers it: ${proof.why}` };
           details.push(`key ${key.name} ${outcome}${compromised ? ' (flagged as compromised)' : ''}, refused with HTTP 401 at ${proof.value}`);
         }
-        return { tried: true, rejected: true, detail: details.join('; ') };
+        // Honest evidence: deleted keys whose value was never known were not tried.
+        return { tried: tried > 0, rejected: tried > 0, detail: tried > 0 ? details.join('; ') : `not tried: ${details.join('; ')}` };
       },
 
       async close() {},

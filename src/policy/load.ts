@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { LineCounter, parseDocument, visit, isAlias } from 'yaml';
 import type { ErrorObject } from 'ajv';
 import { Secret } from '../secret/secret.js';
+import { interpolatedSecrets } from '../secret/policy-secrets.js';
 import { PolicyError } from './errors.js';
 import { interpolate, keyPath } from './interpolate.js';
 import type { CredentialPolicy, Policy, PostgresSystem, SystemPolicy, TargetSpec } from './types.js';
@@ -67,6 +68,7 @@ export function parsePolicy(text: string, file: string, env: NodeJS.ProcessEnv =
   const valueErrors = schemaErrors(data);
   if (valueErrors.length > 0) throw new PolicyError(file, describeSchemaErrors(valueErrors, false));
   const policy = toPolicy(file, data, used);
+  policy.secrets = interpolatedSecrets(raw, env);
   const crossProblems = crossCheck(policy);
   if (crossProblems.length > 0) throw new PolicyError(file, crossProblems);
   return policy;

@@ -9,6 +9,8 @@ export interface Policy {
   allowOutsideWorkspace?: boolean;
   systems: Record<string, SystemPolicy>;
   credentials: Record<string, CredentialPolicy>;
+  /** The values `${NAME}` brought into secret-bearing keys (src/secret/policy-secrets.ts): masked by every run. */
+  secrets?: Secret[];
 }
 
 export type SystemPolicy = PostgresSystem | ProviderSystem;

@@ -37,7 +37,8 @@ export async function proveOldPasswordRefused(options: {
   const cutOff = options.cutOff ? await options.cutOff() : undefined;
   const cut = cutOff ? `; ${cutOff.length} session(s) opened before the ${event} terminated` : '';
   const extra = cutOff ? { cut_off: cutOff } : {};
-  if (!old) return { tried: false, rejected: true, detail: `no previous value was known; ${user} now accepts only the new password${cut}`, ...extra };
+  // Honest evidence: with no current value nothing was tried, so nothing was proven refused.
+  if (!old) return { tried: false, rejected: false, detail: `not tried: no current value was given (${user} now accepts only the new password, but nothing proved the old one refused)${cut}`, ...extra };
   const login = await tryLogin(options.loginAs(old));
   if (login.ok) return { tried: true, rejected: false, detail: `the old password of ${user} still logs in`, ...extra };
   if (!login.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried: ${login.message}`, ...extra };

@@ -10,4 +10,10 @@ export interface Store {
   write(value: Secret): Promise<void>;
   /** Reads the value back where the target allows it (files), for verification and repair. */
   read?(): Promise<Secret | undefined>;
+  /**
+   * When the target last changed, where the store can tell without the value (GitHub's
+   * `updated_at`); undefined when the target does not exist. `status` checks it against the
+   * last rotation the evidence claims.
+   */
+  lastWritten?(): Promise<Date | undefined>;
 }

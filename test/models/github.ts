@@ -206,6 +206,22 @@ export function createGitHubModel(options: GitHubModelOptions) {
     return existing ? new HttpResponse(null, { status: 204 }) : HttpResponse.json({}, { status: 201 });
   }
 
+  /**
+   * GET …/secrets/{name}: the secret's metadata, never its value (actions-secret in GitHub's REST
+   * description: name, created_at, updated_at; an organization secret adds visibility and
+   * selected_repositories_url).
+   */
+  function secretMetadata(scope: string, name: string, org?: string): Response {
+    const held = secrets.get(scope)?.get(name.toUpperCase());
+    if (!held) return errorResponse(404, 'Not Found');
+    const meta = { name: name.toUpperCase(), created_at: held.created_at, updated_at: held.updated_at };
+    if (!org) return HttpResponse.json(meta);
+    return HttpResponse.json({
+      ...meta, visibility: held.visibility,
+      ...(held.visibility === 'selected' ? { selected_repositories_url: `${baseUrl}/orgs/${org}/actions/secrets/${name.toUpperCase()}/repositories` } : {}),
+    });
+  }
+
   async function route(request: Request, method: string, path: string): Promise<Response> {
     const auth = request.headers.get('authorization') ?? '';
     if (auth.replace(/^(token|bearer)\s+/i, '') !== options.token) return errorResponse(401, 'Bad credentials');
@@ -221,6 +237,7 @@ export function createGitHubModel(options: GitHubModelOptions) {
         return HttpResponse.json(publicKey(pair));
       }
       if (method === 'PUT') return allowed('organization_secrets', 'write') ?? putSecret(request, scope, seg[4], org);
+      if (method === 'GET') return allowed('organization_secrets', 'read') ?? secretMetadata(scope, seg[4], org);
     }
     if (seg[0] !== 'repos' || seg.length < 3) return errorResponse(404, 'Not Found');
     const repo = repos.get(`${seg[1]}/${seg[2]}`.toLowerCase());
@@ -238,6 +255,7 @@ export function createGitHubModel(options: GitHubModelOptions) {
         return HttpResponse.json(publicKey(pair));
       }
       if (method === 'PUT') return allowed('secrets', 'write') ?? putSecret(request, scope, rest[2]);
+      if (method === 'GET') return allowed('secrets', 'read') ?? secretMetadata(scope, rest[2]);
     }
     if (rest[0] === 'environments' && rest[2] === 'secrets' && rest.length === 4) {
       if (!repo.environments.includes(rest[1])) return errorResponse(404, 'Not Found');
@@ -249,6 +267,7 @@ export function createGitHubModel(options: GitHubModelOptions) {
         return HttpResponse.json(publicKey(pair));
       }
       if (method === 'PUT') return allowed('environments', 'write') ?? allowed('secrets', 'write') ?? putSecret(request, scope, rest[3]);
+      if (method === 'GET') return allowed('environments', 'read') ?? allowed('secrets', 'read') ?? secretMetadata(scope, rest[3]);
     }
     if (rest[0] === 'actions') {
       const handled = await workflows.route(request, method, repo, rest.slice(1), new URL(request.url).searchParams);
