@@ -11,7 +11,7 @@ import standaloneCode from 'ajv/dist/standalone/index.js';
 /** The policy schema compiled now (ajv standalone code), in place of src/policy/schema-validator.ts. */
 function precompiledSchema() {
   const schema = JSON.parse(readFileSync(new URL('../schema/rotation.schema.json', import.meta.url), 'utf8'));
-  // Must match AJV_OPTIONS in src/policy/schema-validator.ts (test/registry.test.ts checks the bundle validates alike).
+  // Must match AJV_OPTIONS in src/policy/schema-validator.ts (test/engine/registry.test.ts checks the bundle validates alike).
   const ajv = new Ajv({ allErrors: true, strict: false, verbose: true, useDefaults: true, code: { source: true, esm: true } });
   const code = standaloneCode(ajv, ajv.compile(schema));
   return {

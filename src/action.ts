@@ -9,6 +9,7 @@ import { describeError } from './engine/errors.js';
 import { REASONS, type Reason } from './evidence/record.js';
 import { summaryMarkdown } from './report/summary.js';
 import { Secret } from './secret/secret.js';
+import { maskPolicySecrets } from './secret/policy-secrets.js';
 import { liveRuntime } from './engine/live-runtime.js';
 import { deadlineFrom } from './engine/deadline.js';
 import { failpointFromEnv } from './engine/failpoints.js';
@@ -25,13 +26,14 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
 
   try {
     const credential = core.getInput('credential', { required: true });
-    core.saveState('credential', credential);
+    core.saveState('credential', reporter.scrub(credential));
     const reason = core.getInput('reason') || 'manual';
     if (!REASONS.includes(reason as Reason)) throw new RotationError(`input reason: expected ${REASONS.join(' | ')}, got '${reason}'`);
     const dryRun = core.getBooleanInput('dry-run');
     const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
     const configInput = core.getInput('config') || DEFAULT_POLICY_PATH;
     const policy = loadPolicy(resolve(workspace, configInput), env, { label: configInput });
+    maskPolicySecrets(policy, (secret) => reporter.mask(secret));
     const runtime = liveRuntime({ env, reporter, workspace, githubToken });
     // No wait or retry of the run goes past this (default 30 min).
     runtime.deadline = deadlineFrom(core.getInput('deadline-minutes'), runtime.now().getTime());
@@ -39,10 +41,11 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
     runtime.failpoint = failpointFromEnv(env);
     const result = await rotateCredential(policy, { credential, reason: reason as Reason, dryRun, trigger: triggerFromEnv(env) }, runtime);
 
+    // Outputs, state and summary are sinks too: each passes the run's one scrubber.
     core.setOutput('status', result.status);
-    core.setOutput('rotated-at', result.rotatedAt ?? '');
-    core.setOutput('evidence-path', result.evidencePath ?? '');
-    if (env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, summaryMarkdown(result.record, result.evidencePath));
+    core.setOutput('rotated-at', reporter.scrub(result.rotatedAt ?? ''));
+    core.setOutput('evidence-path', reporter.scrub(result.evidencePath ?? ''));
+    if (env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, summaryMarkdown(result.record, result.evidencePath, (text) => reporter.scrub(text)));
     core.saveState('finished', result.status);
     if (result.status === 'failed') process.exitCode = 1; // the engine already reported the error
   } catch (error) {

@@ -9,10 +9,14 @@ import { triggerFromEnv } from './engine/trigger.js';
 import { describeError } from './engine/errors.js';
 import { REASONS, type Reason } from './evidence/record.js';
 import { cliRuntime, policyEnvironment } from './cli/runtime.js';
+import { ConsoleReporter } from './report/console-reporter.js';
+import { maskPolicySecrets } from './secret/policy-secrets.js';
+import { scrubDeep } from './secret/scrubber.js';
 import { deadlineFrom, DEFAULT_DEADLINE_MINUTES } from './engine/deadline.js';
 import { failpointFromEnv } from './engine/failpoints.js';
 import { parseNow, planMatrix, planRotations, planTable } from './cli/plan.js';
 import { overdueMessage, statusRows, statusTable, writeStepSummary } from './cli/status.js';
+import { checkStoreTargets } from './cli/status-stores.js';
 import { verifyCredential, verifyProblems, verifyTable, type VerifyRow } from './cli/verify.js';
 
 const program = new Command('credential-rotation')
@@ -21,6 +25,8 @@ const program = new Command('credential-rotation')
   .option('-c, --config <file>', 'the policy file', DEFAULT_POLICY_PATH)
   .showHelpAfterError();
 
+// One reporter for the process: its scrubber also cleans the last-resort error message below.
+const terminal = new ConsoleReporter();
 const workspaceOf = () => resolve(program.opts().workspace as string);
 const policyOf = (options: LoadOptions = {}) => loadPolicy(resolve(workspaceOf(), program.opts().config as string), policyEnvironment(process.env), options);
 
@@ -41,7 +47,7 @@ program
   .option('--deadline-minutes <minutes>', 'overall deadline of the run: no wait or retry goes past it', String(DEFAULT_DEADLINE_MINUTES))
   .action(async (credential: string, opts: { reason: Reason; dryRun: boolean; githubToken?: string; deadlineMinutes: string }) => {
     const token = opts.githubToken ?? process.env.GITHUB_TOKEN;
-    const runtime = cliRuntime(workspaceOf(), process.env, token);
+    const runtime = cliRuntime(workspaceOf(), process.env, token, terminal);
     runtime.deadline = deadlineFrom(opts.deadlineMinutes, runtime.now().getTime());
     runtime.failpoint = failpointFromEnv(process.env);
     const policy = policyOf();
@@ -59,19 +65,25 @@ program
   .option('--json', 'print only the strategy.matrix of the due credentials: {"include":[{"credential":…,"reason":"scheduled"}]}', false)
   .option('--now <iso>', 'plan as of this time instead of now (what-if), e.g. 2026-07-01T03:00:00Z')
   .action((opts: { json: boolean; now?: string }) => {
-    const rows = planRotations(policyOf({ withoutSecrets: true }), workspaceOf(), parseNow(opts.now));
+    const rows = planRotations(policyOf({ withoutSecrets: true }), workspaceOf(), parseNow(opts.now), (message) => terminal.warning(`evidence ${message}`));
     process.stdout.write(opts.json ? `${JSON.stringify(planMatrix(rows))}\n` : `${planTable(rows)}\n`);
   });
 
 program
   .command('status')
-  .description('last rotation, next due date and overdue flag per credential, from the evidence history (also to $GITHUB_STEP_SUMMARY)')
+  .description('last rotation, next due date and overdue flag per credential, from the evidence history (also to $GITHUB_STEP_SUMMARY); with $GITHUB_TOKEN, each GitHub secret must have changed since the last rotation on record')
   .option('--json', 'print the rows as JSON', false)
   .option('--fail-on-overdue', 'exit 1 when a credential is overdue or was never rotated (a compliance gate)', false)
   .option('--now <iso>', 'report as of this time instead of now, e.g. 2026-07-01T03:00:00Z')
-  .action((opts: { json: boolean; failOnOverdue: boolean; now?: string }) => {
+  .action(async (opts: { json: boolean; failOnOverdue: boolean; now?: string }) => {
     const now = parseNow(opts.now);
-    const rows = statusRows(policyOf({ withoutSecrets: true }), workspaceOf(), now);
+    const policy = policyOf({ withoutSecrets: true });
+    const rows = statusRows(policy, workspaceOf(), now, (message) => terminal.warning(`evidence ${message}`));
+    // With a token, every GitHub store target's updated_at is checked against the evidence.
+    if (process.env.GITHUB_TOKEN) {
+      await checkStoreTargets(policy, rows, cliRuntime(workspaceOf(), process.env, process.env.GITHUB_TOKEN, terminal));
+      for (const check of rows.flatMap((r) => r.stores ?? [])) if (check.verdict !== 'changed') terminal.warning(check.detail);
+    }
     process.stdout.write(opts.json ? `${JSON.stringify(rows, null, 2)}\n` : `${statusTable(rows)}\n`);
     writeStepSummary(rows, now, process.env);
     const late = overdueMessage(rows);
@@ -88,7 +100,7 @@ program
   .action(async (credential: string | undefined, opts: { json: boolean }) => {
     // A `current` whose variable is not set falls back to what a readable store holds.
     const policy = policyOf({ optionalCurrent: true });
-    const runtime = cliRuntime(workspaceOf(), process.env);
+    const runtime = cliRuntime(workspaceOf(), process.env, undefined, terminal);
     const rows: VerifyRow[] = [];
     for (const id of credential ? [credential] : Object.keys(policy.credentials)) rows.push(await verifyCredential(policy, id, runtime));
     runtime.reporter.info(opts.json ? JSON.stringify(rows, null, 2) : verifyTable(rows));
@@ -121,9 +133,12 @@ program
     const { failsAt } = await import('./audit/types.js');
     const { auditTable, writeAuditSummary } = await import('./cli/audit.js');
     const policy = policyOf();
-    const report = await runAudit(policy, system, { now: () => new Date() });
+    // The audit's record, output and summary pass the same scrubber as a rotation's.
+    maskPolicySecrets(policy, (secret) => terminal.mask(secret));
+    const scrub = (text: string) => terminal.scrub(text);
+    const report = scrubDeep(await runAudit(policy, system, { now: () => new Date() }), scrub);
     const paths = opts.record ? await writeAuditRecords(policy, report, triggerFromEnv(process.env), workspaceOf()) : [];
-    process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${auditTable(report)}\n${paths.map((p) => `record: ${p}\n`).join('')}`);
+    process.stdout.write(scrub(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${auditTable(report)}\n${paths.map((p) => `record: ${p}\n`).join('')}`));
     writeAuditSummary(report, paths, process.env);
     if (failsAt(report, opts.failOn)) process.exitCode = 1;
   });
@@ -141,6 +156,6 @@ program
 try {
   await program.parseAsync();
 } catch (error) {
-  process.stderr.write(`error: ${describeError(error)}\n`);
+  terminal.error(describeError(error));
   process.exitCode = 2;
 }

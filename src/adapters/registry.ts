@@ -13,7 +13,7 @@ import type { AdapterContext, AdapterFactory } from './context.js';
  *      contracts are in adapters/context.ts and the interface files, which import nothing of the engine);
  *   2. add one line below: its policy name, the system types it works on, where its options live
  *      in schema/rotation.schema.json, and a loader `() => import('...')`;
- *   3. describe its options in the schema at that place (test/registry.test.ts fails until the
+ *   3. describe its options in the schema at that place (test/engine/registry.test.ts fails until the
  *      schema's kinds and method names agree with this list).
  *
  * Loaders are dynamic imports: the bundle (esbuild code splitting) puts each adapter and the

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { CredentialPolicy, Policy, PostgresSystem, SystemPolicy } from '../policy/types.js';
 import { connect, connectionConfig, describeTarget } from '../postgres/connect.js';
+import { systemCa } from '../postgres/server-ca.js';
 import { describeError } from '../engine/errors.js';
 import { check, type AuditCheck, type AuditReport, type Finding, type SystemAudit } from './types.js';
 import { readonlyCheck } from './rules/readonly.js';
@@ -25,7 +26,7 @@ export interface AuditCollaborators {
  */
 export async function runAudit(policy: Policy, only: string | undefined, io: AuditCollaborators): Promise<AuditReport> {
   const startedAt = io.now();
-  const open = io.connect ?? ((system: PostgresSystem) => connect(connectionConfig(system.adminUrl), `systems.${system.id}.admin_url (${describeTarget(system.adminUrl)})`));
+  const open = io.connect ?? ((system: PostgresSystem) => connect(connectionConfig(system.adminUrl, undefined, systemCa({ policy, system })), `systems.${system.id}.admin_url (${describeTarget(system.adminUrl)})`));
   if (only && !policy.systems[only]) throw new RotationError(`unknown system '${only}' (${policy.file} defines: ${Object.keys(policy.systems).join(', ')})`);
   const systems: SystemAudit[] = [];
   // Sessions are the cluster's: each cluster's are read once, through its first system.

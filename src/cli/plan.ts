@@ -1,5 +1,5 @@
 import type { Policy } from '../policy/types.js';
-import { dueState, readHistory, type DueState } from '../evidence/history.js';
+import { dueState, readHistory, type DueState, type HistoryEntry } from '../evidence/history.js';
 import { RotationError } from '../engine/errors.js';
 
 export interface PlanRow extends DueState {
@@ -21,9 +21,15 @@ export function parseNow(text: string | undefined): Date {
   return date;
 }
 
-/** What is due, from the policy and the evidence history. */
-export function planRotations(policy: Policy, workspace: string, now: Date): PlanRow[] {
-  const history = readHistory(policy, workspace);
+/**
+ * What is due, from the policy and the evidence history (records that do not count go to `warn`).
+ * `now` may be a what-if; a record is "in the future" against the real clock.
+ */
+export function planRotations(policy: Policy, workspace: string, now: Date, warn?: (message: string) => void): PlanRow[] {
+  return planFromHistory(policy, readHistory(policy, workspace, { warn }), now);
+}
+
+export function planFromHistory(policy: Policy, history: HistoryEntry[], now: Date): PlanRow[] {
   return Object.values(policy.credentials).map((c) => ({
     credential: c.id,
     method: c.method,

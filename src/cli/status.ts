@@ -2,7 +2,8 @@ import { appendFileSync } from 'node:fs';
 import type { Policy } from '../policy/types.js';
 import { readHistory } from '../evidence/history.js';
 import type { RunStatus } from '../evidence/record.js';
-import { formatTable, planRotations, type PlanRow } from './plan.js';
+import { formatTable, planFromHistory, type PlanRow } from './plan.js';
+import type { StoreCheck } from './status-stores.js';
 import { lastAudits, type LastAudit } from '../audit/record.js';
 
 export interface StatusRow {
@@ -22,13 +23,18 @@ export interface StatusRow {
   last_attempt: { status: RunStatus; at: string; evidence: string } | null;
   /** The last access audit of the credential's system (`credential-rotation audit`), from its record. */
   last_audit: LastAudit | null;
+  /** With a token: what each store target that can tell says about its last change (status-stores.ts). */
+  stores?: StoreCheck[];
+  /** Targets not changed since before the last rotation the evidence claims (or gone): flagged overdue. */
+  stale?: string[];
 }
 
 /** Last rotation, next due date and overdue flag per credential, from the evidence history. */
-export function statusRows(policy: Policy, workspace: string, now: Date): StatusRow[] {
-  const history = readHistory(policy, workspace);
+export function statusRows(policy: Policy, workspace: string, now: Date, warn?: (message: string) => void): StatusRow[] {
+  // `now` may be a what-if (--now); a record is "in the future" against the real clock.
+  const history = readHistory(policy, workspace, { warn });
   const audits = lastAudits(policy, workspace);
-  return planRotations(policy, workspace, now).map((row) => {
+  return planFromHistory(policy, history, now).map((row) => {
     const latest = history.filter((e) => e.record.credential === row.credential).at(-1);
     const afterSuccess = latest && latest.record.status !== 'rotated';
     return {
@@ -55,7 +61,7 @@ function cells(r: StatusRow): string[] {
     r.cadence,
     r.last_rotated?.slice(0, 16).replace('T', ' ') ?? 'never',
     r.next_due?.slice(0, 10) ?? 'now',
-    r.overdue ? 'YES' : 'no',
+    r.stale?.length ? 'YES (stale store)' : r.overdue ? 'YES' : 'no',
     evidence,
   ];
 }
@@ -100,8 +106,13 @@ export function writeStepSummary(rows: StatusRow[], now: Date, env: NodeJS.Proce
 export function overdueMessage(rows: StatusRow[]): string | undefined {
   const late = rows.filter((r) => r.state === 'overdue').map((r) => `${r.credential} (due ${r.next_due?.slice(0, 10)})`);
   const never = rows.filter((r) => r.state === 'never rotated').map((r) => r.credential);
-  if (late.length === 0 && never.length === 0) return undefined;
-  return [late.length > 0 ? `overdue: ${late.join(', ')}` : '', never.length > 0 ? `never rotated (no evidence): ${never.join(', ')}` : '']
+  const stale = rows.filter((r) => r.stale?.length).map((r) => `${r.credential} (${r.stale!.join(', ')})`);
+  if (late.length === 0 && never.length === 0 && stale.length === 0) return undefined;
+  return [
+    late.length > 0 ? `overdue: ${late.join(', ')}` : '',
+    never.length > 0 ? `never rotated (no evidence): ${never.join(', ')}` : '',
+    stale.length > 0 ? `not changed since the rotation the evidence claims: ${stale.join('; ')}` : '',
+  ]
     .filter(Boolean)
     .join('; ');
 }

@@ -4,6 +4,7 @@ import { describeError, RotationError } from '../engine/errors.js';
 import type { Runtime } from '../engine/runtime.js';
 import type { CredentialPolicy, Policy } from '../policy/types.js';
 import { Secret } from '../secret/secret.js';
+import { maskPolicySecrets } from '../secret/policy-secrets.js';
 import { formatTable } from './plan.js';
 import { unformat } from '../stores/format.js';
 
@@ -40,7 +41,7 @@ export async function verifyCredential(policy: Policy, id: string, runtime: Runt
   if (!credential) {
     throw new RotationError(`unknown credential '${id}'`, { hint: `${policy.file} defines: ${Object.keys(policy.credentials).join(', ')}` });
   }
-  if (credential.current) runtime.reporter.mask(credential.current);
+  maskPolicySecrets(policy, (secret) => runtime.reporter.mask(secret));
   const adapters = await loadAdapters(policy, id, runtime);
   const target = adapters.method.name;
   try {

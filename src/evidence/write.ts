@@ -4,6 +4,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Mustache from 'mustache';
 import type { EvidenceRecord } from './record.js';
+import { scrubDeep } from '../secret/scrubber.js';
 import { RotationError } from '../engine/errors.js';
 
 /** `20261126-1521`: the run's start, in UTC. */
@@ -17,9 +18,12 @@ export function evidenceStamp(date: Date): string {
  * minute gets `<credential>-2.json`: files are created exclusively, so no record is overwritten.
  * Returns the JSON file's path relative to the workspace.
  */
-export async function writeEvidence(record: EvidenceRecord, evidenceDir: string, workspace: string): Promise<string> {
+export async function writeEvidence(given: EvidenceRecord, evidenceDir: string, workspace: string, scrub: (text: string) => string): Promise<string> {
+  // The record is committed to the repository: it passes the run's scrubber (src/secret/scrubber.ts)
+  // here, at the boundary, whatever a step or a server put into it.
+  const record = scrubDeep(given, scrub);
   const dir = resolve(workspace, evidenceDir, evidenceStamp(new Date(record.started_at)), 'db-rotation');
-  return writeRecordFiles(dir, record.credential, record, renderMarkdown(record), workspace);
+  return writeRecordFiles(dir, record.credential, record, scrub(renderMarkdown(record)), workspace);
 }
 
 /**

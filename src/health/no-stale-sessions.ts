@@ -3,6 +3,7 @@ import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import type { PostgresSystem } from '../policy/types.js';
 import { APPLICATION_NAME, connect, connectionConfig } from '../postgres/connect.js';
+import { systemCa } from '../postgres/server-ca.js';
 import { loginsOf } from '../methods/logins.js';
 import type { HealthProbe } from './probe.js';
 import { untilDeadline } from '../engine/deadline.js';
@@ -40,7 +41,7 @@ export const noStaleSessions: AdapterFactory<HealthProbe> = (spec, ctx) => {
     async probe(value, change) {
       let config: pg.ClientConfig;
       if (change) config = change.login(value);
-      else if (ctx.system.type === 'postgres') config = connectionConfig((ctx.system as PostgresSystem).adminUrl);
+      else if (ctx.system.type === 'postgres') config = connectionConfig((ctx.system as PostgresSystem).adminUrl, undefined, systemCa(ctx));
       else throw new RotationError(`${spec.path}: the method of ${ctx.credential.id} recorded no change to compare sessions with`);
 
       let seen: Session[] = [];

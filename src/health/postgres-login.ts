@@ -2,6 +2,7 @@ import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import type { PostgresSystem } from '../policy/types.js';
 import { connectionConfig, tryLogin } from '../postgres/connect.js';
+import { systemCa } from '../postgres/server-ca.js';
 import { renderFormat } from '../stores/format.js';
 import type { HealthProbe } from './probe.js';
 import { untilDeadline } from '../engine/deadline.js';
@@ -16,12 +17,13 @@ export const postgresLogin: AdapterFactory<HealthProbe> = (spec, ctx) => {
   // The login holding the new value (the role; for alternating-roles the login just switched to).
   const user = () => ctx.user?.() ?? ctx.credential.role;
   const label = template ? `postgres-login ${template.replace(/:\{password(_url)?\}@/, ':***@')}` : `postgres-login as ${ctx.credential.role}`;
+  const ca = systemCa(ctx);
   return {
     label,
     async probe(value) {
       const config = template
-        ? connectionConfig(renderFormat(template, value, user()))
-        : connectionConfig((ctx.system as PostgresSystem).adminUrl, { user: user(), password: value });
+        ? connectionConfig(renderFormat(template, value, user()), undefined, ca)
+        : connectionConfig((ctx.system as PostgresSystem).adminUrl, { user: user(), password: value }, ca);
       const result = await untilDeadline(ctx.runtime, timeout, async () => {
         const login = await tryLogin(config);
         return login.ok ? { ok: true, value: `${config.user} logged in to ${config.host}:${config.port ?? 5432}/${config.database}` } : { ok: false, why: login.message };

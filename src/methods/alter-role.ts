@@ -5,6 +5,7 @@ import { RotationError } from '../engine/errors.js';
 import type { Secret } from '../secret/secret.js';
 import { connect, connectionConfig, describeTarget, pgError, tryLogin } from '../postgres/connect.js';
 import { scramVerifier } from '../postgres/scram.js';
+import { systemCa } from '../postgres/server-ca.js';
 import { urlLogin } from '../postgres/url.js';
 import { cutOffSessionsBefore, exposureNote } from '../postgres/sessions.js';
 import { proveOldPasswordRefused } from '../postgres/revoke.js';
@@ -25,7 +26,8 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
   const system = ctx.system as PostgresSystem;
   const role = ctx.credential.role;
   const where = `Postgres ${describeTarget(system.adminUrl)} role ${role}`;
-  const loginAs = (password: Secret) => connectionConfig(system.adminUrl, { user: role, password });
+  const ca = systemCa(ctx);
+  const loginAs = (password: Secret) => connectionConfig(system.adminUrl, { user: role, password }, ca);
   let admin: pg.Client | undefined;
   let lock: RotationLock | undefined;
   let iterations = 4096;
@@ -33,7 +35,7 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
   let changedAt: Date | undefined;
 
   async function adminClient(): Promise<pg.Client> {
-    admin ??= await connect(connectionConfig(system.adminUrl), `admin connection of system '${system.id}' (${describeTarget(system.adminUrl)})`);
+    admin ??= await connect(connectionConfig(system.adminUrl, undefined, ca), `admin connection of system '${system.id}' (${describeTarget(system.adminUrl)})`);
     return admin;
   }
 

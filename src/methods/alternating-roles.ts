@@ -5,6 +5,7 @@ import { RotationError } from '../engine/errors.js';
 import type { Secret } from '../secret/secret.js';
 import { generatePassword } from '../secret/generate.js';
 import { connect, connectionConfig, describeTarget, pgError, tryLogin } from '../postgres/connect.js';
+import { systemCa } from '../postgres/server-ca.js';
 import { setPassword } from '../postgres/password.js';
 import { cutOffSessionsBefore, exposureNote, mergeCutOffs, type CutOff } from '../postgres/sessions.js';
 import { takeRotationLock, type RotationLock } from '../postgres/lock.js';
@@ -40,7 +41,8 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
   const group = ctx.credential.role;
   const logins = loginsOf(ctx.credential);
   const where = `Postgres ${describeTarget(system.adminUrl)} group ${group}`;
-  const loginAs = (user: string, password: Secret) => connectionConfig(system.adminUrl, { user, password });
+  const ca = systemCa(ctx);
+  const loginAs = (user: string, password: Secret) => connectionConfig(system.adminUrl, { user, password }, ca);
   let lock: RotationLock | undefined;
   let admin: pg.Client | undefined;
   let iterations = 4096;
@@ -53,7 +55,7 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
   const other = (login: string) => (login === logins[0] ? logins[1] : logins[0]);
 
   async function adminClient(): Promise<pg.Client> {
-    admin ??= await connect(connectionConfig(system.adminUrl), `admin connection of system '${system.id}' (${describeTarget(system.adminUrl)})`);
+    admin ??= await connect(connectionConfig(system.adminUrl, undefined, ca), `admin connection of system '${system.id}' (${describeTarget(system.adminUrl)})`);
     return admin;
   }
   async function q<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
@@ -203,7 +205,7 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
       }
       const cut = cutOff ? `; ${cutOff.cut.length} session(s) opened with an old password terminated${cutOff.survived.length ? `, ${cutOff.survived.length} still open` : ''}` : '';
       const extra = cutOff ? { cut_off: cutOff.cut, survived: cutOff.survived, grants: cutOff.grants } : {};
-      if (!old) return { tried: false, rejected: true, detail: `no previous value was known; ${previous} now has a password stored nowhere${cut}`, ...extra };
+      if (!old) return { tried: false, rejected: false, detail: `not tried: no current value was given (${previous} now has a password stored nowhere, but nothing proved the old one refused)${cut}`, ...extra };
       for (const login of logins) {
         const result = await tryLogin(loginAs(login, old));
         if (result.ok) return { tried: true, rejected: false, detail: `the old password still logs in as ${login}`, ...extra };

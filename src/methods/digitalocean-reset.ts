@@ -2,33 +2,20 @@ import type pg from 'pg';
 import type { AdapterContext } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import type { ProviderSystem } from '../policy/types.js';
-import { APPLICATION_NAME, connect, CONNECT_TIMEOUT_MS, pgError, tryLogin } from '../postgres/connect.js';
+import { APPLICATION_NAME, connect, connectionConfig, CONNECT_TIMEOUT_MS, pgError, tryLogin } from '../postgres/connect.js';
 import { cutOffSessionsBefore, type CutOff } from '../postgres/sessions.js';
 import { proveOldPasswordRefused } from '../postgres/revoke.js';
 import { takeRotationLock, type RotationLock } from '../postgres/lock.js';
 import { Secret } from '../secret/secret.js';
-import { DEFAULT_API_URL, digitalOceanClient, type ClusterConnection, type StatusHints } from '../digitalocean/client.js';
+import { digitalOceanClient, type ClusterConnection, type StatusHints } from '../digitalocean/client.js';
+import { digitalOceanSystemSettings } from '../digitalocean/settings.js';
+import { clusterCa } from '../digitalocean/cluster-ca.js';
 import { untilDeadline } from '../engine/deadline.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange } from './method.js';
 
 /** The settings of a `type: digitalocean` system, with the token as a Secret. */
 export function digitalOceanSettings(ctx: AdapterContext) {
-  const system = ctx.system as ProviderSystem;
-  const s = system.settings;
-  const raw = s.token;
-  if (!(raw instanceof Secret) && (typeof raw !== 'string' || raw === '')) {
-    throw new RotationError(`systems.${system.id}.token: expected a DigitalOcean API token, e.g. \${DIGITALOCEAN_TOKEN}`);
-  }
-  const token = raw instanceof Secret ? raw : new Secret(raw);
-  ctx.runtime.reporter.mask(token);
-  return {
-    id: system.id,
-    clusterId: String(s.cluster_id),
-    token,
-    apiUrl: typeof s.api_url === 'string' ? s.api_url : (ctx.runtime.env.DIGITALOCEAN_API_URL ?? DEFAULT_API_URL),
-    database: typeof s.database === 'string' ? s.database : undefined,
-    sslmode: typeof s.sslmode === 'string' ? s.sslmode : undefined,
-  };
+  return digitalOceanSystemSettings(ctx.system as ProviderSystem, ctx.runtime);
 }
 
 const NO_LOCK_NOTE = 'no rotation lock on the cluster (the current value does not log in): the workflow concurrency group keeps runs of this credential apart';
@@ -60,20 +47,14 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
   /** The new value and the server's time when it first logged in (for cutting off old sessions). */
   let fresh: { secret: Secret; changedAt: Date } | undefined;
 
+  // verify-ca/verify-full check the server against the cluster's own CA, read from the API.
+  const ca = clusterCa(settings, runtime, `the CA of DigitalOcean cluster ${settings.clusterId}`, true);
+  /** The cluster's connection details as a URL, so the login means what the same URL means to libpq. */
   const loginAs = (password: Secret): pg.ClientConfig => {
     const c = connection!;
     const mode = settings.sslmode ?? (c.ssl ? 'require' : 'disable');
-    return {
-      host: c.host,
-      port: c.port,
-      database: settings.database ?? c.database,
-      user,
-      password: password.reveal(),
-      // DigitalOcean serves its own CA; verify-ca/verify-full need it in NODE_EXTRA_CA_CERTS.
-      ssl: mode === 'disable' ? false : { rejectUnauthorized: mode === 'verify-ca' || mode === 'verify-full' },
-      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-      application_name: APPLICATION_NAME,
-    };
+    const url = `postgresql://${encodeURIComponent(user)}@${c.host}:${c.port}/${encodeURIComponent(settings.database ?? c.database)}?sslmode=${mode}`;
+    return connectionConfig(new Secret(url), { user, password }, ca);
   };
   const target = () => `${connection!.host}:${connection!.port}/${settings.database ?? connection!.database}`;
 
@@ -102,8 +83,9 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
         const login = await tryLogin(loginAs(current));
         currentWorks = login.ok;
         if (!login.ok && !login.rejected) {
+          // A TLS refusal's message already says what to do.
           throw new RotationError(`cannot test the current password of ${user} at ${target()}: ${login.message}`, {
-            hint: "this runner must reach the cluster: add its address to the cluster's trusted sources",
+            hint: login.tls ? undefined : "this runner must reach the cluster: add its address to the cluster's trusted sources",
           });
         }
       }

@@ -1,11 +1,14 @@
 import type { AdapterContext } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import type { Secret } from '../secret/secret.js';
-import { supabaseClient, supabaseSystem, tryProjectKey, type ApiKey, type SupabaseClient } from '../supabase/client.js';
+import { supabaseClient, supabaseSystem, type ApiKey, type SupabaseClient } from '../supabase/client.js';
+import { describeProbe, tryProjectKey } from '../supabase/project-key.js';
 import { untilDeadline } from '../engine/deadline.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange } from './method.js';
 
 const KEY_NAME = /^[a-z_][a-z0-9_]+$/;
+/** CreateApiKeyBody.name in the Management API's description: 4 to 64 characters. */
+const MAX_NAME = 64;
 /** The names this tool gives keys: `<base>` or `<base>_<yyyymmddhhmm[ss]>`. */
 const STAMP = /_\d{12}(\d{2})?$/;
 const JWT = /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/;
@@ -40,6 +43,10 @@ function supabaseKey(type: 'secret' | 'publishable') {
       throw new RotationError(`credentials.${credential.id}.key_name: expected the current key's name in Supabase (^[a-z_][a-z0-9_]+$)`);
     }
     const base = keyName.replace(STAMP, '');
+    // New keys are named <base>_<yyyymmddhhmmss> at most, and the Management API takes names of 4 to 64 characters.
+    if (base.length > MAX_NAME - 15) {
+      throw new RotationError(`credentials.${credential.id}.key_name: '${base}' is ${base.length} characters; new keys are named ${base}_<yyyymmddhhmm[ss]> and Supabase takes at most ${MAX_NAME}, so use at most ${MAX_NAME - 15}`);
+    }
     const ours = (k: ApiKey) => k.type === type && (k.name === base || (k.name.startsWith(`${base}_`) && STAMP.test(k.name) && k.name.replace(STAMP, '') === base));
     let old: ApiKey | undefined;
     /** Keys of this credential left live by an earlier run that did not finish. */
@@ -91,8 +98,12 @@ function supabaseKey(type: 'secret' | 'publishable') {
         if (current && byValue) {
           const seen = await tryProjectKey(runtime, sys.projectUrl, current);
           if (seen.status === 200) currentWorks = true;
-          else if (seen.status !== 401) {
-            throw new RotationError(`${where}: cannot test the current key against ${sys.projectUrl}/rest/v1/: ${'error' in seen ? seen.error : `HTTP ${seen.status}`}`, {
+          else if (seen.status === 403) {
+            throw new RotationError(`${where}: cannot test the current key: ${describeProbe(seen)}`, {
+              hint: 'a publishable key is tried at /auth/v1/settings and a secret key at /rest/v1/; check that the current value is the kind of key this method rotates',
+            });
+          } else if (seen.status !== 401) {
+            throw new RotationError(`${where}: cannot test the current key: ${describeProbe(seen)}`, {
               hint: 'check project_url: it must be the project API (https://<ref>.supabase.co)',
             });
           }
@@ -125,17 +136,18 @@ function supabaseKey(type: 'secret' | 'publishable') {
       async verify(value) {
         const result = await untilDeadline(runtime, PROPAGATION_SECONDS, async () => {
           const seen = await tryProjectKey(runtime, sys.projectUrl, value);
-          return seen.status === 200 ? { ok: true, value: seen.status } : { ok: false, why: 'error' in seen ? seen.error : `HTTP ${seen.status}` };
+          return seen.status === 200 ? { ok: true, value: seen.url } : { ok: false, why: describeProbe(seen) };
         });
-        if (!result.ok) throw new RotationError(`${where}: the new key ${created?.name ?? ''} is not accepted by ${sys.projectUrl}/rest/v1/: ${result.why}`);
-        return { detail: `the new key ${created?.name ?? ''} answers HTTP 200 at ${sys.projectUrl}/rest/v1/` };
+        if (!result.ok) throw new RotationError(`${where}: the new key ${created?.name ?? ''} is not accepted: ${result.why}`);
+        return { detail: `the new key ${created?.name ?? ''} answers HTTP 200 at ${result.value}` };
       },
 
       async revoke(oldValue, reason): Promise<RevocationProof> {
         const targets = [old, ...leftovers].filter((k): k is ApiKey => k !== undefined && k.id !== created?.id);
-        if (targets.length === 0) return { tried: false, rejected: true, detail: `no previous ${type} key was known; only the new key is live` };
+        if (targets.length === 0) return { tried: false, rejected: false, detail: `not tried: no previous ${type} key was known (only the new key is live, but nothing proved an old one refused)` };
         const compromised = reason === 'exposure' ? { reason: `suspected exposure; rotated by credential-rotation (${credential.id})` } : undefined;
         const details: string[] = [];
+        let tried = 0;
         for (const key of targets) {
           const outcome = await api.deleteKey(key, compromised);
           const value: Secret | undefined = key.value ?? (key === old ? oldValue : undefined);
@@ -145,12 +157,14 @@ function supabaseKey(type: 'secret' | 'publishable') {
           }
           const proof = await untilDeadline(runtime, PROPAGATION_SECONDS, async () => {
             const seen = await tryProjectKey(runtime, sys.projectUrl, value);
-            return seen.status === 401 ? { ok: true, value: 401 } : { ok: false, why: 'error' in seen ? seen.error : `HTTP ${seen.status}` };
+            return seen.status === 401 ? { ok: true, value: seen.url } : { ok: false, why: describeProbe(seen) };
           });
-          if (!proof.ok) return { tried: true, rejected: false, detail: `key ${key.name} ${outcome}, but the project API still answers it with ${proof.why}` };
-          details.push(`key ${key.name} ${outcome}${compromised ? ' (flagged as compromised)' : ''}, refused with HTTP 401`);
+          tried++;
+          if (!proof.ok) return { tried: true, rejected: false, detail: `key ${key.name} ${outcome}, but the project API still answers it: ${proof.why}` };
+          details.push(`key ${key.name} ${outcome}${compromised ? ' (flagged as compromised)' : ''}, refused with HTTP 401 at ${proof.value}`);
         }
-        return { tried: true, rejected: true, detail: details.join('; ') };
+        // Honest evidence: deleted keys whose value was never known were not tried.
+        return { tried: tried > 0, rejected: tried > 0, detail: tried > 0 ? details.join('; ') : `not tried: ${details.join('; ')}` };
       },
 
       async close() {},

@@ -4,12 +4,15 @@ import { dirname, join } from 'node:path';
 import { LineCounter, parseDocument, visit, isAlias } from 'yaml';
 import type { ErrorObject } from 'ajv';
 import { Secret } from '../secret/secret.js';
+import { interpolatedSecrets } from '../secret/policy-secrets.js';
 import { PolicyError } from './errors.js';
 import { interpolate, keyPath } from './interpolate.js';
-import type { CredentialPolicy, Policy, SystemPolicy, TargetSpec } from './types.js';
+import type { CredentialPolicy, Policy, PostgresSystem, SystemPolicy, TargetSpec } from './types.js';
 import { methodSystems } from '../adapters/registry.js';
 import { validate } from './schema-validator.js';
-import { urlProblem } from '../postgres/url.js';
+import { splitTlsParams, urlLogin, urlProblem } from '../postgres/url.js';
+import { sslModeOf } from '../postgres/tls.js';
+import { describeError } from '../engine/errors.js';
 
 export const DEFAULT_POLICY_PATH = '.github/rotation.yaml';
 export const SCHEMA_PATH = join(dirname(fileURLToPath(import.meta.url)), '../../schema/rotation.schema.json');
@@ -65,6 +68,7 @@ export function parsePolicy(text: string, file: string, env: NodeJS.ProcessEnv =
   const valueErrors = schemaErrors(data);
   if (valueErrors.length > 0) throw new PolicyError(file, describeSchemaErrors(valueErrors, false));
   const policy = toPolicy(file, data, used);
+  policy.secrets = interpolatedSecrets(raw, env);
   const crossProblems = crossCheck(policy);
   if (crossProblems.length > 0) throw new PolicyError(file, crossProblems);
   return policy;
@@ -136,6 +140,8 @@ function toPolicy(file: string, data: RawPolicy, used: Map<string, string[]>): P
         type: 'postgres',
         adminUrl: new Secret(String(sys.admin_url)),
         lockTimeoutSeconds: sys.lock_timeout_seconds as number | undefined,
+        ca: typeof sys.ca === 'string' ? sys.ca : undefined,
+        caFrom: typeof sys.ca_from === 'string' ? sys.ca_from : undefined,
         exposedSchemas: (sys.exposed_schemas as string[] | undefined) ?? [],
       };
     } else {
@@ -182,12 +188,14 @@ function toSpecs(list: unknown, path: string[]): TargetSpec[] {
 /** What a schema cannot say: references between sections and duplicates. */
 function crossCheck(policy: Policy): string[] {
   const problems: string[] = [];
+  for (const system of Object.values(policy.systems)) if (system.type === 'postgres') problems.push(...caProblems(policy, system as PostgresSystem));
   for (const system of Object.values(policy.systems)) {
     if (!('adminUrl' in system)) continue;
     const url = system.adminUrl.reveal();
     // Still a `${VAR}` (plan, status): judged where the variable is set.
     const problem = /\$\{[A-Za-z_]/.test(url) ? undefined : urlProblem(url);
     if (problem) problems.push(`systems.${system.id}.admin_url: not a usable PostgreSQL URL: ${problem}`);
+    else if (!/\$\{[A-Za-z_]/.test(url)) problems.push(...tlsProblems(system as PostgresSystem, url));
   }
   for (const cred of Object.values(policy.credentials)) {
     const where = `credentials.${cred.id}`;
@@ -212,6 +220,27 @@ function crossCheck(policy: Policy): string[] {
     }
   }
   return problems;
+}
+
+/** The admin URL's TLS parameters, as connect would judge them (no file is read here). */
+function tlsProblems(system: PostgresSystem, url: string): string[] {
+  try {
+    sslModeOf(splitTlsParams(url).ssl, urlLogin(url).host, system.ca !== undefined || system.caFrom !== undefined);
+    return [];
+  } catch (error) {
+    return [`systems.${system.id}.admin_url: ${describeError(error)}`];
+  }
+}
+
+/** A postgres system's CA: one source at most, and ca_from naming a digitalocean system. */
+function caProblems(policy: Policy, system: PostgresSystem): string[] {
+  const where = `systems.${system.id}`;
+  if (system.ca !== undefined && system.caFrom !== undefined) return [`${where}: give ca or ca_from, not both`];
+  if (system.caFrom === undefined) return [];
+  const from = policy.systems[system.caFrom];
+  if (from?.type === 'digitalocean') return [];
+  const dos = Object.values(policy.systems).filter((s) => s.type === 'digitalocean').map((s) => s.id);
+  return [`${where}.ca_from: expected the id of a type: digitalocean system${dos.length ? ` (${dos.join(', ')})` : ''}, got '${system.caFrom}'`];
 }
 
 /** Two targets are the same place when they would overwrite each other. */

@@ -9,6 +9,8 @@ export interface Policy {
   allowOutsideWorkspace?: boolean;
   systems: Record<string, SystemPolicy>;
   credentials: Record<string, CredentialPolicy>;
+  /** The values `${NAME}` brought into secret-bearing keys (src/secret/policy-secrets.ts): masked by every run. */
+  secrets?: Secret[];
 }
 
 export type SystemPolicy = PostgresSystem | ProviderSystem;
@@ -18,6 +20,10 @@ export interface PostgresSystem {
   type: 'postgres';
   adminUrl: Secret;
   lockTimeoutSeconds?: number;
+  /** The CA that signed the server's certificate (PEM), from `ca:`. */
+  ca?: string;
+  /** `ca_from:`: the digitalocean system whose cluster's CA is read from DigitalOcean's API. */
+  caFrom?: string;
   /** Schemas an HTTP API serves to anon/authenticated (Supabase's PostgREST): `audit` checks RLS there. */
   exposedSchemas: string[];
 }

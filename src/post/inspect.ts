@@ -6,6 +6,7 @@ import { loadAdapters } from '../adapters/load.js';
 import { describeError } from '../engine/errors.js';
 import { APPLICATION_NAME, connect, connectionConfig, describeTarget, tryLogin, type LoginResult } from '../postgres/connect.js';
 import { loginsOf } from '../methods/logins.js';
+import { systemCa } from '../postgres/server-ca.js';
 
 /** What the post step found after a main step that did not finish. Never holds a secret. */
 export interface Inspection {
@@ -41,12 +42,13 @@ export async function inspectCredential(policy: Policy, credentialId: string, ru
   const findings: string[] = [];
   let consistent = true;
   let unverified = 0;
+  const ca = systemCa({ policy, system, runtime });
   // alternating-roles: a value is live when it logs in as either login.
   const users = credential.method === 'alternating-roles' ? loginsOf(credential) : [role];
   const login = async (password: Secret): Promise<LoginResult> => {
     let last: LoginResult = { ok: false, rejected: true, message: 'not tried' };
     for (const user of users) {
-      last = await tryLogin(connectionConfig(adminUrl, { user, password }));
+      last = await tryLogin(connectionConfig(adminUrl, { user, password }, ca));
       if (last.ok) return last;
     }
     return last;
@@ -54,7 +56,7 @@ export async function inspectCredential(policy: Policy, credentialId: string, ru
 
   let db: pg.Client | undefined;
   try {
-    db = await connect(connectionConfig(adminUrl), `admin connection of system '${system.id}' (${describeTarget(adminUrl)})`);
+    db = await connect(connectionConfig(adminUrl, undefined, ca), `admin connection of system '${system.id}' (${describeTarget(adminUrl)})`);
     const open = await waitForRotationSessions(db, runtime);
     if (open === 0) {
       findings.push(`no credential-rotation session is open on ${describeTarget(adminUrl)}: an uncommitted ALTER ROLE cannot exist (Postgres aborted it with the main step's connection)`);

@@ -2,10 +2,10 @@ import * as core from '@actions/core';
 import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ActionsReporter } from '../report/actions-reporter.js';
-import { Scrubber, type Reporter } from '../report/reporter.js';
 import { DEFAULT_POLICY_PATH, loadPolicy } from '../policy/load.js';
 import { describeError } from '../engine/errors.js';
 import { Secret } from '../secret/secret.js';
+import { maskPolicySecrets } from '../secret/policy-secrets.js';
 import { liveRuntime } from '../engine/live-runtime.js';
 import { inspectCredential, repairCommands } from './inspect.js';
 import { RotationError } from '../engine/errors.js';
@@ -17,19 +17,8 @@ import { RotationError } from '../engine/errors.js';
  * anywhere: values it reads are masked and only ever tried as logins.
  */
 export async function runPost(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  // Masks go to the runner and to the scrubber that cleans the job summary.
-  const actions = new ActionsReporter();
-  const scrubber = new Scrubber();
-  const reporter: Reporter = {
-    mask: (secret: Secret) => {
-      actions.mask(secret);
-      scrubber.add(secret);
-    },
-    info: (m) => actions.info(m),
-    warning: (m) => actions.warning(m),
-    error: (m) => actions.error(m),
-    group: (title, fn) => actions.group(title, fn),
-  };
+  // Masks go to the runner and to the scrubber that also cleans the job summary.
+  const reporter = new ActionsReporter();
   const tokenInput = core.getInput('github-token');
   if (tokenInput) reporter.mask(new Secret(tokenInput));
 
@@ -44,6 +33,7 @@ export async function runPost(env: NodeJS.ProcessEnv = process.env): Promise<voi
     const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
     const configInput = core.getInput('config') || DEFAULT_POLICY_PATH;
     const policy = loadPolicy(resolve(workspace, configInput), env, { label: configInput });
+    maskPolicySecrets(policy, (secret) => reporter.mask(secret));
     if (!policy.credentials[credentialId]) throw new RotationError(`${configInput} has no credential '${credentialId}'`);
     const runtime = liveRuntime({ env, reporter, workspace });
     const inspection = await inspectCredential(policy, credentialId, runtime);
@@ -74,6 +64,6 @@ export async function runPost(env: NodeJS.ProcessEnv = process.env): Promise<voi
       ...commands.map((c) => `- ${c}`),
       '',
     ].join('\n');
-    appendFileSync(env.GITHUB_STEP_SUMMARY, scrubber.scrub(md));
+    appendFileSync(env.GITHUB_STEP_SUMMARY, reporter.scrub(md));
   }
 }

@@ -23,7 +23,8 @@ export async function proveOldPasswordRefused(options: {
     ? `; ${cutOff.cut.length} session(s) opened before ${options.change ?? 'the change'} terminated${cutOff.survived.length ? `, ${cutOff.survived.length} still open` : ''}`
     : '';
   const extra = cutOff ? { cut_off: cutOff.cut, survived: cutOff.survived, grants: cutOff.grants } : {};
-  if (!old) return { tried: false, rejected: true, detail: `no previous value was known; ${role} now accepts only the new password${cut}`, ...extra };
+  // Honest evidence: with no current value nothing was tried, so nothing was proven refused.
+  if (!old) return { tried: false, rejected: false, detail: `not tried: no current value was given (${role} now accepts only the new password, but nothing proved the old one refused)${cut}`, ...extra };
   const login = await tryLogin(options.login(old));
   if (login.ok) return { tried: true, rejected: false, detail: `the old password of ${role} still logs in`, ...extra };
   if (!login.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried: ${login.message}`, ...extra };

@@ -1,4 +1,5 @@
 import { parse } from 'pg-connection-string';
+import { TLS_PARAMS } from './tls.js';
 
 /** Where a Postgres server listens, compared case-insensitively, loopback names as one. */
 export interface Endpoint {
@@ -15,7 +16,7 @@ export function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
 
 /** The server and login of a postgresql:// URL (libpq's defaults: localhost, 5432). */
 export function urlLogin(url: string): Endpoint & { user?: string } {
-  const c = parse(url);
+  const c = parse(splitTlsParams(url).rest);
   return { host: c.host || 'localhost', port: Number(c.port || 5432), user: c.user || undefined };
 }
 
@@ -25,7 +26,7 @@ export function urlLogin(url: string): Endpoint & { user?: string } {
  */
 export function urlProblem(url: string): string | undefined {
   try {
-    parse(url);
+    parse(splitTlsParams(url).rest);
     return undefined;
   } catch {
     // Look at the parts by hand only to explain the failure; never echo them.
@@ -43,4 +44,24 @@ export function urlProblem(url: string): string | undefined {
   }
   if (/[\s%]/.test(hostPart) || /\s/.test(userinfo)) return 'it holds a space or a stray %: percent-encode the password';
   return 'it is not a valid URL (expected postgresql://user:password@host:port/database, with the password percent-encoded)';
+}
+
+/**
+ * The URL without its TLS parameters, and those parameters: they are read by planTls (tls.ts), so
+ * pg-connection-string neither reads sslrootcert files nor warns about sslmode here.
+ */
+export function splitTlsParams(url: string): { rest: string; ssl: URLSearchParams } {
+  // The first '?' starts the query, for the WHATWG parser behind pg-connection-string too.
+  const at = url.indexOf('?');
+  const query = new URLSearchParams(at < 0 ? '' : url.slice(at + 1));
+  const ssl = new URLSearchParams();
+  for (const name of TLS_PARAMS) {
+    const value = query.get(name);
+    if (value !== null) ssl.set(name, value);
+    query.delete(name);
+  }
+  // Without TLS parameters the URL is left exactly as written (urlProblem explains it as is).
+  if ([...ssl.keys()].length === 0) return { rest: url, ssl };
+  const left = query.toString();
+  return { rest: left ? `${url.slice(0, at)}?${left}` : url.slice(0, at), ssl };
 }

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Policy, PostgresSystem } from '../policy/types.js';
 import { RotationError } from '../engine/errors.js';
 import { connect, connectionConfig, describeTarget, pgError } from '../postgres/connect.js';
+import { systemCa } from '../postgres/server-ca.js';
 import { planProvision, type ProvisionOptions, type ProvisionPlan } from './plan.js';
 
 /** The plan as a SQL script a person can read, review and run: one transaction. */
@@ -29,7 +30,7 @@ export async function provisionCredential(policy: Policy, id: string, options: P
   const system = policy.systems[credential.system];
   if (system?.type !== 'postgres') throw new RotationError(`credentials.${id}.system: provision needs a postgres system, '${credential.system}' is ${system?.type ?? 'unknown'}`);
   const url = (system as PostgresSystem).adminUrl;
-  const db = await connect(connectionConfig(url), `admin connection of system '${system.id}' (${describeTarget(url)})`);
+  const db = await connect(connectionConfig(url, undefined, systemCa({ policy, system })), `admin connection of system '${system.id}' (${describeTarget(url)})`);
   try {
     const plan = await planProvision(db, policy, credential, options);
     const script = renderPlan(plan, describeTarget(url));

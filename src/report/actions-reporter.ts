@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import type { Secret } from '../secret/secret.js';
-import { Scrubber, type Reporter } from './reporter.js';
+import { Scrubber } from '../secret/scrubber.js';
+import type { Reporter } from './reporter.js';
 
 /** The GitHub Actions log: `::add-mask::`, `::group::`, `::warning::` and `::error::` annotations. */
 export class ActionsReporter implements Reporter {
@@ -9,6 +10,9 @@ export class ActionsReporter implements Reporter {
   mask(secret: Secret): void {
     core.setSecret(secret.reveal());
     this.scrubber.add(secret);
+  }
+  scrub(text: string): string {
+    return this.scrubber.scrub(text);
   }
   info(message: string): void {
     core.info(this.scrubber.scrub(message));

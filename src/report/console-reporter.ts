@@ -1,5 +1,6 @@
 import type { Secret } from '../secret/secret.js';
-import { Scrubber, type Reporter } from './reporter.js';
+import { Scrubber } from '../secret/scrubber.js';
+import type { Reporter } from './reporter.js';
 
 /** A terminal: plain lines on stdout, warnings and errors on stderr. */
 export class ConsoleReporter implements Reporter {
@@ -13,6 +14,9 @@ export class ConsoleReporter implements Reporter {
 
   mask(secret: Secret): void {
     this.scrubber.add(secret);
+  }
+  scrub(text: string): string {
+    return this.scrubber.scrub(text);
   }
   info(message: string): void {
     this.out.write(`${this.indent}${this.scrubber.scrub(message)}\n`);

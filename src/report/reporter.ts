@@ -1,4 +1,5 @@
 import type { Secret } from '../secret/secret.js';
+import { Scrubber } from '../secret/scrubber.js';
 
 /**
  * Where a run tells people what it does: the Actions log (annotations, groups, masks) or a
@@ -8,6 +9,11 @@ import type { Secret } from '../secret/secret.js';
 export interface Reporter {
   /** Registers a value that must never be printed (and `::add-mask::` on a runner). */
   mask(secret: Secret): void;
+  /**
+   * The run's one scrubber (src/secret/scrubber.ts) applied to text bound for any other sink: the
+   * job summary, outputs, state, evidence, a thrown message.
+   */
+  scrub(text: string): string;
   info(message: string): void;
   warning(message: string): void;
   error(message: string): void;
@@ -15,24 +21,7 @@ export interface Reporter {
   group<T>(title: string, fn: () => Promise<T>): Promise<T>;
 }
 
-/** The masking both reporters share. */
-export class Scrubber {
-  private readonly values = new Set<string>();
-
-  add(secret: Secret): void {
-    const plain = secret.reveal();
-    this.values.add(plain);
-    // Also the forms a value takes inside URLs and JSON.
-    this.values.add(encodeURIComponent(plain));
-    this.values.add(JSON.stringify(plain).slice(1, -1));
-  }
-
-  scrub(text: string): string {
-    let out = text;
-    for (const value of this.values) if (value.length >= 4) out = out.split(value).join('***');
-    return out;
-  }
-}
+export { Scrubber } from '../secret/scrubber.js';
 
 /** Collects messages in memory: for tests and for callers that render their own output. */
 export class MemoryReporter implements Reporter {
@@ -41,6 +30,9 @@ export class MemoryReporter implements Reporter {
 
   mask(secret: Secret): void {
     this.scrubber.add(secret);
+  }
+  scrub(text: string): string {
+    return this.scrubber.scrub(text);
   }
   info(message: string): void {
     this.lines.push(this.scrubber.scrub(message));

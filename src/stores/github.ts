@@ -3,7 +3,7 @@ import type { AdapterFactory } from '../adapters/context.js';
 import type { Runtime } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import { githubCall, requestOptions } from '../github/errors.js';
-import type { StatusHints } from '../http/http-error.js';
+import { statusOf, type StatusHints } from '../http/http-error.js';
 import { sealSecret, type PublicKey } from '../github/seal.js';
 import type { Secret } from '../secret/secret.js';
 import { requireString } from '../adapters/options.js';
@@ -140,6 +140,28 @@ export const githubStore: AdapterFactory<Store> = (spec, ctx) => {
           422: `GitHub refused secret ${name}: a name has only letters, digits and '_', does not start with a digit or GITHUB_, and the value is at most 48 KB`,
         },
       );
+    },
+
+    async lastWritten() {
+      const gh = client();
+      const target = { secret_name: name, ...req };
+      try {
+        const response = await githubCall(
+          runtime,
+          `GitHub: read secret ${name} in ${where}`,
+          () =>
+            scope.kind === 'organization'
+              ? gh.rest.actions.getOrgSecret({ org: scope.org, ...target })
+              : scope.kind === 'environment'
+                ? gh.rest.actions.getEnvironmentSecret({ owner: scope.owner, repo: scope.repo, environment_name: scope.environment, ...target })
+                : gh.rest.actions.getRepoSecret({ owner: scope.owner, repo: scope.repo, ...target }),
+          hints,
+        );
+        return new Date(response.data.updated_at);
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        throw error;
+      }
     },
   };
 };

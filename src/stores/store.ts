@@ -16,6 +16,12 @@ export interface Store {
    * back-out never guesses (invariant 1).
    */
   capture?(): Promise<Held | undefined>;
+  /**
+   * When the target last changed, where the store can tell without the value (GitHub's
+   * `updated_at`); undefined when the target does not exist. `status` checks it against the
+   * last rotation the evidence claims.
+   */
+  lastWritten?(): Promise<Date | undefined>;
 }
 
 /** What a readable target held before the run. */

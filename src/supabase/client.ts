@@ -27,7 +27,8 @@ export interface SupabaseTarget {
 export function supabaseSystem(system: SystemPolicy, runtime: Runtime): SupabaseTarget & { projectUrl: string } {
   const s = 'settings' in system ? system.settings : {};
   const projectRef = String(s.project_ref ?? '');
-  if (!/^[a-z0-9]+$/.test(projectRef)) throw new RotationError(`systems.${system.id}.project_ref: expected a Supabase project ref`);
+  // The Management API's description: a ref is 20 lower-case letters (`components.parameters.ref`).
+  if (!/^[a-z]{20}$/.test(projectRef)) throw new RotationError(`systems.${system.id}.project_ref: expected a Supabase project ref (20 lower-case letters)`);
   const token = asSecret(s.access_token, `systems.${system.id}.access_token`);
   runtime.reporter.mask(token);
   return {
@@ -123,7 +124,8 @@ export function supabaseClient(runtime: Runtime, t: SupabaseTarget) {
         }
         tried = true;
         const raw = (await call(`create ${type} API key ${name} in project ${t.projectRef}`, 'POST', '/api-keys?reveal=true', { type, name, ...(description ? { description } : {}) }, {
-          422: `Supabase refused the key name '${name}': names are lower case letters, digits and '_' (^[a-z_][a-z0-9_]+$)`,
+          400: `Supabase refused the key name '${name}': names are 4 to 64 lower case letters, digits and '_' (^[a-z_][a-z0-9_]+$)`,
+          422: `Supabase refused the key name '${name}': names are 4 to 64 lower case letters, digits and '_' (^[a-z_][a-z0-9_]+$)`,
         }, false)) as Record<string, unknown>;
         return toKey(raw);
       }, retryOptions);
@@ -157,22 +159,3 @@ export function supabaseClient(runtime: Runtime, t: SupabaseTarget) {
 }
 
 export type SupabaseClient = ReturnType<typeof supabaseClient>;
-
-/**
- * Presents a key to the project's own API (`GET {project_url}/rest/v1/` with the `apikey`
- * header): 200 means it works, 401 that it is refused. Anything else is reported as-is.
- */
-export async function tryProjectKey(runtime: Runtime, projectUrl: string, key: Secret): Promise<{ status: number } | { status: 0; error: string }> {
-  try {
-    const response = await runtime.fetch(`${projectUrl}/rest/v1/`, {
-      headers: { apikey: key.reveal(), accept: 'application/openapi+json' },
-      signal: AbortSignal.timeout(15_000),
-      redirect: 'manual',
-    });
-    await response.body?.cancel();
-    return { status: response.status };
-  } catch (error) {
-    const e = error as Error;
-    return { status: 0, error: e.name === 'TimeoutError' ? 'timed out' : e.message };
-  }
-}

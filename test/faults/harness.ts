@@ -25,6 +25,8 @@ type ModelFault = { status: number; headers?: Record<string, string> } | 'networ
 export interface FaultModel {
   failNext(matcher: Record<string, never>, fault: ModelFault, times?: number): void;
   clearFaults(): void;
+  /** What the provider answers a request it refuses as invalid, for the '422' kind (default 422; Supabase 400). */
+  validationStatus?: number;
 }
 
 /** The network of one cell: runtime.fetch and Octokit go through it, so a timeout can be injected. */
@@ -190,7 +192,8 @@ async function runCell(suite: Suite, point: string, kind: Kind, after: { host?: 
       throw networkError(what, new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
     }
     const model = after.host ? world.modelFor(after.host) : undefined;
-    const fault: ModelFault = kind === 'reset' ? 'network' : { status: STATUS[kind]!, headers: kind === '429' ? { 'retry-after': '3' } : undefined };
+    const status = kind === '422' ? (model?.validationStatus ?? 422) : STATUS[kind]!;
+    const fault: ModelFault = kind === 'reset' ? 'network' : { status, headers: kind === '429' ? { 'retry-after': '3' } : undefined };
     if (model) {
       via = 'model';
       model.failNext({}, fault, times);

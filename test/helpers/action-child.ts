@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { startChild } from './child.js';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import { STEPS, type StepName } from '../../src/engine/steps.js';
 
 /**
  * Runs the bundled action (dist/index.js) or its post step (dist/post.js) as a child process
- * with the runner's environment, as test/action-dist.test.ts does, and can kill it when its
+ * with the runner's environment, as test/action/action-dist.test.ts does, and can kill it when its
  * stdout shows a given line (deterministic: a checklist step's ::group:: line).
  */
 export const DIST_TOKEN = 'ghs_dist_child_token_abcdefghijklmno';
@@ -79,7 +80,8 @@ export function startAction(options: ChildOptions): { child: ChildProcess; done:
   const files = { GITHUB_OUTPUT: `${base}.out`, GITHUB_STEP_SUMMARY: `${base}.summary`, GITHUB_STATE: `${base}.state` };
   for (const f of Object.values(files)) writeFileSync(f, '');
   const inputs = { credential: 'odoo_app', reason: 'manual', 'github-token': DIST_TOKEN, 'dry-run': 'false', ...options.inputs };
-  const child = spawn(process.execPath, [options.entry ?? 'dist/index.js'], {
+  let killed = false;
+  const started = startChild(process.execPath, [options.entry ?? 'dist/index.js'], {
     timeout: 90_000,
     env: {
       PATH: process.env.PATH,
@@ -95,31 +97,22 @@ export function startAction(options: ChildOptions): { child: ChildProcess; done:
       ...Object.fromEntries(Object.entries(options.state ?? {}).map(([k, v]) => [`STATE_${k}`, v])),
       ...options.env,
     },
+    onStdout: (stdout, child) => {
+      if (options.killOn && !killed && stdout.includes(options.killOn.pattern)) {
+        killed = true;
+        child.kill(options.killOn.signal);
+      }
+    },
   });
-  let stdout = '';
-  let stderr = '';
-  let killed = false;
-  child.stdout!.on('data', (d) => {
-    stdout += d;
-    if (options.killOn && !killed && stdout.includes(options.killOn.pattern)) {
-      killed = true;
-      child.kill(options.killOn.signal);
-    }
-  });
-  child.stderr!.on('data', (d) => (stderr += d));
-  const done = new Promise<ChildRun>((resolve) =>
-    child.on('close', (code, signal) => {
-      resolve({
-        code, signal, stdout, stderr,
-        outputs: parseFileCommands(readFileSync(files.GITHUB_OUTPUT, 'utf8')),
-        summary: readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'),
-        state: parseFileCommands(readFileSync(files.GITHUB_STATE, 'utf8')),
-        stateFile: files.GITHUB_STATE,
-        workspace: options.workspace,
-      });
-    }),
-  );
-  return { child, done };
+  const done = started.done.then(({ code, signal, stdout, stderr }): ChildRun => ({
+    code, signal, stdout, stderr,
+    outputs: parseFileCommands(readFileSync(files.GITHUB_OUTPUT, 'utf8')),
+    summary: readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'),
+    state: parseFileCommands(readFileSync(files.GITHUB_STATE, 'utf8')),
+    stateFile: files.GITHUB_STATE,
+    workspace: options.workspace,
+  }));
+  return { child: started.child, done };
 }
 
 export const runAction = (options: ChildOptions) => startAction(options).done;

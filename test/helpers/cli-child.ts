@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runNode } from './child.js';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,13 +13,5 @@ export interface CliRun {
 
 /** `node dist/cli.js <args>` (run `npm run build` first) with only the given environment (plus PATH). */
 export function cli(args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<CliRun> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
+  return runNode([CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env } });
 }

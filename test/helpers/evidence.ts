@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EvidenceRecord, RunStatus } from '../../src/evidence/record.js';
 import { writeEvidence } from '../../src/evidence/write.js';
+import { STEPS, type StepName } from '../../src/engine/steps.js';
 
 /** An evidence record of the shape rotateCredential writes, finished a few seconds after it started. */
 export function evidenceRecord(credential: string, startedAt: string, status: RunStatus = 'rotated'): EvidenceRecord {
@@ -19,8 +20,13 @@ export function evidenceRecord(credential: string, startedAt: string, status: Ru
     finished_at: new Date(started.getTime() + 5_000).toISOString(),
     status,
     summary: status,
-    steps: [],
-    stores: [],
+    // What the engine lists: every step up to the revocation (the record is written in the evidence step).
+    steps: (Object.keys(STEPS) as StepName[]).filter((step) => step !== 'evidence').map((step, i) => ({
+      step, title: STEPS[step], started_at: new Date(started.getTime() + i * 100).toISOString(), duration_ms: 100,
+      outcome: status === 'rotated' || step === 'preflight' ? 'ok' : step === 'generate' ? 'failed' : 'skipped',
+      detail: status,
+    })),
+    stores: status === 'rotated' ? [{ target: `file .secrets/${credential}.env P`, outcome: 'ok', detail: 'written' }] : [],
     consumers: [],
     health: [],
     old_credential: { tried: true, rejected: status === 'rotated', detail: 'test' },
@@ -33,7 +39,7 @@ export async function workspaceWithHistory(policy: string, history: [credential:
   const dir = mkdtempSync(join(tmpdir(), 'rotation-history-'));
   mkdirSync(join(dir, '.github'));
   writeFileSync(join(dir, '.github/rotation.yaml'), policy);
-  for (const [credential, at, status] of history) await writeEvidence(evidenceRecord(credential, at, status), 'docs/evidence', dir);
+  for (const [credential, at, status] of history) await writeEvidence(evidenceRecord(credential, at, status), 'docs/evidence', dir, (text) => text);
   return dir;
 }
 

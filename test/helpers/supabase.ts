@@ -38,3 +38,14 @@ export const SERVICE_KEY_CREDENTIAL = `
     health:
       - supabase-api: {}
 `;
+
+/**
+ * What the project's gateway answers to a key, as a user checks it with curl where Supabase serves
+ * its kind: a secret (or service_role) key at `/rest/v1/`, a publishable (or anon) key at
+ * `/auth/v1/settings` (`/rest/v1/` answers those 403 since 2026-03-11).
+ */
+export async function keyStatus(projectUrl: string, key: string): Promise<number> {
+  const role = key.startsWith('eyJ') ? (JSON.parse(Buffer.from(key.split('.')[1], 'base64url').toString()) as { role?: string }).role : undefined;
+  const secret = key.startsWith('sb_secret_') || role === 'service_role';
+  return (await fetch(`${projectUrl}${secret ? '/rest/v1/' : '/auth/v1/settings'}`, { headers: { apikey: key } })).status;
+}

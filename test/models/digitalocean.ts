@@ -3,10 +3,11 @@ import pg from 'pg';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { scramVerifier } from '../../src/postgres/scram.js';
 import { Secret } from '../../src/secret/secret.js';
+import { guarded, loadDescription, OpenApiChecker } from './openapi/validator.js';
 
 /**
  * An msw model of the DigitalOcean API v2 parts the rotation uses, from the API reference
- * (digitalocean/openapi): database clusters and their users, `reset_auth`, and App Platform apps
+ * (digitalocean/openapi): database clusters, their CA and their users, `reset_auth`, and App Platform apps
  * with restarts and deployments. Like DigitalOcean it checks the Bearer token (401
  * "unable to authenticate you") and its custom scopes (403), answers 404 for what it does not
  * know, 422 for invalid bodies, carries `ratelimit-limit/-remaining/-reset` on every answer, and
@@ -28,6 +29,10 @@ export interface ClusterSpec {
   users: Record<string, string>;
   /** A superuser connection to the server, for ALTER ROLE. */
   superuserUrl: string;
+  /** The PEM of the CA that signed the server's certificate, served by GET …/ca (base64, as DigitalOcean does). */
+  ca?: string;
+  /** What `connection.ssl` reports: true on every DigitalOcean cluster (the default); false for a stand-in without TLS. */
+  ssl?: boolean;
 }
 export interface AppSpec {
   id: string;
@@ -94,9 +99,12 @@ export function createDigitalOceanModel(options: DigitalOceanModelOptions) {
   };
   const ok = (body: Record<string, unknown>, status = 200) => HttpResponse.json(body, { status, headers: rateHeaders() });
 
+  // Every operation declares its errors (with a `default`): nothing is generic.
+  const openapi = new OpenApiChecker('digitalocean', loadDescription('digitalocean.json'), { generic: {} });
   const model = {
     baseUrl,
     requests,
+    openapi,
     tokens: options.tokens,
     failNext(matcher: RequestMatcher, fault: Fault, times = 1): void {
       faults.push({ matcher, fault, times });
@@ -163,15 +171,20 @@ export function createDigitalOceanModel(options: DigitalOceanModelOptions) {
       if (seg.length === 2 && method === 'GET') {
         const connection = {
           protocol: 'postgresql', host: cluster.host, port: cluster.port, database, user: 'doadmin', password: show(cluster.users.doadmin),
-          uri: `postgresql://doadmin:${show(cluster.users.doadmin)}@${cluster.host}:${cluster.port}/${database}?sslmode=require`, ssl: false,
+          uri: `postgresql://doadmin:${show(cluster.users.doadmin)}@${cluster.host}:${cluster.port}/${database}?sslmode=require`, ssl: cluster.ssl ?? true,
         };
         return need('database:read') ?? ok({
           database: {
-            id: cluster.id, name: cluster.name, engine: 'pg', version: '16', status: 'online', num_nodes: 1, region: 'fra1', db_names: [database],
+            id: cluster.id, name: cluster.name, engine: 'pg', version: '16', status: 'online', num_nodes: 1, size: 'db-s-1vcpu-1gb', region: 'fra1', db_names: [database],
             connection, private_connection: { ...connection, host: `private-${cluster.host}` },
             users: Object.entries(cluster.users).map(([name, pw]) => ({ name, role: name === 'doadmin' ? 'primary' : 'normal', password: show(pw) })),
           },
         });
+      }
+      // databases_get_ca: { ca: { certificate: <base64 of the PEM> } }, scope database:read.
+      if (seg[2] === 'ca' && seg.length === 3 && method === 'GET') {
+        if (!cluster.ca) return error(500, 'model: this cluster was given no CA (ClusterSpec.ca)');
+        return need('database:read') ?? ok({ ca: { certificate: Buffer.from(cluster.ca).toString('base64') } });
       }
       if (seg[2] === 'users' && seg[3]) {
         const name = seg[3];
@@ -227,28 +240,28 @@ export function createDigitalOceanModel(options: DigitalOceanModelOptions) {
     return error(404);
   }
 
+  /** An answer: an injected fault, or the route. */
+  async function answer(request: Request, method: string, path: string): Promise<Response> {
+    const fault = faults.find((f) => f.times > 0 && matches(f.matcher, { method, path }));
+    if (fault) {
+      fault.times--;
+      if (fault.fault === 'network') return HttpResponse.error();
+      const headers = fault.fault.status === 429 ? { 'ratelimit-remaining': '0', 'retry-after': '2', ...fault.fault.headers } : fault.fault.headers;
+      return error(fault.fault.status, fault.fault.message, headers);
+    }
+    remaining = Math.max(0, remaining - 1);
+    return route(request, method, path.split('/').slice(2).map((s) => decodeURIComponent(s)));
+  }
+
   model.handlers = [
     http.all(`${baseUrl}/v2/*`, async ({ request }) => {
       const url = new URL(request.url);
       const method = request.method.toUpperCase();
       const path = url.pathname.slice(basePath.length);
       const body = method === 'POST' ? await request.clone().json().catch(() => undefined) : undefined;
-      const entry = { method, path };
-      const fault = faults.find((f) => f.times > 0 && matches(f.matcher, entry));
-      if (fault) {
-        fault.times--;
-        if (fault.fault === 'network') {
-          requests.push({ ...entry, status: 0, body });
-          return HttpResponse.error();
-        }
-        requests.push({ ...entry, status: fault.fault.status, body });
-        const headers = fault.fault.status === 429 ? { 'ratelimit-remaining': '0', 'retry-after': '2', ...fault.fault.headers } : fault.fault.headers;
-        return error(fault.fault.status, fault.fault.message, headers);
-      }
-      remaining = Math.max(0, remaining - 1);
-      const seg = path.split('/').slice(2).map((s) => decodeURIComponent(s));
-      const response = await route(request, method, seg);
-      requests.push({ ...entry, status: response.status, body });
+      // DigitalOcean answers 422 unprocessable_entity to a request its schema refuses, 404 to an unknown route.
+      const response = await guarded(openapi, request, path, () => answer(request, method, path), (status, message) => error(status, status === 404 ? undefined : message));
+      requests.push({ method, path, status: response.type === 'error' ? 0 : response.status, body });
       return response;
     }),
   ];

@@ -1,4 +1,5 @@
 import { HttpResponse } from 'msw';
+import type { OpenApiChecker } from './openapi/validator.js';
 import { errorResponse, type Permission, type Repo, type RepoSpec, type TokenPermissions } from './github.js';
 
 /** The workflow part of the GitHub model: workflows, `workflow_dispatch`, runs and their polling. */
@@ -50,6 +51,7 @@ interface Workflow extends Required<Omit<WorkflowSpec, 'inputs' | 'existingRuns'
 export function createWorkflowModel(o: {
   baseUrl: string;
   now: () => Date;
+  openapi: OpenApiChecker;
   specs: RepoSpec[];
   dispatchReturnsRunDetails: boolean | 'rejects-key';
   allowed: (area: keyof TokenPermissions, need: Permission) => Response | undefined;
@@ -104,10 +106,10 @@ export function createWorkflowModel(o: {
         const denied = o.allowed('actions', 'read');
         if (denied) return denied;
         if (!wf) return errorResponse(404, 'Not Found');
-        return HttpResponse.json({
+        return HttpResponse.json(o.openapi.complete('actions/get-workflow', 200, {
           id: wf.id, name: wf.name, path: `.github/workflows/${wf.file}`, state: wf.state,
           html_url: `https://github.com/${wf.repository}/blob/main/.github/workflows/${wf.file}`,
-        });
+        }));
       }
       if (rest.length === 3 && rest[2] === 'dispatches' && method === 'POST') {
         const denied = o.allowed('actions', 'write');
@@ -127,7 +129,7 @@ export function createWorkflowModel(o: {
         run.inputs = body.inputs;
         dispatches.push({ repository: repo.full_name, workflow: wf.file, ref, inputs: body.inputs, runId: run.id });
         if (body.return_run_details === true && o.dispatchReturnsRunDetails) {
-          return HttpResponse.json({ workflow_run_id: run.id, run_url: run.url, html_url: run.html_url });
+          return HttpResponse.json(o.openapi.complete('actions/create-workflow-dispatch', 200, { workflow_run_id: run.id, run_url: run.url, html_url: run.html_url }));
         }
         return new HttpResponse(null, { status: 204 });
       }
@@ -149,7 +151,7 @@ export function createWorkflowModel(o: {
           .filter((r) => created(Date.parse(r.created_at)))
           .sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at) || b.id - a.id);
         const perPage = Math.min(Number(query.get('per_page') ?? 30) || 30, 100);
-        return HttpResponse.json({ total_count: listed.length, workflow_runs: listed.slice(0, perPage).map(view) });
+        return HttpResponse.json(o.openapi.complete('actions/list-workflow-runs', 200, { total_count: listed.length, workflow_runs: listed.slice(0, perPage).map(view) }));
       }
     }
     if (rest[0] === 'runs' && rest.length === 2 && method === 'GET') {
@@ -164,7 +166,7 @@ export function createWorkflowModel(o: {
           run.conclusion = run.finalConclusion;
         } else run.status = 'in_progress';
       }
-      return HttpResponse.json(view(run));
+      return HttpResponse.json(o.openapi.complete('actions/get-workflow-run', 200, view(run)));
     }
     return undefined;
   }

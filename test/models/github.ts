@@ -1,5 +1,6 @@
 import { http, HttpResponse } from 'msw';
 import sodium from 'libsodium-wrappers';
+import { guarded, loadDescription, OpenApiChecker } from './openapi/validator.js';
 import { createWorkflowModel, type WorkflowSpec, type WorkflowModel } from './github-actions.js';
 
 /**
@@ -102,8 +103,15 @@ export function createGitHubModel(options: GitHubModelOptions) {
   const requests: LoggedRequest[] = [];
   const faults: { matcher: RequestMatcher; fault: Fault; times: number }[] = [];
 
+  // GitHub's description declares only the success answers of most operations; its REST docs
+  // ("Troubleshooting the REST API", "Rate limits") say every endpoint may answer these errors.
+  const openapi = new OpenApiChecker('github', loadDescription('github.json'), {
+    generic: { 400: 'Problems parsing JSON', 401: 'Bad credentials', 403: 'forbidden / secondary rate limit', 404: 'Not Found', 409: 'Conflict', 422: 'Validation failed', 429: 'rate limit', 500: 'server error', 502: 'bad gateway', 503: 'unavailable' },
+    errorSchema: '#/components/schemas/basic-error',
+  });
   const model = {
     baseUrl,
+    openapi,
     permissions: { metadata: 'read', secrets: 'write', environments: 'write', organization_secrets: 'write', actions: 'write', ...options.permissions } as Required<TokenPermissions>,
     requests,
     /** Makes the next `times` requests that match fail with the given fault. */
@@ -135,13 +143,15 @@ export function createGitHubModel(options: GitHubModelOptions) {
     workflows: undefined as unknown as WorkflowModel,
     handlers: [] as ReturnType<typeof http.all>[],
   };
-  const workflows = createWorkflowModel({ baseUrl, now, specs: options.repos ?? [], dispatchReturnsRunDetails: options.dispatchReturnsRunDetails ?? true, allowed, repo: (o, r) => repos.get(`${o}/${r}`.toLowerCase()) });
+  const workflows = createWorkflowModel({ baseUrl, now, openapi, specs: options.repos ?? [], dispatchReturnsRunDetails: options.dispatchReturnsRunDetails ?? true, allowed, repo: (o, r) => repos.get(`${o}/${r}`.toLowerCase()) });
   model.workflows = workflows;
 
   function allowed(area: keyof TokenPermissions, need: Permission): Response | undefined {
     const has = model.permissions[area] ?? 'none';
     return PERMISSION_ORDER.indexOf(has) >= PERMISSION_ORDER.indexOf(need) ? undefined : errorResponse(403, 'Resource not accessible by integration');
   }
+
+  const publicKey = (pair: { key_id: string; publicKey: Uint8Array }) => ({ key_id: pair.key_id, key: sodium.to_base64(pair.publicKey, sodium.base64_variants.ORIGINAL) });
 
   async function keyFor(scope: string) {
     await sodium.ready;
@@ -192,7 +202,24 @@ export function createGitHubModel(options: GitHubModelOptions) {
       value, created_at: existing?.created_at ?? stamp, updated_at: stamp,
       ...(org ? { visibility: body.visibility as string, selected_repository_ids: ids } : {}),
     });
-    return new HttpResponse(null, { status: existing ? 204 : 201 });
+    // 201 carries an empty JSON object (`empty-object` in the description), 204 nothing.
+    return existing ? new HttpResponse(null, { status: 204 }) : HttpResponse.json({}, { status: 201 });
+  }
+
+  /**
+   * GET …/secrets/{name}: the secret's metadata, never its value (actions-secret in GitHub's REST
+   * description: name, created_at, updated_at; an organization secret adds visibility and
+   * selected_repositories_url).
+   */
+  function secretMetadata(scope: string, name: string, org?: string): Response {
+    const held = secrets.get(scope)?.get(name.toUpperCase());
+    if (!held) return errorResponse(404, 'Not Found');
+    const meta = { name: name.toUpperCase(), created_at: held.created_at, updated_at: held.updated_at };
+    if (!org) return HttpResponse.json(meta);
+    return HttpResponse.json({
+      ...meta, visibility: held.visibility,
+      ...(held.visibility === 'selected' ? { selected_repositories_url: `${baseUrl}/orgs/${org}/actions/secrets/${name.toUpperCase()}/repositories` } : {}),
+    });
   }
 
   async function route(request: Request, method: string, path: string): Promise<Response> {
@@ -207,16 +234,17 @@ export function createGitHubModel(options: GitHubModelOptions) {
         const denied = allowed('organization_secrets', 'read');
         if (denied) return denied;
         const pair = await keyFor(scope);
-        return HttpResponse.json({ key_id: pair.key_id, key: sodium.to_base64(pair.publicKey, sodium.base64_variants.ORIGINAL) });
+        return HttpResponse.json(publicKey(pair));
       }
       if (method === 'PUT') return allowed('organization_secrets', 'write') ?? putSecret(request, scope, seg[4], org);
+      if (method === 'GET') return allowed('organization_secrets', 'read') ?? secretMetadata(scope, seg[4], org);
     }
     if (seg[0] !== 'repos' || seg.length < 3) return errorResponse(404, 'Not Found');
     const repo = repos.get(`${seg[1]}/${seg[2]}`.toLowerCase());
     if (!repo) return errorResponse(404, 'Not Found');
     const rest = seg.slice(3);
     if (rest.length === 0 && method === 'GET') {
-      return allowed('metadata', 'read') ?? HttpResponse.json({ id: repo.id, name: repo.name, full_name: repo.full_name, owner: { login: repo.owner }, private: true });
+      return allowed('metadata', 'read') ?? HttpResponse.json(openapi.complete('repos/get', 200, { id: repo.id, name: repo.name, full_name: repo.full_name, owner: { login: repo.owner }, private: true }));
     }
     if (rest[0] === 'actions' && rest[1] === 'secrets' && rest.length === 3) {
       const scope = scopeOf({ repository: repo.full_name, name: '' });
@@ -224,9 +252,10 @@ export function createGitHubModel(options: GitHubModelOptions) {
         const denied = allowed('secrets', 'read');
         if (denied) return denied;
         const pair = await keyFor(scope);
-        return HttpResponse.json({ key_id: pair.key_id, key: sodium.to_base64(pair.publicKey, sodium.base64_variants.ORIGINAL) });
+        return HttpResponse.json(publicKey(pair));
       }
       if (method === 'PUT') return allowed('secrets', 'write') ?? putSecret(request, scope, rest[2]);
+      if (method === 'GET') return allowed('secrets', 'read') ?? secretMetadata(scope, rest[2]);
     }
     if (rest[0] === 'environments' && rest[2] === 'secrets' && rest.length === 4) {
       if (!repo.environments.includes(rest[1])) return errorResponse(404, 'Not Found');
@@ -235,9 +264,10 @@ export function createGitHubModel(options: GitHubModelOptions) {
         const denied = allowed('environments', 'read') ?? allowed('secrets', 'read');
         if (denied) return denied;
         const pair = await keyFor(scope);
-        return HttpResponse.json({ key_id: pair.key_id, key: sodium.to_base64(pair.publicKey, sodium.base64_variants.ORIGINAL) });
+        return HttpResponse.json(publicKey(pair));
       }
       if (method === 'PUT') return allowed('environments', 'write') ?? allowed('secrets', 'write') ?? putSecret(request, scope, rest[3]);
+      if (method === 'GET') return allowed('environments', 'read') ?? allowed('secrets', 'read') ?? secretMetadata(scope, rest[3]);
     }
     if (rest[0] === 'actions') {
       const handled = await workflows.route(request, method, repo, rest.slice(1), new URL(request.url).searchParams);
@@ -246,24 +276,28 @@ export function createGitHubModel(options: GitHubModelOptions) {
     return errorResponse(404, 'Not Found');
   }
 
+  /** An answer: an injected fault, or the route. */
+  async function answer(request: Request, method: string, fullPath: string, entry: { method: string; path: string }): Promise<Response> {
+    const fault = faults.find((f) => f.times > 0 && matches(f.matcher, entry));
+    if (fault) {
+      fault.times--;
+      if (fault.fault === 'network') return HttpResponse.error();
+      return errorResponse(fault.fault.status, fault.fault.message ?? defaultMessage(fault.fault.status), fault.fault.headers);
+    }
+    return route(request, method, fullPath);
+  }
+
   model.handlers = [
     http.all(`${baseUrl}/*`, async ({ request }) => {
       const url = new URL(request.url);
       const method = request.method.toUpperCase();
       const fullPath = url.pathname.slice(basePath.length) || '/';
       const entry = { method, path: fullPath + url.search };
-      const fault = faults.find((f) => f.times > 0 && matches(f.matcher, entry));
-      if (fault) {
-        fault.times--;
-        if (fault.fault === 'network') {
-          requests.push({ ...entry, status: 0 });
-          return HttpResponse.error();
-        }
-        requests.push({ ...entry, status: fault.fault.status });
-        return errorResponse(fault.fault.status, fault.fault.message ?? defaultMessage(fault.fault.status), fault.fault.headers);
-      }
-      const response = await route(request, method, fullPath);
-      requests.push({ ...entry, status: response.status });
+      // GitHub answers 422 "Invalid request." to a body or parameter its schema refuses, 404 to an unknown route.
+      const response = await guarded(openapi, request, fullPath, () => answer(request, method, fullPath, entry), (status, message) =>
+        errorResponse(status, status === 404 ? 'Not Found' : `Invalid request.\n\n${message}`),
+      );
+      requests.push({ ...entry, status: response.type === 'error' ? 0 : response.status });
       return response;
     }),
   ];

@@ -1,10 +1,15 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { http, HttpResponse } from 'msw';
+import { guarded, loadDescription, OpenApiChecker } from './openapi/validator.js';
 
 /**
  * An msw model of the Supabase Management API parts the rotation uses (API keys, legacy keys,
- * Edge Function secrets) and of each project's own API (`/rest/v1/`, which answers 200 to a live
- * key and 401 to a deleted or unknown one). Written from the Management API reference: Bearer
+ * Edge Function secrets) and of each project's API gateway as Supabase serves it since 2026-03-11:
+ * `GET /rest/v1/` (the Data API's OpenAPI root) answers 200 only to secret (and legacy
+ * service_role) keys and 403 to publishable and legacy anon keys; `GET /auth/v1/settings` answers
+ * 200 to any live key; both answer 401 to a missing, unknown or deleted key. Every request and
+ * answer is checked against the Management API's OpenAPI description and the gateway's
+ * (openapi/descriptions/). Written from the Management API reference: Bearer
  * personal access token (401 otherwise), 403 for a project the account may not manage, 404 for
  * an unknown project or key, 422 for a bad name, 429 with X-RateLimit-* headers past 120 requests
  * per minute per endpoint, and injected faults (5xx, 429, network). The request log holds method,
@@ -55,9 +60,11 @@ interface Project {
 
 const RATE_LIMIT = 120;
 const err = (status: number, message: string, headers?: Record<string, string>) => HttpResponse.json({ message }, { status, headers });
+const gatewayError = (status: number, message: string, hint: string) => HttpResponse.json({ message, hint }, { status });
 
 export function createSupabaseModel(options: { apiUrl?: string; token: string; projects: ProjectSpec[]; now?: () => Date }) {
   const apiUrl = (options.apiUrl ?? 'https://api.supabase.com').replace(/\/+$/, '');
+  const apiPath = new URL(apiUrl).pathname.replace(/\/+$/, '');
   const now = options.now ?? (() => new Date());
   const projects = new Map<string, Project>();
   const requests: LoggedRequest[] = [];
@@ -74,9 +81,25 @@ export function createSupabaseModel(options: { apiUrl?: string; token: string; p
     projects.set(spec.ref, { ref: spec.ref, url: (spec.projectUrl ?? `https://${spec.ref}.supabase.co`).replace(/\/+$/, ''), forbidden: spec.forbidden ?? false, keys, deleted: [], legacyEnabled: true, secrets });
   }
 
+  const errorBody = { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] };
+  // The Management API's description declares 401/403/429 (and 500 for secrets); its NestJS
+  // validation answers 400 to a body or parameter it refuses, an unknown project or key is 404,
+  // and a 5xx can come from any endpoint.
+  const managementApi = new OpenApiChecker('supabase-management', loadDescription('supabase-management.json'), {
+    generic: { 400: 'validation', 404: 'unknown project or key', 500: 'server error', 502: 'bad gateway', 503: 'unavailable', 504: 'timeout' },
+    errorSchema: errorBody,
+  });
+  // The gateway (Kong) answers 404 "no Route matched" to a path it does not serve.
+  const gatewayApi = new OpenApiChecker('supabase-gateway', loadDescription('supabase-gateway.json'), {
+    generic: { 400: 'bad request', 404: 'no route', 429: 'rate limit (Auth endpoints are rate limited)', 500: 'server error', 502: 'bad gateway', 503: 'unavailable', 504: 'timeout' },
+    errorSchema: '#/components/schemas/GatewayError',
+  });
   const model = {
     apiUrl,
     requests,
+    openapi: { management: managementApi, gateway: gatewayApi },
+    /** NestJS validation: a body or parameter the API refuses gets 400 (no 422 is declared). */
+    validationStatus: 400,
     failNext(matcher: RequestMatcher, fault: Fault, times = 1): void {
       faults.push({ matcher, fault, times });
     },
@@ -168,13 +191,23 @@ export function createSupabaseModel(options: { apiUrl?: string; token: string; p
     return err(404, 'Not Found');
   }
 
-  /** The project's API gateway: a live key or an enabled legacy key gets 200, anything else 401. */
-  function projectApi(request: Request, project: Project): Response {
+  /**
+   * The project's API gateway: the key in the `apikey` header must be live (a key of the project,
+   * a legacy one only while legacy keys are enabled), else 401; the Data API's OpenAPI root takes
+   * only secret and service_role keys (403 for the others, with Supabase's own message).
+   */
+  function projectApi(request: Request, project: Project, path: string): Response {
     const apikey = request.headers.get('apikey');
-    if (!apikey) return err(401, 'No API key found in request');
+    if (!apikey) return gatewayError(401, 'No API key found in request', 'No `apikey` request header or url param was found.');
     const key = project.keys.find((k) => k.api_key === apikey);
-    if (!key || (key.type === 'legacy' && !project.legacyEnabled)) return err(401, 'Invalid API key');
-    return HttpResponse.json({ swagger: '2.0', info: { title: 'PostgREST API' }, paths: {} });
+    if (!key || (key.type === 'legacy' && !project.legacyEnabled)) return gatewayError(401, 'Invalid API key', 'Double check your Supabase `anon` or `service_role` API key.');
+    if (path === '/rest/v1/') {
+      if (key.type === 'publishable' || key.name === 'anon') {
+        return gatewayError(403, 'Access to schema is forbidden', 'Accessing the schema via the Data API is only allowed using a secret API key.');
+      }
+      return HttpResponse.json({ swagger: '2.0', info: { title: 'PostgREST API' }, paths: {} }, { headers: { 'content-type': 'application/openapi+json' } });
+    }
+    return HttpResponse.json({ external: { email: true, phone: false, anonymous_users: false }, disable_signup: false, mailer_autoconfirm: false, phone_autoconfirm: false, sms_provider: 'twilio', saml_enabled: false });
   }
 
   function logAndFault(host: LoggedRequest['host'], request: Request): { entry: LoggedRequest; fault?: Fault } {
@@ -195,17 +228,25 @@ export function createSupabaseModel(options: { apiUrl?: string; token: string; p
   model.handlers = [
     http.all(`${apiUrl}/*`, async ({ request }) => {
       const { entry, fault } = logAndFault('management', request);
-      const response = fault ? faultResponse(fault) : await management(request, entry.method, new URL(request.url));
+      const url = new URL(request.url);
+      const response = await guarded(managementApi, request, url.pathname.slice(apiPath.length), async () => (fault ? faultResponse(fault) : management(request, entry.method, url)), (status, message) =>
+        err(status === 404 ? 404 : 400, status === 404 ? 'Not Found' : message),
+      );
       entry.status = response.type === 'error' ? 0 : response.status;
       return response;
     }),
-    ...[...projects.values()].map((project) =>
-      http.all(`${project.url}/rest/v1/*`, ({ request }) => {
-        const { entry, fault } = logAndFault('project', request);
-        const response = fault ? faultResponse(fault) : projectApi(request, project);
-        entry.status = response.type === 'error' ? 0 : response.status;
-        return response;
-      }),
+    ...[...projects.values()].flatMap((project) =>
+      ['rest', 'auth'].map((service) =>
+        http.all(`${project.url}/${service}/v1/*`, async ({ request }) => {
+          const { entry, fault } = logAndFault('project', request);
+          const path = new URL(request.url).pathname.slice(new URL(project.url).pathname.replace(/\/+$/, '').length);
+          const response = await guarded(gatewayApi, request, path, async () => (fault ? faultResponse(fault) : projectApi(request, project, path)), (status) =>
+            status === 404 ? err(404, 'no Route matched with those values') : gatewayError(401, 'No API key found in request', 'No `apikey` request header or url param was found.'),
+          );
+          entry.status = response.type === 'error' ? 0 : response.status;
+          return response;
+        }),
+      ),
     ),
   ];
   return model;

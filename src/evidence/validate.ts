@@ -1,0 +1,63 @@
+import { basename } from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import schema from '../../schema/evidence.schema.json' with { type: 'json' };
+import type { EvidenceRecord } from './record.js';
+import { evidenceStamp } from './write.js';
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validate = ajv.compile(schema);
+
+/** The checklist steps a `rotated` record lists, all ok (the evidence step writes the record). */
+const ROTATED_STEPS = ['preflight', 'generate', 'store', 'apply', 'verify', 'consumers', 'health', 'revoke'];
+
+/**
+ * Why a file under the evidence folder does not count as a record, or undefined when it does. It
+ * counts only if it validates against schema/evidence.schema.json, sits at
+ * `<stamp>/db-rotation/<credential>[-N].json` where `<stamp>` is its own started_at, is not in
+ * the future, and, for `rotated`, shows every step ok and the old credential tried and refused.
+ * `place` is the path below the evidence folder, split into its parts.
+ */
+export function whyNotCounted(data: unknown, place: string[], now: Date): string | undefined {
+  if (!validate(data)) {
+    const errors = validate.errors ?? [];
+    // A record with all its parts gets the plainer reason; anything less, the schema's.
+    const incomplete = errors.some((e) => e.instancePath === '' && (e.keyword === 'required' || e.keyword === 'type'));
+    return (incomplete ? undefined : recordProblem(data)) ?? schemaProblem(errors);
+  }
+  const record = data as unknown as EvidenceRecord;
+  const stamp = evidenceStamp(new Date(record.started_at));
+  const file = basename(place.at(-1) ?? '', '.json');
+  // writeEvidence names a second run in the same minute <credential>-2, then -3, …
+  const suffix = file.startsWith(record.credential) ? file.slice(record.credential.length) : undefined;
+  const named = suffix === '' || (suffix !== undefined && /^-([2-9]|[1-9][0-9]+)$/.test(suffix));
+  if (place.length !== 3 || place[1] !== 'db-rotation' || place[0] !== stamp || !named) {
+    return `a record of ${record.credential} started at ${record.started_at} sits at ${stamp}/db-rotation/${record.credential}.json, not here`;
+  }
+  const started = Date.parse(record.started_at);
+  const finished = Date.parse(record.finished_at);
+  if (started > now.getTime() || finished > now.getTime()) return `it is dated in the future (${record.started_at})`;
+  if (finished < started) return `it finished (${record.finished_at}) before it started (${record.started_at})`;
+  return undefined;
+}
+
+/** The record's own claims that do not hold, in words (clearer than the schema's if/then verdict). */
+function recordProblem(data: unknown): string | undefined {
+  if (!data || typeof data !== 'object') return undefined;
+  const r = data as Partial<EvidenceRecord>;
+  const old = r.old_credential;
+  if (old && old.tried === false && old.rejected === true) return 'it says the old credential was refused without trying it';
+  if (r.status !== 'rotated') return undefined;
+  const steps = Array.isArray(r.steps) ? r.steps : [];
+  for (const step of ROTATED_STEPS) {
+    const found = steps.find((s) => s?.step === step);
+    if (!found || found.outcome !== 'ok') return `it claims rotated, but step ${step} is ${found ? String(found.outcome) : 'missing'}`;
+  }
+  if (!old || old.tried !== true || old.rejected !== true) return 'it claims rotated, but the old credential was not tried and refused';
+  return undefined;
+}
+
+function schemaProblem(errors: ErrorObject[]): string {
+  const specific = errors.filter((e) => !['if', 'then', 'allOf', 'contains'].includes(e.keyword));
+  const shown = (specific.length > 0 ? specific : errors).slice(0, 3).map((e) => `${e.instancePath || '(top level)'} ${e.message ?? e.keyword}`);
+  return `it does not validate against schema/evidence.schema.json: ${shown.join('; ')}`;
+}

@@ -1,0 +1,38 @@
+import type { AdapterContext, Runtime } from '../adapters/context.js';
+import { ConsoleReporter } from '../report/console-reporter.js';
+import { RotationError } from '../engine/errors.js';
+import type { PostgresSystem, ProviderSystem } from '../policy/types.js';
+import { clusterCa } from '../digitalocean/cluster-ca.js';
+import { digitalOceanSystemSettings } from '../digitalocean/settings.js';
+import type { ServerCa } from './tls.js';
+
+/**
+ * The CA a postgres system's connections are checked against, beyond a URL's own sslrootcert:
+ * its `ca:` (PEM), or with `ca_from:` the CA of the DigitalOcean cluster that system names.
+ */
+export function systemCa(ctx: Pick<AdapterContext, 'policy' | 'system'> & { runtime?: Runtime }): ServerCa | undefined {
+  if (ctx.system.type !== 'postgres') return undefined;
+  const system = ctx.system as PostgresSystem;
+  if (system.ca) return { source: `systems.${system.id}.ca`, pem: system.ca };
+  if (!system.caFrom) return undefined;
+  const from = ctx.policy.systems[system.caFrom];
+  if (from?.type !== 'digitalocean') throw new RotationError(`systems.${system.id}.ca_from: '${system.caFrom}' is not a digitalocean system`);
+  const runtime = ctx.runtime ?? commandRuntime();
+  const settings = digitalOceanSystemSettings(from as ProviderSystem, runtime);
+  return clusterCa(settings, runtime, `the CA of DigitalOcean cluster ${settings.clusterId} (systems.${system.id}.ca_from: ${system.caFrom})`);
+}
+
+/** What a command without a run (audit, provision) reads DigitalOcean's API with: the real network, warnings on stderr. */
+function commandRuntime(): Runtime {
+  return {
+    env: process.env,
+    reporter: new ConsoleReporter(process.stderr),
+    workspace: process.cwd(),
+    now: () => new Date(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    fetch: globalThis.fetch,
+    github: () => {
+      throw new Error('no GitHub client here');
+    },
+  };
+}

@@ -1,0 +1,131 @@
+import { Secret } from './secret.js';
+
+/** What a scrubbed value becomes. */
+export const MASK = '***';
+
+/** Values shorter than this are not masked: they would shred ordinary words. */
+const MIN_LENGTH = 4;
+
+/**
+ * The one filter between a run and everything it leaves behind: the log (stdout, stderr), the job
+ * summary, the action's outputs and state, the evidence JSON and Markdown, and the messages of
+ * errors it throws. It removes
+ *  - every value the run registered (old and new credentials, tokens, keys, values interpolated
+ *    into secret-bearing policy keys), in the forms a value takes in URLs and JSON;
+ *  - the credentials in any URL (userinfo, every query value), so `?token=…` is never recorded;
+ *  - `Authorization`-style header values and secret-named JSON fields a server echoed back, so a
+ *    value the run never knew (another key in the same answer) is not recorded either.
+ * Hand-written: a few regular expressions; no well-kept library does exactly this.
+ */
+export class Scrubber {
+  readonly #values = new Set<string>();
+  #sorted: string[] | undefined;
+
+  add(secret: Secret | string): void {
+    const plain = secret instanceof Secret ? secret.reveal() : secret;
+    if (plain.length < MIN_LENGTH) return;
+    const json = JSON.stringify(plain).slice(1, -1);
+    for (const form of [plain, encodeURIComponent(plain), json, JSON.stringify(json).slice(1, -1), plain.replace(/ /g, '+')]) this.#values.add(form);
+    this.#sorted = undefined;
+  }
+
+  /** Whether `text` holds a registered value (for tests and assertions of callers). */
+  holdsSecret(text: string): boolean {
+    return this.values().some((v) => text.includes(v));
+  }
+
+  scrub(text: string): string {
+    let out = String(text);
+    // Longest first, so a value that contains another is replaced whole.
+    for (const value of this.values()) if (out.includes(value)) out = out.split(value).join(MASK);
+    return redactPatterns(out);
+  }
+
+  scrubDeep<T>(value: T): T {
+    return scrubDeep(value, (t) => this.scrub(t));
+  }
+
+  private values(): string[] {
+    return (this.#sorted ??= [...this.#values].sort((a, b) => b.length - a.length));
+  }
+}
+
+/** A copy of `value` with every string in it (objects, arrays) passed through `scrub`. */
+export function scrubDeep<T>(value: T, scrub: (text: string) => string): T {
+  if (typeof value === 'string') return scrub(value) as T;
+  if (Array.isArray(value)) return value.map((v) => scrubDeep(v, scrub)) as T;
+  // Plain data only (records, reports): a Date, a Secret or any other instance is kept as it is.
+  const proto = value && typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
+  if (proto === Object.prototype || proto === null) {
+    return Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, scrubDeep(v, scrub)])) as T;
+  }
+  return value;
+}
+
+/**
+ * The same error with its message, stack and hint scrubbed, for a throw that leaves the run
+ * (an Error's message is an own property, so it can be rewritten in place).
+ */
+export function scrubError(error: unknown, scrub: (text: string) => string): unknown {
+  if (typeof error === 'string') return scrub(error);
+  if (!(error instanceof Error)) return error;
+  error.message = scrub(error.message);
+  if (error.stack) error.stack = scrub(error.stack);
+  const hint = (error as { hint?: unknown }).hint;
+  if (typeof hint === 'string') Object.defineProperty(error, 'hint', { value: scrub(hint) });
+  return error;
+}
+
+// scheme://user:password@host/path?query#fragment, as far as a URL runs in free text.
+const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s"'<>`\\]*)/gi;
+// `Authorization: Bearer …`, `Basic …`, `token ghs_…` (echoed request headers): a credential has
+// a digit or a symbol, which keeps "Basic authentication" readable.
+const AUTH_SCHEME = /\b(Bearer|Basic|token)\s+(?=[A-Za-z0-9._~+/=-]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{12,}/g;
+// Tokens recognisable by their published prefixes (GitHub, DigitalOcean, Supabase) and JWTs.
+const KNOWN_TOKEN = /\b(?:gh[pousr]_[A-Za-z0-9_]{20,}|github_pat_[A-Za-z0-9_]{20,}|dop_v1_[A-Za-z0-9]{20,}|sbp_[A-Za-z0-9_]{20,}|sb_secret_[A-Za-z0-9_-]{10,}|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+)/g;
+// "password": "…", 'token': '…' and \"api_key\":\"…\" (JSON quoted in JSON), in echoed answers.
+const SECRET_NAME = '[a-z0-9_-]*(?:password|passwd|secret|token|api[_-]?key|apikey|authorization|cookie|encrypted_value|private[_-]?key)';
+const SECRET_FIELD = new RegExp(`(["'])(${SECRET_NAME})\\1(\\s*:\\s*)\\1(?:\\\\.|(?!\\1)[^\\\\])*\\1`, 'gi');
+const SECRET_FIELD_ESCAPED = new RegExp(`(\\\\+["'])(${SECRET_NAME})\\1(\\s*:\\s*)\\1[^"'\\\\]*\\1`, 'gi');
+
+function redactPatterns(text: string): string {
+  return text
+    .replace(URL_IN_TEXT, (_m, scheme: string, rest: string) => scheme + redactUrlRest(rest))
+    .replace(AUTH_SCHEME, (_m, scheme: string) => `${scheme} ${MASK}`)
+    .replace(KNOWN_TOKEN, MASK)
+    .replace(SECRET_FIELD_ESCAPED, (_m, quote: string, key: string, colon: string) => `${quote}${key}${quote}${colon}${quote}${MASK}${quote}`)
+    .replace(SECRET_FIELD, (_m, quote: string, key: string, colon: string) => `${quote}${key}${quote}${colon}${quote}${MASK}${quote}`);
+}
+
+/**
+ * The part of a URL after `scheme://`: userinfo as pip's redact_netloc does it (a password is
+ * masked, a lone user name is taken for a token and masked), and every query value.
+ */
+function redactUrlRest(rest: string): string {
+  let out = rest;
+  const authorityEnd = out.search(/[/?#]/);
+  const authority = authorityEnd === -1 ? out : out.slice(0, authorityEnd);
+  const at = authority.lastIndexOf('@');
+  if (at !== -1) {
+    const userinfo = authority.slice(0, at);
+    const colon = userinfo.indexOf(':');
+    const safe = colon === -1 ? MASK : `${userinfo.slice(0, colon)}:${MASK}`;
+    out = safe + out.slice(at);
+  }
+  const q = out.indexOf('?');
+  if (q === -1) return out;
+  const hash = out.indexOf('#', q);
+  const query = out.slice(q + 1, hash === -1 ? undefined : hash);
+  const redacted = query
+    .split('&')
+    .map((pair) => {
+      if (pair === '') return pair;
+      const eq = pair.indexOf('=');
+      // Punctuation that ends a sentence is kept: "…?token=abc)." reads "…?token=***)."
+      const tail = /[).,;:]*$/.exec(pair)![0];
+      if (eq === -1) return pair.length > tail.length ? MASK + tail : pair;
+      return eq + 1 >= pair.length - tail.length ? pair : `${pair.slice(0, eq + 1)}${MASK}${tail}`;
+    })
+    .join('&');
+  return `${out.slice(0, q + 1)}${redacted}${hash === -1 ? '' : out.slice(hash)}`;
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REGISTRY, type RegistryEntry } from '../../src/adapters/registry.js';
+
+/**
+ * The composition root (src/adapters/registry.ts) lists each adapter once; the policy schema names
+ * the same kinds and methods, and the engine builds nothing itself.
+ */
+const root = join(import.meta.dirname, '../..');
+const schema = JSON.parse(readFileSync(join(root, 'schema/rotation.schema.json'), 'utf8'));
+const at = (pointer: string): unknown => pointer.split('/').slice(1).reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], schema);
+const defs = schema.definitions;
+const sorted = (names: Iterable<string>) => [...names].sort();
+
+describe('the adapter registry and the policy schema agree', () => {
+  it('the schema offers exactly the registered methods, and says so in its message', () => {
+    const method = defs.credential.properties.method;
+    expect(sorted(method.enum)).toEqual(sorted(Object.keys(REGISTRY.methods)));
+    expect(sorted(method['x-expected'].split(' | '))).toEqual(sorted(Object.keys(REGISTRY.methods)));
+  });
+
+  it.each([
+    ['stores', 'storeTarget'],
+    ['consumers', 'consumer'],
+    ['health', 'health'],
+  ] as const)('the schema offers exactly the registered %s', (kind, def) => {
+    expect(sorted(Object.keys(defs[def].properties))).toEqual(sorted(Object.keys(REGISTRY[kind])));
+    const listed = /^exactly one of (.*)$/.exec(defs[def]['x-expected'])?.[1];
+    if (listed) expect(sorted(listed.split(', '))).toEqual(sorted(Object.keys(REGISTRY[kind])));
+  });
+
+  it('each entry points at its options in the schema, works on system types the schema knows, and loads a factory', async () => {
+    const systemTypes: string[] = defs.system.properties.type.enum;
+    for (const [kind, entries] of Object.entries(REGISTRY) as [string, Record<string, RegistryEntry<unknown>>][]) {
+      for (const [name, entry] of Object.entries(entries)) {
+        expect(at(entry.schema), `${kind} ${name}: ${entry.schema}`).toBeTypeOf('object');
+        if (entry.systems !== 'any') for (const type of entry.systems) expect(systemTypes, `${kind} ${name}`).toContain(type);
+        expect(await entry.load(), `${kind} ${name}`).toBeTypeOf('function');
+      }
+    }
+    for (const [name, entry] of Object.entries(REGISTRY.methods)) expect(entry.systems, name).not.toBe('any');
+  });
+});
+
+describe('the engine receives its adapters', () => {
+  it('no engine file imports a concrete adapter or the registry (only the contracts and adapters/load.ts)', () => {
+    const dir = join(root, 'src/engine');
+    const offending: string[] = [];
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+      const text = readFileSync(join(dir, file), 'utf8');
+      for (const [, spec] of text.matchAll(/from '([^']+)'/g)) {
+        const adapterFile = /^\.\.\/(methods|stores|consumers|health)\/(?!method|store|consumer|probe)[^/]+\.js$/.test(spec);
+        if (adapterFile || spec === '../adapters/registry.js') offending.push(`${file}: ${spec}`);
+      }
+    }
+    expect(offending).toEqual([]);
+  });
+});
