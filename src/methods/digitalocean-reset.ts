@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { AdapterContext } from '../adapters/context.js';
 import { RotationError } from '../engine/errors.js';
 import type { ProviderSystem } from '../policy/types.js';
-import { APPLICATION_NAME, connect, connectionConfig, CONNECT_TIMEOUT_MS, pgError, tryLogin } from '../postgres/connect.js';
+import { connect, connectionConfig, pgError, tryLogin } from '../postgres/connect.js';
 import { cutOffSessionsBefore, type CutOff } from '../postgres/sessions.js';
 import { proveOldPasswordRefused } from '../postgres/revoke.js';
 import { takeRotationLock, type RotationLock } from '../postgres/lock.js';
