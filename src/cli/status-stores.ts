@@ -3,16 +3,8 @@ import type { Runtime } from '../engine/runtime.js';
 import { lastRotation, readHistory } from '../evidence/history.js';
 import type { Policy } from '../policy/types.js';
 import { REGISTRY } from '../adapters/registry.js';
-import type { StatusRow } from './status.js';
+import type { StatusRow, StoreCheck } from './status.js';
 
-export interface StoreCheck {
-  target: string;
-  /** When the target last changed, as the store says (GitHub's updated_at). */
-  updated_at: string | null;
-  /** `changed`: written at or after the last rotation on record; `stale`: not since before it. */
-  verdict: 'changed' | 'stale' | 'missing' | 'unknown';
-  detail: string;
-}
 
 /**
  * With a token, `status` asks every store target that can tell when it last changed (GitHub's

@@ -3,7 +3,6 @@ import type { Policy } from '../policy/types.js';
 import { readHistory } from '../evidence/history.js';
 import type { RunStatus } from '../evidence/record.js';
 import { formatTable, planFromHistory, type PlanRow } from './plan.js';
-import type { StoreCheck } from './status-stores.js';
 import { lastAudits, type LastAudit } from '../audit/record.js';
 
 export interface StatusRow {
@@ -27,6 +26,16 @@ export interface StatusRow {
   stores?: StoreCheck[];
   /** Targets not changed since before the last rotation the evidence claims (or gone): flagged overdue. */
   stale?: string[];
+}
+
+/** One store target's answer to "when did you last change?" (status-stores.ts asks it). */
+export interface StoreCheck {
+  target: string;
+  /** When the target last changed, as the store says (GitHub's updated_at). */
+  updated_at: string | null;
+  /** `changed`: written at or after the last rotation on record; `stale`: not since before it. */
+  verdict: 'changed' | 'stale' | 'missing' | 'unknown';
+  detail: string;
 }
 
 /** Last rotation, next due date and overdue flag per credential, from the evidence history. */

@@ -89,7 +89,9 @@ describe('alternating-roles through dist/index.js', () => {
     expect(run.stderr).toBe('');
     expect(run.outputs.status, run.stdout).toBe('rotated');
     expect(failures).toEqual([]);
-    expect(attempts).toBeGreaterThan(20);
+    // The prober ran before and after the switch (both logins below), however fast the run was:
+    // a count of attempts would measure the machine, not the product.
+    expect(attempts).toBeGreaterThanOrEqual(2);
     // The consumer did switch logins, and the login it left is now refused.
     const after = pair();
     expect(users).toEqual(new Set([before.user, after.user]));

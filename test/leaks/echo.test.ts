@@ -11,7 +11,6 @@ import { Ajv } from 'ajv';
 import { summaryMarkdown } from '../../src/report/summary.js';
 import evidenceSchema from '../../schema/evidence.schema.json' with { type: 'json' };
 import { APP } from '../helpers/digitalocean.js';
-import { REF } from '../helpers/supabase.js';
 import { GITHUB_BASE_URL } from '../helpers/runtime.js';
 import { DO_API, PROJECT, rotate, SB_API, server, TEXT, URLS, values, world, type Id, type World } from '../helpers/platform.js';
 

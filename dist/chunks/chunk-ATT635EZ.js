@@ -1,2 +1,0 @@
-import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
-import{a as n}from"./chunk-ZPSNVMWV.js";import{inspect as s}from"node:util";var r="[redacted]",e=class i{static{n(this,"Secret")}#t;constructor(t){if(typeof t!="string"||t.length===0)throw new Error("a secret value must be a non-empty string");this.#t=t}reveal(){return this.#t}equals(t){return t!==void 0&&t.#t===this.#t}map(t){return new i(t(this.#t))}toString(){return r}toJSON(){return r}[s.custom](){return r}[Symbol.toPrimitive](){return r}};export{e as a};
