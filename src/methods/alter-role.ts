@@ -79,7 +79,7 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
         });
       }
       // Taken once the role is known and the admin may change it, so those get their own messages.
-      lock ??= await takeRotationLock(connectionConfig(system.adminUrl), role, where);
+      lock ??= await takeRotationLock(connectionConfig(system.adminUrl, undefined, ca), role, where);
       if (ctx.reason === 'exposure') notes.push(await exposureNote(db, role));
       iterations = Number(me.iterations ?? 4096) || 4096;
       mayHideStatement = me.hide;

@@ -130,7 +130,7 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
       }
       // The cluster-wide lock (postgres/lock.ts) on both logins, once the admin may change them;
       // on exposure, what the cut-off will lack is said up front (it never blocks the change).
-      lock ??= await takeRotationLock(connectionConfig(system.adminUrl), [...logins], where);
+      lock ??= await takeRotationLock(connectionConfig(system.adminUrl, undefined, ca), [...logins], where);
       if (ctx.reason === 'exposure') {
         for (const login of logins) {
           const note = await exposureNote(db, login).catch((error: unknown) => {

@@ -1,5 +1,5 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
-import{b as u}from"./chunk-65JXHJXW.js";import{e as C}from"./chunk-BKNDJBI7.js";import"./chunk-HOBAWYTW.js";import{a as x}from"./chunk-VJFIXYZQ.js";import"./chunk-4SCEFZLQ.js";import"./chunk-QRL52YSG.js";import"./chunk-UVF7YJVW.js";import{b as L,c as k,d as A,e as P}from"./chunk-4VQUKNGU.js";import"./chunk-THMQVCRR.js";import"./chunk-BZEFT33D.js";import"./chunk-EPRGIYCJ.js";import{a as v,b as I}from"./chunk-LREE4G4H.js";import{a as p}from"./chunk-ZPSNVMWV.js";async function $(e,t){let{rows:n}=await e.query(`WITH RECURSIVE reach(oid, mode, path) AS (
+import{b as u}from"./chunk-65JXHJXW.js";import{e as C}from"./chunk-YYFKLCAQ.js";import"./chunk-HOBAWYTW.js";import{a as x}from"./chunk-VJFIXYZQ.js";import"./chunk-4SCEFZLQ.js";import"./chunk-QRL52YSG.js";import"./chunk-UVF7YJVW.js";import{b as L,c as k,d as A,e as P}from"./chunk-4VQUKNGU.js";import"./chunk-THMQVCRR.js";import"./chunk-BZEFT33D.js";import"./chunk-EPRGIYCJ.js";import{a as v,b as I}from"./chunk-LREE4G4H.js";import{a as p}from"./chunk-ZPSNVMWV.js";async function $(e,t){let{rows:n}=await e.query(`WITH RECURSIVE reach(oid, mode, path) AS (
        SELECT r.oid, 'act'::text, ARRAY[r.rolname::text] FROM pg_roles r WHERE r.rolname = $1
        UNION ALL
        SELECT m.roleid,
