@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import Mustache from 'mustache';
 import type { Trigger } from '../evidence/record.js';
-import { evidenceStamp, template, writeRecordFiles } from '../evidence/write.js';
+import { evidenceStamp, isRecordFileOf, template, writeRecordFiles } from '../evidence/write.js';
 import type { Policy } from '../policy/types.js';
 import type { AuditCheck, AuditReport, SystemAudit, Verdict } from './types.js';
 
@@ -93,7 +93,7 @@ export function lastAudits(policy: Policy, workspace: string): Map<string, LastA
     }
     for (const file of files) {
       const record = readRecord(join(dir, file));
-      if (!record || evidenceStamp(new Date(record.started_at)) !== stamp || !new RegExp(`^${escapeRegExp(record.system)}(-[0-9]+)?\\.json$`).test(file)) continue;
+      if (!record || evidenceStamp(new Date(record.started_at)) !== stamp || !isRecordFileOf(file, record.system)) continue;
       const previous = latest.get(record.system);
       if (previous && previous.at > record.started_at) continue;
       latest.set(record.system, {
@@ -123,8 +123,4 @@ function readRecord(file: string): AuditRecord | undefined {
   } catch {
     return undefined;
   }
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

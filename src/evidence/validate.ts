@@ -1,8 +1,7 @@
-import { basename } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import schema from '../../schema/evidence.schema.json' with { type: 'json' };
 import type { EvidenceRecord } from './record.js';
-import { evidenceStamp } from './write.js';
+import { evidenceStamp, isRecordFileOf } from './write.js';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 const validate = ajv.compile(schema);
@@ -26,10 +25,7 @@ export function whyNotCounted(data: unknown, place: string[], now: Date): string
   }
   const record = data as unknown as EvidenceRecord;
   const stamp = evidenceStamp(new Date(record.started_at));
-  const file = basename(place.at(-1) ?? '', '.json');
-  // writeEvidence names a second run in the same minute <credential>-2, then -3, …
-  const suffix = file.startsWith(record.credential) ? file.slice(record.credential.length) : undefined;
-  const named = suffix === '' || (suffix !== undefined && /^-([2-9]|[1-9][0-9]+)$/.test(suffix));
+  const named = isRecordFileOf(place.at(-1) ?? '', record.credential);
   if (place.length !== 3 || place[1] !== 'db-rotation' || place[0] !== stamp || !named) {
     return `a record of ${record.credential} started at ${record.started_at} sits at ${stamp}/db-rotation/${record.credential}.json, not here`;
   }

@@ -1,6 +1,6 @@
 import { mkdir, open } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Mustache from 'mustache';
 import type { EvidenceRecord } from './record.js';
@@ -56,6 +56,17 @@ export async function writeRecordFiles(dir: string, name: string, record: object
     return relative(workspace, `${base}.json`);
   }
   throw new RotationError(`too many records named ${name} in ${dir}`);
+}
+
+/**
+ * Whether `file` is a name writeRecordFiles gives a record of `name`: `<name>.json`, or
+ * `<name>-2.json`, `-3`, … for a second run in the same minute. Rotation and audit records alike.
+ */
+export function isRecordFileOf(file: string, name: string): boolean {
+  const base = basename(file, '.json');
+  if (!file.endsWith('.json') || !base.startsWith(name)) return false;
+  const suffix = base.slice(name.length);
+  return suffix === '' || /^-([2-9]|[1-9][0-9]+)$/.test(suffix);
 }
 
 export function renderMarkdown(record: EvidenceRecord): string {

@@ -90,7 +90,12 @@ describe('credential-rotation audit (dist/cli.js)', () => {
       expect(JSON.parse(json.stdout).systems[0].checks.find((c: { rule: string }) => c.rule === 'readonly-is-readonly')).toMatchObject({ verdict: 'fail', severity: 'error' });
       const status = await cli(['-C', dir, 'status'], {});
       expect(status.stdout).toMatch(/^last audit of odoo-sor: .* FAILED \(readonly-is-readonly:superset_ro\): /m);
-      expect(leakHaystack(run.stdout, run.stderr, json.stdout, readFileSync(summary, 'utf8'), fixture().server.log)).not.toMatch(new RegExp(secrets.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')));
+      // Every sink: the terminal, the job summary, the records it wrote and the server's log.
+      const records = readdirSync(join(dir, 'docs/evidence'), { recursive: true, encoding: 'utf8' })
+        .filter((f) => /\.(json|md)$/.test(f))
+        .map((f) => readFileSync(join(dir, 'docs/evidence', f), 'utf8'));
+      expect(records.length).toBeGreaterThanOrEqual(2);
+      expect(leakHaystack(run.stdout, run.stderr, json.stdout, readFileSync(summary, 'utf8'), records, fixture().server.log)).not.toMatch(new RegExp(secrets.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')));
     } finally {
       await sql(fixture(), 'odoo', ['REVOKE TRUNCATE ON public.res_partner FROM superset_ro']);
     }
