@@ -5,15 +5,15 @@ import { DEFAULT_POLICY_PATH, loadPolicy } from './policy/load.js';
 import { ActionsReporter } from './report/actions-reporter.js';
 import { rotateCredential } from './engine/rotate.js';
 import { triggerFromEnv } from './engine/trigger.js';
-import { describeError } from './engine/errors.js';
+import { describeError } from './errors/errors.js';
 import { REASONS, type Reason } from './evidence/record.js';
 import { summaryMarkdown } from './report/summary.js';
 import { Secret } from './secret/secret.js';
 import { maskPolicySecrets } from './secret/policy-secrets.js';
 import { liveRuntime } from './engine/live-runtime.js';
-import { deadlineFrom } from './engine/deadline.js';
+import { deadlineFrom } from './runtime/deadline.js';
 import { failpointFromEnv } from './engine/failpoints.js';
-import { RotationError } from './engine/errors.js';
+import { RotationError } from './errors/errors.js';
 
 /** The action: read the inputs, rotate one credential, set the outputs and the job summary. */
 export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<void> {

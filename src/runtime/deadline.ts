@@ -1,8 +1,7 @@
 // The one module for time limits: the run's overall deadline (deadlineFrom, boundedRuntime) and
-// polling within it (untilDeadline).
-import type { Runtime } from '../adapters/context.js';
-import { RotationError } from './errors.js';
-import { deadlineError } from './failpoints.js';
+// polling within it (untilDeadline), and the error a passed deadline raises.
+import type { Runtime } from './runtime.js';
+import { RotationError } from '../errors/errors.js';
 
 /** The default overall deadline of one run, when the action input or CLI option does not set one. */
 export const DEFAULT_DEADLINE_MINUTES = 30;
@@ -56,4 +55,17 @@ export async function untilDeadline<T>(
     if (runtime.now().getTime() + intervalMs > deadline || runtime.signal?.aborted) return { ...result, tries };
     await runtime.sleep(intervalMs);
   }
+}
+
+/** Fails once the run's overall deadline has passed (Runtime.deadline, ms since the epoch). */
+export function checkDeadline(runtime: Runtime, where: string): void {
+  if (runtime.deadline !== undefined && runtime.now().getTime() >= runtime.deadline) throw deadlineError(runtime, where);
+}
+
+export function deadlineError(runtime: Runtime, where: string): RotationError {
+  const at = runtime.deadline === undefined ? 'its deadline' : new Date(runtime.deadline).toISOString();
+  return new RotationError(`the run's deadline (${at}) passed at ${where}: stopped instead of waiting longer`, {
+    code: 'DEADLINE',
+    hint: 'raise the deadline (input deadline-minutes, CLI --deadline-minutes) if this much waiting is expected; otherwise find what was slow in the log, then rerun',
+  });
 }
