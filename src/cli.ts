@@ -17,6 +17,7 @@ import { failpointFromEnv } from './engine/failpoints.js';
 import { parseNow, planMatrix, planRotations, planTable } from './cli/plan.js';
 import { overdueMessage, statusRows, statusTable, writeStepSummary } from './cli/status.js';
 import { checkStoreTargets } from './cli/status-stores.js';
+import { evidenceRoot } from './evidence/folder.js';
 import { verifyCredential, verifyProblems, verifyTable, type VerifyRow } from './cli/verify.js';
 
 const program = new Command('credential-rotation')
@@ -133,6 +134,8 @@ program
     const { failsAt } = await import('./audit/types.js');
     const { auditTable, writeAuditSummary } = await import('./cli/audit.js');
     const policy = policyOf();
+    // Where the record goes is checked before anything is read: inside the workspace (as for rotations).
+    evidenceRoot(policy, workspaceOf());
     // The audit's record, output and summary pass the same scrubber as a rotation's.
     maskPolicySecrets(policy, (secret) => terminal.mask(secret));
     const scrub = (text: string) => terminal.scrub(text);
