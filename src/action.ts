@@ -3,13 +3,13 @@ import { resolve } from 'node:path';
 import { appendFileSync } from 'node:fs';
 import { ActionsReporter } from './report/actions-reporter.js';
 import { triggerFromEnv } from './engine/trigger.js';
-import { describeError } from './engine/errors.js';
+import { describeError } from './errors/errors.js';
 import { REASONS, type Reason } from './evidence/record.js';
 import { summaryMarkdown } from './report/summary.js';
 import { Secret } from './secret/secret.js';
-import { deadlineFrom } from './engine/deadline.js';
+import { deadlineFrom } from './runtime/deadline.js';
 import { failpointFromEnv } from './engine/failpoints.js';
-import { RotationError } from './engine/errors.js';
+import { RotationError } from './errors/errors.js';
 
 /**
  * The policy reader (yaml, the compiled schema) and the engine (pg, Octokit) load only once the

@@ -1,2 +1,0 @@
-import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
-import{a,b,c,d,e,f}from"./chunk-C3B427GV.js";import"./chunk-MJ4MZYFB.js";import"./chunk-HOBAWYTW.js";import"./chunk-KNPS7GWW.js";import"./chunk-RDGSQVLI.js";import"./chunk-EPRGIYCJ.js";import"./chunk-LREE4G4H.js";import"./chunk-ZPSNVMWV.js";export{a as DEFAULT_POLICY_PATH,c as MAX_POLICY_BYTES,b as SCHEMA_PATH,d as loadPolicy,e as parsePolicy,f as targetIdentity};
