@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { CredentialPolicy, Policy, PostgresSystem, SystemPolicy } from '../policy/types.js';
 import { connect, connectionConfig, describeTarget } from '../postgres/connect.js';
 import { systemCa } from '../postgres/server-ca.js';
-import { describeError } from '../engine/errors.js';
+import { describeError } from '../errors/errors.js';
 import { check, type AuditCheck, type AuditReport, type Finding, type SystemAudit } from './types.js';
 import { readonlyCheck } from './rules/readonly.js';
 import { notAdminCheck } from './rules/not-admin.js';
@@ -10,7 +10,7 @@ import { breakGlassPolicyFindings, breakGlassSessionFindings } from './rules/bre
 import { rlsCheck } from './rules/rls.js';
 import { policyBoundaryFindings } from './rules/policy-boundaries.js';
 import { credentialsOf } from './roles.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 
 export interface AuditCollaborators {
   now: () => Date;

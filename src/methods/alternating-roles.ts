@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import type { AdapterContext } from '../engine/runtime.js';
+import type { AdapterContext } from '../adapters/context.js';
 import type { PostgresSystem } from '../policy/types.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 import type { Secret } from '../secret/secret.js';
 import { generatePassword } from '../secret/generate.js';
 import { connect, connectionConfig, describeTarget, pgError, tryLogin } from '../postgres/connect.js';

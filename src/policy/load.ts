@@ -12,7 +12,7 @@ import { methodSystems } from '../adapters/registry.js';
 import { validate } from './schema-validator.js';
 import { splitTlsParams, urlLogin, urlProblem } from '../postgres/url.js';
 import { sslModeOf } from '../postgres/tls.js';
-import { describeError } from '../engine/errors.js';
+import { describeError } from '../errors/errors.js';
 
 export const DEFAULT_POLICY_PATH = '.github/rotation.yaml';
 export const SCHEMA_PATH = join(dirname(fileURLToPath(import.meta.url)), '../../schema/rotation.schema.json');

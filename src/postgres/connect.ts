@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { parse } from 'pg-connection-string';
 import type { Secret } from '../secret/secret.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 import { explainTlsFailure, mayFallBack, planTls, tlsAttempts, type ServerCa, type TlsPlan } from './tls.js';
 import { splitTlsParams } from './url.js';
 
