@@ -1,5 +1,5 @@
 import type { AdapterContext } from '../adapters/context.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 import type { Pool, StatusHints } from './client.js';
 import { linkedCluster } from './linked-cluster.js';
 

@@ -1,4 +1,5 @@
-import type { AdapterContext, Runtime } from '../adapters/context.js';
+import type { AdapterContext } from '../adapters/context.js';
+import type { Runtime } from '../runtime/runtime.js';
 import type { PostgresSystem, ProviderSystem } from '../policy/types.js';
 import { digitalOceanSystemSettings, type DigitalOceanSettings } from './settings.js';
 
