@@ -1,10 +1,11 @@
 import type { Policy, TargetSpec } from '../policy/types.js';
 import type { Secret } from '../secret/secret.js';
 import type { Reason } from '../evidence/record.js';
-import type { AdapterContext, Adapters, Runtime } from './context.js';
+import type { AdapterContext, Adapters } from './context.js';
+import type { Runtime } from '../runtime/runtime.js';
 import type { CredentialMethod } from '../methods/method.js';
 import { REGISTRY, type Registry, type RegistryEntry } from './registry.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 import { carriesPassword, renderFormat, unformat } from '../stores/format.js';
 
 

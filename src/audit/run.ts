@@ -3,7 +3,7 @@ import type { CredentialPolicy, Policy, PostgresSystem, SystemPolicy } from '../
 import { connect, connectionConfig, describeTarget } from '../postgres/connect.js';
 import { systemCa } from '../postgres/server-ca.js';
 import { urlLogin } from '../postgres/url.js';
-import { describeError } from '../engine/errors.js';
+import { describeError } from '../errors/errors.js';
 import { check, type AuditCheck, type AuditReport, type Finding, type SystemAudit } from './types.js';
 import { readonlyCheck } from './rules/readonly.js';
 import { notAdminCheck } from './rules/not-admin.js';
@@ -11,7 +11,7 @@ import { breakGlassPolicyFindings, breakGlassSessionFindings } from './rules/bre
 import { rlsCheck } from './rules/rls.js';
 import { policyBoundaryFindings } from './rules/policy-boundaries.js';
 import { credentialsOf } from './roles.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 
 export interface AuditCollaborators {
   now: () => Date;

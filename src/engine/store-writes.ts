@@ -4,9 +4,9 @@ import type { Secret } from '../secret/secret.js';
 import type { StagedChange } from '../methods/method.js';
 import { withRetry } from '../http/retry.js';
 import type { Adapters } from '../adapters/context.js';
-import { describeError, RotationError } from './errors.js';
+import { describeError, RotationError } from '../errors/errors.js';
 import { checkpoint } from './failpoints.js';
-import type { Runtime } from './runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 
 /** Step 2: the new value to every store target, in policy order, recording each outcome. */
 export async function writeStores(adapters: Adapters, value: Secret, change: StagedChange, out: StoreRecord[], runtime: Runtime): Promise<string> {

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Secret } from '../secret/secret.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 import { explainTlsFailure, mayFallBack, planTls, tlsAttempts, type ServerCa, type TlsPlan } from './tls.js';
 import { describeConnection, readUrl } from './url.js';
 

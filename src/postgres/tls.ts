@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import tls, { type ConnectionOptions } from 'node:tls';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 
 /**
  * libpq's sslmode, for every Postgres URL the tool takes (libpq-ssl.html, "SSL Mode Descriptions").

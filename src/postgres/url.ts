@@ -1,5 +1,5 @@
 import { parse, type ConnectionOptions } from 'pg-connection-string';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 import { TLS_PARAMS } from './tls.js';
 
 /** Where a Postgres server listens, compared case-insensitively, loopback names as one. */

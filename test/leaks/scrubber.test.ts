@@ -62,7 +62,7 @@ credentials:
     cadence: quarterly
     current: "\${APP_PASSWORD}"
 `;
-  const text = `${head('\${ADMIN_URL}')}    store:
+  const text = `${head('${ADMIN_URL}')}    store:
       - github: { repository: "\${REPO}", secret: "\${SECRET_NAME}" }
     consumers:
       - http: { url: "https://hooks.test/\${HOOK_PATH}", secret: "\${HOOK_KEY}" }
@@ -78,7 +78,7 @@ credentials:
   };
 
   it('in a Postgres URL only the password and the secret or unknown parameters, under admin_url too (issue 16 §4)', () => {
-    const pgText = `${head('postgresql://\${ADMIN_USER}:\${ADMIN_PASSWORD}@\${DB_HOST}:25060/odoo?sslmode=\${DB_SSLMODE}&sslpassword=\${KEY_PASSWORD}&x=\${OTHER}')}    store:
+    const pgText = `${head('postgresql://${ADMIN_USER}:${ADMIN_PASSWORD}@${DB_HOST}:25060/odoo?sslmode=${DB_SSLMODE}&sslpassword=${KEY_PASSWORD}&x=${OTHER}')}    store:
       - file: { path: .secrets/a.env, key: A, format: "postgresql://\${APP_LOGIN}:{password}@\${DB_HOST}:25060/odoo?sslmode=\${DB_SSLMODE}" }
       - file: { path: .secrets/a.env, key: B, format: "{password} postgresql://\${LONE_USER}@\${DB_HOST}:25060/odoo" }
 `;

@@ -5,7 +5,7 @@ import { basename, join, relative } from 'node:path';
 import { setupServer } from 'msw/node';
 import { describe, expect, it } from 'vitest';
 import { rotateCredential, type RotationRequest } from '../../src/engine/rotate.js';
-import { describeError } from '../../src/engine/errors.js';
+import { describeError } from '../../src/errors/errors.js';
 import { loadPolicy, MAX_POLICY_BYTES, parsePolicy } from '../../src/policy/load.js';
 import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
 import { alterRolePolicy, alterRoleYaml, login, makeRole, usePostgres } from '../helpers/postgres.js';

@@ -3,7 +3,7 @@ import { startLocalPostgres, type LocalPostgres } from '../../src/demo/local-pos
 import { provisionPlatform, type Platform } from '../../src/demo/platform.js';
 import { connect, connectionConfig, tryLogin } from '../../src/postgres/connect.js';
 import type { ServerCa } from '../../src/postgres/tls.js';
-import { RotationError, describeError } from '../../src/engine/errors.js';
+import { RotationError, describeError } from '../../src/errors/errors.js';
 import { scramVerifier } from '../../src/postgres/scram.js';
 import { generatePassword } from '../../src/secret/generate.js';
 import { Secret } from '../../src/secret/secret.js';
