@@ -2,7 +2,7 @@ import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdi
 import { join, relative, resolve } from 'node:path';
 import type { Policy } from '../policy/types.js';
 import { workspacePath } from '../policy/workspace-paths.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 
 /**
  * The evidence folder is read as untrusted input: it is committed to the repository, so a pull
