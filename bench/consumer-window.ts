@@ -15,7 +15,7 @@ import { MemoryReporter } from '../src/report/reporter.js';
 import { connectionConfig, tryLogin } from '../src/postgres/connect.js';
 import { Secret } from '../src/secret/secret.js';
 import { formatTable } from '../src/cli/plan.js';
-import type { Runtime } from '../src/engine/runtime.js';
+import type { Runtime } from '../src/runtime/runtime.js';
 
 const HOOK_KEY = 'bench-webhook-signing-key-000000';
 

@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LocalPostgres } from '../src/demo/local-postgres.js';
-import type { Runtime } from '../src/engine/runtime.js';
+import type { Runtime } from '../src/runtime/runtime.js';
 import { MemoryReporter } from '../src/report/reporter.js';
 import { createGitHubClient } from '../src/github/client.js';
 import { Secret } from '../src/secret/secret.js';

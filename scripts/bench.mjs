@@ -1,6 +1,6 @@
 // Builds bench/bench.ts with esbuild (the sources are TypeScript) and runs it.
 import { build } from 'esbuild';
-import { mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 
@@ -15,4 +15,7 @@ await build({
   packages: 'external',
   logLevel: 'warning',
 });
+// The HTTP models read their providers' descriptions beside their own file (import.meta.dirname),
+// which in the bundle is bench-results/: put them there.
+cpSync('test/models/openapi/descriptions', 'bench-results/descriptions', { recursive: true });
 await import(pathToFileURL(outfile).href);

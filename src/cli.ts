@@ -6,13 +6,13 @@ import { loadPolicy, DEFAULT_POLICY_PATH, type LoadOptions } from './policy/load
 import { updateCurrentHint } from './cli/next-step.js';
 import { rotateCredential } from './engine/rotate.js';
 import { triggerFromEnv } from './engine/trigger.js';
-import { describeError } from './engine/errors.js';
+import { describeError } from './errors/errors.js';
 import { REASONS, type Reason } from './evidence/record.js';
 import { cliRuntime, policyEnvironment } from './cli/runtime.js';
 import { ConsoleReporter } from './report/console-reporter.js';
 import { maskPolicySecrets } from './secret/policy-secrets.js';
 import { scrubDeep } from './secret/scrubber.js';
-import { deadlineFrom, DEFAULT_DEADLINE_MINUTES } from './engine/deadline.js';
+import { deadlineFrom, DEFAULT_DEADLINE_MINUTES } from './runtime/deadline.js';
 import { failpointFromEnv } from './engine/failpoints.js';
 import { parseNow, planMatrix, planRotations, planTable } from './cli/plan.js';
 import { overdueMessage, statusRows, statusTable, writeStepSummary } from './cli/status.js';

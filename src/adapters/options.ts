@@ -1,5 +1,5 @@
-import type { Runtime } from './context.js';
-import { RotationError } from '../engine/errors.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { RotationError } from '../errors/errors.js';
 import { Secret } from '../secret/secret.js';
 
 /** Option readers for stores, consumers and health probes: each error names the key path, never the value. */

@@ -10,7 +10,7 @@ import type { AdapterContext, AdapterFactory } from './context.js';
  * To add an adapter:
  *   1. write one file in its folder (methods/, stores/, consumers/, health/) that exports a
  *      factory of the kind's interface (CredentialMethod, Store, Consumer, HealthProbe; the
- *      contracts are in adapters/context.ts and the interface files, which import nothing of the engine);
+ *      contracts are in adapters/context.ts, runtime/runtime.ts and the interface files, which import nothing of the engine);
  *   2. add one line below: its policy name, the system types it works on, where its options live
  *      in schema/rotation.schema.json, and a loader `() => import('...')`;
  *   3. describe its options in the schema at that place (test/engine/registry.test.ts fails until the

@@ -2,7 +2,8 @@ import type pg from 'pg';
 import type { CredentialPolicy, Policy, PostgresSystem, SystemPolicy } from '../policy/types.js';
 import { connect, connectionConfig, describeTarget } from '../postgres/connect.js';
 import { systemCa } from '../postgres/server-ca.js';
-import { describeError } from '../engine/errors.js';
+import { urlLogin } from '../postgres/url.js';
+import { describeError } from '../errors/errors.js';
 import { check, type AuditCheck, type AuditReport, type Finding, type SystemAudit } from './types.js';
 import { readonlyCheck } from './rules/readonly.js';
 import { notAdminCheck } from './rules/not-admin.js';
@@ -10,7 +11,7 @@ import { breakGlassPolicyFindings, breakGlassSessionFindings } from './rules/bre
 import { rlsCheck } from './rules/rls.js';
 import { policyBoundaryFindings } from './rules/policy-boundaries.js';
 import { credentialsOf } from './roles.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 
 export interface AuditCollaborators {
   now: () => Date;
@@ -38,7 +39,8 @@ export async function runAudit(policy: Policy, only: string | undefined, io: Aud
       continue;
     }
     const pgSystem = system as PostgresSystem;
-    const cluster = describeTarget(pgSystem.adminUrl).replace(/\/[^/]*$/, '');
+    const { host, port } = urlLogin(pgSystem.adminUrl.reveal());
+    const cluster = `${host}:${port}`;
     systems.push(await auditPostgres(policy, pgSystem, open, !clusters.has(cluster)));
     clusters.add(cluster);
   }

@@ -1,6 +1,6 @@
 import type { Policy } from '../policy/types.js';
 import { dueState, readHistory, type DueState, type HistoryEntry } from '../evidence/history.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 
 export interface PlanRow extends DueState {
   credential: string;

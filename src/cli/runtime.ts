@@ -1,9 +1,9 @@
-import type { Runtime } from '../engine/runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { liveRuntime } from '../engine/live-runtime.js';
 import { ConsoleReporter } from '../report/console-reporter.js';
 import type { Reporter } from '../report/reporter.js';
 import { Secret } from '../secret/secret.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 
 /** The collaborators of a CLI run: the terminal, the real clock, the real network. */
 export function cliRuntime(workspace: string, env: NodeJS.ProcessEnv = process.env, token?: string, reporter: Reporter = new ConsoleReporter()): Runtime {

@@ -1,5 +1,5 @@
-import { describeError } from '../engine/errors.js';
-import type { Runtime } from '../engine/runtime.js';
+import { describeError } from '../errors/errors.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { lastRotation, readHistory } from '../evidence/history.js';
 import type { Policy } from '../policy/types.js';
 import { REGISTRY } from '../adapters/registry.js';

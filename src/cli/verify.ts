@@ -1,7 +1,7 @@
 import type { Adapters } from '../adapters/context.js';
 import { loadAdapters } from '../adapters/load.js';
-import { describeError, RotationError } from '../engine/errors.js';
-import type { Runtime } from '../engine/runtime.js';
+import { describeError, RotationError } from '../errors/errors.js';
+import type { Runtime } from '../runtime/runtime.js';
 import type { CredentialPolicy, Policy } from '../policy/types.js';
 import { Secret } from '../secret/secret.js';
 import { maskPolicySecrets } from '../secret/policy-secrets.js';

@@ -1,5 +1,5 @@
 import type { AdapterFactory } from '../adapters/context.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 import type { ProviderSystem } from '../policy/types.js';
 import { Secret } from '../secret/secret.js';
 import { DEFAULT_API_URL, digitalOceanClient, type Deployment, type StatusHints } from '../digitalocean/client.js';

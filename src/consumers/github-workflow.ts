@@ -1,6 +1,6 @@
 import type { Octokit } from '@octokit/rest';
 import type { AdapterFactory } from '../adapters/context.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 import { githubCall, requestOptions } from '../github/errors.js';
 import { statusOf, type StatusHints } from '../http/http-error.js';
 import { positive, requireString } from '../adapters/options.js';

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { AdapterFactory } from '../adapters/context.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 import { jsonCall } from '../http/json-call.js';
 import type { Consumer } from './consumer.js';
 import { httpUrl, optionalString, positive, secretOption } from '../adapters/options.js';

@@ -1,5 +1,5 @@
 import type { AdapterFactory } from '../adapters/context.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 import { jsonCall } from '../http/json-call.js';
 import { HttpError, statusOf } from '../http/http-error.js';
 import type { Secret } from '../secret/secret.js';

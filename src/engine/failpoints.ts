@@ -1,5 +1,6 @@
-import type { Runtime } from './runtime.js';
-import { RotationError } from './errors.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { RotationError } from '../errors/errors.js';
+import { checkDeadline } from '../runtime/deadline.js';
 
 /**
  * Named fault points at every boundary of the checklist, in the etcd/gofail style: the engine
@@ -16,19 +17,6 @@ export async function checkpoint(runtime: Runtime, name: string): Promise<void> 
   // The evidence is written whatever the time: it is what tells a person where the run stopped.
   if (name !== 'evidence.before') checkDeadline(runtime, name);
   if (runtime.failpoint) await runtime.failpoint(name);
-}
-
-/** Fails once the run's overall deadline has passed (Runtime.deadline, ms since the epoch). */
-export function checkDeadline(runtime: Runtime, where: string): void {
-  if (runtime.deadline !== undefined && runtime.now().getTime() >= runtime.deadline) throw deadlineError(runtime, where);
-}
-
-export function deadlineError(runtime: Runtime, where: string): RotationError {
-  const at = runtime.deadline === undefined ? 'its deadline' : new Date(runtime.deadline).toISOString();
-  return new RotationError(`the run's deadline (${at}) passed at ${where}: stopped instead of waiting longer`, {
-    code: 'DEADLINE',
-    hint: 'raise the deadline (input deadline-minutes, CLI --deadline-minutes) if this much waiting is expected; otherwise find what was slow in the log, then rerun',
-  });
 }
 
 /** The environment variable a kill test sets: `<point>:kill` ends the process with SIGKILL there. */

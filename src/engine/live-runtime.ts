@@ -1,7 +1,7 @@
 import { createGitHubClient, githubApiUrl } from '../github/client.js';
 import type { Reporter } from '../report/reporter.js';
 import type { Secret } from '../secret/secret.js';
-import type { Runtime } from './runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 
 /**
  * The collaborators of a real run (action, post step, CLI): the real clock, network and GitHub.

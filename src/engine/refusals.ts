@@ -1,7 +1,7 @@
 import type { CredentialPolicy, Policy } from '../policy/types.js';
 import { workspacePath } from '../policy/workspace-paths.js';
 import { sameEndpoint, urlLogin, type Endpoint } from '../postgres/url.js';
-import { RotationError } from './errors.js';
+import { RotationError } from '../errors/errors.js';
 
 /**
  * Runs that cannot end well, refused in preflight before anything changes (dry runs included).

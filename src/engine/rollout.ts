@@ -3,9 +3,9 @@ import type { Consumer } from '../consumers/consumer.js';
 import type { Secret } from '../secret/secret.js';
 import type { LiveChange } from '../methods/method.js';
 import type { Adapters } from '../adapters/context.js';
-import { describeError, RotationError } from './errors.js';
+import { describeError, RotationError } from '../errors/errors.js';
 import { checkpoint } from './failpoints.js';
-import type { Runtime } from './runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 
 /**
  * Step 5: each consumer picks up the new value (a deploy, a restart, an API update), then proves

@@ -6,8 +6,8 @@ import type { RevocationProof, StagedChange } from '../methods/method.js';
 import type { Endpoint } from '../postgres/url.js';
 import type { Adapters, AdapterLoader } from '../adapters/context.js';
 import { loadAdapters } from '../adapters/load.js';
-import { describeError, RotationError } from './errors.js';
-import type { Runtime } from './runtime.js';
+import { describeError, RotationError } from '../errors/errors.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { StepLog, type StepDone } from './steps.js';
 import { isDue } from '../evidence/history.js';
 import { refuseAdminLockout, refuseEvidenceOutside } from './refusals.js';
@@ -15,7 +15,7 @@ import { writeEvidence } from '../evidence/write.js';
 import { maskPolicySecrets } from '../secret/policy-secrets.js';
 import { scrubDeep, scrubError } from '../secret/scrubber.js';
 import { checkpoint } from './failpoints.js';
-import { boundedRuntime } from './deadline.js';
+import { boundedRuntime } from '../runtime/deadline.js';
 import { backOut, readPrior, settleStores, storesNow, writeStores, type Prior } from './store-writes.js';
 import { checkHealth, refreshConsumers } from './rollout.js';
 
@@ -47,7 +47,7 @@ export interface RotationResult {
  *
  * Every boundary between the steps is a named checkpoint (engine/failpoints.ts): the fault-injection
  * suite (test/faults) fails each one in every way it knows and checks the invariant above holds.
- * The run has an overall deadline (runtime.deadline): no wait passes it (engine/deadline.ts).
+ * The run has an overall deadline (runtime.deadline): no wait passes it (runtime/deadline.ts).
  */
 export async function rotateCredential(policy: Policy, request: RotationRequest, given: Runtime, load: AdapterLoader = loadAdapters): Promise<RotationResult> {
   const { reporter } = given;
@@ -211,10 +211,18 @@ async function preflight(
   refuseEndpoints: (endpoints: Endpoint[]) => void,
   mask: (value: Secret) => void,
 ): Promise<StepDone<Prior>> {
-  const report = await adapters.method.preflight(current);
+  // The checks only read, so they run side by side; a failure is reported as it would be one by
+  // one (the method's first, then the stores' and the consumers' in policy order).
+  const [method, ...checks] = await Promise.allSettled([
+    adapters.method.preflight(current),
+    ...adapters.stores.map((target) => target.store.check()),
+    ...adapters.consumers.map((consumer) => consumer.check()),
+  ]);
+  if (method.status === 'rejected') throw method.reason;
+  const report = method.value;
   refuseEndpoints(report.endpoints ?? []);
-  for (const store of adapters.stores) await store.store.check();
-  for (const consumer of adapters.consumers) await consumer.check();
+  const failed = checks.find((check) => check.status === 'rejected');
+  if (failed) throw failed.reason;
   // Invariant 1: what each readable target holds is known before anything changes, and a stored
   // value that logs in is the current one when `current` does not.
   const prior = await readPrior(adapters, current, report.currentWorks, mask);

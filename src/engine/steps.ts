@@ -1,6 +1,6 @@
 import type { Outcome, StepRecord } from '../evidence/record.js';
 import type { Reporter } from '../report/reporter.js';
-import { describeError } from './errors.js';
+import { describeError } from '../errors/errors.js';
 
 /** The checklist, in order. The titles are what a person sees in the log and the summary. */
 export const STEPS = {

@@ -4,9 +4,9 @@ import type { Secret } from '../secret/secret.js';
 import type { StagedChange } from '../methods/method.js';
 import { withRetry } from '../http/retry.js';
 import type { Adapters } from '../adapters/context.js';
-import { describeError, RotationError } from './errors.js';
+import { describeError, RotationError } from '../errors/errors.js';
 import { checkpoint } from './failpoints.js';
-import type { Runtime } from './runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 
 /** Step 2: the new value to every store target, in policy order, recording each outcome. */
 export async function writeStores(adapters: Adapters, value: Secret, change: StagedChange, out: StoreRecord[], runtime: Runtime): Promise<string> {
@@ -60,9 +60,10 @@ export interface Prior {
  */
 export async function readPrior(adapters: Adapters, current: Secret | undefined, currentWorks: boolean, mask: (value: Secret) => void): Promise<Prior & { source?: string }> {
   const held: (Held | undefined)[] = [];
-  for (const { store } of adapters.stores) {
+  for (const { store, public: holdsNoSecret } of adapters.stores) {
     const h = store.capture ? await store.capture() : undefined;
-    if (h?.value) mask(h.value);
+    // A login name is not a secret: masked, it would hide which login the evidence speaks of.
+    if (h?.value && !holdsNoSecret) mask(h.value);
     held.push(h);
   }
   if (currentWorks) return { live: current, held };

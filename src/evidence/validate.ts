@@ -1,10 +1,7 @@
-import { Ajv, type ErrorObject } from 'ajv';
-import schema from '../../schema/evidence.schema.json' with { type: 'json' };
+import type { ErrorObject } from 'ajv';
 import type { EvidenceRecord } from './record.js';
 import { evidenceStamp, isRecordFileOf } from './write.js';
-
-const ajv = new Ajv({ allErrors: true, strict: false });
-const validate = ajv.compile(schema);
+import { validate } from './schema-validator.js';
 
 /** The checklist steps a `rotated` record lists, all ok (the evidence step writes the record). */
 const ROTATED_STEPS = ['preflight', 'generate', 'store', 'apply', 'verify', 'consumers', 'health', 'revoke'];

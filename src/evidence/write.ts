@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import Mustache from 'mustache';
 import type { EvidenceRecord } from './record.js';
 import { scrubDeep } from '../secret/scrubber.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 
 /** `20261126-1521`: the run's start, in UTC. */
 export function evidenceStamp(date: Date): string {

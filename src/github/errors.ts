@@ -1,7 +1,7 @@
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 import { httpError, networkError, type StatusHints } from '../http/http-error.js';
 import { withRetry } from '../http/retry.js';
-import type { Runtime } from '../adapters/context.js';
+import type { Runtime } from '../runtime/runtime.js';
 
 export type { StatusHints } from '../http/http-error.js';
 

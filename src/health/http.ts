@@ -1,7 +1,7 @@
 import type { AdapterFactory } from '../adapters/context.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 import type { HealthProbe } from './probe.js';
-import { untilDeadline } from '../engine/deadline.js';
+import { untilDeadline } from '../runtime/deadline.js';
 
 /**
  * An HTTP endpoint that must answer the expected status (and, optionally, contain a text, be

@@ -1,12 +1,12 @@
 import type pg from 'pg';
 import type { AdapterFactory } from '../adapters/context.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 import type { PostgresSystem } from '../policy/types.js';
 import { APPLICATION_NAME, connect, connectionConfig } from '../postgres/connect.js';
 import { systemCa } from '../postgres/server-ca.js';
 import { loginsOf } from '../methods/logins.js';
 import type { HealthProbe } from './probe.js';
-import { untilDeadline } from '../engine/deadline.js';
+import { untilDeadline } from '../runtime/deadline.js';
 
 interface Session {
   pid: number;

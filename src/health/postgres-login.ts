@@ -1,11 +1,11 @@
 import type { AdapterFactory } from '../adapters/context.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 import type { PostgresSystem } from '../policy/types.js';
 import { connectionConfig, tryLogin } from '../postgres/connect.js';
 import { systemCa } from '../postgres/server-ca.js';
 import { renderFormat } from '../stores/format.js';
 import type { HealthProbe } from './probe.js';
-import { untilDeadline } from '../engine/deadline.js';
+import { untilDeadline } from '../runtime/deadline.js';
 
 /**
  * The new value logs in through the consumer's own connection string (`url`, with {password}),

@@ -1,8 +1,8 @@
 import type { AdapterFactory } from '../adapters/context.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 import { supabaseSystem } from '../supabase/client.js';
 import { describeProbe, tryProjectKey } from '../supabase/project-key.js';
-import { untilDeadline } from '../engine/deadline.js';
+import { untilDeadline } from '../runtime/deadline.js';
 import type { HealthProbe } from './probe.js';
 
 /**

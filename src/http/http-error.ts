@@ -1,4 +1,4 @@
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 import { parseRetryAfter } from './retry.js';
 
 /** What to tell the user for a given HTTP status of one call (replaces the generic hint). */

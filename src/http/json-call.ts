@@ -1,4 +1,4 @@
-import type { Runtime } from '../adapters/context.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { httpError, networkError, parseJson, type StatusHints } from './http-error.js';
 import { withRetry } from './retry.js';
 

@@ -1,4 +1,4 @@
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 
 export interface RetryOptions {
   /** Tries in all, the first included. */

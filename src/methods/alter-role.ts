@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { AdapterContext } from '../adapters/context.js';
 import type { PostgresSystem } from '../policy/types.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 import type { Secret } from '../secret/secret.js';
 import { connect, connectionConfig, describeTarget, pgError, tryLogin } from '../postgres/connect.js';
 import { scramVerifier } from '../postgres/scram.js';
@@ -10,6 +10,7 @@ import { urlLogin } from '../postgres/url.js';
 import { cutOffSessionsBefore, exposureNote } from '../postgres/sessions.js';
 import { proveOldPasswordRefused } from '../postgres/revoke.js';
 import { takeRotationLock, type RotationLock } from '../postgres/lock.js';
+import { digitalOceanCopies } from '../digitalocean/copies.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange } from './method.js';
 
 
@@ -82,6 +83,8 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
           code: 'NOT_ALLOWED',
         });
       }
+      // On a DigitalOcean cluster: its own copy of the password, and the pools that use the role.
+      notes.push(...(await digitalOceanCopies(ctx, { method: 'alter-role', role })));
       // Taken once the role is known and the admin may change it, so those get their own messages.
       lock ??= await takeRotationLock(connectionConfig(system.adminUrl, undefined, ca), role, where);
       if (ctx.reason === 'exposure') notes.push(await exposureNote(db, role));

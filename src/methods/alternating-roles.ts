@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import type { AdapterContext } from '../engine/runtime.js';
+import type { AdapterContext } from '../adapters/context.js';
 import type { PostgresSystem } from '../policy/types.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 import type { Secret } from '../secret/secret.js';
 import { generatePassword } from '../secret/generate.js';
 import { connect, connectionConfig, describeTarget, pgError, tryLogin } from '../postgres/connect.js';
@@ -9,6 +9,7 @@ import { systemCa } from '../postgres/server-ca.js';
 import { setPassword } from '../postgres/password.js';
 import { cutOffSessionsBefore, exposureNote, mergeCutOffs, type CutOff } from '../postgres/sessions.js';
 import { takeRotationLock, type RotationLock } from '../postgres/lock.js';
+import { digitalOceanCopies } from '../digitalocean/copies.js';
 import { loginsOf } from './logins.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange, Verified } from './method.js';
 
@@ -128,6 +129,8 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
           });
         }
       }
+      // On a DigitalOcean cluster: a pool pinned to a login cannot follow the switch (refused).
+      notes.push(...(await digitalOceanCopies(ctx, { method: 'alternating-roles', group, logins })));
       // The cluster-wide lock (postgres/lock.ts) on both logins, once the admin may change them;
       // on exposure, what the cut-off will lack is said up front (it never blocks the change).
       lock ??= await takeRotationLock(connectionConfig(system.adminUrl, undefined, ca), [...logins], where);

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { AdapterContext } from '../adapters/context.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 import type { ProviderSystem } from '../policy/types.js';
 import { connect, connectionConfig, pgError, tryLogin } from '../postgres/connect.js';
 import { cutOffSessionsBefore, type CutOff } from '../postgres/sessions.js';
@@ -10,7 +10,7 @@ import { Secret } from '../secret/secret.js';
 import { digitalOceanClient, type ClusterConnection, type StatusHints } from '../digitalocean/client.js';
 import { digitalOceanSystemSettings } from '../digitalocean/settings.js';
 import { clusterCa } from '../digitalocean/cluster-ca.js';
-import { untilDeadline } from '../engine/deadline.js';
+import { untilDeadline } from '../runtime/deadline.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange } from './method.js';
 
 /** The settings of a `type: digitalocean` system, with the token as a Secret. */

@@ -1,9 +1,9 @@
 import type { AdapterContext } from '../adapters/context.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 import type { Secret } from '../secret/secret.js';
 import { supabaseClient, supabaseSystem, type ApiKey, type SupabaseClient } from '../supabase/client.js';
 import { describeProbe, tryProjectKey } from '../supabase/project-key.js';
-import { untilDeadline } from '../engine/deadline.js';
+import { untilDeadline } from '../runtime/deadline.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange } from './method.js';
 
 const KEY_NAME = /^[a-z_][a-z0-9_]+$/;

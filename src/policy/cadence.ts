@@ -1,5 +1,5 @@
 import type { Cadence } from './types.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 
 export function parseCadence(text: string): Cadence {
   switch (text) {

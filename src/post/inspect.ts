@@ -1,9 +1,9 @@
 import type pg from 'pg';
 import type { Policy, PostgresSystem } from '../policy/types.js';
-import type { Runtime } from '../engine/runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 import type { Secret } from '../secret/secret.js';
 import { loadAdapters } from '../adapters/load.js';
-import { describeError } from '../engine/errors.js';
+import { describeError } from '../errors/errors.js';
 import { APPLICATION_NAME, connect, connectionConfig, describeTarget, tryLogin, type LoginResult } from '../postgres/connect.js';
 import { loginsOf } from '../methods/logins.js';
 import { systemCa } from '../postgres/server-ca.js';

@@ -3,12 +3,12 @@ import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ActionsReporter } from '../report/actions-reporter.js';
 import { DEFAULT_POLICY_PATH, loadPolicy } from '../policy/load.js';
-import { describeError } from '../engine/errors.js';
+import { describeError } from '../errors/errors.js';
 import { Secret } from '../secret/secret.js';
 import { maskPolicySecrets } from '../secret/policy-secrets.js';
 import { liveRuntime } from '../engine/live-runtime.js';
 import { inspectCredential, repairCommands } from './inspect.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 
 /**
  * The post step after a main step that was cancelled or killed mid-way (state `started` without

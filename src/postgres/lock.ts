@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 import { connect, pgError } from './connect.js';
 
 /** How long a second run waits for the lock before it gives up: "at once", with room for a slow round trip. */

@@ -1,6 +1,6 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import type { Secret } from '../secret/secret.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 
 /**
  * The SCRAM-SHA-256 verifier Postgres stores for a password, computed on the client the way

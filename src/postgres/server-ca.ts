@@ -1,6 +1,7 @@
-import type { AdapterContext, Runtime } from '../adapters/context.js';
+import type { AdapterContext } from '../adapters/context.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { ConsoleReporter } from '../report/console-reporter.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 import type { PostgresSystem, ProviderSystem } from '../policy/types.js';
 import { clusterCa } from '../digitalocean/cluster-ca.js';
 import { digitalOceanSystemSettings } from '../digitalocean/settings.js';

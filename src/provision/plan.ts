@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 import type { CredentialPolicy, Policy } from '../policy/types.js';
 import { loginsOf } from '../methods/logins.js';
 import { planContext, type PlanContext, type Statement } from './context.js';

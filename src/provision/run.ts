@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Policy, PostgresSystem } from '../policy/types.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 import { connect, connectionConfig, describeTarget, pgError } from '../postgres/connect.js';
 import { systemCa } from '../postgres/server-ca.js';
 import { planProvision, type ProvisionOptions, type ProvisionPlan, type Statement } from './plan.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Secret } from './secret.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 
 /**
  * Letters, digits and `-_.~`: unreserved in URLs (RFC 3986), needs no quoting in odoo.conf, a

@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 
 export const REDACTED = '[redacted]';
 

@@ -3,7 +3,7 @@ import { access, constants, mkdir, open, readFile, rename, rm, stat } from 'node
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { AdapterFactory } from '../adapters/context.js';
-import { RotationError } from '../engine/errors.js';
+import { RotationError } from '../errors/errors.js';
 import { Secret } from '../secret/secret.js';
 import type { Store } from './store.js';
 import { realTarget, workspacePath } from '../policy/workspace-paths.js';

@@ -1,7 +1,7 @@
 import type { Octokit } from '@octokit/rest';
 import type { AdapterFactory } from '../adapters/context.js';
-import type { Runtime } from '../adapters/context.js';
-import { RotationError } from '../engine/errors.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { RotationError } from '../errors/errors.js';
 import { githubCall, requestOptions } from '../github/errors.js';
 import { statusOf, type StatusHints } from '../http/http-error.js';
 import { sealSecret, type PublicKey } from '../github/seal.js';

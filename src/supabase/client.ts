@@ -1,5 +1,5 @@
-import type { Runtime } from '../adapters/context.js';
-import { RotationError } from '../engine/errors.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { RotationError } from '../errors/errors.js';
 import { httpError, networkError, statusOf, type StatusHints } from '../http/http-error.js';
 import { withRetry } from '../http/retry.js';
 import { Secret } from '../secret/secret.js';

@@ -1,4 +1,4 @@
-import type { Runtime } from '../engine/runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 import type { Secret } from '../secret/secret.js';
 
 /**

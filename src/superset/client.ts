@@ -1,5 +1,5 @@
-import type { Runtime } from '../adapters/context.js';
-import { RotationError } from '../engine/errors.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { RotationError } from '../errors/errors.js';
 import { jsonCall } from '../http/json-call.js';
 import { HttpError, statusOf } from '../http/http-error.js';
 import { Secret } from '../secret/secret.js';

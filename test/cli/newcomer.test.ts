@@ -142,6 +142,13 @@ describe('engines, README and the dependencies agree on the Node versions that w
     expect(refused).toEqual([]);
   });
 
+  it('CI runs the tests on the oldest Node that engines allows, as well as on the bundled Node 24', () => {
+    const min = semver.minVersion(pkg.engines.node)!;
+    const ci = readFileSync(join(ROOT, '.ci/run'), 'utf8');
+    expect(ci).toContain(`node@${min.version}`);
+    expect(ci).toMatch(/npm test/);
+  });
+
   it('the README names the same minimum', () => {
     const min = semver.minVersion(pkg.engines.node)!;
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setupServer } from 'msw/node';
 import { digitalOceanApp } from '../../src/consumers/digitalocean-app.js';
-import { describeError, RotationError } from '../../src/engine/errors.js';
+import { describeError, RotationError } from '../../src/errors/errors.js';
 import { Secret } from '../../src/secret/secret.js';
 import { ALL_SCOPES, createDigitalOceanModel, type AppSpec } from '../models/digitalocean.js';
 import { targetSpec, testContext, testRuntime } from '../helpers/runtime.js';

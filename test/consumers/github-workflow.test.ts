@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setupServer } from 'msw/node';
 import { githubWorkflow } from '../../src/consumers/github-workflow.js';
-import { RotationError, describeError } from '../../src/engine/errors.js';
+import { RotationError, describeError } from '../../src/errors/errors.js';
 import { Secret } from '../../src/secret/secret.js';
 import { createGitHubModel, type GitHubModelOptions } from '../models/github.js';
 import type { WorkflowSpec } from '../models/github-actions.js';

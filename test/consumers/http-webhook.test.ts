@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setupServer } from 'msw/node';
 import { httpWebhook } from '../../src/consumers/http-webhook.js';
-import { describeError } from '../../src/engine/errors.js';
+import { describeError } from '../../src/errors/errors.js';
 import { parsePolicy } from '../../src/policy/load.js';
 import { Secret } from '../../src/secret/secret.js';
 import { targetSpec, testContext, testRuntime, type TestRuntime } from '../helpers/runtime.js';

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setupServer } from 'msw/node';
 import { n8nCredential } from '../../src/consumers/n8n-credential.js';
-import { describeError } from '../../src/engine/errors.js';
+import { describeError } from '../../src/errors/errors.js';
 import { Secret } from '../../src/secret/secret.js';
 import { targetSpec, testContext, testRuntime, type TestRuntime } from '../helpers/runtime.js';
 import { createN8nModel, type N8nVersion } from '../models/n8n.js';

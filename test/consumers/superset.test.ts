@@ -5,7 +5,7 @@ import { setupServer } from 'msw/node';
 import { supersetDatabase } from '../../src/consumers/superset-database.js';
 import { startLocalPostgres, type LocalPostgres } from '../../src/demo/local-postgres.js';
 import { provisionPlatform, type Platform } from '../../src/demo/platform.js';
-import { describeError } from '../../src/engine/errors.js';
+import { describeError } from '../../src/errors/errors.js';
 import { rotateCredential } from '../../src/engine/rotate.js';
 import { parsePolicy } from '../../src/policy/load.js';
 import { connectionConfig, tryLogin } from '../../src/postgres/connect.js';

@@ -1,7 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AdapterContext, Runtime } from '../../src/engine/runtime.js';
+import type { AdapterContext } from '../../src/adapters/context.js';
+import type { Runtime } from '../../src/runtime/runtime.js';
 import type { CredentialPolicy, Policy, SystemPolicy, TargetSpec } from '../../src/policy/types.js';
 import { MemoryReporter } from '../../src/report/reporter.js';
 import { Secret } from '../../src/secret/secret.js';

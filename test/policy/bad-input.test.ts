@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rotateCredential, type RotationResult } from '../../src/engine/rotate.js';
-import { describeError } from '../../src/engine/errors.js';
+import { describeError } from '../../src/errors/errors.js';
 import { parsePolicy } from '../../src/policy/load.js';
 import { createGitHubModel, type GitHubModel } from '../models/github.js';
 import { serveHandlers } from '../models/serve.js';

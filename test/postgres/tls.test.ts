@@ -3,7 +3,7 @@ import { startLocalPostgres, type LocalPostgres } from '../../src/demo/local-pos
 import { provisionPlatform, type Platform } from '../../src/demo/platform.js';
 import { connect, connectionConfig, tryLogin } from '../../src/postgres/connect.js';
 import type { ServerCa } from '../../src/postgres/tls.js';
-import { RotationError, describeError } from '../../src/engine/errors.js';
+import { RotationError, describeError } from '../../src/errors/errors.js';
 import { scramVerifier } from '../../src/postgres/scram.js';
 import { generatePassword } from '../../src/secret/generate.js';
 import { Secret } from '../../src/secret/secret.js';
@@ -171,6 +171,19 @@ describe('sslmode means what libpq means', () => {
     const login = await tryLogin(connectionConfig(new Secret(adminUrl(`?sslmode=verify-full&sslrootcert=${otherCa.certFile}`, 'localhost'))));
     expect(login).toMatchObject({ ok: false, rejected: false });
     expect(!login.ok && login.message).toMatch(/not signed by a CA this connection trusts.*ca_from/);
+  });
+
+  it('a repeated parameter takes its last value, as libpq stores each in turn (issue 16 §4)', async () => {
+    // Plain text on the old code, which read the first value.
+    expect(await encrypted(adminUrl(`?sslmode=disable&sslrootcert=${clusterCa.certFile}&sslmode=verify-full`, 'localhost'))).toBe(true);
+    // DigitalOcean's URL with verify-full appended: verified, so a certificate from a CA nobody trusts is refused.
+    const appended = await refusal(adminUrl('?sslmode=require&sslmode=verify-full', 'localhost'));
+    expect(appended.message).toMatch(/not signed by a CA this connection trusts.*sslmode=verify-full/);
+    expect(await encrypted(adminUrl(`?sslmode=verify-full&sslrootcert=${otherCa.certFile}&sslrootcert=${clusterCa.certFile}`, 'localhost'))).toBe(true);
+    expect(await encrypted(adminUrl('?sslmode=verify-full&sslmode=disable'))).toBe(false);
+    // node-postgres's ssl= and libpq's requiressl= count where they stand among the mode parameters.
+    expect(await encrypted(adminUrl('?sslmode=disable&requiressl=1'))).toBe(true);
+    expect((await refusal(`${plainServer.superuserUrl}?sslmode=disable&requiressl=1`)).message).toMatch(/does not accept TLS/);
   });
 
   it('a Unix-domain socket ignores sslmode, as in libpq', () => {

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setupServer } from 'msw/node';
 import { githubStore } from '../../src/stores/github.js';
-import { RotationError, describeError } from '../../src/engine/errors.js';
+import { RotationError, describeError } from '../../src/errors/errors.js';
 import { Secret } from '../../src/secret/secret.js';
 import { createGitHubModel, type GitHubModelOptions } from '../models/github.js';
 import { serveHandlers } from '../models/serve.js';
