@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../src/policy/load.js';
-import { describeError } from '../../src/engine/errors.js';
+import { describeError } from '../../src/errors/errors.js';
 import { rotateCredential } from '../../src/engine/rotate.js';
 import { provisionCredential, runInTransaction } from '../../src/provision/run.js';
 import { testRuntime } from '../helpers/runtime.js';
