@@ -14,6 +14,7 @@ import { validate } from './schema-validator.js';
 import { splitTlsParams, urlLogin, urlProblem } from '../postgres/url.js';
 import { sslModeOf } from '../postgres/tls.js';
 import { describeError } from '../errors/errors.js';
+import { defaultSecretTypes } from '../exposure/kinds.js';
 
 export const DEFAULT_POLICY_PATH = '.github/rotation.yaml';
 export const SCHEMA_PATH = join(dirname(fileURLToPath(import.meta.url)), '../../schema/rotation.schema.json');
@@ -130,6 +131,7 @@ interface RawPolicy {
   allow_outside_workspace?: boolean;
   systems: Record<string, Record<string, unknown> & { type: string }>;
   credentials: Record<string, Record<string, unknown>>;
+  exposure?: { repositories?: string[]; organizations?: string[]; secret_types?: string[] };
 }
 
 function toPolicy(file: string, data: RawPolicy, used: Map<string, string[]>): Policy {
@@ -177,7 +179,12 @@ function toPolicy(file: string, data: RawPolicy, used: Map<string, string[]>): P
       settings,
     };
   }
-  return { file, version: 1, evidenceDir: data.evidence_dir ?? 'docs/evidence', allowOutsideWorkspace: data.allow_outside_workspace === true, systems, credentials };
+  const exposure = data.exposure && {
+    repositories: data.exposure.repositories ?? [],
+    organizations: data.exposure.organizations ?? [],
+    secretTypes: data.exposure.secret_types ?? defaultSecretTypes(Object.values(credentials).map((c) => c.method)),
+  };
+  return { file, version: 1, evidenceDir: data.evidence_dir ?? 'docs/evidence', allowOutsideWorkspace: data.allow_outside_workspace === true, systems, credentials, ...(exposure ? { exposure } : {}) };
 }
 
 function toSpecs(list: unknown, path: string[]): TargetSpec[] {
