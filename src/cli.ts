@@ -17,6 +17,7 @@ import { failpointFromEnv } from './engine/failpoints.js';
 import { parseNow, planMatrix, planRotations, planTable } from './cli/plan.js';
 import { overdueMessage, statusRows, statusTable, writeStepSummary } from './cli/status.js';
 import { checkStoreTargets } from './cli/status-stores.js';
+import { evidenceRoot } from './evidence/folder.js';
 import { verifyCredential, verifyProblems, verifyTable, type VerifyRow } from './cli/verify.js';
 
 const program = new Command('credential-rotation')
@@ -119,6 +120,11 @@ program
     const result = await provisionCredential(policyOf(), credential, { apply: opts.apply, takeOverFrom: opts.takeOverFrom, show: (script) => process.stdout.write(`${script}\n`) });
     if (result.applied) process.stdout.write(`-- applied: ${result.plan.statements.length} statement(s) committed\n`);
     else if (result.plan.statements.length > 0) process.stdout.write('-- not applied: rerun with --apply to run it\n');
+    // Applied or not, a credential the audit would still fail, or that a rerun would still change, is not done.
+    if ((result.applied || result.plan.statements.length === 0) && !result.converged) {
+      process.stderr.write(`provision ${credential}: not done; ${result.remaining.length} thing(s) left:\n${result.remaining.map((r) => `  - ${r}`).join('\n')}\n`);
+      process.exitCode = 1;
+    }
   });
 
 program
@@ -133,6 +139,8 @@ program
     const { failsAt } = await import('./audit/types.js');
     const { auditTable, writeAuditSummary } = await import('./cli/audit.js');
     const policy = policyOf();
+    // Where the record goes is checked before anything is read: inside the workspace (as for rotations).
+    evidenceRoot(policy, workspaceOf());
     // The audit's record, output and summary pass the same scrubber as a rotation's.
     maskPolicySecrets(policy, (secret) => terminal.mask(secret));
     const scrub = (text: string) => terminal.scrub(text);
