@@ -84,6 +84,24 @@ describe('what the rotation refuses in preflight, provision --apply repairs (no 
   });
 });
 
+describe('a group role that can log in: left to a person, and rotate and provision name the same statement', () => {
+  it('provision says "not done" with ALTER ROLE … NOLOGIN (consumers may still use it); once run, both are satisfied', async () => {
+    const { a } = await makeAlternating(fx(), 'fix_grouplogin');
+    await su('ALTER ROLE fix_grouplogin LOGIN');
+    const text = alternating('fix_grouplogin');
+    expect((await rotate(text, 'fix_grouplogin', a.reveal())).summary).toContain('ALTER ROLE fix_grouplogin NOLOGIN');
+    const result = await provisionCredential(parsePolicy(text, 'rotation.yaml', env('unused')), 'fix_grouplogin', { apply: true });
+    expect(result.converged).toBe(false);
+    expect(result.remaining.join('\n')).toContain('ALTER ROLE "fix_grouplogin" NOLOGIN;');
+    const c = await fx().server.client('odoo');
+    expect((await c.query("SELECT rolcanlogin FROM pg_roles WHERE rolname = 'fix_grouplogin'")).rows).toEqual([{ rolcanlogin: true }]); // not changed behind anyone's back
+    await c.end();
+    await su('ALTER ROLE fix_grouplogin NOLOGIN');
+    expect((await provisionCredential(parsePolicy(text, 'rotation.yaml', env('unused')), 'fix_grouplogin', { apply: false })).script).toContain('nothing to do');
+    expect((await rotate(text, 'fix_grouplogin', a.reveal())).status).toBe('rotated');
+  });
+});
+
 describe('a WARNING from PostgreSQL is a failure, never "applied"', () => {
   it('a GRANT PostgreSQL ignores rolls the whole transaction back, naming the warning', async () => {
     const db = new pg.Client({ connectionString: fx().platform.adminUrl });
