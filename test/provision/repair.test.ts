@@ -115,6 +115,7 @@ describe('a WARNING from PostgreSQL is a failure, never "applied"', () => {
       const error = await runInTransaction(db, plan).then(() => undefined, (e: unknown) => e);
       expect(describeError(error)).toContain('WARNING: no privileges were granted for "odoo"');
       expect(describeError(error)).toContain('rolled back');
+      expect(describeError(error)).not.toContain(decodeURIComponent(new URL(fx().platform.adminUrl).password));
       expect((await db.query("SELECT 1 FROM pg_roles WHERE rolname = 'warn_marker'")).rowCount).toBe(0);
     } finally {
       await db.end();
@@ -139,6 +140,8 @@ describe('a WARNING from PostgreSQL is a failure, never "applied"', () => {
       expect(again.stdout).not.toContain('nothing to do');
       expect(again.stdout).not.toContain('-- applied');
       expect(again.stderr).toContain('GRANT CONNECT ON DATABASE "odoo" TO "warn_ro"');
+      const adminPassword = decodeURIComponent(new URL(fx().platform.adminUrl).password);
+      expect(again.stdout + again.stderr).not.toContain(adminPassword);
     } finally {
       await su('GRANT CONNECT ON DATABASE odoo TO PUBLIC');
     }
