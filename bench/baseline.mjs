@@ -83,7 +83,13 @@ await admin.query('COMMIT');
 await admin.end();
 if ((await login(as(password))) !== 'ok') throw new Error('new password does not log in');
 for (const probe of credential.health ?? []) {
-  const [, o] = Object.entries(probe)[0];
+  const [kind, o] = Object.entries(probe)[0];
+  if (kind === 'http') {
+    const response = await fetch(o.url);
+    await response.text();
+    if (response.status !== (o.expect_status ?? 200)) throw new Error('health');
+    continue;
+  }
   const u = new URL(o.url.replace('{password}', encodeURIComponent(password)));
   if ((await login({ host: u.hostname, port: Number(u.port), database: u.pathname.slice(1), user: decodeURIComponent(u.username), password })) !== 'ok') throw new Error('health');
 }

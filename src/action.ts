@@ -1,19 +1,21 @@
 import * as core from '@actions/core';
 import { resolve } from 'node:path';
 import { appendFileSync } from 'node:fs';
-import { DEFAULT_POLICY_PATH, loadPolicy } from './policy/load.js';
 import { ActionsReporter } from './report/actions-reporter.js';
-import { rotateCredential } from './engine/rotate.js';
 import { triggerFromEnv } from './engine/trigger.js';
 import { describeError } from './errors/errors.js';
 import { REASONS, type Reason } from './evidence/record.js';
 import { summaryMarkdown } from './report/summary.js';
 import { Secret } from './secret/secret.js';
-import { maskPolicySecrets } from './secret/policy-secrets.js';
-import { liveRuntime } from './engine/live-runtime.js';
 import { deadlineFrom } from './runtime/deadline.js';
 import { failpointFromEnv } from './engine/failpoints.js';
 import { RotationError } from './errors/errors.js';
+
+/**
+ * The policy reader (yaml, the compiled schema) and the engine (pg, Octokit) load only once the
+ * inputs are read: a run with a bad input stops as fast as node starts.
+ */
+const loadEngine = () => Promise.all([import('./policy/load.js'), import('./secret/policy-secrets.js'), import('./engine/live-runtime.js'), import('./engine/rotate.js')]);
 
 /** The action: read the inputs, rotate one credential, set the outputs and the job summary. */
 export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -30,6 +32,7 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
     const reason = core.getInput('reason') || 'manual';
     if (!REASONS.includes(reason as Reason)) throw new RotationError(`input reason: expected ${REASONS.join(' | ')}, got '${reason}'`);
     const dryRun = core.getBooleanInput('dry-run');
+    const [{ DEFAULT_POLICY_PATH, loadPolicy }, { maskPolicySecrets }, { liveRuntime }, { rotateCredential }] = await loadEngine();
     const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
     const configInput = core.getInput('config') || DEFAULT_POLICY_PATH;
     const policy = loadPolicy(resolve(workspace, configInput), env, { label: configInput });

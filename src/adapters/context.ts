@@ -34,7 +34,13 @@ export type AdapterFactory<T> = (spec: TargetSpec, ctx: AdapterContext) => T;
 export interface Adapters {
   method: CredentialMethod;
   /** Each store with the function that turns the bare value (held by `user`, default: the login the method set) into what that target holds, and back. */
-  stores: { store: Store; render: (value: Secret, user?: string) => Secret; unrender: (held: Secret) => Secret | undefined }[];
+  stores: {
+    store: Store;
+    render: (value: Secret, user?: string) => Secret;
+    unrender: (held: Secret) => Secret | undefined;
+    /** What the target holds carries no secret (a `{user}`-only format: a login name, which messages and evidence name). */
+    public?: boolean;
+  }[];
   consumers: Consumer[];
   probes: HealthProbe[];
 }

@@ -6,7 +6,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import type { CredentialMethod } from '../methods/method.js';
 import { REGISTRY, type Registry, type RegistryEntry } from './registry.js';
 import { RotationError } from '../errors/errors.js';
-import { renderFormat, unformat } from '../stores/format.js';
+import { carriesPassword, renderFormat, unformat } from '../stores/format.js';
 
 
 /**
@@ -37,6 +37,7 @@ export async function loadAdapters(policy: Policy, credentialId: string, runtime
       render: (value: Secret, as = user()) => renderFormat(spec.options.format as string | undefined, value, as),
       // The bare value inside what the target holds, for adopting a stored value as the current one.
       unrender: (held: Secret) => unformat(spec.options.format as string | undefined, held),
+      public: !carriesPassword(spec.options.format as string | undefined),
     })),
     consumers: credential.consumers.map((spec, i) => consumerFactories[i](spec, ctx)),
     probes: credential.health.map((spec, i) => probeFactories[i](spec, ctx)),

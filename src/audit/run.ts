@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { CredentialPolicy, Policy, PostgresSystem, SystemPolicy } from '../policy/types.js';
 import { connect, connectionConfig, describeTarget } from '../postgres/connect.js';
 import { systemCa } from '../postgres/server-ca.js';
+import { urlLogin } from '../postgres/url.js';
 import { describeError } from '../errors/errors.js';
 import { check, type AuditCheck, type AuditReport, type Finding, type SystemAudit } from './types.js';
 import { readonlyCheck } from './rules/readonly.js';
@@ -38,7 +39,8 @@ export async function runAudit(policy: Policy, only: string | undefined, io: Aud
       continue;
     }
     const pgSystem = system as PostgresSystem;
-    const cluster = describeTarget(pgSystem.adminUrl).replace(/\/[^/]*$/, '');
+    const { host, port } = urlLogin(pgSystem.adminUrl.reveal());
+    const cluster = `${host}:${port}`;
     systems.push(await auditPostgres(policy, pgSystem, open, !clusters.has(cluster)));
     clusters.add(cluster);
   }

@@ -10,6 +10,7 @@ import { urlLogin } from '../postgres/url.js';
 import { cutOffSessionsBefore, exposureNote } from '../postgres/sessions.js';
 import { proveOldPasswordRefused } from '../postgres/revoke.js';
 import { takeRotationLock, type RotationLock } from '../postgres/lock.js';
+import { digitalOceanCopies } from '../digitalocean/copies.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange } from './method.js';
 
 
@@ -56,7 +57,11 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
 
       const [target] = await q<{ rolsuper: boolean; rolcanlogin: boolean }>('SELECT rolsuper, rolcanlogin FROM pg_roles WHERE rolname = $1', [role]);
       if (!target) throw new RotationError(`role ${JSON.stringify(role)} does not exist on ${describeTarget(system.adminUrl)}`, { hint: 'check credentials.*.role (it defaults to the credential id)' });
-      if (!target.rolcanlogin) throw new RotationError(`role ${role} cannot log in (NOLOGIN): a password for it would never be used`);
+      if (!target.rolcanlogin) {
+        throw new RotationError(`role ${role} cannot log in (NOLOGIN): a password for it would never be used`, {
+          hint: `credential-rotation provision ${ctx.credential.id} --apply repairs it (with access: set on the credential), or ALTER ROLE ${db.escapeIdentifier(role)} LOGIN`,
+        });
+      }
 
       const [me] = await q<{ user: string; rolsuper: boolean; rolcreaterole: boolean; admin: boolean; iterations: string | null; hide: boolean }>(
         `SELECT current_user AS user, r.rolsuper, r.rolcreaterole,
@@ -78,6 +83,8 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
           code: 'NOT_ALLOWED',
         });
       }
+      // On a DigitalOcean cluster: its own copy of the password, and the pools that use the role.
+      notes.push(...(await digitalOceanCopies(ctx, { method: 'alter-role', role })));
       // Taken once the role is known and the admin may change it, so those get their own messages.
       lock ??= await takeRotationLock(connectionConfig(system.adminUrl, undefined, ca), role, where);
       if (ctx.reason === 'exposure') notes.push(await exposureNote(db, role));

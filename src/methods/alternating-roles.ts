@@ -9,6 +9,7 @@ import { systemCa } from '../postgres/server-ca.js';
 import { setPassword } from '../postgres/password.js';
 import { cutOffSessionsBefore, exposureNote, mergeCutOffs, type CutOff } from '../postgres/sessions.js';
 import { takeRotationLock, type RotationLock } from '../postgres/lock.js';
+import { digitalOceanCopies } from '../digitalocean/copies.js';
 import { loginsOf } from './logins.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange, Verified } from './method.js';
 
@@ -85,7 +86,7 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
            FROM pg_roles WHERE rolname = current_user`,
       );
       const ident = (name: string) => (/^[a-z_][a-z0-9_]*$/.test(name) ? name : db.escapeIdentifier(name));
-      const provisionHint = `credential-rotation provision ${ctx.credential.id} prints the SQL that sets it up`;
+      const provisionHint = `credential-rotation provision ${ctx.credential.id} --apply sets it up or repairs it (without --apply it prints the SQL)`;
       if ([group, ...logins].includes(me.user)) {
         throw new RotationError(`the admin connection logs in as ${me.user}, which this rotation changes: it would lock itself out`, {
           hint: 'use a separate admin role (see docs/database-admin.md); nothing was changed',
@@ -112,13 +113,13 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
         const l = ident(login);
         const g = ident(group);
         if (!row) throw new RotationError(`login role ${JSON.stringify(login)} does not exist on ${describeTarget(system.adminUrl)}`, { hint: provisionHint });
-        if (!row.rolcanlogin) throw new RotationError(`login role ${login} cannot log in (NOLOGIN)`, { hint: `ALTER ROLE ${l} LOGIN, or ${provisionHint}` });
-        if (row.rolsuper) throw new RotationError(`login role ${login} is a superuser: an application login must not be, and the admin may not change it`);
+        if (!row.rolcanlogin) throw new RotationError(`login role ${login} cannot log in (NOLOGIN)`, { hint: `${provisionHint}, or ALTER ROLE ${l} LOGIN` });
+        if (row.rolsuper) throw new RotationError(`login role ${login} is a superuser: an application login must not be, and the admin may not change it`, { hint: `as a superuser: ALTER ROLE ${l} NOSUPERUSER (${provisionHint}, with a superuser's admin_url)` });
         if (!row.inherits || !row.may_set) {
-          throw new RotationError(`login role ${login} is not a member of ${group} with its privileges`, { hint: `GRANT ${g} TO ${l} WITH INHERIT TRUE, SET TRUE` });
+          throw new RotationError(`login role ${login} is not a member of ${group} with its privileges`, { hint: `${provisionHint}, or GRANT ${g} TO ${l} WITH INHERIT TRUE, SET TRUE` });
         }
         if (!row.runs_as_group) {
-          throw new RotationError(`login role ${login} does not run as ${group}: objects it creates would not be usable through the other login`, { hint: `ALTER ROLE ${l} SET role = ${g}` });
+          throw new RotationError(`login role ${login} does not run as ${group}: objects it creates would not be usable through the other login`, { hint: `${provisionHint}, or ALTER ROLE ${l} SET role = ${g}` });
         }
         // PG16: changing another role's password takes CREATEROLE and ADMIN OPTION on it.
         if (!me.rolsuper && !(me.rolcreaterole && row.admin)) {
@@ -128,6 +129,8 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
           });
         }
       }
+      // On a DigitalOcean cluster: a pool pinned to a login cannot follow the switch (refused).
+      notes.push(...(await digitalOceanCopies(ctx, { method: 'alternating-roles', group, logins })));
       // The cluster-wide lock (postgres/lock.ts) on both logins, once the admin may change them;
       // on exposure, what the cut-off will lack is said up front (it never blocks the change).
       lock ??= await takeRotationLock(connectionConfig(system.adminUrl, undefined, ca), [...logins], where);
