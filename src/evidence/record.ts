@@ -1,3 +1,6 @@
+import type { CredentialPolicy } from '../policy/types.js';
+import { loginsOf } from '../methods/logins.js';
+
 /** The audit record of one run for one credential. It never holds a secret, hash or verifier. */
 export interface EvidenceRecord {
   schema: 'credential-rotation/evidence@1';
@@ -5,6 +8,8 @@ export interface EvidenceRecord {
   system: string;
   method: string;
   role: string;
+  /** alternating-roles: the two logins that take turns (the record counts only for these). */
+  logins?: string[];
   reason: Reason;
   trigger: Trigger;
   started_at: string;
@@ -15,7 +20,7 @@ export interface EvidenceRecord {
   steps: StepRecord[];
   stores: StoreRecord[];
   consumers: ConsumerRecord[];
-  health: OutcomeRecord[];
+  health: HealthRecord[];
   old_credential: { tried: boolean; rejected: boolean; detail: string };
   notes: string[];
   /** An exposure run: sessions (or keys) cut off; those that survived it and the GRANTs that would end them. */
@@ -49,6 +54,23 @@ export interface OutcomeRecord {
   detail: string;
 }
 
+/** A health check through a pooler that caches credentials: how long it took to accept the new value. */
+export interface PoolerSettle {
+  /** Whether the pooler accepted the new value within the window. */
+  accepted: boolean;
+  /** Seconds from the first login through the pooler to the one it accepted (or to giving up). */
+  waited_seconds: number;
+  /** Logins it refused (28P01, or the connection closed) before it accepted, or in all. */
+  refusals: number;
+  /** The bounded window the check waited in (settle_seconds). */
+  window_seconds: number;
+}
+
+/** A health check's outcome; `pooler` for a login through a pooler. */
+export interface HealthRecord extends OutcomeRecord {
+  pooler?: PoolerSettle;
+}
+
 /** A store target's outcome, and what it holds when the run ends. */
 export interface StoreRecord extends OutcomeRecord {
   holds?: StoreHolds;
@@ -64,4 +86,12 @@ export interface ConsumerRecord extends OutcomeRecord {
   /** How the update was proven from the consumer's side (see Consumer.prove). */
   proof?: 'read-back' | 'sent-value-only';
   proof_detail?: string;
+}
+
+/**
+ * The logins a credential's record names beside its role: alternating-roles' two (a record of
+ * another pair is not a rotation of these); undefined for methods that rotate the role itself.
+ */
+export function recordedLogins(credential: CredentialPolicy): [string, string] | undefined {
+  return credential.method === 'alternating-roles' ? loginsOf(credential) : undefined;
 }

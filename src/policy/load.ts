@@ -9,10 +9,12 @@ import { PolicyError } from './errors.js';
 import { interpolate, keyPath } from './interpolate.js';
 import type { CredentialPolicy, Policy, PostgresSystem, SystemPolicy, TargetSpec } from './types.js';
 import { methodSystems } from '../adapters/registry.js';
+import { loginsOf } from '../methods/logins.js';
 import { validate } from './schema-validator.js';
 import { splitTlsParams, urlLogin, urlProblem } from '../postgres/url.js';
 import { sslModeOf } from '../postgres/tls.js';
 import { describeError } from '../errors/errors.js';
+import { defaultSecretTypes } from '../exposure/kinds.js';
 
 export const DEFAULT_POLICY_PATH = '.github/rotation.yaml';
 export const SCHEMA_PATH = join(dirname(fileURLToPath(import.meta.url)), '../../schema/rotation.schema.json');
@@ -129,6 +131,7 @@ interface RawPolicy {
   allow_outside_workspace?: boolean;
   systems: Record<string, Record<string, unknown> & { type: string }>;
   credentials: Record<string, Record<string, unknown>>;
+  exposure?: { repositories?: string[]; organizations?: string[]; secret_types?: string[] };
 }
 
 function toPolicy(file: string, data: RawPolicy, used: Map<string, string[]>): Policy {
@@ -149,6 +152,8 @@ function toPolicy(file: string, data: RawPolicy, used: Map<string, string[]>): P
       const { type, ...settings } = sys;
       // A Supabase access token becomes a Secret at once, like admin_url.
       if (type === 'supabase' && typeof settings.access_token === 'string') settings.access_token = new Secret(settings.access_token);
+      // Its db_url may be the project's connection string, password included.
+      if (type === 'supabase' && typeof settings.db_url === 'string') settings.db_url = new Secret(settings.db_url);
       // A DigitalOcean API token too.
       if (type === 'digitalocean' && typeof settings.token === 'string') settings.token = new Secret(settings.token);
       systems[id] = { id, type, settings };
@@ -162,7 +167,8 @@ function toPolicy(file: string, data: RawPolicy, used: Map<string, string[]>): P
       id,
       system: String(system),
       method: String(method),
-      role: typeof role === 'string' ? role : id,
+      // Supabase's API changes the password of the project's `postgres` role only.
+      role: typeof role === 'string' ? role : method === 'supabase-db-password' ? 'postgres' : id,
       cadence: String(cadence),
       current: typeof current === 'string' && current !== '' ? new Secret(current) : undefined,
       currentVariables: used.get(keyPath([...base, 'current'])) ?? [],
@@ -176,7 +182,12 @@ function toPolicy(file: string, data: RawPolicy, used: Map<string, string[]>): P
       settings,
     };
   }
-  return { file, version: 1, evidenceDir: data.evidence_dir ?? 'docs/evidence', allowOutsideWorkspace: data.allow_outside_workspace === true, systems, credentials };
+  const exposure = data.exposure && {
+    repositories: data.exposure.repositories ?? [],
+    organizations: data.exposure.organizations ?? [],
+    secretTypes: data.exposure.secret_types ?? defaultSecretTypes(Object.values(credentials).map((c) => c.method)),
+  };
+  return { file, version: 1, evidenceDir: data.evidence_dir ?? 'docs/evidence', allowOutsideWorkspace: data.allow_outside_workspace === true, systems, credentials, ...(exposure ? { exposure } : {}) };
 }
 
 function toSpecs(list: unknown, path: string[]): TargetSpec[] {
@@ -212,6 +223,7 @@ function crossCheck(policy: Policy): string[] {
     if (cred.settings.logins !== undefined && cred.method !== 'alternating-roles') problems.push(`${where}.logins: only method alternating-roles has logins (this credential's method is ${cred.method})`);
     const logins = cred.settings.logins as string[] | undefined;
     if (logins?.includes(cred.role)) problems.push(`${where}.logins: expected two logins other than the group role ${cred.role}`);
+    problems.push(...nameLengthProblems(cred, where));
     const seen = new Map<string, string>();
     for (const target of cred.store) {
       const key = targetIdentity(target);
@@ -221,6 +233,22 @@ function crossCheck(policy: Policy): string[] {
     }
   }
   return problems;
+}
+
+/** PostgreSQL's limit on a name (NAMEDATALEN - 1): longer names are cut, silently but for a NOTICE. */
+const MAX_NAME_BYTES = 63;
+
+/** Role names PostgreSQL would cut: a role and its logins that are not the names the policy says (the two logins may even become one). */
+function nameLengthProblems(cred: CredentialPolicy, where: string): string[] {
+  if (cred.method !== 'alter-role' && cred.method !== 'alternating-roles') return [];
+  const names = cred.method === 'alternating-roles' ? [cred.role, ...loginsOf(cred)] : [cred.role];
+  const long = names.filter((name) => Buffer.byteLength(name) > MAX_NAME_BYTES);
+  if (long.length === 0) return [];
+  const cut = (name: string) => Buffer.from(name).subarray(0, MAX_NAME_BYTES).toString();
+  const same = cred.method === 'alternating-roles' && new Set(loginsOf(cred).map(cut)).size === 1 ? ' (both logins would become the same role)' : '';
+  const key = cred.method === 'alternating-roles' && cred.settings.logins !== undefined && Buffer.byteLength(cred.role) <= MAX_NAME_BYTES ? 'logins' : 'role';
+  const advice = cred.method === 'alter-role' ? `choose a role of at most ${MAX_NAME_BYTES} bytes` : `choose a role of at most ${MAX_NAME_BYTES - 2} bytes (its logins add _a and _b), or logins of at most ${MAX_NAME_BYTES} bytes (logins: [a, b])`;
+  return [`${where}.${key}: ${long.map((n) => `${JSON.stringify(n)} is ${Buffer.byteLength(n)} bytes`).join(', ')}; PostgreSQL cuts role names to ${MAX_NAME_BYTES} bytes, so it would be ${long.map((n) => JSON.stringify(cut(n))).join(', ')}${same}: ${advice}`];
 }
 
 /** The admin URL's TLS parameters, as connect would judge them (no file is read here). */
