@@ -101,7 +101,8 @@ describe('one description of a connection: what is not secret, and *** for what 
     expect(shown).not.toMatch(/pw|t0k3n/);
   });
 
-  it('?dbname= is the database the connection opens, as in libpq', () => {
+  it('?dbname= is the database the connection opens, and a query value is decoded as libpq decodes it', () => {
     expect(connectionConfig(new Secret('postgresql://u:pw@h/db?dbname=other')).database).toBe('other');
+    expect(connectionConfig(new Secret('postgresql://u:pw@h/db?options=-c%20x%3Dy+z'))).toMatchObject({ options: '-c x=y+z' });
   });
 });
