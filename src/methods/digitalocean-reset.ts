@@ -10,6 +10,7 @@ import { Secret } from '../secret/secret.js';
 import { digitalOceanClient, type ClusterConnection, type StatusHints } from '../digitalocean/client.js';
 import { digitalOceanSystemSettings } from '../digitalocean/settings.js';
 import { clusterCa } from '../digitalocean/cluster-ca.js';
+import { digitalOceanCopies } from '../digitalocean/copies.js';
 import { untilDeadline } from '../runtime/deadline.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange } from './method.js';
 
@@ -77,7 +78,7 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
           code: 'NOT_ALLOWED',
         });
       }
-      const notes = [`cluster ${cluster.name} (${cluster.status}) at ${target()}`];
+      const notes = [`cluster ${cluster.name} (${cluster.status}) at ${target()}`, ...(await digitalOceanCopies(ctx, { method: 'digitalocean-reset', role: user }))];
       let currentWorks = false;
       if (current) {
         const login = await tryLogin(loginAs(current));
