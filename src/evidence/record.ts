@@ -20,7 +20,7 @@ export interface EvidenceRecord {
   steps: StepRecord[];
   stores: StoreRecord[];
   consumers: ConsumerRecord[];
-  health: OutcomeRecord[];
+  health: HealthRecord[];
   old_credential: { tried: boolean; rejected: boolean; detail: string };
   notes: string[];
   /** An exposure run: sessions (or keys) cut off; those that survived it and the GRANTs that would end them. */
@@ -52,6 +52,23 @@ export interface OutcomeRecord {
   target: string;
   outcome: Outcome;
   detail: string;
+}
+
+/** A health check through a pooler that caches credentials: how long it took to accept the new value. */
+export interface PoolerSettle {
+  /** Whether the pooler accepted the new value within the window. */
+  accepted: boolean;
+  /** Seconds from the first login through the pooler to the one it accepted (or to giving up). */
+  waited_seconds: number;
+  /** Logins it refused (28P01, or the connection closed) before it accepted, or in all. */
+  refusals: number;
+  /** The bounded window the check waited in (settle_seconds). */
+  window_seconds: number;
+}
+
+/** A health check's outcome; `pooler` for a login through a pooler. */
+export interface HealthRecord extends OutcomeRecord {
+  pooler?: PoolerSettle;
 }
 
 /** A store target's outcome, and what it holds when the run ends. */
