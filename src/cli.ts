@@ -118,7 +118,7 @@ program
   .command('provision <credential>')
   .description("the least-privilege roles a credential needs (policy: method, access, schemas), as SQL; --apply runs it in one transaction")
   .option('--apply', 'run the SQL (idempotent: a rerun finds nothing to do)', false)
-  .option('--take-over-from <role>', "readwrite: move the schemas' objects owned by this role (e.g. doadmin) to the app role, object by object")
+  .option('--take-over-from <role>', "readwrite: move every object of the schemas (and the schemas) owned by this role (e.g. doadmin) to the app role, object by object")
   .action(async (credential: string, opts: { apply: boolean; takeOverFrom?: string }) => {
     const { provisionCredential } = await import('./provision/run.js');
     const policy = policyOf({ scope: { credentials: [credential] } });
