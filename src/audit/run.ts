@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import type { CredentialPolicy, Policy, PostgresSystem, SystemPolicy } from '../policy/types.js';
 import { connect, connectionConfig, describeTarget } from '../postgres/connect.js';
-import { systemCa } from '../postgres/server-ca.js';
+import { systemCa } from '../adapters/system-ca.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { describeError } from '../errors/errors.js';
 import { check, type AuditCheck, type AuditReport, type Finding, type SystemAudit } from './types.js';
 import { readonlyCheck } from './rules/readonly.js';
@@ -13,7 +14,8 @@ import { credentialsOf } from './roles.js';
 import { RotationError } from '../errors/errors.js';
 
 export interface AuditCollaborators {
-  now: () => Date;
+  /** The clock, and what reads a `ca_from:` cluster's CA from DigitalOcean. */
+  runtime: Runtime;
   /** Opens the admin connection of a postgres system (default: its admin_url, as the tool connects). */
   connect?: (system: PostgresSystem) => Promise<pg.Client>;
 }
@@ -25,8 +27,8 @@ export interface AuditCollaborators {
  * system of the policy, where its sessions would show.
  */
 export async function runAudit(policy: Policy, only: string | undefined, io: AuditCollaborators): Promise<AuditReport> {
-  const startedAt = io.now();
-  const open = io.connect ?? ((system: PostgresSystem) => connect(connectionConfig(system.adminUrl, undefined, systemCa({ policy, system })), `systems.${system.id}.admin_url (${describeTarget(system.adminUrl)})`));
+  const startedAt = io.runtime.now();
+  const open = io.connect ?? ((system: PostgresSystem) => connect(connectionConfig(system.adminUrl, undefined, systemCa({ policy, system, runtime: io.runtime })), `systems.${system.id}.admin_url (${describeTarget(system.adminUrl)})`));
   if (only && !policy.systems[only]) throw new RotationError(`unknown system '${only}' (${policy.file} defines: ${Object.keys(policy.systems).join(', ')})`);
   const systems: SystemAudit[] = [];
   // Sessions are the cluster's: each cluster's are read once, through its first system.
@@ -42,7 +44,7 @@ export async function runAudit(policy: Policy, only: string | undefined, io: Aud
     systems.push(await auditPostgres(policy, pgSystem, open, !clusters.has(cluster)));
     clusters.add(cluster);
   }
-  return { policy: policy.file, started_at: startedAt.toISOString(), finished_at: io.now().toISOString(), systems };
+  return { policy: policy.file, started_at: startedAt.toISOString(), finished_at: io.runtime.now().toISOString(), systems };
 }
 
 async function auditPostgres(policy: Policy, system: PostgresSystem, open: (s: PostgresSystem) => Promise<pg.Client>, readSessions: boolean): Promise<SystemAudit> {

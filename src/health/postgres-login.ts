@@ -2,8 +2,8 @@ import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../errors/errors.js';
 import type { PostgresSystem } from '../policy/types.js';
 import { connectionConfig, tryLogin } from '../postgres/connect.js';
-import { systemCa } from '../postgres/server-ca.js';
-import { renderFormat } from '../stores/format.js';
+import { systemCa } from '../adapters/system-ca.js';
+import { renderFormat } from '../adapters/format.js';
 import type { HealthProbe } from './probe.js';
 import { untilDeadline } from '../runtime/deadline.js';
 

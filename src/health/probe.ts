@@ -1,5 +1,5 @@
 import type { Secret } from '../secret/secret.js';
-import type { LiveChange } from '../methods/method.js';
+import type { LiveChange } from '../adapters/context.js';
 
 /** A check that must pass once the consumers run on the new value. */
 export interface HealthProbe {

@@ -5,10 +5,10 @@ import { RotationError } from '../errors/errors.js';
 import type { Secret } from '../secret/secret.js';
 import { connect, connectionConfig, describeTarget, pgError, tryLogin } from '../postgres/connect.js';
 import { scramVerifier } from '../postgres/scram.js';
-import { systemCa } from '../postgres/server-ca.js';
+import { systemCa } from '../adapters/system-ca.js';
 import { urlLogin } from '../postgres/url.js';
 import { cutOffSessionsBefore, exposureNote } from '../postgres/sessions.js';
-import { proveOldPasswordRefused } from '../postgres/revoke.js';
+import { proveOldPasswordRefused } from './postgres-role.js';
 import { takeRotationLock, type RotationLock } from '../postgres/lock.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange } from './method.js';
 

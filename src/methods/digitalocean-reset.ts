@@ -4,7 +4,7 @@ import { RotationError } from '../errors/errors.js';
 import type { ProviderSystem } from '../policy/types.js';
 import { connect, connectionConfig, pgError, tryLogin } from '../postgres/connect.js';
 import { cutOffSessionsBefore, type CutOff } from '../postgres/sessions.js';
-import { proveOldPasswordRefused } from '../postgres/revoke.js';
+import { proveOldPasswordRefused } from './postgres-role.js';
 import { takeRotationLock, type RotationLock } from '../postgres/lock.js';
 import { Secret } from '../secret/secret.js';
 import { digitalOceanClient, type ClusterConnection, type StatusHints } from '../digitalocean/client.js';

@@ -1,5 +1,5 @@
-import type { ClientConfig } from 'pg';
 import type { Secret } from '../secret/secret.js';
+import type { LiveChange } from '../adapters/context.js';
 import type { Endpoint } from '../postgres/url.js';
 
 /**
@@ -79,10 +79,4 @@ export interface Verified {
   detail: string;
   /** When the new value went live and how to log in with it, for the health probes (no-stale-sessions). */
   live?: LiveChange;
-}
-
-/** What a method knows once the new value is live: when (server clock) and how to log in. */
-export interface LiveChange {
-  changedAt: Date;
-  login: (value: Secret) => ClientConfig;
 }

@@ -8,7 +8,6 @@ import { interpolatedSecrets } from '../secret/policy-secrets.js';
 import { PolicyError } from './errors.js';
 import { interpolate, keyPath } from './interpolate.js';
 import type { CredentialPolicy, Policy, PostgresSystem, SystemPolicy, TargetSpec } from './types.js';
-import { methodSystems } from '../adapters/registry.js';
 import { validate } from './schema-validator.js';
 import { splitTlsParams, urlLogin, urlProblem } from '../postgres/url.js';
 import { sslModeOf } from '../postgres/tls.js';
@@ -37,7 +36,17 @@ export interface LoadOptions {
   optionalCurrent?: boolean;
 }
 
-export function loadPolicy(file: string, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Policy {
+/**
+ * What only the adapters know about a policy (the registry, src/registry/, supplies it; this folder
+ * knows no adapter): the system types a method works on.
+ */
+export interface AdapterRules {
+  /** The system types `method` works on; undefined: any, or a method the schema already refused. */
+  methodSystems(method: string): readonly string[] | undefined;
+}
+
+/** Reads a policy file and checks it (see readPolicy). src/registry/load-policy.ts binds the adapters' rules. */
+export function readPolicyFile(file: string, env: NodeJS.ProcessEnv, options: LoadOptions, rules: AdapterRules): Policy {
   let text: string;
   try {
     const { size } = statSync(file);
@@ -47,10 +56,11 @@ export function loadPolicy(file: string, env: NodeJS.ProcessEnv = process.env, o
     if (error instanceof PolicyError) throw error;
     throw new PolicyError(options.label ?? file, [`cannot read the policy file (${(error as NodeJS.ErrnoException).code ?? 'error'})`]);
   }
-  return parsePolicy(text, options.label ?? file, env, options);
+  return readPolicy(text, options.label ?? file, env, options, rules);
 }
 
-export function parsePolicy(text: string, file: string, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Policy {
+/** Reads, interpolates and validates a policy's text, then checks it across sections and with the adapters' rules. */
+export function readPolicy(text: string, file: string, env: NodeJS.ProcessEnv, options: LoadOptions, rules: AdapterRules): Policy {
   const bytes = Buffer.byteLength(text);
   if (bytes > MAX_POLICY_BYTES) throw new PolicyError(file, [tooLarge(bytes)]);
   const raw = readYaml(text, file);
@@ -69,7 +79,7 @@ export function parsePolicy(text: string, file: string, env: NodeJS.ProcessEnv =
   if (valueErrors.length > 0) throw new PolicyError(file, describeSchemaErrors(valueErrors, false));
   const policy = toPolicy(file, data, used);
   policy.secrets = interpolatedSecrets(raw, env);
-  const crossProblems = crossCheck(policy);
+  const crossProblems = crossCheck(policy, rules);
   if (crossProblems.length > 0) throw new PolicyError(file, crossProblems);
   return policy;
 }
@@ -186,7 +196,7 @@ function toSpecs(list: unknown, path: string[]): TargetSpec[] {
 }
 
 /** What a schema cannot say: references between sections and duplicates. */
-function crossCheck(policy: Policy): string[] {
+function crossCheck(policy: Policy, rules: AdapterRules): string[] {
   const problems: string[] = [];
   for (const system of Object.values(policy.systems)) if (system.type === 'postgres') problems.push(...caProblems(policy, system as PostgresSystem));
   for (const system of Object.values(policy.systems)) {
@@ -203,8 +213,8 @@ function crossCheck(policy: Policy): string[] {
     if (!system) {
       problems.push(`${where}.system: expected one of the systems (${Object.keys(policy.systems).join(', ')}), got '${cred.system}'`);
     } else {
-      const wanted = methodSystems(cred.method);
-      if (wanted && !(wanted as readonly string[]).includes(system.type)) {
+      const wanted = rules.methodSystems(cred.method);
+      if (wanted && !wanted.includes(system.type)) {
         problems.push(`${where}.method: '${cred.method}' needs a system of type ${wanted.join(' or ')}, but '${cred.system}' is ${system.type}`);
       }
     }

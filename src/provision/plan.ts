@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { RotationError } from '../errors/errors.js';
 import type { CredentialPolicy, Policy } from '../policy/types.js';
-import { loginsOf } from '../methods/logins.js';
+import { loginsOf } from '../policy/logins.js';
 import { adminState, defaultSelect, membership, roleState, schemaExists, schemaObjects, schemaPrivileges, tableAccess, type AdminState, type RoleState } from './state.js';
 
 export interface Statement {

@@ -2,7 +2,8 @@ import type pg from 'pg';
 import type { Policy, PostgresSystem } from '../policy/types.js';
 import { RotationError } from '../errors/errors.js';
 import { connect, connectionConfig, describeTarget, pgError } from '../postgres/connect.js';
-import { systemCa } from '../postgres/server-ca.js';
+import { systemCa } from '../adapters/system-ca.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { planProvision, type ProvisionOptions, type ProvisionPlan } from './plan.js';
 
 /** The plan as a SQL script a person can read, review and run: one transaction. */
@@ -24,13 +25,13 @@ export interface ProvisionResult {
  * Plans the credential's roles with the system's admin connection and, with `apply`, runs the plan
  * in one transaction (all of it or nothing). The plan is returned (and shown by the CLI) first.
  */
-export async function provisionCredential(policy: Policy, id: string, options: ProvisionOptions & { apply: boolean; show?: (script: string) => void }): Promise<ProvisionResult> {
+export async function provisionCredential(policy: Policy, id: string, options: ProvisionOptions & { apply: boolean; runtime: Runtime; show?: (script: string) => void }): Promise<ProvisionResult> {
   const credential = policy.credentials[id];
   if (!credential) throw new RotationError(`unknown credential '${id}'`, { hint: `${policy.file} defines: ${Object.keys(policy.credentials).join(', ')}` });
   const system = policy.systems[credential.system];
   if (system?.type !== 'postgres') throw new RotationError(`credentials.${id}.system: provision needs a postgres system, '${credential.system}' is ${system?.type ?? 'unknown'}`);
   const url = (system as PostgresSystem).adminUrl;
-  const db = await connect(connectionConfig(url, undefined, systemCa({ policy, system })), `admin connection of system '${system.id}' (${describeTarget(url)})`);
+  const db = await connect(connectionConfig(url, undefined, systemCa({ policy, system, runtime: options.runtime })), `admin connection of system '${system.id}' (${describeTarget(url)})`);
   try {
     const plan = await planProvision(db, policy, credential, options);
     const script = renderPlan(plan, describeTarget(url));

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { Scrubber } from '../../src/secret/scrubber.js';
 import { Secret } from '../../src/secret/secret.js';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 
 describe('Scrubber', () => {
   const known = 'Kn0wn-s3cret.value~x';

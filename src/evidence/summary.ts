@@ -1,4 +1,4 @@
-import type { EvidenceRecord } from '../evidence/record.js';
+import type { EvidenceRecord } from './record.js';
 
 const ICON = { ok: '✅', failed: '❌', skipped: '⏭️' } as const;
 

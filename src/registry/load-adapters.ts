@@ -1,13 +1,27 @@
 import type { Policy, TargetSpec } from '../policy/types.js';
 import type { Secret } from '../secret/secret.js';
 import type { Reason } from '../evidence/record.js';
-import type { AdapterContext, Adapters } from './context.js';
+import type { AdapterContext } from '../adapters/context.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { CredentialMethod } from '../methods/method.js';
+import type { Store } from '../stores/store.js';
+import type { Consumer } from '../consumers/consumer.js';
+import type { HealthProbe } from '../health/probe.js';
 import { REGISTRY, type Registry, type RegistryEntry } from './registry.js';
 import { RotationError } from '../errors/errors.js';
-import { renderFormat, unformat } from '../stores/format.js';
+import { renderFormat, unformat } from '../adapters/format.js';
 
+/** The adapters of one credential, as the engine receives them (built by loadAdapters below). */
+export interface Adapters {
+  method: CredentialMethod;
+  /** Each store with the function that turns the bare value (held by `user`, default: the login the method set) into what that target holds, and back. */
+  stores: { store: Store; render: (value: Secret, user?: string) => Secret; unrender: (held: Secret) => Secret | undefined }[];
+  consumers: Consumer[];
+  probes: HealthProbe[];
+}
+
+/** How the engine gets the adapters of a credential: loadAdapters in production. */
+export type AdapterLoader = (policy: Policy, credentialId: string, runtime: Runtime, reason?: Reason) => Promise<Adapters>;
 
 /**
  * Loads (on demand, see registry.ts) and builds the adapters the policy names for one credential.

@@ -1,8 +1,8 @@
 import type pg from 'pg';
-import type { RevocationProof } from '../methods/method.js';
+import type { RevocationProof } from './method.js';
 import type { Secret } from '../secret/secret.js';
-import { tryLogin } from './connect.js';
-import type { CutOff } from './sessions.js';
+import { tryLogin } from '../postgres/connect.js';
+import type { CutOff } from '../postgres/sessions.js';
 
 /**
  * The revoke step of a Postgres password (alter-role, digitalocean-reset, …): the change itself

@@ -2,7 +2,7 @@ import type { CredentialMethod } from '../methods/method.js';
 import type { Store } from '../stores/store.js';
 import type { Consumer } from '../consumers/consumer.js';
 import type { HealthProbe } from '../health/probe.js';
-import type { AdapterContext, AdapterFactory } from './context.js';
+import type { AdapterContext, AdapterFactory } from '../adapters/context.js';
 
 /*
  * The composition root: every adapter the policy can name, listed once.

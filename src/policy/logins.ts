@@ -1,4 +1,4 @@
-import type { CredentialPolicy } from '../policy/types.js';
+import type { CredentialPolicy } from './types.js';
 
 /** The two logins of an alternating-roles credential: `logins:` as written, or <role>_a / <role>_b. */
 export function loginsOf(credential: CredentialPolicy): [string, string] {
