@@ -21,6 +21,20 @@ export interface Cluster {
   status: string;
   connection: ClusterConnection;
 }
+/** A PgBouncer pool of the cluster: `user` unset means each client connects as itself (the inbound user). */
+export interface Pool {
+  name: string;
+  mode: string;
+  size: number;
+  db: string;
+  user?: string;
+}
+/** The parts of an app's spec that bind a database: its database components and every `envs` list. */
+export interface AppSpecBindings {
+  databases: { name: string; cluster_name?: string; db_name?: string; db_user?: string; engine?: string }[];
+  /** Each env list with where it is (`services[web]`, `envs` for the app's own). Values are never shown. */
+  envs: { where: string; envs: { key: string; value?: string }[] }[];
+}
 export interface Deployment {
   id: string;
   phase: string;
@@ -31,7 +45,8 @@ export type { StatusHints } from '../http/http-error.js';
 /**
  * The DigitalOcean API v2 calls the rotation makes. dots-wrapper (axios) covers reading clusters,
  * users and apps and creating deployments; it has no call for `reset_auth`, for restarting an
- * app nor for a cluster's CA, so those three are one small typed request each through runtime.fetch. Every failure becomes
+ * app nor for a cluster's CA, and its lists of users and pools send page/per_page, which those
+ * operations do not take, so these are one small typed request each through runtime.fetch. Every failure becomes
  * a RotationError from the status and DigitalOcean's `message` only: never the request, whose
  * headers carry the token, nor a response body that may carry a password.
  */
@@ -88,6 +103,33 @@ export function digitalOceanClient(token: Secret, apiUrl: string, runtime: Runti
       const { data } = await call(`DigitalOcean: read user ${name} of cluster ${uuid}`, hints, () => api.database.getDatabaseClusterUser({ database_cluster_id: uuid, user_name: name }));
       return { name: data.user.name, role: data.user.role, showsPassword: typeof data.user.password === 'string' && data.user.password !== '' };
     },
+    /**
+     * GET …/users: the names of the users DigitalOcean manages (and keeps a copy of the password
+     * of). Through runtime.fetch: dots-wrapper adds page/per_page, which the operation does not take.
+     * Passwords in the answer are dropped here.
+     */
+    async listUsers(uuid: string, hints: StatusHints): Promise<string[]> {
+      const data = await call(`DigitalOcean: list the users of cluster ${uuid}`, hints, () =>
+        request<{ users?: { name: string }[] }>('GET', `/databases/${encodeURIComponent(uuid)}/users`),
+      );
+      return (data.users ?? []).map((u) => u.name);
+    },
+    /** GET …/pools (PostgreSQL): the connection pools, without their `connection` (it embeds a password). */
+    async listPools(uuid: string, hints: StatusHints): Promise<Pool[]> {
+      const data = await call(`DigitalOcean: list the connection pools of cluster ${uuid}`, hints, () =>
+        request<{ pools?: Pool[] }>('GET', `/databases/${encodeURIComponent(uuid)}/pools`),
+      );
+      return (data.pools ?? []).map((p) => ({ name: p.name, mode: p.mode, size: p.size, db: p.db, ...(p.user ? { user: p.user } : {}) }));
+    },
+    /**
+     * Whether DigitalOcean's copy of a user's password is `value` (compared here, never returned);
+     * undefined when the token may not see passwords (database:view_credentials).
+     */
+    async storedPasswordIs(uuid: string, name: string, value: Secret, hints: StatusHints): Promise<boolean | undefined> {
+      const { data } = await call(`DigitalOcean: read user ${name} of cluster ${uuid}`, hints, () => api.database.getDatabaseClusterUser({ database_cluster_id: uuid, user_name: name }));
+      const stored = data.user.password;
+      return typeof stored === 'string' && stored !== '' ? stored === value.reveal() : undefined;
+    },
     /** POST …/users/{name}/reset_auth (body {} for PostgreSQL): DigitalOcean picks the password. */
     async resetAuth(uuid: string, name: string, hints: StatusHints): Promise<Secret> {
       const path = `/databases/${encodeURIComponent(uuid)}/users/${encodeURIComponent(name)}/reset_auth`;
@@ -109,9 +151,9 @@ export function digitalOceanClient(token: Secret, apiUrl: string, runtime: Runti
       if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new RotationError(`DigitalOcean returned no CA certificate for cluster ${uuid}`);
       return pem;
     },
-    async getApp(appId: string, hints: StatusHints): Promise<{ id: string; name: string }> {
+    async getApp(appId: string, hints: StatusHints): Promise<{ id: string; name: string; bindings: AppSpecBindings }> {
       const { data } = await call(`DigitalOcean: read app ${appId}`, hints, () => api.app.getApp({ app_id: appId }));
-      return { id: data.app.id, name: data.app.spec?.name ?? appId };
+      return { id: data.app.id, name: data.app.spec?.name ?? appId, bindings: specBindings(data.app.spec as unknown as Record<string, unknown> | undefined) };
     },
     /** POST /v2/apps/{id}/restart: not in dots-wrapper. */
     async restartApp(appId: string, components: string[] | undefined, hints: StatusHints): Promise<Deployment> {
@@ -134,6 +176,24 @@ export function digitalOceanClient(token: Secret, apiUrl: string, runtime: Runti
 }
 
 export type DigitalOceanClient = ReturnType<typeof digitalOceanClient>;
+
+/** The component lists of an app spec that carry `envs` (app_spec in DigitalOcean's description). */
+const COMPONENTS = ['services', 'workers', 'jobs', 'static_sites', 'functions'];
+
+function specBindings(spec: Record<string, unknown> | undefined): AppSpecBindings {
+  const list = (v: unknown) => (Array.isArray(v) ? (v as Record<string, unknown>[]) : []);
+  const envsOf = (v: unknown) => list(v).map((e) => ({ key: String(e.key), value: typeof e.value === 'string' ? e.value : undefined }));
+  const envs: AppSpecBindings['envs'] = [{ where: 'envs', envs: envsOf(spec?.envs) }];
+  for (const kind of COMPONENTS) for (const c of list(spec?.[kind])) envs.push({ where: `${kind}[${String(c.name)}]`, envs: envsOf(c.envs) });
+  const databases = list(spec?.databases).map((d) => ({
+    name: String(d.name),
+    ...(typeof d.cluster_name === 'string' ? { cluster_name: d.cluster_name } : {}),
+    ...(typeof d.db_name === 'string' ? { db_name: d.db_name } : {}),
+    ...(typeof d.db_user === 'string' ? { db_user: d.db_user } : {}),
+    ...(typeof d.engine === 'string' ? { engine: d.engine } : {}),
+  }));
+  return { databases, envs: envs.filter((e) => e.envs.length > 0) };
+}
 
 function pickDeployment(d: { id: string; phase: string; cause?: string }): Deployment {
   return { id: d.id, phase: d.phase, cause: d.cause };

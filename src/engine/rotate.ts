@@ -210,10 +210,18 @@ async function preflight(
   refuseEndpoints: (endpoints: Endpoint[]) => void,
   mask: (value: Secret) => void,
 ): Promise<StepDone<Prior>> {
-  const report = await adapters.method.preflight(current);
+  // The checks only read, so they run side by side; a failure is reported as it would be one by
+  // one (the method's first, then the stores' and the consumers' in policy order).
+  const [method, ...checks] = await Promise.allSettled([
+    adapters.method.preflight(current),
+    ...adapters.stores.map((target) => target.store.check()),
+    ...adapters.consumers.map((consumer) => consumer.check()),
+  ]);
+  if (method.status === 'rejected') throw method.reason;
+  const report = method.value;
   refuseEndpoints(report.endpoints ?? []);
-  for (const store of adapters.stores) await store.store.check();
-  for (const consumer of adapters.consumers) await consumer.check();
+  const failed = checks.find((check) => check.status === 'rejected');
+  if (failed) throw failed.reason;
   // Invariant 1: what each readable target holds is known before anything changes, and a stored
   // value that logs in is the current one when `current` does not.
   const prior = await readPrior(adapters, current, report.currentWorks, mask);

@@ -10,6 +10,7 @@ import { urlLogin } from '../postgres/url.js';
 import { cutOffSessionsBefore, exposureNote } from '../postgres/sessions.js';
 import { proveOldPasswordRefused } from './postgres-role.js';
 import { takeRotationLock, type RotationLock } from '../postgres/lock.js';
+import { digitalOceanCopies } from '../digitalocean/copies.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange } from './method.js';
 
 
@@ -78,6 +79,8 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
           code: 'NOT_ALLOWED',
         });
       }
+      // On a DigitalOcean cluster: its own copy of the password, and the pools that use the role.
+      notes.push(...(await digitalOceanCopies(ctx, { method: 'alter-role', role })));
       // Taken once the role is known and the admin may change it, so those get their own messages.
       lock ??= await takeRotationLock(connectionConfig(system.adminUrl, undefined, ca), role, where);
       if (ctx.reason === 'exposure') notes.push(await exposureNote(db, role));

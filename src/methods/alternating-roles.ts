@@ -9,6 +9,7 @@ import { systemCa } from '../adapters/system-ca.js';
 import { setPassword } from '../postgres/password.js';
 import { cutOffSessionsBefore, exposureNote, mergeCutOffs, type CutOff } from '../postgres/sessions.js';
 import { takeRotationLock, type RotationLock } from '../postgres/lock.js';
+import { digitalOceanCopies } from '../digitalocean/copies.js';
 import { loginsOf } from '../policy/logins.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange, Verified } from './method.js';
 
@@ -128,6 +129,8 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
           });
         }
       }
+      // On a DigitalOcean cluster: a pool pinned to a login cannot follow the switch (refused).
+      notes.push(...(await digitalOceanCopies(ctx, { method: 'alternating-roles', group, logins })));
       // The cluster-wide lock (postgres/lock.ts) on both logins, once the admin may change them;
       // on exposure, what the cut-off will lack is said up front (it never blocks the change).
       lock ??= await takeRotationLock(connectionConfig(system.adminUrl, undefined, ca), [...logins], where);

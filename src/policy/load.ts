@@ -152,6 +152,7 @@ function toPolicy(file: string, data: RawPolicy, used: Map<string, string[]>): P
         lockTimeoutSeconds: sys.lock_timeout_seconds as number | undefined,
         ca: typeof sys.ca === 'string' ? sys.ca : undefined,
         caFrom: typeof sys.ca_from === 'string' ? sys.ca_from : undefined,
+        cluster: typeof sys.cluster === 'string' ? sys.cluster : undefined,
         exposedSchemas: (sys.exposed_schemas as string[] | undefined) ?? [],
       };
     } else {
@@ -242,15 +243,22 @@ function tlsProblems(system: PostgresSystem, url: string): string[] {
   }
 }
 
-/** A postgres system's CA: one source at most, and ca_from naming a digitalocean system. */
+/** A postgres system's CA: one source at most; ca_from and cluster each naming a digitalocean system, the same one. */
 function caProblems(policy: Policy, system: PostgresSystem): string[] {
   const where = `systems.${system.id}`;
   if (system.ca !== undefined && system.caFrom !== undefined) return [`${where}: give ca or ca_from, not both`];
-  if (system.caFrom === undefined) return [];
-  const from = policy.systems[system.caFrom];
-  if (from?.type === 'digitalocean') return [];
+  const problems = [digitalOceanLink(policy, `${where}.ca_from`, system.caFrom), digitalOceanLink(policy, `${where}.cluster`, system.cluster)].filter((p) => p !== undefined);
+  if (problems.length === 0 && system.caFrom !== undefined && system.cluster !== undefined && system.caFrom !== system.cluster) {
+    problems.push(`${where}: cluster '${system.cluster}' and ca_from '${system.caFrom}' name different DigitalOcean systems (one server is one cluster)`);
+  }
+  return problems;
+}
+
+/** A key that must name a type: digitalocean system (unset is fine). */
+function digitalOceanLink(policy: Policy, path: string, id: string | undefined): string | undefined {
+  if (id === undefined || policy.systems[id]?.type === 'digitalocean') return undefined;
   const dos = Object.values(policy.systems).filter((s) => s.type === 'digitalocean').map((s) => s.id);
-  return [`${where}.ca_from: expected the id of a type: digitalocean system${dos.length ? ` (${dos.join(', ')})` : ''}, got '${system.caFrom}'`];
+  return `${path}: expected the id of a type: digitalocean system${dos.length ? ` (${dos.join(', ')})` : ''}, got '${id}'`;
 }
 
 /** Two targets are the same place when they would overwrite each other. */

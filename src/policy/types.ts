@@ -24,6 +24,11 @@ export interface PostgresSystem {
   ca?: string;
   /** `ca_from:`: the digitalocean system whose cluster's CA is read from DigitalOcean's API. */
   caFrom?: string;
+  /**
+   * `cluster:` (else `ca_from:`): the digitalocean system of the cluster this server is, so the
+   * preflight can read the copies of a password DigitalOcean keeps (pools, managed users).
+   */
+  cluster?: string;
   /** Schemas an HTTP API serves to anon/authenticated (Supabase's PostgREST): `audit` checks RLS there. */
   exposedSchemas: string[];
 }

@@ -2,7 +2,8 @@ import { startLocalPostgres, type LocalPostgres } from '../../src/demo/local-pos
 import { scramVerifier } from '../../src/postgres/scram.js';
 import { generatePassword } from '../../src/secret/generate.js';
 import type { Secret } from '../../src/secret/secret.js';
-import type { ClusterSpec } from '../models/digitalocean.js';
+import { tryLogin } from '../../src/postgres/connect.js';
+import type { ClusterSpec, DigitalOceanModel } from '../models/digitalocean.js';
 
 /** The database cluster and the App Platform app the DigitalOcean tests rotate against. */
 export const CLUSTER = '9cc10173-e9ea-4176-9dbc-a4cee4c4ff30';
@@ -71,4 +72,18 @@ ${doSystemYaml({ cluster: options.cluster })}credentials:
       - file: { path: .secrets/do.env, key: DOADMIN_PASSWORD }
       - github: { repository: acme/ops, secret: DOADMIN_PASSWORD }
 ${options.extra ?? ''}`;
+}
+
+/**
+ * A stand-in for a DigitalOcean connection pool (PgBouncer) in front of the embedded server: a
+ * client connects to the pool with a user and password; a pool pinned to a user opens its server
+ * connection as that user with DigitalOcean's copy of its password, an inbound-user pool as the
+ * client, with what the client gave. Returns what the real server said.
+ */
+export async function poolLogin(model: DigitalOceanModel, clusterId: string, poolName: string, client: { user: string; password: string }) {
+  const cluster = model.cluster(clusterId);
+  const pool = cluster?.pools?.find((p) => p.name === poolName);
+  if (!cluster || !pool) throw new Error(`poolLogin: no pool ${poolName} on cluster ${clusterId}`);
+  const server = pool.user ? { user: pool.user, password: cluster.users[pool.user] ?? '' } : client;
+  return tryLogin({ host: cluster.host, port: cluster.port, database: pool.db, ...server, ssl: false });
 }

@@ -4,11 +4,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { scramVerifier } from '../../src/postgres/scram.js';
 import { Secret } from '../../src/secret/secret.js';
 import { guarded, loadDescription, OpenApiChecker } from './openapi/validator.js';
+import { appSpecJson, poolJson, resolveBindings } from './digitalocean-bindings.js';
 
 /**
  * An msw model of the DigitalOcean API v2 parts the rotation uses, from the API reference
- * (digitalocean/openapi): database clusters, their CA and their users, `reset_auth`, and App Platform apps
- * with restarts and deployments. Like DigitalOcean it checks the Bearer token (401
+ * (digitalocean/openapi): database clusters, their CA, their users, `reset_auth` and their
+ * connection pools (list, get, update), and App Platform apps with restarts and deployments. Like DigitalOcean it checks the Bearer token (401
  * "unable to authenticate you") and its custom scopes (403), answers 404 for what it does not
  * know, 422 for invalid bodies, carries `ratelimit-limit/-remaining/-reset` on every answer, and
  * shows passwords only to tokens with database:view_credentials. `reset_auth` really changes the
@@ -33,6 +34,15 @@ export interface ClusterSpec {
   ca?: string;
   /** What `connection.ssl` reports: true on every DigitalOcean cluster (the default); false for a stand-in without TLS. */
   ssl?: boolean;
+  /** Its PgBouncer connection pools (connection_pool in the description); no `user`: the inbound user. */
+  pools?: PoolSpec[];
+}
+export interface PoolSpec {
+  name: string;
+  mode: 'session' | 'transaction' | 'statement';
+  size: number;
+  db: string;
+  user?: string;
 }
 export interface AppSpec {
   id: string;
@@ -40,6 +50,10 @@ export interface AppSpec {
   components?: string[];
   /** How the next deployment ends: ACTIVE, ERROR, CANCELED, or never (stuck in DEPLOYING). */
   outcome?: 'ACTIVE' | 'ERROR' | 'CANCELED' | 'stuck';
+  /** Database components (app_database_spec), bound by name in env values: `${<name>.PASSWORD}`. */
+  databases?: { name: string; cluster_name?: string; db_name?: string; db_user?: string; engine?: 'PG'; production?: boolean }[];
+  /** Env lists per component (`web` → its envs; `''` for the app's own `envs`). */
+  envs?: Record<string, { key: string; value: string; scope?: 'RUN_TIME' | 'BUILD_TIME' | 'RUN_AND_BUILD_TIME'; type?: 'GENERAL' | 'SECRET' }[]>;
 }
 export interface DigitalOceanModelOptions {
   baseUrl?: string;
@@ -52,17 +66,20 @@ export interface LoggedRequest {
   method: string;
   path: string;
   status: number;
-  /** The JSON body as sent (reset_auth and restart bodies hold no secret). */
+  /** The JSON body as sent (reset_auth, restart and pool bodies hold no secret). */
   body?: unknown;
 }
 export type RequestMatcher = { method?: string; path?: string | RegExp };
 export type Fault = { status: number; headers?: Record<string, string>; message?: string } | 'network';
 interface Deployment {
   id: string;
+  app: string;
   cause: string;
   phases: string[];
   polls: number;
   created_at: string;
+  /** What each component's env holds in this deployment, bindings resolved (for the tests; never served). */
+  env: Record<string, Record<string, string>>;
 }
 
 const ERROR_IDS: Record<number, [string, string]> = {
@@ -119,6 +136,9 @@ export function createDigitalOceanModel(options: DigitalOceanModelOptions) {
     app(id: string): AppSpec | undefined {
       return apps.get(id);
     },
+    cluster(id: string): ClusterSpec | undefined {
+      return clusters.get(id);
+    },
     deployments,
     handlers: [] as ReturnType<typeof http.all>[],
   };
@@ -137,10 +157,17 @@ export function createDigitalOceanModel(options: DigitalOceanModelOptions) {
     return password;
   }
 
-  function newDeployment(app: AppSpec, cause: string, build: boolean): Deployment {
+  /**
+   * A deployment binds the clusters' copies as they are now; a restart keeps the environment of
+   * the app's last deployment (the model's reading: DigitalOcean does not document that a restart
+   * resolves bindings again).
+   */
+  function newDeployment(app: AppSpec, cause: string, build: boolean, restart = false): Deployment {
     const start = build ? ['PENDING_BUILD', 'BUILDING', 'DEPLOYING'] : ['PENDING_DEPLOY', 'DEPLOYING'];
     const end = app.outcome ?? 'ACTIVE';
-    const d: Deployment = { id: randomUUID(), cause, phases: end === 'stuck' ? start : [...start, end], polls: 0, created_at: new Date().toISOString() };
+    const last = [...deployments.values()].filter((d) => d.app === app.id).at(-1);
+    const env = restart && last ? last.env : resolveBindings(app, clusters);
+    const d: Deployment = { id: randomUUID(), app: app.id, cause, phases: end === 'stuck' ? start : [...start, end], polls: 0, created_at: new Date().toISOString(), env };
     deployments.set(d.id, d);
     return d;
   }
@@ -186,6 +213,30 @@ export function createDigitalOceanModel(options: DigitalOceanModelOptions) {
         if (!cluster.ca) return error(500, 'model: this cluster was given no CA (ClusterSpec.ca)');
         return need('database:read') ?? ok({ ca: { certificate: Buffer.from(cluster.ca).toString('base64') } });
       }
+      if (seg[2] === 'users' && seg.length === 3 && method === 'GET') {
+        return need('database:read') ?? ok({ users: Object.entries(cluster.users).map(([name, pw]) => ({ name, role: name === 'doadmin' ? 'primary' : 'normal', password: show(pw) })) });
+      }
+      if (seg[2] === 'pools') {
+        const pools = (cluster.pools ??= []);
+        if (seg.length === 3 && method === 'GET') return need('database:read') ?? ok({ pools: pools.map((p) => poolJson(cluster, p, show)) });
+        const pool = pools.find((p) => p.name === seg[3]);
+        if (seg.length !== 4) return error(404);
+        if (method === 'GET') return need('database:read') ?? (pool ? ok({ pool: poolJson(cluster, pool, show) }) : error(404));
+        if (method === 'PUT') {
+          // databases_update_connectionPool: mode, size, db required, user optional (none: the inbound user); 204.
+          const denied = need('database:update');
+          if (denied) return denied;
+          if (!pool) return error(404);
+          const body = await json();
+          if (body instanceof Response) return body;
+          if (!['session', 'transaction', 'statement'].includes(String(body.mode))) return error(422, 'mode must be one of session, transaction, statement');
+          if (body.user !== undefined && !(String(body.user) in cluster.users)) return error(422, `user ${String(body.user)} does not exist`);
+          Object.assign(pool, { mode: body.mode, size: body.size, db: body.db });
+          if (body.user === undefined) delete pool.user;
+          else pool.user = String(body.user);
+          return new HttpResponse(null, { status: 204, headers: rateHeaders() });
+        }
+      }
       if (seg[2] === 'users' && seg[3]) {
         const name = seg[3];
         if (!(name in cluster.users)) return need('database:read') ?? error(404);
@@ -207,7 +258,7 @@ export function createDigitalOceanModel(options: DigitalOceanModelOptions) {
       const app = apps.get(seg[1]);
       if (!app) return need('app:read') ?? error(404);
       if (seg.length === 2 && method === 'GET') {
-        return need('app:read') ?? ok({ app: { id: app.id, spec: { name: app.name, services: (app.components ?? ['web']).map((name) => ({ name })) }, tier_slug: 'basic' } });
+        return need('app:read') ?? ok({ app: { id: app.id, spec: appSpecJson(app), tier_slug: 'basic' } });
       }
       if (seg[2] === 'restart' && seg.length === 3 && method === 'POST') {
         const denied = need('app:update');
@@ -219,7 +270,7 @@ export function createDigitalOceanModel(options: DigitalOceanModelOptions) {
         if (wanted !== undefined && (!Array.isArray(wanted) || wanted.some((c) => !known.includes(String(c))))) {
           return error(422, `components must be names of the app's components (${known.join(', ')})`);
         }
-        return ok({ deployment: deploymentJson(newDeployment(app, 'manual restart', false)) });
+        return ok({ deployment: deploymentJson(newDeployment(app, 'manual restart', false, true)) });
       }
       if (seg[2] === 'deployments' && seg.length === 3 && method === 'POST') {
         const denied = need('app:update');
@@ -258,7 +309,7 @@ export function createDigitalOceanModel(options: DigitalOceanModelOptions) {
       const url = new URL(request.url);
       const method = request.method.toUpperCase();
       const path = url.pathname.slice(basePath.length);
-      const body = method === 'POST' ? await request.clone().json().catch(() => undefined) : undefined;
+      const body = method === 'POST' || method === 'PUT' ? await request.clone().json().catch(() => undefined) : undefined;
       // DigitalOcean answers 422 unprocessable_entity to a request its schema refuses, 404 to an unknown route.
       const response = await guarded(openapi, request, path, () => answer(request, method, path), (status, message) => error(status, status === 404 ? undefined : message));
       requests.push({ method, path, status: response.type === 'error' ? 0 : response.status, body });

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../src/registry/load-policy.js';
 import { PolicyError } from '../../src/policy/errors.js';
 import type { PostgresSystem } from '../../src/policy/types.js';
+import { linkedCluster } from '../../src/digitalocean/linked-cluster.js';
+import { testRuntime } from '../helpers/runtime.js';
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 const ENV = { ROTATION_ADMIN_URL: 'postgresql://doadmin:adminpw@db:25060/defaultdb?sslmode=verify-full', DB_CA_CERT: PEM, DIGITALOCEAN_TOKEN: 'dop_v1_x' };
@@ -79,5 +81,28 @@ credentials:
 `;
     for (const mode of ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']) expect(() => parsePolicy(text(mode), 'rotation.yaml', ENV)).not.toThrow();
     expect(problems(text('verify'))).toMatch(/sslmode: expected disable \| allow \| prefer \| require \| verify-ca \| verify-full/);
+  });
+});
+
+describe('cluster: links a postgres system to its DigitalOcean cluster (pools and managed users at preflight)', () => {
+  const OTHER = DO.replace('odoo-do', 'other-do').replace('9cc10173-e9ea-4176-9dbc-a4cee4c4ff30', '0b5a1f3e-5c2d-4b7a-9d1e-3f2a1b0c9d8e');
+  const clusterOf = (system: string) => {
+    const p = parsePolicy(policy(system, DO + OTHER), 'rotation.yaml', ENV);
+    return linkedCluster({ policy: p, system: p.systems['odoo-sor'], runtime: testRuntime() })?.clusterId;
+  };
+
+  it('names a digitalocean system; ca_from links the same cluster; without either there is none', () => {
+    const system = parsePolicy(policy('    cluster: odoo-do\n', DO), 'rotation.yaml', ENV).systems['odoo-sor'] as PostgresSystem;
+    expect(system.cluster).toBe('odoo-do');
+    expect(clusterOf('    cluster: odoo-do\n')).toBe('9cc10173-e9ea-4176-9dbc-a4cee4c4ff30');
+    expect(clusterOf('    ca_from: other-do\n')).toBe('0b5a1f3e-5c2d-4b7a-9d1e-3f2a1b0c9d8e');
+    expect(clusterOf('')).toBeUndefined();
+  });
+
+  it('a link that names no digitalocean system, or two different clusters, is refused at load', () => {
+    expect(problems(policy('    cluster: odoo-sor\n', DO + OTHER))).toMatch(/systems\.odoo-sor\.cluster: expected the id of a type: digitalocean system \(odoo-do, other-do\), got 'odoo-sor'/);
+    expect(problems(policy('    cluster: odoo-do\n    ca_from: other-do\n', DO + OTHER))).toMatch(
+      /systems\.odoo-sor: cluster 'odoo-do' and ca_from 'other-do' name different DigitalOcean systems \(one server is one cluster\)/,
+    );
   });
 });
