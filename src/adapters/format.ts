@@ -9,9 +9,18 @@ import { Secret } from '../secret/secret.js';
 export function renderFormat(format: string | undefined, value: Secret, user?: string): Secret {
   if (!format) return value;
   return value.map((plain) => {
-    const withUser = user === undefined ? format : format.replaceAll('{user}', user);
+    const withUser = user === undefined ? format : fillUser(format, user);
     return withUser.replaceAll('{password_url}', encodeURIComponent(plain)).replaceAll('{password}', plain);
   });
+}
+
+/**
+ * `{user}` filled in: percent-encoded where it stands inside a URL (after `scheme://`, up to the
+ * next space), so a role such as `app:x%y` is `app%3Ax%25y` there and the URL logs in as it; as is
+ * anywhere else (a `DB_USER` secret holds the login name itself).
+ */
+function fillUser(format: string, user: string): string {
+  return format.replace(/\{user\}/g, (slot, offset: number) => (/[a-z][a-z0-9+.-]*:\/\/\S*$/i.test(format.slice(0, offset)) ? encodeURIComponent(user) : user));
 }
 
 /** Whether a template carries the secret (a `{user}`-only template holds no secret). */

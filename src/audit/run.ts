@@ -3,6 +3,7 @@ import type { CredentialPolicy, Policy, PostgresSystem, SystemPolicy } from '../
 import { connect, connectionConfig, describeTarget } from '../postgres/connect.js';
 import { systemCa } from '../adapters/system-ca.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { urlLogin } from '../postgres/url.js';
 import { describeError } from '../errors/errors.js';
 import { check, type AuditCheck, type AuditReport, type Finding, type SystemAudit } from './types.js';
 import { readonlyCheck } from './rules/readonly.js';
@@ -40,7 +41,8 @@ export async function runAudit(policy: Policy, only: string | undefined, io: Aud
       continue;
     }
     const pgSystem = system as PostgresSystem;
-    const cluster = describeTarget(pgSystem.adminUrl).replace(/\/[^/]*$/, '');
+    const { host, port } = urlLogin(pgSystem.adminUrl.reveal());
+    const cluster = `${host}:${port}`;
     systems.push(await auditPostgres(policy, pgSystem, open, !clusters.has(cluster)));
     clusters.add(cluster);
   }

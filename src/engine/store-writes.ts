@@ -60,9 +60,10 @@ export interface Prior {
  */
 export async function readPrior(adapters: Adapters, current: Secret | undefined, currentWorks: boolean, mask: (value: Secret) => void): Promise<Prior & { source?: string }> {
   const held: (Held | undefined)[] = [];
-  for (const { store } of adapters.stores) {
+  for (const { store, public: holdsNoSecret } of adapters.stores) {
     const h = store.capture ? await store.capture() : undefined;
-    if (h?.value) mask(h.value);
+    // A login name is not a secret: masked, it would hide which login the evidence speaks of.
+    if (h?.value && !holdsNoSecret) mask(h.value);
     held.push(h);
   }
   if (currentWorks) return { live: current, held };

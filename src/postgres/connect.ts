@@ -1,9 +1,8 @@
 import pg from 'pg';
-import { parse } from 'pg-connection-string';
 import type { Secret } from '../secret/secret.js';
 import { RotationError } from '../errors/errors.js';
 import { explainTlsFailure, mayFallBack, planTls, tlsAttempts, type ServerCa, type TlsPlan } from './tls.js';
-import { splitTlsParams } from './url.js';
+import { describeConnection, readUrl } from './url.js';
 
 export const CONNECT_TIMEOUT_MS = 10_000;
 /** What the tool's own sessions are called in pg_stat_activity, so checks can tell them apart. */
@@ -19,8 +18,8 @@ type Planned = pg.ClientConfig & { [TLS]?: TlsPlan };
  * the policy, used as libpq uses a root certificate. This is the one place URLs become configs.
  */
 export function connectionConfig(url: Secret, as?: { user: string; password: Secret }, ca?: ServerCa): pg.ClientConfig {
-  const { rest, ssl } = splitTlsParams(url.reveal());
-  const parsed = parse(rest, { useLibpqCompat: true }) as pg.ClientConfig & { port?: string | number | null };
+  const { config: read, ssl } = readUrl(url.reveal());
+  const parsed = read as pg.ClientConfig & { port?: string | number | null };
   const host = parsed.host ?? 'localhost';
   const plan = planTls(ssl, host, ca);
   const config: Planned = {
@@ -39,10 +38,9 @@ export function connectionConfig(url: Secret, as?: { user: string; password: Sec
   return config;
 }
 
-/** Where a URL points, for messages: host, port and database, never the user's password. */
+/** Where a URL points, for messages and records: see describeConnection (url.ts), the one way to show a connection. */
 export function describeTarget(url: Secret): string {
-  const c = parse(splitTlsParams(url.reveal()).rest);
-  return `${c.host ?? 'localhost'}:${c.port ?? 5432}/${c.database ?? ''}`;
+  return describeConnection(url.reveal());
 }
 
 /** host:port of servers that answered prefer's TLS request with "no TLS". */

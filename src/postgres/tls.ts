@@ -16,7 +16,7 @@ export type SslMode = (typeof SSL_MODES)[number];
 export const DEFAULT_SSLMODE: SslMode = 'prefer';
 
 /** The URL parameters that say how to use TLS; pg-connection-string never sees them. */
-export const TLS_PARAMS = ['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'sslpassword', 'ssl', 'uselibpqcompat'] as const;
+export const TLS_PARAMS = ['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'sslpassword', 'ssl', 'requiressl', 'uselibpqcompat'] as const;
 
 /** A CA given outside the URL (a system's `ca:`, or read from the provider's API when needed). */
 export interface ServerCa {
@@ -49,7 +49,7 @@ export function sslModeOf(params: URLSearchParams, host: string, hasCa: boolean)
   // libpq ignores sslmode on a Unix-domain socket: there is no network to protect.
   if (host.startsWith('/')) return 'disable';
   const rootcert = params.get('sslrootcert');
-  const given = params.get('sslmode') ?? legacySsl(params.get('ssl'));
+  const given = givenMode(params);
   if (given !== undefined && !(SSL_MODES as readonly string[]).includes(given)) {
     // Quoted only when it cannot be part of a secret (a mangled URL can put its password there).
     const shown = /^[a-z-]{1,16}$/.test(given) ? `sslmode=${given}` : 'the sslmode';
@@ -171,9 +171,23 @@ export function explainTlsFailure(error: unknown, plan: TlsPlan | undefined): { 
   return undefined;
 }
 
+/**
+ * The mode the last of sslmode, ssl and requiressl says (libpq stores each parameter in turn, so
+ * `?sslmode=disable&sslmode=verify-full` is verify-full); `params` keeps their order (url.ts).
+ */
+function givenMode(params: URLSearchParams): string | undefined {
+  let mode: string | undefined;
+  for (const [name, value] of params) {
+    if (name === 'sslmode') mode = value;
+    else if (name === 'ssl') mode = legacySsl(value) ?? mode;
+    // libpq's old requiressl: 1 is require, anything else prefer.
+    else if (name === 'requiressl') mode = value.startsWith('1') ? 'require' : 'prefer';
+  }
+  return mode;
+}
+
 /** node-postgres's own `ssl=true`/`ssl=no-verify`, read as the libpq mode they mean. */
-function legacySsl(value: string | null): string | undefined {
-  if (value === null) return undefined;
+function legacySsl(value: string): string | undefined {
   if (value === 'no-verify') return 'require';
   return value === 'true' || value === '1' ? 'verify-full' : value === 'false' || value === '0' ? 'disable' : undefined;
 }

@@ -9,13 +9,19 @@ import type { Consumer } from '../consumers/consumer.js';
 import type { HealthProbe } from '../health/probe.js';
 import { REGISTRY, type Registry, type RegistryEntry } from './registry.js';
 import { RotationError } from '../errors/errors.js';
-import { renderFormat, unformat } from '../adapters/format.js';
+import { carriesPassword, renderFormat, unformat } from '../adapters/format.js';
 
 /** The adapters of one credential, as the engine receives them (built by loadAdapters below). */
 export interface Adapters {
   method: CredentialMethod;
   /** Each store with the function that turns the bare value (held by `user`, default: the login the method set) into what that target holds, and back. */
-  stores: { store: Store; render: (value: Secret, user?: string) => Secret; unrender: (held: Secret) => Secret | undefined }[];
+  stores: {
+    store: Store;
+    render: (value: Secret, user?: string) => Secret;
+    unrender: (held: Secret) => Secret | undefined;
+    /** What the target holds carries no secret (a `{user}`-only format: a login name, which messages and evidence name). */
+    public?: boolean;
+  }[];
   consumers: Consumer[];
   probes: HealthProbe[];
 }
@@ -51,6 +57,7 @@ export async function loadAdapters(policy: Policy, credentialId: string, runtime
       render: (value: Secret, as = user()) => renderFormat(spec.options.format as string | undefined, value, as),
       // The bare value inside what the target holds, for adopting a stored value as the current one.
       unrender: (held: Secret) => unformat(spec.options.format as string | undefined, held),
+      public: !carriesPassword(spec.options.format as string | undefined),
     })),
     consumers: credential.consumers.map((spec, i) => consumerFactories[i](spec, ctx)),
     probes: credential.health.map((spec, i) => probeFactories[i](spec, ctx)),

@@ -1,4 +1,5 @@
 import { Secret } from './secret.js';
+import { isPublicParam } from '../postgres/url.js';
 
 const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
@@ -39,20 +40,44 @@ function secretPlace(path: string[], text: string, offset: number): boolean {
   const key = path.at(-1) ?? '';
   const words = path.filter((p) => !/^\d+$/.test(p));
   if (path.slice(0, -1).some((p) => SECRET_MAPS.has(p))) return true;
+  // Inside a Postgres URL the place decides, under admin_url too: a login name, a host or an
+  // sslmode is not a secret, and masked it would hide what a connection failure is about.
+  if (inPostgresUrl(text, offset)) return inUrlCredentials(text, offset, true);
   if (SECRET_KEY.test(key) && !NAME_KEYS.has(words.slice(-3).join('.'))) return true;
-  return inUrlCredentials(text, offset);
+  return inUrlCredentials(text, offset, false);
 }
 
-/** Whether `offset` falls in the userinfo or the query of the URL `text` holds. */
-function inUrlCredentials(text: string, offset: number): boolean {
+// postgresql://, postgres:// and SQLAlchemy's postgresql+psycopg2:// (Superset's URIs).
+const POSTGRES_URL_START = /postgres(?:ql)?(?:\+[a-z0-9]+)?:\/\/$/i;
+
+function inPostgresUrl(text: string, offset: number): boolean {
+  const scheme = text.indexOf('://');
+  return scheme !== -1 && offset > scheme && POSTGRES_URL_START.test(text.slice(0, scheme + 3));
+}
+
+/**
+ * Whether `offset` falls in the userinfo or the query of the URL `text` holds. In a Postgres URL
+ * only the password and the parameters libpq holds secret or does not know (postgres/url.ts); the
+ * user part counts as a login name only when a ':' in the text itself ends it.
+ */
+function inUrlCredentials(text: string, offset: number, postgres: boolean): boolean {
   const scheme = text.indexOf('://');
   if (scheme === -1 || offset < scheme) return false;
   const query = text.indexOf('?', scheme);
-  if (query !== -1 && offset > query) return true;
+  if (query !== -1 && offset > query) return !postgres || !isPublicParam(paramAt(text, query, offset));
   const authorityEnd = text.slice(scheme + 3).search(/[/?#]/);
   const authority = authorityEnd === -1 ? text.length : scheme + 3 + authorityEnd;
   const at = text.lastIndexOf('@', authority);
-  return at > scheme && offset < at;
+  if (!(at > scheme && offset < at)) return false;
+  const colon = text.indexOf(':', scheme + 3);
+  return !postgres || colon === -1 || colon > at || offset > colon;
+}
+
+/** The name of the query parameter whose value holds `offset` ('' when it is in a name). */
+function paramAt(text: string, query: number, offset: number): string {
+  const start = Math.max(query, text.lastIndexOf('&', offset)) + 1;
+  const pair = text.slice(start, offset);
+  return pair.includes('=') ? pair.slice(0, pair.indexOf('=')) : '';
 }
 
 /**

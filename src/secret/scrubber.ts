@@ -1,4 +1,5 @@
 import { Secret } from './secret.js';
+import { isPublicParam } from '../postgres/url.js';
 
 /** What a scrubbed value becomes. */
 export const MASK = '***';
@@ -90,18 +91,23 @@ const SECRET_FIELD_ESCAPED = new RegExp(`(\\\\+["'])(${SECRET_NAME})\\1(\\s*:\\s
 
 function redactPatterns(text: string): string {
   return text
-    .replace(URL_IN_TEXT, (_m, scheme: string, rest: string) => scheme + redactUrlRest(rest))
+    .replace(URL_IN_TEXT, (_m, scheme: string, rest: string) => scheme + redactUrlRest(rest, POSTGRES_SCHEME.test(scheme)))
     .replace(AUTH_SCHEME, (_m, scheme: string) => `${scheme} ${MASK}`)
     .replace(KNOWN_TOKEN, MASK)
     .replace(SECRET_FIELD_ESCAPED, (_m, quote: string, key: string, colon: string) => `${quote}${key}${quote}${colon}${quote}${MASK}${quote}`)
     .replace(SECRET_FIELD, (_m, quote: string, key: string, colon: string) => `${quote}${key}${quote}${colon}${quote}${MASK}${quote}`);
 }
 
+// postgresql://, postgres:// and SQLAlchemy's postgresql+psycopg2:// (Superset's URIs).
+const POSTGRES_SCHEME = /^postgres(?:ql)?(?:\+[a-z0-9]+)?:\/\/$/i;
+
 /**
  * The part of a URL after `scheme://`: userinfo as pip's redact_netloc does it (a password is
- * masked, a lone user name is taken for a token and masked), and every query value.
+ * masked, a lone user name is taken for a token and masked), and every query value. A Postgres
+ * URL keeps its login name and the parameters libpq does not hold secret (sslmode, sslrootcert,
+ * ...: postgres/url.ts isPublicParam), which are what a connection failure is about.
  */
-function redactUrlRest(rest: string): string {
+function redactUrlRest(rest: string, postgres: boolean): string {
   let out = rest;
   const authorityEnd = out.search(/[/?#]/);
   const authority = authorityEnd === -1 ? out : out.slice(0, authorityEnd);
@@ -109,7 +115,7 @@ function redactUrlRest(rest: string): string {
   if (at !== -1) {
     const userinfo = authority.slice(0, at);
     const colon = userinfo.indexOf(':');
-    const safe = colon === -1 ? MASK : `${userinfo.slice(0, colon)}:${MASK}`;
+    const safe = colon === -1 ? (postgres ? userinfo : MASK) : `${userinfo.slice(0, colon)}:${MASK}`;
     out = safe + out.slice(at);
   }
   const q = out.indexOf('?');
@@ -124,7 +130,9 @@ function redactUrlRest(rest: string): string {
       // Punctuation that ends a sentence is kept: "…?token=abc)." reads "…?token=***)."
       const tail = /[).,;:]*$/.exec(pair)![0];
       if (eq === -1) return pair.length > tail.length ? MASK + tail : pair;
-      return eq + 1 >= pair.length - tail.length ? pair : `${pair.slice(0, eq + 1)}${MASK}${tail}`;
+      if (eq + 1 >= pair.length - tail.length) return pair;
+      const value = pair.slice(eq + 1, pair.length - tail.length);
+      return `${pair.slice(0, eq + 1)}${postgres && isPublicParam(pair.slice(0, eq)) ? value : MASK}${tail}`;
     })
     .join('&');
   return `${out.slice(0, q + 1)}${redacted}${hash === -1 ? '' : out.slice(hash)}`;

@@ -16,6 +16,12 @@ describe('Scrubber', () => {
     ['a password in URL userinfo', 'could not reach postgresql://odoo_app:hunter2hunter2@db:25060/odoo', 'could not reach postgresql://odoo_app:***@db:25060/odoo'],
     ['a lone user in userinfo (a token)', 'GET https://ghp_abc123abc123@github.com/x', 'GET https://***@github.com/x'],
     ['every query value, punctuation kept', 'https://erp.test/web/health?token=abc123&db=odoo: HTTP 500 (see https://x.test/?a=1).', 'https://erp.test/web/health?token=***&db=***: HTTP 500 (see https://x.test/?a=***).'],
+    [
+      'of a Postgres URL only the password, sslpassword and unknown parameters (issue 16 §4)',
+      'cannot connect: postgresql://odoo_app:hunter2hunter2@db:25060/odoo?sslmode=verify-full&sslrootcert=/etc/ssl/do-ca.crt&sslpassword=keypass1&token=abc123.',
+      'cannot connect: postgresql://odoo_app:***@db:25060/odoo?sslmode=verify-full&sslrootcert=/etc/ssl/do-ca.crt&sslpassword=***&token=***.',
+    ],
+    ['a login name in a Postgres URL (not a token)', 'postgresql+psycopg2://superset_ro_b@db:25060/odoo?sslmode=require', 'postgresql+psycopg2://superset_ro_b@db:25060/odoo?sslmode=require'],
     ['a bearer header', 'sent authorization: Bearer sbp_0123456789abcdef0123', 'sent authorization: Bearer ***'],
     ['a GitHub token header', '"authorization":"token ghs_abcdefghijklmnopqrstuvwxyz0123"', '"authorization":"***"'],
     ['secret-named JSON fields', '{"name":"X","password":"p@ss\\"w0rd","encrypted_value":"AbC=="}', '{"name":"X","password":"***","encrypted_value":"***"}'],
@@ -45,16 +51,18 @@ describe('Scrubber', () => {
 });
 
 describe('the values a policy brings into secret-bearing places are masked by every run', () => {
-  const text = `version: 1
+  /** One alter-role credential on a postgres system reached through `adminUrl`. */
+  const head = (adminUrl: string) => `version: 1
 systems:
-  db: { type: postgres, admin_url: "\${ADMIN_URL}" }
+  db: { type: postgres, admin_url: "${adminUrl}" }
 credentials:
   app:
     system: db
     method: alter-role
     cadence: quarterly
     current: "\${APP_PASSWORD}"
-    store:
+`;
+  const text = `${head('${ADMIN_URL}')}    store:
       - github: { repository: "\${REPO}", secret: "\${SECRET_NAME}" }
     consumers:
       - http: { url: "https://hooks.test/\${HOOK_PATH}", secret: "\${HOOK_KEY}" }
@@ -68,6 +76,20 @@ credentials:
     HOOK_PATH: 'rotated', HOOK_KEY: 'hook-key', N8N_KEY: 'n8n-key', N8N_ID: 'cred1', N8N_OTHER: 'n8n-other', HEALTH_TOKEN: 'health-token',
     PROBE_USER: 'probe-user', PROBE_PASSWORD: 'probe-password',
   };
+
+  it('in a Postgres URL only the password and the secret or unknown parameters, under admin_url too (issue 16 §4)', () => {
+    const pgText = `${head('postgresql://${ADMIN_USER}:${ADMIN_PASSWORD}@${DB_HOST}:25060/odoo?sslmode=${DB_SSLMODE}&sslpassword=${KEY_PASSWORD}&x=${OTHER}')}    store:
+      - file: { path: .secrets/a.env, key: A, format: "postgresql://\${APP_LOGIN}:{password}@\${DB_HOST}:25060/odoo?sslmode=\${DB_SSLMODE}" }
+      - file: { path: .secrets/a.env, key: B, format: "{password} postgresql://\${LONE_USER}@\${DB_HOST}:25060/odoo" }
+`;
+    const pgEnv = {
+      ADMIN_USER: 'rotation_admin', ADMIN_PASSWORD: 'admin-pw-1234', DB_HOST: 'db.example.com', DB_SSLMODE: 'verify-full', KEY_PASSWORD: 'key-pw-5678',
+      OTHER: 'other-9012', APP_PASSWORD: 'app-password', APP_LOGIN: 'app_login', LONE_USER: 'lone-user',
+    };
+    const masked = (parsePolicy(pgText, 'rotation.yaml', pgEnv).secrets ?? []).map((s) => s.reveal()).sort();
+    // A lone user part (no ':' written after it) may hold user:password, so it stays masked.
+    expect(masked).toEqual([pgEnv.ADMIN_PASSWORD, pgEnv.APP_PASSWORD, pgEnv.KEY_PASSWORD, pgEnv.LONE_USER, pgEnv.OTHER].sort());
+  });
 
   it('collects tokens, keys, passwords, map values and URL credentials; not names, ids or paths', () => {
     const policy = parsePolicy(text, 'rotation.yaml', env);

@@ -208,7 +208,11 @@ describe('clear errors for what the loader is given', () => {
 
   it('a bad admin URL names the key and the problem, never the URL or its password', () => {
     const cases: [string, RegExp][] = [
-      [`postgresql://admin:${SECRET}#x@db.example.com:5432/odoo`, /'\/', '\?' or '#' unencoded: percent-encode the password/],
+      [`postgresql://admin:${SECRET}#x@db.example.com:5432/odoo`, /the user:password part holds a character that must be percent-encoded there .*encodeURIComponent/],
+      [`postgresql://admin:${SECRET}?x@db.example.com:5432/odoo`, /the user:password part holds a character that must be percent-encoded/],
+      [`postgresql://admin:${SECRET}@x@db.example.com:5432/odoo`, /an '@' after the user:password part/],
+      [`postgresql://admin:${SECRET}/x@db.example.com:5432/odoo`, /an '@' after the user:password part/],
+      [`postgresql://admin:${SECRET}%zz@db.example.com:5432/odoo`, /the user:password part holds a character that must be percent-encoded/],
       [`postgresql://admin:${SECRET}@db.example.com:99999/odoo`, /the port must be a number from 1 to 65535, got 99999/],
       [`postgresql://admin:${SECRET}@db.example.com:54x2/odoo`, /the port must be a number from 1 to 65535, got something else/],
     ];

@@ -173,6 +173,19 @@ describe('sslmode means what libpq means', () => {
     expect(!login.ok && login.message).toMatch(/not signed by a CA this connection trusts.*ca_from/);
   });
 
+  it('a repeated parameter takes its last value, as libpq stores each in turn (issue 16 §4)', async () => {
+    // Plain text on the old code, which read the first value.
+    expect(await encrypted(adminUrl(`?sslmode=disable&sslrootcert=${clusterCa.certFile}&sslmode=verify-full`, 'localhost'))).toBe(true);
+    // DigitalOcean's URL with verify-full appended: verified, so a certificate from a CA nobody trusts is refused.
+    const appended = await refusal(adminUrl('?sslmode=require&sslmode=verify-full', 'localhost'));
+    expect(appended.message).toMatch(/not signed by a CA this connection trusts.*sslmode=verify-full/);
+    expect(await encrypted(adminUrl(`?sslmode=verify-full&sslrootcert=${otherCa.certFile}&sslrootcert=${clusterCa.certFile}`, 'localhost'))).toBe(true);
+    expect(await encrypted(adminUrl('?sslmode=verify-full&sslmode=disable'))).toBe(false);
+    // node-postgres's ssl= and libpq's requiressl= count where they stand among the mode parameters.
+    expect(await encrypted(adminUrl('?sslmode=disable&requiressl=1'))).toBe(true);
+    expect((await refusal(`${plainServer.superuserUrl}?sslmode=disable&requiressl=1`)).message).toMatch(/does not accept TLS/);
+  });
+
   it('a Unix-domain socket ignores sslmode, as in libpq', () => {
     expect(connectionConfig(new Secret('postgresql://u:p@%2Fvar%2Frun%2Fpostgresql/db?sslmode=verify-full')).ssl).toBe(false);
   });

@@ -1,2 +1,0 @@
-import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
-import{a,b,c,d,e,f}from"./chunk-7R634BV4.js";import"./chunk-UBUO4PKE.js";import"./chunk-HOBAWYTW.js";import"./chunk-GF6GYXJI.js";import"./chunk-7HG2T6IS.js";import"./chunk-JJDERMCE.js";import"./chunk-Z44AQMFX.js";import"./chunk-ZPSNVMWV.js";export{a as DEFAULT_POLICY_PATH,c as MAX_POLICY_BYTES,b as SCHEMA_PATH,d as loadPolicy,e as parsePolicy,f as targetIdentity};
