@@ -12,12 +12,13 @@ import { REASONS, type Reason } from './evidence/record.js';
 import { cliRuntime, policyEnvironment } from './cli/runtime.js';
 import { ConsoleReporter } from './report/console-reporter.js';
 import { maskPolicySecrets } from './secret/policy-secrets.js';
-import { scrubDeep } from './secret/scrubber.js';
+import { scrubDeep, scrubError } from './secret/scrubber.js';
 import { deadlineFrom, DEFAULT_DEADLINE_MINUTES } from './runtime/deadline.js';
 import { failpointFromEnv } from './engine/failpoints.js';
 import { parseNow, planMatrix, planRotations, planTable } from './cli/plan.js';
 import { overdueMessage, statusRows, statusTable, writeStepSummary } from './cli/status.js';
 import { checkStoreTargets } from './cli/status-stores.js';
+import { evidenceRoot } from './evidence/folder.js';
 import { verifyCredential, verifyProblems, verifyTable, type VerifyRow } from './cli/verify.js';
 
 const program = new Command('credential-rotation')
@@ -136,6 +137,8 @@ program
     const { failsAt } = await import('./audit/types.js');
     const { auditTable, writeAuditSummary } = await import('./cli/audit.js');
     const policy = policyOf();
+    // Where the record goes is checked before anything is read: inside the workspace (as for rotations).
+    evidenceRoot(policy, workspaceOf());
     // The audit's record, output and summary pass the same scrubber as a rotation's.
     maskPolicySecrets(policy, (secret) => terminal.mask(secret));
     const scrub = (text: string) => terminal.scrub(text);
@@ -144,6 +147,33 @@ program
     process.stdout.write(scrub(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${auditTable(report)}\n${paths.map((p) => `record: ${p}\n`).join('')}`));
     writeAuditSummary(report, paths, process.env);
     if (failsAt(report, opts.failOn)) process.exitCode = 1;
+  });
+
+program
+  .command('exposures')
+  .description("GitHub secret-scanning alerts (the policy's exposure: key) matched to the managed credentials; with --apply each leaked value is rotated with reason exposure (or proven already refused) and its alert resolved as revoked, naming the evidence. Reads GITHUB_TOKEN")
+  .option('--apply', 'rotate and resolve (without it: a report that changes nothing)', false)
+  .option('--json', 'print one row per alert as JSON: repository, number, url, secret_type, credential, action, outcome, detail', false)
+  .option('--deadline-minutes <minutes>', 'overall deadline of the run: no wait or retry goes past it', String(DEFAULT_DEADLINE_MINUTES))
+  .action(async (opts: { apply: boolean; json: boolean; deadlineMinutes: string }) => {
+    const { runExposures } = await import('./exposure/run.js');
+    const { exposuresTable, recordLines, writeExposuresSummary } = await import('./cli/exposures.js');
+    // With --json, stdout carries only the JSON: the run's progress goes to stderr.
+    const reporter = opts.json ? new ConsoleReporter(process.stderr, process.stderr) : terminal;
+    const runtime = cliRuntime(workspaceOf(), process.env, process.env.GITHUB_TOKEN, reporter);
+    runtime.deadline = deadlineFrom(opts.deadlineMinutes, runtime.now().getTime());
+    // A `current` whose variable is not set is compared through a readable store instead.
+    const policy = policyOf({ optionalCurrent: true });
+    let report;
+    try {
+      report = await runExposures(policy, { apply: opts.apply, trigger: triggerFromEnv(process.env) }, runtime);
+    } catch (error) {
+      throw scrubError(error, (text) => reporter.scrub(text));
+    }
+    const out = opts.json ? `${JSON.stringify(report.rows, null, 2)}\n` : `${exposuresTable(report, opts.apply)}\n${recordLines(report)}`;
+    process.stdout.write(reporter.scrub(out));
+    writeExposuresSummary(scrubDeep(report, (text) => reporter.scrub(text)), opts.apply, process.env);
+    process.exitCode = report.exitCode;
   });
 
 program

@@ -1,9 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
 import Mustache from 'mustache';
 import type { Trigger } from '../evidence/record.js';
 import { evidenceStamp, isRecordFileOf, template, writeRecordFiles } from '../evidence/write.js';
 import type { Policy } from '../policy/types.js';
+import { evidenceRoot, readEvidenceFiles, recordFolder } from '../evidence/folder.js';
 import type { AuditCheck, AuditReport, SystemAudit, Verdict } from './types.js';
 
 /** The audit record of one system, beside the rotation evidence. Never holds a secret. */
@@ -45,7 +44,7 @@ export function auditRecord(report: AuditReport, system: SystemAudit, trigger: T
 
 /** Writes `<evidence_dir>/<YYYYMMDD-HHMM>/db-audit/<system>.json` and `.md`; returns the JSON paths. */
 export async function writeAuditRecords(policy: Policy, report: AuditReport, trigger: Trigger, workspace: string): Promise<string[]> {
-  const dir = resolve(workspace, policy.evidenceDir, evidenceStamp(new Date(report.started_at)), 'db-audit');
+  const dir = recordFolder(evidenceRoot(policy, workspace), evidenceStamp(new Date(report.started_at)), 'db-audit');
   const paths: string[] = [];
   for (const system of report.systems) {
     const record = auditRecord(report, system, trigger);
@@ -74,43 +73,30 @@ export interface LastAudit {
  * own start time and system say it belongs (`<stamp>/db-audit/<system>[-N].json`): a file dropped
  * anywhere else cannot stand in for an audit.
  */
-export function lastAudits(policy: Policy, workspace: string): Map<string, LastAudit> {
-  const root = resolve(workspace, policy.evidenceDir);
+export function lastAudits(policy: Policy, workspace: string, warn?: (message: string) => void): Map<string, LastAudit> {
   const latest = new Map<string, LastAudit>();
-  let stamps: string[];
-  try {
-    stamps = readdirSync(root).sort();
-  } catch {
-    return latest;
-  }
-  for (const stamp of stamps) {
-    const dir = join(root, stamp, 'db-audit');
-    let files: string[];
-    try {
-      files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
-    } catch {
-      continue;
-    }
-    for (const file of files) {
-      const record = readRecord(join(dir, file));
-      if (!record || evidenceStamp(new Date(record.started_at)) !== stamp || !isRecordFileOf(file, record.system)) continue;
-      const previous = latest.get(record.system);
-      if (previous && previous.at > record.started_at) continue;
-      latest.set(record.system, {
-        system: record.system,
-        at: record.started_at,
-        verdict: record.verdict,
-        failed: record.checks.filter((c) => c.verdict === 'fail').map((c) => `${c.rule}:${c.subject}`),
-        record: relative(workspace, join(dir, file)),
-      });
-    }
+  // `<stamp>`, `<stamp>/db-audit` and the files in it; read as untrusted input (evidence/folder.ts).
+  const include = (parts: string[], folder: boolean) => (folder ? parts.length === 1 || (parts.length === 2 && parts[1] === 'db-audit') : parts.length === 3);
+  for (const { parts, path, text } of readEvidenceFiles(evidenceRoot(policy, workspace), workspace, { include, warn })) {
+    const [stamp, , file] = parts;
+    const record = readRecord(text);
+    if (!record || evidenceStamp(new Date(record.started_at)) !== stamp || !isRecordFileOf(file, record.system)) continue;
+    const previous = latest.get(record.system);
+    if (previous && previous.at > record.started_at) continue;
+    latest.set(record.system, {
+      system: record.system,
+      at: record.started_at,
+      verdict: record.verdict,
+      failed: record.checks.filter((c) => c.verdict === 'fail').map((c) => `${c.rule}:${c.subject}`),
+      record: path,
+    });
   }
   return latest;
 }
 
-function readRecord(file: string): AuditRecord | undefined {
+function readRecord(text: string): AuditRecord | undefined {
   try {
-    const record = JSON.parse(readFileSync(file, 'utf8')) as AuditRecord;
+    const record = JSON.parse(text) as AuditRecord;
     const valid =
       record.schema === 'credential-rotation/audit@1' &&
       typeof record.system === 'string' &&

@@ -42,7 +42,7 @@ export interface StoreCheck {
 export function statusRows(policy: Policy, workspace: string, now: Date, warn?: (message: string) => void): StatusRow[] {
   // `now` may be a what-if (--now); a record is "in the future" against the real clock.
   const history = readHistory(policy, workspace, { warn });
-  const audits = lastAudits(policy, workspace);
+  const audits = lastAudits(policy, workspace, warn);
   return planFromHistory(policy, history, now).map((row) => {
     const latest = history.filter((e) => e.record.credential === row.credential).at(-1);
     const afterSuccess = latest && latest.record.status !== 'rotated';

@@ -1,4 +1,4 @@
-import type { EvidenceRecord, Reason, RunStatus, Trigger } from '../evidence/record.js';
+import { recordedLogins, type EvidenceRecord, type Reason, type RunStatus, type Trigger } from '../evidence/record.js';
 import type { Policy } from '../policy/types.js';
 import { generatePassword } from '../secret/generate.js';
 import type { Secret } from '../secret/secret.js';
@@ -265,12 +265,14 @@ async function generate(adapters: Adapters, length: number | undefined, mask: (v
 
 function newRecord(policy: Policy, request: RotationRequest, startedAt: Date): EvidenceRecord {
   const credential = policy.credentials[request.credential];
+  const logins = recordedLogins(credential);
   return {
     schema: 'credential-rotation/evidence@1',
     credential: credential.id,
     system: credential.system,
     method: credential.method,
     role: credential.role,
+    ...(logins ? { logins } : {}),
     reason: request.reason,
     trigger: request.trigger,
     started_at: startedAt.toISOString(),

@@ -1,9 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
 import { nextDue, parseCadence } from '../policy/cadence.js';
 import type { CredentialPolicy, Policy } from '../policy/types.js';
 import type { EvidenceRecord } from './record.js';
-import { whyNotCounted } from './validate.js';
+import { whyNotCounted, whyNotCurrent } from './validate.js';
+import { evidenceRoot, readEvidenceFiles, type FolderLimits } from './folder.js';
 
 export interface HistoryEntry {
   record: EvidenceRecord;
@@ -16,38 +15,34 @@ export interface HistoryOptions {
   now?: Date;
   /** Called once per file that does not count, with its path and why (a warning for people). */
   warn?: (message: string) => void;
+  /** Size limits of the read (default: src/evidence/folder.ts). */
+  limits?: FolderLimits;
 }
 
 /**
  * Every evidence record under the evidence folder that counts (src/evidence/validate.ts), oldest
  * first. Any other JSON file there (hand-written, misplaced, in the future, claiming a rotation
- * its steps do not show) is named through `warn` and ignored, so it cannot make a credential
- * look rotated.
+ * its steps do not show, of a role or logins the policy no longer gives the credential) is named
+ * through `warn` and ignored, so it cannot make a credential look rotated. The folder is read as
+ * untrusted input (src/evidence/folder.ts), and refused when it resolves outside the workspace.
  */
 export function readHistory(policy: Policy, workspace: string, options: HistoryOptions = {}): HistoryEntry[] {
-  const root = resolve(workspace, policy.evidenceDir);
+  const root = evidenceRoot(policy, workspace);
   const now = options.now ?? new Date();
   const entries: HistoryEntry[] = [];
-  let files: string[];
-  try {
-    files = readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.json')).sort();
-  } catch {
-    return [];
-  }
-  for (const file of files) {
-    const path = relative(workspace, join(root, file));
-    // Another kind of record beside the rotations (`<stamp>/db-audit/<system>.json`): not history.
-    const parts = file.split(sep);
-    if (parts.length === 3 && parts[1] !== 'db-rotation' && /^db-[a-z]+$/.test(parts[1])) continue;
+  // Other kinds of record beside the rotations (`<stamp>/db-audit/…`): not history, not read.
+  const include = (parts: string[]) => !(parts.length >= 2 && parts[1] !== 'db-rotation' && /^db-[a-z]+$/.test(parts[1]));
+  for (const { parts, path, text } of readEvidenceFiles(root, workspace, { include, warn: options.warn, limits: options.limits })) {
     let data: unknown;
     try {
-      data = JSON.parse(readFileSync(join(root, file), 'utf8'));
-    } catch (error) {
-      // A folder named *.json, or a file that is not JSON.
-      if ((error as NodeJS.ErrnoException).code !== 'EISDIR') options.warn?.(`${path}: ignored, not an evidence record (not JSON)`);
+      data = JSON.parse(text);
+    } catch {
+      options.warn?.(`${path}: ignored, not an evidence record (not JSON)`);
       continue;
     }
-    const why = whyNotCounted(data, parts, now);
+    const id = String((data as Partial<EvidenceRecord> | null)?.credential ?? '');
+    const credential = Object.hasOwn(policy.credentials, id) ? policy.credentials[id] : undefined;
+    const why = whyNotCounted(data, parts, now) ?? (credential && whyNotCurrent(data as EvidenceRecord, credential));
     if (why) options.warn?.(`${path}: ignored, ${why}`);
     else entries.push({ record: data as EvidenceRecord, path });
   }

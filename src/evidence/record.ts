@@ -1,3 +1,6 @@
+import type { CredentialPolicy } from '../policy/types.js';
+import { loginsOf } from '../policy/logins.js';
+
 /** The audit record of one run for one credential. It never holds a secret, hash or verifier. */
 export interface EvidenceRecord {
   schema: 'credential-rotation/evidence@1';
@@ -5,6 +8,8 @@ export interface EvidenceRecord {
   system: string;
   method: string;
   role: string;
+  /** alternating-roles: the two logins that take turns (the record counts only for these). */
+  logins?: string[];
   reason: Reason;
   trigger: Trigger;
   started_at: string;
@@ -64,4 +69,12 @@ export interface ConsumerRecord extends OutcomeRecord {
   /** How the update was proven from the consumer's side (see Consumer.prove). */
   proof?: 'read-back' | 'sent-value-only';
   proof_detail?: string;
+}
+
+/**
+ * The logins a credential's record names beside its role: alternating-roles' two (a record of
+ * another pair is not a rotation of these); undefined for methods that rotate the role itself.
+ */
+export function recordedLogins(credential: CredentialPolicy): [string, string] | undefined {
+  return credential.method === 'alternating-roles' ? loginsOf(credential) : undefined;
 }

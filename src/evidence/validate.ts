@@ -1,5 +1,6 @@
 import type { ErrorObject } from 'ajv';
-import type { EvidenceRecord } from './record.js';
+import { recordedLogins, type EvidenceRecord } from './record.js';
+import type { CredentialPolicy } from '../policy/types.js';
 import { evidenceStamp, isRecordFileOf } from './write.js';
 import { validate } from './schema-validator.js';
 
@@ -31,6 +32,25 @@ export function whyNotCounted(data: unknown, place: string[], now: Date): string
   if (started > now.getTime() || finished > now.getTime()) return `it is dated in the future (${record.started_at})`;
   if (finished < started) return `it finished (${record.finished_at}) before it started (${record.started_at})`;
   return undefined;
+}
+
+/**
+ * Why a valid record does not count for the credential as the policy defines it now, or undefined
+ * when it does: its system, method, role and (alternating-roles) logins must be the policy's. A
+ * record of another role (copied, or from before the policy changed) says nothing about this one.
+ */
+export function whyNotCurrent(record: EvidenceRecord, credential: CredentialPolicy): string | undefined {
+  const logins = recordedLogins(credential);
+  const differs = [
+    record.system !== credential.system ? `system ${record.system} (the policy says ${credential.system})` : '',
+    record.method !== credential.method ? `method ${record.method} (the policy says ${credential.method})` : '',
+    record.role !== credential.role ? `role ${record.role} (the policy says ${credential.role})` : '',
+    logins && record.logins?.join(',') !== logins.join(',')
+      ? `${record.logins ? `logins ${record.logins.join(', ')}` : 'no logins'} (the policy says ${logins.join(', ')})`
+      : '',
+  ].filter(Boolean);
+  if (differs.length === 0) return undefined;
+  return `it is a record of ${record.credential} with ${differs.join(', ')}: not a rotation of the credential the policy defines now`;
 }
 
 /** The record's own claims that do not hold, in words (clearer than the schema's if/then verdict). */

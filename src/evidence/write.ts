@@ -6,6 +6,7 @@ import Mustache from 'mustache';
 import type { EvidenceRecord } from './record.js';
 import { scrubDeep } from '../secret/scrubber.js';
 import { RotationError } from '../errors/errors.js';
+import { recordFolder } from './folder.js';
 
 /** `20261126-1521`: the run's start, in UTC. */
 export function evidenceStamp(date: Date): string {
@@ -22,7 +23,7 @@ export async function writeEvidence(given: EvidenceRecord, evidenceDir: string, 
   // The record is committed to the repository: it passes the run's scrubber (src/secret/scrubber.ts)
   // here, at the boundary, whatever a step or a server put into it.
   const record = scrubDeep(given, scrub);
-  const dir = resolve(workspace, evidenceDir, evidenceStamp(new Date(record.started_at)), 'db-rotation');
+  const dir = recordFolder(resolve(workspace, evidenceDir), evidenceStamp(new Date(record.started_at)), 'db-rotation');
   return writeRecordFiles(dir, record.credential, record, scrub(renderMarkdown(record)), workspace);
 }
 

@@ -38,11 +38,13 @@ export interface LoadOptions {
 
 /**
  * What only the adapters know about a policy (the registry, src/registry/, supplies it; this folder
- * knows no adapter): the system types a method works on.
+ * knows no adapter): the system types a method works on, the secret types its values leak as.
  */
 export interface AdapterRules {
   /** The system types `method` works on; undefined: any, or a method the schema already refused. */
   methodSystems(method: string): readonly string[] | undefined;
+  /** The secret types GitHub reports these methods' values under (the default of `exposure.secret_types`). */
+  defaultSecretTypes(methods: Iterable<string>): string[];
 }
 
 /** Reads a policy file and checks it (see readPolicy). src/registry/load-policy.ts binds the adapters' rules. */
@@ -77,7 +79,7 @@ export function readPolicy(text: string, file: string, env: NodeJS.ProcessEnv, o
   // secrets, so these messages never quote them.
   const valueErrors = schemaErrors(data);
   if (valueErrors.length > 0) throw new PolicyError(file, describeSchemaErrors(valueErrors, false));
-  const policy = toPolicy(file, data, used);
+  const policy = toPolicy(file, data, used, rules);
   policy.secrets = interpolatedSecrets(raw, env);
   const crossProblems = crossCheck(policy, rules);
   if (crossProblems.length > 0) throw new PolicyError(file, crossProblems);
@@ -139,9 +141,10 @@ interface RawPolicy {
   allow_outside_workspace?: boolean;
   systems: Record<string, Record<string, unknown> & { type: string }>;
   credentials: Record<string, Record<string, unknown>>;
+  exposure?: { repositories?: string[]; organizations?: string[]; secret_types?: string[] };
 }
 
-function toPolicy(file: string, data: RawPolicy, used: Map<string, string[]>): Policy {
+function toPolicy(file: string, data: RawPolicy, used: Map<string, string[]>, rules: AdapterRules): Policy {
   const systems: Record<string, SystemPolicy> = {};
   for (const [id, sys] of Object.entries(data.systems)) {
     if (sys.type === 'postgres') {
@@ -186,7 +189,12 @@ function toPolicy(file: string, data: RawPolicy, used: Map<string, string[]>): P
       settings,
     };
   }
-  return { file, version: 1, evidenceDir: data.evidence_dir ?? 'docs/evidence', allowOutsideWorkspace: data.allow_outside_workspace === true, systems, credentials };
+  const exposure = data.exposure && {
+    repositories: data.exposure.repositories ?? [],
+    organizations: data.exposure.organizations ?? [],
+    secretTypes: data.exposure.secret_types ?? rules.defaultSecretTypes(Object.values(credentials).map((c) => c.method)),
+  };
+  return { file, version: 1, evidenceDir: data.evidence_dir ?? 'docs/evidence', allowOutsideWorkspace: data.allow_outside_workspace === true, systems, credentials, ...(exposure ? { exposure } : {}) };
 }
 
 function toSpecs(list: unknown, path: string[]): TargetSpec[] {

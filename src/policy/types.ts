@@ -9,8 +9,19 @@ export interface Policy {
   allowOutsideWorkspace?: boolean;
   systems: Record<string, SystemPolicy>;
   credentials: Record<string, CredentialPolicy>;
+  /** `exposure:`: where `exposures` reads GitHub secret-scanning alerts. */
+  exposure?: ExposurePolicy;
   /** The values `${NAME}` brought into secret-bearing keys (src/secret/policy-secrets.ts): masked by every run. */
   secrets?: Secret[];
+}
+
+/** The top-level `exposure:` key. */
+export interface ExposurePolicy {
+  /** owner/name */
+  repositories: string[];
+  organizations: string[];
+  /** As written, or the types that fit the policy's credentials (registry/exposed-as.ts). */
+  secretTypes: string[];
 }
 
 export type SystemPolicy = PostgresSystem | ProviderSystem;

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { inspect } from 'node:util';
 import { RotationError } from '../errors/errors.js';
 
@@ -19,8 +20,12 @@ export class Secret {
     return this.#value;
   }
 
+  /**
+   * Constant time: the SHA-256 digests are compared with timingSafeEqual, so how long a comparison
+   * takes says nothing about how much of a value matched (a leaked value against the live one).
+   */
   equals(other: Secret | undefined): boolean {
-    return other !== undefined && other.#value === this.#value;
+    return other !== undefined && timingSafeEqual(digest(other.#value), digest(this.#value));
   }
 
   /** A derived value (a connection URL, say), itself secret. */
@@ -44,3 +49,5 @@ export class Secret {
     return REDACTED;
   }
 }
+
+const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();

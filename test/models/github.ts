@@ -2,6 +2,7 @@ import { http, HttpResponse } from 'msw';
 import sodium from 'libsodium-wrappers';
 import { guarded, loadDescription, OpenApiChecker } from './openapi/validator.js';
 import { createWorkflowModel, type WorkflowSpec, type WorkflowModel } from './github-actions.js';
+import { createSecretScanningModel, type SecretScanningModel } from './github-secret-scanning.js';
 
 /**
  * An msw model of the GitHub REST API parts the rotation uses: Actions secrets (repository,
@@ -10,6 +11,7 @@ import { createWorkflowModel, type WorkflowSpec, type WorkflowModel } from './gi
  * integration"), validation (422), 201/204 on create/update, and a real libsodium key pair per
  * secret scope whose private key opens every sealed value it receives, so a test reads what
  * GitHub "stored". Faults (429 with Retry-After, 5xx, network errors) are injected per request.
+ * Secret-scanning alerts are in github-secret-scanning.ts.
  */
 
 export type Permission = 'none' | 'read' | 'write';
@@ -19,6 +21,8 @@ export interface TokenPermissions {
   environments?: Permission;
   organization_secrets?: Permission;
   actions?: Permission;
+  /** "Secret scanning alerts" (read: list, write: resolve); GITHUB_TOKEN has none. */
+  secret_scanning_alerts?: Permission;
 }
 export interface RepoSpec {
   /** owner/name */
@@ -112,7 +116,7 @@ export function createGitHubModel(options: GitHubModelOptions) {
   const model = {
     baseUrl,
     openapi,
-    permissions: { metadata: 'read', secrets: 'write', environments: 'write', organization_secrets: 'write', actions: 'write', ...options.permissions } as Required<TokenPermissions>,
+    permissions: { metadata: 'read', secrets: 'write', environments: 'write', organization_secrets: 'write', actions: 'write', secret_scanning_alerts: 'write', ...options.permissions } as Required<TokenPermissions>,
     requests,
     /** Makes the next `times` requests that match fail with the given fault. */
     failNext(matcher: RequestMatcher, fault: Fault, times = 1): void {
@@ -141,10 +145,13 @@ export function createGitHubModel(options: GitHubModelOptions) {
       return repos.get(fullName.toLowerCase());
     },
     workflows: undefined as unknown as WorkflowModel,
+    secretScanning: undefined as unknown as SecretScanningModel,
     handlers: [] as ReturnType<typeof http.all>[],
   };
   const workflows = createWorkflowModel({ baseUrl, now, openapi, specs: options.repos ?? [], dispatchReturnsRunDetails: options.dispatchReturnsRunDetails ?? true, allowed, repo: (o, r) => repos.get(`${o}/${r}`.toLowerCase()) });
   model.workflows = workflows;
+  const secretScanning = createSecretScanningModel({ baseUrl, now, openapi, allowed, repos: () => [...repos.values()] });
+  model.secretScanning = secretScanning;
 
   function allowed(area: keyof TokenPermissions, need: Permission): Response | undefined {
     const has = model.permissions[area] ?? 'none';
@@ -239,6 +246,9 @@ export function createGitHubModel(options: GitHubModelOptions) {
       if (method === 'PUT') return allowed('organization_secrets', 'write') ?? putSecret(request, scope, seg[4], org);
       if (method === 'GET') return allowed('organization_secrets', 'read') ?? secretMetadata(scope, seg[4], org);
     }
+    if (seg[0] === 'orgs' && seg[2] === 'secret-scanning' && seg[3] === 'alerts' && seg.length === 4) {
+      return orgs.has(seg[1].toLowerCase()) ? secretScanning.routeOrg(method, seg[1], new URL(request.url).searchParams) : errorResponse(404, 'Not Found');
+    }
     if (seg[0] !== 'repos' || seg.length < 3) return errorResponse(404, 'Not Found');
     const repo = repos.get(`${seg[1]}/${seg[2]}`.toLowerCase());
     if (!repo) return errorResponse(404, 'Not Found');
@@ -268,6 +278,10 @@ export function createGitHubModel(options: GitHubModelOptions) {
       }
       if (method === 'PUT') return allowed('environments', 'write') ?? allowed('secrets', 'write') ?? putSecret(request, scope, rest[3]);
       if (method === 'GET') return allowed('environments', 'read') ?? allowed('secrets', 'read') ?? secretMetadata(scope, rest[3]);
+    }
+    if (rest[0] === 'secret-scanning') {
+      const handled = await secretScanning.route(request, method, repo, rest, new URL(request.url).searchParams);
+      if (handled) return handled;
     }
     if (rest[0] === 'actions') {
       const handled = await workflows.route(request, method, repo, rest.slice(1), new URL(request.url).searchParams);

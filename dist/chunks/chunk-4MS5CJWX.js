@@ -1,2 +1,0 @@
-import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
-import{a as t}from"./chunk-ZPSNVMWV.js";function n(e,r="cli"){if(e.GITHUB_RUN_ID&&e.GITHUB_REPOSITORY){let o=e.GITHUB_SERVER_URL??"https://github.com";return{event:e.GITHUB_EVENT_NAME??"unknown",actor:e.GITHUB_ACTOR??"unknown",repository:e.GITHUB_REPOSITORY,run_url:`${o}/${e.GITHUB_REPOSITORY}/actions/runs/${e.GITHUB_RUN_ID}`}}return{event:r,actor:e.USER??e.LOGNAME??"unknown"}}t(n,"triggerFromEnv");var c=["scheduled","exposure","manual"];export{n as a,c as b};

@@ -1,0 +1,2 @@
+import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
+import{a as o}from"./chunk-ZPSNVMWV.js";function n(r,t="cli"){if(r.GITHUB_RUN_ID&&r.GITHUB_REPOSITORY){let T=r.GITHUB_SERVER_URL??"https://github.com";return{event:r.GITHUB_EVENT_NAME??"unknown",actor:r.GITHUB_ACTOR??"unknown",repository:r.GITHUB_REPOSITORY,run_url:`${T}/${r.GITHUB_REPOSITORY}/actions/runs/${r.GITHUB_RUN_ID}`}}return{event:t,actor:r.USER??r.LOGNAME??"unknown"}}o(n,"triggerFromEnv");export{n as a};

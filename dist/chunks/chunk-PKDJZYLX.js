@@ -1,2 +1,0 @@
-import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
-import{b as p}from"./chunk-4CCFY7J2.js";import{d as s,e as i}from"./chunk-JZBRWTV2.js";import{a as t}from"./chunk-ZPSNVMWV.js";var n={methodSystems:p};function d(o,e=process.env,r={}){return s(o,e,r,n)}t(d,"loadPolicy");function a(o,e,r=process.env,c={}){return i(o,e,r,c,n)}t(a,"parsePolicy");export{d as a,a as b};

@@ -1,0 +1,129 @@
+import type { Octokit } from '@octokit/rest';
+import { githubCall, requestOptions } from '../github/errors.js';
+import { HttpError, statusOf } from '../http/http-error.js';
+import type { Runtime } from '../runtime/runtime.js';
+import type { ExposurePolicy } from '../policy/types.js';
+import { Secret } from '../secret/secret.js';
+
+/** An open secret-scanning alert as the run keeps it: the secret masked the moment it was read. */
+export interface Alert {
+  /** owner/name */
+  repository: string;
+  number: number;
+  /** The alert's page on GitHub (html_url). */
+  url: string;
+  secretType: string;
+  /** Undefined when GitHub showed none (hidden, or the token may not see it). */
+  secret?: Secret;
+}
+
+/** A repository or organization whose alerts could not be read. */
+export interface SourceProblem {
+  source: string;
+  message: string;
+  /** The token lacks the permission (or cannot see the source): no rotation may start. */
+  fatal: boolean;
+}
+
+const PERMISSION = 'the token needs the permission "Secret scanning alerts: read and write" (a GitHub App installation token or a fine-grained token; the workflow\'s GITHUB_TOKEN cannot have it)';
+/** GitHub caps per_page at 100: fewer requests for a flood of alerts. */
+const PER_PAGE = 100;
+/** A bound on pages per source (10 000 alerts): a server that never stops paging cannot hold the run. */
+const MAX_PAGES = 100;
+
+/**
+ * Every open alert of the policy's repositories and organizations, page by page, asking for the
+ * secret types explicitly (GitHub returns non-provider types such as postgres_connection_string
+ * only when asked). One request at a time, each through the shared retry (githubCall): 429 and a
+ * rate-limited 403 wait what Retry-After or x-ratelimit-reset asks. An alert seen through both its
+ * repository and its organization is kept once.
+ */
+export async function readOpenAlerts(exposure: ExposurePolicy, octokit: Octokit, runtime: Runtime): Promise<{ alerts: Alert[]; problems: SourceProblem[] }> {
+  const alerts = new Map<string, Alert>();
+  const problems: SourceProblem[] = [];
+  const keep = (found: Alert[]) => found.forEach((a) => alerts.set(`${a.repository.toLowerCase()}#${a.number}`, a));
+  const secret_type = exposure.secretTypes.join(',');
+  for (const full of exposure.repositories) {
+    const [owner, repo] = full.split('/');
+    const what = `GitHub: list secret-scanning alerts of ${full}`;
+    const hints = { 403: `${PERMISSION} on ${full}`, 404: `${full} does not exist or the token cannot see it; ${PERMISSION} on ${full}` };
+    try {
+      keep(await pages(runtime, what, hints, full, (page) => octokit.rest.secretScanning.listAlertsForRepo({ owner, repo, state: 'open', secret_type, per_page: PER_PAGE, page, ...requestOptions(runtime) })));
+    } catch (error) {
+      problems.push(sourceProblem(full, error));
+    }
+  }
+  for (const org of exposure.organizations) {
+    const what = `GitHub: list secret-scanning alerts of organization ${org}`;
+    const hints = { 403: `${PERMISSION} on the organization's repositories (a user token also needs to be an organization owner or security manager)`, 404: `organization ${org} does not exist or the token cannot see it; ${PERMISSION}` };
+    try {
+      keep(await pages(runtime, what, hints, undefined, (page) => octokit.rest.secretScanning.listAlertsForOrg({ org, state: 'open', secret_type, per_page: PER_PAGE, page, ...requestOptions(runtime) })));
+    } catch (error) {
+      problems.push(sourceProblem(`organization ${org}`, error));
+    }
+  }
+  return { alerts: [...alerts.values()], problems };
+}
+
+interface RawAlert {
+  number?: number;
+  html_url?: string;
+  secret_type?: string;
+  secret?: string;
+  repository?: { full_name?: string };
+}
+
+/** Follows the pages of one list until GitHub's Link header has no rel="next". */
+async function pages(
+  runtime: Runtime,
+  what: string,
+  hints: Record<number, string>,
+  repository: string | undefined,
+  list: (page: number) => Promise<{ data: RawAlert[]; headers: { link?: string } }>,
+): Promise<Alert[]> {
+  const out: Alert[] = [];
+  for (let page = 1; page <= MAX_PAGES; page++) {
+    const response = await githubCall(runtime, `${what} (page ${page})`, () => list(page), hints);
+    for (const raw of response.data) out.push(toAlert(raw, repository, runtime));
+    if (!/rel="next"/.test(response.headers.link ?? '')) return out;
+  }
+  runtime.reporter.warning(`${what}: more than ${MAX_PAGES} pages of ${PER_PAGE}; the rest is read by the next run`);
+  return out;
+}
+
+/** The alert without GitHub's copy of the secret: the value becomes a masked Secret here, at once. */
+function toAlert(raw: RawAlert, repository: string | undefined, runtime: Runtime): Alert {
+  const secret = typeof raw.secret === 'string' && raw.secret !== '' ? new Secret(raw.secret) : undefined;
+  if (secret) runtime.reporter.mask(secret);
+  delete raw.secret;
+  return {
+    repository: repository ?? raw.repository?.full_name ?? 'unknown',
+    number: Number(raw.number),
+    url: raw.html_url ?? '',
+    secretType: raw.secret_type ?? 'unknown',
+    secret,
+  };
+}
+
+function sourceProblem(source: string, error: unknown): SourceProblem {
+  const message = error instanceof Error ? (error as { hint?: string }).hint ? `${error.message}. ${(error as { hint?: string }).hint}` : error.message : String(error);
+  // "Secret scanning is disabled on this repository." (404): that repository only; others go on.
+  if (statusOf(error) === 404 && /secret scanning is disabled/i.test((error as HttpError).serverMessage ?? '')) {
+    return { source, message: `${source}: secret scanning is disabled on this repository, so its leaks are not seen (enable it under Settings → Advanced Security)`, fatal: false };
+  }
+  return { source, message, fatal: statusOf(error) === 401 || statusOf(error) === 403 || statusOf(error) === 404 };
+}
+
+/**
+ * Resolves an alert as revoked, with a comment naming the evidence and the run. GitHub keeps the
+ * comment for good (it cannot be edited), so it holds only paths and a URL, never a value.
+ */
+export async function resolveAlert(octokit: Octokit, runtime: Runtime, alert: Alert, comment: string): Promise<void> {
+  const [owner, repo] = alert.repository.split('/');
+  await githubCall(
+    runtime,
+    `GitHub: resolve secret-scanning alert ${alert.repository}#${alert.number}`,
+    () => octokit.rest.secretScanning.updateAlert({ owner, repo, alert_number: alert.number, state: 'resolved', resolution: 'revoked', resolution_comment: comment, ...requestOptions(runtime) }),
+    { 403: `${PERMISSION} (write) on ${alert.repository}`, 404: `alert ${alert.number} of ${alert.repository} is gone or the token cannot see it` },
+  );
+}
