@@ -123,6 +123,11 @@ program
     const result = await provisionCredential(policyOf(), credential, { runtime: commandRuntime(), apply: opts.apply, takeOverFrom: opts.takeOverFrom, show: (script) => process.stdout.write(`${script}\n`) });
     if (result.applied) process.stdout.write(`-- applied: ${result.plan.statements.length} statement(s) committed\n`);
     else if (result.plan.statements.length > 0) process.stdout.write('-- not applied: rerun with --apply to run it\n');
+    // Applied or not, a credential the audit would still fail, or that a rerun would still change, is not done.
+    if ((result.applied || result.plan.statements.length === 0) && !result.converged) {
+      process.stderr.write(`provision ${credential}: not done; ${result.remaining.length} thing(s) left:\n${result.remaining.map((r) => `  - ${r}`).join('\n')}\n`);
+      process.exitCode = 1;
+    }
   });
 
 program

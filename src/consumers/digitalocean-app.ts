@@ -1,10 +1,12 @@
 import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../errors/errors.js';
-import type { ProviderSystem } from '../policy/types.js';
 import { Secret } from '../secret/secret.js';
-import { DEFAULT_API_URL, digitalOceanClient, type Deployment, type StatusHints } from '../digitalocean/client.js';
+import { DEFAULT_API_URL, digitalOceanClient, type AppSpecBindings, type Deployment, type StatusHints } from '../digitalocean/client.js';
+import { credentialBindings, describeBindings, type Binding } from '../digitalocean/bindings.js';
+import { linkedCluster } from '../digitalocean/linked-cluster.js';
+import { loginsOf } from '../policy/logins.js';
 import { positive } from '../adapters/options.js';
-import type { Consumer } from './consumer.js';
+import type { Consumer, ConsumerProof } from './consumer.js';
 
 /** Phases after which a deployment will not move again. */
 const FAILED = ['ERROR', 'CANCELED', 'SUPERSEDED'];
@@ -14,6 +16,11 @@ const FAILED = ['ERROR', 'CANCELED', 'SUPERSEDED'];
  * deploy pulls): restarted (`mode: restart`, the default: same image, new containers) or
  * redeployed (`mode: deploy`), then watched until the deployment is ACTIVE. ERROR or CANCELED,
  * or no ACTIVE within timeout_minutes, fails the run with the app and deployment named.
+ *
+ * An app whose spec binds the cluster (`${db.PASSWORD}`, `${db.DATABASE_URL}`, pool bindings) gets
+ * DigitalOcean's copy of the password when it is deployed, not the stored value (docs/digitalocean.md):
+ * the preflight finds such bindings of the rotated user and refuses unless a deploy will bind the
+ * new value, which is the case after digitalocean-reset (DigitalOcean sets its copy) with mode deploy.
  */
 export const digitalOceanApp: AdapterFactory<Consumer> = (spec, ctx) => {
   const o = spec.options;
@@ -26,16 +33,16 @@ export const digitalOceanApp: AdapterFactory<Consumer> = (spec, ctx) => {
   const timeoutMs = positive(o.timeout_minutes, 15, `${spec.path}.timeout_minutes`) * 60_000;
   const pollMs = positive(o.poll_seconds, 10, `${spec.path}.poll_seconds`) * 1000;
 
-  // The consumer's own token, else the token of the credential's DigitalOcean system.
-  const system = ctx.system as ProviderSystem;
-  const raw = o.token ?? (system.type === 'digitalocean' ? system.settings.token : undefined);
+  // The consumer's own token, else the token of the credential's DigitalOcean cluster (its
+  // system, or the one a postgres system links with cluster:/ca_from:).
+  const cluster = linkedCluster(ctx);
+  const raw = o.token ?? cluster?.token;
   if (!(raw instanceof Secret) && (typeof raw !== 'string' || raw === '')) {
     throw new RotationError(`${spec.path}.token: expected a DigitalOcean API token, e.g. \${DIGITALOCEAN_TOKEN}`);
   }
   const token = raw instanceof Secret ? raw : new Secret(raw);
   runtime.reporter.mask(token);
-  const systemUrl = system.type === 'digitalocean' && typeof system.settings.api_url === 'string' ? system.settings.api_url : undefined;
-  const apiUrl = typeof o.api_url === 'string' ? o.api_url : (systemUrl ?? runtime.env.DIGITALOCEAN_API_URL ?? DEFAULT_API_URL);
+  const apiUrl = typeof o.api_url === 'string' ? o.api_url : (cluster?.apiUrl ?? runtime.env.DIGITALOCEAN_API_URL ?? DEFAULT_API_URL);
   const client = digitalOceanClient(token, apiUrl, runtime);
 
   const label = `digitalocean-app ${appId} (${mode}${components ? ` ${components.join(', ')}` : ''})`;
@@ -48,6 +55,41 @@ export const digitalOceanApp: AdapterFactory<Consumer> = (spec, ctx) => {
 
   /** The deployment the last refresh saw ACTIVE, re-read by prove(). */
   let active: Deployment | undefined;
+  /** The app's bindings of the rotated user, found by check(). */
+  let bound: Binding[] = [];
+  const users = ctx.credential.method === 'alternating-roles' ? [ctx.credential.role, ...loginsOf(ctx.credential)] : [ctx.credential.role];
+  const clusterHints: StatusHints = {
+    ...hints,
+    403: `the token of systems.${cluster?.id} lacks a scope: reading the cluster and its pools needs database:read, its copy of a password database:view_credentials`,
+    404: `check systems.${cluster?.id}.cluster_id (the cluster's uuid) and that the token's team owns it`,
+  };
+
+  /** The bindings of the rotated user in the app's spec (the cluster's name and pools read only when it binds a database). */
+  async function findBindings(spec: AppSpecBindings): Promise<Binding[]> {
+    if (spec.databases.length === 0) return [];
+    if (!cluster) return credentialBindings(spec, users, undefined);
+    const db = digitalOceanClient(cluster.token, cluster.apiUrl, runtime);
+    const [{ name }, pools] = await Promise.all([db.getCluster(cluster.clusterId, clusterHints), db.listPools(cluster.clusterId, clusterHints)]);
+    return credentialBindings(spec, users, { name, pools });
+  }
+
+  /** Refuses, before any change, an app a deploy would give a password other than the new one. */
+  function judge(app: { id: string; name: string }, found: Binding[]): void {
+    const what = `app ${app.name} (${app.id}) binds DigitalOcean's copy of a password the rotation changes: ${describeBindings(found)}`;
+    const method = ctx.credential.method;
+    if (method !== 'digitalocean-reset') {
+      throw new RotationError(`${what}. App Platform injects DigitalOcean's copy when it deploys; ${method} changes the password with ALTER ROLE, which DigitalOcean does not document to update that copy${cluster ? '' : ` (systems.${ctx.system.id} names no cluster:, so every database component with that user counts)`}`, {
+        hint: `give the app the stored value instead (an encrypted env var the deploy sets from the GitHub secret), or rotate the user with method digitalocean-reset and mode: deploy; nothing was changed`,
+        code: 'NOT_ALLOWED',
+      });
+    }
+    if (mode !== 'deploy') {
+      throw new RotationError(`${what}. A restart keeps the running deployment's environment: DigitalOcean does not document that it binds the variables again`, {
+        hint: `set ${spec.path}.mode: deploy (a deployment binds DigitalOcean's copy, which the reset sets); nothing was changed`,
+        code: 'NOT_ALLOWED',
+      });
+    }
+  }
 
   return {
     label,
@@ -55,7 +97,9 @@ export const digitalOceanApp: AdapterFactory<Consumer> = (spec, ctx) => {
     // App Platform offers no dry run of a restart or deployment and no read of a token's scopes:
     // the preflight proves the token can read the app (app:read). docs/consumers.md says so.
     async check() {
-      await client.getApp(appId, hints);
+      const app = await client.getApp(appId, hints);
+      bound = await findBindings(app.bindings);
+      if (bound.length > 0) judge(app, bound);
     },
 
     async refresh() {
@@ -67,7 +111,8 @@ export const digitalOceanApp: AdapterFactory<Consumer> = (spec, ctx) => {
       for (;;) {
         if (deployment.phase === 'ACTIVE') {
           active = deployment;
-          return `${name} is ACTIVE after a ${mode}`;
+          const binds = bound.length > 0 ? `; it bound DigitalOcean's copy, set by the reset: ${describeBindings(bound)}` : '';
+          return `${name} is ACTIVE after a ${mode}${binds}`;
         }
         if (FAILED.includes(deployment.phase)) {
           throw new RotationError(`${name} ended in phase ${deployment.phase}`, {
@@ -87,11 +132,23 @@ export const digitalOceanApp: AdapterFactory<Consumer> = (spec, ctx) => {
       }
     },
 
-    async prove() {
+    async prove(value) {
       if (!active) throw new RotationError(`digitalocean-app ${appId}: no ACTIVE deployment to prove`);
       const read = await client.getDeployment(appId, active.id, hints);
       if (read.phase !== 'ACTIVE') throw new RotationError(`app ${appId} deployment ${active.id} reads back in phase ${read.phase}, not ACTIVE`);
-      return { proof: 'read-back', detail: `deployment ${active.id} of app ${appId}, started after the new value was stored, reads back ACTIVE` };
+      const detail = `deployment ${active.id} of app ${appId}, started after the new value was stored, reads back ACTIVE`;
+      return bound.length > 0 && cluster ? proveBoundCopy(value, detail) : { proof: 'read-back', detail };
     },
   };
+
+  /** What the deployment bound: DigitalOcean's copy of each bound user's password, read back and compared with the new value. */
+  async function proveBoundCopy(value: Secret, detail: string): Promise<ConsumerProof> {
+    const db = digitalOceanClient(cluster!.token, cluster!.apiUrl, runtime);
+    for (const user of new Set(bound.map((b) => b.user))) {
+      const same = await db.storedPasswordIs(cluster!.clusterId, user, value, clusterHints);
+      if (same === false) throw new RotationError(`DigitalOcean's copy of ${user}'s password, which app ${appId} binds, is not the new value`);
+      if (same === undefined) return { proof: 'read-back', detail: `${detail}; DigitalOcean's copy it binds was not read (the token lacks database:view_credentials)` };
+    }
+    return { proof: 'read-back', detail: `${detail}; DigitalOcean's copy it binds (${[...new Set(bound.map((b) => b.user))].join(', ')}) is the new value` };
+  }
 };

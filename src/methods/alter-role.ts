@@ -57,7 +57,11 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
 
       const [target] = await q<{ rolsuper: boolean; rolcanlogin: boolean }>('SELECT rolsuper, rolcanlogin FROM pg_roles WHERE rolname = $1', [role]);
       if (!target) throw new RotationError(`role ${JSON.stringify(role)} does not exist on ${describeTarget(system.adminUrl)}`, { hint: 'check credentials.*.role (it defaults to the credential id)' });
-      if (!target.rolcanlogin) throw new RotationError(`role ${role} cannot log in (NOLOGIN): a password for it would never be used`);
+      if (!target.rolcanlogin) {
+        throw new RotationError(`role ${role} cannot log in (NOLOGIN): a password for it would never be used`, {
+          hint: `credential-rotation provision ${ctx.credential.id} --apply repairs it (with access: set on the credential), or ALTER ROLE ${db.escapeIdentifier(role)} LOGIN`,
+        });
+      }
 
       const [me] = await q<{ user: string; rolsuper: boolean; rolcreaterole: boolean; admin: boolean; iterations: string | null; hide: boolean }>(
         `SELECT current_user AS user, r.rolsuper, r.rolcreaterole,

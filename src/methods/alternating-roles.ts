@@ -86,7 +86,7 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
            FROM pg_roles WHERE rolname = current_user`,
       );
       const ident = (name: string) => (/^[a-z_][a-z0-9_]*$/.test(name) ? name : db.escapeIdentifier(name));
-      const provisionHint = `credential-rotation provision ${ctx.credential.id} prints the SQL that sets it up`;
+      const provisionHint = `credential-rotation provision ${ctx.credential.id} --apply sets it up or repairs it (without --apply it prints the SQL)`;
       if ([group, ...logins].includes(me.user)) {
         throw new RotationError(`the admin connection logs in as ${me.user}, which this rotation changes: it would lock itself out`, {
           hint: 'use a separate admin role (see docs/database-admin.md); nothing was changed',
@@ -113,13 +113,13 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
         const l = ident(login);
         const g = ident(group);
         if (!row) throw new RotationError(`login role ${JSON.stringify(login)} does not exist on ${describeTarget(system.adminUrl)}`, { hint: provisionHint });
-        if (!row.rolcanlogin) throw new RotationError(`login role ${login} cannot log in (NOLOGIN)`, { hint: `ALTER ROLE ${l} LOGIN, or ${provisionHint}` });
-        if (row.rolsuper) throw new RotationError(`login role ${login} is a superuser: an application login must not be, and the admin may not change it`);
+        if (!row.rolcanlogin) throw new RotationError(`login role ${login} cannot log in (NOLOGIN)`, { hint: `${provisionHint}, or ALTER ROLE ${l} LOGIN` });
+        if (row.rolsuper) throw new RotationError(`login role ${login} is a superuser: an application login must not be, and the admin may not change it`, { hint: `as a superuser: ALTER ROLE ${l} NOSUPERUSER (${provisionHint}, with a superuser's admin_url)` });
         if (!row.inherits || !row.may_set) {
-          throw new RotationError(`login role ${login} is not a member of ${group} with its privileges`, { hint: `GRANT ${g} TO ${l} WITH INHERIT TRUE, SET TRUE` });
+          throw new RotationError(`login role ${login} is not a member of ${group} with its privileges`, { hint: `${provisionHint}, or GRANT ${g} TO ${l} WITH INHERIT TRUE, SET TRUE` });
         }
         if (!row.runs_as_group) {
-          throw new RotationError(`login role ${login} does not run as ${group}: objects it creates would not be usable through the other login`, { hint: `ALTER ROLE ${l} SET role = ${g}` });
+          throw new RotationError(`login role ${login} does not run as ${group}: objects it creates would not be usable through the other login`, { hint: `${provisionHint}, or ALTER ROLE ${l} SET role = ${g}` });
         }
         // PG16: changing another role's password takes CREATEROLE and ADMIN OPTION on it.
         if (!me.rolsuper && !(me.rolcreaterole && row.admin)) {

@@ -8,6 +8,7 @@ import { interpolatedSecrets } from '../secret/policy-secrets.js';
 import { PolicyError } from './errors.js';
 import { interpolate, keyPath } from './interpolate.js';
 import type { CredentialPolicy, Policy, PostgresSystem, SystemPolicy, TargetSpec } from './types.js';
+import { loginsOf } from './logins.js';
 import { validate } from './schema-validator.js';
 import { splitTlsParams, urlLogin, urlProblem } from '../postgres/url.js';
 import { sslModeOf } from '../postgres/tls.js';
@@ -230,6 +231,7 @@ function crossCheck(policy: Policy, rules: AdapterRules): string[] {
     if (cred.settings.logins !== undefined && cred.method !== 'alternating-roles') problems.push(`${where}.logins: only method alternating-roles has logins (this credential's method is ${cred.method})`);
     const logins = cred.settings.logins as string[] | undefined;
     if (logins?.includes(cred.role)) problems.push(`${where}.logins: expected two logins other than the group role ${cred.role}`);
+    problems.push(...nameLengthProblems(cred, where));
     const seen = new Map<string, string>();
     for (const target of cred.store) {
       const key = targetIdentity(target);
@@ -239,6 +241,22 @@ function crossCheck(policy: Policy, rules: AdapterRules): string[] {
     }
   }
   return problems;
+}
+
+/** PostgreSQL's limit on a name (NAMEDATALEN - 1): longer names are cut, silently but for a NOTICE. */
+const MAX_NAME_BYTES = 63;
+
+/** Role names PostgreSQL would cut: a role and its logins that are not the names the policy says (the two logins may even become one). */
+function nameLengthProblems(cred: CredentialPolicy, where: string): string[] {
+  if (cred.method !== 'alter-role' && cred.method !== 'alternating-roles') return [];
+  const names = cred.method === 'alternating-roles' ? [cred.role, ...loginsOf(cred)] : [cred.role];
+  const long = names.filter((name) => Buffer.byteLength(name) > MAX_NAME_BYTES);
+  if (long.length === 0) return [];
+  const cut = (name: string) => Buffer.from(name).subarray(0, MAX_NAME_BYTES).toString();
+  const same = cred.method === 'alternating-roles' && new Set(loginsOf(cred).map(cut)).size === 1 ? ' (both logins would become the same role)' : '';
+  const key = cred.method === 'alternating-roles' && cred.settings.logins !== undefined && Buffer.byteLength(cred.role) <= MAX_NAME_BYTES ? 'logins' : 'role';
+  const advice = cred.method === 'alter-role' ? `choose a role of at most ${MAX_NAME_BYTES} bytes` : `choose a role of at most ${MAX_NAME_BYTES - 2} bytes (its logins add _a and _b), or logins of at most ${MAX_NAME_BYTES} bytes (logins: [a, b])`;
+  return [`${where}.${key}: ${long.map((n) => `${JSON.stringify(n)} is ${Buffer.byteLength(n)} bytes`).join(', ')}; PostgreSQL cuts role names to ${MAX_NAME_BYTES} bytes, so it would be ${long.map((n) => JSON.stringify(cut(n))).join(', ')}${same}: ${advice}`];
 }
 
 /** The admin URL's TLS parameters, as connect would judge them (no file is read here). */

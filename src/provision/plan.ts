@@ -2,13 +2,13 @@ import type pg from 'pg';
 import { RotationError } from '../errors/errors.js';
 import type { CredentialPolicy, Policy } from '../policy/types.js';
 import { loginsOf } from '../policy/logins.js';
-import { adminState, defaultSelect, membership, roleState, schemaExists, schemaObjects, schemaPrivileges, tableAccess, type AdminState, type RoleState } from './state.js';
+import { planContext, type PlanContext, type Statement } from './context.js';
+import { auditFindings } from './converged.js';
+import { alterOwner, ownedObjects } from './owned.js';
+import { planReadOnly } from './readonly.js';
+import { adminState, membership, schemaExists, schemaPrivileges, type RoleState } from './state.js';
 
-export interface Statement {
-  sql: string;
-  /** Why, printed as a comment above it. */
-  why: string;
-}
+export type { Statement } from './context.js';
 
 export interface ProvisionPlan {
   credential: string;
@@ -16,7 +16,9 @@ export interface ProvisionPlan {
   database: string;
   admin: string;
   statements: Statement[];
-  /** What provisioning cannot or will not do itself, with the SQL a person runs. */
+  /** What provisioning cannot do with this admin connection (or leaves to a person), with the SQL for the role that can. */
+  unresolved: string[];
+  /** Facts worth knowing that need nothing done. */
   notes: string[];
 }
 
@@ -30,17 +32,16 @@ export interface ProvisionOptions {
  * after --apply plans nothing. Every identifier is quoted (escapeIdentifier), never spliced.
  *
  * - alternating-roles: the NOLOGIN group role (credentials.*.role) and its two logins, members
- *   with INHERIT and SET, each running as the group (ALTER ROLE … SET role).
+ *   with INHERIT and SET, each running as the group (ALTER ROLE … SET role); a login that cannot
+ *   log in is repaired (the rotation refuses it).
  * - readwrite (access: readwrite): the role owns its schemas' objects; --take-over-from moves
- *   them from their current owner, object by object, in the same transaction.
+ *   every object of every kind from their current owner, in the same transaction.
  * - readonly: CONNECT, USAGE, SELECT on the schemas' tables and default privileges for tables the
- *   writers create later; explicit write grants are revoked.
- * - none of them SUPERUSER, CREATEROLE, REPLICATION or BYPASSRLS.
+ *   writers create later; every way to write taken away (readonly.ts).
+ * - none of them SUPERUSER, CREATEROLE, CREATEDB, REPLICATION or BYPASSRLS.
  *
- * PG16: a non-superuser admin (DigitalOcean's doadmin, rotation_admin) gets ADMIN OPTION, INHERIT
- * FALSE, SET FALSE on the roles it creates. Acting as a role (changing an owner, default
- * privileges, granting on its tables) needs SET and its privileges: the plan grants them to the
- * admin for the transaction and revokes that grant before COMMIT.
+ * A plan with no statements is "nothing to do" only when nothing is unresolved and the audit
+ * passes the credential: what is left is named, with the SQL for the role that can do it.
  */
 export async function planProvision(db: pg.Client, policy: Policy, credential: CredentialPolicy, options: ProvisionOptions = {}): Promise<ProvisionPlan> {
   const where = `credentials.${credential.id}`;
@@ -49,119 +50,106 @@ export async function planProvision(db: pg.Client, policy: Policy, credential: C
     throw new RotationError(`${where}.method: provision sets up Postgres roles (alter-role, alternating-roles), not ${credential.method}`);
   }
   const admin = await adminState(db);
-  const q = (name: string) => db.escapeIdentifier(name);
-  const out: Statement[] = [];
-  const notes: string[] = [];
-  const add = (sql: string, why: string) => out.push({ sql, why });
+  for (const schema of credential.schemas) if (!(await schemaExists(db, schema))) throw new RotationError(`${where}.schemas: schema ${JSON.stringify(schema)} does not exist in database ${admin.database}`);
+  const { ctx, finish } = planContext(db, admin);
+  const { q } = ctx;
   const role = credential.role;
   const alternating = credential.method === 'alternating-roles';
-  for (const schema of credential.schemas) if (!(await schemaExists(db, schema))) throw new RotationError(`${where}.schemas: schema ${JSON.stringify(schema)} does not exist in database ${admin.database}`);
+  const roles = alternating ? [role, ...loginsOf(credential)] : [role];
 
-  const group = await roleState(db, role);
-  if (!group.exists) add(`CREATE ROLE ${q(role)} ${alternating ? 'NOLOGIN' : 'LOGIN'}`, alternating ? 'the group role: owns the objects, logs in never' : 'the application role (its password is set by the first rotation)');
-  else {
-    stripPowers(group, add, q);
-    if (alternating && group.canLogin) notes.push(`${role} can still log in: once no consumer logs in as it, run ALTER ROLE ${q(role)} NOLOGIN (the rotation refuses a group role that can log in)`);
+  const group = await ctx.role(role);
+  if (!group.exists) {
+    ctx.add(`CREATE ROLE ${q(role)} ${alternating ? 'NOLOGIN' : 'LOGIN'}`, alternating ? 'the group role: owns the objects, logs in never' : 'the application role (its password is set by the first rotation)');
+    ctx.created.add(role);
+  } else {
+    stripPowers(ctx, group);
+    if (alternating && group.canLogin) ctx.cannot(`${role} can still log in, and the rotation refuses a group role that can: once no consumer logs in as it, run ALTER ROLE ${q(role)} NOLOGIN;`);
+    if (!alternating && !group.canLogin) ctx.add(`ALTER ROLE ${q(role)} LOGIN`, `${role} is the application's login (the rotation refuses a role that cannot log in)`);
   }
-  adminOption(group, admin, add, notes, q);
+  adminOption(ctx, group);
 
   if (alternating) {
-    for (const login of loginsOf(credential)) {
-      const state = await roleState(db, login);
-      if (!state.exists) add(`CREATE ROLE ${q(login)} LOGIN`, `a login of ${role} (no password yet: the first rotation sets one)`);
-      else stripPowers(state, add, q);
+    for (const login of roles.slice(1)) {
+      const state = await ctx.role(login);
+      if (!state.exists) {
+        ctx.add(`CREATE ROLE ${q(login)} LOGIN`, `a login of ${role} (no password yet: the first rotation sets one)`);
+        ctx.created.add(login);
+      } else {
+        stripPowers(ctx, state);
+        if (!state.canLogin) ctx.add(`ALTER ROLE ${q(login)} LOGIN`, `${login} is a login of ${role} (the rotation refuses one that cannot log in)`);
+      }
       const member = state.exists && group.exists ? await membership(db, login, role) : { inherits: false, maySet: false };
-      if (!member.inherits || !member.maySet) add(`GRANT ${q(role)} TO ${q(login)} WITH INHERIT TRUE, SET TRUE`, `${login} has the privileges of ${role} and may act as it`);
-      if (!state.config.includes(`role=${role}`)) add(`ALTER ROLE ${q(login)} SET role = ${db.escapeLiteral(role)}`, `${login} runs as ${role}: what it creates belongs to ${role}, usable through the other login`);
-      adminOption(state, admin, add, notes, q);
+      if (!member.inherits || !member.maySet) ctx.add(`GRANT ${q(role)} TO ${q(login)} WITH INHERIT TRUE, SET TRUE`, `${login} has the privileges of ${role} and may act as it`);
+      if (!state.config.includes(`role=${role}`)) ctx.add(`ALTER ROLE ${q(login)} SET role = ${db.escapeLiteral(role)}`, `${login} runs as ${role}: what it creates belongs to ${role}, usable through the other login`);
+      adminOption(ctx, state);
     }
   }
 
-  // Statements that act as a role the admin may not act as get a grant for the transaction.
-  const actAs = new Set<string>();
-  const mayAct = (state: RoleState) => admin.superuser || state.name === admin.user || (state.adminMaySet && state.adminHasPrivileges);
-  if (!group.exists || !(await schemaPrivileges(db, role, credential.schemas[0])).connect) {
-    add(`GRANT CONNECT ON DATABASE ${q(admin.database)} TO ${q(role)}`, `${role} may connect to ${admin.database}`);
-  }
-  for (const schema of credential.schemas) {
-    const privileges = group.exists ? await schemaPrivileges(db, role, schema) : { usage: false, create: false, connect: false };
-    if (credential.access === 'readwrite') {
-      if (!privileges.usage || !privileges.create) add(`GRANT USAGE, CREATE ON SCHEMA ${q(schema)} TO ${q(role)}`, `${role} creates and owns the objects of ${schema}`);
-      await ownership(schema);
-    } else {
-      await readOnly(schema, privileges);
-    }
-  }
-  if (actAs.size > 0) {
-    const [first, last] = [...actAs].reduce<[Statement[], Statement[]]>(
-      ([pre, post], name) => [
-        [...pre, { sql: `GRANT ${q(name)} TO ${q(admin.user)} WITH INHERIT TRUE, SET TRUE`, why: `for this transaction only: ${admin.user} acts as ${name}` }],
-        [...post, { sql: `REVOKE ${q(name)} FROM ${q(admin.user)} GRANTED BY ${q(admin.user)}`, why: `back to ADMIN OPTION only on ${name}` }],
-      ],
-      [[], []],
-    );
-    const firstActing = out.findIndex((s) => s.why.startsWith('acting as'));
-    out.splice(firstActing, 0, ...first);
-    out.push(...last);
-  }
-  return { credential: credential.id, access: credential.access, database: admin.database, admin: admin.user, statements: out, notes };
-
-  async function ownership(schema: string): Promise<void> {
-    const objects = await schemaObjects(db, schema);
-    const foreign = objects.filter((o) => o.owner !== role);
-    const from = options.takeOverFrom;
-    if (from) {
-      const owner = await roleState(db, from);
-      if (!owner.exists) throw new RotationError(`--take-over-from: role ${JSON.stringify(from)} does not exist`);
-      const moving = foreign.filter((o) => o.owner === from);
-      if (moving.length > 0 && !(admin.superuser || from === admin.user || owner.adminHasPrivileges)) {
-        throw new RotationError(`--take-over-from ${from}: the admin connection (${admin.user}) does not have the privileges of ${from}, so it may not change the owner of its objects`, { hint: `run provision with ${from}'s connection as admin_url, or as a superuser` });
+  await connectGrant(ctx, role, group.exists, credential.schemas[0]);
+  if (credential.access === 'readwrite') {
+    for (const schema of credential.schemas) {
+      const privileges = await schemaPrivileges(db, group.exists ? role : 'public', schema);
+      if (!group.exists || !privileges.usage || !privileges.create) {
+        const sql = `GRANT USAGE, CREATE ON SCHEMA ${q(schema)} TO ${q(role)}`;
+        if (await ctx.rightsOf(privileges.owner)) ctx.add(sql, `${role} creates and owns the objects of ${schema}`);
+        else ctx.cannot(`${role} may not create in ${schema}; as its owner (${privileges.owner}) or a superuser: ${sql};`);
       }
-      if (moving.length > 0 && !mayAct(group)) actAs.add(role);
-      for (const o of moving) add(`ALTER ${o.kind} ${o.name} OWNER TO ${q(role)}`, `acting as ${role}: take over ${o.kind.toLowerCase()} ${o.name} from ${from}`);
     }
-    const others = new Map<string, number>();
-    for (const o of foreign) if (o.owner !== from) others.set(o.owner, (others.get(o.owner) ?? 0) + 1);
-    for (const [owner, n] of others) notes.push(`${n} object(s) in schema ${schema} are owned by ${owner}, not ${role}: --take-over-from ${owner} moves them (shown first, applied in one transaction)`);
+    await takeOver(ctx, role, credential.schemas, options.takeOverFrom);
+  } else {
+    await planReadOnly(ctx, policy, credential, roles, group.exists);
   }
-
-  async function readOnly(schema: string, privileges: { usage: boolean; create: boolean }): Promise<void> {
-    if (!privileges.usage) add(`GRANT USAGE ON SCHEMA ${q(schema)} TO ${q(role)}`, `${role} may look up objects in ${schema}`);
-    if (privileges.create) add(`REVOKE CREATE ON SCHEMA ${q(schema)} FROM ${q(role)}`, `${role} is read-only: it creates nothing`);
-    const tables = group.exists ? await tableAccess(db, role, schema) : (await tableAccess(db, admin.user, schema)).map((t) => ({ ...t, select: false, writes: [], granted_writes: [] }));
-    const byOwner = new Map<string, string[]>();
-    for (const t of tables) {
-      if (!t.select) byOwner.set(t.owner, [...(byOwner.get(t.owner) ?? []), t.name]);
-      if (t.granted_writes.length > 0) add(`REVOKE ${t.granted_writes.join(', ')} ON ${t.name} FROM ${q(role)}`, `${role} is read-only`);
-      else if (t.writes.length > 0) notes.push(`${role} may ${t.writes.join(', ')} on ${t.name} through PUBLIC or a membership: revoke that grant where it is made`);
-    }
-    // Writers: the owners of the tables there now and the read-write credentials of this system.
-    const writers = new Set([...tables.map((t) => t.owner), ...Object.values(policy.credentials).filter((c) => c.system === credential.system && c.access === 'readwrite' && c.id !== credential.id).map((c) => c.role)]);
-    for (const owner of writers) {
-      const state = await roleState(db, owner);
-      if (!state.exists) continue;
-      if (!mayAct(state) && !state.adminHasAdmin) {
-        notes.push(`tables owned by ${owner} in ${schema}: ${admin.user} may not act as ${owner}; as ${owner} or a superuser run: ALTER DEFAULT PRIVILEGES FOR ROLE ${q(owner)} IN SCHEMA ${q(schema)} GRANT SELECT ON TABLES TO ${q(role)}${byOwner.has(owner) ? `; GRANT SELECT ON ${byOwner.get(owner)!.join(', ')} TO ${q(role)}` : ''}`);
-        continue;
-      }
-      const pending = byOwner.get(owner);
-      const needDefault = !group.exists || !(await defaultSelect(db, owner, schema, role));
-      if ((pending || needDefault) && !mayAct(state)) actAs.add(owner);
-      if (pending) add(`GRANT SELECT ON ${pending.join(', ')} TO ${q(role)}`, `acting as ${owner}: ${role} reads the tables of ${schema} ${owner} owns`);
-      if (needDefault) add(`ALTER DEFAULT PRIVILEGES FOR ROLE ${q(owner)} IN SCHEMA ${q(schema)} GRANT SELECT ON TABLES TO ${q(role)}`, `acting as ${owner}: tables ${owner} creates later in ${schema} are readable by ${role}`);
-    }
-  }
+  const { statements, unresolved, notes } = finish();
+  if (statements.length === 0 && unresolved.length === 0) unresolved.push(...(await auditFindings(db, credential)));
+  return { credential: credential.id, access: credential.access, database: admin.database, admin: admin.user, statements, unresolved, notes };
 }
 
-/** SUPERUSER, CREATEROLE, REPLICATION, BYPASSRLS off, naming only those that are on. */
-function stripPowers(state: RoleState, add: (sql: string, why: string) => void, q: (n: string) => string): void {
-  if (state.powers.length > 0) add(`ALTER ROLE ${q(state.name)} ${state.powers.map((p) => `NO${p}`).join(' ')}`, `an application role needs none of ${state.powers.join(', ')}`);
+/** CONNECT on the database, explicitly (it survives a REVOKE … FROM PUBLIC); only the database's owner may grant it. */
+async function connectGrant(ctx: PlanContext, role: string, exists: boolean, schema: string): Promise<void> {
+  const { admin, q } = ctx;
+  const privileges = await schemaPrivileges(ctx.db, exists ? role : 'public', schema);
+  if (exists && privileges.connect) return;
+  const sql = `GRANT CONNECT ON DATABASE ${q(admin.database)} TO ${q(role)}`;
+  if (await ctx.rightsOf(admin.databaseOwner)) ctx.add(sql, `${role} may connect to ${admin.database}`);
+  else if (!privileges.connect) ctx.cannot(`${role} may not connect to ${admin.database}; as its owner (${admin.databaseOwner}) or a superuser: ${sql};`);
+}
+
+/** The schemas' objects of every kind move from `from` to the app role; what cannot is named. */
+async function takeOver(ctx: PlanContext, role: string, schemas: string[], from: string | undefined): Promise<void> {
+  const objects = (await ownedObjects(ctx.db, null, schemas)).filter((o) => o.owner !== role);
+  if (from) {
+    if (!(await ctx.role(from)).exists) throw new RotationError(`--take-over-from: role ${JSON.stringify(from)} does not exist`);
+    const moving = objects.filter((o) => o.owner === from);
+    const movable = moving.filter((o) => !o.extension && alterOwner(o, ''));
+    if (movable.length > 0 && !(await ctx.rightsOf(from))) {
+      throw new RotationError(`--take-over-from ${from}: the admin connection (${ctx.admin.user}) does not have the privileges of ${from}, so it may not change the owner of its objects`, { hint: `run provision with ${from}'s connection as admin_url, or as a superuser` });
+    }
+    if (movable.length > 0 && !(await ctx.become(role))) {
+      throw new RotationError(`--take-over-from ${from}: the admin connection (${ctx.admin.user}) may not act as ${role}, the new owner`, { hint: `GRANT ${ctx.q(role)} TO ${ctx.q(ctx.admin.user)} WITH ADMIN OPTION as a superuser, or run provision as one` });
+    }
+    for (const o of movable) ctx.add(alterOwner(o, ctx.q(role))!, `acting as ${role}: take over ${o.type} ${o.identity} from ${from}`);
+    for (const o of moving.filter((x) => x.extension)) ctx.note(`${o.type} ${o.identity} stays with ${from}: it belongs to extension ${o.extension}, whose objects follow the extension`);
+    for (const o of moving.filter((x) => !x.extension && !alterOwner(x, ''))) ctx.cannot(`${o.type} ${o.identity} is still owned by ${from}: provision does not move this kind of object; as ${from} or a superuser, ALTER it OWNER TO ${ctx.q(role)}`);
+  }
+  const others = new Map<string, number>();
+  for (const o of objects) if (o.owner !== from && o.owner !== 'pg_database_owner' && !o.extension) others.set(o.owner, (others.get(o.owner) ?? 0) + 1);
+  for (const [owner, n] of others) ctx.note(`${n} object(s) in schema(s) ${schemas.join(', ')} are owned by ${owner}, not ${role}: --take-over-from ${owner} moves them (shown first, applied in one transaction)`);
+}
+
+/** SUPERUSER, CREATEROLE, CREATEDB, REPLICATION, BYPASSRLS off; PostgreSQL 16 lets the admin take away only what it has itself. */
+function stripPowers(ctx: PlanContext, state: RoleState): void {
+  const may = (p: string) => ctx.admin.superuser || (p !== 'SUPERUSER' && (ctx.admin.powers as string[]).includes(p));
+  const doable = state.powers.filter(may);
+  const sql = (powers: string[]) => `ALTER ROLE ${ctx.q(state.name)} ${powers.map((p) => `NO${p}`).join(' ')}`;
+  if (doable.length > 0) ctx.add(sql(doable), `an application role needs none of ${doable.join(', ')}`);
+  const left = state.powers.filter((p) => !may(p));
+  if (left.length > 0) ctx.cannot(`${state.name} is ${left.join(', ')}, which only a role that has it (${left.includes('SUPERUSER') ? 'a superuser' : 'or a superuser'}) may take away: ${sql(left)};`);
 }
 
 /** The rotation admin holds ADMIN OPTION (not its privileges) on every role it rotates. */
-function adminOption(state: RoleState, admin: AdminState, add: (sql: string, why: string) => void, notes: string[], q: (n: string) => string): void {
+function adminOption(ctx: PlanContext, state: RoleState): void {
   // A role the admin creates comes with ADMIN OPTION, INHERIT FALSE, SET FALSE (PG16).
-  if (!state.exists || admin.superuser || state.adminHasAdmin) return;
-  add(`GRANT ${q(state.name)} TO ${q(admin.user)} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE`, `${admin.user} may change the password of ${state.name} (and nothing else of it)`);
-  notes.push(`GRANT ${q(state.name)} TO ${q(admin.user)} … needs a superuser or a holder of ADMIN OPTION on ${state.name}`);
+  if (!state.exists || ctx.admin.superuser || state.adminHasAdmin) return;
+  const { q, admin } = ctx;
+  ctx.cannot(`${admin.user} may not change the password of ${state.name}; as a superuser (or a holder of ADMIN OPTION on ${state.name}): GRANT ${q(state.name)} TO ${q(admin.user)} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE;`);
 }

@@ -4,26 +4,41 @@ import { RotationError } from '../errors/errors.js';
 import { connect, connectionConfig, describeTarget, pgError } from '../postgres/connect.js';
 import { systemCa } from '../adapters/system-ca.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { planProvision, type ProvisionOptions, type ProvisionPlan } from './plan.js';
+import { planProvision, type ProvisionOptions, type ProvisionPlan, type Statement } from './plan.js';
+
+/** The SQL of one statement: run as another role, it is wrapped in SET ROLE … RESET ROLE. */
+function sqlOf(statement: Statement, db: pg.Client): string[] {
+  return statement.as ? [`SET ROLE ${db.escapeIdentifier(statement.as)}`, statement.sql, 'RESET ROLE'] : [statement.sql];
+}
 
 /** The plan as a SQL script a person can read, review and run: one transaction. */
-export function renderPlan(plan: ProvisionPlan, target: string): string {
+export function renderPlan(plan: ProvisionPlan, target: string, db: pg.Client): string {
   const head = `-- credential-rotation provision ${plan.credential} (${plan.access}) on ${target}, as ${plan.admin}`;
+  const left = plan.unresolved.map((n) => `-- not done: ${n}`);
   const notes = plan.notes.map((n) => `-- note: ${n}`);
-  if (plan.statements.length === 0) return [head, `-- nothing to do: ${plan.credential} is provisioned as the policy says`, ...notes].join('\n');
-  const body = plan.statements.flatMap((s) => [`-- ${s.why}`, `${s.sql};`]);
-  return [head, 'BEGIN;', ...body, 'COMMIT;', ...notes].join('\n');
+  if (plan.statements.length === 0) {
+    const status = left.length === 0 ? `-- nothing to do: ${plan.credential} is provisioned as the policy says` : `-- nothing provision can do with this admin connection; ${left.length} thing(s) left:`;
+    return [head, status, ...left, ...notes].join('\n');
+  }
+  const body = plan.statements.flatMap((s) => [`-- ${s.why}`, ...sqlOf(s, db).map((sql) => `${sql};`)]);
+  return [head, 'BEGIN;', ...body, 'COMMIT;', ...left, ...notes].join('\n');
 }
 
 export interface ProvisionResult {
   plan: ProvisionPlan;
   script: string;
   applied: boolean;
+  /** The audit passes the credential and a rerun would plan nothing. */
+  converged: boolean;
+  /** What is left when not converged: unresolved items, or statements a rerun would still plan. */
+  remaining: string[];
 }
 
 /**
  * Plans the credential's roles with the system's admin connection and, with `apply`, runs the plan
- * in one transaction (all of it or nothing). The plan is returned (and shown by the CLI) first.
+ * in one transaction (all of it or nothing; a WARNING such as "no privileges were granted" rolls
+ * it back). The plan is returned (and shown by the CLI) first. After applying, the catalogs are
+ * read again: what a rerun would still do, or the audit still finds, is `remaining`.
  */
 export async function provisionCredential(policy: Policy, id: string, options: ProvisionOptions & { apply: boolean; runtime: Runtime; show?: (script: string) => void }): Promise<ProvisionResult> {
   const credential = policy.credentials[id];
@@ -34,25 +49,49 @@ export async function provisionCredential(policy: Policy, id: string, options: P
   const db = await connect(connectionConfig(url, undefined, systemCa({ policy, system, runtime: options.runtime })), `admin connection of system '${system.id}' (${describeTarget(url)})`);
   try {
     const plan = await planProvision(db, policy, credential, options);
-    const script = renderPlan(plan, describeTarget(url));
+    const script = renderPlan(plan, describeTarget(url), db);
     options.show?.(script);
-    if (!options.apply || plan.statements.length === 0) return { plan, script, applied: false };
+    if (!options.apply || plan.statements.length === 0) return { plan, script, applied: false, converged: plan.statements.length === 0 && plan.unresolved.length === 0, remaining: plan.unresolved };
     await runInTransaction(db, plan);
-    return { plan, script, applied: true };
+    const after = await planProvision(db, policy, credential, options);
+    const remaining = [...after.unresolved, ...after.statements.map((s) => `a rerun would still run: ${s.sql}; (${s.why})`)];
+    return { plan, script, applied: true, converged: remaining.length === 0, remaining };
   } finally {
     await db.end().catch(() => undefined);
   }
 }
 
-async function runInTransaction(db: pg.Client, plan: ProvisionPlan): Promise<void> {
-  await db.query('BEGIN');
-  for (const statement of plan.statements) {
-    try {
-      await db.query(statement.sql);
-    } catch (error) {
-      await db.query('ROLLBACK').catch(() => undefined);
-      throw pgError(`provision ${plan.credential}: ${statement.sql.split('\n')[0]} (nothing was changed, the transaction was rolled back)`, error);
+/**
+ * Runs the plan in one transaction. PostgreSQL answers some statements it ignores with a WARNING
+ * (a GRANT by a role without GRANT OPTION: "no privileges were granted"): that is a failure, and
+ * nothing is committed.
+ */
+export async function runInTransaction(db: pg.Client, plan: ProvisionPlan): Promise<void> {
+  const warnings: string[] = [];
+  const listen = (notice: { severity?: string; message?: string }) => {
+    if (notice.severity === 'WARNING') warnings.push(notice.message ?? 'warning');
+  };
+  db.on('notice', listen);
+  try {
+    await db.query('BEGIN');
+    for (const statement of plan.statements) {
+      for (const sql of sqlOf(statement, db)) {
+        try {
+          await db.query(sql);
+        } catch (error) {
+          await db.query('ROLLBACK').catch(() => undefined);
+          throw pgError(`provision ${plan.credential}: ${sql.split('\n')[0]} (nothing was changed, the transaction was rolled back)`, error);
+        }
+        if (warnings.length > 0) {
+          await db.query('ROLLBACK').catch(() => undefined);
+          throw new RotationError(`provision ${plan.credential}: PostgreSQL did not do ${sql.split('\n')[0]}: WARNING: ${warnings.join('; ')} (nothing was changed, the transaction was rolled back)`, {
+            hint: `the admin connection (${plan.admin}) lacks the right: run that statement as the object's owner or a superuser, or provision with such an admin_url`,
+          });
+        }
+      }
     }
+    await db.query('COMMIT');
+  } finally {
+    db.off('notice', listen);
   }
-  await db.query('COMMIT');
 }

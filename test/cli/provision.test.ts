@@ -81,7 +81,7 @@ beforeAll(async () => {
     CREATE TABLE sale_order (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, partner_id int REFERENCES res_partner, state order_state);
     CREATE SEQUENCE ir_sequence_001;
     CREATE VIEW partner_names AS SELECT name FROM res_partner;
-    CREATE FUNCTION partner_count() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM res_partner';
+    CREATE FUNCTION public.partner_count() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM res_partner';
     INSERT INTO res_partner (name) VALUES ('Acme')`);
   adminUrl = `postgresql://doadmin:${doadminPassword}@127.0.0.1:${fx().server.port}/shop`;
 });
@@ -93,7 +93,7 @@ describe('provision on PostgreSQL 16 with a DigitalOcean-like admin (CREATEROLE,
     expect(result.script).toContain('CREATE ROLE "shop_app" NOLOGIN;');
     expect(result.script).toContain('GRANT "shop_app" TO "shop_app_a" WITH INHERIT TRUE, SET TRUE;');
     expect(result.script).toContain(`ALTER ROLE "shop_app_b" SET role = 'shop_app';`);
-    for (const object of ['TABLE public.res_partner', 'TABLE public.sale_order', 'SEQUENCE public.ir_sequence_001', 'VIEW public.partner_names', 'FUNCTION partner_count()', 'TYPE public.order_state']) {
+    for (const object of ['TABLE public.res_partner', 'TABLE public.sale_order', 'SEQUENCE public.ir_sequence_001', 'VIEW public.partner_names', 'FUNCTION public.partner_count()', 'TYPE public.order_state']) {
       expect(result.script).toContain(`ALTER ${object} OWNER TO "shop_app";`);
     }
     // Sequences that belong to a column follow their table.

@@ -107,4 +107,19 @@ describe('digitalocean-app consumer', () => {
     expect(model.count({ method: 'POST' })).toBe(2);
     expect(runtime.reporter.lines.join('\n')).not.toContain(TOKEN);
   });
+
+  it('check(): a credential whose system names no cluster cannot tell which cluster an app binds: a component with its user counts', async () => {
+    const envs = { web: [{ key: 'DATABASE_URL', value: '${db.DATABASE_URL}' }] };
+    const { model, consumer } = setup({ databases: [{ name: 'db', cluster_name: 'elsewhere', db_user: 'odoo_app' }], envs });
+    const error = await failure(consumer.check());
+    expect(error.message).toBe(
+      `app odoo (${APP_ID}) binds DigitalOcean's copy of a password the rotation changes: services[web] DATABASE_URL = \${db.DATABASE_URL} (odoo_app). App Platform injects DigitalOcean's copy when it deploys; alter-role changes the password with ALTER ROLE, which DigitalOcean does not document to update that copy (systems.odoo-sor names no cluster:, so every database component with that user counts)`,
+    );
+    expect(error.code).toBe('NOT_ALLOWED');
+    // The same app bound to another user is no concern of this credential.
+    server.resetHandlers();
+    const other = setup({ databases: [{ name: 'db', cluster_name: 'elsewhere', db_user: 'superset_ro' }], envs });
+    await other.consumer.check();
+    expect(model.deployments.size + other.model.deployments.size).toBe(0);
+  });
 });

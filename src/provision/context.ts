@@ -1,0 +1,87 @@
+import type pg from 'pg';
+import { roleState, type AdminState, type RoleState } from './state.js';
+
+export interface Statement {
+  sql: string;
+  /** Why, printed as a comment above it. */
+  why: string;
+  /** Run as this role (SET ROLE … RESET ROLE): PostgreSQL takes it from that role only (a REVOKE of its grant). */
+  as?: string;
+}
+
+/**
+ * The plan being built, and who may do what. PostgreSQL 16 lets the admin act for a role it
+ * holds ADMIN OPTION on only once it is granted that role: such a grant (INHERIT, SET) is made for
+ * the transaction, before the first statement that needs it, and revoked before COMMIT.
+ */
+export interface PlanContext {
+  db: pg.Client;
+  admin: AdminState;
+  /** An identifier, always quoted. */
+  q: (name: string) => string;
+  add: (sql: string, why: string, as?: string) => void;
+  /** What provision cannot do with this admin connection: what, and the SQL for the role that can. */
+  cannot: (text: string) => void;
+  note: (text: string) => void;
+  /** Roles this plan creates (the admin gets ADMIN OPTION on them, PG16). */
+  created: Set<string>;
+  /** Whether the admin may use the rights of `role` (owner's rights: grants, ALTER … OWNER from it). */
+  rightsOf: (role: string) => Promise<boolean>;
+  /** Whether the admin may become `role` (SET ROLE; new owner of an object; default privileges for it). */
+  become: (role: string) => Promise<boolean>;
+  role: (name: string) => Promise<RoleState>;
+}
+
+export interface PlanOutput {
+  statements: Statement[];
+  unresolved: string[];
+  notes: string[];
+}
+
+export function planContext(db: pg.Client, admin: AdminState): { ctx: PlanContext; finish: () => PlanOutput } {
+  const out: Statement[] = [];
+  const unresolved: string[] = [];
+  const notes: string[] = [];
+  const states = new Map<string, RoleState>();
+  const granted = new Set<string>();
+  let firstActing = -1;
+  const q = (name: string) => db.escapeIdentifier(name);
+  const role = async (name: string) => {
+    if (!states.has(name)) states.set(name, await roleState(db, name));
+    return states.get(name)!;
+  };
+  /** A grant for the transaction, when the admin holds ADMIN OPTION on the role (or creates it). */
+  const grantFor = async (name: string): Promise<boolean> => {
+    const state = await role(name);
+    if (!ctx.created.has(name) && !(state.adminHasAdmin && !state.powers.includes('SUPERUSER'))) return false;
+    granted.add(name);
+    if (firstActing < 0) firstActing = out.length;
+    return true;
+  };
+  const ctx: PlanContext = {
+    db,
+    admin,
+    q,
+    add: (sql, why, as) => out.push({ sql, why, ...(as && as !== admin.user ? { as } : {}) }),
+    cannot: (text) => unresolved.push(text),
+    note: (text) => notes.push(text),
+    created: new Set(),
+    role,
+    rightsOf: async (name) => admin.superuser || name === admin.user || granted.has(name) || (await role(name)).adminHasPrivileges || grantFor(name),
+    become: async (name) => {
+      if (admin.superuser || name === admin.user || granted.has(name)) return true;
+      const state = await role(name);
+      return (state.adminMaySet && state.adminHasPrivileges) || grantFor(name);
+    },
+  };
+  const finish = (): PlanOutput => {
+    if (granted.size > 0) {
+      const a = q(admin.user);
+      const names = [...granted];
+      out.splice(firstActing, 0, ...names.map((n) => ({ sql: `GRANT ${q(n)} TO ${a} WITH INHERIT TRUE, SET TRUE`, why: `for this transaction only: ${admin.user} acts as ${n}` })));
+      out.push(...names.map((n) => ({ sql: `REVOKE ${q(n)} FROM ${a} GRANTED BY ${a}`, why: `back to ADMIN OPTION only on ${n}` })));
+    }
+    return { statements: out, unresolved, notes };
+  };
+  return { ctx, finish };
+}
