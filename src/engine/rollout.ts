@@ -1,4 +1,6 @@
-import type { ConsumerRecord, OutcomeRecord } from '../evidence/record.js';
+import type { ConsumerRecord, HealthRecord } from '../evidence/record.js';
+import type { PoolerSettle } from '../postgres/pooler.js';
+import type { HealthProbe } from '../health/probe.js';
 import type { Consumer } from '../consumers/consumer.js';
 import type { Secret } from '../secret/secret.js';
 import type { LiveChange } from '../adapters/context.js';
@@ -81,19 +83,25 @@ function consumersFailed(out: ConsumerRecord[], stoppedBy?: string): RotationErr
 }
 
 /** Step 6: every health probe, all of them run even when one fails, so the record shows each. */
-export async function checkHealth(adapters: Adapters, value: Secret, live: LiveChange | undefined, out: OutcomeRecord[], runtime: Runtime): Promise<string> {
+export async function checkHealth(adapters: Adapters, value: Secret, live: LiveChange | undefined, out: HealthRecord[], runtime: Runtime): Promise<string> {
   if (adapters.probes.length === 0) return 'no health checks configured';
   const failures: string[] = [];
   for (const [i, probe] of adapters.probes.entries()) {
     try {
       await checkpoint(runtime, `health.before.${i}`);
-      out.push({ target: probe.label, outcome: 'ok', detail: await probe.probe(value, live) });
+      out.push({ target: probe.label, outcome: 'ok', detail: await probe.probe(value, live), ...poolerOf(probe) });
     } catch (error) {
-      out.push({ target: probe.label, outcome: 'failed', detail: describeError(error) });
+      out.push({ target: probe.label, outcome: 'failed', detail: describeError(error), ...poolerOf(probe) });
       failures.push(`${probe.label}: ${describeError(error)}`);
     }
     await checkpoint(runtime, `health.after.${i}`);
   }
   if (failures.length > 0) throw new RotationError(`health check failed: ${failures.join('; ')}`);
   return `${adapters.probes.length} health check(s) passed`;
+}
+
+/** How a pooler on the probe's way took the new value, when there was one. */
+function poolerOf(probe: HealthProbe): { pooler?: PoolerSettle } {
+  const settle = probe.pooler?.();
+  return settle ? { pooler: settle } : {};
 }

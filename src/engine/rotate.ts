@@ -119,6 +119,7 @@ async function runChecklist(policy: Policy, request: RotationRequest, given: Run
       const live = await steps.run('verify', async () => {
         await checkpoint(runtime, 'verify.before');
         const verified = await adapters.method.verify(newValue);
+        if (verified.old) record.old_credential = verified.old;
         return { detail: verified.detail, value: verified.live };
       });
       await steps.run('consumers', () => refreshConsumers(adapters, newValue, record.consumers, runtime));
@@ -131,7 +132,9 @@ async function runChecklist(policy: Policy, request: RotationRequest, given: Run
       // A back-out already said what each target holds; otherwise the stores hold what the change left.
       settleStores(adapters, record, applied ? 'live' : 'never-live');
       const why = describeError(error).replace(/\.$/, '');
-      return await recordEvidence('failed', record.stores.length > 0 ? `${why}. Store targets now: ${storesNow(record)}.` : why);
+      // Honest about the old value: a change that replaced it leaves nothing to fall back to.
+      const old = applied && record.old_credential.rejected ? ` The old value no longer works (${record.old_credential.detail}).` : '';
+      return await recordEvidence('failed', record.stores.length > 0 ? `${why}. Store targets now: ${storesNow(record)}.${old}` : `${why}${old}`);
     }
   } finally {
     await adapters.method.close().catch((error) => reporter.warning(`closing ${adapters.method.name}: ${describeError(error)}`));

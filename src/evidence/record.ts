@@ -1,5 +1,6 @@
 import type { CredentialPolicy } from '../policy/types.js';
 import { loginsOf } from '../policy/logins.js';
+import type { PoolerSettle } from '../postgres/pooler.js';
 
 /** The audit record of one run for one credential. It never holds a secret, hash or verifier. */
 export interface EvidenceRecord {
@@ -20,7 +21,7 @@ export interface EvidenceRecord {
   steps: StepRecord[];
   stores: StoreRecord[];
   consumers: ConsumerRecord[];
-  health: OutcomeRecord[];
+  health: HealthRecord[];
   old_credential: { tried: boolean; rejected: boolean; detail: string };
   notes: string[];
   /** An exposure run: sessions (or keys) cut off; those that survived it and the GRANTs that would end them. */
@@ -52,6 +53,11 @@ export interface OutcomeRecord {
   target: string;
   outcome: Outcome;
   detail: string;
+}
+
+/** A health check's outcome; `pooler` for a login through a pooler. */
+export interface HealthRecord extends OutcomeRecord {
+  pooler?: PoolerSettle;
 }
 
 /** A store target's outcome, and what it holds when the run ends. */

@@ -2,15 +2,15 @@ import type pg from 'pg';
 import type { AdapterContext } from '../adapters/context.js';
 import { RotationError } from '../errors/errors.js';
 import type { ProviderSystem } from '../policy/types.js';
-import { connect, connectionConfig, pgError, tryLogin } from '../postgres/connect.js';
-import { cutOffSessionsBefore, type CutOff } from '../postgres/sessions.js';
+import { connectionConfig, tryLogin } from '../postgres/connect.js';
+import type { CutOff } from '../postgres/sessions.js';
+import { currentLogsIn, cutOffOwnSessions, firstLoginClock } from '../postgres/own-login.js';
 import { proveOldPasswordRefused } from './postgres-role.js';
 import { takeRotationLock, type RotationLock } from '../postgres/lock.js';
 import { Secret } from '../secret/secret.js';
 import { digitalOceanClient, type ClusterConnection, type StatusHints } from '../digitalocean/client.js';
 import { digitalOceanSystemSettings } from '../digitalocean/settings.js';
 import { clusterCa } from '../digitalocean/cluster-ca.js';
-import { untilDeadline } from '../runtime/deadline.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange } from './method.js';
 
 /** The settings of a `type: digitalocean` system, with the token as a Secret. */
@@ -78,17 +78,7 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
         });
       }
       const notes = [`cluster ${cluster.name} (${cluster.status}) at ${target()}`];
-      let currentWorks = false;
-      if (current) {
-        const login = await tryLogin(loginAs(current));
-        currentWorks = login.ok;
-        if (!login.ok && !login.rejected) {
-          // A TLS refusal's message already says what to do.
-          throw new RotationError(`cannot test the current password of ${user} at ${target()}: ${login.message}`, {
-            hint: login.tls ? undefined : "this runner must reach the cluster: add its address to the cluster's trusted sources",
-          });
-        }
-      }
+      const currentWorks = await currentLogsIn(current, loginAs, `${user} at ${target()}`, "this runner must reach the cluster: add its address to the cluster's trusted sources");
       if (currentWorks) {
         // The lock lives in a session of the user itself (the only login this method has); a
         // password reset leaves open sessions alone, so it is held until close().
@@ -130,18 +120,7 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
 
     async verify(value) {
       // Read the server's clock as the new user: the moment from which old sessions are stale.
-      const result = await untilDeadline(runtime, 60, async () => {
-        try {
-          const db = await connect(loginAs(value), `${user} at ${target()}`);
-          try {
-            return { ok: true, value: (await db.query<{ now: Date }>('SELECT now()')).rows[0].now };
-          } finally {
-            await db.end().catch(() => undefined);
-          }
-        } catch (error) {
-          return { ok: false, why: (error as Error).message };
-        }
-      });
+      const result = await firstLoginClock(runtime, loginAs(value), `${user} at ${target()}`, 60);
       if (!result.ok) throw new RotationError(`the new password of ${user} does not log in at ${target()}: ${result.why}`);
       fresh = { secret: value, changedAt: result.value };
       return { detail: `${user} logs in with the new password at ${target()}`, live: { changedAt: result.value, login: loginAs } };
@@ -165,15 +144,7 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
   /** On exposure, sessions opened with the old password are cut off: a role may end its own. */
   async function terminateOldSessions(): Promise<CutOff | undefined> {
     if (!fresh) return undefined;
-    // A new session with the new password; the rotation lock's session (opened with the old one
-    // before the reset) is spared, and nothing else runs there (an error would release the lock).
-    const db = await connect(loginAs(fresh.secret), `${user} at ${target()}`);
-    try {
-      return await cutOffSessionsBefore(db, user, fresh.changedAt, lock ? [lock.pid] : []);
-    } catch (error) {
-      throw pgError(`terminating old sessions of ${user}`, error);
-    } finally {
-      await db.end().catch(() => undefined);
-    }
+    // The rotation lock's session (opened with the old password before the reset) is spared.
+    return cutOffOwnSessions(loginAs(fresh.secret), user, fresh.changedAt, lock ? [lock.pid] : [], `${user} at ${target()}`);
   }
 }

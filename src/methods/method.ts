@@ -79,4 +79,10 @@ export interface Verified {
   detail: string;
   /** When the new value went live and how to log in with it, for the health probes (no-stale-sessions). */
   live?: LiveChange;
+  /**
+   * Where the change itself killed the old value (a provider's password change): the old value
+   * tried right after it. Recorded at once, so a run that fails later still shows what happened
+   * to the old value; the revoke step's proof replaces it.
+   */
+  old?: RevocationProof;
 }

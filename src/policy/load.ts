@@ -163,6 +163,8 @@ function toPolicy(file: string, data: RawPolicy, used: Map<string, string[]>, ru
       const { type, ...settings } = sys;
       // A Supabase access token becomes a Secret at once, like admin_url.
       if (type === 'supabase' && typeof settings.access_token === 'string') settings.access_token = new Secret(settings.access_token);
+      // Its db_url may be the project's connection string, password included.
+      if (type === 'supabase' && typeof settings.db_url === 'string') settings.db_url = new Secret(settings.db_url);
       // A DigitalOcean API token too.
       if (type === 'digitalocean' && typeof settings.token === 'string') settings.token = new Secret(settings.token);
       systems[id] = { id, type, settings };
@@ -176,7 +178,8 @@ function toPolicy(file: string, data: RawPolicy, used: Map<string, string[]>, ru
       id,
       system: String(system),
       method: String(method),
-      role: typeof role === 'string' ? role : id,
+      // Supabase's API changes the password of the project's `postgres` role only.
+      role: typeof role === 'string' ? role : method === 'supabase-db-password' ? 'postgres' : id,
       cadence: String(cadence),
       current: typeof current === 'string' && current !== '' ? new Secret(current) : undefined,
       currentVariables: used.get(keyPath([...base, 'current'])) ?? [],

@@ -52,6 +52,7 @@ export const REGISTRY: Registry = {
     'digitalocean-reset': { systems: ['digitalocean'], schema: METHOD_ENUM, load: async () => (await import('../methods/digitalocean-reset.js')).digitalOceanReset },
     'supabase-secret-key': { systems: ['supabase'], schema: METHOD_ENUM, load: async () => (await import('../methods/supabase-key.js')).supabaseSecretKey },
     'supabase-publishable-key': { systems: ['supabase'], schema: METHOD_ENUM, load: async () => (await import('../methods/supabase-key.js')).supabasePublishableKey },
+    'supabase-db-password': { systems: ['supabase'], schema: METHOD_ENUM, load: async () => (await import('../methods/supabase-db-password.js')).supabaseDbPassword },
   },
   stores: {
     file: { systems: 'any', schema: store('file'), load: async () => (await import('../stores/file.js')).fileStore },

@@ -4,7 +4,7 @@ import { isPublicParam } from './postgres-params.js';
 const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /** Keys whose value is a credential, whatever the adapter (and keys any adapter may add). */
-const SECRET_KEY = /^(current|admin_url)$|(password|passwd|secret|token|api_?key|private_?key|authorization|cookie)$/i;
+const SECRET_KEY = /^(current|admin_url|db_url)$|(password|passwd|secret|token|api_?key|private_?key|authorization|cookie)$/i;
 /** Keys that are named like a secret but hold a name: a store target's `secret` is the secret's name. */
 const NAME_KEYS = new Set(['store.github.secret']);
 /** Maps whose every value may be a credential (an n8n credential's data, HTTP headers). */

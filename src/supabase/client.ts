@@ -143,6 +143,23 @@ export function supabaseClient(runtime: Runtime, t: SupabaseTarget) {
       }
     },
 
+    /** The project's status and its database host (v1-get-project). */
+    async getProject(): Promise<{ status: string; databaseHost?: string }> {
+      const raw = (await call(`read project ${t.projectRef}`, 'GET', '', undefined)) as { status?: unknown; database?: { host?: unknown } };
+      return { status: String(raw.status ?? 'UNKNOWN'), databaseHost: typeof raw.database?.host === 'string' ? raw.database.host : undefined };
+    },
+
+    /**
+     * Sets the password of the project's `postgres` role (v1-update-database-password). The same
+     * value sent again sets the same password, so a retry after a lost reply is safe.
+     */
+    async setDatabasePassword(password: Secret): Promise<void> {
+      await call(`set the database password of project ${t.projectRef}`, 'PATCH', '/database/password', { password: password.reveal() }, {
+        400: 'Supabase refused the password (the API takes at least 4 characters)',
+        403: `the token may not change the database password of project ${t.projectRef}: it needs the database:write scope (fine-grained: Database Config, read and write)`,
+      });
+    },
+
     /** Edge Function secret names (and the digest Supabase reports for each value). */
     async listSecrets(): Promise<{ name: string; value?: string }[]> {
       return (await call(`list the Edge Function secrets of project ${t.projectRef}`, 'GET', '/secrets', undefined)) as { name: string; value?: string }[];

@@ -1,10 +1,13 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { http, HttpResponse } from 'msw';
+import pg from 'pg';
+import { scramVerifier } from '../../src/postgres/scram.js';
+import { Secret } from '../../src/secret/secret.js';
 import { guarded, loadDescription, OpenApiChecker } from './openapi/validator.js';
 
 /**
  * An msw model of the Supabase Management API parts the rotation uses (API keys, legacy keys,
- * Edge Function secrets) and of each project's API gateway as Supabase serves it since 2026-03-11:
+ * Edge Function secrets, the project and its database password on a real Postgres) and of each project's API gateway as Supabase serves it since 2026-03-11:
  * `GET /rest/v1/` (the Data API's OpenAPI root) answers 200 only to secret (and legacy
  * service_role) keys and 403 to publishable and legacy anon keys; `GET /auth/v1/settings` answers
  * 200 to any live key; both answer 401 to a missing, unknown or deleted key. Every request and
@@ -37,6 +40,14 @@ export interface ProjectSpec {
   keys?: { name: string; type: 'secret' | 'publishable'; description?: string }[];
   /** The token's account may not manage this project (403). */
   forbidden?: boolean;
+  /** v1-get-project's status (default ACTIVE_HEALTHY). */
+  status?: string;
+  /**
+   * The project's database, a real Postgres: PATCH …/database/password changes the password of
+   * `role` (the stand-in for the project's `postgres`) through `adminUrl`, with a SCRAM verifier
+   * (never the plaintext, so the server log shows none), then calls `onPasswordChange`.
+   */
+  database?: { host: string; adminUrl: string; role: string; onPasswordChange?: () => void };
 }
 export interface LoggedRequest {
   host: 'management' | 'project';
@@ -46,11 +57,14 @@ export interface LoggedRequest {
   status: number;
 }
 export type RequestMatcher = { method?: string; path?: string | RegExp; host?: 'management' | 'project' };
-export type Fault = { status: number; headers?: Record<string, string>; message?: string } | 'network';
+/** `applied`: the request is carried out, then its reply is replaced by the fault (a lost reply). */
+export type Fault = { status: number; headers?: Record<string, string>; message?: string; applied?: boolean } | 'network';
 
 interface Project {
   ref: string;
   url: string;
+  status: string;
+  database?: ProjectSpec['database'];
   forbidden: boolean;
   keys: ModelKey[];
   deleted: DeletedKey[];
@@ -78,7 +92,7 @@ export function createSupabaseModel(options: { apiUrl?: string; token: string; p
   for (const spec of options.projects) {
     const keys = [newKey('anon', 'legacy'), newKey('service_role', 'legacy'), ...(spec.keys ?? []).map((k) => newKey(k.name, k.type, k.description))];
     const secrets = new Map(['SUPABASE_URL', 'SUPABASE_ANON_KEY', 'SUPABASE_SERVICE_ROLE_KEY', 'SUPABASE_DB_URL'].map((n) => [n, { value: randomBytes(8).toString('hex'), updated_at: now().toISOString() }]));
-    projects.set(spec.ref, { ref: spec.ref, url: (spec.projectUrl ?? `https://${spec.ref}.supabase.co`).replace(/\/+$/, ''), forbidden: spec.forbidden ?? false, keys, deleted: [], legacyEnabled: true, secrets });
+    projects.set(spec.ref, { ref: spec.ref, url: (spec.projectUrl ?? `https://${spec.ref}.supabase.co`).replace(/\/+$/, ''), status: spec.status ?? 'ACTIVE_HEALTHY', database: spec.database, forbidden: spec.forbidden ?? false, keys, deleted: [], legacyEnabled: true, secrets });
   }
 
   const errorBody = { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] };
@@ -139,7 +153,7 @@ export function createSupabaseModel(options: { apiUrl?: string; token: string; p
     const token = (request.headers.get('authorization') ?? '').replace(/^Bearer\s+/i, '');
     if (token !== options.token) return err(401, 'Unauthorized');
     const seg = url.pathname.split('/').slice(1).map(decodeURIComponent);
-    if (seg[0] !== 'v1' || seg[1] !== 'projects' || seg.length < 4) return err(404, 'Not Found');
+    if (seg[0] !== 'v1' || seg[1] !== 'projects' || seg.length < 3) return err(404, 'Not Found');
     const project = projects.get(seg[2]);
     if (!project) return err(404, `Project not found: ${seg[2]}`);
     if (project.forbidden) return err(403, 'You do not have permission to perform this action');
@@ -151,6 +165,8 @@ export function createSupabaseModel(options: { apiUrl?: string; token: string; p
       api_key: k.type === 'secret' && !reveal ? `${k.api_key.slice(0, 14)}${'•'.repeat(12)}` : k.type === 'legacy' && !project.legacyEnabled ? null : k.api_key,
     });
     const rest = seg.slice(3);
+    if (rest.length === 0 && method === 'GET') return HttpResponse.json(projectInfo(project));
+    if (rest[0] === 'database' && rest[1] === 'password' && rest.length === 2 && method === 'PATCH') return setDatabasePassword(project, request);
     if (rest[0] === 'api-keys') {
       if (rest.length === 1 && method === 'GET') return HttpResponse.json(project.keys.map(shown));
       if (rest.length === 1 && method === 'POST') {
@@ -191,6 +207,32 @@ export function createSupabaseModel(options: { apiUrl?: string; token: string; p
     return err(404, 'Not Found');
   }
 
+  /** v1-get-project: the fields its description requires. */
+  function projectInfo(project: Project) {
+    return {
+      id: project.ref, ref: project.ref, organization_id: 'org-acme', organization_slug: 'acme', name: 'ssot', region: 'ap-southeast-1',
+      created_at: '2025-01-01T00:00:00.000Z', status: project.status,
+      database: { host: project.database?.host ?? `db.${project.ref}.supabase.co`, version: '16.4.1', postgres_engine: '16', release_channel: 'ga' },
+    };
+  }
+
+  /** v1-update-database-password: ALTER ROLE on the real server, with a verifier computed here. */
+  async function setDatabasePassword(project: Project, request: Request): Promise<Response> {
+    const body = (await request.json().catch(() => undefined)) as { password?: unknown } | undefined;
+    if (typeof body?.password !== 'string' || body.password.length < 4) return err(400, 'password must be longer than or equal to 4 characters');
+    if (!project.database) return err(500, 'Failed to update database password');
+    const db = new pg.Client({ connectionString: project.database.adminUrl });
+    try {
+      await db.connect();
+      const verifier = scramVerifier(new Secret(body.password));
+      await db.query(`ALTER ROLE ${db.escapeIdentifier(project.database.role)} PASSWORD ${db.escapeLiteral(verifier)}`);
+    } finally {
+      await db.end().catch(() => undefined);
+    }
+    project.database.onPasswordChange?.();
+    return HttpResponse.json({ message: 'ok' });
+  }
+
   /**
    * The project's API gateway: the key in the `apikey` header must be live (a key of the project,
    * a legacy one only while legacy keys are enabled), else 401; the Data API's OpenAPI root takes
@@ -229,7 +271,7 @@ export function createSupabaseModel(options: { apiUrl?: string; token: string; p
     http.all(`${apiUrl}/*`, async ({ request }) => {
       const { entry, fault } = logAndFault('management', request);
       const url = new URL(request.url);
-      const response = await guarded(managementApi, request, url.pathname.slice(apiPath.length), async () => (fault ? faultResponse(fault) : management(request, entry.method, url)), (status, message) =>
+      const response = await guarded(managementApi, request, url.pathname.slice(apiPath.length), async () => (fault ? (fault !== 'network' && fault.applied ? management(request, entry.method, url).then(() => faultResponse(fault)) : faultResponse(fault)) : management(request, entry.method, url)), (status, message) =>
         err(status === 404 ? 404 : 400, status === 404 ? 'Not Found' : message),
       );
       entry.status = response.type === 'error' ? 0 : response.status;

@@ -1,0 +1,189 @@
+// supabase-db-password: the project's `postgres` password set through the Management API
+// (PATCH /v1/projects/{ref}/database/password), on a real PostgreSQL 16 whose stand-in role the
+// Supabase model really changes, with a pooler stand-in (a TCP proxy answering 28P01 for a while
+// after the change, as Supavisor does while its credential cache catches up).
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setupServer } from 'msw/node';
+import { parsePolicy } from '../../src/registry/load-policy.js';
+import { rotateCredential, type RotationResult } from '../../src/engine/rotate.js';
+import { whyNotCounted } from '../../src/evidence/validate.js';
+import type { EvidenceRecord } from '../../src/evidence/record.js';
+import { createSupabaseModel, type SupabaseModel } from '../models/supabase.js';
+import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { leakHaystack, login, makeRole, usePostgres } from '../helpers/postgres.js';
+import { startPoolerStandIn, type PoolerStandIn } from '../helpers/pooler.js';
+import { REF } from '../helpers/supabase.js';
+
+const PAT = 'sbp_dbpassword_0123456789abcdef0123456789abcdef';
+const ROLE = 'sb_postgres';
+const server = setupServer();
+const pg = usePostgres();
+let pooler: PoolerStandIn | undefined;
+beforeAll(() => server.listen({ onUnhandledFrame: 'error' }));
+afterEach(async () => {
+  server.resetHandlers();
+  await pooler?.stop();
+  pooler = undefined;
+});
+afterAll(() => server.close());
+
+let current = '';
+beforeAll(async () => {
+  current = (await makeRole(pg(), ROLE)).reveal();
+});
+
+interface World {
+  runtime: TestRuntime;
+  sb: SupabaseModel;
+  pooler: PoolerStandIn;
+}
+
+/** The Supabase model over the real server, and a pooler stand-in that refuses for `refuseMs` after each change. */
+async function world(refuseMs: number, status = 'ACTIVE_HEALTHY'): Promise<World> {
+  const runtime = testRuntime();
+  pooler = await startPoolerStandIn({ host: '127.0.0.1', port: pg().server.port }, { refuseMs, now: () => runtime.now().getTime() });
+  const standIn = pooler;
+  const sb = createSupabaseModel({
+    token: PAT, now: runtime.now,
+    projects: [{ ref: REF, status, database: { host: '127.0.0.1', adminUrl: pg().platform.adminUrl, role: ROLE, onPasswordChange: () => standIn.changed() } }],
+  });
+  server.use(...sb.handlers);
+  return { runtime, sb, pooler: standIn };
+}
+
+function policyText(w: World, settle: number): string {
+  const port = pg().server.port;
+  return `version: 1
+systems:
+  supabase-ssot:
+    type: supabase
+    project_ref: ${REF}
+    access_token: \${SUPABASE_ACCESS_TOKEN}
+    db_url: postgresql://${ROLE}@127.0.0.1:${port}/odoo?sslmode=disable
+credentials:
+  supabase_db:
+    system: supabase-ssot
+    method: supabase-db-password
+    role: ${ROLE}
+    cadence: quarterly
+    current: \${SUPABASE_DB_PASSWORD}
+    store:
+      - file: { path: .secrets/supabase.env, key: SUPABASE_DB_PASSWORD }
+    health:
+      - postgres-login: { url: "postgresql://${ROLE}:{password}@127.0.0.1:${w.pooler.port}/odoo?sslmode=disable", pooler: true, settle_seconds: ${settle} }
+`;
+}
+
+async function rotate(w: World, settle: number, dryRun = false): Promise<RotationResult> {
+  const policy = parsePolicy(policyText(w, settle), 'rotation.yaml', { SUPABASE_ACCESS_TOKEN: PAT, SUPABASE_DB_PASSWORD: current });
+  return rotateCredential(policy, { credential: 'supabase_db', reason: 'scheduled', dryRun, trigger: { event: 'schedule', actor: 'ops' } }, w.runtime);
+}
+
+const stored = (w: World) => /SUPABASE_DB_PASSWORD=(.*)/.exec(readFileSync(join(w.runtime.workspace, '.secrets/supabase.env'), 'utf8'))![1];
+const evidence = (w: World, r: RotationResult) => JSON.parse(readFileSync(join(w.runtime.workspace, r.evidencePath!), 'utf8')) as EvidenceRecord;
+const patches = (w: World) => w.sb.count({ method: 'PATCH', path: `/v1/projects/${REF}/database/password` });
+
+/** No value of the run in any sink: log, result, evidence, the model's request log, the server's log. */
+function expectNoLeak(w: World, r: RotationResult, values: string[]): void {
+  const files = r.evidencePath ? [readFileSync(join(w.runtime.workspace, r.evidencePath), 'utf8'), readFileSync(join(w.runtime.workspace, r.evidencePath.replace(/\.json$/, '.md')), 'utf8')] : [];
+  const text = leakHaystack(w.runtime.reporter.lines, JSON.stringify(r), JSON.stringify(w.sb.requests), files, pg().server.log);
+  for (const value of [...values, PAT]) expect(text.includes(value), `a secret (${value.length} chars) leaked`).toBe(false);
+}
+
+describe('supabase-db-password', () => {
+  it('sets the password through the API after the store holds it; direct login works, old refused 28P01; waits for the pooler and records how long', async () => {
+    const w = await world(7_000);
+    const old = current;
+    const result = await rotate(w, 30);
+    expect(result.summary).toMatch(/^rotated/);
+    expect(result.status).toBe('rotated');
+    const fresh = stored(w);
+    current = fresh;
+    expect(fresh).not.toBe(old);
+    expect(patches(w)).toBe(1);
+    // The real server: the new value logs in directly, the old one is refused.
+    expect((await login(pg(), ROLE, fresh)).ok).toBe(true);
+    expect(((await login(pg(), ROLE, old)) as { code?: string }).code).toBe('28P01');
+
+    const record = evidence(w, result);
+    expect(whyNotCounted(record, result.evidencePath!.split('/').slice(-3), new Date('2100-01-01'))).toBeUndefined();
+    // The store was written before the password changed (the API cannot stage it).
+    const order = record.steps.map((s) => s.step);
+    expect(order.indexOf('store')).toBeLessThan(order.indexOf('apply'));
+    expect(record.steps.find((s) => s.step === 'apply')!.detail).toMatch(/Supabase set the password/);
+    expect(record.old_credential).toMatchObject({ tried: true, rejected: true });
+    expect(record.old_credential.detail).toMatch(/28P01/);
+    // The pooler refused for 7 s on the run's clock, retried 3 s apart: accepted on the 4th login.
+    expect(w.pooler.refused).toBe(3);
+    expect(record.health[0]).toMatchObject({ outcome: 'ok', pooler: { accepted: true, refusals: 3, window_seconds: 30 } });
+    expect(record.health[0].pooler!.waited_seconds).toBeGreaterThanOrEqual(7);
+    expect(record.health[0].detail).toMatch(/the pooler accepted the new value after 9 s \(3 login\(s\) refused first/);
+    // The plaintext reached only the API (by design); the server got a verifier.
+    expectNoLeak(w, result, [old, fresh]);
+  });
+
+  it('a pooler that never accepts fails the run honestly: the old value is already dead, the store holds the live new one', async () => {
+    const w = await world(Infinity);
+    const old = current;
+    const result = await rotate(w, 9);
+    expect(result.status).toBe('failed');
+    const fresh = stored(w);
+    current = fresh;
+    expect((await login(pg(), ROLE, fresh)).ok).toBe(true);
+    expect(((await login(pg(), ROLE, old)) as { code?: string }).code).toBe('28P01');
+    expect(result.summary).toMatch(/the pooler refused the new value for 9 s/);
+    expect(result.summary).toMatch(/file \.secrets\/supabase\.env SUPABASE_DB_PASSWORD: new value/);
+    expect(result.summary).toMatch(/The old value no longer works \(old password refused with SQLSTATE 28P01\)/);
+    const record = evidence(w, result);
+    expect(record.old_credential).toMatchObject({ tried: true, rejected: true });
+    expect(record.health[0]).toMatchObject({ outcome: 'failed', pooler: { accepted: false, refusals: 4, window_seconds: 9 } });
+    expect(record.stores[0].holds).toBe('new value');
+    expect(whyNotCounted(record, result.evidencePath!.split('/').slice(-3), new Date('2100-01-01'))).toBeUndefined();
+    expectNoLeak(w, result, [old, fresh]);
+  });
+
+  it('a refused API call changes nothing: the store is put back and the old value still logs in', async () => {
+    const w = await world(0);
+    mkdirSync(join(w.runtime.workspace, '.secrets'));
+    writeFileSync(join(w.runtime.workspace, '.secrets/supabase.env'), `SUPABASE_DB_PASSWORD=${current}\n`);
+    w.sb.failNext({ method: 'PATCH' }, { status: 403, message: 'You do not have permission to perform this action' });
+    const result = await rotate(w, 9);
+    expect(result.status).toBe('failed');
+    expect(result.summary).toMatch(/database:write/);
+    expect(stored(w)).toBe(current);
+    expect((await login(pg(), ROLE, current)).ok).toBe(true);
+    expect(evidence(w, result).stores[0].holds).toBe('restored');
+  });
+
+  it('a call whose replies are all lost but which landed counts as applied: the new value logs in', async () => {
+    const w = await world(0);
+    const old = current;
+    // Each try sets the (same) password, then its reply is lost: the client's retries run out.
+    w.sb.failNext({ method: 'PATCH' }, { status: 502, applied: true }, 10);
+    const result = await rotate(w, 9);
+    expect(patches(w)).toBeGreaterThan(1);
+    expect(result.status).toBe('rotated');
+    expect(result.record.steps.find((s) => s.step === 'apply')!.detail).toMatch(/but the new password logs in: Supabase set it/);
+    current = stored(w);
+    expect((await login(pg(), ROLE, current)).ok).toBe(true);
+    expect(((await login(pg(), ROLE, old)) as { code?: string }).code).toBe('28P01');
+  });
+
+  it('preflight refuses a project that is not ACTIVE_HEALTHY, before anything changes; a dry run sends no PATCH', async () => {
+    const paused = await world(0, 'INACTIVE');
+    const refused = await rotate(paused, 9);
+    expect(refused.status).toBe('failed');
+    expect(refused.summary).toMatch(/the project is INACTIVE, not ACTIVE_HEALTHY/);
+    expect(patches(paused)).toBe(0);
+    await pooler!.stop();
+    pooler = undefined;
+    server.resetHandlers();
+    const w = await world(0);
+    const dry = await rotate(w, 9, true);
+    expect(dry.summary).toMatch(/^dry run: preflight passed/);
+    expect(w.sb.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+    expect((await login(pg(), ROLE, current)).ok).toBe(true);
+  });
+});
