@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The CLI: the same engine as the action, outside GitHub Actions.
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { resolve } from 'node:path';
 import { loadPolicy } from './registry/load-policy.js';
 import { DEFAULT_POLICY_PATH, type LoadOptions } from './policy/load.js';
@@ -19,13 +19,17 @@ import { parseNow, planMatrix, planRotations, planTable } from './cli/plan.js';
 import { overdueMessage, statusRows, statusTable, writeStepSummary } from './cli/status.js';
 import { checkStoreTargets } from './cli/status-stores.js';
 import { evidenceRoot } from './evidence/folder.js';
+import { commandWork, exitCodeOf, WorkFailed } from './cli/exit-code.js';
 import { verifyCredential, verifyProblems, verifyTable, type VerifyRow } from './cli/verify.js';
 
 const program = new Command('credential-rotation')
   .description('Rotate database passwords and API keys end to end, with evidence.')
   .option('-C, --workspace <dir>', 'the repository root: relative paths start here', process.cwd())
   .option('-c, --config <file>', 'the policy file', DEFAULT_POLICY_PATH)
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Usage errors (unknown option, bad choice, missing argument) throw instead of exiting 1: every
+  // command exits 2 for them (src/cli/exit-code.ts). Subcommands inherit this.
+  .exitOverride();
 
 // One reporter for the process: its scrubber also cleans the last-resort error message below.
 const terminal = new ConsoleReporter();
@@ -117,10 +121,12 @@ program
   .command('provision <credential>')
   .description("the least-privilege roles a credential needs (policy: method, access, schemas), as SQL; --apply runs it in one transaction")
   .option('--apply', 'run the SQL (idempotent: a rerun finds nothing to do)', false)
-  .option('--take-over-from <role>', "readwrite: move the schemas' objects owned by this role (e.g. doadmin) to the app role, object by object")
+  .option('--take-over-from <role>', "readwrite: move every object of the schemas (and the schemas) owned by this role (e.g. doadmin) to the app role, object by object")
   .action(async (credential: string, opts: { apply: boolean; takeOverFrom?: string }) => {
     const { provisionCredential } = await import('./provision/run.js');
-    const result = await provisionCredential(policyOf(), credential, { runtime: commandRuntime(), apply: opts.apply, takeOverFrom: opts.takeOverFrom, show: (script) => process.stdout.write(`${script}\n`) });
+    const policy = policyOf();
+    // A connection or SQL failure is a failed change (exit 1), not bad usage.
+    const result = await commandWork(() => provisionCredential(policy, credential, { runtime: commandRuntime(), apply: opts.apply, takeOverFrom: opts.takeOverFrom, show: (script) => process.stdout.write(`${script}\n`) }));
     if (result.applied) process.stdout.write(`-- applied: ${result.plan.statements.length} statement(s) committed\n`);
     else if (result.plan.statements.length > 0) process.stdout.write('-- not applied: rerun with --apply to run it\n');
     // Applied or not, a credential the audit would still fail, or that a rerun would still change, is not done.
@@ -147,8 +153,8 @@ program
     // The audit's record, output and summary pass the same scrubber as a rotation's.
     maskPolicySecrets(policy, (secret) => terminal.mask(secret));
     const scrub = (text: string) => terminal.scrub(text);
-    const report = scrubDeep(await runAudit(policy, system, { runtime: commandRuntime() }), scrub);
-    const paths = opts.record ? await writeAuditRecords(policy, report, triggerFromEnv(process.env), workspaceOf()) : [];
+    const report = scrubDeep(await commandWork(() => runAudit(policy, system, { runtime: commandRuntime() })), scrub);
+    const paths = opts.record ? await commandWork(() => writeAuditRecords(policy, report, triggerFromEnv(process.env), workspaceOf())) : [];
     process.stdout.write(scrub(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${auditTable(report)}\n${paths.map((p) => `record: ${p}\n`).join('')}`));
     writeAuditSummary(report, paths, process.env);
     if (failsAt(report, opts.failOn)) process.exitCode = 1;
@@ -187,13 +193,14 @@ program
   .option('--dir <dir>', 'where the demo writes its policy, secrets file and evidence', 'demo-output')
   .action(async (opts: { dir: string }) => {
     const { runDemo } = await import('./demo/demo.js');
-    const result = await runDemo(resolve(opts.dir));
+    const result = await commandWork(() => runDemo(resolve(opts.dir)));
     if (result.status !== 'rotated') process.exitCode = 1;
   });
 
 try {
   await program.parseAsync();
 } catch (error) {
-  terminal.error(describeError(error));
-  process.exitCode = 2;
+  // Commander has printed its own message (and the help).
+  if (!(error instanceof CommanderError)) terminal.error(describeError(error instanceof WorkFailed ? error.failure : error));
+  process.exitCode = exitCodeOf(error);
 }

@@ -30,7 +30,7 @@ export interface AuditCollaborators {
 export async function runAudit(policy: Policy, only: string | undefined, io: AuditCollaborators): Promise<AuditReport> {
   const startedAt = io.runtime.now();
   const open = io.connect ?? ((system: PostgresSystem) => connect(connectionConfig(system.adminUrl, undefined, systemCa({ policy, system, runtime: io.runtime })), `systems.${system.id}.admin_url (${describeTarget(system.adminUrl)})`));
-  if (only && !policy.systems[only]) throw new RotationError(`unknown system '${only}' (${policy.file} defines: ${Object.keys(policy.systems).join(', ')})`);
+  if (only && !policy.systems[only]) throw new RotationError(`unknown system '${only}' (${policy.file} defines: ${Object.keys(policy.systems).join(', ')})`, { code: 'USAGE' });
   const systems: SystemAudit[] = [];
   // Sessions are the cluster's: each cluster's are read once, through its first system.
   const clusters = new Set<string>();

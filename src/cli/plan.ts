@@ -16,7 +16,7 @@ export function parseNow(text: string | undefined): Date {
   if (text === undefined) return new Date();
   const date = new Date(text);
   if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(date.getTime())) {
-    throw new RotationError(`--now: expected an ISO 8601 date or time such as 2026-04-01 or 2026-04-01T03:00:00Z, got '${text}'`);
+    throw new RotationError(`--now: expected an ISO 8601 date or time such as 2026-04-01 or 2026-04-01T03:00:00Z, got '${text}'`, { code: 'USAGE' });
   }
   return date;
 }

@@ -38,7 +38,7 @@ export interface VerifyRow {
 export async function verifyCredential(policy: Policy, id: string, runtime: Runtime): Promise<VerifyRow> {
   const credential = policy.credentials[id];
   if (!credential) {
-    throw new RotationError(`unknown credential '${id}'`, { hint: `${policy.file} defines: ${Object.keys(policy.credentials).join(', ')}` });
+    throw new RotationError(`unknown credential '${id}'`, { hint: `${policy.file} defines: ${Object.keys(policy.credentials).join(', ')}`, code: 'USAGE' });
   }
   maskPolicySecrets(policy, (secret) => runtime.reporter.mask(secret));
   const adapters = await loadAdapters(policy, id, runtime);

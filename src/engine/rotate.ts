@@ -70,6 +70,7 @@ async function runChecklist(policy: Policy, request: RotationRequest, given: Run
   if (!credential) {
     throw new RotationError(`unknown credential '${request.credential}'`, {
       hint: `${policy.file} defines: ${Object.keys(policy.credentials).join(', ')}`,
+      code: 'USAGE',
     });
   }
   // Invariant 2: the old value is masked before anything else happens (again: a policy built by hand).

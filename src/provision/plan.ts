@@ -4,8 +4,8 @@ import type { CredentialPolicy, Policy } from '../policy/types.js';
 import { loginsOf } from '../policy/logins.js';
 import { planContext, type PlanContext, type Statement } from './context.js';
 import { auditFindings } from './converged.js';
-import { alterOwner, ownedObjects } from './owned.js';
 import { planReadOnly } from './readonly.js';
+import { notAdmin, takeOver } from './readwrite.js';
 import { adminState, membership, schemaExists, schemaPrivileges, type RoleState } from './state.js';
 
 export type { Statement } from './context.js';
@@ -96,6 +96,7 @@ export async function planProvision(db: pg.Client, policy: Policy, credential: C
       }
     }
     await takeOver(ctx, role, credential.schemas, options.takeOverFrom);
+    if (group.exists) await notAdmin(ctx, credential, roles);
   } else {
     await planReadOnly(ctx, policy, credential, roles, group.exists);
   }
@@ -112,28 +113,6 @@ async function connectGrant(ctx: PlanContext, role: string, exists: boolean, sch
   const sql = `GRANT CONNECT ON DATABASE ${q(admin.database)} TO ${q(role)}`;
   if (await ctx.rightsOf(admin.databaseOwner)) ctx.add(sql, `${role} may connect to ${admin.database}`);
   else if (!privileges.connect) ctx.cannot(`${role} may not connect to ${admin.database}; as its owner (${admin.databaseOwner}) or a superuser: ${sql};`);
-}
-
-/** The schemas' objects of every kind move from `from` to the app role; what cannot is named. */
-async function takeOver(ctx: PlanContext, role: string, schemas: string[], from: string | undefined): Promise<void> {
-  const objects = (await ownedObjects(ctx.db, null, schemas)).filter((o) => o.owner !== role);
-  if (from) {
-    if (!(await ctx.role(from)).exists) throw new RotationError(`--take-over-from: role ${JSON.stringify(from)} does not exist`);
-    const moving = objects.filter((o) => o.owner === from);
-    const movable = moving.filter((o) => !o.extension && alterOwner(o, ''));
-    if (movable.length > 0 && !(await ctx.rightsOf(from))) {
-      throw new RotationError(`--take-over-from ${from}: the admin connection (${ctx.admin.user}) does not have the privileges of ${from}, so it may not change the owner of its objects`, { hint: `run provision with ${from}'s connection as admin_url, or as a superuser` });
-    }
-    if (movable.length > 0 && !(await ctx.become(role))) {
-      throw new RotationError(`--take-over-from ${from}: the admin connection (${ctx.admin.user}) may not act as ${role}, the new owner`, { hint: `GRANT ${ctx.q(role)} TO ${ctx.q(ctx.admin.user)} WITH ADMIN OPTION as a superuser, or run provision as one` });
-    }
-    for (const o of movable) ctx.add(alterOwner(o, ctx.q(role))!, `acting as ${role}: take over ${o.type} ${o.identity} from ${from}`);
-    for (const o of moving.filter((x) => x.extension)) ctx.note(`${o.type} ${o.identity} stays with ${from}: it belongs to extension ${o.extension}, whose objects follow the extension`);
-    for (const o of moving.filter((x) => !x.extension && !alterOwner(x, ''))) ctx.cannot(`${o.type} ${o.identity} is still owned by ${from}: provision does not move this kind of object; as ${from} or a superuser, ALTER it OWNER TO ${ctx.q(role)}`);
-  }
-  const others = new Map<string, number>();
-  for (const o of objects) if (o.owner !== from && o.owner !== 'pg_database_owner' && !o.extension) others.set(o.owner, (others.get(o.owner) ?? 0) + 1);
-  for (const [owner, n] of others) ctx.note(`${n} object(s) in schema(s) ${schemas.join(', ')} are owned by ${owner}, not ${role}: --take-over-from ${owner} moves them (shown first, applied in one transaction)`);
 }
 
 /** SUPERUSER, CREATEROLE, CREATEDB, REPLICATION, BYPASSRLS off; PostgreSQL 16 lets the admin take away only what it has itself. */

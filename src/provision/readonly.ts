@@ -1,5 +1,6 @@
 import type { CredentialPolicy, Policy } from '../policy/types.js';
 import type { PlanContext } from './context.js';
+import { revokeDefiners } from './definers.js';
 import { alterOwner, ownedObjects, type OwnedObject } from './owned.js';
 import { defaultSelect, schemaPrivileges, tableAccess } from './state.js';
 import { defaultWriteGrants, membershipsOf, reachesWrites, writeGrants, type WriteGrant } from './write-grants.js';
@@ -41,6 +42,7 @@ async function takeAwayWrites(ctx: PlanContext, policy: Policy, credential: Cred
     else ctx.cannot(`${why}; as ${m.grantor} (who granted it) or a superuser: ${sql};`);
   }
   await moveOwnership(ctx, policy, credential, await ownedObjects(ctx.db, existing));
+  await revokeDefiners(ctx, existing, (owner) => reachesWrites(ctx.db, owner, true), readWriteRoles(policy, credential).map((c) => c.role));
 }
 
 /** USAGE on the schema, SELECT on its tables, and SELECT on the tables its writers create later. */

@@ -104,23 +104,40 @@ export async function membershipsOf(db: pg.Client, roles: string[]): Promise<Mem
   return rows;
 }
 
-/** Predefined roles that write or reach the server's files and programs (PostgreSQL 16). */
-export const WRITING_PREDEFINED_ROLES = ['pg_write_all_data', 'pg_execute_server_program', 'pg_write_server_files', 'pg_read_server_files', 'pg_signal_backend', 'pg_checkpoint', 'pg_create_subscription', 'pg_use_reserved_connections'];
+/** Predefined roles that write, or reach the server's files and programs (PostgreSQL 16). */
+const WRITING_ROLES = ['pg_write_all_data', 'pg_execute_server_program', 'pg_write_server_files', 'pg_read_server_files'];
+/** Predefined roles that act on the server or on other sessions: an administrator's powers. */
+const ADMIN_ROLES = ['pg_execute_server_program', 'pg_write_server_files', 'pg_read_server_files', 'pg_signal_backend', 'pg_checkpoint', 'pg_create_subscription'];
+const ROUTINES = ['function', 'procedure', 'aggregate'];
 
-/**
- * Whether a role reached through `role` (its members' view: INHERIT or SET) can write: it is or
- * reaches a predefined writing role, has an admin attribute, owns an object or holds a write grant.
- */
-export async function reachesWrites(db: pg.Client, role: string): Promise<boolean> {
-  const { rows } = await db.query<{ name: string; powerful: boolean }>(
+/** The roles `role` reaches through memberships (any flags: ADMIN OPTION lets it grant itself the rest), itself included, and whether each is an admin by attribute. */
+async function reach(db: pg.Client, role: string): Promise<{ name: string; admin: boolean }[]> {
+  const { rows } = await db.query<{ name: string; admin: boolean }>(
     `WITH RECURSIVE reach(oid) AS (
        SELECT oid FROM pg_roles WHERE rolname = $1
        UNION SELECT m.roleid FROM pg_auth_members m JOIN reach ON m.member = reach.oid)
-     SELECT r.rolname AS name, (r.rolsuper OR r.rolcreaterole OR r.rolcreatedb OR r.rolreplication OR r.rolbypassrls OR r.rolname = ANY($2::text[])) AS powerful
+     SELECT r.rolname AS name, (r.rolsuper OR r.rolcreaterole OR r.rolcreatedb OR r.rolreplication OR r.rolbypassrls) AS admin
        FROM reach JOIN pg_roles r ON r.oid = reach.oid`,
-    [role, WRITING_PREDEFINED_ROLES],
+    [role],
   );
-  if (rows.some((r) => r.powerful)) return true;
-  const names = rows.map((r) => r.name);
-  return (await writeGrants(db, names, false)).length > 0 || (await ownedObjects(db, names)).length > 0;
+  return rows;
+}
+
+/**
+ * Whether `role` (as its members would, through it) can write: it is or reaches a writing
+ * predefined role or an admin attribute, owns an object or holds a write grant. With
+ * `ignoreRoutines`, owning routines does not count (the owner of a SECURITY DEFINER routine owns
+ * that routine; what matters is what else it may do).
+ */
+export async function reachesWrites(db: pg.Client, role: string, ignoreRoutines = false): Promise<boolean> {
+  const roles = await reach(db, role);
+  if (roles.some((r) => r.admin || WRITING_ROLES.includes(r.name))) return true;
+  const names = roles.map((r) => r.name);
+  if ((await writeGrants(db, names, false)).length > 0) return true;
+  return (await ownedObjects(db, names)).some((o) => !(ignoreRoutines && ROUTINES.includes(o.type)));
+}
+
+/** Whether `role` is or reaches an admin: an admin attribute, or a predefined role of the server's administrators. */
+export async function reachesAdmin(db: pg.Client, role: string): Promise<boolean> {
+  return (await reach(db, role)).some((r) => r.admin || ADMIN_ROLES.includes(r.name));
 }

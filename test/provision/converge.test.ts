@@ -19,7 +19,8 @@ import { createDoadminLike } from '../helpers/digitalocean.js';
 import { testRuntime } from '../helpers/runtime.js';
 
 const FILE = join(import.meta.dirname, '../../examples/platform/rotation.yaml');
-const TEXT = readFileSync(FILE, 'utf8');
+// odoo_app's schemas: public and a schema doadmin created (it moves too).
+const TEXT = readFileSync(FILE, 'utf8').replace('    schemas: [public]\n', '    schemas: [public, odoo_reports]\n');
 let server: LocalPostgres;
 const doadmin = generatePassword();
 const loginPassword = generatePassword().reveal();
@@ -74,6 +75,7 @@ const WRITES = [
   "SELECT lo_put(9001, 0, '\\x00')",
   'INSERT INTO doadmin_notes VALUES (1)',
   'INSERT INTO created_later VALUES (1)',
+  'SELECT close_period()',
 ];
 
 beforeAll(async () => {
@@ -96,6 +98,8 @@ beforeAll(async () => {
     CREATE FUNCTION partner_count() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM res_partner';
     CREATE AGGREGATE total(int) (sfunc = int4pl, stype = int);
     CREATE SCHEMA odoo_reports;
+    CREATE VIEW odoo_reports.partners AS SELECT * FROM res_partner;
+    CREATE SCHEMA scratch;
     INSERT INTO res_partner (name) VALUES ('Acme')`);
 }, 120_000);
 afterAll(async () => {
@@ -106,16 +110,32 @@ describe('provision --take-over-from doadmin (odoo_app, readwrite)', () => {
   it('moves every kind of object doadmin owns in the schemas, and a rerun has nothing to do', async () => {
     const result = await provisionCredential(policy(), 'odoo_app', { runtime: testRuntime(), apply: true, takeOverFrom: 'doadmin' });
     expect(result.converged, result.remaining.join('\n')).toBe(true);
-    for (const object of ['TABLE public.res_partner', 'SEQUENCE public.ir_sequence_001', 'MATERIALIZED VIEW public.partner_count_mv', 'AGGREGATE public.total(integer)', 'TYPE public.positive', 'TYPE public.order_state', 'FUNCTION public.partner_count()']) {
+    for (const object of ['SCHEMA odoo_reports', 'VIEW odoo_reports.partners', 'TABLE public.res_partner', 'SEQUENCE public.ir_sequence_001', 'MATERIALIZED VIEW public.partner_count_mv', 'AGGREGATE public.total(integer)', 'TYPE public.positive', 'TYPE public.order_state', 'FUNCTION public.partner_count()']) {
       expect(result.script).toContain(`ALTER ${object} OWNER TO "odoo_app";`);
     }
     const left = await su(`SELECT pg_describe_object(classid, objid, objsubid) AS what FROM pg_shdepend
                             WHERE deptype = 'o' AND refobjid = 'doadmin'::regrole AND dbid = (SELECT oid FROM pg_database WHERE datname = 'odoo')`);
-    // Only the schema outside the policy's schemas (public) stays with doadmin.
-    expect(left.rows.map((r) => r.what)).toEqual(['schema odoo_reports']);
+    // Only the schema outside odoo_app's schemas stays with doadmin.
+    expect(left.rows.map((r) => r.what)).toEqual(['schema scratch']);
     const rerun = await provisionCredential(policy(), 'odoo_app', { runtime: testRuntime(), apply: false, takeOverFrom: 'doadmin' });
     expect(rerun.plan.statements).toEqual([]);
     expect(rerun.script).toContain('nothing to do');
+  });
+});
+
+describe('provision --take-over-from the superuser (pg_shdepend records nothing for it: the catalogs are read)', () => {
+  it('moves what the superuser created in the schemas, with a superuser admin connection', async () => {
+    await su(`CREATE TABLE pg_ledger (id int); CREATE FUNCTION pg_fn(int) RETURNS int LANGUAGE sql AS 'SELECT 1';
+              CREATE AGGREGATE pg_total(int) (sfunc = int4pl, stype = int); CREATE TYPE pg_kind AS (a int)`);
+    const refused = await provisionCredential(policy(), 'odoo_app', { runtime: testRuntime(), apply: false, takeOverFrom: 'postgres' }).then(() => 'planned', (e: Error) => e.message);
+    expect(refused).toContain('does not have the privileges of postgres');
+    const moved = await provisionCredential(policy(superuserUrl()), 'odoo_app', { runtime: testRuntime(), apply: true, takeOverFrom: 'postgres' });
+    expect(moved.converged, moved.remaining.join('\n')).toBe(true);
+    const left = await su(`SELECT count(*)::int AS n FROM (
+      SELECT relowner AS o FROM pg_class WHERE relnamespace = 'public'::regnamespace UNION ALL SELECT proowner FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+      UNION ALL SELECT typowner FROM pg_type WHERE typnamespace = 'public'::regnamespace) x WHERE o = 'postgres'::regrole`);
+    expect(left.rows).toEqual([{ n: 0 }]);
+    expect((await provisionCredential(policy(), 'odoo_app', { runtime: testRuntime(), apply: false })).script).toContain('nothing to do');
   });
 });
 
@@ -145,6 +165,8 @@ describe('provision --apply superset_ro (readonly) converges on what the audit d
     await su('GRANT UPDATE ON res_partner TO etl WITH GRANT OPTION', 'odoo_app');
     await su('GRANT UPDATE ON res_partner TO superset_ro', 'etl');
     await su(`CREATE TABLE ro_scratch (id int); CREATE FUNCTION ro_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'`, 'superset_ro');
+    // A SECURITY DEFINER function of the writer: callable by PUBLIC by default, it writes as odoo_app.
+    await su(`CREATE FUNCTION close_period() RETURNS void LANGUAGE sql SECURITY DEFINER AS $$ INSERT INTO res_partner (name) VALUES ('closed') $$`, 'odoo_app');
     const before = await auditOf('superset_ro');
     expect(before.pass).toBe(false);
 
@@ -170,6 +192,8 @@ describe('provision --apply superset_ro (readonly) converges on what the audit d
     expect((await as('superset_ro_a', loginPassword, 'SELECT count(*)::int AS n FROM res_partner')).rows[0].n).toBe(1);
     expect((await as('superset_ro_a', loginPassword, 'SELECT * FROM created_later')).rowCount).toBe(0);
     for (const sql of WRITES) expect([sql, await tryAsReadonly(sql)]).toEqual([sql, '42501']);
+    // The writer still calls its own routine.
+    expect((await su('SELECT has_function_privilege(\'odoo_app\', \'close_period()\', \'EXECUTE\') AS ok')).rows).toEqual([{ ok: true }]);
     const refs = await as('superset_ro_a', loginPassword, `SELECT has_table_privilege('sale_order', 'REFERENCES') AS refs, has_column_privilege('res_partner', 'name', 'UPDATE') AS col`);
     expect(refs.rows).toEqual([{ refs: false, col: false }]);
   });
@@ -188,5 +212,23 @@ describe('provision --apply superset_ro (readonly) converges on what the audit d
     expect((await auditOf('superset_ro')).pass).toBe(true);
     expect((await provisionCredential(policy(), 'superset_ro', { runtime: testRuntime(), apply: false })).script).toContain('nothing to do');
     for (const sql of ['INSERT INTO pg_made VALUES (1)', ...WRITES]) expect([sql, await tryAsReadonly(sql)]).toEqual([sql, '42501']);
+  });
+});
+
+describe('provision --apply odoo_app (readwrite) leaves it no way to act as an admin', () => {
+  it('a membership in an admin role and a SECURITY DEFINER routine of an admin are taken away; the audit passes; proven by trying', async () => {
+    await su(`ALTER ROLE odoo_app_a PASSWORD '${scramVerifier(new Secret(loginPassword))}'`);
+    await as('doadmin', doadmin.reveal(), `CREATE ROLE ops_admin NOLOGIN CREATEROLE CREATEDB; GRANT ops_admin TO odoo_app; ALTER ROLE odoo_app_a CREATEDB`);
+    await su(`CREATE FUNCTION make_role(name text) RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS $$ BEGIN EXECUTE format('CREATE ROLE %I', name); END $$;
+              ALTER FUNCTION make_role(text) OWNER TO ops_admin`);
+    expect((await auditOf('odoo_app')).pass).toBe(false);
+
+    const applied = await provisionCredential(policy(), 'odoo_app', { runtime: testRuntime(), apply: true });
+    expect(applied.converged, applied.remaining.join('\n')).toBe(true);
+    expect(await auditOf('odoo_app')).toEqual({ pass: true, findings: [] });
+    expect((await provisionCredential(policy(), 'odoo_app', { runtime: testRuntime(), apply: false })).script).toContain('nothing to do');
+    const tryAsApp = (sql: string) => as('odoo_app_a', loginPassword, sql).then(() => 'ok', (e: { code?: string }) => e.code ?? 'error');
+    for (const sql of ['SET ROLE ops_admin', "SELECT make_role('sneaky')", 'CREATE DATABASE sneaky', 'CREATE ROLE sneaky']) expect([sql, await tryAsApp(sql)]).toEqual([sql, '42501']);
+    expect(await tryAsApp("INSERT INTO res_partner (name) VALUES ('still writes')")).toBe('ok');
   });
 });
