@@ -12,29 +12,38 @@ export interface ReachedRole {
   mode: 'act' | 'inherit';
   /** The membership path from the subject, subject first. */
   path: string[];
+  /** What each membership of the path passes on: 'inherit', 'set' or 'admin' (ADMIN OPTION). */
+  edges: string[];
+  /** Who granted the path's first membership (REVOKE … GRANTED BY needs it). */
+  grantor: string | null;
 }
 
 /**
  * Every role whose privileges `role` holds, following PG16's membership flags: INHERIT passes
  * privileges on, SET lets the member become the group (and so gain its attributes and, through
- * the group's own INHERIT memberships, its privileges). The subject itself is first, mode 'act'.
- * Empty when the role does not exist.
+ * the group's own INHERIT memberships, its privileges). ADMIN OPTION counts as SET whatever the
+ * other flags say: the member may grant the group to itself WITH SET TRUE and then SET ROLE
+ * (tried on PG16: GRANT writer TO ro WITH SET TRUE works for ro holding ADMIN OPTION, INHERIT
+ * FALSE, SET FALSE), and a role whose privileges it has lends it its ADMIN OPTIONs as well. The
+ * subject itself is first, mode 'act'. Empty when the role does not exist.
  */
 export async function reachableRoles(db: pg.Client, role: string): Promise<ReachedRole[]> {
-  const { rows } = await db.query<{ oid: number; name: string; mode: 'act' | 'inherit'; path: string[] }>(
-    `WITH RECURSIVE reach(oid, mode, path) AS (
-       SELECT r.oid, 'act'::text, ARRAY[r.rolname::text] FROM pg_roles r WHERE r.rolname = $1
+  const { rows } = await db.query<ReachedRole>(
+    `WITH RECURSIVE reach(oid, mode, path, edges, grantor) AS (
+       SELECT r.oid, 'act'::text, ARRAY[r.rolname::text], ARRAY[]::text[], NULL::oid FROM pg_roles r WHERE r.rolname = $1
        UNION ALL
        SELECT m.roleid,
-              CASE WHEN reach.mode = 'act' AND m.set_option THEN 'act' ELSE 'inherit' END,
-              reach.path || g.rolname::text
+              CASE WHEN m.admin_option OR (reach.mode = 'act' AND m.set_option) THEN 'act' ELSE 'inherit' END,
+              reach.path || g.rolname::text,
+              reach.edges || CASE WHEN m.admin_option THEN 'admin' WHEN reach.mode = 'act' AND m.set_option THEN 'set' ELSE 'inherit' END,
+              COALESCE(reach.grantor, m.grantor)
          FROM reach
          JOIN pg_auth_members m ON m.member = reach.oid
          JOIN pg_roles g ON g.oid = m.roleid
-        WHERE (m.inherit_option OR (reach.mode = 'act' AND m.set_option))
+        WHERE (m.inherit_option OR m.admin_option OR (reach.mode = 'act' AND m.set_option))
           AND NOT g.rolname::text = ANY(reach.path)
      )
-     SELECT DISTINCT ON (reach.oid) reach.oid::int AS oid, r.rolname AS name, reach.mode, reach.path
+     SELECT DISTINCT ON (reach.oid) reach.oid::int AS oid, r.rolname AS name, reach.mode, reach.path, reach.edges, pg_get_userbyid(reach.grantor) AS grantor
        FROM reach JOIN pg_roles r ON r.oid = reach.oid
       ORDER BY reach.oid, (reach.mode = 'act') DESC, array_length(reach.path, 1)`,
     [role],
@@ -62,77 +71,6 @@ export async function roleAttributes(db: pg.Client, oids: number[]): Promise<Map
   return new Map(rows.map((r) => [r.oid as number, r as RoleAttributes]));
 }
 
-/** A privilege on a database object, from its ACL: who it was granted to (0 = PUBLIC). */
-export interface Grant {
-  kind: 'table' | 'column' | 'schema' | 'database';
-  /** relkind for tables ('r', 'v', 'S', …). */
-  relkind?: string;
-  schema?: string;
-  object: string;
-  column?: string;
-  privilege: string;
-  grantee: number;
-}
-
-const USER_SCHEMAS = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'`;
-
-/** Grants of the given privileges to any of `grantees` (0 for PUBLIC), in this database and on the cluster's databases. */
-export async function grantsTo(db: pg.Client, grantees: number[], privileges: string[]): Promise<Grant[]> {
-  const args = [grantees, privileges];
-  const tables = await db.query(
-    `SELECT 'table' AS kind, c.relkind::text AS relkind, n.nspname AS schema, c.relname AS object, a.privilege_type AS privilege, a.grantee::int AS grantee
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace CROSS JOIN LATERAL aclexplode(c.relacl) a
-      WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND ${USER_SCHEMAS}
-        AND a.grantee = ANY($1::oid[]) AND a.privilege_type = ANY($2::text[])`,
-    args,
-  );
-  const columns = await db.query(
-    `SELECT 'column' AS kind, c.relkind::text AS relkind, n.nspname AS schema, c.relname AS object, att.attname AS column, a.privilege_type AS privilege, a.grantee::int AS grantee
-       FROM pg_attribute att JOIN pg_class c ON c.oid = att.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-       CROSS JOIN LATERAL aclexplode(att.attacl) a
-      WHERE att.attacl IS NOT NULL AND ${USER_SCHEMAS}
-        AND a.grantee = ANY($1::oid[]) AND a.privilege_type = ANY($2::text[])`,
-    args,
-  );
-  const schemas = await db.query(
-    `SELECT 'schema' AS kind, n.nspname AS object, a.privilege_type AS privilege, a.grantee::int AS grantee
-       FROM pg_namespace n CROSS JOIN LATERAL aclexplode(n.nspacl) a
-      WHERE ${USER_SCHEMAS} AND a.grantee = ANY($1::oid[]) AND a.privilege_type = ANY($2::text[])`,
-    args,
-  );
-  const databases = await db.query(
-    `SELECT 'database' AS kind, d.datname AS object, a.privilege_type AS privilege, a.grantee::int AS grantee
-       FROM pg_database d CROSS JOIN LATERAL aclexplode(d.datacl) a
-      WHERE NOT d.datistemplate AND a.grantee = ANY($1::oid[]) AND a.privilege_type = ANY($2::text[])`,
-    args,
-  );
-  return [...tables.rows, ...columns.rows, ...schemas.rows, ...databases.rows] as Grant[];
-}
-
-export interface Owned {
-  kind: 'table' | 'schema' | 'database';
-  relkind?: string;
-  schema?: string;
-  object: string;
-  owner: number;
-}
-
-/** Objects owned by any of `owners`: tables, views and sequences and schemas of this database, and databases. */
-export async function ownedBy(db: pg.Client, owners: number[]): Promise<Owned[]> {
-  const rels = await db.query(
-    `SELECT 'table' AS kind, c.relkind::text AS relkind, n.nspname AS schema, c.relname AS object, c.relowner::int AS owner
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND ${USER_SCHEMAS} AND c.relowner = ANY($1::oid[])`,
-    [owners],
-  );
-  const schemas = await db.query(
-    `SELECT 'schema' AS kind, n.nspname AS object, n.nspowner::int AS owner FROM pg_namespace n WHERE ${USER_SCHEMAS} AND n.nspowner = ANY($1::oid[])`,
-    [owners],
-  );
-  const dbs = await db.query(`SELECT 'database' AS kind, datname AS object, datdba::int AS owner FROM pg_database WHERE NOT datistemplate AND datdba = ANY($1::oid[])`, [owners]);
-  return [...rels.rows, ...schemas.rows, ...dbs.rows] as Owned[];
-}
-
 export interface Session {
   pid: number;
   user: string;
@@ -140,18 +78,45 @@ export interface Session {
   application: string | null;
   client: string | null;
   started: string | null;
+  /** The session holds the rotation lock of one of the roles asked about (src/postgres/lock.ts). */
+  rotationLock: boolean;
 }
 
-/** Client sessions of the given roles, on the whole cluster, other than this connection. */
+/**
+ * Client sessions of the given roles, on the whole cluster, other than this connection, each
+ * marked when it holds the rotation lock of one of those roles.
+ *
+ * Which session is the rotation lock's is read from the locks themselves, never from what a client
+ * says (application_name is the client's to set). The lock (src/postgres/lock.ts) is an open
+ * transaction that ran ALTER ROLE <role> SET …: its backend holds a lock on the role's pg_authid
+ * object and RowExclusiveLock on pg_db_role_setting, and when the role already has a settings row,
+ * that row's xmax is the backend's own transaction id (a row lock pg_locks does not list, so it is
+ * matched through the transactionid lock the backend holds). pg_locks is readable by any role,
+ * so this needs no pg_read_all_stats. A session can only look like the lock by holding it, and
+ * holding it blocks every rotation of the role (they fail LOCKED), so it cannot hide beside one.
+ * When the role has no settings row yet, the lock's new row is invisible until commit: the other
+ * two locks then decide, and docs/audit.md says so.
+ */
 export async function sessionsOf(db: pg.Client, roles: string[]): Promise<{ sessions: Session[]; detailsVisible: boolean }> {
   const { rows } = await db.query(
-    `SELECT pid, usename AS user, datname AS database, application_name AS application, host(client_addr) AS client,
-            to_char(backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS started
-       FROM pg_stat_activity
-      WHERE usename = ANY($1::text[]) AND pid <> pg_backend_pid()
+    `WITH locked AS (SELECT oid FROM pg_roles WHERE rolname = ANY($1::text[]))
+     SELECT a.pid, a.usename AS user, a.datname AS database, a.application_name AS application, host(a.client_addr) AS client,
+            to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS started,
+            EXISTS (
+              SELECT 1 FROM locked r
+               WHERE EXISTS (SELECT 1 FROM pg_locks o WHERE o.pid = a.pid AND o.granted AND o.locktype = 'object' AND o.database = 0
+                                AND o.classid = 'pg_catalog.pg_authid'::regclass AND o.objid = r.oid)
+                 AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.granted AND l.locktype = 'relation' AND l.database = 0
+                                AND l.relation = 'pg_catalog.pg_db_role_setting'::regclass AND l.mode = 'RowExclusiveLock')
+                 AND NOT EXISTS (SELECT 1 FROM pg_db_role_setting s WHERE s.setdatabase = 0 AND s.setrole = r.oid
+                                    AND NOT EXISTS (SELECT 1 FROM pg_locks x WHERE x.pid = a.pid AND x.granted AND x.locktype = 'transactionid'
+                                                       AND x.transactionid = s.xmax))
+            ) AS "rotationLock"
+       FROM pg_stat_activity a
+      WHERE a.usename = ANY($1::text[]) AND a.pid <> pg_backend_pid()
         -- Without pg_read_all_stats the server hides backend_type too: such a row may be any backend of the role.
-        AND (backend_type = 'client backend' OR backend_type IS NULL)
-      ORDER BY backend_start`,
+        AND (a.backend_type = 'client backend' OR a.backend_type IS NULL)
+      ORDER BY a.backend_start`,
     [roles],
   );
   const visible = await db.query(`SELECT pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS ok`);

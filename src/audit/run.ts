@@ -63,14 +63,14 @@ async function auditPostgres(policy: Policy, system: PostgresSystem, open: (s: P
   try {
     const admin = String(connectionConfig(system.adminUrl).user ?? 'the admin');
     for (const credential of credentials) {
-      if (credential.access === 'readonly') audit.checks.push(await readonlyCheck(db, credential));
+      if (credential.access === 'readonly') audit.checks.push(await readonlyCheck(db, credential, writerOf(policy, credential)));
       if (credential.access === 'readwrite') audit.checks.push(await notAdminCheck(db, credential));
     }
     // Break-glass credentials of any system: their sessions show on every postgres system of the cluster.
     for (const credential of Object.values(policy.credentials).filter((c) => c.breakGlass && (readSessions || c.system === system.id))) {
       const sessions = readSessions ? await breakGlassSessionFindings(db, credential, admin) : [];
       const own = credential.system === system.id ? breakGlassPolicyFindings(policy, credential) : [];
-      audit.checks.push(check('break-glass-unused', credential.id, [...own, ...sessions], sessions.length === 0 ? `no session of ${credential.role} but the tool's own, seen from ${system.id}` : `${sessions.length} session(s) of ${credential.role} open`));
+      audit.checks.push(check('break-glass-unused', credential.id, [...own, ...sessions], sessions.length === 0 ? `no session of ${credential.role} but the audit's own and a rotation lock's, seen from ${system.id}` : `${sessions.length} session(s) of ${credential.role} open`));
     }
     if (system.exposedSchemas.length > 0) audit.checks.push(await rlsCheck(db, system.exposedSchemas));
   } catch (error) {
@@ -80,6 +80,11 @@ async function auditPostgres(policy: Policy, system: PostgresSystem, open: (s: P
   }
   audit.checks.push(...credentials.map((c) => policyCheck(policy, c)));
   return audit;
+}
+
+/** The role a read-only credential's objects go to when the audit's fix moves them: its system's read-write role. */
+function writerOf(policy: Policy, credential: CredentialPolicy): string | undefined {
+  return credentialsOf(policy, credential.system).find((c) => c.access === 'readwrite')?.role;
 }
 
 /** A provider system (DigitalOcean, Supabase) has no catalogs of its own here: only the policy's rules. */

@@ -24,7 +24,34 @@ export interface Finding {
   fixes: string[];
   /** The facts behind it (object, privilege, grant path, session), for the JSON record. */
   facts?: Record<string, string | number | boolean | null>;
+  /** Rules 1 and 2: the way the power comes through, for `provision` to act on the same finding. */
+  path?: PowerPath;
+  /** Rules 1 and 2: what it is on ("table public.orders", "role writer", "function public.f()"). */
+  object?: string;
+  /** The role whose rights the first fix needs, when a plain admin cannot run it (the grantor, the owner). */
+  runAs?: string;
 }
+
+/**
+ * How a role comes to write (rule 1) or act as an admin (rule 2). A path through a membership
+ * keeps the kind of the power it brings (its first fix then cuts the membership).
+ */
+export const POWER_PATHS = {
+  'table-privilege': 'a write privilege on a table, view or sequence',
+  'column-privilege': 'a column-level write privilege',
+  'schema-privilege': 'CREATE on a schema',
+  'database-privilege': 'CREATE on a database',
+  'large-object-privilege': 'UPDATE on a large object',
+  ownership: 'owns an object',
+  'predefined-role': 'a predefined role (pg_write_all_data, server files or programs, …)',
+  'default-privileges': 'ALTER DEFAULT PRIVILEGES grants a write on objects created later',
+  'security-definer': "a SECURITY DEFINER function that runs with a writer's or admin's rights",
+  'role-attribute': 'a role attribute (SUPERUSER, CREATEROLE, CREATEDB, REPLICATION, BYPASSRLS)',
+  'server-setting': 'a server setting that lifts privilege checks',
+  'missing-role': 'the role does not exist',
+  undecided: 'could not tell from the catalogs (fail-safe)',
+} as const;
+export type PowerPath = keyof typeof POWER_PATHS;
 
 export interface AuditCheck {
   rule: RuleId;

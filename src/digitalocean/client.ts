@@ -1,7 +1,7 @@
 import { createApiClient } from 'dots-wrapper';
 import type { Runtime } from '../runtime/runtime.js';
 import { RotationError } from '../errors/errors.js';
-import { httpError, networkError, type StatusHints } from '../http/http-error.js';
+import { httpError, networkError, runtimeErrorOptions, type HttpErrorOptions, type StatusHints } from '../http/http-error.js';
 import { withRetry } from '../http/retry.js';
 import { Secret } from '../secret/secret.js';
 
@@ -60,7 +60,7 @@ export function digitalOceanClient(token: Secret, apiUrl: string, runtime: Runti
         try {
           return await fn();
         } catch (error) {
-          throw toRotationError(what, error, hints, () => runtime.now().getTime());
+          throw toRotationError(what, error, hints, runtimeErrorOptions(runtime));
         }
       },
       {
@@ -207,7 +207,7 @@ interface AxiosLike {
 }
 
 /** Maps an axios error or a failed fetch to a RotationError; the original is not kept. */
-function toRotationError(what: string, error: unknown, hints: StatusHints, now: () => number): unknown {
+function toRotationError(what: string, error: unknown, hints: StatusHints, options: Pick<HttpErrorOptions, 'now' | 'scrub'>): unknown {
   if (error instanceof RotationError) return error;
   const raw = error as { network?: unknown; status?: number; headers?: Headers; text?: string } & AxiosLike;
   if (raw.network !== undefined) return networkError(what, raw.network);
@@ -231,5 +231,5 @@ function toRotationError(what: string, error: unknown, hints: StatusHints, now: 
   } else {
     return error;
   }
-  return httpError(what, status, headers, typeof message === 'string' ? JSON.stringify({ message }) : undefined, { hints, now });
+  return httpError(what, status, headers, typeof message === 'string' ? JSON.stringify({ message }) : undefined, { hints, ...options });
 }

@@ -1,5 +1,5 @@
 import { RotationError } from '../errors/errors.js';
-import { httpError, networkError, type StatusHints } from '../http/http-error.js';
+import { httpError, networkError, runtimeErrorOptions, type HttpErrorOptions, type StatusHints } from '../http/http-error.js';
 import { withRetry } from '../http/retry.js';
 import type { Runtime } from '../runtime/runtime.js';
 
@@ -19,7 +19,7 @@ interface OctokitFailure {
  * status, GitHub's own `message` and the rate-limit headers are used: never the request (its body
  * holds the sealed value, its headers the token), and Octokit's error is not kept as the cause.
  */
-export function githubError(what: string, error: unknown, hints: StatusHints = {}, signal?: AbortSignal, now?: () => number): unknown {
+export function githubError(what: string, error: unknown, hints: StatusHints = {}, signal?: AbortSignal, options: Pick<HttpErrorOptions, 'now' | 'scrub'> = {}): unknown {
   if (error instanceof RotationError) return error;
   if (typeof error !== 'object' || error === null) return error;
   const failure = error as OctokitFailure;
@@ -34,7 +34,7 @@ export function githubError(what: string, error: unknown, hints: StatusHints = {
   }
   const data = failure.response.data as { message?: unknown } | undefined;
   const body = data && typeof data.message === 'string' ? JSON.stringify({ message: data.message }) : undefined;
-  return httpError(what, failure.status, failure.response.headers ?? {}, body, { hints, now });
+  return httpError(what, failure.status, failure.response.headers ?? {}, body, { hints, ...options });
 }
 
 /** Per-request Octokit options: the run's cancellation signal. */
@@ -53,7 +53,7 @@ export function githubCall<T>(runtime: Runtime, what: string, fn: () => Promise<
       try {
         return await fn();
       } catch (error) {
-        throw githubError(what, error, hints, runtime.signal, () => runtime.now().getTime());
+        throw githubError(what, error, hints, runtime.signal, runtimeErrorOptions(runtime));
       }
     },
     {

@@ -2,6 +2,7 @@ import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../errors/errors.js';
 import type { HealthProbe } from './probe.js';
 import { untilDeadline } from '../runtime/deadline.js';
+import { shorten } from '../secret/scrubber.js';
 
 /**
  * An HTTP endpoint that must answer the expected status (and, optionally, contain a text, be
@@ -17,6 +18,7 @@ export const httpProbe: AdapterFactory<HealthProbe> = (spec, ctx) => {
   const expectJson = spec.options.expect_json as Record<string, unknown> | undefined;
   const timeout = Number(spec.options.timeout_seconds ?? 60);
   const { runtime } = ctx;
+  const scrub = (text: string) => runtime.reporter.scrub(text);
   return {
     label: `http ${url}`,
     async probe() {
@@ -29,9 +31,9 @@ export const httpProbe: AdapterFactory<HealthProbe> = (spec, ctx) => {
         } catch (error) {
           return { ok: false, why: `no answer (${(error as Error).message})` };
         }
-        if (response.status !== expectStatus) return { ok: false, why: `HTTP ${response.status}, expected ${expectStatus}${snippet(body)}` };
-        if (expectBody !== undefined && !body.includes(expectBody)) return { ok: false, why: `body does not contain ${JSON.stringify(expectBody)}${snippet(body)}` };
-        if (expectText !== undefined && body.trim() !== expectText) return { ok: false, why: `body is not exactly ${JSON.stringify(expectText)}${snippet(body)}` };
+        if (response.status !== expectStatus) return { ok: false, why: `HTTP ${response.status}, expected ${expectStatus}${snippet(body, scrub)}` };
+        if (expectBody !== undefined && !body.includes(expectBody)) return { ok: false, why: `body does not contain ${JSON.stringify(expectBody)}${snippet(body, scrub)}` };
+        if (expectText !== undefined && body.trim() !== expectText) return { ok: false, why: `body is not exactly ${JSON.stringify(expectText)}${snippet(body, scrub)}` };
         if (expectJson !== undefined) {
           const mismatch = jsonMismatch(body, expectJson);
           if (mismatch) return { ok: false, why: mismatch };
@@ -60,8 +62,8 @@ function jsonMismatch(body: string, expected: Record<string, unknown>): string |
   return undefined;
 }
 
-/** The start of a body, for a failure message (a health page, not a secret; logs are scrubbed). */
-function snippet(body: string): string {
+/** The start of a body, for a failure message: scrubbed whole before it is cut (secret/scrubber.ts shorten). */
+function snippet(body: string, scrub: (text: string) => string): string {
   const text = body.replace(/\s+/g, ' ').trim();
-  return text ? ` (body: ${text.length > 120 ? `${text.slice(0, 120)}…` : text})` : ' (empty body)';
+  return text ? ` (body: ${shorten(text, 120, scrub)})` : ' (empty body)';
 }

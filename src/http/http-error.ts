@@ -1,5 +1,10 @@
 import { RotationError } from '../errors/errors.js';
 import { parseRetryAfter } from './retry.js';
+import { shorten } from '../secret/scrubber.js';
+import type { Runtime } from '../runtime/runtime.js';
+
+/** The longest server message an HttpError keeps (scrubbed first), for callers that read it. */
+const MAX_SERVER_MESSAGE = 2000;
 
 /** What to tell the user for a given HTTP status of one call (replaces the generic hint). */
 export type StatusHints = Partial<Record<number, string>>;
@@ -30,8 +35,20 @@ export interface HttpErrorOptions {
   hints?: StatusHints;
   /** The clock a rate-limit reset is read on (the runtime's). */
   now?: () => number;
-  /** Removes values that must not reach a message (a URI with a password, say). */
+  /**
+   * Removes values that must not reach a message: the run's scrubber (runtime.reporter.scrub), with
+   * an adapter's own values. Every caller passes it: the message is cut after scrubbing, and a
+   * scrubber that runs later sees only the cut.
+   */
   scrub?: (text: string) => string;
+}
+
+/**
+ * The clock and scrubber of an HTTP error from the run's runtime: its one scrubber, after the
+ * adapter's own values (`scrub`, e.g. a Superset URI), so the message is cut only once both ran.
+ */
+export function runtimeErrorOptions(runtime: Pick<Runtime, 'now' | 'reporter'>, scrub?: (text: string) => string): Pick<HttpErrorOptions, 'now' | 'scrub'> {
+  return { now: () => runtime.now().getTime(), scrub: (text) => runtime.reporter.scrub(scrub ? scrub(text) : text) };
 }
 
 /**
@@ -43,7 +60,8 @@ export function httpError(what: string, status: number, headers: Headers | Recor
   const get = (name: string) => (headers instanceof Headers ? headers.get(name) : headers[name] ?? headers[name.toLowerCase()]) ?? undefined;
   const now = options.now ?? Date.now;
   const scrub = options.scrub ?? ((t: string) => t);
-  const said = body === undefined ? undefined : scrub(serverMessage(body));
+  // Scrubbed whole, then cut (secret/scrubber.ts shorten): a cut first leaves part of a secret.
+  const said = body === undefined ? undefined : shorten(serverMessage(body), MAX_SERVER_MESSAGE, scrub);
   // GitHub's secondary rate limit may come as a bare 403; its docs say to wait at least a minute.
   const secondaryLimit = status === 403 && /secondary rate limit/i.test(said ?? '');
   // GitHub names its limit headers x-ratelimit-*, DigitalOcean ratelimit-*: none left, wait until the reset.
@@ -51,7 +69,7 @@ export function httpError(what: string, status: number, headers: Headers | Recor
     get(`${prefix}-remaining`) === '0' && get(`${prefix}-reset`) ? Math.max(0, Number(get(`${prefix}-reset`)) * 1000 - now()) : undefined;
   const retryAfterMs = parseRetryAfter(get('retry-after'), now()) ?? resetAfter('x-ratelimit') ?? resetAfter('ratelimit') ?? (secondaryLimit ? 60_000 : undefined);
   const retryable = status === 429 || status >= 500 || (status === 403 && retryAfterMs !== undefined);
-  return new HttpError(`${what}: HTTP ${status}${said ? ` (${said.slice(0, 200)})` : ''}`, {
+  return new HttpError(`${what}: HTTP ${status}${said ? ` (${shorten(said, 200, scrub)})` : ''}`, {
     status,
     retryAfterMs,
     serverMessage: said,
@@ -79,7 +97,7 @@ const HINTS: Record<number, string> = {
   429: 'rate limited; retried with backoff',
 };
 
-/** The server's own words, from the shapes these APIs use: message, msg, error, errors[].message. */
+/** The server's own words, from the shapes these APIs use: message, msg, error, errors[].message. Not cut: the caller scrubs, then shortens. */
 export function serverMessage(text: string): string {
   const parsed = parseJson(text) as Record<string, unknown> | undefined;
   let out: string = text;
@@ -90,8 +108,9 @@ export function serverMessage(text: string): string {
   } else {
     out = text.replace(/<[^>]*>/g, ' ');
   }
-  return out.replace(/\s+/g, ' ').trim().slice(0, 300);
+  return out.replace(/\s+/g, ' ').trim();
 }
+
 
 export function parseJson(text: string): unknown {
   try {

@@ -1,5 +1,5 @@
 import type { Runtime } from '../runtime/runtime.js';
-import { httpError, networkError, parseJson, type StatusHints } from './http-error.js';
+import { httpError, networkError, parseJson, runtimeErrorOptions, type StatusHints } from './http-error.js';
 import { withRetry } from './retry.js';
 
 export interface CallOptions {
@@ -10,7 +10,7 @@ export interface CallOptions {
   timeoutMs: number;
   /** What to tell a person per status, replacing the generic hint. */
   hints?: StatusHints;
-  /** Removes values that must not reach a message (a URI with a password, say). */
+  /** Removes values that must not reach a message (a URI with a password, say), before the run's own scrubber. */
   scrub?: (text: string) => string;
   /** Tries in all for transient failures (5xx, 429, network); default 4. */
   attempts?: number;
@@ -29,7 +29,9 @@ export interface CallResult {
  * retried with backoff.
  */
 export async function jsonCall(runtime: Runtime, what: string, url: string, options: CallOptions): Promise<CallResult> {
-  const scrub = options.scrub ?? ((t: string) => t);
+  // The adapter's own values, then the run's scrubber: every message is scrubbed before it is cut.
+  const errorOptions = runtimeErrorOptions(runtime, options.scrub);
+  const scrub = errorOptions.scrub!;
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
   let body: string | undefined;
   if (options.body !== undefined) {
@@ -49,7 +51,7 @@ export async function jsonCall(runtime: Runtime, what: string, url: string, opti
         throw networkError(what, new Error(scrub(describeCause(error))));
       }
       if (response.status < 200 || response.status > 299) {
-        throw httpError(scrub(what), response.status, response.headers, text, { hints: options.hints, scrub, now: () => runtime.now().getTime() });
+        throw httpError(scrub(what), response.status, response.headers, text, { hints: options.hints, ...errorOptions });
       }
       return { status: response.status, headers: response.headers, text, json: parseJson(text) };
     },

@@ -62,9 +62,12 @@ function inPostgresUrl(text: string, offset: number): boolean {
  */
 function inUrlCredentials(text: string, offset: number, postgres: boolean): boolean {
   const scheme = text.indexOf('://');
-  if (scheme === -1 || offset < scheme) return false;
-  const query = text.indexOf('?', scheme);
+  // `${ODOO_URL}/web/health?token=${TOKEN}`: a URL whose scheme and host come from a variable.
+  const fromVariable = scheme === -1 && /^\$\{[A-Za-z_][A-Za-z0-9_]*\}[/?]/.test(text);
+  if (!fromVariable && (scheme === -1 || offset < scheme)) return false;
+  const query = text.indexOf('?', Math.max(scheme, 0));
   if (query !== -1 && offset > query) return !postgres || !isPublicParam(paramAt(text, query, offset));
+  if (fromVariable) return false;
   const authorityEnd = text.slice(scheme + 3).search(/[/?#]/);
   const authority = authorityEnd === -1 ? text.length : scheme + 3 + authorityEnd;
   const at = text.lastIndexOf('@', authority);

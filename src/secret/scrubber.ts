@@ -1,5 +1,6 @@
 import { Secret } from './secret.js';
 import { isPublicParam } from './postgres-params.js';
+import { base64Cores, BASE64_RUN, encodedForms } from './encodings.js';
 
 /** What a scrubbed value becomes. */
 export const MASK = '***';
@@ -12,7 +13,8 @@ const MIN_LENGTH = 4;
  * summary, the action's outputs and state, the evidence JSON and Markdown, and the messages of
  * errors it throws. It removes
  *  - every value the run registered (old and new credentials, tokens, keys, values interpolated
- *    into secret-bearing policy keys), in the forms a value takes in URLs and JSON;
+ *    into secret-bearing policy keys), in the forms a value takes in URLs and JSON, and in base64
+ *    and hex, alone or inside a longer base64 string (encodings.ts says what is covered);
  *  - the credentials in any URL (userinfo, every query value), so `?token=…` is never recorded;
  *  - `Authorization`-style header values and secret-named JSON fields a server echoed back, so a
  *    value the run never knew (another key in the same answer) is not recorded either.
@@ -20,26 +22,38 @@ const MIN_LENGTH = 4;
  */
 export class Scrubber {
   readonly #values = new Set<string>();
+  /** What a value's whole base64 groups look like at each alignment (encodings.ts). */
+  readonly #cores = new Set<string>();
   #sorted: string[] | undefined;
 
   add(secret: Secret | string): void {
     const plain = secret instanceof Secret ? secret.reveal() : secret;
     if (plain.length < MIN_LENGTH) return;
     const json = JSON.stringify(plain).slice(1, -1);
-    for (const form of [plain, encodeURIComponent(plain), json, JSON.stringify(json).slice(1, -1), plain.replace(/ /g, '+')]) this.#values.add(form);
+    for (const form of [plain, encodeURIComponent(plain), json, JSON.stringify(json).slice(1, -1), plain.replace(/ /g, '+'), ...encodedForms(plain)]) {
+      this.#values.add(form);
+    }
+    for (const core of base64Cores(plain)) this.#cores.add(core);
     this.#sorted = undefined;
   }
 
   /** Whether `text` holds a registered value (for tests and assertions of callers). */
   holdsSecret(text: string): boolean {
-    return this.values().some((v) => text.includes(v));
+    return this.values().some((v) => text.includes(v)) || [...text.matchAll(BASE64_RUN)].some(([run]) => this.holdsCore(run));
   }
 
   scrub(text: string): string {
     let out = String(text);
     // Longest first, so a value that contains another is replaced whole.
     for (const value of this.values()) if (out.includes(value)) out = out.split(value).join(MASK);
+    // A value inside a longer base64 string (Basic base64(user:password)): the whole string goes.
+    if (this.#cores.size > 0) out = out.replace(BASE64_RUN, (run) => (this.holdsCore(run) ? MASK : run));
     return redactPatterns(out);
+  }
+
+  private holdsCore(run: string): boolean {
+    for (const core of this.#cores) if (run.includes(core)) return true;
+    return false;
   }
 
   scrubDeep<T>(value: T): T {
@@ -49,6 +63,16 @@ export class Scrubber {
   private values(): string[] {
     return (this.#sorted ??= [...this.#values].sort((a, b) => b.length - a.length));
   }
+}
+
+/**
+ * `text` scrubbed whole, then cut to `max` characters for a message. Never the other way round:
+ * a cut through a secret leaves a part the scrubber no longer recognises (20 characters of a
+ * 32-character password, a token below its pattern's length), and that part would reach the sinks.
+ */
+export function shorten(text: string, max: number, scrub: (text: string) => string): string {
+  const clean = scrub(text);
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }
 
 /** A copy of `value` with every string in it (objects, arrays) passed through `scrub`. */

@@ -1,6 +1,6 @@
 import type { Runtime } from '../runtime/runtime.js';
 import { RotationError } from '../errors/errors.js';
-import { httpError, networkError, statusOf, type StatusHints } from '../http/http-error.js';
+import { httpError, networkError, runtimeErrorOptions, statusOf, type StatusHints } from '../http/http-error.js';
 import { withRetry } from '../http/retry.js';
 import { Secret } from '../secret/secret.js';
 import type { SystemPolicy } from '../policy/types.js';
@@ -81,7 +81,7 @@ export function supabaseClient(runtime: Runtime, t: SupabaseTarget) {
         }
         const text = await response.text();
         if (!response.ok) {
-          throw httpError(`Supabase: ${what}`, response.status, response.headers, text, { hints: hintsFor(t, hints), now: () => runtime.now().getTime() });
+          throw httpError(`Supabase: ${what}`, response.status, response.headers, text, { hints: hintsFor(t, hints), ...runtimeErrorOptions(runtime) });
         }
         return text ? (JSON.parse(text) as unknown) : undefined;
     };

@@ -7,7 +7,9 @@ import { failsAt, type AuditCheck, type AuditReport } from '../../src/audit/type
 import { auditTable } from '../../src/cli/audit.js';
 import { leakHaystack, usePostgres } from '../helpers/postgres.js';
 import { auditPolicyYaml, buildAuditPlatform, openSession, sql } from '../helpers/audit-platform.js';
-import type { Secret } from '../../src/secret/secret.js';
+import { Secret } from '../../src/secret/secret.js';
+import { connectionConfig } from '../../src/postgres/connect.js';
+import { takeRotationLock } from '../../src/postgres/lock.js';
 import { testRuntime } from '../helpers/runtime.js';
 
 const fixture = usePostgres();
@@ -119,10 +121,10 @@ describe('credential-rotation audit on a real PostgreSQL 16', () => {
     ]);
     const check = only(await audit(), 'readonly-is-readonly', 'superset_ro');
     const whats = check.findings.map((f) => f.what);
-    expect(whats).toContain('superset_ro holds DELETE on table public.res_partner through superset_ro → report_writer');
-    expect(whats).toContain('superset_ro holds CREATE on schema public through superset_ro → schema_maker');
+    expect(whats).toContain('superset_ro reaches report_writer (superset_ro → report_writer), which holds DELETE on table public.res_partner');
+    expect(whats).toContain('superset_ro reaches schema_maker (superset_ro → schema_maker), which holds CREATE on schema public');
     expect(whats.join('\n')).not.toContain('harmless');
-    expect(check.findings.map((f) => f.fixes[0])).toEqual(['REVOKE "report_writer" FROM "superset_ro";', 'REVOKE "schema_maker" FROM "superset_ro";']);
+    expect(check.findings.map((f) => f.fixes[0])).toEqual(['REVOKE "report_writer" FROM "superset_ro" GRANTED BY "postgres";', 'REVOKE "schema_maker" FROM "superset_ro" GRANTED BY "postgres";']);
     await applyFix(check, 'odoo');
     expect(failed(await audit())).toEqual([]);
     await sql(fixture(), 'odoo', ['REVOKE harmless FROM superset_ro', 'DROP OWNED BY report_writer, schema_maker, harmless', 'DROP ROLE report_writer, schema_maker, harmless']);
@@ -133,7 +135,7 @@ describe('credential-rotation audit on a real PostgreSQL 16', () => {
     const check = only(await audit(), 'readonly-is-readonly', 'superset_ro');
     const whats = check.findings.map((f) => f.what).join('\n');
     expect(whats).toContain('superset_ro owns table public.scratch');
-    expect(whats).toContain('superset_ro holds UPDATE on table public.res_partner through PUBLIC');
+    expect(whats).toContain('superset_ro, as every role (PUBLIC), holds UPDATE on table public.res_partner');
     expect(check.findings.find((f) => f.what.includes('PUBLIC'))?.fixes[0]).toBe('REVOKE UPDATE ON TABLE "public"."res_partner" FROM PUBLIC;');
     await sql(fixture(), 'odoo', ['DROP TABLE public.scratch', 'REVOKE UPDATE ON public.res_partner FROM PUBLIC']);
     expect(failed(await audit())).toEqual([]);
@@ -175,6 +177,58 @@ describe('credential-rotation audit on a real PostgreSQL 16', () => {
     } finally {
       await app.end();
       await sql(fixture(), 'postgres', ['GRANT pg_read_all_stats TO rotation_admin']);
+    }
+  });
+
+  it('rule 3: a session that calls itself credential-rotation is counted like any other (application_name is the client\'s to set)', async () => {
+    const spoofs = [await openSession(fixture(), 'doadmin', doadminPassword, 'credential-rotation'), await openSession(fixture(), 'doadmin', doadminPassword, 'credential-rotation lock')];
+    try {
+      const check = only(await audit(), 'break-glass-unused', 'doadmin');
+      expect(check.findings.map((f) => f.facts?.application).sort()).toEqual(['credential-rotation', 'credential-rotation lock']);
+    } finally {
+      for (const s of spoofs) await s.end();
+    }
+  });
+
+  it('rule 3: the rotation lock\'s own session of the break-glass role is spared only while it holds the lock, with or without a settings row', async () => {
+    const doadmin = connectionConfig(new Secret(fixture().platform.adminUrl), { user: 'doadmin', password: doadminPassword });
+    for (const settings of ['none', 'ALTER ROLE doadmin SET work_mem = \'8MB\'']) {
+      if (settings !== 'none') await sql(fixture(), 'postgres', [settings]);
+      // digitalocean-reset takes the lock in a session of the user itself.
+      const lock = await takeRotationLock(doadmin, 'doadmin', 'the test');
+      const app = await openSession(fixture(), 'doadmin', doadminPassword, 'credential-rotation');
+      try {
+        const check = only(await audit(), 'break-glass-unused', 'doadmin');
+        expect(check.findings.map((f) => f.facts?.pid), settings).toEqual([(app as unknown as { processID: number }).processID]);
+        await app.end();
+        expect(failed(await audit()), settings).toEqual([]);
+      } finally {
+        await app.end().catch(() => undefined);
+        await lock.release();
+      }
+    }
+    // A session that held it once is an ordinary session again.
+    const after = await openSession(fixture(), 'doadmin', doadminPassword, 'x');
+    const held = await after.query('BEGIN').then(() => after.query("ALTER ROLE doadmin SET work_mem = '16MB'")).then(() => after.query('ROLLBACK'));
+    expect(held.command).toBe('ROLLBACK');
+    expect(only(await audit(), 'break-glass-unused', 'doadmin').findings).toHaveLength(1);
+    await after.end();
+    await sql(fixture(), 'postgres', ['ALTER ROLE doadmin RESET work_mem']);
+  });
+
+  it('rule 3: a session of the break-glass role that holds locks like the rotation lock\'s but not its row is counted', async () => {
+    const app = await openSession(fixture(), 'doadmin', doadminPassword, 'credential-rotation lock');
+    await sql(fixture(), 'postgres', ["ALTER ROLE doadmin SET work_mem = '8MB'"]);
+    try {
+      await app.query('BEGIN');
+      // doadmin's role object and pg_db_role_setting, as the lock holds them, but the row of another database.
+      await app.query("ALTER ROLE doadmin IN DATABASE odoo SET application_name = 'credential-rotation lock'");
+      const check = only(await audit(), 'break-glass-unused', 'doadmin');
+      expect(check.findings.map((f) => f.facts?.application)).toEqual(['credential-rotation lock']);
+    } finally {
+      await app.query('ROLLBACK').catch(() => undefined);
+      await app.end();
+      await sql(fixture(), 'postgres', ['ALTER ROLE doadmin RESET work_mem']);
     }
   });
 

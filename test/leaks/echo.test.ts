@@ -1,4 +1,4 @@
-// Issue 9 §1: servers that echo the request (body and headers) in their error answers, for every
+// Issue 9 §1 and issue 16 §5: servers that echo the request (body and headers) in their error answers, for every
 // HTTP adapter of the example platform. Each row fails one call of a real rotation that way and
 // searches every sink the engine writes (log lines, evidence JSON and Markdown, the job summary,
 // the returned result, a thrown message) for every secret the run knew.
@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { http, HttpResponse } from 'msw';
-import { echoing, type Echo } from '../helpers/echo.js';
+import { ECHO_FORMS, echoing, leakForms, type Echo } from '../helpers/echo.js';
 import { Ajv } from 'ajv';
 import { summaryMarkdown } from '../../src/evidence/summary.js';
 import evidenceSchema from '../../schema/evidence.schema.json' with { type: 'json' };
@@ -48,6 +48,8 @@ const ROWS: Row[] = [
   { adapter: 'consumer superset-database', credential: 'superset_ro', base: URLS.SUPERSET_URL, method: 'PUT', path: /^\/api\/v1\/database\/1$/, status: 400 },
   { adapter: 'consumer supabase-function-secrets', credential: 'service_role', base: SB_API, method: 'POST', path: /\/secrets$/, status: 400 },
   { adapter: 'consumer n8n-credential', credential: 'service_role', base: URLS.N8N_URL, method: 'PATCH', path: /^\/api\/v1\/credentials\//, status: 400 },
+  { adapter: 'consumer n8n-credential (read)', credential: 'service_role', base: URLS.N8N_URL, method: 'GET', path: /^\/api\/v1\/credentials\/[^/]+$/, status: 400 },
+  { adapter: 'consumer n8n-credential (test)', credential: 'service_role', base: URLS.N8N_URL, method: 'POST', path: /^\/api\/v1\/credentials\/[^/]+\/test$/, status: 400 },
   { adapter: 'health supabase-api', credential: 'service_role', base: PROJECT, method: 'GET', path: /^\/rest\/v1\/$/, status: 401, quotesNothing: true },
   { adapter: 'method supabase-secret-key (create)', credential: 'service_role', base: SB_API, method: 'POST', path: /\/api-keys$/, status: 400 },
   { adapter: 'method supabase-secret-key (delete the old key)', credential: 'service_role', base: SB_API, method: 'DELETE', path: /\/api-keys\//, status: 400 },
@@ -65,8 +67,12 @@ function evidenceFiles(w: World): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => readFileSync(join(e.parentPath, e.name), 'utf8'));
 }
 
+// Issue 16 §5: each row again with the echo placed across every cut a client makes, and in base64
+// and hex; every sink is searched for each secret, a cut piece of it, and its encodings.
+const CASES = ROWS.flatMap((row) => ECHO_FORMS.map((form) => ({ ...row, form })));
+
 describe('a server that echoes the request in its error answer leaks nothing into any sink', () => {
-  it.each(ROWS)('$adapter answering $status', async (row) => {
+  it.each(CASES)('$adapter answering $status, echo $form', async ({ form, ...row }) => {
     const w = world();
     w.env.HEALTH_TOKEN = HEALTH_TOKEN;
     w.env.WEBHOOK_SECRET = WEBHOOK_SECRET;
@@ -79,7 +85,7 @@ describe('a server that echoes the request in its error answer leaks nothing int
     };
     const echo: Echo = { hits: 0, sealed: [] };
     // A healthy webhook receiver for the rows that fail elsewhere.
-    server.use(echoing(row.base, row.method, row.path, row.status, echo), http.post(HOOK_URL, () => new HttpResponse(null, { status: 204 })));
+    server.use(echoing(row.base, row.method, row.path, row.status, echo, form), http.post(HOOK_URL, () => new HttpResponse(null, { status: 204 })));
 
     let thrown = '';
     let result: Awaited<ReturnType<typeof rotate>> | undefined;
@@ -105,10 +111,12 @@ describe('a server that echoes the request in its error answer leaks nothing int
       thrown,
     };
     // The echo reached a sink (scrubbed), so the row tests the scrubber, not a dropped message.
-    if (!row.quotesNothing) expect(Object.values(sinks).join('\n')).toContain('with headers');
+    if (!row.quotesNothing) expect(Object.values(sinks).join('\n')).toContain(form === 'plain' ? 'with headers' : `echo ${form}:`);
     for (const [sink, text] of Object.entries(sinks)) {
       for (const secret of [...w.secrets, ...echo.sealed]) {
-        expect(text.includes(secret), `${sink} holds a secret (${secret.slice(0, 3)}…, ${secret.length} chars)`).toBe(false);
+        for (const [i, leak] of leakForms(secret).entries()) {
+          expect(text.includes(leak), `${sink} holds a secret (${secret.slice(0, 3)}…, ${secret.length} chars; form ${i})`).toBe(false);
+        }
       }
       expect(text, `${sink}: no bearer token of any kind`).not.toMatch(/Bearer (?!\*\*\*)[A-Za-z0-9._~+/=-]{12,}/);
     }

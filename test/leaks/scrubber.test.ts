@@ -1,7 +1,8 @@
 // The scrubber every sink shares (src/secret/scrubber.ts) and the policy secrets every run masks
 // (src/secret/policy-secrets.ts), table by table.
 import { describe, expect, it } from 'vitest';
-import { Scrubber } from '../../src/secret/scrubber.js';
+import { Scrubber, shorten } from '../../src/secret/scrubber.js';
+import { generatePassword } from '../../src/secret/generate.js';
 import { Secret } from '../../src/secret/secret.js';
 import { parsePolicy } from '../../src/registry/load-policy.js';
 
@@ -50,6 +51,50 @@ describe('Scrubber', () => {
   });
 });
 
+describe('the scrubber removes a value in the encodings servers use (issue 16 §5)', () => {
+  const password = generatePassword().reveal();
+  const scrubber = new Scrubber();
+  scrubber.add(new Secret(password));
+  const bytes = Buffer.from(password);
+  /** Every base64 or hex run left in `text`, decoded: none may hold the password. */
+  const decodedRuns = (text: string) => [
+    ...[...text.matchAll(/[A-Za-z0-9+/_-]{4,}={0,2}/g)].map(([run]) => Buffer.from(run, run.includes('-') || run.includes('_') ? 'base64url' : 'base64').toString('latin1')),
+    ...[...text.matchAll(/[0-9a-fA-F]{8,}/g)].map(([run]) => Buffer.from(run.length % 2 ? run.slice(1) : run, 'hex').toString('latin1')),
+  ];
+
+  it.each([
+    ['base64', bytes.toString('base64')],
+    ['base64 without padding', bytes.toString('base64').replace(/=+$/, '')],
+    ['URL-safe base64', bytes.toString('base64url')],
+    ['URL-safe base64 with padding', bytes.toString('base64url') + '='.repeat((4 - (bytes.toString('base64url').length % 4)) % 4)],
+    ['hex', bytes.toString('hex')],
+    ['HEX', bytes.toString('hex').toUpperCase()],
+    ...['', 'u', 'ab', 'app', 'odoo', 'odoo_app_b'].map((user) => [`Basic base64 of ${user || '(no user)'}:password`, Buffer.from(`${user}:${password}`).toString('base64')]),
+    ['hex inside longer hex', Buffer.from(`user:${password}`).toString('hex')],
+  ])('%s, quoted in an error page', (_what, encoded) => {
+    for (const text of [`refused credentials ${encoded} (see logs)`, `{"echo":"${encoded}"}`, `<pre>${encoded}</pre>`]) {
+      const clean = scrubber.scrub(text);
+      expect(clean).not.toContain(encoded);
+      expect(clean).toContain('***');
+      for (const decoded of decodedRuns(clean)) expect(decoded).not.toContain(password.slice(0, 8));
+      expect(scrubber.holdsSecret(text)).toBe(true);
+    }
+  });
+
+  it('keeps base64 and hex that do not encode a value', () => {
+    const other = `sha ${Buffer.from('some other data entirely').toString('base64')} and ${Buffer.from('other bytes').toString('hex')}`;
+    expect(scrubber.scrub(other)).toBe(other);
+  });
+
+  it('shorten scrubs the whole text first, then cuts', () => {
+    const text = `${'x'.repeat(170)} invalid password ${password}`;
+    const cut = shorten(text, 200, (t) => scrubber.scrub(t));
+    expect(cut).toBe(`${'x'.repeat(170)} invalid password ***`);
+    // The other order leaves the start of the password, which no scrubber recognises any more.
+    expect(scrubber.scrub(text.slice(0, 200))).toContain(password.slice(0, 12));
+  });
+});
+
 describe('the values a policy brings into secret-bearing places are masked by every run', () => {
   /** One alter-role credential on a postgres system reached through `adminUrl`. */
   const head = (adminUrl: string) => `version: 1
@@ -77,18 +122,21 @@ credentials:
     PROBE_USER: 'probe-user', PROBE_PASSWORD: 'probe-password',
   };
 
-  it('in a Postgres URL only the password and the secret or unknown parameters, under admin_url too (issue 16 §4)', () => {
+  it('in a Postgres URL only the password and the secret or unknown parameters, under admin_url too (issue 16 §4); a query value of a URL whose base is a variable', () => {
     const pgText = `${head('postgresql://${ADMIN_USER}:${ADMIN_PASSWORD}@${DB_HOST}:25060/odoo?sslmode=${DB_SSLMODE}&sslpassword=${KEY_PASSWORD}&x=${OTHER}')}    store:
       - file: { path: .secrets/a.env, key: A, format: "postgresql://\${APP_LOGIN}:{password}@\${DB_HOST}:25060/odoo?sslmode=\${DB_SSLMODE}" }
       - file: { path: .secrets/a.env, key: B, format: "{password} postgresql://\${LONE_USER}@\${DB_HOST}:25060/odoo" }
+    health:
+      - http: { url: "\${ODOO_URL}/web/health?token=\${QUERY_TOKEN}" }
 `;
     const pgEnv = {
       ADMIN_USER: 'rotation_admin', ADMIN_PASSWORD: 'admin-pw-1234', DB_HOST: 'db.example.com', DB_SSLMODE: 'verify-full', KEY_PASSWORD: 'key-pw-5678',
       OTHER: 'other-9012', APP_PASSWORD: 'app-password', APP_LOGIN: 'app_login', LONE_USER: 'lone-user',
+      ODOO_URL: 'https://erp.test', QUERY_TOKEN: 'query-token-3456',
     };
     const masked = (parsePolicy(pgText, 'rotation.yaml', pgEnv).secrets ?? []).map((s) => s.reveal()).sort();
     // A lone user part (no ':' written after it) may hold user:password, so it stays masked.
-    expect(masked).toEqual([pgEnv.ADMIN_PASSWORD, pgEnv.APP_PASSWORD, pgEnv.KEY_PASSWORD, pgEnv.LONE_USER, pgEnv.OTHER].sort());
+    expect(masked).toEqual([pgEnv.ADMIN_PASSWORD, pgEnv.APP_PASSWORD, pgEnv.KEY_PASSWORD, pgEnv.LONE_USER, pgEnv.OTHER, pgEnv.QUERY_TOKEN].sort());
   });
 
   it('collects tokens, keys, passwords, map values and URL credentials; not names, ids or paths', () => {

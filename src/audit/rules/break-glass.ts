@@ -3,7 +3,6 @@ import type { CredentialPolicy, Policy } from '../../policy/types.js';
 import { sessionsOf, type Session } from '../catalog.js';
 import { credentialRoles } from '../roles.js';
 import type { Finding } from '../types.js';
-import { APPLICATION_NAME } from '../../postgres/connect.js';
 
 /**
  * Rule 3, "the break-glass admin is not used by applications" (section 7, "confirm no app container
@@ -38,13 +37,14 @@ export function breakGlassPolicyFindings(policy: Policy, credential: CredentialP
 }
 
 /**
- * The same rule in the live cluster: no session of the role other than the tool's own, each
- * reported with application name, client address and start time. Without pg_read_all_stats the
- * server hides those details (and whose the session is), so any session then counts.
+ * The same rule in the live cluster: no session of the role but the audit's own connection and,
+ * while a rotation of the role holds it, the rotation lock's session (identified by the locks it
+ * holds, never by application_name, which any client sets). Each is reported with application
+ * name, client address and start time; without pg_read_all_stats the server hides those details.
  */
 export async function breakGlassSessionFindings(db: pg.Client, credential: CredentialPolicy, admin: string): Promise<Finding[]> {
   const { sessions, detailsVisible } = await sessionsOf(db, credentialRoles(credential));
-  const foreign = sessions.filter((s) => !(detailsVisible && s.application === APPLICATION_NAME));
+  const foreign = sessions.filter((s) => !s.rotationLock);
   return foreign.map((s) => ({
     what: `session of ${s.user} open: ${describe(s, detailsVisible)}`,
     severity: 'error',

@@ -1,2 +1,0 @@
-import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
-import{b as a,c as b,d as c,e as d,f as e,g as f}from"./chunk-MPDVKC7K.js";import"./chunk-HOBAWYTW.js";import"./chunk-CLJOVSZN.js";import"./chunk-PHTKIMZS.js";import"./chunk-G33OWOH6.js";import"./chunk-ZDBKKG3O.js";import"./chunk-T6QCEJ6H.js";import"./chunk-Z44AQMFX.js";import"./chunk-ZPSNVMWV.js";export{a as DEFAULT_POLICY_PATH,c as MAX_POLICY_BYTES,b as SCHEMA_PATH,e as readPolicy,d as readPolicyFile,f as targetIdentity};

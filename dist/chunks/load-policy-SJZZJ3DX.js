@@ -1,2 +1,0 @@
-import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
-import{a,b}from"./chunk-J24HLQKW.js";import"./chunk-ENRQQQFQ.js";import"./chunk-WYRQ2GRJ.js";import"./chunk-MPDVKC7K.js";import"./chunk-HOBAWYTW.js";import"./chunk-CLJOVSZN.js";import"./chunk-PHTKIMZS.js";import"./chunk-G33OWOH6.js";import"./chunk-ZDBKKG3O.js";import"./chunk-T6QCEJ6H.js";import"./chunk-Z44AQMFX.js";import"./chunk-ZPSNVMWV.js";export{a as loadPolicy,b as parsePolicy};

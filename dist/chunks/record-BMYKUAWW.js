@@ -1,2 +1,0 @@
-import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
-import{a,b,c,d}from"./chunk-6KIEZMTM.js";import"./chunk-YG4ODISP.js";import"./chunk-RDMIIA7G.js";import"./chunk-MOWUWU5U.js";import"./chunk-ZDBKKG3O.js";import"./chunk-T6QCEJ6H.js";import"./chunk-Z44AQMFX.js";import"./chunk-ZPSNVMWV.js";export{a as auditRecord,d as lastAudits,c as renderAuditMarkdown,b as writeAuditRecords};

@@ -1,0 +1,41 @@
+import type pg from 'pg';
+import { reachableRoles } from '../catalog.js';
+import type { Finding } from '../types.js';
+import { powerFinding } from './describe.js';
+import { attributePowers, definerPowers, missingRole, type PowerContext } from './write.js';
+
+export const ADMIN_ATTRIBUTES = [
+  ['superuser', 'SUPERUSER'],
+  ['createrole', 'CREATEROLE'],
+  ['createdb', 'CREATEDB'],
+  ['replication', 'REPLICATION'],
+  ['bypassrls', 'BYPASSRLS'],
+] as const;
+
+/** Predefined roles that act on the server or on other sessions: an administrator's powers. */
+const ADMIN_ROLES: Record<string, string> = {
+  pg_execute_server_program: 'runs programs on the database server (COPY … TO PROGRAM)',
+  pg_write_server_files: 'writes files on the database server (COPY … TO a file)',
+  pg_read_server_files: 'reads any file the server can read (COPY … FROM a file), its configuration and keys included',
+  pg_signal_backend: "cancels and terminates other roles' sessions",
+  pg_checkpoint: 'runs CHECKPOINT',
+  pg_create_subscription: 'creates subscriptions (replication connections to other servers)',
+};
+
+/**
+ * Every way `role` can act as an administrator: an admin attribute it has or gains by SET ROLE
+ * (a membership with SET, or one with ADMIN OPTION, which lets it grant itself SET), a predefined
+ * role of the server's administrators it reaches, and a SECURITY DEFINER function it may call
+ * whose owner can do any of that. Empty means not an admin.
+ */
+export async function adminPaths(db: pg.Client, role: string, context: PowerContext = {}): Promise<Finding[]> {
+  const reached = await reachableRoles(db, role);
+  if (reached.length === 0) return [missingRole(role)];
+  const findings = await attributePowers(db, role, reached, ADMIN_ATTRIBUTES);
+  for (const r of reached.filter((x) => ADMIN_ROLES[x.name])) {
+    findings.push(powerFinding(db, role, { path: 'predefined-role', object: `role ${r.name}`, what: ADMIN_ROLES[r.name], fix: '' }, r));
+  }
+  const byOid = new Map(reached.map((r) => [r.oid, r]));
+  findings.push(...(await definerPowers(db, role, byOid, context, (owner) => adminPaths(db, owner, { ...context, nested: true }))));
+  return findings.map((f) => ({ ...f, fixes: f.fixes.filter(Boolean) }));
+}

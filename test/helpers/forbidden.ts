@@ -1,0 +1,93 @@
+import pg from 'pg';
+import type { PostgresFixture } from './postgres.js';
+
+/**
+ * The forbidden things a login may try, as a hostile user of a read-only credential (rule 1) or of
+ * an application role (rule 2) would: each is run for real on the server, in its own transaction
+ * that is rolled back (CREATE DATABASE, which cannot run in one, is dropped after), and the ones
+ * the server accepted are returned. `{schema}`, `{lo}`, `{role}` name the case's objects.
+ */
+export interface Attempt {
+  name: string;
+  sql: string;
+  /** Runs outside a transaction (CREATE DATABASE); `cleanup` runs as the superuser after. */
+  autocommit?: { cleanup: string };
+}
+
+export const WRITES: Attempt[] = [
+  { name: 'INSERT', sql: `INSERT INTO {schema}.t (v) VALUES ('w')` },
+  { name: 'UPDATE', sql: `UPDATE {schema}.t SET v = 'w'` },
+  { name: 'DELETE', sql: `DELETE FROM {schema}.t` },
+  { name: 'TRUNCATE', sql: `TRUNCATE {schema}.t` },
+  { name: 'INSERT into a table created later', sql: `INSERT INTO {schema}.later (v) VALUES ('w')` },
+  { name: 'nextval', sql: `SELECT nextval('{schema}.seq')` },
+  { name: 'setval', sql: `SELECT setval('{schema}.seq', 42)` },
+  { name: 'lo_put', sql: `SELECT lo_put({lo}, 0, '\\x77')` },
+  { name: 'CREATE in the schema', sql: `CREATE TABLE {schema}.made (x int)` },
+  { name: 'CREATE in public', sql: `CREATE TABLE public.made_{role} (x int)` },
+  { name: 'CREATE SCHEMA', sql: `CREATE SCHEMA made_{role}` },
+  { name: 'CREATE TRIGGER', sql: `CREATE TRIGGER made BEFORE UPDATE ON {schema}.t FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger()` },
+  { name: 'COMMENT ON SCHEMA', sql: `COMMENT ON SCHEMA {schema} IS 'w'` },
+  { name: 'COMMENT ON TABLE', sql: `COMMENT ON TABLE {schema}.t IS 'w'` },
+  { name: 'COMMENT ON FUNCTION', sql: `COMMENT ON FUNCTION {schema}.f() IS 'w'` },
+  { name: 'COMMENT ON AGGREGATE', sql: `COMMENT ON AGGREGATE {schema}.agg(int) IS 'w'` },
+  { name: 'COMMENT ON LARGE OBJECT', sql: `COMMENT ON LARGE OBJECT {lo} IS 'w'` },
+  { name: 'call the definer function', sql: `SELECT {schema}.definer()` },
+  { name: 'COPY TO PROGRAM', sql: `COPY (SELECT 1) TO PROGRAM 'true'` },
+  { name: 'COPY TO a server file', sql: `COPY (SELECT 1) TO '/tmp/credential-rotation-audit-{role}.out'` },
+  { name: 'COPY FROM a server file', sql: `DO $$ BEGIN CREATE TEMP TABLE f (l text); COPY f FROM 'PG_VERSION'; END $$` },
+  { name: 'CREATE ROLE', sql: `CREATE ROLE made_{role}` },
+  { name: 'CREATE DATABASE', sql: `CREATE DATABASE made_{role}`, autocommit: { cleanup: `DROP DATABASE IF EXISTS made_{role}` } },
+];
+
+/** What an application role must not do: act on roles, databases or the server. */
+export const ADMIN_ACTIONS: Attempt[] = [
+  ...WRITES.filter((w) => ['COPY TO PROGRAM', 'COPY TO a server file', 'COPY FROM a server file', 'CREATE ROLE', 'CREATE DATABASE'].includes(w.name)),
+  { name: 'call the definer function', sql: `SELECT {schema}.make_role()` },
+];
+
+export function fill(sql: string, vars: Record<string, string>): string {
+  return sql.replace(/\{(\w+)\}/g, (all, key: string) => vars[key] ?? all);
+}
+
+/**
+ * Logs in as `login` and tries every attempt as itself and then as each role of `become`, the way
+ * a user would get there: granting itself SET on the role first (which works with ADMIN OPTION),
+ * then SET ROLE. Returns the attempts that succeeded, as "name" or "name as role".
+ */
+export async function tryForbidden(fx: PostgresFixture, login: string, password: string, attempts: Attempt[], vars: Record<string, string>, become: string[]): Promise<string[]> {
+  const db = new pg.Client({ host: '127.0.0.1', port: fx.server.port, database: 'odoo', user: login, password, statement_timeout: 10_000 });
+  db.on('error', () => undefined);
+  await db.connect();
+  const done: string[] = [];
+  const ok = (sql: string) => db.query(sql).then(() => true, () => false);
+  try {
+    for (const as of [undefined, ...become]) {
+      const role = as ? db.escapeIdentifier(as) : undefined;
+      for (const attempt of attempts) {
+        const sql = fill(attempt.sql, vars);
+        let accepted: boolean;
+        if (attempt.autocommit) {
+          accepted = role ? (await ok(`SET ROLE ${role}`)) && (await ok(sql)) : await ok(sql);
+          await ok('RESET ROLE');
+          if (accepted) {
+            const su = await fx.server.client();
+            await su.query(fill(attempt.autocommit.cleanup, vars)).finally(() => su.end());
+          }
+        } else {
+          await db.query('BEGIN');
+          if (role) {
+            await db.query('SAVEPOINT grant_self');
+            if (!(await ok(`GRANT ${role} TO CURRENT_USER WITH INHERIT TRUE, SET TRUE`))) await db.query('ROLLBACK TO SAVEPOINT grant_self');
+          }
+          accepted = (!role || (await ok(`SET ROLE ${role}`))) && (await ok(sql));
+          await db.query('ROLLBACK');
+        }
+        if (accepted) done.push(as ? `${attempt.name} as ${as}` : attempt.name);
+      }
+    }
+  } finally {
+    await db.end().catch(() => undefined);
+  }
+  return done;
+}
