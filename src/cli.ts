@@ -107,7 +107,7 @@ program
   .option('--json', 'print the results as JSON', false)
   .action(async (credential: string | undefined, opts: { json: boolean }) => {
     // A `current` whose variable is not set falls back to what a readable store holds.
-    const policy = policyOf({ optionalCurrent: true });
+    const policy = policyOf({ optionalCurrent: true, scope: credential ? { credentials: [credential] } : undefined });
     const runtime = cliRuntime(workspaceOf(), process.env, undefined, terminal);
     const rows: VerifyRow[] = [];
     for (const id of credential ? [credential] : Object.keys(policy.credentials)) rows.push(await verifyCredential(policy, id, runtime));
@@ -124,7 +124,7 @@ program
   .option('--take-over-from <role>', "readwrite: move every object of the schemas (and the schemas) owned by this role (e.g. doadmin) to the app role, object by object")
   .action(async (credential: string, opts: { apply: boolean; takeOverFrom?: string }) => {
     const { provisionCredential } = await import('./provision/run.js');
-    const policy = policyOf();
+    const policy = policyOf({ scope: { credentials: [credential] } });
     // A connection or SQL failure is a failed change (exit 1), not bad usage.
     const result = await commandWork(() => provisionCredential(policy, credential, { runtime: commandRuntime(), apply: opts.apply, takeOverFrom: opts.takeOverFrom, show: (script) => process.stdout.write(`${script}\n`) }));
     if (result.applied) process.stdout.write(`-- applied: ${result.plan.statements.length} statement(s) committed\n`);
@@ -147,7 +147,7 @@ program
     const { writeAuditRecords } = await import('./audit/record.js');
     const { failsAt } = await import('./audit/types.js');
     const { auditTable, writeAuditSummary } = await import('./cli/audit.js');
-    const policy = policyOf();
+    const policy = policyOf({ scope: system ? { systems: [system] } : undefined });
     // Where the record goes is checked before anything is read: inside the workspace (as for rotations).
     evidenceRoot(policy, workspaceOf());
     // The audit's record, output and summary pass the same scrubber as a rotation's.

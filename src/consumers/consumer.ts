@@ -20,8 +20,12 @@ export interface Consumer {
    * Preflight: proves the update will be accepted, with the cheapest call the API offers that
    * changes nothing (a no-op partial update, a permission read, a GET of the thing it will
    * write), and throws naming what to fix otherwise. Changes nothing.
+   *
+   * In a dry run it writes nothing to any system, not even what a real preflight may (a no-op
+   * update that moves a timestamp, a signed ping, a login the server records), and returns what
+   * it left out and what it checked instead, for the report.
    */
-  check(): Promise<void>;
+  check(dryRun?: boolean): Promise<string | void>;
   /** Makes the consumer use the new value and waits until it has. Returns what happened. */
   refresh(value: Secret): Promise<string>;
   /**

@@ -45,7 +45,9 @@ export const httpWebhook: AdapterFactory<Consumer> = (spec, ctx) => {
   return {
     label: `http webhook ${host}`,
 
-    async check() {
+    async check(dryRun) {
+      // A ping is a delivery the receiver acts on (logs, alerts): a dry run sends none.
+      if (dryRun) return `the signed ping is not sent in a dry run (the receiver would record a delivery); the URL and key are proven by a real run's preflight, before anything changes`;
       await send({ event: 'ping', credential: credential.id, system: credential.system }, 'ping', []);
     },
 

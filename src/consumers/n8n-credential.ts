@@ -23,7 +23,7 @@ const VERSION_ISSUES = {
  * fields (host, user, …) stay as they are. The preflight sends the same PATCH with no data
  * (`{data: {}, isPartialData: true}`): a no-op that every release which cannot take the real
  * update refuses the same way (405, or 400 for the whole-schema validation), before anything
- * changed. After the update n8n tests the stored credential itself (POST …/{id}/test) where the
+ * changed. n8n still records it (the credential's updatedAt moves), so a dry run does not send it. After the update n8n tests the stored credential itself (POST …/{id}/test) where the
  * release has that route; the public API never returns credential data.
  */
 export const n8nCredential: AdapterFactory<Consumer> = (spec, ctx) => {
@@ -53,7 +53,7 @@ export const n8nCredential: AdapterFactory<Consumer> = (spec, ctx) => {
   return {
     label: `n8n-credential ${base} ${String(id)}`,
 
-    async check() {
+    async check(dryRun) {
       // The read proves the key and the id; a 405 here means the release has no /credentials/{id}.
       const read = await jsonCall(runtime, `${where}: read`, credentialUrl, { headers: headers(), timeoutMs, hints }).catch((error: unknown) => {
         throw statusOf(error) === 405 ? versionError(`${where}: reading the credential answered HTTP 405`, VERSION_ISSUES.tooOld) : error;
@@ -61,6 +61,10 @@ export const n8nCredential: AdapterFactory<Consumer> = (spec, ctx) => {
       // The no-op below cannot see the data's keys: the type's schema can, before any change.
       const type = (read.json as { type?: unknown } | undefined)?.type;
       if (typeof type === 'string') await checkKeys(type);
+      // The no-op still moves the credential's updatedAt: a dry run writes nothing anywhere.
+      if (dryRun) {
+        return `the no-op partial update is not sent in a dry run (n8n would record it as a change of the credential); the API key, its read access, the credential id${typeof type === 'string' ? " and the data's fields" : ''} were checked; whether this release takes a partial update (2.39.5 and releases before PR #35680 do not) is proven by a real run's preflight, before anything changes`;
+      }
       // The no-op partial update: refused exactly as the real one would be, and changes no data.
       await patch('no-op partial update (preflight)', { data: {}, isPartialData: true }).catch((error: unknown) => {
         throw refusal(error, 'the no-op partial update (preflight)');

@@ -70,7 +70,12 @@ export const supersetDatabase: AdapterFactory<Consumer> = (spec, ctx) => {
   return {
     label: `superset-database ${base} #${databaseId}`,
 
-    async check() {
+    async check(dryRun) {
+      // Every check needs a login, and Superset records each one (the user's last_login and
+      // login_count): a dry run does not log in.
+      if (dryRun) {
+        return `not contacted in a dry run: every check needs a login, which Superset records (the user's last login and login count); a real run's preflight checks the user's permission, the connection and the uri template with the current password, before anything changes`;
+      }
       const bearer = await client.login(username, password);
       const db = await client.getDatabase(bearer, databaseId);
       if (configuredName && db.database_name && db.database_name !== configuredName) {

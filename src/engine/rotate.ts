@@ -95,13 +95,18 @@ async function runChecklist(policy: Policy, request: RotationRequest, given: Run
       }
       prior = await steps.run('preflight', () => {
         refuseEvidenceOutside(policy, runtime.workspace);
-        return preflight(adapters, credential.current, record.notes, (endpoints) => refuseAdminLockout(policy, credential, endpoints), (value) => reporter.mask(value));
+        return preflight(adapters, credential.current, record.notes, (endpoints) => refuseAdminLockout(policy, credential, endpoints), (value) => reporter.mask(value), request.dryRun);
       });
     } catch (error) {
       return conclude('failed', describeError(error));
     }
     if (request.dryRun) {
-      return conclude('skipped', `dry run: preflight passed; a rotation would write ${adapters.stores.length} store target(s), refresh ${adapters.consumers.length} consumer(s) and run ${adapters.probes.length} health check(s)`);
+      // Invariant 6: a dry run writes to no system; what the preflight left out for that is said.
+      const skipped = record.notes.filter((n) => n.startsWith(NOT_IN_DRY_RUN));
+      return conclude(
+        'skipped',
+        `dry run: preflight passed; a rotation would write ${adapters.stores.length} store target(s), refresh ${adapters.consumers.length} consumer(s) and run ${adapters.probes.length} health check(s)${skipped.length ? `. ${skipped.join('. ')}` : ''}`,
+      );
     }
 
     let applied = false;
@@ -141,6 +146,9 @@ async function runChecklist(policy: Policy, request: RotationRequest, given: Run
     await adapters.method.close().catch((error) => reporter.warning(`closing ${adapters.method.name}: ${describeError(error)}`));
   }
 }
+
+/** How a note about a proof a dry run did not make begins. */
+const NOT_IN_DRY_RUN = 'not done in a dry run:';
 
 /** Step 7: the old value revoked and proven refused; on exposure the evidence names what was cut off. */
 async function revoke(adapters: Adapters, current: Secret | undefined, reason: Reason, record: EvidenceRecord, runtime: Runtime): Promise<string> {
@@ -213,13 +221,14 @@ async function preflight(
   notes: string[],
   refuseEndpoints: (endpoints: Endpoint[]) => void,
   mask: (value: Secret) => void,
+  dryRun: boolean,
 ): Promise<StepDone<Prior>> {
   // The checks only read, so they run side by side; a failure is reported as it would be one by
   // one (the method's first, then the stores' and the consumers' in policy order).
   const [method, ...checks] = await Promise.allSettled([
     adapters.method.preflight(current),
     ...adapters.stores.map((target) => target.store.check()),
-    ...adapters.consumers.map((consumer) => consumer.check()),
+    ...adapters.consumers.map((consumer) => consumer.check(dryRun)),
   ]);
   if (method.status === 'rejected') throw method.reason;
   const report = method.value;
@@ -230,6 +239,11 @@ async function preflight(
   // value that logs in is the current one when `current` does not.
   const prior = await readPrior(adapters, current, report.currentWorks, mask);
   notes.push(...report.notes);
+  // A dry run writes to no system: what a consumer's check left out for that, and why.
+  for (const [i, consumer] of adapters.consumers.entries()) {
+    const left = (checks[adapters.stores.length + i] as PromiseFulfilledResult<string | void>).value;
+    if (dryRun && left) notes.push(`${NOT_IN_DRY_RUN} ${consumer.label}: ${left}`);
+  }
   let state = report.currentWorks ? 'current value logs in' : 'current value does not log in, proceeding on admin authority';
   if (prior.source) {
     notes.push(`${current ? 'the current value no longer logs in' : 'no current value given'}, but the value ${prior.source} holds does: it is taken as the current value (for the back-out and the proof that it is refused)`);

@@ -7,6 +7,7 @@ import { Secret } from '../secret/secret.js';
 import { interpolatedSecrets } from '../secret/policy-secrets.js';
 import { PolicyError } from './errors.js';
 import { interpolate, keyPath } from './interpolate.js';
+import { interpolateScoped, type PolicyScope } from './scope.js';
 import type { CredentialPolicy, Policy, PostgresSystem, SystemPolicy, TargetSpec } from './types.js';
 import { loginsOf } from './logins.js';
 import { validate } from './schema-validator.js';
@@ -35,6 +36,8 @@ export interface LoadOptions {
    * which then proves the value a readable store holds.
    */
   optionalCurrent?: boolean;
+  /** Only these credentials' and systems' variables must be set (src/policy/scope.ts): audit, provision, verify. */
+  scope?: PolicyScope;
 }
 
 /**
@@ -74,7 +77,7 @@ export function readPolicy(text: string, file: string, env: NodeJS.ProcessEnv, o
   if (options.optionalCurrent) dropUnsetCurrent(raw as RawPolicy, env);
   const problems: string[] = [];
   const used = new Map<string, string[]>();
-  const data = interpolate(raw, env, [], options.withoutSecrets ? undefined : problems, used) as RawPolicy;
+  const data = options.withoutSecrets ? (interpolate(raw, env, [], undefined, used) as RawPolicy) : interpolateScoped(raw as RawPolicy, env, options.scope, problems, used);
   if (problems.length > 0) throw new PolicyError(file, problems);
   // Again after interpolation (this also applies the schema's defaults). The values now may hold
   // secrets, so these messages never quote them.

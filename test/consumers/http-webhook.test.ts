@@ -43,6 +43,12 @@ describe('http webhook consumer', () => {
     expectNoSecrets(runtime, detail, JSON.stringify(consumer));
   });
 
+  it('in a dry run sends no ping (a delivery the receiver would record) and says so', async () => {
+    const { model, consumer } = setup();
+    expect(await consumer.check(true)).toMatch(/the signed ping is not sent in a dry run/);
+    expect(model.deliveries).toEqual([]);
+  });
+
   it('carries the value only when include_value is true, under a custom header', async () => {
     const { model, consumer } = setup({ include_value: true, header: 'X-Hub-Signature-256' });
     await consumer.refresh(NEW);

@@ -33,6 +33,18 @@ function expectNoSecrets(runtime: TestRuntime, ...texts: string[]) {
 }
 
 describe('n8n-credential consumer', () => {
+  it('in a dry run reads the credential and its type but sends no PATCH: updatedAt does not move', async () => {
+    const { model, consumer } = setup();
+    const before = model.updatedAt('pg7Xk2');
+    const left = await consumer.check(true);
+    expect(left).toMatch(/^the no-op partial update is not sent in a dry run .*the API key, its read access, the credential id and the data's fields were checked; whether this release takes a partial update .* is proven by a real run's preflight/);
+    expect(model.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /api/v1/credentials/pg7Xk2', 'GET /api/v1/credentials/schema/postgres']);
+    expect(model.updatedAt('pg7Xk2')).toBe(before);
+    // A real preflight sends it, and n8n records it: why a dry run must not.
+    await consumer.check();
+    expect(model.updatedAt('pg7Xk2')).not.toBe(before);
+  });
+
   it('checks the key and the id, then merges only the password into the credential', async () => {
     const { model, runtime, consumer } = setup();
     await consumer.check();

@@ -71,6 +71,10 @@ export function createN8nModel(options: N8nModelOptions) {
     credentialData(id: string): Record<string, unknown> | undefined {
       return credentials.get(id)?.data;
     },
+    /** When n8n last recorded a change of the credential (every accepted PATCH moves it, a no-op too). */
+    updatedAt(id: string): string | undefined {
+      return credentials.get(id)?.updatedAt;
+    },
     handlers: [] as ReturnType<typeof http.all>[],
   };
 

@@ -84,6 +84,24 @@ describe('what the rotation refuses in preflight, provision --apply repairs (no 
   });
 });
 
+describe('a group role that can log in: left to a person, and rotate and provision name the same statement', () => {
+  it('provision says "not done" with ALTER ROLE … NOLOGIN (consumers may still use it); once run, both are satisfied', async () => {
+    const { a } = await makeAlternating(fx(), 'fix_grouplogin');
+    await su('ALTER ROLE fix_grouplogin LOGIN');
+    const text = alternating('fix_grouplogin');
+    expect((await rotate(text, 'fix_grouplogin', a.reveal())).summary).toContain('ALTER ROLE fix_grouplogin NOLOGIN');
+    const result = await provisionCredential(parsePolicy(text, 'rotation.yaml', env('unused')), 'fix_grouplogin', { runtime: testRuntime(), apply: true });
+    expect(result.converged).toBe(false);
+    expect(result.remaining.join('\n')).toContain('ALTER ROLE "fix_grouplogin" NOLOGIN;');
+    const c = await fx().server.client('odoo');
+    expect((await c.query("SELECT rolcanlogin FROM pg_roles WHERE rolname = 'fix_grouplogin'")).rows).toEqual([{ rolcanlogin: true }]); // not changed behind anyone's back
+    await c.end();
+    await su('ALTER ROLE fix_grouplogin NOLOGIN');
+    expect((await provisionCredential(parsePolicy(text, 'rotation.yaml', env('unused')), 'fix_grouplogin', { runtime: testRuntime(), apply: false })).script).toContain('nothing to do');
+    expect((await rotate(text, 'fix_grouplogin', a.reveal())).status).toBe('rotated');
+  });
+});
+
 describe('a WARNING from PostgreSQL is a failure, never "applied"', () => {
   it('a GRANT PostgreSQL ignores rolls the whole transaction back, naming the warning', async () => {
     const db = new pg.Client({ connectionString: fx().platform.adminUrl });
@@ -97,6 +115,7 @@ describe('a WARNING from PostgreSQL is a failure, never "applied"', () => {
       const error = await runInTransaction(db, plan).then(() => undefined, (e: unknown) => e);
       expect(describeError(error)).toContain('WARNING: no privileges were granted for "odoo"');
       expect(describeError(error)).toContain('rolled back');
+      expect(describeError(error)).not.toContain(decodeURIComponent(new URL(fx().platform.adminUrl).password));
       expect((await db.query("SELECT 1 FROM pg_roles WHERE rolname = 'warn_marker'")).rowCount).toBe(0);
     } finally {
       await db.end();
@@ -121,6 +140,8 @@ describe('a WARNING from PostgreSQL is a failure, never "applied"', () => {
       expect(again.stdout).not.toContain('nothing to do');
       expect(again.stdout).not.toContain('-- applied');
       expect(again.stderr).toContain('GRANT CONNECT ON DATABASE "odoo" TO "warn_ro"');
+      const adminPassword = decodeURIComponent(new URL(fx().platform.adminUrl).password);
+      expect(again.stdout + again.stderr).not.toContain(adminPassword);
     } finally {
       await su('GRANT CONNECT ON DATABASE odoo TO PUBLIC');
     }
