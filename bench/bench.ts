@@ -13,6 +13,7 @@ import { formatTable } from '../src/cli/plan.js';
 import { githubStandIn, policyText, runtimeFor } from './world.js';
 import { startUp } from './start-up.js';
 import { consumerWindow } from './consumer-window.js';
+import { exposureResponse } from './exposure.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -29,6 +30,7 @@ async function main() {
     if (!only || only === 'consumerWindow') results.consumerWindow = await consumerWindow(pg, platform);
     if (!only || only === 'fanOut') results.fanOut = await fanOut(pg, platform);
     if (!only || only === 'startUp') results.startUp = await startUp(pg, platform);
+    if (!only || only === 'exposure') results.exposure = await exposureResponse(pg, platform);
   } finally {
     await pg.stop();
   }

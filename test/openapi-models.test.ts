@@ -57,6 +57,30 @@ describe('DigitalOcean model, checked against digitalocean/openapi', () => {
     expect(m.openapi.take()).toEqual([]);
   });
 
+  it('serves the connection pools and users from the description: list, get, update (204), and refuses an update without db', async () => {
+    const m = createDigitalOceanModel({
+      tokens: { [DO_TOKEN]: ALL_SCOPES, dop_v1_no_view: ['database:read', 'database:update'] },
+      clusters: [{ id: CLUSTER, name: 'db', host: '127.0.0.1', port: 5432, users: { doadmin: 'x', odoo_a: 'copy-a' }, superuserUrl: 'postgres://unused', pools: [{ name: 'odoo-pool', mode: 'transaction', size: 10, db: 'odoo', user: 'odoo_a' }] }],
+    });
+    server.use(...m.handlers);
+    const base = `https://api.digitalocean.com/v2/databases/${CLUSTER}`;
+    const pools = (await (await fetch(`${base}/pools`, json('GET', DO_TOKEN))).json()) as { pools: { name: string; user?: string; connection: { user?: string; password?: string; database: string } }[] };
+    // The pool's connection carries the pinned user's password as DigitalOcean keeps it, shown only with database:view_credentials.
+    expect(pools.pools[0]).toMatchObject({ name: 'odoo-pool', user: 'odoo_a', connection: { user: 'odoo_a', password: 'copy-a', database: 'odoo-pool' } });
+    const hidden = (await (await fetch(`${base}/pools/odoo-pool`, json('GET', 'dop_v1_no_view'))).json()) as { pool: { connection: { password: string } } };
+    expect(hidden.pool.connection.password).toBe('');
+    const users = (await (await fetch(`${base}/users`, json('GET', DO_TOKEN))).json()) as { users: { name: string }[] };
+    expect(users.users.map((u) => u.name)).toEqual(['doadmin', 'odoo_a']);
+
+    expect((await fetch(`${base}/pools/odoo-pool`, json('PUT', DO_TOKEN, { mode: 'transaction', size: 10 }))).status).toBe(422);
+    expect(m.openapi.take()).toEqual([expect.stringMatching(/^digitalocean: databases_update_connectionPool .*request body: value must have required property 'db'/)]);
+    // Without a user the pool connects as the inbound user.
+    expect((await fetch(`${base}/pools/odoo-pool`, json('PUT', DO_TOKEN, { mode: 'session', size: 5, db: 'odoo' }))).status).toBe(204);
+    expect(m.cluster(CLUSTER)!.pools).toEqual([{ name: 'odoo-pool', mode: 'session', size: 5, db: 'odoo' }]);
+    expect((await fetch(`${base}/pools/nope`, json('PUT', DO_TOKEN, { mode: 'session', size: 5, db: 'odoo' }))).status).toBe(404);
+    expect(m.openapi.take()).toEqual([]);
+  });
+
   it('an answer with a status the operation does not declare is a violation too', async () => {
     const checker = new OpenApiChecker('github-check', loadDescription('github.json'), { generic: {} });
     const operation = checker.match('PUT', '/repos/acme/ops/actions/secrets/X')!.operation;

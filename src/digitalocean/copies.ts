@@ -2,8 +2,10 @@ import { RotationError } from '../errors/errors.js';
 import type { Pool, StatusHints } from './client.js';
 import { linkedCluster, type ClusterContext } from './linked-cluster.js';
 
-/** The Postgres methods that change a password with ALTER ROLE, and the roles each changes. */
-export type SqlRotation = { method: 'alter-role'; role: string } | { method: 'alternating-roles'; group: string; logins: [string, string] };
+/** The methods that change a Postgres password on a DigitalOcean cluster, and the roles each changes. */
+export type SqlRotation =
+  | { method: 'alter-role' | 'digitalocean-reset'; role: string }
+  | { method: 'alternating-roles'; group: string; logins: [string, string] };
 
 /**
  * Preflight of a Postgres credential on a DigitalOcean cluster (docs/digitalocean.md): DigitalOcean
@@ -13,7 +15,8 @@ export type SqlRotation = { method: 'alter-role'; role: string } | { method: 'al
  *   switch (moving it means DigitalOcean's copy of the other login's password, which ALTER ROLE is
  *   not documented to set, and a PUT whose effect on open connections is not documented either);
  * - alter-role of a user DigitalOcean manages warns, naming the pools pinned to it;
- * - inbound-user pools are listed as untouched: each client logs in as itself, with what it holds.
+ * - inbound-user pools are listed as untouched: each client logs in as itself, with what it holds;
+ * - digitalocean-reset sets DigitalOcean's copy itself: pools pinned to the user are listed as following it.
  * Returns the notes for the evidence; the warnings are also reported. Changes nothing.
  */
 export async function digitalOceanCopies(ctx: ClusterContext, rotation: SqlRotation): Promise<string[]> {
@@ -28,20 +31,22 @@ export async function digitalOceanCopies(ctx: ClusterContext, rotation: SqlRotat
   };
   const [managed, pools] = await Promise.all([client.listUsers(cluster.clusterId, hints), client.listPools(cluster.clusterId, hints)]);
   const where = `DigitalOcean cluster ${cluster.clusterId}`;
-  const roles = rotation.method === 'alter-role' ? [rotation.role] : [rotation.group, ...rotation.logins];
+  const roles = rotation.method === 'alternating-roles' ? [rotation.group, ...rotation.logins] : [rotation.role];
   const pinned = pools.filter((p) => p.user !== undefined && roles.includes(p.user));
   const inbound = pools.filter((p) => p.user === undefined);
 
   if (rotation.method === 'alternating-roles' && pinned.length > 0) throw pinnedPoolsRefused(rotation, pinned, where);
 
-  const notes = inbound.map((p) => `${describePool(p)}: untouched; it connects each client as the login the client gives, so clients follow the switch once they hold the new value`);
+  const notes = inbound.map((p) => `${describePool(p)}: untouched; it connects each client as the user the client gives, so clients follow the rotation once they hold the new value`);
   const warnings: string[] = [];
-  if (rotation.method === 'alter-role') {
+  if (rotation.method === 'digitalocean-reset') {
+    for (const p of pinned) notes.push(`${describePool(p)}: connects as ${rotation.role} with DigitalOcean's copy of its password, which the reset sets; its clients present that password too (the pool's connection string carries it), so they need the new value`);
+  } else if (rotation.method === 'alter-role') {
     for (const p of pinned) {
       warnings.push(`${describePool(p)} connects as ${rotation.role} with DigitalOcean's copy of its password; DigitalOcean does not document that an ALTER ROLE updates that copy: if it does not, the pool's new server connections fail after this rotation`);
     }
     if (managed.includes(rotation.role)) warnings.push(managedUserWarning(rotation.role, where));
-  } else {
+  } else if (rotation.method === 'alternating-roles') {
     const both = rotation.logins.filter((l) => managed.includes(l));
     if (both.length > 0) {
       warnings.push(`DigitalOcean manages ${both.join(' and ')} on ${where}: its console, API and App Platform bindings show a copy of the password that this rotation does not set (ALTER ROLE; DigitalOcean does not document that its copy follows): do not use them; logins created in SQL have no such copy`);

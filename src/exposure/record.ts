@@ -11,6 +11,7 @@ import { scrubDeep } from '../secret/scrubber.js';
  * `<evidence_dir>/<YYYYMMDD-HHMM>/db-exposure/<credential>.json` and `.md`. It names each alert by
  * repository, number and URL, says why its leaked value is dead (the rotation, or the login tried
  * and refused) and what became of the alert. It never holds the value, a hash of it or a part.
+ * Its JSON Schema: schema/exposure.schema.json.
  */
 export interface ExposureRecord {
   schema: 'credential-rotation/exposure@1';

@@ -11,6 +11,7 @@ import { Secret } from '../secret/secret.js';
 import { digitalOceanClient, type ClusterConnection, type StatusHints } from '../digitalocean/client.js';
 import { digitalOceanSystemSettings } from '../digitalocean/settings.js';
 import { clusterCa } from '../digitalocean/cluster-ca.js';
+import { digitalOceanCopies } from '../digitalocean/copies.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange } from './method.js';
 
 /** The settings of a `type: digitalocean` system, with the token as a Secret. */
@@ -77,7 +78,7 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
           code: 'NOT_ALLOWED',
         });
       }
-      const notes = [`cluster ${cluster.name} (${cluster.status}) at ${target()}`];
+      const notes = [`cluster ${cluster.name} (${cluster.status}) at ${target()}`, ...(await digitalOceanCopies(ctx, { method: 'digitalocean-reset', role: user }))];
       const currentWorks = await currentLogsIn(current, loginAs, `${user} at ${target()}`, "this runner must reach the cluster: add its address to the cluster's trusted sources");
       if (currentWorks) {
         // The lock lives in a session of the user itself (the only login this method has); a

@@ -109,6 +109,10 @@ describe('App Platform bindings of the rotated user (digitalocean-app consumer)'
     );
     expect(consumer).toMatchObject({ outcome: 'ok', proof: 'read-back' });
     expect(consumer.proof_detail).toContain("DigitalOcean's copy it binds (bound_reset) is the new value");
+    // §1 at the reset's preflight: the pool pinned to the user follows DigitalOcean's copy, which the reset sets.
+    expect(result.record.notes).toContain(
+      "connection pool app-pool (transaction, size 5, database odoo, user bound_reset): connects as bound_reset with DigitalOcean's copy of its password, which the reset sets; its clients present that password too (the pool's connection string carries it), so they need the new value",
+    );
     // The host binding carries no credential: not listed.
     expect(consumer.detail).not.toContain('DB_HOST');
   });

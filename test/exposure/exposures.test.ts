@@ -3,12 +3,21 @@
 // evidence. Real PostgreSQL 16, the Supabase and GitHub models (checked against their descriptions).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupServer } from 'msw/node';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import exposureSchema from '../../schema/exposure.schema.json' with { type: 'json' };
 import { generatePassword } from '../../src/secret/generate.js';
 import { scramVerifier } from '../../src/postgres/scram.js';
 import { usePostgres, makeRole } from '../helpers/postgres.js';
+import { makeAlternating } from '../helpers/alternating.js';
 import { connectionString, evidenceFiles, exposurePolicyYaml, exposures, exposureWorld, fileValue, leakSinks, ODOO, OPS, works } from '../helpers/exposure.js';
 
 const fx = usePostgres();
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+const ajv = new Ajv({ allErrors: true, strict: false });
+addFormats(ajv);
+/** The record's shipped JSON Schema (schema/exposure.schema.json). */
+const validExposureRecord = ajv.compile(exposureSchema);
 const server = setupServer();
 beforeAll(() => server.listen({ onUnhandledFrame: 'error' }));
 afterAll(() => server.close());
@@ -72,6 +81,7 @@ describe('exposures --apply, end to end', () => {
       expect(alert.resolution_comment).toContain('https://github.com/acme/ops/actions/runs/4242');
       // The record names the alert by number and URL, with the proof, and the rotation has reason exposure.
       const record = JSON.parse(files[exposureRecord]);
+      expect(validExposureRecord(record), JSON.stringify(validExposureRecord.errors)).toBe(true);
       expect(record).toMatchObject({ status: 'handled', action: 'rotate', rotation: { status: 'rotated', record: rotationRecord } });
       expect(record.alerts).toEqual([expect.objectContaining({ repository: OPS, number, url: `https://github.com/${OPS}/security/secret-scanning/${number}`, value: 'current', resolution: 'resolved', proof: expect.objectContaining({ tried: true, rejected: true }) })]);
       expect(JSON.parse(files[rotationRecord])).toMatchObject({ reason: 'exposure', status: 'rotated' });
@@ -114,6 +124,7 @@ describe('exposures --apply, end to end', () => {
     expect(alert.resolution_comment).toContain('already refused');
     expect(Object.keys(files).some((p) => p.includes('db-rotation'))).toBe(false);
     const record = JSON.parse(files[path]);
+    expect(validExposureRecord(record), JSON.stringify(validExposureRecord.errors)).toBe(true);
     expect(record).toMatchObject({ action: 'resolve', status: 'handled' });
     expect(record.alerts[0]).toMatchObject({ value: 'old', resolution: 'resolved', proof: { tried: true, rejected: true, detail: `the leaked password of ${role} refused with SQLSTATE 28P01` } });
     expect(report.rows).toEqual([expect.objectContaining({ number, credential: role, action: 'resolve', outcome: 'resolved', evidence: path })]);
@@ -130,6 +141,41 @@ describe('exposures --apply, end to end', () => {
     expect(w.rotations).toEqual([role]);
     expect(await works(fx, role, live)).toBe('refused');
     expect(await works(fx, role, fileValue(w, `.secrets/${role}.env`, 'DB_PASSWORD')!)).toBe('works');
+  });
+});
+
+describe('alternating-roles, and alerts read through an organization', () => {
+  it('either login of an alternating-roles credential matches: the idle login\'s still-accepted password and the active one\'s, found through organizations: [acme] → one rotation, both resolved, both refused', async () => {
+    const { a, b, logins } = await makeAlternating(fx(), 'alt_grp');
+    const w = exposureWorld(fx, server, {});
+    w.env.CURRENT_ALT = a.reveal();
+    const text = `version: 1
+systems:
+  odoo-sor:
+    type: postgres
+    admin_url: \${ROTATION_ADMIN_URL}
+credentials:
+  alt_grp:
+    system: odoo-sor
+    method: alternating-roles
+    cadence: quarterly
+    current: \${CURRENT_ALT}
+    store:
+      - file: { path: .secrets/alt.env, key: DB_PASSWORD }
+      - file: { path: .secrets/alt.env, key: DB_USER, format: "{user}" }
+exposure:
+  organizations: [acme]
+`;
+    const onOps = w.gh.secretScanning.addAlert(OPS, { secret_type: 'postgres_connection_string', secret: connectionString(logins[0], a.reveal()) });
+    const onOdoo = w.gh.secretScanning.addAlert(ODOO, { secret_type: 'postgres_connection_string', secret: connectionString(logins[1], b.reveal()) });
+    const report = await exposures(w, text, true);
+    expect(report.exitCode, JSON.stringify(report.rows)).toBe(0);
+    expect(w.rotations).toEqual(['alt_grp']);
+    expect(report.rows.map((r) => [r.repository, r.number, r.credential, r.outcome]).sort()).toEqual([[ODOO, onOdoo, 'alt_grp', 'resolved'], [OPS, onOps, 'alt_grp', 'resolved']]);
+    for (const [login, old] of [[logins[0], a], [logins[1], b]] as const) expect(await works(fx, login, old.reveal())).toBe('refused');
+    expect(await works(fx, fileValue(w, '.secrets/alt.env', 'DB_USER')!, fileValue(w, '.secrets/alt.env', 'DB_PASSWORD')!)).toBe('works');
+    expect(w.gh.requests.some((r) => r.path.startsWith('/orgs/acme/secret-scanning/alerts?'))).toBe(true);
+    expect(w.gh.secretScanning.alert(ODOO, onOdoo)).toMatchObject({ state: 'resolved', resolution: 'revoked' });
   });
 });
 

@@ -105,7 +105,7 @@ describe('DigitalOcean connection pools at preflight (alternating-roles)', () =>
     const result = await rotate('in_grp', 'alternating-roles', a.reveal());
     expect(result.status).toBe('rotated');
     expect(result.record.notes).toContain(
-      'connection pool odoo-inbound (transaction, size 10, database odoo, inbound user): untouched; it connects each client as the login the client gives, so clients follow the switch once they hold the new value',
+      'connection pool odoo-inbound (transaction, size 10, database odoo, inbound user): untouched; it connects each client as the user the client gives, so clients follow the rotation once they hold the new value',
     );
     // The pool pinned to doadmin does not use the credential: not a reason to refuse.
     expect(result.record.notes.join('\n')).not.toContain('reports');
