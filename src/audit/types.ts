@@ -30,6 +30,8 @@ export interface Finding {
   object?: string;
   /** The role whose rights the first fix needs, when a plain admin cannot run it (the grantor, the owner). */
   runAs?: string;
+  /** The database the fix runs in, when it is not the one the admin URL names. */
+  database?: string;
 }
 
 /**

@@ -29,6 +29,8 @@ export interface PlanContext {
   rightsOf: (role: string) => Promise<boolean>;
   /** Whether the admin may become `role` (SET ROLE; new owner of an object; default privileges for it). */
   become: (role: string) => Promise<boolean>;
+  /** Several of those at once (an owner change takes the old owner's rights and SET on the new one). */
+  actFor: (...needs: [string, 'rights' | 'set'][]) => Promise<boolean>;
   role: (name: string) => Promise<RoleState>;
 }
 
@@ -50,12 +52,23 @@ export function planContext(db: pg.Client, admin: AdminState): { ctx: PlanContex
     if (!states.has(name)) states.set(name, await roleState(db, name));
     return states.get(name)!;
   };
-  /** A grant for the transaction, when the admin holds ADMIN OPTION on the role (or creates it). */
-  const grantFor = async (name: string): Promise<boolean> => {
+  /** Whether the admin may act for `name` now ('set': SET ROLE as well), or once granted it for the transaction ('grant'). */
+  const judge = async (name: string, need: 'rights' | 'set'): Promise<'yes' | 'grant' | 'no'> => {
+    if (admin.superuser || name === admin.user || granted.has(name)) return 'yes';
     const state = await role(name);
-    if (!ctx.created.has(name) && !(state.adminHasAdmin && !state.powers.includes('SUPERUSER'))) return false;
-    granted.add(name);
-    if (firstActing < 0) firstActing = out.length;
+    if (state.adminHasPrivileges && (need === 'rights' || state.adminMaySet)) return 'yes';
+    // A grant (INHERIT, SET) for the transaction, when the admin holds ADMIN OPTION on the role (or creates it).
+    return ctx.created.has(name) || (state.adminHasAdmin && !state.powers.includes('SUPERUSER')) ? 'grant' : 'no';
+  };
+  /** All of `needs` at once, or none: a grant for the transaction is registered only when every one is possible. */
+  const actFor = async (...needs: [string, 'rights' | 'set'][]): Promise<boolean> => {
+    const verdicts = await Promise.all(needs.map(([name, need]) => judge(name, need)));
+    if (verdicts.includes('no')) return false;
+    needs.forEach(([name], i) => {
+      if (verdicts[i] !== 'grant') return;
+      granted.add(name);
+      if (firstActing < 0) firstActing = out.length;
+    });
     return true;
   };
   const ctx: PlanContext = {
@@ -67,12 +80,9 @@ export function planContext(db: pg.Client, admin: AdminState): { ctx: PlanContex
     note: (text) => notes.push(text),
     created: new Set(),
     role,
-    rightsOf: async (name) => admin.superuser || name === admin.user || granted.has(name) || (await role(name)).adminHasPrivileges || grantFor(name),
-    become: async (name) => {
-      if (admin.superuser || name === admin.user || granted.has(name)) return true;
-      const state = await role(name);
-      return (state.adminMaySet && state.adminHasPrivileges) || grantFor(name);
-    },
+    rightsOf: (name) => actFor([name, 'rights']),
+    become: (name) => actFor([name, 'set']),
+    actFor,
   };
   const finish = (): PlanOutput => {
     if (granted.size > 0) {

@@ -101,7 +101,7 @@ async function moveOwnership(ctx: PlanContext, policy: Policy, credential: Crede
       ctx.cannot(`${what}; give it to the application role: ALTER … ${object.identity} OWNER TO <the read-write role>;`);
     } else if (object.extension) {
       ctx.cannot(`${what}; it belongs to extension ${object.extension}: as a superuser, ${sql};`);
-    } else if ((await ctx.rightsOf(object.owner)) && (await ctx.become(to))) {
+    } else if (await ctx.actFor([object.owner, 'rights'], [to, 'set'])) {
       ctx.add(sql, `acting as ${object.owner}: ${credential.role} is read-only, ${to} owns what the application uses`);
     } else {
       ctx.cannot(`${what}; as a superuser: ${sql};`);

@@ -73,6 +73,7 @@ const WRITES = [
   'DROP TABLE ro_scratch',
   'ALTER FUNCTION ro_fn() RENAME TO ro_fn2',
   "SELECT lo_put(9001, 0, '\\x00')",
+  "SELECT lo_put(9002, 0, '\\x00')",
   'INSERT INTO doadmin_notes VALUES (1)',
   'INSERT INTO created_later VALUES (1)',
   'SELECT close_period()',
@@ -164,7 +165,7 @@ describe('provision --apply superset_ro (readonly) converges on what the audit d
     // A grant made by another holder of GRANT OPTION: only etl may revoke it.
     await su('GRANT UPDATE ON res_partner TO etl WITH GRANT OPTION', 'odoo_app');
     await su('GRANT UPDATE ON res_partner TO superset_ro', 'etl');
-    await su(`CREATE TABLE ro_scratch (id int); CREATE FUNCTION ro_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'`, 'superset_ro');
+    await su(`CREATE TABLE ro_scratch (id int); CREATE FUNCTION ro_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'; SELECT lo_create(9002)`, 'superset_ro');
     // A SECURITY DEFINER function of the writer: callable by PUBLIC by default, it writes as odoo_app.
     await su(`CREATE FUNCTION close_period() RETURNS void LANGUAGE sql SECURITY DEFINER AS $$ INSERT INTO res_partner (name) VALUES ('closed') $$`, 'odoo_app');
     const before = await auditOf('superset_ro');
@@ -179,6 +180,7 @@ describe('provision --apply superset_ro (readonly) converges on what the audit d
     expect(applied.script).toContain('SET ROLE "etl";\nREVOKE UPDATE ON TABLE public.res_partner FROM "superset_ro";\nRESET ROLE;');
     expect(applied.script).toContain('ALTER TABLE public.ro_scratch OWNER TO "odoo_app";');
     expect(applied.script).toContain('ALTER FUNCTION public.ro_fn() OWNER TO "odoo_app";');
+    expect(applied.script).toContain('ALTER LARGE OBJECT 9002 OWNER TO "odoo_app";');
 
     const after = await auditOf('superset_ro');
     expect(after.findings).toEqual([]);
