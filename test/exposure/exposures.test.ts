@@ -294,6 +294,21 @@ describe('errors a user meets', () => {
     expect(report.rows).toEqual([expect.objectContaining({ number, credential: null, action: 'none', outcome: 'left open', detail: expect.stringContaining('GitHub shows no secret for this alert') })]);
   });
 
+  it('a leaked password that cannot be tried (the server does not answer) is neither rotated nor resolved on a guess: exit 1, named', async () => {
+    const [role, password] = await freshRole();
+    const w = exposureWorld(fx, server, { [role]: password });
+    w.env.ROTATION_ADMIN_URL = 'postgresql://rotation_admin:unreachable-Pw-1@127.0.0.1:1/odoo';
+    w.secrets.add('unreachable-Pw-1');
+    const number = w.gh.secretScanning.addAlert(OPS, { secret_type: 'postgres_connection_string', secret: connectionString(role, password) });
+    const report = await exposures(w, exposurePolicyYaml([role]), true);
+    expect(report.exitCode).toBe(1);
+    expect(w.rotations).toEqual([]);
+    expect(report.rows).toEqual([expect.objectContaining({ number, credential: null, action: 'none', outcome: 'failed', detail: expect.stringMatching(new RegExp(`^could not tell whether the leaked value of ${role} works: the leaked password of ${role} could not be tried`)) })]);
+    expect(w.gh.secretScanning.alert(OPS, number)!.state).toBe('open');
+    const haystack = leakSinks(w, fx);
+    for (const s of w.secrets) expect(haystack.includes(s)).toBe(false);
+  });
+
   it('the policy has no exposure: key → a clear error (exit 2 in the CLI)', async () => {
     const w = exposureWorld(fx, server, {});
     const text = exposurePolicyYaml([]).replace(/exposure:\n.*\n$/s, '');
