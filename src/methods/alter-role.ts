@@ -150,7 +150,7 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
     async revoke(old, reason): Promise<RevocationProof> {
       // On exposure the sessions opened with the old password are cut off first (from the admin
       // session, by the server's clock at the commit); then the old password must be refused.
-      const cutOff = reason === 'exposure' ? await cutOffSessionsBefore(await adminClient(), role, changedAt ?? new Date(), lock ? [lock.pid] : []) : undefined;
+      const cutOff = reason === 'exposure' ? await cutOffSessionsBefore(await adminClient(), role, changedAt ?? ctx.runtime.now(), lock ? [lock.pid] : []) : undefined;
       return proveOldPasswordRefused({ role, old, login: loginAs, cutOff });
     },
 
