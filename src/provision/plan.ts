@@ -49,6 +49,9 @@ export async function planProvision(db: pg.Client, policy: Policy, credential: C
   if (credential.method !== 'alter-role' && credential.method !== 'alternating-roles') {
     throw new RotationError(`${where}.method: provision sets up Postgres roles (alter-role, alternating-roles), not ${credential.method}`);
   }
+  if (options.takeOverFrom && credential.access !== 'readwrite') {
+    throw new RotationError(`--take-over-from: ${credential.id} is access: ${credential.access}; only a readwrite role takes over objects (what a read-only role owns goes to the system's read-write role by itself)`);
+  }
   const admin = await adminState(db);
   for (const schema of credential.schemas) if (!(await schemaExists(db, schema))) throw new RotationError(`${where}.schemas: schema ${JSON.stringify(schema)} does not exist in database ${admin.database}`);
   const { ctx, finish } = planContext(db, admin);

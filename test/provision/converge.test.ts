@@ -167,6 +167,8 @@ describe('provision --apply superset_ro (readonly) converges on what the audit d
     await su(`CREATE TABLE ro_scratch (id int); CREATE FUNCTION ro_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'; SELECT lo_create(9002)`, 'superset_ro');
     // A SECURITY DEFINER function of the writer: callable by PUBLIC by default, it writes as odoo_app.
     await su(`CREATE FUNCTION close_period() RETURNS void LANGUAGE sql SECURITY DEFINER AS $$ INSERT INTO res_partner (name) VALUES ('closed') $$`, 'odoo_app');
+    const misuse = await provisionCredential(policy(), 'superset_ro', { apply: true, takeOverFrom: 'doadmin' }).then(() => 'ran', (e: Error) => e.message);
+    expect(misuse).toContain('--take-over-from: superset_ro is access: readonly');
     const before = await auditOf('superset_ro');
     expect(before.pass).toBe(false);
 
