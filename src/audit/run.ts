@@ -15,8 +15,8 @@ import { RotationError } from '../errors/errors.js';
 
 export interface AuditCollaborators {
   now: () => Date;
-  /** Opens the admin connection of a postgres system (default: its admin_url, as the tool connects). */
-  connect?: (system: PostgresSystem) => Promise<pg.Client>;
+  /** Opens the admin connection of a postgres system (default: its admin_url, as the tool connects), to `database` when given. */
+  connect?: (system: PostgresSystem, database?: string) => Promise<pg.Client>;
 }
 
 /**
@@ -27,7 +27,10 @@ export interface AuditCollaborators {
  */
 export async function runAudit(policy: Policy, only: string | undefined, io: AuditCollaborators): Promise<AuditReport> {
   const startedAt = io.now();
-  const open = io.connect ?? ((system: PostgresSystem) => connect(connectionConfig(system.adminUrl, undefined, systemCa({ policy, system })), `systems.${system.id}.admin_url (${describeTarget(system.adminUrl)})`));
+  const open =
+    io.connect ??
+    ((system: PostgresSystem, database?: string) =>
+      connect({ ...connectionConfig(system.adminUrl, undefined, systemCa({ policy, system })), ...(database ? { database } : {}) }, `systems.${system.id}.admin_url (${describeTarget(system.adminUrl)})${database ? ` to database ${database}` : ''}`));
   if (only && !policy.systems[only]) throw new RotationError(`unknown system '${only}' (${policy.file} defines: ${Object.keys(policy.systems).join(', ')})`, { code: 'USAGE' });
   const systems: SystemAudit[] = [];
   // Sessions are the cluster's: each cluster's are read once, through its first system.
@@ -47,7 +50,7 @@ export async function runAudit(policy: Policy, only: string | undefined, io: Aud
   return { policy: policy.file, started_at: startedAt.toISOString(), finished_at: io.now().toISOString(), systems };
 }
 
-async function auditPostgres(policy: Policy, system: PostgresSystem, open: (s: PostgresSystem) => Promise<pg.Client>, readSessions: boolean): Promise<SystemAudit> {
+async function auditPostgres(policy: Policy, system: PostgresSystem, open: (s: PostgresSystem, database?: string) => Promise<pg.Client>, readSessions: boolean): Promise<SystemAudit> {
   const audit: SystemAudit = { system: system.id, type: system.type, target: describeTarget(system.adminUrl), checks: [] };
   const credentials = credentialsOf(policy, system.id);
   let db: pg.Client;
@@ -60,9 +63,11 @@ async function auditPostgres(policy: Policy, system: PostgresSystem, open: (s: P
   }
   try {
     const admin = String(connectionConfig(system.adminUrl).user ?? 'the admin');
+    // Privileges are per database: rules 1 and 2 read every other database the role may connect to as well.
+    const database = (name: string) => open(system, name);
     for (const credential of credentials) {
-      if (credential.access === 'readonly') audit.checks.push(await readonlyCheck(db, credential, writerOf(policy, credential)));
-      if (credential.access === 'readwrite') audit.checks.push(await notAdminCheck(db, credential));
+      if (credential.access === 'readonly') audit.checks.push(await readonlyCheck(db, credential, { writer: writerOf(policy, credential), database }));
+      if (credential.access === 'readwrite') audit.checks.push(await notAdminCheck(db, credential, { database }));
     }
     // Break-glass credentials of any system: their sessions show on every postgres system of the cluster.
     for (const credential of Object.values(policy.credentials).filter((c) => c.breakGlass && (readSessions || c.system === system.id))) {

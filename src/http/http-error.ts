@@ -4,7 +4,7 @@ import { shorten } from '../secret/scrubber.js';
 import type { Runtime } from '../runtime/runtime.js';
 
 /** The longest server message an HttpError keeps (scrubbed first), for callers that read it. */
-const MAX_SERVER_MESSAGE = 2000;
+const MAX_SERVER_MESSAGE = 300;
 
 /** What to tell the user for a given HTTP status of one call (replaces the generic hint). */
 export type StatusHints = Partial<Record<number, string>>;

@@ -7,6 +7,7 @@ import type { CutOff } from '../postgres/sessions.js';
 import { currentLogsIn, cutOffOwnSessions, firstLoginClock } from '../postgres/own-login.js';
 import { proveOldPasswordRefused } from '../postgres/revoke.js';
 import { takeRotationLock, type RotationLock } from '../postgres/lock.js';
+import { describeConnection } from '../postgres/url.js';
 import { Secret } from '../secret/secret.js';
 import { digitalOceanClient, type ClusterConnection, type StatusHints } from '../digitalocean/client.js';
 import { digitalOceanSystemSettings } from '../digitalocean/settings.js';
@@ -51,13 +52,14 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
   // verify-ca/verify-full check the server against the cluster's own CA, read from the API.
   const ca = clusterCa(settings, runtime, `the CA of DigitalOcean cluster ${settings.clusterId}`, true);
   /** The cluster's connection details as a URL, so the login means what the same URL means to libpq. */
-  const loginAs = (password: Secret): pg.ClientConfig => {
+  const clusterUrl = () => {
     const c = connection!;
     const mode = settings.sslmode ?? (c.ssl ? 'require' : 'disable');
-    const url = `postgresql://${encodeURIComponent(user)}@${c.host}:${c.port}/${encodeURIComponent(settings.database ?? c.database)}?sslmode=${mode}`;
-    return connectionConfig(new Secret(url), { user, password }, ca);
+    return `postgresql://${encodeURIComponent(user)}@${c.host}:${c.port}/${encodeURIComponent(settings.database ?? c.database)}?sslmode=${mode}`;
   };
-  const target = () => `${connection!.host}:${connection!.port}/${settings.database ?? connection!.database}`;
+  const loginAs = (password: Secret): pg.ClientConfig => connectionConfig(new Secret(clusterUrl()), { user, password }, ca);
+  /** Where the logins go, with the sslmode a TLS failure is about (postgres/url.ts describeConnection). */
+  const target = () => describeConnection(clusterUrl());
 
   return {
     name: `digitalocean-reset (${where})`,

@@ -175,15 +175,16 @@ function lastValues(url: string): Map<string, string> {
 export function splitTlsParams(url: string): { rest: string; ssl: URLSearchParams } {
   const ssl = new URLSearchParams();
   const kept: string[] = [];
-  for (const { raw, name, value } of queryPairs(url)) {
-    if (!(TLS_PARAMS as readonly string[]).includes(name)) kept.push(raw);
+  for (const { name, value } of queryPairs(url)) {
+    // Re-encoded from libpq's decoding, so pg-connection-string reads the same value ('+' stays a '+').
+    if (!(TLS_PARAMS as readonly string[]).includes(name)) kept.push(`${encodeURIComponent(name)}=${encodeURIComponent(value)}`);
     else {
       ssl.delete(name);
       ssl.append(name, value);
     }
   }
-  // Without TLS parameters the URL is left exactly as written (urlProblem explains it as is).
-  if ([...ssl.keys()].length === 0) return { rest: url, ssl };
+  // Without a query the URL is left exactly as written (urlProblem explains it as is).
+  if (queryStart(url) === url.length) return { rest: url, ssl };
   const base = url.slice(0, queryStart(url));
   return { rest: kept.length ? `${base}?${kept.join('&')}` : base, ssl };
 }

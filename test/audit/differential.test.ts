@@ -34,6 +34,8 @@ interface Case {
   /** Attempts the server must accept before the fix (shows the path is real). */
   accepted?: string[];
   become?: string[];
+  /** The database `grant` runs in, and the login tries its writes in (default odoo, the admin URL's). */
+  database?: string;
 }
 
 const DEFINER = `CREATE FUNCTION {schema}.definer() RETURNS void SECURITY DEFINER LANGUAGE sql AS $$ INSERT INTO {schema}.t (v) VALUES ('definer') $$`;
@@ -53,6 +55,23 @@ const CASES: Case[] = [
   { name: 'ALTER DEFAULT PRIVILEGES FOR ROLE writer GRANT INSERT (every schema)', rule: 1, grant: ['ALTER DEFAULT PRIVILEGES FOR ROLE {writer} GRANT INSERT ON TABLES TO {role}'], paths: ['default-privileges'], accepted: ['INSERT into a table created later'] },
   { name: 'a SECURITY DEFINER function of the writer, EXECUTE by default', rule: 1, grant: ['SET ROLE {writer}', DEFINER, 'RESET ROLE'], paths: ['security-definer'], accepted: ['call the definer function'] },
   { name: 'a SECURITY DEFINER function of a read-only owner (not a path)', rule: 1, grant: ['CREATE ROLE {role}_reader', 'GRANT USAGE ON SCHEMA {schema} TO {role}_reader', 'GRANT SELECT ON {schema}.t TO {role}_reader', DEFINER, 'ALTER FUNCTION {schema}.definer() OWNER TO {role}_reader'], paths: [] },
+  {
+    name: 'a SECURITY DEFINER function of a read-only owner that calls a definer function of the writer: could not tell',
+    rule: 1,
+    grant: [
+      'CREATE ROLE {role}_reader',
+      'GRANT USAGE ON SCHEMA {schema} TO {role}_reader',
+      'SET ROLE {writer}',
+      `CREATE FUNCTION {schema}.inner_definer() RETURNS void SECURITY DEFINER LANGUAGE sql AS $$ INSERT INTO {schema}.t (v) VALUES ('inner') $$`,
+      'REVOKE EXECUTE ON FUNCTION {schema}.inner_definer() FROM PUBLIC',
+      'GRANT EXECUTE ON FUNCTION {schema}.inner_definer() TO {role}_reader',
+      'RESET ROLE',
+      `CREATE FUNCTION {schema}.definer() RETURNS void SECURITY DEFINER LANGUAGE sql AS $$ SELECT {schema}.inner_definer() $$`,
+      'ALTER FUNCTION {schema}.definer() OWNER TO {role}_reader',
+    ],
+    paths: ['undecided'],
+    accepted: ['call the definer function'],
+  },
   { name: 'sequence USAGE', rule: 1, grant: ['GRANT USAGE ON SEQUENCE {schema}.seq TO {role}'], paths: ['table-privilege'], accepted: ['nextval'] },
   { name: 'sequence UPDATE', rule: 1, grant: ['GRANT UPDATE ON SEQUENCE {schema}.seq TO {role}'], paths: ['table-privilege'], accepted: ['nextval', 'setval'] },
   { name: 'large object UPDATE', rule: 1, grant: ['GRANT UPDATE ON LARGE OBJECT {lo} TO {role}'], paths: ['large-object-privilege'], accepted: ['lo_put'] },
@@ -60,6 +79,7 @@ const CASES: Case[] = [
   { name: 'lo_compat_privileges on for the login', rule: 1, grant: ['ALTER ROLE {role} SET lo_compat_privileges = on'], paths: ['server-setting'], accepted: ['lo_put'] },
   { name: 'TRUNCATE', rule: 1, grant: ['GRANT TRUNCATE ON {schema}.t TO {role}'], paths: ['table-privilege'], accepted: ['TRUNCATE'] },
   { name: 'TRIGGER', rule: 1, grant: ['GRANT TRIGGER ON {schema}.t TO {role}'], paths: ['table-privilege'], accepted: ['CREATE TRIGGER'] },
+  { name: 'SELECT WITH GRANT OPTION', rule: 1, grant: ['GRANT SELECT ON {schema}.t TO {role} WITH GRANT OPTION'], paths: ['grant-option'], accepted: ['GRANT to another role'] },
   { name: 'REFERENCES', rule: 1, grant: ['GRANT REFERENCES ON {schema}.t TO {role}'], paths: ['table-privilege'] },
   { name: 'column-level INSERT', rule: 1, grant: ['GRANT INSERT (v) ON {schema}.t TO {role}'], paths: ['column-privilege'], accepted: ['INSERT'] },
   { name: 'column-level UPDATE', rule: 1, grant: ['GRANT UPDATE (v) ON {schema}.t TO {role}'], paths: ['column-privilege'], accepted: ['UPDATE'] },
@@ -71,6 +91,28 @@ const CASES: Case[] = [
   { name: 'owns a table', rule: 1, grant: ['ALTER TABLE {schema}.t OWNER TO {role}'], paths: ['ownership'], accepted: ['INSERT', 'TRUNCATE', 'COMMENT ON TABLE'] },
   { name: 'owns a function', rule: 1, grant: ['ALTER FUNCTION {schema}.f() OWNER TO {role}'], paths: ['ownership'], accepted: ['COMMENT ON FUNCTION'] },
   { name: 'owns an aggregate', rule: 1, grant: ['ALTER AGGREGATE {schema}.agg(int) OWNER TO {role}'], paths: ['ownership'], accepted: ['COMMENT ON AGGREGATE'] },
+  {
+    name: 'INSERT on a table in another database than the admin URL names',
+    rule: 1,
+    database: 'postgres',
+    grant: ['CREATE SCHEMA {schema}', 'CREATE TABLE {schema}.t (id int, v text)', 'GRANT USAGE ON SCHEMA {schema} TO {role}', 'GRANT INSERT ON {schema}.t TO {role}'],
+    paths: ['table-privilege'],
+    accepted: ['INSERT'],
+  },
+  {
+    name: 'a SECURITY DEFINER function of the writer in another database',
+    rule: 1,
+    database: 'postgres',
+    grant: ['CREATE SCHEMA {schema} AUTHORIZATION {writer}', 'GRANT USAGE ON SCHEMA {schema} TO {role}', 'SET ROLE {writer}', 'CREATE TABLE {schema}.t (id int, v text)', DEFINER, 'RESET ROLE'],
+    paths: ['security-definer'],
+    accepted: ['call the definer function'],
+  },
+  {
+    name: 'a database the login may connect to and the admin may not: could not tell',
+    rule: 1,
+    grant: ['CREATE DATABASE {schema}_db', 'REVOKE CONNECT ON DATABASE {schema}_db FROM PUBLIC', 'GRANT CONNECT ON DATABASE {schema}_db TO {role}'],
+    paths: ['undecided'],
+  },
   // Last of rule 1: a grant to PUBLIC reaches every login (the fix removes it before rule 2's cases).
   { name: 'INSERT to PUBLIC', rule: 1, grant: ['GRANT INSERT ON {schema}.t TO PUBLIC'], paths: ['table-privilege'], accepted: ['INSERT'] },
 
@@ -85,6 +127,21 @@ const CASES: Case[] = [
     name: 'a SECURITY DEFINER function of a CREATEROLE role',
     rule: 2,
     grant: [`CREATE FUNCTION {schema}.make_role() RETURNS void SECURITY DEFINER LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'CREATE ROLE made_by_{role}'; END $$`, 'ALTER FUNCTION {schema}.make_role() OWNER TO {admin}'],
+    paths: ['security-definer'],
+    accepted: ['call the definer function'],
+  },
+  {
+    name: 'a SECURITY DEFINER function of a CREATEROLE group the role only inherits (attributes are not inherited, its routines run with them)',
+    rule: 2,
+    grant: ['GRANT {admin} TO {role} WITH INHERIT TRUE, SET FALSE', `CREATE FUNCTION {schema}.make_role() RETURNS void SECURITY DEFINER LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'CREATE ROLE made_by_{role}'; END $$`, 'ALTER FUNCTION {schema}.make_role() OWNER TO {admin}'],
+    paths: ['security-definer'],
+    accepted: ['call the definer function'],
+  },
+  {
+    name: 'a SECURITY DEFINER function of a CREATEROLE role in another database',
+    rule: 2,
+    database: 'postgres',
+    grant: ['CREATE SCHEMA {schema}', 'GRANT USAGE ON SCHEMA {schema} TO {role}', `CREATE FUNCTION {schema}.make_role() RETURNS void SECURITY DEFINER LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'CREATE ROLE made_by_{role}'; END $$`, 'ALTER FUNCTION {schema}.make_role() OWNER TO {admin}'],
     paths: ['security-definer'],
     accepted: ['call the definer function'],
   },
@@ -126,7 +183,8 @@ async function setUp(vars: Record<string, string>, c: Case): Promise<void> {
     'GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {role}',
     'GRANT SELECT ON LARGE OBJECT {lo} TO {role}',
   ];
-  await sql(fixture(), 'odoo', [...base, ...c.grant].map((s) => fill(s, vars)));
+  await sql(fixture(), 'odoo', base.map((s) => fill(s, vars)));
+  await sql(fixture(), c.database ?? 'odoo', c.grant.map((s) => fill(s, vars)));
 }
 
 /** The case's policy: the login as a readonly (rule 1) or readwrite (rule 2) credential, and the writer as the system's readwrite role. */
@@ -161,7 +219,7 @@ async function attempt(vars: Record<string, string>, c: Case): Promise<string[]>
   const later = fill('CREATE TABLE IF NOT EXISTS {schema}.later (id int, v text)', vars);
   await sql(fixture(), 'odoo', [fill('SET ROLE {writer}', vars), later]).catch(() => sql(fixture(), 'odoo', [later]));
   const become = [vars.writer, vars.admin, ...(c.become ?? [])];
-  return tryForbidden(fixture(), vars.role, password.reveal(), c.rule === 1 ? WRITES : ADMIN_ACTIONS, vars, become);
+  return tryForbidden(fixture(), vars.role, password.reveal(), c.rule === 1 ? WRITES : ADMIN_ACTIONS, vars, become, c.database);
 }
 
 describe('rules 1 and 2 against what the server lets the login do (PostgreSQL 16)', () => {
@@ -192,7 +250,7 @@ describe('rules 1 and 2 against what the server lets the login do (PostgreSQL 16
     // just removed still holds its grant, which the second round names and fixes.
     let after = check;
     for (let round = 0; round < 3 && after.findings.length > 0; round++) {
-      await sql(fixture(), 'odoo', after.findings.map((f) => f.fixes[0]));
+      for (const f of after.findings) await sql(fixture(), f.database ?? 'odoo', [f.fixes[0]]);
       after = await auditCase(vars, c);
     }
     expect(after.findings, JSON.stringify(after.findings, null, 2)).toEqual([]);

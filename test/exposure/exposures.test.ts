@@ -9,7 +9,7 @@ import exposureSchema from '../../schema/exposure.schema.json' with { type: 'jso
 import { generatePassword } from '../../src/secret/generate.js';
 import { scramVerifier } from '../../src/postgres/scram.js';
 import { usePostgres, makeRole } from '../helpers/postgres.js';
-import { makeAlternating } from '../helpers/alternating.js';
+import { alternatingYaml, makeAlternating } from '../helpers/alternating.js';
 import { connectionString, evidenceFiles, exposurePolicyYaml, exposures, exposureWorld, fileValue, leakSinks, ODOO, OPS, works } from '../helpers/exposure.js';
 
 const fx = usePostgres();
@@ -149,23 +149,10 @@ describe('alternating-roles, and alerts read through an organization', () => {
     const { a, b, logins } = await makeAlternating(fx(), 'alt_grp');
     const w = exposureWorld(fx, server, {});
     w.env.CURRENT_ALT = a.reveal();
-    const text = `version: 1
-systems:
-  odoo-sor:
-    type: postgres
-    admin_url: \${ROTATION_ADMIN_URL}
-credentials:
-  alt_grp:
-    system: odoo-sor
-    method: alternating-roles
-    cadence: quarterly
-    current: \${CURRENT_ALT}
-    store:
+    const text = `${alternatingYaml('alt_grp', 'CURRENT_ALT', `    store:
       - file: { path: .secrets/alt.env, key: DB_PASSWORD }
       - file: { path: .secrets/alt.env, key: DB_USER, format: "{user}" }
-exposure:
-  organizations: [acme]
-`;
+`)}exposure:\n  organizations: [acme]\n`;
     const onOps = w.gh.secretScanning.addAlert(OPS, { secret_type: 'postgres_connection_string', secret: connectionString(logins[0], a.reveal()) });
     const onOdoo = w.gh.secretScanning.addAlert(ODOO, { secret_type: 'postgres_connection_string', secret: connectionString(logins[1], b.reveal()) });
     const report = await exposures(w, text, true);
@@ -180,6 +167,15 @@ exposure:
 });
 
 describe('exposures without --apply', () => {
+  it('an alert seen through its repository and its organization is one row', async () => {
+    const [role, password] = await freshRole();
+    const w = exposureWorld(fx, server, { [role]: password });
+    const number = w.gh.secretScanning.addAlert(OPS, { secret_type: 'postgres_connection_string', secret: connectionString(role, password) });
+    const report = await exposures(w, exposurePolicyYaml([role], `  repositories: [${OPS}]\n  organizations: [acme]\n`), false);
+    expect(report.rows).toEqual([expect.objectContaining({ repository: OPS, number, credential: role, outcome: 'would rotate' })]);
+  });
+
+
   it('reports what it would do and changes nothing: no ALTER ROLE, no secret written, no key created, no alert updated, no record', async () => {
     const [role, password] = await freshRole();
     const w = exposureWorld(fx, server, { [role]: password });
@@ -296,6 +292,21 @@ describe('errors a user meets', () => {
     const report = await exposures(w, exposurePolicyYaml([role]), true);
     expect(report.exitCode).toBe(0);
     expect(report.rows).toEqual([expect.objectContaining({ number, credential: null, action: 'none', outcome: 'left open', detail: expect.stringContaining('GitHub shows no secret for this alert') })]);
+  });
+
+  it('a leaked password that cannot be tried (the server does not answer) is neither rotated nor resolved on a guess: exit 1, named', async () => {
+    const [role, password] = await freshRole();
+    const w = exposureWorld(fx, server, { [role]: password });
+    w.env.ROTATION_ADMIN_URL = 'postgresql://rotation_admin:unreachable-Pw-1@127.0.0.1:1/odoo';
+    w.secrets.add('unreachable-Pw-1');
+    const number = w.gh.secretScanning.addAlert(OPS, { secret_type: 'postgres_connection_string', secret: connectionString(role, password) });
+    const report = await exposures(w, exposurePolicyYaml([role]), true);
+    expect(report.exitCode).toBe(1);
+    expect(w.rotations).toEqual([]);
+    expect(report.rows).toEqual([expect.objectContaining({ number, credential: null, action: 'none', outcome: 'failed', detail: expect.stringMatching(new RegExp(`^could not tell whether the leaked value of ${role} works: the leaked password of ${role} could not be tried`)) })]);
+    expect(w.gh.secretScanning.alert(OPS, number)!.state).toBe('open');
+    const haystack = leakSinks(w, fx);
+    for (const s of w.secrets) expect(haystack.includes(s)).toBe(false);
   });
 
   it('the policy has no exposure: key → a clear error (exit 2 in the CLI)', async () => {

@@ -10,7 +10,7 @@ import { rotateCredential } from '../../src/engine/rotate.js';
 import { createGitHubModel } from '../models/github.js';
 import { GITHUB_TEST_TOKEN } from '../helpers/runtime.js';
 import { login, usePostgres } from '../helpers/postgres.js';
-import { alternatingYaml, makeAlternating, urlLogsIn } from '../helpers/alternating.js';
+import { alternatingStoresYaml, makeAlternating, urlLogsIn } from '../helpers/alternating.js';
 import { cutConnections, defineFaultSuite, pointsFor, secretsFileValue, seedStores, type World } from './harness.js';
 
 const fx = usePostgres();
@@ -18,15 +18,7 @@ const server = setupServer();
 beforeAll(() => server.listen({ onUnhandledFrame: 'error' }));
 afterAll(() => server.close());
 
-const policyFor = (group: string) => alternatingYaml(group, 'CURRENT', `    store:
-      - file: { path: .secrets/app.env, key: DATABASE_URL, format: "postgresql://{user}:{password}@127.0.0.1:${fx().server.port}/odoo" }
-      - github: { repository: acme/ops, secret: DB_PASSWORD }
-      - github: { repository: acme/ops, secret: DB_USER, format: "{user}" }
-    consumers:
-      - github-workflow: { repository: acme/ops, workflow: deploy.yml }
-    health:
-      - postgres-login: {}
-`);
+const policyFor = (group: string) => alternatingStoresYaml(group, fx().server.port);
 
 let serial = 0;
 

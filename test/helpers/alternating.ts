@@ -22,6 +22,22 @@ ${rest}`;
 }
 
 /**
+ * The alternating-roles world of the fault tests: a connection URL in a file (readable), the
+ * password and the user as two GitHub secrets (write-only), a workflow dispatch, a login probe.
+ */
+export function alternatingStoresYaml(group: string, port: number): string {
+  return alternatingYaml(group, 'CURRENT', `    store:
+      - file: { path: .secrets/app.env, key: DATABASE_URL, format: "postgresql://{user}:{password}@127.0.0.1:${port}/odoo" }
+      - github: { repository: acme/ops, secret: DB_PASSWORD }
+      - github: { repository: acme/ops, secret: DB_USER, format: "{user}" }
+    consumers:
+      - github-workflow: { repository: acme/ops, workflow: deploy.yml }
+    health:
+      - postgres-login: {}
+`);
+}
+
+/**
  * test/fixtures/alternating-policy.yaml around a dist child: the GitHub stand-in (acme/ops with a
  * production environment and deploy-odoo.yml) and Odoo's /web/health, healthy when the connection
  * URL GitHub's production environment holds logs in. The platform's odoo_app (a login role today)

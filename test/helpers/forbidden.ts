@@ -33,7 +33,14 @@ export const WRITES: Attempt[] = [
   { name: 'COMMENT ON AGGREGATE', sql: `COMMENT ON AGGREGATE {schema}.agg(int) IS 'w'` },
   { name: 'COMMENT ON LARGE OBJECT', sql: `COMMENT ON LARGE OBJECT {lo} IS 'w'` },
   { name: 'call the definer function', sql: `SELECT {schema}.definer()` },
-  { name: 'COPY TO PROGRAM', sql: `COPY (SELECT 1) TO PROGRAM 'true'` },
+  // GRANT without the grant option only warns ("no privileges were granted"): the attempt checks it took effect.
+  {
+    name: 'GRANT to another role',
+    sql: `DO $$ BEGIN GRANT SELECT ON {schema}.t TO PUBLIC;
+            IF NOT EXISTS (SELECT 1 FROM aclexplode((SELECT relacl FROM pg_class WHERE oid = '{schema}.t'::regclass)) a WHERE a.grantee = 0) THEN RAISE EXCEPTION 'not granted'; END IF; END $$`,
+  },
+  // A program that reads its input: `true` may exit before the server writes, and the write then fails on a broken pipe.
+  { name: 'COPY TO PROGRAM', sql: `COPY (SELECT 1) TO PROGRAM 'cat > /dev/null'` },
   { name: 'COPY TO a server file', sql: `COPY (SELECT 1) TO '/tmp/credential-rotation-audit-{role}.out'` },
   { name: 'COPY FROM a server file', sql: `DO $$ BEGIN CREATE TEMP TABLE f (l text); COPY f FROM 'PG_VERSION'; END $$` },
   { name: 'CREATE ROLE', sql: `CREATE ROLE made_{role}` },
@@ -51,12 +58,12 @@ export function fill(sql: string, vars: Record<string, string>): string {
 }
 
 /**
- * Logs in as `login` and tries every attempt as itself and then as each role of `become`, the way
+ * Logs in as `login` (to `database`) and tries every attempt as itself and then as each role of `become`, the way
  * a user would get there: granting itself SET on the role first (which works with ADMIN OPTION),
  * then SET ROLE. Returns the attempts that succeeded, as "name" or "name as role".
  */
-export async function tryForbidden(fx: PostgresFixture, login: string, password: string, attempts: Attempt[], vars: Record<string, string>, become: string[]): Promise<string[]> {
-  const db = new pg.Client({ host: '127.0.0.1', port: fx.server.port, database: 'odoo', user: login, password, statement_timeout: 10_000 });
+export async function tryForbidden(fx: PostgresFixture, login: string, password: string, attempts: Attempt[], vars: Record<string, string>, become: string[], database = 'odoo'): Promise<string[]> {
+  const db = new pg.Client({ host: '127.0.0.1', port: fx.server.port, database, user: login, password, statement_timeout: 10_000 });
   db.on('error', () => undefined);
   await db.connect();
   const done: string[] = [];

@@ -137,6 +137,10 @@ describe('DigitalOcean copies at preflight (alter-role)', () => {
     const warnings = result.runtime.reporter.lines.filter((l) => l.startsWith('warning'));
     expect(warnings.join('\n')).toContain(pool);
     expect(warnings.join('\n')).toContain(managed);
+    // The warnings and notes carry no password: neither the old, nor the new, nor DigitalOcean's copies.
+    const { runtime, ...outcome } = result;
+    const haystack = leakHaystack(runtime.reporter.lines, JSON.stringify(outcome));
+    for (const secret of [old.reveal(), stored(runtime, 'DB_PASSWORD')!, TOKEN, DOADMIN]) expect(haystack).not.toContain(secret);
   });
 
   it('says nothing of DigitalOcean for a role it does not manage and no pool uses', async () => {

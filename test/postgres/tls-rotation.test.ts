@@ -202,7 +202,7 @@ ${DO_SYSTEM()}${sslmode ? `    sslmode: ${sslmode}\n` : ''}credentials:
     useDigitalOcean(otherCa.cert);
     const result = await rotate(policy('verify-full'), 'doadmin', { DIGITALOCEAN_TOKEN: TOKEN, DOADMIN_PASSWORD: doadminPassword.reveal() });
     expect(result.status).toBe('failed');
-    expect(result.summary).toMatch(/cannot test the current password of doadmin at localhost:\d+\/defaultdb: the server's certificate is not signed by a CA this connection trusts .*checked against the CA of DigitalOcean cluster/);
+    expect(result.summary).toMatch(/cannot test the current password of doadmin at localhost:\d+\/defaultdb\?sslmode=verify-full: the server's certificate is not signed by a CA this connection trusts .*checked against the CA of DigitalOcean cluster/);
     expect(result.summary).not.toMatch(/trusted sources/);
     expect(doModel.count({ path: /reset_auth$/ })).toBe(0);
     expect((await loginAs('doadmin', doadminPassword)).ok).toBe(true);

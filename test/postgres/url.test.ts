@@ -1,5 +1,8 @@
 // Issue 16 §4: a postgresql:// URL means what libpq (fe-connect.c, conninfo_uri_parse_options)
 // means, or it is refused without quoting it; messages show what is not secret about it.
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { connectionConfig, describeTarget } from '../../src/postgres/connect.js';
 import { describeConnection, urlLogin, urlProblem } from '../../src/postgres/url.js';
@@ -7,6 +10,7 @@ import { describeError } from '../../src/errors/errors.js';
 import { parsePolicy } from '../../src/policy/load.js';
 import { Secret } from '../../src/secret/secret.js';
 import { alterRoleYaml } from '../helpers/postgres.js';
+import { cli } from '../helpers/cli-child.js';
 
 const thrown = (fn: () => unknown): string => {
   try {
@@ -29,6 +33,17 @@ describe('a URL whose userinfo is not well formed is refused, naming the key and
     const text = thrown(policy);
     expect(text).toContain('systems.odoo-sor.admin_url: not a usable PostgreSQL URL: the user:password part holds a character that must be percent-encoded');
     for (const part of parts) expect(text).not.toContain(part);
+  });
+
+  it('audit (dist/cli.js) exits 2 before connecting: nothing printed or recorded names host odoo_admin port 4711', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'url-audit-'));
+    mkdirSync(join(dir, '.github'));
+    writeFileSync(join(dir, '.github/rotation.yaml'), alterRoleYaml('odoo_app', 'CURRENT', '    store:\n      - file: { path: .secrets/a.env, key: A }\n'));
+    const run = await cli(['-C', dir, 'audit'], { ROTATION_ADMIN_URL: ISSUE, CURRENT: 'x' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('systems.odoo-sor.admin_url: not a usable PostgreSQL URL: the user:password part');
+    for (const part of [...parts, ':4711/']) expect(run.stdout + run.stderr).not.toContain(part);
+    expect(existsSync(join(dir, 'docs'))).toBe(false);
   });
 
   it('connectionConfig, urlLogin and describeTarget refuse it too: nothing connects to host odoo_admin port 4711', () => {
@@ -86,7 +101,8 @@ describe('one description of a connection: what is not secret, and *** for what 
     expect(shown).not.toMatch(/pw|t0k3n/);
   });
 
-  it('?dbname= is the database the connection opens, as in libpq', () => {
+  it('?dbname= is the database the connection opens, and a query value is decoded as libpq decodes it', () => {
     expect(connectionConfig(new Secret('postgresql://u:pw@h/db?dbname=other')).database).toBe('other');
+    expect(connectionConfig(new Secret('postgresql://u:pw@h/db?options=-c%20x%3Dy+z'))).toMatchObject({ options: '-c x=y+z' });
   });
 });

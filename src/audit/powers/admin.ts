@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { reachableRoles } from '../catalog.js';
 import type { Finding } from '../types.js';
 import { powerFinding } from './describe.js';
+import { inOtherDatabases } from './databases.js';
 import { attributePowers, definerPowers, missingRole, type PowerContext } from './write.js';
 
 export const ADMIN_ATTRIBUTES = [
@@ -26,7 +27,8 @@ const ADMIN_ROLES: Record<string, string> = {
  * Every way `role` can act as an administrator: an admin attribute it has or gains by SET ROLE
  * (a membership with SET, or one with ADMIN OPTION, which lets it grant itself SET), a predefined
  * role of the server's administrators it reaches, and a SECURITY DEFINER function it may call
- * whose owner can do any of that. Empty means not an admin.
+ * whose owner can do any of that (in every database the role may connect to). Empty means not an
+ * admin.
  */
 export async function adminPaths(db: pg.Client, role: string, context: PowerContext = {}): Promise<Finding[]> {
   const reached = await reachableRoles(db, role);
@@ -36,6 +38,8 @@ export async function adminPaths(db: pg.Client, role: string, context: PowerCont
     findings.push(powerFinding(db, role, { path: 'predefined-role', object: `role ${r.name}`, what: ADMIN_ROLES[r.name], fix: '' }, r));
   }
   const byOid = new Map(reached.map((r) => [r.oid, r]));
-  findings.push(...(await definerPowers(db, role, byOid, context, (owner) => adminPaths(db, owner, { ...context, nested: true }))));
+  const definers = (on: pg.Client, database?: string) => definerPowers(on, role, byOid, context, database, (owner) => adminPaths(on, owner, { ...context, nested: true }));
+  findings.push(...(await definers(db)));
+  if (!context.nested) findings.push(...(await inOtherDatabases(db, role, byOid, context.database, (other, name) => definers(other, name))));
   return findings.map((f) => ({ ...f, fixes: f.fixes.filter(Boolean) }));
 }

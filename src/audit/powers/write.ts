@@ -3,6 +3,7 @@ import { reachableRoles, roleAttributes, type ReachedRole } from '../catalog.js'
 import type { Finding } from '../types.js';
 import { callableDefiners, defaultWriteGrants, largeObjectCompat, ownedObjects, writeGrants, type DefaultGrant, type OwnedObject, type WriteGrant } from './catalog.js';
 import { alterOwner, powerFinding, type Power } from './describe.js';
+import { inOtherDatabases } from './databases.js';
 
 /** Predefined roles that write, or reach past the database onto the server. */
 const WRITING_ROLES: Record<string, string> = {
@@ -24,9 +25,11 @@ const WRITING_ATTRIBUTES = [
 export interface PowerContext {
   /** The role objects are moved to by an ownership fix (the system's read-write role), if known. */
   writer?: string;
-  /** Set when asking about the owner of a SECURITY DEFINER function: its routines are left out and its own definers are not followed. */
+  /** Opens the admin's connection to another database of the cluster, to read its grants. */
+  database?: (name: string) => Promise<pg.Client>;
+  /** Set when asking about the owner of a SECURITY DEFINER function: its routines are left out, its own definers and other databases are not followed. */
   nested?: boolean;
-  /** Answers for owners already asked about, by name. */
+  /** Answers for owners already asked about, by database and name. */
   owners?: Map<string, Promise<Finding[]>>;
 }
 
@@ -35,23 +38,31 @@ export interface PowerContext {
  * write grants to it, to PUBLIC or to any role it reaches (INHERIT, SET or ADMIN OPTION), objects
  * it owns (any kind, any database), predefined roles that write, role attributes, default
  * privileges on objects created later, SECURITY DEFINER functions whose owner can write, and
- * large objects opened to all by lo_compat_privileges. Empty means read-only.
+ * large objects opened to all by lo_compat_privileges; the per-database ones in every database
+ * the role may connect to. Empty means read-only.
  */
-export async function writePaths(db: pg.Client, role: string, context: PowerContext = {}): Promise<Finding[]> {
+export async function writePaths(db: pg.Client, role: string, context: PowerContext = {}, database?: string): Promise<Finding[]> {
   const reached = await reachableRoles(db, role);
   if (reached.length === 0) return [missingRole(role)];
   const byOid = new Map(reached.map((r) => [r.oid, r]));
+  const findings = [...(await clusterWritePaths(db, role, reached, byOid, context)), ...(await databaseWritePaths(db, role, byOid, context, database))];
+  if (!context.nested) findings.push(...(await inOtherDatabases(db, role, byOid, context.database, (other, name) => databaseWritePaths(other, role, byOid, context, name))));
+  // A membership fix is shown once per finding; the revoke the group needs comes second.
+  return findings.map((f) => ({ ...f, fixes: f.fixes.filter(Boolean) }));
+}
+
+/** Paths the shared catalogs show, the same from any database: ownership, CREATE on databases, roles, attributes, settings. */
+async function clusterWritePaths(db: pg.Client, role: string, reached: ReachedRole[], byOid: Map<number, ReachedRole>, context: PowerContext): Promise<Finding[]> {
   const oids = [...byOid.keys()];
   const holder = (grantee: number) => (grantee === 0 ? 'PUBLIC' : byOid.get(grantee)!.name);
   const findings: Finding[] = [];
-  for (const grant of await writeGrants(db, [0, ...oids])) findings.push(powerFinding(db, role, grantPower(db, grant, holder(grant.grantee)), byOid.get(grant.grantee), holder(grant.grantee)));
+  for (const grant of (await writeGrants(db, [0, ...oids])).filter((g) => g.kind === 'database')) findings.push(powerFinding(db, role, grantPower(db, grant, holder(grant.grantee)), byOid.get(grant.grantee), holder(grant.grantee)));
   const owned = (await ownedObjects(db, oids)).filter((o) => !(context.nested && o.catalog === 'pg_proc'));
   for (const power of ownershipPowers(db, owned, byOid, context.writer)) findings.push(powerFinding(db, role, power.power, power.via));
   for (const r of reached.filter((x) => WRITING_ROLES[x.name])) {
     findings.push(powerFinding(db, role, { path: 'predefined-role', object: `role ${r.name}`, what: WRITING_ROLES[r.name], fix: '' }, r));
   }
   findings.push(...(await attributePowers(db, role, reached, WRITING_ATTRIBUTES)));
-  for (const grant of await defaultWriteGrants(db, [0, ...oids])) findings.push(powerFinding(db, role, defaultPower(db, grant, holder(grant.grantee)), byOid.get(grant.grantee), holder(grant.grantee)));
   for (const setting of await largeObjectCompat(db, oids)) {
     findings.push({
       what: `lo_compat_privileges is on for ${setting.where}: ${role} may write every large object`,
@@ -63,9 +74,18 @@ export async function writePaths(db: pg.Client, role: string, context: PowerCont
       facts: { role, where: setting.where },
     });
   }
-  findings.push(...(await definerPowers(db, role, byOid, context, (owner) => writePaths(db, owner, { ...context, nested: true }))));
-  // A membership fix is shown once per finding; the revoke the group needs comes second.
-  return findings.map((f) => ({ ...f, fixes: f.fixes.filter(Boolean) }));
+  return findings;
+}
+
+/** Paths of one database: grants on its objects, its default privileges, its definer functions. */
+async function databaseWritePaths(db: pg.Client, role: string, byOid: Map<number, ReachedRole>, context: PowerContext, database: string | undefined): Promise<Finding[]> {
+  const oids = [...byOid.keys()];
+  const holder = (grantee: number) => (grantee === 0 ? 'PUBLIC' : byOid.get(grantee)!.name);
+  const findings: Finding[] = [];
+  for (const grant of (await writeGrants(db, [0, ...oids])).filter((g) => g.kind !== 'database')) findings.push(powerFinding(db, role, grantPower(db, grant, holder(grant.grantee)), byOid.get(grant.grantee), holder(grant.grantee)));
+  for (const grant of await defaultWriteGrants(db, [0, ...oids])) findings.push(powerFinding(db, role, defaultPower(db, grant, holder(grant.grantee)), byOid.get(grant.grantee), holder(grant.grantee)));
+  findings.push(...(await definerPowers(db, role, byOid, context, database, (owner) => writePaths(db, owner, { ...context, nested: true }, database))));
+  return findings;
 }
 
 export function missingRole(role: string): Finding {
@@ -73,6 +93,14 @@ export function missingRole(role: string): Finding {
 }
 
 function grantPower(db: pg.Client, grant: WriteGrant, holder: string): Power {
+  const power = writeGrantPower(db, grant, holder);
+  if (grant.write) return power;
+  // Held only for its grant option: the holder may hand it on (GRANT writes the catalog, and others' access).
+  const revoke = power.fix.replace(/^REVOKE /, 'REVOKE GRANT OPTION FOR ');
+  return { ...power, path: 'grant-option', what: `may grant ${grant.privilege} on ${power.object} to others (WITH GRANT OPTION)`, fix: revoke, facts: { ...power.facts, grantable: true } };
+}
+
+function writeGrantPower(db: pg.Client, grant: WriteGrant, holder: string): Power {
   const to = holder === 'PUBLIC' ? 'PUBLIC' : db.escapeIdentifier(holder);
   const q = (schema: string | undefined, name: string) => (schema ? `${db.escapeIdentifier(schema)}.${db.escapeIdentifier(name)}` : db.escapeIdentifier(name));
   const plain = grant.schema ? `${grant.schema}.${grant.object}` : grant.object;
@@ -88,9 +116,9 @@ function grantPower(db: pg.Client, grant: WriteGrant, holder: string): Power {
       return { path: 'column-privilege', object: `column ${plain}(${grant.column})`, what: `holds ${grant.privilege} on column ${plain}(${grant.column})`, fix: `REVOKE ${grant.privilege} (${db.escapeIdentifier(grant.column!)}) ON TABLE ${q(grant.schema, grant.object)} FROM ${to};`, runAs: grant.grantor, facts: { ...facts, object: `${plain}(${grant.column})` } };
     case 'schema':
     case 'database':
-      return { path: grant.kind === 'schema' ? 'schema-privilege' : 'database-privilege', object: `${grant.kind} ${plain}`, what: `holds CREATE on ${grant.kind} ${plain}`, fix: `REVOKE CREATE ON ${grant.kind.toUpperCase()} ${q(undefined, grant.object)} FROM ${to};`, runAs: grant.grantor, facts: { ...facts, object: plain } };
+      return { path: grant.kind === 'schema' ? 'schema-privilege' : 'database-privilege', object: `${grant.kind} ${plain}`, what: `holds ${grant.privilege} on ${grant.kind} ${plain}`, fix: `REVOKE ${grant.privilege} ON ${grant.kind.toUpperCase()} ${q(undefined, grant.object)} FROM ${to};`, runAs: grant.grantor, facts: { ...facts, object: plain } };
     case 'large object':
-      return { path: 'large-object-privilege', object: `large object ${grant.object}`, what: `holds UPDATE on large object ${grant.object} (lo_put, lo_truncate)`, fix: `REVOKE UPDATE ON LARGE OBJECT ${Number(grant.object)} FROM ${to};`, runAs: grant.grantor, facts: { ...facts, object: grant.object } };
+      return { path: 'large-object-privilege', object: `large object ${grant.object}`, what: `holds ${grant.privilege} on large object ${grant.object} (lo_put, lo_truncate)`, fix: `REVOKE ${grant.privilege} ON LARGE OBJECT ${Number(grant.object)} FROM ${to};`, runAs: grant.grantor, facts: { ...facts, object: grant.object } };
   }
 }
 
@@ -166,11 +194,13 @@ export async function definerPowers(
   role: string,
   byOid: Map<number, ReachedRole>,
   context: PowerContext,
+  database: string | undefined,
   ownerPowers: (owner: string) => Promise<Finding[]>,
 ): Promise<Finding[]> {
   const findings: Finding[] = [];
   const owners = (context.owners ??= new Map<string, Promise<Finding[]>>());
-  for (const f of await callableDefiners(db, [...byOid.keys()])) {
+  const acting = [...byOid.values()].filter((r) => r.mode === 'act').map((r) => r.oid);
+  for (const f of await callableDefiners(db, [...byOid.keys()], acting)) {
     const grantee = f.grantees.includes(0) ? 0 : f.grantees[0];
     const holder = grantee === 0 || grantee === undefined ? 'PUBLIC' : byOid.get(grantee)!.name;
     const revoke = `REVOKE EXECUTE ON ROUTINE ${f.signature} FROM ${holder === 'PUBLIC' ? 'PUBLIC' : db.escapeIdentifier(holder)};`;
@@ -179,8 +209,9 @@ export async function definerPowers(
       findings.push(powerFinding(db, role, { ...base, path: 'undecided', what: `may call SECURITY DEFINER function ${f.signature} of ${f.owner}: could not tell what that reaches (not followed further)` }, byOid.get(grantee), holder));
       continue;
     }
-    if (!owners.has(f.owner)) owners.set(f.owner, ownerPowers(f.owner));
-    const powers = await owners.get(f.owner)!;
+    const key = `${database ?? ''}\n${f.owner}`;
+    if (!owners.has(key)) owners.set(key, ownerPowers(f.owner));
+    const powers = await owners.get(key)!;
     if (powers.length === 0) continue;
     const decided = powers.find((p) => p.path !== 'undecided');
     const what = decided

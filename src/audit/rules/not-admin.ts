@@ -12,8 +12,8 @@ import { distinct } from './readonly.js';
  * has one), reaches no predefined role of the server's administrators, and may call no SECURITY
  * DEFINER function whose owner can do any of that (src/audit/powers/admin.ts).
  */
-export async function notAdminCheck(db: pg.Client, credential: CredentialPolicy): Promise<AuditCheck> {
-  const context: PowerContext = {};
+export async function notAdminCheck(db: pg.Client, credential: CredentialPolicy, options: Pick<PowerContext, 'database'> = {}): Promise<AuditCheck> {
+  const context: PowerContext = { ...options };
   const findings: Finding[] = [];
   for (const role of credentialRoles(credential)) findings.push(...(await adminPaths(db, role, context)));
   const unique = distinct(findings).map((f) => (f.path === 'missing-role' ? { ...f, fixes: [`credential-rotation provision ${credential.id}`] } : f));

@@ -8,10 +8,11 @@ import { writePaths, type PowerContext } from '../powers/write.js';
  * Rule 1, "read-only means read-only" (section 4.3): a role declared `readonly` has no way to
  * change data or structure (src/audit/powers/write.ts lists the ways looked at; docs/audit.md
  * lists them for people). For alternating-roles the group and both logins are each checked.
- * `writer` is the role an ownership fix moves objects to (the system's read-write role).
+ * `options.writer` is the role an ownership fix moves objects to (the system's read-write role);
+ * `options.database` opens the other databases the role may connect to.
  */
-export async function readonlyCheck(db: pg.Client, credential: CredentialPolicy, writer?: string): Promise<AuditCheck> {
-  const context: PowerContext = { writer };
+export async function readonlyCheck(db: pg.Client, credential: CredentialPolicy, options: Pick<PowerContext, 'writer' | 'database'> = {}): Promise<AuditCheck> {
+  const context: PowerContext = { ...options };
   const findings: Finding[] = [];
   for (const role of credentialRoles(credential)) findings.push(...(await writePaths(db, role, context)));
   const unique = distinct(findings).map((f) => (f.path === 'missing-role' ? { ...f, fixes: [`credential-rotation provision ${credential.id}`] } : f));
