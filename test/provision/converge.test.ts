@@ -218,6 +218,26 @@ describe('provision --apply superset_ro (readonly) converges on what the audit d
   });
 });
 
+describe('a write path in another database of the cluster (the audit reads them all)', () => {
+  it('is named with its database, never "nothing to do"; once it is gone, provision is done again', async () => {
+    const inDb = async (database: string, sql: string) => {
+      const c = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'doadmin', password: doadmin.reveal(), database });
+      await c.connect();
+      await c.query(sql).finally(() => c.end());
+    };
+    // Shelf's database on the same cluster, created by doadmin; PUBLIC may connect to it (the default).
+    await inDb('defaultdb', 'CREATE DATABASE shelf_db');
+    await inDb('shelf_db', 'CREATE TABLE other_app (id int); GRANT INSERT ON other_app TO superset_ro');
+    const result = await provisionCredential(policy(), 'superset_ro', { apply: true });
+    expect(result.converged).toBe(false);
+    expect(result.script).not.toContain('nothing to do');
+    expect(result.remaining.join('\n')).toContain('in database shelf_db');
+    expect(result.remaining.join('\n')).toContain('other_app');
+    await inDb('shelf_db', 'REVOKE INSERT ON other_app FROM superset_ro');
+    expect((await provisionCredential(policy(), 'superset_ro', { apply: true })).converged).toBe(true);
+  });
+});
+
 describe('provision --apply odoo_app (readwrite) leaves it no way to act as an admin', () => {
   it('a membership in an admin role and a SECURITY DEFINER routine of an admin are taken away; the audit passes; proven by trying', async () => {
     await su(`ALTER ROLE odoo_app_a PASSWORD '${scramVerifier(new Secret(loginPassword))}'`);
