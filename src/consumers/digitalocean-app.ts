@@ -4,7 +4,7 @@ import { Secret } from '../secret/secret.js';
 import { DEFAULT_API_URL, digitalOceanClient, type AppSpecBindings, type Deployment, type StatusHints } from '../digitalocean/client.js';
 import { credentialBindings, describeBindings, type Binding } from '../digitalocean/bindings.js';
 import { linkedCluster } from '../digitalocean/linked-cluster.js';
-import { loginsOf } from '../methods/logins.js';
+import { loginsOf } from '../policy/logins.js';
 import { positive } from '../adapters/options.js';
 import type { Consumer, ConsumerProof } from './consumer.js';
 
