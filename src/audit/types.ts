@@ -44,6 +44,7 @@ export const POWER_PATHS = {
   'schema-privilege': 'CREATE on a schema',
   'database-privilege': 'CREATE on a database',
   'large-object-privilege': 'UPDATE on a large object',
+  'grant-option': 'a privilege held WITH GRANT OPTION (the holder may grant it to others)',
   ownership: 'owns an object',
   'predefined-role': 'a predefined role (pg_write_all_data, server files or programs, …)',
   'default-privileges': 'ALTER DEFAULT PRIVILEGES grants a write on objects created later',

@@ -12,12 +12,12 @@ export interface Binding {
 
 /**
  * App Platform's bindable variables of a database component (`${<db>.VAR}`) and of its cluster's
- * connection pools (`${<db>.<pool>.VAR}`) that carry a user's credentials: DATABASE_URL,
- * USERNAME, PASSWORD (docs.digitalocean.com, App Platform "How to Use Environment Variables" and
- * "How to Connect PostgreSQL to Connection Pools"). The others (HOSTNAME, PORT, CA_CERT, …) carry
- * no credential.
+ * connection pools (`${<db>.<pool>.VAR}`, "these same variable names … PostgreSQL only") that carry
+ * a user's credentials: DATABASE_URL, JDBC_DATABASE_URL, USERNAME, PASSWORD (docs.digitalocean.com,
+ * App Platform "How to Use Environment Variables", Databases). The others (HOSTNAME, PORT,
+ * DATABASE, CA_CERT) carry none.
  */
-const BINDING = /\$\{([a-z][a-z0-9-]*)\.(?:([^.}]+)\.)?(DATABASE_URL|USERNAME|PASSWORD)\}/g;
+const BINDING = /\$\{([a-z][a-z0-9-]*)\.(?:([^.}]+)\.)?(DATABASE_URL|JDBC_DATABASE_URL|USERNAME|PASSWORD)\}/g;
 
 /** What is known of the cluster the credential lives on: its name (apps name it) and its pools. */
 export interface ClusterFacts {

@@ -1,5 +1,5 @@
 import type { CredentialPolicy, Policy } from '../policy/types.js';
-import { workspacePath } from '../policy/workspace-paths.js';
+import { evidenceRoot } from '../evidence/folder.js';
 import { sameEndpoint, urlLogin, type Endpoint } from '../postgres/url.js';
 import { RotationError } from '../errors/errors.js';
 
@@ -9,7 +9,7 @@ import { RotationError } from '../errors/errors.js';
 
 /** evidence_dir must resolve inside the workspace (symlinks included) unless the policy opts out. */
 export function refuseEvidenceOutside(policy: Policy, workspace: string): void {
-  workspacePath(workspace, policy.evidenceDir, 'evidence_dir', policy.allowOutsideWorkspace === true);
+  evidenceRoot(policy, workspace);
 }
 
 /**

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import Mustache from 'mustache';
 import type { RunStatus, Trigger } from '../evidence/record.js';
 import { evidenceStamp, template, writeRecordFiles } from '../evidence/write.js';
+import { recordFolder } from '../evidence/folder.js';
 import type { RevocationProof } from '../methods/method.js';
 import { scrubDeep } from '../secret/scrubber.js';
 
@@ -46,7 +47,8 @@ export interface AlertRecord {
 /** Writes the record (a new file, never overwriting another run's); returns its path from the workspace. */
 export async function writeExposureRecord(record: ExposureRecord, evidenceDir: string, workspace: string, scrub: (text: string) => string): Promise<string> {
   const clean = scrubDeep(record, scrub);
-  const dir = resolve(workspace, evidenceDir, evidenceStamp(new Date(clean.started_at)), 'db-exposure');
+  // Only into real folders below evidence_dir: a symlinked stamp or db-exposure folder is refused.
+  const dir = recordFolder(resolve(workspace, evidenceDir), evidenceStamp(new Date(clean.started_at)), 'db-exposure');
   return writeRecordFiles(dir, clean.credential, clean, scrub(renderExposureMarkdown(clean)), workspace);
 }
 

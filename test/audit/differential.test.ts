@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { runAudit } from '../../src/audit/run.js';
 import type { AuditCheck, PowerPath } from '../../src/audit/types.js';
 import { auditTable } from '../../src/cli/audit.js';
@@ -9,6 +9,7 @@ import { generatePassword } from '../../src/secret/generate.js';
 import { usePostgres } from '../helpers/postgres.js';
 import { sql } from '../helpers/audit-platform.js';
 import { ADMIN_ACTIONS, WRITES, fill, tryForbidden } from '../helpers/forbidden.js';
+import { testRuntime } from '../helpers/runtime.js';
 
 /**
  * Rules 1 and 2 checked against the server itself. For each way a power can come through, the
@@ -79,6 +80,7 @@ const CASES: Case[] = [
   { name: 'lo_compat_privileges on for the login', rule: 1, grant: ['ALTER ROLE {role} SET lo_compat_privileges = on'], paths: ['server-setting'], accepted: ['lo_put'] },
   { name: 'TRUNCATE', rule: 1, grant: ['GRANT TRUNCATE ON {schema}.t TO {role}'], paths: ['table-privilege'], accepted: ['TRUNCATE'] },
   { name: 'TRIGGER', rule: 1, grant: ['GRANT TRIGGER ON {schema}.t TO {role}'], paths: ['table-privilege'], accepted: ['CREATE TRIGGER'] },
+  { name: 'SELECT WITH GRANT OPTION', rule: 1, grant: ['GRANT SELECT ON {schema}.t TO {role} WITH GRANT OPTION'], paths: ['grant-option'], accepted: ['GRANT to another role'] },
   { name: 'REFERENCES', rule: 1, grant: ['GRANT REFERENCES ON {schema}.t TO {role}'], paths: ['table-privilege'] },
   { name: 'column-level INSERT', rule: 1, grant: ['GRANT INSERT (v) ON {schema}.t TO {role}'], paths: ['column-privilege'], accepted: ['INSERT'] },
   { name: 'column-level UPDATE', rule: 1, grant: ['GRANT UPDATE (v) ON {schema}.t TO {role}'], paths: ['column-privilege'], accepted: ['UPDATE'] },
@@ -126,6 +128,13 @@ const CASES: Case[] = [
     name: 'a SECURITY DEFINER function of a CREATEROLE role',
     rule: 2,
     grant: [`CREATE FUNCTION {schema}.make_role() RETURNS void SECURITY DEFINER LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'CREATE ROLE made_by_{role}'; END $$`, 'ALTER FUNCTION {schema}.make_role() OWNER TO {admin}'],
+    paths: ['security-definer'],
+    accepted: ['call the definer function'],
+  },
+  {
+    name: 'a SECURITY DEFINER function of a CREATEROLE group the role only inherits (attributes are not inherited, its routines run with them)',
+    rule: 2,
+    grant: ['GRANT {admin} TO {role} WITH INHERIT TRUE, SET FALSE', `CREATE FUNCTION {schema}.make_role() RETURNS void SECURITY DEFINER LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'CREATE ROLE made_by_{role}'; END $$`, 'ALTER FUNCTION {schema}.make_role() OWNER TO {admin}'],
     paths: ['security-definer'],
     accepted: ['call the definer function'],
   },
@@ -199,7 +208,7 @@ systems:
 credentials:
 ${credential('subject', vars.role, c.rule === 1 ? 'readonly' : 'readwrite')}${c.rule === 1 ? credential('writer', vars.writer, 'readwrite') : ''}`;
   const policy = parsePolicy(yaml, 'rotation.yaml', { ROTATION_ADMIN_URL: adminUrl, PASSWORD: 'not-used' });
-  const report = await runAudit(policy, undefined, { now: () => new Date() });
+  const report = await runAudit(policy, undefined, { runtime: testRuntime({ now: () => new Date() }) });
   const rule = c.rule === 1 ? 'readonly-is-readonly' : 'app-role-not-admin';
   const found = report.systems.flatMap((s) => s.checks).find((k) => k.rule === rule && k.subject === 'subject');
   expect(found, auditTable(report)).toBeDefined();

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setupServer } from 'msw/node';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { rotateCredential, type RotationResult } from '../../src/engine/rotate.js';
 import { ALL_SCOPES, createDigitalOceanModel, type AppSpec, type DigitalOceanModel, type PoolSpec } from '../models/digitalocean.js';
 import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
@@ -37,6 +37,7 @@ function bindingApp(user: string): Partial<AppSpec> {
         { key: 'DATABASE_URL', value: '${db.DATABASE_URL}', type: 'SECRET', scope: 'RUN_TIME' },
         { key: 'POOL_PASSWORD', value: '${db.app-pool.PASSWORD}', type: 'SECRET', scope: 'RUN_TIME' },
         { key: 'DB_HOST', value: '${db.HOSTNAME}' },
+        { key: 'JDBC_URL', value: 'x=${db.JDBC_DATABASE_URL}', type: 'SECRET' },
       ],
     },
   };
@@ -99,13 +100,14 @@ describe('App Platform bindings of the rotated user (digitalocean-app consumer)'
     const [deployment] = [...m.deployments.values()];
     const web = deployment.env.web;
     expect(web.POOL_PASSWORD).toBe(fresh);
+    expect(web.JDBC_URL).toBe(`x=jdbc:${web.DATABASE_URL}`);
     expect(web.DATABASE_URL).toContain(`bound_reset:${encodeURIComponent(fresh)}@`);
     expect(await urlLogsIn(web.DATABASE_URL)).toBe(true);
     expect((await login(fx(), 'bound_reset', old)).ok).toBe(false);
 
     const consumer = result.record.consumers[0];
     expect(consumer.detail).toContain(
-      "it bound DigitalOcean's copy, set by the reset: services[web] DATABASE_URL = ${db.DATABASE_URL} (bound_reset), services[web] POOL_PASSWORD = ${db.app-pool.PASSWORD} (bound_reset)",
+      "it bound DigitalOcean's copy, set by the reset: services[web] DATABASE_URL = ${db.DATABASE_URL} (bound_reset), services[web] POOL_PASSWORD = ${db.app-pool.PASSWORD} (bound_reset), services[web] JDBC_URL = ${db.JDBC_DATABASE_URL} (bound_reset)",
     );
     expect(consumer).toMatchObject({ outcome: 'ok', proof: 'read-back' });
     expect(consumer.proof_detail).toContain("DigitalOcean's copy it binds (bound_reset) is the new value");
@@ -125,7 +127,7 @@ describe('App Platform bindings of the rotated user (digitalocean-app consumer)'
     const result = await rotate('bound_restart', 'digitalocean-reset', old.reveal());
     expect(result.status).toBe('failed');
     expect(result.summary).toContain(`app odoo (${APP}) binds DigitalOcean's copy of a password the rotation changes: services[web] DATABASE_URL = \${db.DATABASE_URL} (bound_restart)`);
-    expect(result.summary).toContain("A restart keeps the running deployment's environment");
+    expect(result.summary).toContain('App Platform binds them when it deploys; DigitalOcean does not document that a restart binds them again');
     expect(result.summary).toContain('mode: deploy');
     expect(result.record.steps[0]).toMatchObject({ step: 'preflight', outcome: 'failed' });
     expect(m.count({ method: 'POST' })).toBe(0);

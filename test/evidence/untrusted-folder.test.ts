@@ -7,9 +7,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFile
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadPolicy } from '../../src/policy/load.js';
+import { loadPolicy } from '../../src/registry/load-policy.js';
 import { readHistory } from '../../src/evidence/history.js';
-import { evidenceStamp } from '../../src/evidence/write.js';
+import { evidenceStamp, writeEvidence } from '../../src/evidence/write.js';
 import { CADENCE_POLICY, evidenceRecord, workspaceWithHistory } from '../helpers/evidence.js';
 import { runChild } from '../helpers/child.js';
 import { cli, CLI } from '../helpers/cli-child.js';
@@ -158,5 +158,14 @@ describe('an evidence_dir outside the workspace is refused for plan, status and 
     expect(readdirSync(outside)).toEqual([]);
     expect(run.code).not.toBe(0);
     expect(existsSync(join(ws, 'docs/evidence'))).toBe(true);
+  });
+
+  it('the rotation evidence is not written through a symlinked db-rotation folder either', async () => {
+    const ws = await workspaceWithHistory(CADENCE_POLICY, []);
+    const outside = mkdtempSync(join(tmpdir(), 'evidence-outside-'));
+    mkdirSync(join(ws, 'docs/evidence/20260530-0300'), { recursive: true });
+    symlinkSync(outside, join(ws, 'docs/evidence/20260530-0300/db-rotation'));
+    await expect(writeEvidence(evidenceRecord('quarterly_app', '2026-05-30T03:00:00Z'), 'docs/evidence', ws, (t) => t)).rejects.toThrow(/db-rotation: not a folder \(a symbolic link or a file\) inside the evidence folder/);
+    expect(readdirSync(outside)).toEqual([]);
   });
 });

@@ -28,6 +28,8 @@ const PAT = 'sbp_kill0123456789abcdef0123456789abcdef01234';
 // 20 lower-case letters, as the Management API's description requires of a ref.
 const REF = 'kilwtktxdalcfigzeqrz';
 const ROLE = 'do_app';
+/** The stand-in of the Supabase project's `postgres` role, whose password the Supabase model really sets. */
+const SB_ROLE = 'sb_postgres';
 
 let github: GitHubModel;
 let doModel: DigitalOceanModel;
@@ -36,6 +38,7 @@ const servers: { url: string; close: () => Promise<void> }[] = [];
 let urls: { github: string; digitalocean: string; supabase: string; project: string };
 const policies: Record<string, string> = {};
 let doSeed: string;
+let sbSeed: string;
 /** One row per cell for the printed table; a cell that fails an assertion stays 'not converged'. */
 const cells: { method: string; point: string; diedAt: string; converged: boolean }[] = [];
 
@@ -57,6 +60,19 @@ const DO_CREDENTIAL = `
     health:
       - no-stale-sessions: { grace_seconds: 10 }
 `;
+const SUPABASE_DB_CREDENTIAL = `
+  supabase_db:
+    system: supabase-db
+    method: supabase-db-password
+    role: ${SB_ROLE}
+    cadence: quarterly
+    current: \${CURRENT}
+    store:
+      - file: { path: .secrets/supabase-db.env, key: SUPABASE_DB_PASSWORD }
+      - github: { repository: acme/ops, secret: SUPABASE_DB_PASSWORD }
+    health:
+      - postgres-login: {}
+`;
 
 beforeAll(async () => {
   github = createGitHubModel({ token: DIST_TOKEN, repos: [{ full_name: 'acme/ops' }] });
@@ -66,7 +82,14 @@ beforeAll(async () => {
     clusters: [clusterOn(fx().server, { [ROLE]: doSeed }, { database: 'odoo' })],
     apps: [{ id: APP, name: 'odoo' }],
   });
-  sb = createSupabaseModel({ token: PAT, projects: [{ ref: REF, keys: [{ name: 'service_key', type: 'secret' }, { name: 'other_tool', type: 'secret' }] }] });
+  sbSeed = (await makeRole(fx(), SB_ROLE)).reveal();
+  sb = createSupabaseModel({
+    token: PAT,
+    projects: [{
+      ref: REF, keys: [{ name: 'service_key', type: 'secret' }, { name: 'other_tool', type: 'secret' }],
+      database: { host: '127.0.0.1', adminUrl: fx().platform.adminUrl, role: SB_ROLE },
+    }],
+  });
   // One loopback server per host the child talks to, each rewriting onto the host its model serves.
   const serve = async (handlers: Parameters<typeof serveHandlers>[0], rewriteTo: string) => {
     const s = await serveHandlers(handlers, { rewriteTo });
@@ -81,6 +104,12 @@ beforeAll(async () => {
   };
   policies[ROLE] = SYSTEMS(urls.project) + DO_CREDENTIAL;
   policies.service_key = SYSTEMS(urls.project) + SERVICE_KEY_CREDENTIAL;
+  policies.supabase_db = SYSTEMS(urls.project).replace(/credentials:$/, `  supabase-db:
+    type: supabase
+    project_ref: ${REF}
+    access_token: \${SUPABASE_ACCESS_TOKEN}
+    db_url: postgresql://${SB_ROLE}@127.0.0.1:${fx().server.port}/odoo?sslmode=disable
+credentials:`) + SUPABASE_DB_CREDENTIAL;
 });
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
@@ -228,6 +257,44 @@ describe('supabase-secret-key: dist/index.js killed at a checkpoint, then rerun'
     // Another tool's key is never touched.
     expect(await status(other)).toBe(200);
     expectNoLeak(ws, [killed, again], [before, current, fresh, PAT, ...keysBefore, ...issued], [JSON.stringify(sb.requests)]);
+    cell.converged = true;
+  });
+});
+
+describe('supabase-db-password: dist/index.js killed at a checkpoint, then rerun', () => {
+  const POINTS = pointsFor(2, 0, 1);
+  const logsIn = async (password: string) => (await login(fx(), SB_ROLE, password)).ok;
+  const dbFile = (ws: string) => fileValue(ws, 'supabase-db.env', 'SUPABASE_DB_PASSWORD');
+
+  beforeAll(async () => {
+    const first = await run(newWorkspace(policies.supabase_db), 'supabase_db', sbSeed);
+    expect(first.outputs.status, first.stdout).toBe('rotated');
+  });
+
+  it.each(POINTS)('killed at %s: a plain rerun converges', async (point) => {
+    const ws = newWorkspace(policies.supabase_db);
+    const before = ghSecret('SUPABASE_DB_PASSWORD')!;
+    const logStart = fx().server.log.length;
+    const patches = () => sb.count({ method: 'PATCH', path: `/v1/projects/${REF}/database/password` });
+    const patchesBefore = patches();
+    const cell = { method: 'supabase-db-password', point, diedAt: '?', converged: false };
+    cells.push(cell);
+    const killed = await killAtPoint(ws, 'supabase_db', before, point, cell);
+    expect(await rotationSessionsGone(fx())).toBe(0);
+    // Invariant 1: the live password is never only in the killed process. Before the API call the
+    // old one is live (the stores may be ahead); from the call on, the GitHub secret holds the live one.
+    const applied = patches() > patchesBefore;
+    expect(applied).toBe(!point.startsWith('store.') && point !== 'apply.before');
+    expect(await logsIn(before)).toBe(!applied);
+    if (applied) expect(await logsIn(ghSecret('SUPABASE_DB_PASSWORD')!)).toBe(true);
+    const current = ghSecret('SUPABASE_DB_PASSWORD')!;
+    const again = await rerun(ws, 'supabase_db', 'SUPABASE_DB_PASSWORD');
+
+    const fresh = ghSecret('SUPABASE_DB_PASSWORD')!;
+    expect(dbFile(ws)).toBe(fresh);
+    expect(await logsIn(fresh)).toBe(true);
+    for (const older of new Set([before, current])) if (older !== fresh) expect(await login(fx(), SB_ROLE, older)).toMatchObject({ ok: false, code: '28P01' });
+    expectNoLeak(ws, [killed, again], [before, current, fresh, PAT], [JSON.stringify(sb.requests), fx().server.log.slice(logStart).join('\n')]);
     cell.converged = true;
   });
 });

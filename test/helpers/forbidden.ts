@@ -33,6 +33,12 @@ export const WRITES: Attempt[] = [
   { name: 'COMMENT ON AGGREGATE', sql: `COMMENT ON AGGREGATE {schema}.agg(int) IS 'w'` },
   { name: 'COMMENT ON LARGE OBJECT', sql: `COMMENT ON LARGE OBJECT {lo} IS 'w'` },
   { name: 'call the definer function', sql: `SELECT {schema}.definer()` },
+  // GRANT without the grant option only warns ("no privileges were granted"): the attempt checks it took effect.
+  {
+    name: 'GRANT to another role',
+    sql: `DO $$ BEGIN GRANT SELECT ON {schema}.t TO PUBLIC;
+            IF NOT EXISTS (SELECT 1 FROM aclexplode((SELECT relacl FROM pg_class WHERE oid = '{schema}.t'::regclass)) a WHERE a.grantee = 0) THEN RAISE EXCEPTION 'not granted'; END IF; END $$`,
+  },
   // A program that reads its input: `true` may exit before the server writes, and the write then fails on a broken pipe.
   { name: 'COPY TO PROGRAM', sql: `COPY (SELECT 1) TO PROGRAM 'cat > /dev/null'` },
   { name: 'COPY TO a server file', sql: `COPY (SELECT 1) TO '/tmp/credential-rotation-audit-{role}.out'` },

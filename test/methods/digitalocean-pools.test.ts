@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setupServer } from 'msw/node';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { rotateCredential, type RotationRequest, type RotationResult } from '../../src/engine/rotate.js';
 import { ALL_SCOPES, createDigitalOceanModel, type DigitalOceanModel, type PoolSpec } from '../models/digitalocean.js';
 import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
@@ -137,6 +137,10 @@ describe('DigitalOcean copies at preflight (alter-role)', () => {
     const warnings = result.runtime.reporter.lines.filter((l) => l.startsWith('warning'));
     expect(warnings.join('\n')).toContain(pool);
     expect(warnings.join('\n')).toContain(managed);
+    // The warnings and notes carry no password: neither the old, nor the new, nor DigitalOcean's copies.
+    const { runtime, ...outcome } = result;
+    const haystack = leakHaystack(runtime.reporter.lines, JSON.stringify(outcome));
+    for (const secret of [old.reveal(), stored(runtime, 'DB_PASSWORD')!, TOKEN, DOADMIN]) expect(haystack).not.toContain(secret);
   });
 
   it('says nothing of DigitalOcean for a role it does not manage and no pool uses', async () => {

@@ -6,15 +6,19 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setupServer } from 'msw/node';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { rotateCredential, type RotationResult } from '../../src/engine/rotate.js';
 import { whyNotCounted } from '../../src/evidence/validate.js';
-import type { EvidenceRecord } from '../../src/evidence/record.js';
+import { verifyCredential } from '../../src/cli/verify.js';
+import { scramVerifier } from '../../src/postgres/scram.js';
+import { Secret } from '../../src/secret/secret.js';
+import type { EvidenceRecord, Reason } from '../../src/evidence/record.js';
 import { createSupabaseModel, type SupabaseModel } from '../models/supabase.js';
 import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
 import { leakHaystack, login, makeRole, usePostgres } from '../helpers/postgres.js';
 import { startPoolerStandIn, type PoolerStandIn } from '../helpers/pooler.js';
 import { REF } from '../helpers/supabase.js';
+import { ECHO_FORMS, echoing, leakForms, type Echo } from '../helpers/echo.js';
 
 const PAT = 'sbp_dbpassword_0123456789abcdef0123456789abcdef';
 const ROLE = 'sb_postgres';
@@ -53,8 +57,15 @@ async function world(refuseMs: number, status = 'ACTIVE_HEALTHY'): Promise<World
   return { runtime, sb, pooler: standIn };
 }
 
-function policyText(w: World, settle: number): string {
-  const port = pg().server.port;
+interface RunOptions {
+  dryRun?: boolean;
+  reason?: Reason;
+  /** db_url through the pooler stand-in (as from a runner without IPv6): the method's own proofs wait for it too. */
+  viaPooler?: boolean;
+}
+
+function policyText(w: World, settle: number, o: RunOptions): string {
+  const port = o.viaPooler ? w.pooler.port : pg().server.port;
   return `version: 1
 systems:
   supabase-ssot:
@@ -62,23 +73,23 @@ systems:
     project_ref: ${REF}
     access_token: \${SUPABASE_ACCESS_TOKEN}
     db_url: postgresql://${ROLE}@127.0.0.1:${port}/odoo?sslmode=disable
-credentials:
+${o.viaPooler ? '    db_pooler: true\n' : ''}credentials:
   supabase_db:
     system: supabase-ssot
     method: supabase-db-password
     role: ${ROLE}
     cadence: quarterly
     current: \${SUPABASE_DB_PASSWORD}
-    store:
+${o.viaPooler ? `    settle_seconds: ${settle}\n` : ''}    store:
       - file: { path: .secrets/supabase.env, key: SUPABASE_DB_PASSWORD }
     health:
       - postgres-login: { url: "postgresql://${ROLE}:{password}@127.0.0.1:${w.pooler.port}/odoo?sslmode=disable", pooler: true, settle_seconds: ${settle} }
 `;
 }
 
-async function rotate(w: World, settle: number, dryRun = false): Promise<RotationResult> {
-  const policy = parsePolicy(policyText(w, settle), 'rotation.yaml', { SUPABASE_ACCESS_TOKEN: PAT, SUPABASE_DB_PASSWORD: current });
-  return rotateCredential(policy, { credential: 'supabase_db', reason: 'scheduled', dryRun, trigger: { event: 'schedule', actor: 'ops' } }, w.runtime);
+async function rotate(w: World, settle: number, o: RunOptions = {}): Promise<RotationResult> {
+  const policy = parsePolicy(policyText(w, settle, o), 'rotation.yaml', { SUPABASE_ACCESS_TOKEN: PAT, SUPABASE_DB_PASSWORD: current });
+  return rotateCredential(policy, { credential: 'supabase_db', reason: o.reason ?? 'scheduled', dryRun: o.dryRun ?? false, trigger: { event: 'schedule', actor: 'ops' } }, w.runtime);
 }
 
 const stored = (w: World) => /SUPABASE_DB_PASSWORD=(.*)/.exec(readFileSync(join(w.runtime.workspace, '.secrets/supabase.env'), 'utf8'))![1];
@@ -181,9 +192,96 @@ describe('supabase-db-password', () => {
     pooler = undefined;
     server.resetHandlers();
     const w = await world(0);
-    const dry = await rotate(w, 9, true);
+    const dry = await rotate(w, 9, { dryRun: true });
     expect(dry.summary).toMatch(/^dry run: preflight passed/);
     expect(w.sb.requests.filter((r) => r.method !== 'GET')).toEqual([]);
     expect((await login(pg(), ROLE, current)).ok).toBe(true);
+  });
+  it('with db_url through the pooler (no IPv6 on the runner), its own proofs wait for it: verify accepts late, the old value is refused', async () => {
+    const w = await world(7_000);
+    const old = current;
+    const result = await rotate(w, 30, { viaPooler: true });
+    expect(result.summary).toMatch(/^rotated/);
+    current = stored(w);
+    const verify = result.record.steps.find((s) => s.step === 'verify')!;
+    expect(verify.detail).toMatch(/logs in with the new password at 127\.0\.0\.1:\d+\/odoo\?sslmode=disable; the pooler accepted the new value after 9 s \(3 login\(s\) refused first, window 30 s\)/);
+    // The health check came after: the pooler took the value by then.
+    expect(result.record.health[0].pooler).toMatchObject({ accepted: true, refusals: 0 });
+    expect(result.record.old_credential).toMatchObject({ tried: true, rejected: true });
+    expect(((await login(pg(), ROLE, old)) as { code?: string }).code).toBe('28P01');
+    expect((await login(pg(), ROLE, current)).ok).toBe(true);
+  });
+
+  it('on exposure, the sessions opened with the old password are ended by the role itself; the rotation lock\'s is spared', async () => {
+    const w = await world(0);
+    const old = current;
+    const { connect, connectionConfig } = await import('../../src/postgres/connect.js');
+    const url = new Secret(`postgresql://${ROLE}@127.0.0.1:${pg().server.port}/odoo?sslmode=disable`);
+    const attacker = await connect({ ...connectionConfig(url, { user: ROLE, password: new Secret(old) }), application_name: 'attacker' }, 'attacker');
+    try {
+      const pid = (await attacker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+      const result = await rotate(w, 9, { reason: 'exposure' });
+      expect(result.summary).toMatch(/^rotated/);
+      current = stored(w);
+      expect(result.record.incident?.cut_off.join(' ')).toContain(`pid ${pid}`);
+      expect(result.record.old_credential.detail).toMatch(/old password refused with SQLSTATE 28P01; 1 session\(s\) opened before the password change terminated/);
+      await expect(attacker.query('SELECT 1')).rejects.toThrow();
+    } finally {
+      await attacker.end().catch(() => undefined);
+    }
+  });
+  it('refuses, before any change, when an admin_url of the policy logs in as the same role on the same server', async () => {
+    const w = await world(0);
+    const text = policyText(w, 9, {}).replace('credentials:', `  supabase-audit:
+    type: postgres
+    admin_url: postgresql://${ROLE}:\${SUPABASE_DB_PASSWORD}@127.0.0.1:${pg().server.port}/odoo?sslmode=disable
+credentials:`);
+    const policy = parsePolicy(text, 'rotation.yaml', { SUPABASE_ACCESS_TOKEN: PAT, SUPABASE_DB_PASSWORD: current });
+    const result = await rotateCredential(policy, { credential: 'supabase_db', reason: 'scheduled', dryRun: false, trigger: { event: 'schedule', actor: 'ops' } }, w.runtime);
+    expect(result.status).toBe('failed');
+    expect(result.summary).toMatch(/refusing to rotate role sb_postgres: systems\.supabase-audit\.admin_url logs in as sb_postgres/);
+    expect(patches(w)).toBe(0);
+    expect((await login(pg(), ROLE, current)).ok).toBe(true);
+  });
+  it('verify (the CLI command) proves the stored password without changing anything, and catches one changed behind the tool\'s back', async () => {
+    const w = await world(0);
+    const rotated = await rotate(w, 9);
+    expect(rotated.status).toBe('rotated');
+    current = stored(w);
+    const mark = w.sb.requests.length;
+    const policy = parsePolicy(policyText(w, 9, {}), 'rotation.yaml', { SUPABASE_ACCESS_TOKEN: PAT, SUPABASE_DB_PASSWORD: current });
+    const ok = await verifyCredential(policy, 'supabase_db', w.runtime);
+    expect(ok).toMatchObject({ ok: true, works: true, source: 'current' });
+    expect(ok.stores).toEqual([{ target: 'file .secrets/supabase.env SUPABASE_DB_PASSWORD', outcome: 'agrees' }]);
+    // Behind the tool's back (the dashboard's "Reset database password"): verify says so.
+    const db = await pg().server.client();
+    const elsewhere = 'reset-in-the-dashboard-Q1x';
+    await db.query(`ALTER ROLE ${ROLE} PASSWORD ${db.escapeLiteral(scramVerifier(new Secret(elsewhere)))}`);
+    await db.end();
+    const stale = await verifyCredential(policy, 'supabase_db', w.runtime);
+    expect(stale).toMatchObject({ ok: false, works: false });
+    expect(stale.detail).toMatch(/the value from current no longer works at supabase-db-password/);
+    expect(w.sb.requests.slice(mark).filter((r) => r.method !== 'GET')).toEqual([]);
+    current = elsewhere;
+  });
+  // The request body carries the plaintext (that is Supabase's API): a server that echoes it in
+  // its error must not put it in any sink, whether the refusal is definite (400) or not (500).
+  it.each(ECHO_FORMS.flatMap((form) => [400, 500].map((status) => ({ form, status }))))('an API echoing the password in its $status answer ($form) leaks nothing; nothing changed', async ({ form, status }) => {
+    const w = await world(0);
+    const echo: Echo = { hits: 0, sealed: [] };
+    server.use(echoing(w.sb.apiUrl, 'PATCH', /\/database\/password$/, status, echo, form));
+    const masked: string[] = [];
+    const mask = w.runtime.reporter.mask.bind(w.runtime.reporter);
+    w.runtime.reporter.mask = (secret) => {
+      masked.push(secret.reveal());
+      mask(secret);
+    };
+    const result = await rotate(w, 9);
+    expect(echo.hits).toBeGreaterThan(0);
+    expect(result.status).toBe('failed');
+    expect((await login(pg(), ROLE, current)).ok).toBe(true);
+    const sinks = leakHaystack(w.runtime.reporter.lines, JSON.stringify(result), result.evidencePath ? readFileSync(join(w.runtime.workspace, result.evidencePath), 'utf8') : '');
+    expect(sinks).toMatch(form === 'plain' ? /with headers/ : new RegExp(`echo ${form}:`));
+    for (const secret of new Set([...masked, PAT, current])) for (const leak of leakForms(secret)) expect(sinks.includes(leak), `a secret leaked (${secret.length} chars)`).toBe(false);
   });
 });

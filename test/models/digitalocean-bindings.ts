@@ -7,7 +7,7 @@ import type { AppSpec, ClusterSpec, PoolSpec } from './digitalocean.js';
  * `${<db>.<VAR>}` for a database component (cluster_name, db_name, db_user) and
  * `${<db>.<pool>.<VAR>}` for one of its cluster's pools (docs.digitalocean.com, App Platform
  * "How to Use Environment Variables" and "How to Connect PostgreSQL to Connection Pools").
- * VAR: HOSTNAME, PORT, USERNAME, PASSWORD, DATABASE, DATABASE_URL, CA_CERT.
+ * VAR: HOSTNAME, PORT, USERNAME, PASSWORD, DATABASE, DATABASE_URL, JDBC_DATABASE_URL, CA_CERT.
  */
 
 /** The user a pool's server connections log in as: its own, or (inbound) the one given. */
@@ -40,9 +40,11 @@ export function resolveBindings(app: AppSpec, clusters: Map<string, ClusterSpec>
       const database = p ? p.name : (component.db_name ?? cluster.database ?? 'defaultdb');
       const password = cluster.users[login] ?? '';
       const sslmode = cluster.ssl === false ? 'disable' : 'require';
+      const url = `postgresql://${encodeURIComponent(login)}:${encodeURIComponent(password)}@${cluster.host}:${cluster.port}/${database}?sslmode=${sslmode}`;
       const values: Record<string, string> = {
         HOSTNAME: cluster.host, PORT: String(cluster.port), USERNAME: login, PASSWORD: password, DATABASE: database,
-        DATABASE_URL: `postgresql://${encodeURIComponent(login)}:${encodeURIComponent(password)}@${cluster.host}:${cluster.port}/${database}?sslmode=${sslmode}`,
+        DATABASE_URL: url,
+        JDBC_DATABASE_URL: `jdbc:${url}`, // "the database connection string prefixed with jdbc:"
         CA_CERT: cluster.ca ?? '',
       };
       return values[key] ?? whole;

@@ -8,7 +8,7 @@ import type pg from 'pg';
 
 const NOT_TEMP = `n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'`;
 
-/** A write privilege granted on a database object. */
+/** A write privilege, or a privilege with GRANT OPTION, granted on a database object. */
 export interface WriteGrant {
   kind: 'table' | 'column' | 'schema' | 'database' | 'large object';
   /** relkind for tables ('r', 'v', 'S', …). */
@@ -19,44 +19,53 @@ export interface WriteGrant {
   privilege: string;
   grantee: number;
   grantor: string;
+  /** The privilege writes (otherwise it is here for its grant option). */
+  write: boolean;
+  /** WITH GRANT OPTION: the grantee may hand the privilege on (a change of the catalog, and of others' access). */
+  grantable: boolean;
 }
 
 /**
  * Grants that change data or structure, to any of `grantees`, on every kind of object that has
  * them: tables, views and foreign tables (INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER),
  * sequences (USAGE and UPDATE: nextval and setval write), columns (INSERT, UPDATE, REFERENCES),
- * schemas and databases (CREATE) and large objects (UPDATE). Tables, columns, schemas and large
- * objects of this database; CREATE on every database of the cluster.
+ * schemas and databases (CREATE) and large objects (UPDATE); and any privilege held WITH GRANT
+ * OPTION by someone other than the owner. Tables, columns, schemas and large objects of this
+ * database; databases of the whole cluster.
  */
 export async function writeGrants(db: pg.Client, grantees: number[]): Promise<WriteGrant[]> {
   const { rows } = await db.query<WriteGrant>(
     `SELECT * FROM (
        SELECT 'table' AS kind, c.relkind::text AS relkind, n.nspname AS schema, c.relname AS object, NULL::text AS column,
-              a.privilege_type AS privilege, a.grantee::int AS grantee, pg_get_userbyid(a.grantor) AS grantor
+              a.privilege_type AS privilege, a.grantee::int AS grantee, pg_get_userbyid(a.grantor) AS grantor,
+              CASE WHEN c.relkind = 'S' THEN a.privilege_type IN ('USAGE', 'UPDATE')
+                   ELSE a.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER') END
+              -- initdb grants UPDATE on this view to PUBLIC: it is how SET works (the session's own settings).
+              AND NOT (c.oid = 'pg_catalog.pg_settings'::regclass AND a.grantee = 0 AND a.privilege_type = 'UPDATE') AS write,
+              a.is_grantable AND a.grantee <> c.relowner AS grantable
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace CROSS JOIN LATERAL aclexplode(c.relacl) a
         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND ${NOT_TEMP}
-          AND CASE WHEN c.relkind = 'S' THEN a.privilege_type IN ('USAGE', 'UPDATE')
-                   ELSE a.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER') END
-          -- initdb grants UPDATE on this view to PUBLIC: it is how SET works (the session's own settings).
-          AND NOT (c.oid = 'pg_catalog.pg_settings'::regclass AND a.grantee = 0 AND a.privilege_type = 'UPDATE')
        UNION ALL
-       SELECT 'column', c.relkind::text, n.nspname, c.relname, att.attname::text, a.privilege_type, a.grantee::int, pg_get_userbyid(a.grantor)
+       SELECT 'column', c.relkind::text, n.nspname, c.relname, att.attname::text, a.privilege_type, a.grantee::int, pg_get_userbyid(a.grantor),
+              a.privilege_type IN ('INSERT', 'UPDATE', 'REFERENCES'), a.is_grantable AND a.grantee <> c.relowner
          FROM pg_attribute att JOIN pg_class c ON c.oid = att.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
          CROSS JOIN LATERAL aclexplode(att.attacl) a
-        WHERE att.attacl IS NOT NULL AND ${NOT_TEMP} AND a.privilege_type IN ('INSERT', 'UPDATE', 'REFERENCES')
+        WHERE att.attacl IS NOT NULL AND ${NOT_TEMP}
        UNION ALL
-       SELECT 'schema', NULL, NULL, n.nspname, NULL, a.privilege_type, a.grantee::int, pg_get_userbyid(a.grantor)
+       SELECT 'schema', NULL, NULL, n.nspname, NULL, a.privilege_type, a.grantee::int, pg_get_userbyid(a.grantor),
+              a.privilege_type = 'CREATE', a.is_grantable AND a.grantee <> n.nspowner
          FROM pg_namespace n CROSS JOIN LATERAL aclexplode(n.nspacl) a
-        WHERE ${NOT_TEMP} AND a.privilege_type = 'CREATE'
+        WHERE ${NOT_TEMP}
        UNION ALL
-       SELECT 'database', NULL, NULL, d.datname, NULL, a.privilege_type, a.grantee::int, pg_get_userbyid(a.grantor)
+       SELECT 'database', NULL, NULL, d.datname, NULL, a.privilege_type, a.grantee::int, pg_get_userbyid(a.grantor),
+              a.privilege_type = 'CREATE', a.is_grantable AND a.grantee <> d.datdba
          FROM pg_database d CROSS JOIN LATERAL aclexplode(d.datacl) a
-        WHERE NOT d.datistemplate AND a.privilege_type = 'CREATE'
+        WHERE NOT d.datistemplate
        UNION ALL
-       SELECT 'large object', NULL, NULL, l.oid::text, NULL, a.privilege_type, a.grantee::int, pg_get_userbyid(a.grantor)
+       SELECT 'large object', NULL, NULL, l.oid::text, NULL, a.privilege_type, a.grantee::int, pg_get_userbyid(a.grantor),
+              a.privilege_type = 'UPDATE', a.is_grantable AND a.grantee <> l.lomowner
          FROM pg_largeobject_metadata l CROSS JOIN LATERAL aclexplode(l.lomacl) a
-        WHERE a.privilege_type = 'UPDATE'
-     ) g WHERE g.grantee = ANY($1::oid[])`,
+     ) g WHERE g.grantee = ANY($1::oid[]) AND (g.write OR g.grantable)`,
     [grantees],
   );
   return rows;
@@ -134,20 +143,22 @@ export interface DefinerFunction {
 }
 
 /**
- * SECURITY DEFINER routines, outside pg_catalog and information_schema, that any of `roles` may
- * call (EXECUTE, which PUBLIC has by default, and USAGE on the schema) and that another role owns.
+ * SECURITY DEFINER routines, in any schema (PostgreSQL itself ships none), that any of `roles` may
+ * call (EXECUTE, which PUBLIC has by default, and USAGE on the schema), owned by a role other
+ * than those of `acting` (the roles the subject can become: it has their rights anyway). A role
+ * whose privileges the subject only inherits still lends its attributes through its routines.
  */
-export async function callableDefiners(db: pg.Client, roles: number[]): Promise<DefinerFunction[]> {
+export async function callableDefiners(db: pg.Client, roles: number[], acting: number[]): Promise<DefinerFunction[]> {
   const { rows } = await db.query<DefinerFunction>(
     `SELECT p.oid::regprocedure::text AS signature, pg_get_userbyid(p.proowner) AS owner,
             ARRAY(SELECT a.grantee::int FROM aclexplode(COALESCE(p.proacl, acldefault('f', p.proowner))) a
                    WHERE a.privilege_type = 'EXECUTE' AND (a.grantee = 0 OR a.grantee = ANY($1::oid[]))) AS grantees
-       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-      WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND NOT p.proowner = ANY($1::oid[])
+       FROM pg_proc p
+      WHERE p.prosecdef AND NOT p.proowner = ANY($2::oid[])
         AND EXISTS (SELECT 1 FROM unnest($1::oid[]) r
                      WHERE has_function_privilege(r, p.oid, 'EXECUTE') AND has_schema_privilege(r, p.pronamespace, 'USAGE'))
       ORDER BY 1`,
-    [roles],
+    [roles, acting],
   );
   return rows;
 }

@@ -93,6 +93,14 @@ export function missingRole(role: string): Finding {
 }
 
 function grantPower(db: pg.Client, grant: WriteGrant, holder: string): Power {
+  const power = writeGrantPower(db, grant, holder);
+  if (grant.write) return power;
+  // Held only for its grant option: the holder may hand it on (GRANT writes the catalog, and others' access).
+  const revoke = power.fix.replace(/^REVOKE /, 'REVOKE GRANT OPTION FOR ');
+  return { ...power, path: 'grant-option', what: `may grant ${grant.privilege} on ${power.object} to others (WITH GRANT OPTION)`, fix: revoke, facts: { ...power.facts, grantable: true } };
+}
+
+function writeGrantPower(db: pg.Client, grant: WriteGrant, holder: string): Power {
   const to = holder === 'PUBLIC' ? 'PUBLIC' : db.escapeIdentifier(holder);
   const q = (schema: string | undefined, name: string) => (schema ? `${db.escapeIdentifier(schema)}.${db.escapeIdentifier(name)}` : db.escapeIdentifier(name));
   const plain = grant.schema ? `${grant.schema}.${grant.object}` : grant.object;
@@ -108,9 +116,9 @@ function grantPower(db: pg.Client, grant: WriteGrant, holder: string): Power {
       return { path: 'column-privilege', object: `column ${plain}(${grant.column})`, what: `holds ${grant.privilege} on column ${plain}(${grant.column})`, fix: `REVOKE ${grant.privilege} (${db.escapeIdentifier(grant.column!)}) ON TABLE ${q(grant.schema, grant.object)} FROM ${to};`, runAs: grant.grantor, facts: { ...facts, object: `${plain}(${grant.column})` } };
     case 'schema':
     case 'database':
-      return { path: grant.kind === 'schema' ? 'schema-privilege' : 'database-privilege', object: `${grant.kind} ${plain}`, what: `holds CREATE on ${grant.kind} ${plain}`, fix: `REVOKE CREATE ON ${grant.kind.toUpperCase()} ${q(undefined, grant.object)} FROM ${to};`, runAs: grant.grantor, facts: { ...facts, object: plain } };
+      return { path: grant.kind === 'schema' ? 'schema-privilege' : 'database-privilege', object: `${grant.kind} ${plain}`, what: `holds ${grant.privilege} on ${grant.kind} ${plain}`, fix: `REVOKE ${grant.privilege} ON ${grant.kind.toUpperCase()} ${q(undefined, grant.object)} FROM ${to};`, runAs: grant.grantor, facts: { ...facts, object: plain } };
     case 'large object':
-      return { path: 'large-object-privilege', object: `large object ${grant.object}`, what: `holds UPDATE on large object ${grant.object} (lo_put, lo_truncate)`, fix: `REVOKE UPDATE ON LARGE OBJECT ${Number(grant.object)} FROM ${to};`, runAs: grant.grantor, facts: { ...facts, object: grant.object } };
+      return { path: 'large-object-privilege', object: `large object ${grant.object}`, what: `holds ${grant.privilege} on large object ${grant.object} (lo_put, lo_truncate)`, fix: `REVOKE ${grant.privilege} ON LARGE OBJECT ${Number(grant.object)} FROM ${to};`, runAs: grant.grantor, facts: { ...facts, object: grant.object } };
   }
 }
 
@@ -191,7 +199,8 @@ export async function definerPowers(
 ): Promise<Finding[]> {
   const findings: Finding[] = [];
   const owners = (context.owners ??= new Map<string, Promise<Finding[]>>());
-  for (const f of await callableDefiners(db, [...byOid.keys()])) {
+  const acting = [...byOid.values()].filter((r) => r.mode === 'act').map((r) => r.oid);
+  for (const f of await callableDefiners(db, [...byOid.keys()], acting)) {
     const grantee = f.grantees.includes(0) ? 0 : f.grantees[0];
     const holder = grantee === 0 || grantee === undefined ? 'PUBLIC' : byOid.get(grantee)!.name;
     const revoke = `REVOKE EXECUTE ON ROUTINE ${f.signature} FROM ${holder === 'PUBLIC' ? 'PUBLIC' : db.escapeIdentifier(holder)};`;
