@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLocalPostgres, type LocalPostgres } from '../src/demo/local-postgres.js';
 import { provisionPlatform, type Platform } from '../src/demo/platform.js';
-import { parsePolicy } from '../src/policy/load.js';
+import { parsePolicy } from '../src/registry/load-policy.js';
 import { rotateCredential } from '../src/engine/rotate.js';
 import { MemoryReporter } from '../src/report/reporter.js';
 import { connectionConfig, tryLogin } from '../src/postgres/connect.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LocalPostgres } from '../src/demo/local-postgres.js';
 import { provisionAlternating, type Platform } from '../src/demo/platform.js';
-import { parsePolicy } from '../src/policy/load.js';
+import { parsePolicy } from '../src/registry/load-policy.js';
 import { rotateCredential } from '../src/engine/rotate.js';
 import { MemoryReporter } from '../src/report/reporter.js';
 import { connectionConfig, tryLogin } from '../src/postgres/connect.js';

@@ -9,7 +9,7 @@ import type { Platform } from '../src/demo/platform.js';
 import { formatTable } from '../src/cli/plan.js';
 import { rotateCredential } from '../src/engine/rotate.js';
 import { runExposures } from '../src/exposure/run.js';
-import { parsePolicy } from '../src/policy/load.js';
+import { parsePolicy } from '../src/registry/load-policy.js';
 import { generatePassword } from '../src/secret/generate.js';
 import { scramVerifier } from '../src/postgres/scram.js';
 import { githubStandIn, policyText, runtimeFor } from './world.js';

@@ -5,7 +5,7 @@ import { ActionsReporter } from './report/actions-reporter.js';
 import { triggerFromEnv } from './engine/trigger.js';
 import { describeError } from './errors/errors.js';
 import { REASONS, type Reason } from './evidence/record.js';
-import { summaryMarkdown } from './report/summary.js';
+import { summaryMarkdown } from './evidence/summary.js';
 import { Secret } from './secret/secret.js';
 import { deadlineFrom } from './runtime/deadline.js';
 import { failpointFromEnv } from './engine/failpoints.js';
@@ -15,7 +15,7 @@ import { RotationError } from './errors/errors.js';
  * The policy reader (yaml, the compiled schema) and the engine (pg, Octokit) load only once the
  * inputs are read: a run with a bad input stops as fast as node starts.
  */
-const loadEngine = () => Promise.all([import('./policy/load.js'), import('./secret/policy-secrets.js'), import('./engine/live-runtime.js'), import('./engine/rotate.js')]);
+const loadEngine = () => Promise.all([import('./policy/load.js'), import('./registry/load-policy.js'), import('./secret/policy-secrets.js'), import('./engine/live-runtime.js'), import('./engine/rotate.js')]);
 
 /** The action: read the inputs, rotate one credential, set the outputs and the job summary. */
 export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -32,7 +32,7 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
     const reason = core.getInput('reason') || 'manual';
     if (!REASONS.includes(reason as Reason)) throw new RotationError(`input reason: expected ${REASONS.join(' | ')}, got '${reason}'`);
     const dryRun = core.getBooleanInput('dry-run');
-    const [{ DEFAULT_POLICY_PATH, loadPolicy }, { maskPolicySecrets }, { liveRuntime }, { rotateCredential }] = await loadEngine();
+    const [{ DEFAULT_POLICY_PATH }, { loadPolicy }, { maskPolicySecrets }, { liveRuntime }, { rotateCredential }] = await loadEngine();
     const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
     const configInput = core.getInput('config') || DEFAULT_POLICY_PATH;
     const policy = loadPolicy(resolve(workspace, configInput), env, { label: configInput });

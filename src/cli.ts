@@ -2,7 +2,8 @@
 // The CLI: the same engine as the action, outside GitHub Actions.
 import { Command, CommanderError, Option } from 'commander';
 import { resolve } from 'node:path';
-import { loadPolicy, DEFAULT_POLICY_PATH, type LoadOptions } from './policy/load.js';
+import { loadPolicy } from './registry/load-policy.js';
+import { DEFAULT_POLICY_PATH, type LoadOptions } from './policy/load.js';
 import { updateCurrentHint } from './cli/next-step.js';
 import { rotateCredential } from './engine/rotate.js';
 import { triggerFromEnv } from './engine/trigger.js';
@@ -33,6 +34,8 @@ const program = new Command('credential-rotation')
 // One reporter for the process: its scrubber also cleans the last-resort error message below.
 const terminal = new ConsoleReporter();
 const workspaceOf = () => resolve(program.opts().workspace as string);
+// audit and provision: the real network for a `ca_from:` cluster's CA, warnings on stderr (stdout is the report or the SQL).
+const commandRuntime = () => cliRuntime(workspaceOf(), process.env, undefined, new ConsoleReporter(process.stderr));
 const policyOf = (options: LoadOptions = {}) => loadPolicy(resolve(workspaceOf(), program.opts().config as string), policyEnvironment(process.env), options);
 
 // `plan --json | head`: the reader left; what is unread was not wanted. End quietly.
@@ -123,7 +126,7 @@ program
     const { provisionCredential } = await import('./provision/run.js');
     const policy = policyOf({ scope: { credentials: [credential] } });
     // A connection or SQL failure is a failed change (exit 1), not bad usage.
-    const result = await commandWork(() => provisionCredential(policy, credential, { apply: opts.apply, takeOverFrom: opts.takeOverFrom, show: (script) => process.stdout.write(`${script}\n`) }));
+    const result = await commandWork(() => provisionCredential(policy, credential, { runtime: commandRuntime(), apply: opts.apply, takeOverFrom: opts.takeOverFrom, show: (script) => process.stdout.write(`${script}\n`) }));
     if (result.applied) process.stdout.write(`-- applied: ${result.plan.statements.length} statement(s) committed\n`);
     else if (result.plan.statements.length > 0) process.stdout.write('-- not applied: rerun with --apply to run it\n');
     // Applied or not, a credential the audit would still fail, or that a rerun would still change, is not done.
@@ -150,7 +153,7 @@ program
     // The audit's record, output and summary pass the same scrubber as a rotation's.
     maskPolicySecrets(policy, (secret) => terminal.mask(secret));
     const scrub = (text: string) => terminal.scrub(text);
-    const report = scrubDeep(await commandWork(() => runAudit(policy, system, { now: () => new Date() })), scrub);
+    const report = scrubDeep(await commandWork(() => runAudit(policy, system, { runtime: commandRuntime() })), scrub);
     const paths = opts.record ? await commandWork(() => writeAuditRecords(policy, report, triggerFromEnv(process.env), workspaceOf())) : [];
     process.stdout.write(scrub(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${auditTable(report)}\n${paths.map((p) => `record: ${p}\n`).join('')}`));
     writeAuditSummary(report, paths, process.env);

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
-import { loadPolicy } from '../src/policy/load.js';
+import { loadPolicy } from '../src/registry/load-policy.js';
 import { planRotations } from '../src/cli/plan.js';
 import { overdueMessage, statusRows } from '../src/cli/status.js';
 import { checkStoreTargets } from '../src/cli/status-stores.js';

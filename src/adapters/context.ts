@@ -1,11 +1,8 @@
+import type { ClientConfig } from 'pg';
 import type { Secret } from '../secret/secret.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { CredentialPolicy, Policy, SystemPolicy, TargetSpec } from '../policy/types.js';
 import type { Reason } from '../evidence/record.js';
-import type { CredentialMethod } from '../methods/method.js';
-import type { Store } from '../stores/store.js';
-import type { Consumer } from '../consumers/consumer.js';
-import type { HealthProbe } from '../health/probe.js';
 
 // The contracts between the engine and its adapters. A leaf: types only, nothing of the engine,
 // so an adapter depends on these and the engine on these, never on each other.
@@ -30,20 +27,8 @@ export interface AdapterContext {
 /** Builds a store, consumer or health probe from its policy entry. Nothing is contacted yet. */
 export type AdapterFactory<T> = (spec: TargetSpec, ctx: AdapterContext) => T;
 
-/** The adapters of one credential, as the engine receives them (built by adapters/load.ts). */
-export interface Adapters {
-  method: CredentialMethod;
-  /** Each store with the function that turns the bare value (held by `user`, default: the login the method set) into what that target holds, and back. */
-  stores: {
-    store: Store;
-    render: (value: Secret, user?: string) => Secret;
-    unrender: (held: Secret) => Secret | undefined;
-    /** What the target holds carries no secret (a `{user}`-only format: a login name, which messages and evidence name). */
-    public?: boolean;
-  }[];
-  consumers: Consumer[];
-  probes: HealthProbe[];
+/** What a method knows once the new value is live: when (server clock) and how to log in. */
+export interface LiveChange {
+  changedAt: Date;
+  login: (value: Secret) => ClientConfig;
 }
-
-/** How the engine gets the adapters of a credential: adapters/load.ts in production. */
-export type AdapterLoader = (policy: Policy, credentialId: string, runtime: Runtime, reason?: Reason) => Promise<Adapters>;

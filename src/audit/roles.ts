@@ -1,5 +1,5 @@
 import type { CredentialPolicy, Policy } from '../policy/types.js';
-import { loginsOf } from '../methods/logins.js';
+import { loginsOf } from '../policy/logins.js';
 
 /**
  * The Postgres roles a credential stands for: its role, and for `alternating-roles` the group's

@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import type { CredentialPolicy, Policy, PostgresSystem, SystemPolicy } from '../policy/types.js';
 import { connect, connectionConfig, describeTarget } from '../postgres/connect.js';
-import { systemCa } from '../postgres/server-ca.js';
+import { systemCa } from '../adapters/system-ca.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { urlLogin } from '../postgres/url.js';
 import { describeError } from '../errors/errors.js';
 import { check, type AuditCheck, type AuditReport, type Finding, type SystemAudit } from './types.js';
@@ -14,7 +15,8 @@ import { credentialsOf } from './roles.js';
 import { RotationError } from '../errors/errors.js';
 
 export interface AuditCollaborators {
-  now: () => Date;
+  /** The clock, and what reads a `ca_from:` cluster's CA from DigitalOcean. */
+  runtime: Runtime;
   /** Opens the admin connection of a postgres system (default: its admin_url, as the tool connects), to `database` when given. */
   connect?: (system: PostgresSystem, database?: string) => Promise<pg.Client>;
 }
@@ -26,11 +28,11 @@ export interface AuditCollaborators {
  * system of the policy, where its sessions would show.
  */
 export async function runAudit(policy: Policy, only: string | undefined, io: AuditCollaborators): Promise<AuditReport> {
-  const startedAt = io.now();
+  const startedAt = io.runtime.now();
   const open =
     io.connect ??
     ((system: PostgresSystem, database?: string) =>
-      connect({ ...connectionConfig(system.adminUrl, undefined, systemCa({ policy, system })), ...(database ? { database } : {}) }, `systems.${system.id}.admin_url (${describeTarget(system.adminUrl)})${database ? ` to database ${database}` : ''}`));
+      connect({ ...connectionConfig(system.adminUrl, undefined, systemCa({ policy, system, runtime: io.runtime })), ...(database ? { database } : {}) }, `systems.${system.id}.admin_url (${describeTarget(system.adminUrl)})${database ? ` to database ${database}` : ''}`));
   if (only && !policy.systems[only]) throw new RotationError(`unknown system '${only}' (${policy.file} defines: ${Object.keys(policy.systems).join(', ')})`, { code: 'USAGE' });
   const systems: SystemAudit[] = [];
   // Sessions are the cluster's: each cluster's are read once, through its first system.
@@ -47,7 +49,7 @@ export async function runAudit(policy: Policy, only: string | undefined, io: Aud
     systems.push(await auditPostgres(policy, pgSystem, open, !clusters.has(cluster)));
     clusters.add(cluster);
   }
-  return { policy: policy.file, started_at: startedAt.toISOString(), finished_at: io.now().toISOString(), systems };
+  return { policy: policy.file, started_at: startedAt.toISOString(), finished_at: io.runtime.now().toISOString(), systems };
 }
 
 async function auditPostgres(policy: Policy, system: PostgresSystem, open: (s: PostgresSystem, database?: string) => Promise<pg.Client>, readSessions: boolean): Promise<SystemAudit> {

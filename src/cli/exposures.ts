@@ -23,7 +23,7 @@ export function writeExposuresSummary(report: ExposureReport, apply: boolean, en
   const lines = [
     `### Exposure response${apply ? '' : ' (dry run)'}`,
     '',
-    ...report.problems.map((p) => `- **${p.fatal ? 'error' : 'warning'}**: ${cell(p.message)}`),
+    ...report.problems.map((p) => `- **${p.kind === 'disabled' ? 'warning' : 'error'}**: ${cell(p.message)}`),
     '| Alert | Secret type | Credential | Action | Outcome | Detail |',
     '|---|---|---|---|---|---|',
     ...report.rows.map((r) => `| [${r.repository}#${r.number}](${r.url}) | \`${r.secret_type}\` | ${r.credential ?? '-'} | ${r.action} | ${r.outcome} | ${cell(r.detail)} |`),

@@ -2,7 +2,7 @@ import { describeError } from '../errors/errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { lastRotation, readHistory } from '../evidence/history.js';
 import type { Policy } from '../policy/types.js';
-import { REGISTRY } from '../adapters/registry.js';
+import { REGISTRY } from '../registry/registry.js';
 import type { StatusRow, StoreCheck } from './status.js';
 
 

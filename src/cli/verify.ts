@@ -1,12 +1,11 @@
-import type { Adapters } from '../adapters/context.js';
-import { loadAdapters } from '../adapters/load.js';
+import { loadAdapters, type Adapters } from '../registry/load-adapters.js';
 import { describeError, RotationError } from '../errors/errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { CredentialPolicy, Policy } from '../policy/types.js';
 import { Secret } from '../secret/secret.js';
 import { maskPolicySecrets } from '../secret/policy-secrets.js';
 import { formatTable } from './plan.js';
-import { unformat } from '../stores/format.js';
+import { unformat } from '../adapters/format.js';
 
 export { unformat };
 

@@ -3,7 +3,7 @@ import { RotationError } from '../errors/errors.js';
 import { jsonCall } from '../http/json-call.js';
 import { HttpError, statusOf } from '../http/http-error.js';
 import type { Secret } from '../secret/secret.js';
-import { renderFormat } from '../stores/format.js';
+import { renderFormat } from '../adapters/format.js';
 import type { Consumer } from './consumer.js';
 import { hasPasswordPlaceholder, httpUrl, positive, secretOption } from '../adapters/options.js';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../errors/errors.js';
-import { renderFormat } from '../stores/format.js';
+import { renderFormat } from '../adapters/format.js';
 import { asSecret, DEFAULT_API_URL, supabaseClient, supabaseSystem, type SupabaseTarget } from '../supabase/client.js';
 import type { Consumer } from './consumer.js';
 

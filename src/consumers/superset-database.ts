@@ -1,7 +1,7 @@
 import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../errors/errors.js';
 import { Secret } from '../secret/secret.js';
-import { renderFormat } from '../stores/format.js';
+import { renderFormat } from '../adapters/format.js';
 import { PASSWORD_MASK, SupersetClient, type SupersetSession } from '../superset/client.js';
 import type { Consumer } from './consumer.js';
 import { hasPasswordPlaceholder, httpUrl, optionalString, positive, requireString, secretOption } from '../adapters/options.js';

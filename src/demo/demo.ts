@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
-import { loadPolicy } from '../policy/load.js';
+import { loadPolicy } from '../registry/load-policy.js';
 import { rotateCredential, type RotationResult } from '../engine/rotate.js';
 import { ConsoleReporter } from '../report/console-reporter.js';
 import type { Runtime } from '../runtime/runtime.js';

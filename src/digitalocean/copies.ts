@@ -1,7 +1,6 @@
-import type { AdapterContext } from '../adapters/context.js';
 import { RotationError } from '../errors/errors.js';
 import type { Pool, StatusHints } from './client.js';
-import { linkedCluster } from './linked-cluster.js';
+import { linkedCluster, type ClusterContext } from './linked-cluster.js';
 
 /** The methods that change a Postgres password on a DigitalOcean cluster, and the roles each changes. */
 export type SqlRotation =
@@ -20,7 +19,7 @@ export type SqlRotation =
  * - digitalocean-reset sets DigitalOcean's copy itself: pools pinned to the user are listed as following it.
  * Returns the notes for the evidence; the warnings are also reported. Changes nothing.
  */
-export async function digitalOceanCopies(ctx: AdapterContext, rotation: SqlRotation): Promise<string[]> {
+export async function digitalOceanCopies(ctx: ClusterContext, rotation: SqlRotation): Promise<string[]> {
   const cluster = linkedCluster(ctx);
   if (!cluster) return [];
   const { digitalOceanClient } = await import('./client.js');

@@ -1,14 +1,20 @@
-import type { AdapterContext } from '../adapters/context.js';
 import type { Runtime } from '../runtime/runtime.js';
-import type { PostgresSystem, ProviderSystem } from '../policy/types.js';
+import type { Policy, PostgresSystem, ProviderSystem, SystemPolicy } from '../policy/types.js';
 import { digitalOceanSystemSettings, type DigitalOceanSettings } from './settings.js';
+
+/** What finding a system's cluster needs (an adapter's context has it). */
+export interface ClusterContext {
+  policy: Policy;
+  system: SystemPolicy;
+  runtime: Runtime;
+}
 
 /**
  * The DigitalOcean cluster a credential's system is: a `type: digitalocean` system itself, or the
  * one a postgres system names with `cluster:` (else `ca_from:`, which names the same cluster).
  * Undefined for a server DigitalOcean does not manage (or that the policy does not link).
  */
-export function linkedCluster(ctx: Pick<AdapterContext, 'policy' | 'system'> & { runtime: Runtime }): DigitalOceanSettings | undefined {
+export function linkedCluster(ctx: ClusterContext): DigitalOceanSettings | undefined {
   const { system } = ctx;
   if (system.type === 'digitalocean') return digitalOceanSystemSettings(system as ProviderSystem, ctx.runtime);
   if (system.type !== 'postgres') return undefined;

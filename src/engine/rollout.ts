@@ -1,9 +1,10 @@
-import type { ConsumerRecord, HealthRecord, PoolerSettle } from '../evidence/record.js';
+import type { ConsumerRecord, HealthRecord } from '../evidence/record.js';
+import type { PoolerSettle } from '../postgres/pooler.js';
 import type { HealthProbe } from '../health/probe.js';
 import type { Consumer } from '../consumers/consumer.js';
 import type { Secret } from '../secret/secret.js';
-import type { LiveChange } from '../methods/method.js';
-import type { Adapters } from '../adapters/context.js';
+import type { LiveChange } from '../adapters/context.js';
+import type { Adapters } from '../registry/load-adapters.js';
 import { describeError, RotationError } from '../errors/errors.js';
 import { checkpoint } from './failpoints.js';
 import type { Runtime } from '../runtime/runtime.js';

@@ -3,7 +3,7 @@ import type { Held } from '../stores/store.js';
 import type { Secret } from '../secret/secret.js';
 import type { StagedChange } from '../methods/method.js';
 import { withRetry } from '../http/retry.js';
-import type { Adapters } from '../adapters/context.js';
+import type { Adapters } from '../registry/load-adapters.js';
 import { describeError, RotationError } from '../errors/errors.js';
 import { checkpoint } from './failpoints.js';
 import type { Runtime } from '../runtime/runtime.js';

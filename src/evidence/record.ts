@@ -1,5 +1,6 @@
 import type { CredentialPolicy } from '../policy/types.js';
-import { loginsOf } from '../methods/logins.js';
+import { loginsOf } from '../policy/logins.js';
+import type { PoolerSettle } from '../postgres/pooler.js';
 
 /** The audit record of one run for one credential. It never holds a secret, hash or verifier. */
 export interface EvidenceRecord {
@@ -52,18 +53,6 @@ export interface OutcomeRecord {
   target: string;
   outcome: Outcome;
   detail: string;
-}
-
-/** A health check through a pooler that caches credentials: how long it took to accept the new value. */
-export interface PoolerSettle {
-  /** Whether the pooler accepted the new value within the window. */
-  accepted: boolean;
-  /** Seconds from the first login through the pooler to the one it accepted (or to giving up). */
-  waited_seconds: number;
-  /** Logins it refused (28P01, or the connection closed) before it accepted, or in all. */
-  refusals: number;
-  /** The bounded window the check waited in (settle_seconds). */
-  window_seconds: number;
 }
 
 /** A health check's outcome; `pooler` for a login through a pooler. */

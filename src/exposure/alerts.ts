@@ -1,4 +1,5 @@
 import type { Octokit } from '@octokit/rest';
+import { describeError } from '../errors/errors.js';
 import { githubCall, requestOptions } from '../github/errors.js';
 import { HttpError, statusOf } from '../http/http-error.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -21,8 +22,11 @@ export interface Alert {
 export interface SourceProblem {
   source: string;
   message: string;
-  /** The token lacks the permission (or cannot see the source): no rotation may start. */
-  fatal: boolean;
+  /**
+   * `permission`: the token cannot read it (403, 404, 401): no rotation may start. `disabled`: its
+   * secret scanning is off (named; the others go on). `error`: it failed otherwise (5xx, network).
+   */
+  kind: 'permission' | 'disabled' | 'error';
 }
 
 const PERMISSION = 'the token needs the permission "Secret scanning alerts: read and write" (a GitHub App installation token or a fine-grained token; the workflow\'s GITHUB_TOKEN cannot have it)';
@@ -106,12 +110,12 @@ function toAlert(raw: RawAlert, repository: string | undefined, runtime: Runtime
 }
 
 function sourceProblem(source: string, error: unknown): SourceProblem {
-  const message = error instanceof Error ? (error as { hint?: string }).hint ? `${error.message}. ${(error as { hint?: string }).hint}` : error.message : String(error);
+  const status = statusOf(error);
   // "Secret scanning is disabled on this repository." (404): that repository only; others go on.
-  if (statusOf(error) === 404 && /secret scanning is disabled/i.test((error as HttpError).serverMessage ?? '')) {
-    return { source, message: `${source}: secret scanning is disabled on this repository, so its leaks are not seen (enable it under Settings → Advanced Security)`, fatal: false };
+  if (status === 404 && /secret scanning is disabled/i.test((error as HttpError).serverMessage ?? '')) {
+    return { source, message: `${source}: secret scanning is disabled on this repository, so its leaks are not seen (enable it under Settings → Advanced Security)`, kind: 'disabled' };
   }
-  return { source, message, fatal: statusOf(error) === 401 || statusOf(error) === 403 || statusOf(error) === 404 };
+  return { source, message: describeError(error), kind: status === 401 || status === 403 || status === 404 ? 'permission' : 'error' };
 }
 
 /**

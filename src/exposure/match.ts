@@ -1,7 +1,7 @@
 import type { CredentialPolicy, Policy } from '../policy/types.js';
 import { Secret } from '../secret/secret.js';
-import { loginsOf } from '../methods/logins.js';
-import { EXPOSED_AS, formOfType } from './kinds.js';
+import { loginsOf } from '../policy/logins.js';
+import { EXPOSED_AS, formOfType } from '../registry/exposed-as.js';
 
 /** What an alert's secret is, once read: a login and password, or a key. Never printed. */
 export type Leak = { form: 'connection-string'; user: string; password: Secret } | { form: 'key'; value: Secret };

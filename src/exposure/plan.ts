@@ -1,4 +1,4 @@
-import { loadAdapters } from '../adapters/load.js';
+import { loadAdapters } from '../registry/load-adapters.js';
 import { describeError } from '../errors/errors.js';
 import type { RevocationProof } from '../methods/method.js';
 import type { CredentialPolicy, Policy } from '../policy/types.js';

@@ -1,8 +1,8 @@
 import type { RevocationProof } from '../methods/method.js';
 import type { Policy, PostgresSystem } from '../policy/types.js';
 import { connectionConfig } from '../postgres/connect.js';
-import { proveOldPasswordRefused } from '../postgres/revoke.js';
-import { systemCa } from '../postgres/server-ca.js';
+import { proveOldPasswordRefused } from '../methods/postgres-role.js';
+import { systemCa } from '../adapters/system-ca.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Secret } from '../secret/secret.js';
 import { supabaseSystem } from '../supabase/client.js';

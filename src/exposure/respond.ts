@@ -99,9 +99,14 @@ export async function respond(policy: Policy, credentialId: string, items: Acted
 async function rotateFor(policy: Policy, credentialId: string, value: Secret, items: Acted[], record: ExposureRecord, ctx: { runtime: Runtime; trigger: Trigger; rotate: Rotate }) {
   const credential = policy.credentials[credentialId];
   const asCurrent: Policy = { ...policy, credentials: { ...policy.credentials, [credentialId]: { ...credential, current: value } } };
-  const result = await ctx.rotate(asCurrent, { credential: credentialId, reason: 'exposure', dryRun: false, trigger: ctx.trigger }, ctx.runtime).catch(
-    (error: unknown): Pick<RotationResult, 'status' | 'summary' | 'evidencePath' | 'record'> => ({ status: 'failed', summary: describeError(error), record: undefined as never }),
-  );
+  let result: RotationResult;
+  try {
+    result = await ctx.rotate(asCurrent, { credential: credentialId, reason: 'exposure', dryRun: false, trigger: ctx.trigger }, ctx.runtime);
+  } catch (error) {
+    // The engine reports failures in its result; a throw is a run that could not start (adapters).
+    record.rotation = { status: 'failed', summary: describeError(error) };
+    return items.map(() => ({ tried: false, rejected: false, detail: 'not tried: the rotation failed' }));
+  }
   record.rotation = { status: result.status, summary: result.summary, ...(result.evidencePath ? { record: result.evidencePath } : {}) };
   if (result.status !== 'rotated') return items.map(() => ({ tried: false, rejected: false, detail: `not tried: the rotation ${result.status === 'skipped' ? 'was skipped' : 'failed'}` }));
   const proofs = [];

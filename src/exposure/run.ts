@@ -59,8 +59,11 @@ export async function runExposures(policy: Policy, options: ExposureOptions, run
   runtime.reporter.mask(token);
   const octokit = runtime.github(token);
   const { alerts, problems } = await readOpenAlerts(policy.exposure, octokit, runtime);
-  for (const p of problems) (p.fatal ? runtime.reporter.error : runtime.reporter.warning).call(runtime.reporter, p.message);
-  if (problems.some((p) => p.fatal)) {
+  for (const p of problems) {
+    if (p.kind === 'disabled') runtime.reporter.warning(p.message);
+    else runtime.reporter.error(p.message);
+  }
+  if (problems.some((p) => p.kind === 'permission')) {
     runtime.reporter.error('no rotation started: fix the token’s permissions and rerun');
     return { rows: [], problems, records: [], rotations: 0, exitCode: 1 };
   }
@@ -68,7 +71,7 @@ export async function runExposures(policy: Policy, options: ExposureOptions, run
   const records: string[] = [];
   const rows = options.apply ? await applyPlan(policy, planned, options, runtime, octokit, records) : planned.map(dryRow);
   const rotations = options.apply ? new Set(planned.filter((p) => p.action === 'rotate').map((p) => (p as { credential: string }).credential)).size : 0;
-  const failed = rows.some((r) => r.outcome === 'failed') || planned.some((p) => p.action === 'none' && p.undecided) || problems.some((p) => !/disabled/.test(p.message));
+  const failed = rows.some((r) => r.outcome === 'failed') || planned.some((p) => p.action === 'none' && p.undecided) || problems.some((p) => p.kind !== 'disabled');
   return { rows, problems, records: [...new Set(records)], rotations, exitCode: failed ? 1 : 0 };
 }
 

@@ -3,8 +3,8 @@ import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../errors/errors.js';
 import type { PostgresSystem } from '../policy/types.js';
 import { APPLICATION_NAME, connect, connectionConfig } from '../postgres/connect.js';
-import { systemCa } from '../postgres/server-ca.js';
-import { loginsOf } from '../methods/logins.js';
+import { systemCa } from '../adapters/system-ca.js';
+import { loginsOf } from '../policy/logins.js';
 import type { HealthProbe } from './probe.js';
 import { untilDeadline } from '../runtime/deadline.js';
 

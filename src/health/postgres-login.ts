@@ -1,12 +1,12 @@
 import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../errors/errors.js';
 import type { PostgresSystem, SystemPolicy } from '../policy/types.js';
-import type { PoolerSettle } from '../evidence/record.js';
+import type { PoolerSettle } from '../postgres/pooler.js';
 import type { Secret } from '../secret/secret.js';
 import { DEFAULT_SETTLE_SECONDS, describeSettle, loginThroughPooler, throughPooler } from '../postgres/pooler.js';
 import { connectionConfig, tryLogin } from '../postgres/connect.js';
-import { systemCa } from '../postgres/server-ca.js';
-import { renderFormat } from '../stores/format.js';
+import { systemCa } from '../adapters/system-ca.js';
+import { renderFormat } from '../adapters/format.js';
 import type { HealthProbe } from './probe.js';
 import { untilDeadline } from '../runtime/deadline.js';
 

@@ -1,6 +1,6 @@
 import type { Secret } from '../secret/secret.js';
-import type { LiveChange } from '../methods/method.js';
-import type { PoolerSettle } from '../evidence/record.js';
+import type { LiveChange } from '../adapters/context.js';
+import type { PoolerSettle } from '../postgres/pooler.js';
 
 /** A check that must pass once the consumers run on the new value. */
 export interface HealthProbe {

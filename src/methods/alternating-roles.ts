@@ -5,12 +5,12 @@ import { RotationError } from '../errors/errors.js';
 import type { Secret } from '../secret/secret.js';
 import { generatePassword } from '../secret/generate.js';
 import { connect, connectionConfig, describeTarget, pgError, tryLogin } from '../postgres/connect.js';
-import { systemCa } from '../postgres/server-ca.js';
+import { systemCa } from '../adapters/system-ca.js';
 import { setPassword } from '../postgres/password.js';
 import { cutOffSessionsBefore, exposureNote, mergeCutOffs, type CutOff } from '../postgres/sessions.js';
 import { takeRotationLock, type RotationLock } from '../postgres/lock.js';
 import { digitalOceanCopies } from '../digitalocean/copies.js';
-import { loginsOf } from './logins.js';
+import { loginsOf } from '../policy/logins.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange, Verified } from './method.js';
 
 interface LoginRow {

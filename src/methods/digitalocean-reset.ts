@@ -5,7 +5,7 @@ import type { ProviderSystem } from '../policy/types.js';
 import { connectionConfig, tryLogin } from '../postgres/connect.js';
 import type { CutOff } from '../postgres/sessions.js';
 import { currentLogsIn, cutOffOwnSessions, firstLoginClock } from '../postgres/own-login.js';
-import { proveOldPasswordRefused } from '../postgres/revoke.js';
+import { proveOldPasswordRefused } from './postgres-role.js';
 import { takeRotationLock, type RotationLock } from '../postgres/lock.js';
 import { describeConnection } from '../postgres/url.js';
 import { Secret } from '../secret/secret.js';

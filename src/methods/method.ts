@@ -1,5 +1,5 @@
-import type { ClientConfig } from 'pg';
 import type { Secret } from '../secret/secret.js';
+import type { LiveChange } from '../adapters/context.js';
 import type { Endpoint } from '../postgres/url.js';
 
 /**
@@ -85,10 +85,4 @@ export interface Verified {
    * to the old value; the revoke step's proof replaces it.
    */
   old?: RevocationProof;
-}
-
-/** What a method knows once the new value is live: when (server clock) and how to log in. */
-export interface LiveChange {
-  changedAt: Date;
-  login: (value: Secret) => ClientConfig;
 }

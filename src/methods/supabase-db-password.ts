@@ -5,7 +5,7 @@ import { statusOf } from '../http/http-error.js';
 import { connectionConfig, describeTarget, tryLogin } from '../postgres/connect.js';
 import { currentLogsIn, cutOffOwnSessions, firstLoginClock } from '../postgres/own-login.js';
 import { DEFAULT_SETTLE_SECONDS, describeSettle, loginThroughPooler, SETTLE_INTERVAL_MS, throughPooler } from '../postgres/pooler.js';
-import { proveOldPasswordRefused } from '../postgres/revoke.js';
+import { proveOldPasswordRefused } from './postgres-role.js';
 import { takeRotationLock, type RotationLock } from '../postgres/lock.js';
 import { urlLogin, urlProblem } from '../postgres/url.js';
 import { untilDeadline } from '../runtime/deadline.js';

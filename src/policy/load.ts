@@ -9,13 +9,11 @@ import { PolicyError } from './errors.js';
 import { interpolate, keyPath } from './interpolate.js';
 import { interpolateScoped, type PolicyScope } from './scope.js';
 import type { CredentialPolicy, Policy, PostgresSystem, SystemPolicy, TargetSpec } from './types.js';
-import { methodSystems } from '../adapters/registry.js';
-import { loginsOf } from '../methods/logins.js';
+import { loginsOf } from './logins.js';
 import { validate } from './schema-validator.js';
 import { splitTlsParams, urlLogin, urlProblem } from '../postgres/url.js';
 import { sslModeOf } from '../postgres/tls.js';
 import { describeError } from '../errors/errors.js';
-import { defaultSecretTypes } from '../exposure/kinds.js';
 
 export const DEFAULT_POLICY_PATH = '.github/rotation.yaml';
 export const SCHEMA_PATH = join(dirname(fileURLToPath(import.meta.url)), '../../schema/rotation.schema.json');
@@ -42,7 +40,19 @@ export interface LoadOptions {
   scope?: PolicyScope;
 }
 
-export function loadPolicy(file: string, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Policy {
+/**
+ * What only the adapters know about a policy (the registry, src/registry/, supplies it; this folder
+ * knows no adapter): the system types a method works on, the secret types its values leak as.
+ */
+export interface AdapterRules {
+  /** The system types `method` works on; undefined: any, or a method the schema already refused. */
+  methodSystems(method: string): readonly string[] | undefined;
+  /** The secret types GitHub reports these methods' values under (the default of `exposure.secret_types`). */
+  defaultSecretTypes(methods: Iterable<string>): string[];
+}
+
+/** Reads a policy file and checks it (see readPolicy). src/registry/load-policy.ts binds the adapters' rules. */
+export function readPolicyFile(file: string, env: NodeJS.ProcessEnv, options: LoadOptions, rules: AdapterRules): Policy {
   let text: string;
   try {
     const { size } = statSync(file);
@@ -52,10 +62,11 @@ export function loadPolicy(file: string, env: NodeJS.ProcessEnv = process.env, o
     if (error instanceof PolicyError) throw error;
     throw new PolicyError(options.label ?? file, [`cannot read the policy file (${(error as NodeJS.ErrnoException).code ?? 'error'})`]);
   }
-  return parsePolicy(text, options.label ?? file, env, options);
+  return readPolicy(text, options.label ?? file, env, options, rules);
 }
 
-export function parsePolicy(text: string, file: string, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Policy {
+/** Reads, interpolates and validates a policy's text, then checks it across sections and with the adapters' rules. */
+export function readPolicy(text: string, file: string, env: NodeJS.ProcessEnv, options: LoadOptions, rules: AdapterRules): Policy {
   const bytes = Buffer.byteLength(text);
   if (bytes > MAX_POLICY_BYTES) throw new PolicyError(file, [tooLarge(bytes)]);
   const raw = readYaml(text, file);
@@ -72,9 +83,9 @@ export function parsePolicy(text: string, file: string, env: NodeJS.ProcessEnv =
   // secrets, so these messages never quote them.
   const valueErrors = schemaErrors(data);
   if (valueErrors.length > 0) throw new PolicyError(file, describeSchemaErrors(valueErrors, false));
-  const policy = toPolicy(file, data, used);
+  const policy = toPolicy(file, data, used, rules);
   policy.secrets = interpolatedSecrets(raw, env);
-  const crossProblems = crossCheck(policy);
+  const crossProblems = crossCheck(policy, rules);
   if (crossProblems.length > 0) throw new PolicyError(file, crossProblems);
   return policy;
 }
@@ -137,7 +148,7 @@ interface RawPolicy {
   exposure?: { repositories?: string[]; organizations?: string[]; secret_types?: string[] };
 }
 
-function toPolicy(file: string, data: RawPolicy, used: Map<string, string[]>): Policy {
+function toPolicy(file: string, data: RawPolicy, used: Map<string, string[]>, rules: AdapterRules): Policy {
   const systems: Record<string, SystemPolicy> = {};
   for (const [id, sys] of Object.entries(data.systems)) {
     if (sys.type === 'postgres') {
@@ -188,7 +199,7 @@ function toPolicy(file: string, data: RawPolicy, used: Map<string, string[]>): P
   const exposure = data.exposure && {
     repositories: data.exposure.repositories ?? [],
     organizations: data.exposure.organizations ?? [],
-    secretTypes: data.exposure.secret_types ?? defaultSecretTypes(Object.values(credentials).map((c) => c.method)),
+    secretTypes: data.exposure.secret_types ?? rules.defaultSecretTypes(Object.values(credentials).map((c) => c.method)),
   };
   return { file, version: 1, evidenceDir: data.evidence_dir ?? 'docs/evidence', allowOutsideWorkspace: data.allow_outside_workspace === true, systems, credentials, ...(exposure ? { exposure } : {}) };
 }
@@ -201,7 +212,7 @@ function toSpecs(list: unknown, path: string[]): TargetSpec[] {
 }
 
 /** What a schema cannot say: references between sections and duplicates. */
-function crossCheck(policy: Policy): string[] {
+function crossCheck(policy: Policy, rules: AdapterRules): string[] {
   const problems: string[] = [];
   for (const system of Object.values(policy.systems)) if (system.type === 'postgres') problems.push(...caProblems(policy, system as PostgresSystem));
   for (const system of Object.values(policy.systems)) {
@@ -218,8 +229,8 @@ function crossCheck(policy: Policy): string[] {
     if (!system) {
       problems.push(`${where}.system: expected one of the systems (${Object.keys(policy.systems).join(', ')}), got '${cred.system}'`);
     } else {
-      const wanted = methodSystems(cred.method);
-      if (wanted && !(wanted as readonly string[]).includes(system.type)) {
+      const wanted = rules.methodSystems(cred.method);
+      if (wanted && !wanted.includes(system.type)) {
         problems.push(`${where}.method: '${cred.method}' needs a system of type ${wanted.join(' or ')}, but '${cred.system}' is ${system.type}`);
       }
     }

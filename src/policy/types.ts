@@ -20,7 +20,7 @@ export interface ExposurePolicy {
   /** owner/name */
   repositories: string[];
   organizations: string[];
-  /** As written, or the types that fit the policy's credentials (exposure/kinds.ts). */
+  /** As written, or the types that fit the policy's credentials (registry/exposed-as.ts). */
   secretTypes: string[];
 }
 

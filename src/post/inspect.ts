@@ -2,11 +2,11 @@ import type pg from 'pg';
 import type { Policy, PostgresSystem } from '../policy/types.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Secret } from '../secret/secret.js';
-import { loadAdapters } from '../adapters/load.js';
+import { loadAdapters } from '../registry/load-adapters.js';
 import { describeError } from '../errors/errors.js';
 import { APPLICATION_NAME, connect, connectionConfig, describeTarget, tryLogin, type LoginResult } from '../postgres/connect.js';
-import { loginsOf } from '../methods/logins.js';
-import { systemCa } from '../postgres/server-ca.js';
+import { loginsOf } from '../policy/logins.js';
+import { systemCa } from '../adapters/system-ca.js';
 
 /** What the post step found after a main step that did not finish. Never holds a secret. */
 export interface Inspection {

@@ -1,8 +1,19 @@
 import type pg from 'pg';
 import type { Runtime } from '../runtime/runtime.js';
-import type { PoolerSettle } from '../evidence/record.js';
 import { untilDeadline } from '../runtime/deadline.js';
 import { tryLogin } from './connect.js';
+
+/** A health check through a pooler that caches credentials: how long it took to accept the new value. */
+export interface PoolerSettle {
+  /** Whether the pooler accepted the new value within the window. */
+  accepted: boolean;
+  /** Seconds from the first login through the pooler to the one it accepted (or to giving up). */
+  waited_seconds: number;
+  /** Logins it refused (28P01, or the connection closed) before it accepted, or in all. */
+  refusals: number;
+  /** The bounded window the check waited in (settle_seconds). */
+  window_seconds: number;
+}
 
 /**
  * Logins through a connection pooler that caches credentials (Supabase's Supavisor).

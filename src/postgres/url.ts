@@ -1,6 +1,7 @@
 import { parse, type ConnectionOptions } from 'pg-connection-string';
 import { RotationError } from '../errors/errors.js';
 import { TLS_PARAMS } from './tls.js';
+import { isPublicParam } from '../secret/postgres-params.js';
 
 /** Where a Postgres server listens, compared case-insensitively, loopback names as one. */
 export interface Endpoint {
@@ -50,25 +51,6 @@ export function describeConnection(url: string): string {
   const c = readUrl(url).config;
   const params = [...lastValues(url)].map(([name, value]) => `${name}=${isPublicParam(name) ? value : '***'}`);
   return `${c.host || 'localhost'}:${c.port || 5432}/${c.database ?? ''}${params.length ? `?${params.join('&')}` : ''}`;
-}
-
-/**
- * libpq's connection parameters whose values are not secret (libpq-connect.html, "Parameter Key
- * Words"), and node-postgres's `ssl` and `uselibpqcompat`. password and sslpassword are secret; a
- * parameter not listed may be anything (a typo of password, a driver's token), so it is masked too.
- */
-const PUBLIC_PARAMS = new Set([
-  'host', 'hostaddr', 'port', 'dbname', 'user', 'passfile', 'require_auth', 'channel_binding', 'connect_timeout', 'client_encoding',
-  'options', 'application_name', 'fallback_application_name', 'keepalives', 'keepalives_idle', 'keepalives_interval',
-  'keepalives_count', 'tcp_user_timeout', 'replication', 'gssencmode', 'sslmode', 'requiressl', 'sslnegotiation', 'sslcompression',
-  'sslcert', 'sslkey', 'sslcertmode', 'sslrootcert', 'sslcrl', 'sslcrldir', 'sslsni', 'requirepeer', 'ssl_min_protocol_version',
-  'ssl_max_protocol_version', 'krbsrvname', 'gsslib', 'gssdelegation', 'service', 'target_session_attrs', 'load_balance_hosts',
-  'ssl', 'uselibpqcompat',
-]);
-
-/** Whether libpq's parameter `name` holds nothing secret (its value may be shown). */
-export function isPublicParam(name: string): boolean {
-  return PUBLIC_PARAMS.has(name);
 }
 
 // RFC 3986 §3.2.1: userinfo = *( unreserved / pct-encoded / sub-delims / ":" ); non-ASCII letters

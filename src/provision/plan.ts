@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { RotationError } from '../errors/errors.js';
 import type { CredentialPolicy, Policy } from '../policy/types.js';
-import { loginsOf } from '../methods/logins.js';
+import { loginsOf } from '../policy/logins.js';
 import { planContext, type PlanContext, type Statement } from './context.js';
 import { auditFindings, type OpenDatabase } from './converged.js';
 import { planReadOnly } from './readonly.js';

@@ -2,7 +2,8 @@ import type pg from 'pg';
 import type { Policy, PostgresSystem } from '../policy/types.js';
 import { RotationError } from '../errors/errors.js';
 import { connect, connectionConfig, describeTarget, pgError } from '../postgres/connect.js';
-import { systemCa } from '../postgres/server-ca.js';
+import { systemCa } from '../adapters/system-ca.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { planProvision, type ProvisionOptions, type ProvisionPlan, type Statement } from './plan.js';
 
 /** The SQL of one statement: run as another role, it is wrapped in SET ROLE … RESET ROLE. */
@@ -39,13 +40,13 @@ export interface ProvisionResult {
  * it back). The plan is returned (and shown by the CLI) first. After applying, the catalogs are
  * read again: what a rerun would still do, or the audit still finds, is `remaining`.
  */
-export async function provisionCredential(policy: Policy, id: string, options: ProvisionOptions & { apply: boolean; show?: (script: string) => void }): Promise<ProvisionResult> {
+export async function provisionCredential(policy: Policy, id: string, options: ProvisionOptions & { apply: boolean; runtime: Runtime; show?: (script: string) => void }): Promise<ProvisionResult> {
   const credential = policy.credentials[id];
   if (!credential) throw new RotationError(`unknown credential '${id}'`, { hint: `${policy.file} defines: ${Object.keys(policy.credentials).join(', ')}`, code: 'USAGE' });
   const system = policy.systems[credential.system];
   if (system?.type !== 'postgres') throw new RotationError(`credentials.${id}.system: provision needs a postgres system, '${credential.system}' is ${system?.type ?? 'unknown'}`, { code: 'USAGE' });
   const url = (system as PostgresSystem).adminUrl;
-  const config = connectionConfig(url, undefined, systemCa({ policy, system }));
+  const config = connectionConfig(url, undefined, systemCa({ policy, system, runtime: options.runtime }));
   const db = await connect(config, `admin connection of system '${system.id}' (${describeTarget(url)})`);
   options = { database: (name) => connect({ ...config, database: name }, `admin connection of system '${system.id}' to database ${name}`), ...options };
   try {

@@ -1,5 +1,5 @@
 import { Secret } from './secret.js';
-import { isPublicParam } from '../postgres/url.js';
+import { isPublicParam } from './postgres-params.js';
 
 const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 

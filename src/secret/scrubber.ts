@@ -1,5 +1,5 @@
 import { Secret } from './secret.js';
-import { isPublicParam } from '../postgres/url.js';
+import { isPublicParam } from './postgres-params.js';
 import { base64Cores, BASE64_RUN, encodedForms } from './encodings.js';
 
 /** What a scrubbed value becomes. */
@@ -129,7 +129,7 @@ const POSTGRES_SCHEME = /^postgres(?:ql)?(?:\+[a-z0-9]+)?:\/\/$/i;
  * The part of a URL after `scheme://`: userinfo as pip's redact_netloc does it (a password is
  * masked, a lone user name is taken for a token and masked), and every query value. A Postgres
  * URL keeps its login name and the parameters libpq does not hold secret (sslmode, sslrootcert,
- * ...: postgres/url.ts isPublicParam), which are what a connection failure is about.
+ * ...: secret/postgres-params.ts), which are what a connection failure is about.
  */
 function redactUrlRest(rest: string, postgres: boolean): string {
   let out = rest;

@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { runAudit } from '../../src/audit/run.js';
 import type { AuditCheck, PowerPath } from '../../src/audit/types.js';
 import { auditTable } from '../../src/cli/audit.js';
@@ -9,6 +9,7 @@ import { generatePassword } from '../../src/secret/generate.js';
 import { usePostgres } from '../helpers/postgres.js';
 import { sql } from '../helpers/audit-platform.js';
 import { ADMIN_ACTIONS, WRITES, fill, tryForbidden } from '../helpers/forbidden.js';
+import { testRuntime } from '../helpers/runtime.js';
 
 /**
  * Rules 1 and 2 checked against the server itself. For each way a power can come through, the
@@ -207,7 +208,7 @@ systems:
 credentials:
 ${credential('subject', vars.role, c.rule === 1 ? 'readonly' : 'readwrite')}${c.rule === 1 ? credential('writer', vars.writer, 'readwrite') : ''}`;
   const policy = parsePolicy(yaml, 'rotation.yaml', { ROTATION_ADMIN_URL: adminUrl, PASSWORD: 'not-used' });
-  const report = await runAudit(policy, undefined, { now: () => new Date() });
+  const report = await runAudit(policy, undefined, { runtime: testRuntime({ now: () => new Date() }) });
   const rule = c.rule === 1 ? 'readonly-is-readonly' : 'app-role-not-admin';
   const found = report.systems.flatMap((s) => s.checks).find((k) => k.rule === rule && k.subject === 'subject');
   expect(found, auditTable(report)).toBeDefined();

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, beforeAll } from 'vitest';
 import { provisionCredential } from '../../src/provision/run.js';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { runAudit } from '../../src/audit/run.js';
 import { failsAt, type AuditCheck, type AuditReport } from '../../src/audit/types.js';
 import { auditTable } from '../../src/cli/audit.js';
@@ -10,6 +10,7 @@ import { auditPolicyYaml, buildAuditPlatform, openSession, sql } from '../helper
 import { Secret } from '../../src/secret/secret.js';
 import { connectionConfig } from '../../src/postgres/connect.js';
 import { takeRotationLock } from '../../src/postgres/lock.js';
+import { testRuntime } from '../helpers/runtime.js';
 
 const fixture = usePostgres();
 let doadminPassword: Secret;
@@ -32,7 +33,7 @@ beforeAll(async () => {
 });
 
 async function audit(yaml = auditPolicyYaml()): Promise<AuditReport> {
-  return runAudit(parsePolicy(yaml, 'rotation.yaml', env), undefined, { now: () => new Date() });
+  return runAudit(parsePolicy(yaml, 'rotation.yaml', env), undefined, { runtime: testRuntime({ now: () => new Date() }) });
 }
 
 function failed(report: AuditReport): AuditCheck[] {
@@ -88,8 +89,8 @@ describe('credential-rotation audit on a real PostgreSQL 16', () => {
     expect('exposedSchemas' in policy.systems['supabase-db'] && policy.systems['supabase-db'].exposedSchemas).toEqual(['public']);
     // The example rotates odoo_app and superset_ro with alternating-roles: their logins are what
     // the audit's fix says, `provision` (the platform of buildAuditPlatform has only the roles).
-    for (const id of ['odoo_app', 'superset_ro']) await provisionCredential(policy, id, { apply: true });
-    const report = await runAudit(policy, undefined, { now: () => new Date() });
+    for (const id of ['odoo_app', 'superset_ro']) await provisionCredential(policy, id, { runtime: testRuntime(), apply: true });
+    const report = await runAudit(policy, undefined, { runtime: testRuntime({ now: () => new Date() }) });
     expect(failed(report), auditTable(report)).toEqual([]);
     expect(report.systems.map((s) => s.system)).toEqual(['odoo-sor', 'odoo-do', 'supabase-db', 'supabase-ssot']);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { join } from 'node:path';
-import { loadPolicy } from '../../src/policy/load.js';
+import { loadPolicy } from '../../src/registry/load-policy.js';
 import { parseNow, planMatrix, planRotations, planTable } from '../../src/cli/plan.js';
 import type { Policy } from '../../src/policy/types.js';
 import { CADENCE_POLICY, workspaceWithHistory } from '../helpers/evidence.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { provisionCredential } from '../../src/provision/run.js';
 import { rotateCredential } from '../../src/engine/rotate.js';
 import { generatePassword } from '../../src/secret/generate.js';
@@ -88,7 +88,7 @@ beforeAll(async () => {
 
 describe('provision on PostgreSQL 16 with a DigitalOcean-like admin (CREATEROLE, CREATEDB, not a superuser)', () => {
   it('odoo_app: prints the SQL by default and changes nothing; the take-over from doadmin is listed object by object', async () => {
-    const result = await provisionCredential(policy(), 'odoo_app', { apply: false, takeOverFrom: 'doadmin' });
+    const result = await provisionCredential(policy(), 'odoo_app', { runtime: testRuntime(), apply: false, takeOverFrom: 'doadmin' });
     expect(result.applied).toBe(false);
     expect(result.script).toContain('CREATE ROLE "shop_app" NOLOGIN;');
     expect(result.script).toContain('GRANT "shop_app" TO "shop_app_a" WITH INHERIT TRUE, SET TRUE;');
@@ -105,7 +105,7 @@ describe('provision on PostgreSQL 16 with a DigitalOcean-like admin (CREATEROLE,
   });
 
   it('odoo_app --apply: the group owns every object, the logins run as it, the admin holds ADMIN OPTION only; a rerun has nothing to do', async () => {
-    const applied = await provisionCredential(policy(), 'odoo_app', { apply: true, takeOverFrom: 'doadmin' });
+    const applied = await provisionCredential(policy(), 'odoo_app', { runtime: testRuntime(), apply: true, takeOverFrom: 'doadmin' });
     expect(applied.applied).toBe(true);
     const su = await fx().server.client('shop');
     try {
@@ -126,7 +126,7 @@ describe('provision on PostgreSQL 16 with a DigitalOcean-like admin (CREATEROLE,
     } finally {
       await su.end();
     }
-    const rerun = await provisionCredential(policy(), 'odoo_app', { apply: true, takeOverFrom: 'doadmin' });
+    const rerun = await provisionCredential(policy(), 'odoo_app', { runtime: testRuntime(), apply: true, takeOverFrom: 'doadmin' });
     expect(rerun.plan.statements).toEqual([]);
     expect(rerun.script).toContain('nothing to do');
     expect(rerun.script).not.toMatch(/^(CREATE|GRANT|ALTER|REVOKE|BEGIN)/m);
@@ -146,14 +146,14 @@ describe('provision on PostgreSQL 16 with a DigitalOcean-like admin (CREATEROLE,
   });
 
   it('superset_ro --apply: reads every table, today and later, and cannot write or create anything; a rerun has nothing to do', async () => {
-    const applied = await provisionCredential(policy(), 'superset_ro', { apply: true });
+    const applied = await provisionCredential(policy(), 'superset_ro', { runtime: testRuntime(), apply: true });
     expect(applied.script).toContain('ALTER DEFAULT PRIVILEGES FOR ROLE "shop_app" IN SCHEMA "public" GRANT SELECT ON TABLES TO "shop_ro";');
     // Acting as odoo_app was granted for the transaction only.
     const su = await fx().server.client('shop');
     const left = await su.query(`SELECT set_option, inherit_option FROM pg_auth_members WHERE roleid = 'shop_app'::regrole AND member = 'doadmin'::regrole`);
     expect(left.rows).toEqual([{ set_option: false, inherit_option: false }]);
     await su.end();
-    expect((await provisionCredential(policy(), 'superset_ro', { apply: false })).plan.statements).toEqual([]);
+    expect((await provisionCredential(policy(), 'superset_ro', { runtime: testRuntime(), apply: false })).plan.statements).toEqual([]);
 
     const runtime = testRuntime({ now: () => new Date() });
     const result = await rotateCredential(policy(), { credential: 'superset_ro', reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } }, runtime);

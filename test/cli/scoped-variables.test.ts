@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { PolicyError } from '../../src/policy/errors.js';
 import { cli } from '../helpers/cli-child.js';
 import { leakHaystack, login, makeRole, usePostgres } from '../helpers/postgres.js';

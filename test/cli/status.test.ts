@@ -2,7 +2,7 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadPolicy } from '../../src/policy/load.js';
+import { loadPolicy } from '../../src/registry/load-policy.js';
 import { planMatrix, planRotations } from '../../src/cli/plan.js';
 import { overdueMessage, statusMarkdown, statusRows, statusTable, writeStepSummary } from '../../src/cli/status.js';
 import type { Policy } from '../../src/policy/types.js';

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LocalPostgres } from '../../src/demo/local-postgres.js';
 import { rotateCredential } from '../../src/engine/rotate.js';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { tryLogin } from '../../src/postgres/connect.js';
 import { verifyCredential, verifyProblems, verifyTable, type VerifyRow } from '../../src/cli/verify.js';
 import { ALL_SCOPES, createDigitalOceanModel } from '../models/digitalocean.js';

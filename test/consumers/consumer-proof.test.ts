@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setupServer } from 'msw/node';
 import { rotateCredential } from '../../src/engine/rotate.js';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { tryLogin } from '../../src/postgres/connect.js';
 import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
 import { alterRoleYaml, login, makeRole, usePostgres } from '../helpers/postgres.js';

@@ -7,7 +7,7 @@ import { startLocalPostgres, type LocalPostgres } from '../../src/demo/local-pos
 import { provisionPlatform, type Platform } from '../../src/demo/platform.js';
 import { describeError } from '../../src/errors/errors.js';
 import { rotateCredential } from '../../src/engine/rotate.js';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { connectionConfig, tryLogin } from '../../src/postgres/connect.js';
 import { Secret } from '../../src/secret/secret.js';
 import { scramVerifier } from '../../src/postgres/scram.js';

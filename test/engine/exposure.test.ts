@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rotateCredential, type RotationResult } from '../../src/engine/rotate.js';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { connect, connectionConfig } from '../../src/postgres/connect.js';
 import { Secret } from '../../src/secret/secret.js';
 import { alterRolePolicy, leakHaystack, login, usePostgres } from '../helpers/postgres.js';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, connectionConfig } from '../../src/postgres/connect.js';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { Secret } from '../../src/secret/secret.js';
 import { APP } from '../helpers/digitalocean.js';
 import { login } from '../helpers/postgres.js';

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REGISTRY, type RegistryEntry } from '../../src/adapters/registry.js';
+import { REGISTRY, type RegistryEntry } from '../../src/registry/registry.js';
 
 /**
- * The composition root (src/adapters/registry.ts) lists each adapter once; the policy schema names
+ * The composition root (src/registry/registry.ts) lists each adapter once; the policy schema names
  * the same kinds and methods, and the engine builds nothing itself.
  */
 const root = join(import.meta.dirname, '../..');
@@ -44,14 +44,14 @@ describe('the adapter registry and the policy schema agree', () => {
 });
 
 describe('the engine receives its adapters', () => {
-  it('no engine file imports a concrete adapter or the registry (only the contracts and adapters/load.ts)', () => {
+  it('no engine file imports a concrete adapter or the registry (only the contracts and registry/load-adapters.ts)', () => {
     const dir = join(root, 'src/engine');
     const offending: string[] = [];
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
       const text = readFileSync(join(dir, file), 'utf8');
       for (const [, spec] of text.matchAll(/from '([^']+)'/g)) {
         const adapterFile = /^\.\.\/(methods|stores|consumers|health)\/(?!method|store|consumer|probe)[^/]+\.js$/.test(spec);
-        if (adapterFile || spec === '../adapters/registry.js') offending.push(`${file}: ${spec}`);
+        if (adapterFile || spec === '../registry/registry.js') offending.push(`${file}: ${spec}`);
       }
     }
     expect(offending).toEqual([]);

@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadPolicy } from '../../src/policy/load.js';
+import { loadPolicy } from '../../src/registry/load-policy.js';
 import { planMatrix, planRotations } from '../../src/cli/plan.js';
 import { statusRows } from '../../src/cli/status.js';
 import { isDue } from '../../src/evidence/history.js';

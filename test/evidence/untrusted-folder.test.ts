@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFile
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadPolicy } from '../../src/policy/load.js';
+import { loadPolicy } from '../../src/registry/load-policy.js';
 import { readHistory } from '../../src/evidence/history.js';
 import { evidenceStamp, writeEvidence } from '../../src/evidence/write.js';
 import { CADENCE_POLICY, evidenceRecord, workspaceWithHistory } from '../helpers/evidence.js';

@@ -257,7 +257,7 @@ describe('errors a user meets', () => {
     const report = await exposures(w, exposurePolicyYaml([role]), true);
     expect(report.exitCode).toBe(1);
     expect(w.rotations).toEqual([]);
-    expect(report.problems[0]).toMatchObject({ source: OPS, fatal: true });
+    expect(report.problems[0]).toMatchObject({ source: OPS, kind: 'permission' });
     expect(report.problems[0].message).toMatch(/acme\/ops.*HTTP 403.*Secret scanning alerts: read and write.*on acme\/ops/);
     expect(await works(fx, role, password)).toBe('works');
     expect(w.runtime.reporter.lines.join('\n')).toContain('no rotation started');
@@ -269,7 +269,7 @@ describe('errors a user meets', () => {
     w.gh.secretScanning.addAlert(OPS, { secret_type: 'postgres_connection_string', secret: connectionString(role, password) });
     const report = await exposures(w, exposurePolicyYaml([role], `  repositories: [${OPS}, acme/secret-project]\n`), true);
     expect(report).toMatchObject({ exitCode: 1, rows: [], rotations: 0 });
-    expect(report.problems).toEqual([expect.objectContaining({ source: 'acme/secret-project', fatal: true, message: expect.stringMatching(/HTTP 404.*does not exist or the token cannot see it.*Secret scanning alerts: read and write/) })]);
+    expect(report.problems).toEqual([expect.objectContaining({ source: 'acme/secret-project', kind: 'permission', message: expect.stringMatching(/HTTP 404.*does not exist or the token cannot see it.*Secret scanning alerts: read and write/) })]);
     expect(await works(fx, role, password)).toBe('works');
   });
 
@@ -280,7 +280,7 @@ describe('errors a user meets', () => {
     const number = w.gh.secretScanning.addAlert(OPS, { secret_type: 'postgres_connection_string', secret: connectionString(role, password) });
     const report = await exposures(w, exposurePolicyYaml([role]), true);
     expect(report.exitCode).toBe(0);
-    expect(report.problems).toEqual([expect.objectContaining({ source: ODOO, fatal: false, message: expect.stringContaining('secret scanning is disabled') })]);
+    expect(report.problems).toEqual([expect.objectContaining({ source: ODOO, kind: 'disabled', message: expect.stringContaining('secret scanning is disabled') })]);
     expect(w.runtime.reporter.lines).toContainEqual(expect.stringMatching(/^warning: acme\/odoo: secret scanning is disabled/));
     expect(w.gh.secretScanning.alert(OPS, number)!.state).toBe('resolved');
   });

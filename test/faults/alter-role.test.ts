@@ -2,7 +2,7 @@
 // a workflow dispatch as consumer and a login probe. See harness.ts for what each cell checks.
 import { afterAll, beforeAll } from 'vitest';
 import { setupServer } from 'msw/node';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { rotateCredential } from '../../src/engine/rotate.js';
 import { createGitHubModel } from '../models/github.js';
 import { GITHUB_TEST_TOKEN } from '../helpers/runtime.js';

@@ -2,7 +2,7 @@
 // asks for more time than is left, ends the run with a clear message, and the credential consistent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupServer } from 'msw/node';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { rotateCredential } from '../../src/engine/rotate.js';
 import { createSupabaseModel } from '../models/supabase.js';
 import { createGitHubModel } from '../models/github.js';

@@ -3,7 +3,7 @@
 // health check. See harness.ts for what each cell checks.
 import { afterAll, beforeAll } from 'vitest';
 import { setupServer } from 'msw/node';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { rotateCredential } from '../../src/engine/rotate.js';
 import { tryLogin } from '../../src/postgres/connect.js';
 import { ALL_SCOPES, createDigitalOceanModel } from '../models/digitalocean.js';

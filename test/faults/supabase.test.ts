@@ -3,7 +3,7 @@
 // A key "logs in" when the project API accepts it. See harness.ts for what each cell checks.
 import { afterAll, beforeAll } from 'vitest';
 import { setupServer } from 'msw/node';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { rotateCredential } from '../../src/engine/rotate.js';
 import { createSupabaseModel } from '../models/supabase.js';
 import { createGitHubModel } from '../models/github.js';

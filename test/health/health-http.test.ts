@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setupServer } from 'msw/node';
 import { httpProbe } from '../../src/health/http.js';
 import { describeError } from '../../src/errors/errors.js';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { Secret } from '../../src/secret/secret.js';
 import { targetSpec, testContext, testRuntime } from '../helpers/runtime.js';
 import { createOdooModel } from '../models/odoo.js';

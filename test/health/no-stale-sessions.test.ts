@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { rotateCredential, type RotationResult } from '../../src/engine/rotate.js';
 import { connect, connectionConfig } from '../../src/postgres/connect.js';
 import { Secret } from '../../src/secret/secret.js';

@@ -2,11 +2,12 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import pg from 'pg';
 import { provisionAlternating } from '../../src/demo/platform.js';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { provisionCredential } from '../../src/provision/run.js';
 import { createGitHubModel } from '../models/github.js';
 import { DIST_TOKEN } from './action-child.js';
 import { PLATFORM_SYSTEM, type PostgresFixture } from './postgres.js';
+import { testRuntime } from './runtime.js';
 
 /** The alternating-roles set-up for `group` on the fixture's server (see provisionAlternating). */
 export const makeAlternating = (fx: PostgresFixture, group: string, logins?: string[]) => provisionAlternating(fx.server, group, logins);
@@ -63,7 +64,7 @@ export async function alternatingWorld(fx: () => PostgresFixture) {
   await su.query('GRANT USAGE, CREATE ON SCHEMA public TO odoo_app');
   await su.end();
   const parsed = parsePolicy(policy, 'rotation.yaml', { ROTATION_ADMIN_URL: fx().platform.adminUrl, ODOO_DB_PASSWORD: 'unused' });
-  await provisionCredential(parsed, 'odoo_app', { apply: true });
+  await provisionCredential(parsed, 'odoo_app', { runtime: testRuntime(), apply: true });
   const db = new pg.Client({ connectionString: fx().platform.adminUrl });
   await db.connect();
   await db.query('ALTER ROLE odoo_app NOLOGIN');

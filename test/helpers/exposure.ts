@@ -6,7 +6,7 @@ import type { RequestHandler } from 'msw';
 import type { SetupServer } from 'msw/node';
 import { serveHandlers } from '../models/serve.js';
 import { cli, type CliRun } from './cli-child.js';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { rotateCredential } from '../../src/engine/rotate.js';
 import { runExposures, type ExposureReport } from '../../src/exposure/run.js';
 import type { Policy } from '../../src/policy/types.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setupServer } from 'msw/node';
 import { scramVerifier } from '../../src/postgres/scram.js';
 import { provisionCredential } from '../../src/provision/run.js';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { rotateCredential, type RotationResult } from '../../src/engine/rotate.js';
 import type { Reason } from '../../src/evidence/record.js';
 import { generatePassword } from '../../src/secret/generate.js';
@@ -74,7 +74,7 @@ async function moveToAlternating(): Promise<void> {
     await su.query('GRANT USAGE, CREATE ON SCHEMA public TO odoo_app');
     const policy = parsePolicy(TEXT, FILE, { ROTATION_ADMIN_URL: fx().platform.adminUrl }, { withoutSecrets: true });
     for (const id of ['odoo_app', 'superset_ro'] as const) {
-      await provisionCredential(policy, id, { apply: true });
+      await provisionCredential(policy, id, { runtime: testRuntime(), apply: true });
       await su.query(`ALTER ROLE ${id} NOLOGIN`);
       await su.query(`ALTER ROLE ${id}_a PASSWORD ${su.escapeLiteral(scramVerifier(new Secret(live[id])))}`);
     }

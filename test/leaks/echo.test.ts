@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { http, HttpResponse } from 'msw';
 import { ECHO_FORMS, echoing, leakForms, type Echo } from '../helpers/echo.js';
 import { Ajv } from 'ajv';
-import { summaryMarkdown } from '../../src/report/summary.js';
+import { summaryMarkdown } from '../../src/evidence/summary.js';
 import evidenceSchema from '../../schema/evidence.schema.json' with { type: 'json' };
 import { APP } from '../helpers/digitalocean.js';
 import { GITHUB_BASE_URL } from '../helpers/runtime.js';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Scrubber, shorten } from '../../src/secret/scrubber.js';
 import { generatePassword } from '../../src/secret/generate.js';
 import { Secret } from '../../src/secret/secret.js';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 
 describe('Scrubber', () => {
   const known = 'Kn0wn-s3cret.value~x';

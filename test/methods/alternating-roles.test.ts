@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { rotateCredential, type RotationRequest } from '../../src/engine/rotate.js';
 import { testRuntime } from '../helpers/runtime.js';
 import { leakHaystack, login, usePostgres } from '../helpers/postgres.js';

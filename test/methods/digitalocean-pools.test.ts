@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setupServer } from 'msw/node';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { rotateCredential, type RotationRequest, type RotationResult } from '../../src/engine/rotate.js';
 import { ALL_SCOPES, createDigitalOceanModel, type DigitalOceanModel, type PoolSpec } from '../models/digitalocean.js';
 import { testRuntime, type TestRuntime } from '../helpers/runtime.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { LocalPostgres } from '../../src/demo/local-postgres.js';
 import { rotateCredential, type RotationResult } from '../../src/engine/rotate.js';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { tryLogin } from '../../src/postgres/connect.js';
 import type { Secret } from '../../src/secret/secret.js';
 import type { EvidenceRecord } from '../../src/evidence/record.js';

@@ -3,7 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { rotateCredential, type RotationRequest } from '../../src/engine/rotate.js';
 import { connectionConfig, tryLogin } from '../../src/postgres/connect.js';
 import { Secret } from '../../src/secret/secret.js';

@@ -2,7 +2,7 @@
 // project and token itself, and receives a connection URL derived from the new password.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setupServer } from 'msw/node';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { rotateCredential } from '../../src/engine/rotate.js';
 import { createSupabaseModel } from '../models/supabase.js';
 import { testRuntime } from '../helpers/runtime.js';

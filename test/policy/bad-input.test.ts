@@ -4,7 +4,7 @@ import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rotateCredential, type RotationResult } from '../../src/engine/rotate.js';
 import { describeError } from '../../src/errors/errors.js';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { createGitHubModel, type GitHubModel } from '../models/github.js';
 import { serveHandlers } from '../models/serve.js';
 import { leakHaystack, login, makeRole, usePostgres } from '../helpers/postgres.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { PolicyError } from '../../src/policy/errors.js';
 import type { PostgresSystem } from '../../src/policy/types.js';
 import { linkedCluster } from '../../src/digitalocean/linked-cluster.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { PolicyError } from '../../src/policy/errors.js';
 import { nextDue, parseCadence } from '../../src/policy/cadence.js';
 

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setupServer } from 'msw/node';
 import { startLocalPostgres, type LocalPostgres } from '../../src/demo/local-postgres.js';
 import { rotateCredential, type RotationResult } from '../../src/engine/rotate.js';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { connectionConfig, tryLogin } from '../../src/postgres/connect.js';
 import { scramVerifier } from '../../src/postgres/scram.js';
 import { generatePassword } from '../../src/secret/generate.js';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { connectionConfig, describeTarget } from '../../src/postgres/connect.js';
 import { describeConnection, urlLogin, urlProblem } from '../../src/postgres/url.js';
 import { describeError } from '../../src/errors/errors.js';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { Secret } from '../../src/secret/secret.js';
 import { alterRoleYaml } from '../helpers/postgres.js';
 import { cli } from '../helpers/cli-child.js';

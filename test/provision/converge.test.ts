@@ -9,13 +9,14 @@ import pg from 'pg';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLocalPostgres, type LocalPostgres } from '../../src/demo/local-postgres.js';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { provisionCredential } from '../../src/provision/run.js';
 import { runAudit } from '../../src/audit/run.js';
 import { generatePassword } from '../../src/secret/generate.js';
 import { scramVerifier } from '../../src/postgres/scram.js';
 import { Secret } from '../../src/secret/secret.js';
 import { createDoadminLike } from '../helpers/digitalocean.js';
+import { testRuntime } from '../helpers/runtime.js';
 
 const FILE = join(import.meta.dirname, '../../examples/platform/rotation.yaml');
 // odoo_app's schemas: public and a schema doadmin created (it moves too).
@@ -52,7 +53,7 @@ const tryAsReadonly = (sql: string) => as('superset_ro_a', loginPassword, sql).t
 
 /** The audit's verdict on superset_ro (and its findings) with the given admin connection. */
 async function auditOf(id: string, adminUrl = doadminUrl()) {
-  const report = await runAudit(policy(adminUrl), 'odoo-sor', { now: () => new Date() });
+  const report = await runAudit(policy(adminUrl), 'odoo-sor', { runtime: testRuntime({ now: () => new Date() }) });
   const checks = report.systems.flatMap((s) => s.checks).filter((c) => c.subject === id && c.rule !== 'policy-boundaries');
   return { pass: checks.length > 0 && checks.every((c) => c.verdict === 'pass'), findings: checks.flatMap((c) => c.findings.map((f) => f.what)) };
 }
@@ -108,7 +109,7 @@ afterAll(async () => {
 
 describe('provision --take-over-from doadmin (odoo_app, readwrite)', () => {
   it('moves every kind of object doadmin owns in the schemas, and a rerun has nothing to do', async () => {
-    const result = await provisionCredential(policy(), 'odoo_app', { apply: true, takeOverFrom: 'doadmin' });
+    const result = await provisionCredential(policy(), 'odoo_app', { runtime: testRuntime(), apply: true, takeOverFrom: 'doadmin' });
     expect(result.converged, result.remaining.join('\n')).toBe(true);
     for (const object of ['SCHEMA odoo_reports', 'VIEW odoo_reports.partners', 'TABLE public.res_partner', 'SEQUENCE public.ir_sequence_001', 'MATERIALIZED VIEW public.partner_count_mv', 'AGGREGATE public.total(integer)', 'TYPE public.positive', 'TYPE public.order_state', 'FUNCTION public.partner_count()']) {
       expect(result.script).toContain(`ALTER ${object} OWNER TO "odoo_app";`);
@@ -117,7 +118,7 @@ describe('provision --take-over-from doadmin (odoo_app, readwrite)', () => {
                             WHERE deptype = 'o' AND refobjid = 'doadmin'::regrole AND dbid = (SELECT oid FROM pg_database WHERE datname = 'odoo')`);
     // Only the schema outside odoo_app's schemas stays with doadmin.
     expect(left.rows.map((r) => r.what)).toEqual(['schema scratch']);
-    const rerun = await provisionCredential(policy(), 'odoo_app', { apply: false, takeOverFrom: 'doadmin' });
+    const rerun = await provisionCredential(policy(), 'odoo_app', { runtime: testRuntime(), apply: false, takeOverFrom: 'doadmin' });
     expect(rerun.plan.statements).toEqual([]);
     expect(rerun.script).toContain('nothing to do');
   });
@@ -127,21 +128,21 @@ describe('provision --take-over-from the superuser (pg_shdepend records nothing 
   it('moves what the superuser created in the schemas, with a superuser admin connection', async () => {
     await su(`CREATE TABLE pg_ledger (id int); CREATE FUNCTION pg_fn(int) RETURNS int LANGUAGE sql AS 'SELECT 1';
               CREATE AGGREGATE pg_total(int) (sfunc = int4pl, stype = int); CREATE TYPE pg_kind AS (a int)`);
-    const refused = await provisionCredential(policy(), 'odoo_app', { apply: false, takeOverFrom: 'postgres' }).then(() => 'planned', (e: Error) => e.message);
+    const refused = await provisionCredential(policy(), 'odoo_app', { runtime: testRuntime(), apply: false, takeOverFrom: 'postgres' }).then(() => 'planned', (e: Error) => e.message);
     expect(refused).toContain('does not have the privileges of postgres');
-    const moved = await provisionCredential(policy(superuserUrl()), 'odoo_app', { apply: true, takeOverFrom: 'postgres' });
+    const moved = await provisionCredential(policy(superuserUrl()), 'odoo_app', { runtime: testRuntime(), apply: true, takeOverFrom: 'postgres' });
     expect(moved.converged, moved.remaining.join('\n')).toBe(true);
     const left = await su(`SELECT count(*)::int AS n FROM (
       SELECT relowner AS o FROM pg_class WHERE relnamespace = 'public'::regnamespace UNION ALL SELECT proowner FROM pg_proc WHERE pronamespace = 'public'::regnamespace
       UNION ALL SELECT typowner FROM pg_type WHERE typnamespace = 'public'::regnamespace) x WHERE o = 'postgres'::regrole`);
     expect(left.rows).toEqual([{ n: 0 }]);
-    expect((await provisionCredential(policy(), 'odoo_app', { apply: false })).script).toContain('nothing to do');
+    expect((await provisionCredential(policy(), 'odoo_app', { runtime: testRuntime(), apply: false })).script).toContain('nothing to do');
   });
 });
 
 describe('provision --apply superset_ro (readonly) converges on what the audit demands', () => {
   it('revokes every write path granted since, as the role that granted it; the audit passes; a rerun has nothing to do', async () => {
-    expect((await provisionCredential(policy(), 'superset_ro', { apply: true })).converged).toBe(true);
+    expect((await provisionCredential(policy(), 'superset_ro', { runtime: testRuntime(), apply: true })).converged).toBe(true);
     await su(`ALTER ROLE superset_ro_a PASSWORD '${scramVerifier(new Secret(loginPassword))}'`);
     expect((await auditOf('superset_ro')).pass).toBe(true);
 
@@ -167,12 +168,12 @@ describe('provision --apply superset_ro (readonly) converges on what the audit d
     await su(`CREATE TABLE ro_scratch (id int); CREATE FUNCTION ro_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'; SELECT lo_create(9002)`, 'superset_ro');
     // A SECURITY DEFINER function of the writer: callable by PUBLIC by default, it writes as odoo_app.
     await su(`CREATE FUNCTION close_period() RETURNS void LANGUAGE sql SECURITY DEFINER AS $$ INSERT INTO res_partner (name) VALUES ('closed') $$`, 'odoo_app');
-    const misuse = await provisionCredential(policy(), 'superset_ro', { apply: true, takeOverFrom: 'doadmin' }).then(() => 'ran', (e: Error) => e.message);
+    const misuse = await provisionCredential(policy(), 'superset_ro', { runtime: testRuntime(), apply: true, takeOverFrom: 'doadmin' }).then(() => 'ran', (e: Error) => e.message);
     expect(misuse).toContain('--take-over-from: superset_ro is access: readonly');
     const before = await auditOf('superset_ro');
     expect(before.pass).toBe(false);
 
-    const applied = await provisionCredential(policy(), 'superset_ro', { apply: true });
+    const applied = await provisionCredential(policy(), 'superset_ro', { runtime: testRuntime(), apply: true });
     expect(applied.applied).toBe(true);
     expect(applied.converged, applied.remaining.join('\n')).toBe(true);
     // Revokes of a grant odoo_app made run as odoo_app; ownership goes to the readwrite role.
@@ -186,7 +187,7 @@ describe('provision --apply superset_ro (readonly) converges on what the audit d
     const after = await auditOf('superset_ro');
     expect(after.findings).toEqual([]);
     expect(after.pass).toBe(true);
-    const rerun = await provisionCredential(policy(), 'superset_ro', { apply: false });
+    const rerun = await provisionCredential(policy(), 'superset_ro', { runtime: testRuntime(), apply: false });
     expect(rerun.plan.statements).toEqual([]);
     expect(rerun.script).toContain('nothing to do');
 
@@ -203,17 +204,17 @@ describe('provision --apply superset_ro (readonly) converges on what the audit d
 
   it('what doadmin cannot undo (grants by the superuser) is named with the SQL for a superuser, never "nothing to do"; with a superuser it converges', async () => {
     await su(`CREATE TABLE pg_made (id int); GRANT INSERT ON pg_made TO superset_ro; GRANT pg_write_all_data TO superset_ro`);
-    const blocked = await provisionCredential(policy(), 'superset_ro', { apply: true });
+    const blocked = await provisionCredential(policy(), 'superset_ro', { runtime: testRuntime(), apply: true });
     expect(blocked.converged).toBe(false);
     expect(blocked.script).not.toContain('nothing to do');
     expect(blocked.remaining.join('\n')).toContain('REVOKE INSERT ON TABLE public.pg_made FROM "superset_ro"');
     expect(blocked.remaining.join('\n')).toContain('pg_write_all_data');
     expect(await tryAsReadonly('INSERT INTO pg_made VALUES (1)')).toBe('ok');
 
-    const fixed = await provisionCredential(policy(superuserUrl()), 'superset_ro', { apply: true });
+    const fixed = await provisionCredential(policy(superuserUrl()), 'superset_ro', { runtime: testRuntime(), apply: true });
     expect(fixed.converged, fixed.remaining.join('\n')).toBe(true);
     expect((await auditOf('superset_ro')).pass).toBe(true);
-    expect((await provisionCredential(policy(), 'superset_ro', { apply: false })).script).toContain('nothing to do');
+    expect((await provisionCredential(policy(), 'superset_ro', { runtime: testRuntime(), apply: false })).script).toContain('nothing to do');
     for (const sql of ['INSERT INTO pg_made VALUES (1)', ...WRITES]) expect([sql, await tryAsReadonly(sql)]).toEqual([sql, '42501']);
   });
 });
@@ -228,13 +229,13 @@ describe('a write path in another database of the cluster (the audit reads them 
     // Shelf's database on the same cluster, created by doadmin; PUBLIC may connect to it (the default).
     await inDb('defaultdb', 'CREATE DATABASE shelf_db');
     await inDb('shelf_db', 'CREATE TABLE other_app (id int); GRANT INSERT ON other_app TO superset_ro');
-    const result = await provisionCredential(policy(), 'superset_ro', { apply: true });
+    const result = await provisionCredential(policy(), 'superset_ro', { runtime: testRuntime(), apply: true });
     expect(result.converged).toBe(false);
     expect(result.script).not.toContain('nothing to do');
     expect(result.remaining.join('\n')).toContain('in database shelf_db');
     expect(result.remaining.join('\n')).toContain('other_app');
     await inDb('shelf_db', 'REVOKE INSERT ON other_app FROM superset_ro');
-    expect((await provisionCredential(policy(), 'superset_ro', { apply: true })).converged).toBe(true);
+    expect((await provisionCredential(policy(), 'superset_ro', { runtime: testRuntime(), apply: true })).converged).toBe(true);
   });
 });
 
@@ -246,10 +247,10 @@ describe('provision --apply odoo_app (readwrite) leaves it no way to act as an a
               ALTER FUNCTION make_role(text) OWNER TO ops_admin`);
     expect((await auditOf('odoo_app')).pass).toBe(false);
 
-    const applied = await provisionCredential(policy(), 'odoo_app', { apply: true });
+    const applied = await provisionCredential(policy(), 'odoo_app', { runtime: testRuntime(), apply: true });
     expect(applied.converged, applied.remaining.join('\n')).toBe(true);
     expect(await auditOf('odoo_app')).toEqual({ pass: true, findings: [] });
-    expect((await provisionCredential(policy(), 'odoo_app', { apply: false })).script).toContain('nothing to do');
+    expect((await provisionCredential(policy(), 'odoo_app', { runtime: testRuntime(), apply: false })).script).toContain('nothing to do');
     const tryAsApp = (sql: string) => as('odoo_app_a', loginPassword, sql).then(() => 'ok', (e: { code?: string }) => e.code ?? 'error');
     for (const sql of ['SET ROLE ops_admin', "SELECT make_role('sneaky')", 'CREATE DATABASE sneaky', 'CREATE ROLE sneaky']) expect([sql, await tryAsApp(sql)]).toEqual([sql, '42501']);
     expect(await tryAsApp("INSERT INTO res_partner (name) VALUES ('still writes')")).toBe('ok');

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicy } from '../../src/registry/load-policy.js';
 import { describeError } from '../../src/errors/errors.js';
 import { rotateCredential } from '../../src/engine/rotate.js';
 import { provisionCredential, runInTransaction } from '../../src/provision/run.js';
@@ -52,7 +52,7 @@ describe('what the rotation refuses in preflight, provision --apply repairs (no 
       expect(refused.status).toBe('failed');
       expect(refused.summary).toContain(`credential-rotation provision ${group} --apply`);
 
-      const repaired = await provisionCredential(parsePolicy(text, 'rotation.yaml', env('unused')), group, { apply: true });
+      const repaired = await provisionCredential(parsePolicy(text, 'rotation.yaml', env('unused')), group, { runtime: testRuntime(), apply: true });
       expect(repaired.converged, repaired.remaining.join('\n')).toBe(true);
       const rotated = await rotate(text, group, a.reveal());
       expect(rotated.status, rotated.summary).toBe('rotated');
@@ -65,7 +65,7 @@ describe('what the rotation refuses in preflight, provision --apply repairs (no 
     const text = alterRole('fix_nologin');
     const refused = await rotate(text, 'fix_nologin', password.reveal());
     expect(refused.summary).toContain('credential-rotation provision fix_nologin --apply');
-    const repaired = await provisionCredential(parsePolicy(text, 'rotation.yaml', env('unused')), 'fix_nologin', { apply: true });
+    const repaired = await provisionCredential(parsePolicy(text, 'rotation.yaml', env('unused')), 'fix_nologin', { runtime: testRuntime(), apply: true });
     expect(repaired.script).toContain('ALTER ROLE "fix_nologin" LOGIN;');
     expect(repaired.converged, repaired.remaining.join('\n')).toBe(true);
     expect((await rotate(text, 'fix_nologin', password.reveal())).status).toBe('rotated');
@@ -77,7 +77,7 @@ describe('what the rotation refuses in preflight, provision --apply repairs (no 
     const text = alternating('fix_noadmin');
     const fix = 'GRANT fix_noadmin_b TO rotation_admin WITH ADMIN OPTION';
     expect((await rotate(text, 'fix_noadmin', a.reveal())).summary).toContain(fix);
-    const result = await provisionCredential(parsePolicy(text, 'rotation.yaml', env('unused')), 'fix_noadmin', { apply: true });
+    const result = await provisionCredential(parsePolicy(text, 'rotation.yaml', env('unused')), 'fix_noadmin', { runtime: testRuntime(), apply: true });
     expect(result.converged).toBe(false);
     expect(result.script).not.toContain('nothing to do');
     expect(result.remaining.join('\n').replaceAll('"', '')).toContain(fix);
@@ -90,14 +90,14 @@ describe('a group role that can log in: left to a person, and rotate and provisi
     await su('ALTER ROLE fix_grouplogin LOGIN');
     const text = alternating('fix_grouplogin');
     expect((await rotate(text, 'fix_grouplogin', a.reveal())).summary).toContain('ALTER ROLE fix_grouplogin NOLOGIN');
-    const result = await provisionCredential(parsePolicy(text, 'rotation.yaml', env('unused')), 'fix_grouplogin', { apply: true });
+    const result = await provisionCredential(parsePolicy(text, 'rotation.yaml', env('unused')), 'fix_grouplogin', { runtime: testRuntime(), apply: true });
     expect(result.converged).toBe(false);
     expect(result.remaining.join('\n')).toContain('ALTER ROLE "fix_grouplogin" NOLOGIN;');
     const c = await fx().server.client('odoo');
     expect((await c.query("SELECT rolcanlogin FROM pg_roles WHERE rolname = 'fix_grouplogin'")).rows).toEqual([{ rolcanlogin: true }]); // not changed behind anyone's back
     await c.end();
     await su('ALTER ROLE fix_grouplogin NOLOGIN');
-    expect((await provisionCredential(parsePolicy(text, 'rotation.yaml', env('unused')), 'fix_grouplogin', { apply: false })).script).toContain('nothing to do');
+    expect((await provisionCredential(parsePolicy(text, 'rotation.yaml', env('unused')), 'fix_grouplogin', { runtime: testRuntime(), apply: false })).script).toContain('nothing to do');
     expect((await rotate(text, 'fix_grouplogin', a.reveal())).status).toBe('rotated');
   });
 });
@@ -126,7 +126,7 @@ describe('a WARNING from PostgreSQL is a failure, never "applied"', () => {
     await su('REVOKE CONNECT ON DATABASE odoo FROM PUBLIC; GRANT CONNECT ON DATABASE odoo TO rotation_admin');
     try {
       const text = alterRole('warn_ro');
-      const result = await provisionCredential(parsePolicy(text, 'rotation.yaml', env('unused')), 'warn_ro', { apply: true });
+      const result = await provisionCredential(parsePolicy(text, 'rotation.yaml', env('unused')), 'warn_ro', { runtime: testRuntime(), apply: true });
       expect(result.applied).toBe(true);
       expect(result.converged).toBe(false);
       expect(result.remaining.join('\n')).toContain('as its owner (postgres) or a superuser: GRANT CONNECT ON DATABASE "odoo" TO "warn_ro";');

@@ -1,2 +1,0 @@
-import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
-import{b as a,c as b,d as c,e as d,f as e,g as f}from"./chunk-BETTAW5H.js";import"./chunk-EAVWPF5R.js";import"./chunk-FWJSSVNQ.js";import"./chunk-HOBAWYTW.js";import"./chunk-6IXRHLMN.js";import"./chunk-DBKJ4YTH.js";import"./chunk-KZI37RJI.js";import"./chunk-FZHYYTK2.js";import"./chunk-ZPSNVMWV.js";export{a as DEFAULT_POLICY_PATH,c as MAX_POLICY_BYTES,b as SCHEMA_PATH,d as loadPolicy,e as parsePolicy,f as targetIdentity};

@@ -1,0 +1,18 @@
+import { readPolicy, readPolicyFile, type AdapterRules, type LoadOptions } from '../policy/load.js';
+import type { Policy } from '../policy/types.js';
+import { methodSystems } from './registry.js';
+import { defaultSecretTypes } from './exposed-as.js';
+
+// The policy as every command reads it: the policy folder's reading and checks, with the rules
+// only the registry knows (which systems a method works on, which secret types its values leak as).
+const rules: AdapterRules = { methodSystems, defaultSecretTypes };
+
+/** Reads, interpolates and validates a policy file. Every problem is reported at once. */
+export function loadPolicy(file: string, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Policy {
+  return readPolicyFile(file, env, options, rules);
+}
+
+/** The same for a policy's text (tests, the demo). */
+export function parsePolicy(text: string, file: string, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Policy {
+  return readPolicy(text, file, env, options, rules);
+}
