@@ -9,12 +9,16 @@ import { setupServer } from 'msw/node';
 import { parsePolicy } from '../../src/registry/load-policy.js';
 import { rotateCredential, type RotationResult } from '../../src/engine/rotate.js';
 import { whyNotCounted } from '../../src/evidence/validate.js';
+import { verifyCredential } from '../../src/cli/verify.js';
+import { scramVerifier } from '../../src/postgres/scram.js';
+import { Secret } from '../../src/secret/secret.js';
 import type { EvidenceRecord, Reason } from '../../src/evidence/record.js';
 import { createSupabaseModel, type SupabaseModel } from '../models/supabase.js';
 import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
 import { leakHaystack, login, makeRole, usePostgres } from '../helpers/postgres.js';
 import { startPoolerStandIn, type PoolerStandIn } from '../helpers/pooler.js';
 import { REF } from '../helpers/supabase.js';
+import { ECHO_FORMS, echoing, leakForms, type Echo } from '../helpers/echo.js';
 
 const PAT = 'sbp_dbpassword_0123456789abcdef0123456789abcdef';
 const ROLE = 'sb_postgres';
@@ -212,7 +216,6 @@ describe('supabase-db-password', () => {
     const w = await world(0);
     const old = current;
     const { connect, connectionConfig } = await import('../../src/postgres/connect.js');
-    const { Secret } = await import('../../src/secret/secret.js');
     const url = new Secret(`postgresql://${ROLE}@127.0.0.1:${pg().server.port}/odoo?sslmode=disable`);
     const attacker = await connect({ ...connectionConfig(url, { user: ROLE, password: new Secret(old) }), application_name: 'attacker' }, 'attacker');
     try {
@@ -239,5 +242,46 @@ credentials:`);
     expect(result.summary).toMatch(/refusing to rotate role sb_postgres: systems\.supabase-audit\.admin_url logs in as sb_postgres/);
     expect(patches(w)).toBe(0);
     expect((await login(pg(), ROLE, current)).ok).toBe(true);
+  });
+  it('verify (the CLI command) proves the stored password without changing anything, and catches one changed behind the tool\'s back', async () => {
+    const w = await world(0);
+    const rotated = await rotate(w, 9);
+    expect(rotated.status).toBe('rotated');
+    current = stored(w);
+    const mark = w.sb.requests.length;
+    const policy = parsePolicy(policyText(w, 9, {}), 'rotation.yaml', { SUPABASE_ACCESS_TOKEN: PAT, SUPABASE_DB_PASSWORD: current });
+    const ok = await verifyCredential(policy, 'supabase_db', w.runtime);
+    expect(ok).toMatchObject({ ok: true, works: true, source: 'current' });
+    expect(ok.stores).toEqual([{ target: 'file .secrets/supabase.env SUPABASE_DB_PASSWORD', outcome: 'agrees' }]);
+    // Behind the tool's back (the dashboard's "Reset database password"): verify says so.
+    const db = await pg().server.client();
+    const elsewhere = 'reset-in-the-dashboard-Q1x';
+    await db.query(`ALTER ROLE ${ROLE} PASSWORD ${db.escapeLiteral(scramVerifier(new Secret(elsewhere)))}`);
+    await db.end();
+    const stale = await verifyCredential(policy, 'supabase_db', w.runtime);
+    expect(stale).toMatchObject({ ok: false, works: false });
+    expect(stale.detail).toMatch(/the value from current no longer works at supabase-db-password/);
+    expect(w.sb.requests.slice(mark).filter((r) => r.method !== 'GET')).toEqual([]);
+    current = elsewhere;
+  });
+  // The request body carries the plaintext (that is Supabase's API): a server that echoes it in
+  // its error must not put it in any sink, whether the refusal is definite (400) or not (500).
+  it.each(ECHO_FORMS.flatMap((form) => [400, 500].map((status) => ({ form, status }))))('an API echoing the password in its $status answer ($form) leaks nothing; nothing changed', async ({ form, status }) => {
+    const w = await world(0);
+    const echo: Echo = { hits: 0, sealed: [] };
+    server.use(echoing(w.sb.apiUrl, 'PATCH', /\/database\/password$/, status, echo, form));
+    const masked: string[] = [];
+    const mask = w.runtime.reporter.mask.bind(w.runtime.reporter);
+    w.runtime.reporter.mask = (secret) => {
+      masked.push(secret.reveal());
+      mask(secret);
+    };
+    const result = await rotate(w, 9);
+    expect(echo.hits).toBeGreaterThan(0);
+    expect(result.status).toBe('failed');
+    expect((await login(pg(), ROLE, current)).ok).toBe(true);
+    const sinks = leakHaystack(w.runtime.reporter.lines, JSON.stringify(result), result.evidencePath ? readFileSync(join(w.runtime.workspace, result.evidencePath), 'utf8') : '');
+    expect(sinks).toMatch(form === 'plain' ? /with headers/ : new RegExp(`echo ${form}:`));
+    for (const secret of new Set([...masked, PAT, current])) for (const leak of leakForms(secret)) expect(sinks.includes(leak), `a secret leaked (${secret.length} chars)`).toBe(false);
   });
 });
