@@ -2,6 +2,7 @@ import type { Octokit } from '@octokit/rest';
 import type { RotationRequest, RotationResult } from '../engine/rotate.js';
 import { describeError } from '../errors/errors.js';
 import type { Trigger } from '../evidence/record.js';
+import type { RateWindow } from '../http/rate-window.js';
 import type { Policy } from '../policy/types.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Secret } from '../secret/secret.js';
@@ -32,7 +33,7 @@ const MAX_COMMENT = 280;
  * as revoked with a comment naming the evidence and the run. The exposure record is written
  * before the alerts are updated (so the comment can name it) and rewritten with what became of them.
  */
-export async function respond(policy: Policy, credentialId: string, items: Acted[], ctx: { octokit: Octokit; runtime: Runtime; trigger: Trigger; rotate: Rotate }): Promise<Handled[]> {
+export async function respond(policy: Policy, credentialId: string, items: Acted[], ctx: { octokit: Octokit; runtime: Runtime; trigger: Trigger; rotate: Rotate; updates: RateWindow }): Promise<Handled[]> {
   const { runtime } = ctx;
   const credential = policy.credentials[credentialId];
   const scrub = (text: string) => runtime.reporter.scrub(text);
@@ -74,7 +75,7 @@ export async function respond(policy: Policy, credentialId: string, items: Acted
   for (const entry of record.alerts.filter((a) => a.resolution === 'pending')) {
     const alert = items.find((i) => i.alert.repository === entry.repository && i.alert.number === entry.number)!.alert;
     try {
-      await resolveAlert(ctx.octokit, runtime, alert, comment);
+      await resolveAlert(ctx.octokit, runtime, alert, comment, ctx.updates);
       entry.resolution = 'resolved';
       entry.resolution_detail = 'resolved as revoked';
     } catch (error) {
