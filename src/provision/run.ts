@@ -46,7 +46,9 @@ export async function provisionCredential(policy: Policy, id: string, options: P
   const system = policy.systems[credential.system];
   if (system?.type !== 'postgres') throw new RotationError(`credentials.${id}.system: provision needs a postgres system, '${credential.system}' is ${system?.type ?? 'unknown'}`, { code: 'USAGE' });
   const url = (system as PostgresSystem).adminUrl;
-  const db = await connect(connectionConfig(url, undefined, systemCa({ policy, system, runtime: options.runtime })), `admin connection of system '${system.id}' (${describeTarget(url)})`);
+  const config = connectionConfig(url, undefined, systemCa({ policy, system, runtime: options.runtime }));
+  const db = await connect(config, `admin connection of system '${system.id}' (${describeTarget(url)})`);
+  options = { database: (name) => connect({ ...config, database: name }, `admin connection of system '${system.id}' to database ${name}`), ...options };
   try {
     const plan = await planProvision(db, policy, credential, options);
     const script = renderPlan(plan, describeTarget(url), db);

@@ -168,6 +168,8 @@ describe('provision --apply superset_ro (readonly) converges on what the audit d
     await su(`CREATE TABLE ro_scratch (id int); CREATE FUNCTION ro_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'; SELECT lo_create(9002)`, 'superset_ro');
     // A SECURITY DEFINER function of the writer: callable by PUBLIC by default, it writes as odoo_app.
     await su(`CREATE FUNCTION close_period() RETURNS void LANGUAGE sql SECURITY DEFINER AS $$ INSERT INTO res_partner (name) VALUES ('closed') $$`, 'odoo_app');
+    const misuse = await provisionCredential(policy(), 'superset_ro', { runtime: testRuntime(), apply: true, takeOverFrom: 'doadmin' }).then(() => 'ran', (e: Error) => e.message);
+    expect(misuse).toContain('--take-over-from: superset_ro is access: readonly');
     const before = await auditOf('superset_ro');
     expect(before.pass).toBe(false);
 
@@ -214,6 +216,26 @@ describe('provision --apply superset_ro (readonly) converges on what the audit d
     expect((await auditOf('superset_ro')).pass).toBe(true);
     expect((await provisionCredential(policy(), 'superset_ro', { runtime: testRuntime(), apply: false })).script).toContain('nothing to do');
     for (const sql of ['INSERT INTO pg_made VALUES (1)', ...WRITES]) expect([sql, await tryAsReadonly(sql)]).toEqual([sql, '42501']);
+  });
+});
+
+describe('a write path in another database of the cluster (the audit reads them all)', () => {
+  it('is named with its database, never "nothing to do"; once it is gone, provision is done again', async () => {
+    const inDb = async (database: string, sql: string) => {
+      const c = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'doadmin', password: doadmin.reveal(), database });
+      await c.connect();
+      await c.query(sql).finally(() => c.end());
+    };
+    // Shelf's database on the same cluster, created by doadmin; PUBLIC may connect to it (the default).
+    await inDb('defaultdb', 'CREATE DATABASE shelf_db');
+    await inDb('shelf_db', 'CREATE TABLE other_app (id int); GRANT INSERT ON other_app TO superset_ro');
+    const result = await provisionCredential(policy(), 'superset_ro', { runtime: testRuntime(), apply: true });
+    expect(result.converged).toBe(false);
+    expect(result.script).not.toContain('nothing to do');
+    expect(result.remaining.join('\n')).toContain('in database shelf_db');
+    expect(result.remaining.join('\n')).toContain('other_app');
+    await inDb('shelf_db', 'REVOKE INSERT ON other_app FROM superset_ro');
+    expect((await provisionCredential(policy(), 'superset_ro', { runtime: testRuntime(), apply: true })).converged).toBe(true);
   });
 });
 
