@@ -60,12 +60,12 @@ export const digitalOceanApp: AdapterFactory<Consumer> = (spec, ctx) => {
   };
 
   /** The bindings of the rotated user in the app's spec (the cluster's name and pools read only when it binds a database). */
-  async function findBindings(spec: AppSpecBindings): Promise<Binding[]> {
-    if (spec.databases.length === 0) return [];
-    if (!cluster) return credentialBindings(spec, users, undefined);
+  async function findBindings(appSpec: AppSpecBindings): Promise<Binding[]> {
+    if (appSpec.databases.length === 0) return [];
+    if (!cluster) return credentialBindings(appSpec, users, undefined);
     const db = digitalOceanClient(cluster.token, cluster.apiUrl, runtime);
     const [{ name }, pools] = await Promise.all([db.getCluster(cluster.clusterId, clusterHints), db.listPools(cluster.clusterId, clusterHints)]);
-    return credentialBindings(spec, users, { name, pools });
+    return credentialBindings(appSpec, users, { name, pools });
   }
 
   /** Refuses, before any change, an app a deploy would give a password other than the new one. */
@@ -79,7 +79,7 @@ export const digitalOceanApp: AdapterFactory<Consumer> = (spec, ctx) => {
       });
     }
     if (mode !== 'deploy') {
-      throw new RotationError(`${what}. A restart keeps the running deployment's environment: DigitalOcean does not document that it binds the variables again`, {
+      throw new RotationError(`${what}. App Platform binds them when it deploys; DigitalOcean does not document that a restart binds them again`, {
         hint: `set ${spec.path}.mode: deploy (a deployment binds DigitalOcean's copy, which the reset sets); nothing was changed`,
         code: 'NOT_ALLOWED',
       });

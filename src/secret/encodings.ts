@@ -12,15 +12,20 @@
  *    run holding one of them is masked whole, which also takes the partial groups at its edges;
  *  - the value inside longer hex: hex is byte-aligned, so the exact forms above match there.
  * Not covered: mixed-case hex, base64 broken across lines (MIME's 76 columns), an encoding of an
- * encoding (base64 of a URL-encoded value), and values whose cores are shorter than CORE_MIN
- * (under about 9 bytes: their base64 groups would match unrelated data).
+ * encoding (base64 of a URL-encoded value), values under ENCODED_MIN characters (in any encoding),
+ * and inside longer base64 values whose cores are shorter than CORE_MIN (under about 9 bytes:
+ * their base64 groups would match unrelated data).
  */
 
 /** The shortest core looked for inside longer base64: 8 characters are 6 bytes of the value. */
 const CORE_MIN = 8;
 
+/** Values shorter than this are matched as written only: their encodings are short enough to occur by chance (8 hex digits). */
+const ENCODED_MIN = 8;
+
 /** base64 (both alphabets, padded and not) and hex (lower and upper case) of `plain`. */
 export function encodedForms(plain: string): string[] {
+  if (plain.length < ENCODED_MIN) return [];
   const bytes = Buffer.from(plain, 'utf8');
   const std = bytes.toString('base64');
   const url = bytes.toString('base64url');

@@ -127,7 +127,7 @@ describe('App Platform bindings of the rotated user (digitalocean-app consumer)'
     const result = await rotate('bound_restart', 'digitalocean-reset', old.reveal());
     expect(result.status).toBe('failed');
     expect(result.summary).toContain(`app odoo (${APP}) binds DigitalOcean's copy of a password the rotation changes: services[web] DATABASE_URL = \${db.DATABASE_URL} (bound_restart)`);
-    expect(result.summary).toContain("A restart keeps the running deployment's environment");
+    expect(result.summary).toContain('App Platform binds them when it deploys; DigitalOcean does not document that a restart binds them again');
     expect(result.summary).toContain('mode: deploy');
     expect(result.record.steps[0]).toMatchObject({ step: 'preflight', outcome: 'failed' });
     expect(m.count({ method: 'POST' })).toBe(0);

@@ -143,7 +143,7 @@ export interface DefinerFunction {
 }
 
 /**
- * SECURITY DEFINER routines, outside pg_catalog and information_schema, that any of `roles` may
+ * SECURITY DEFINER routines, in any schema (PostgreSQL itself ships none), that any of `roles` may
  * call (EXECUTE, which PUBLIC has by default, and USAGE on the schema), owned by a role other
  * than those of `acting` (the roles the subject can become: it has their rights anyway). A role
  * whose privileges the subject only inherits still lends its attributes through its routines.
@@ -153,8 +153,8 @@ export async function callableDefiners(db: pg.Client, roles: number[], acting: n
     `SELECT p.oid::regprocedure::text AS signature, pg_get_userbyid(p.proowner) AS owner,
             ARRAY(SELECT a.grantee::int FROM aclexplode(COALESCE(p.proacl, acldefault('f', p.proowner))) a
                    WHERE a.privilege_type = 'EXECUTE' AND (a.grantee = 0 OR a.grantee = ANY($1::oid[]))) AS grantees
-       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-      WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND NOT p.proowner = ANY($2::oid[])
+       FROM pg_proc p
+      WHERE p.prosecdef AND NOT p.proowner = ANY($2::oid[])
         AND EXISTS (SELECT 1 FROM unnest($1::oid[]) r
                      WHERE has_function_privilege(r, p.oid, 'EXECUTE') AND has_schema_privilege(r, p.pronamespace, 'USAGE'))
       ORDER BY 1`,
