@@ -71,14 +71,13 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
 }
 
 /**
- * The retry options of a call made for a run: its clock, its sleep (which never passes its deadline),
- * its deadline, and each retry logged as a warning.
+ * The retry options of a call made for a run: its clock, its sleep (which refuses a wait past the
+ * run's deadline with the deadline's own message), and each retry logged as a warning.
  */
-export function runtimeRetry(runtime: Pick<Runtime, 'now' | 'sleep' | 'deadline' | 'reporter'>): RetryOptions {
+export function runtimeRetry(runtime: Pick<Runtime, 'now' | 'sleep' | 'reporter'>): RetryOptions {
   return {
     now: () => runtime.now().getTime(),
     sleep: runtime.sleep,
-    deadline: runtime.deadline,
     onRetry: (error, attempt, delayMs) => runtime.reporter.warning(`${error instanceof Error ? error.message : String(error)}; retry ${attempt} in ${Math.ceil(delayMs / 1000)}s`),
   };
 }
