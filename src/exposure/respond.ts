@@ -77,7 +77,7 @@ export async function respond(policy: Policy, credentialId: string, items: Acted
     try {
       await resolveAlert(ctx.octokit, runtime, alert, comment, ctx.updates);
       entry.resolution = 'resolved';
-      entry.resolution_detail = 'resolved as revoked';
+      entry.resolution_detail = 'revoked';
     } catch (error) {
       entry.resolution = 'left open';
       entry.resolution_detail = `the alert could not be updated: ${describeError(error)}`;
@@ -130,6 +130,6 @@ function commentFor(record: ExposureRecord, path: string): string {
 
 function summaryOf(record: ExposureRecord, open: number): string {
   const n = record.alerts.length;
-  const how = record.action === 'rotate' ? `rotation ${record.rotation?.status ?? 'not run'}` : 'the leaked value was already refused';
+  const how = record.action === 'rotate' ? (record.rotation?.status === 'rotated' ? 'rotated with reason exposure' : `rotation ${record.rotation?.status ?? 'not run'}`) : 'the leaked value was already refused';
   return open === 0 ? `${how}; ${n} alert(s) resolved as revoked` : `${how}; ${n - open} of ${n} alert(s) resolved, ${open} left open`;
 }
