@@ -4,6 +4,7 @@ import type { CredentialPolicy, Policy } from '../policy/types.js';
 import { loginsOf } from '../policy/logins.js';
 import { planContext, type PlanContext, type Statement } from './context.js';
 import { auditFindings, type OpenDatabase } from './converged.js';
+import { planOtherDatabases, type DatabasePlan } from './elsewhere.js';
 import { planReadOnly } from './readonly.js';
 import { notAdmin, takeOver } from './readwrite.js';
 import { adminState, membership, schemaExists, schemaPrivileges, type RoleState } from './state.js';
@@ -20,6 +21,8 @@ export interface ProvisionPlan {
   unresolved: string[];
   /** Facts worth knowing that need nothing done. */
   notes: string[];
+  /** What is done in the cluster's other databases, each in its own transaction. */
+  elsewhere: DatabasePlan[];
 }
 
 export interface ProvisionOptions {
@@ -106,8 +109,9 @@ export async function planProvision(db: pg.Client, policy: Policy, credential: C
     await planReadOnly(ctx, policy, credential, roles, group.exists);
   }
   const { statements, unresolved, notes } = finish();
-  if (statements.length === 0 && unresolved.length === 0) unresolved.push(...(await auditFindings(db, policy, credential, options.database)));
-  return { credential: credential.id, access: credential.access, database: admin.database, admin: admin.user, statements, unresolved, notes };
+  const elsewhere = group.exists ? await planOtherDatabases(db, admin, policy, credential, roles, options.database) : [];
+  if (statements.length === 0 && unresolved.length === 0 && elsewhere.length === 0) unresolved.push(...(await auditFindings(db, policy, credential, options.database)));
+  return { credential: credential.id, access: credential.access, database: admin.database, admin: admin.user, statements, unresolved, notes, elsewhere };
 }
 
 /** CONNECT on the database, explicitly (it survives a REVOKE … FROM PUBLIC); only the database's owner may grant it. */
