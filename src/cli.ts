@@ -123,14 +123,15 @@ program
   .option('--apply', 'run the SQL (idempotent: a rerun finds nothing to do)', false)
   .option('--take-over-from <role>', "readwrite: move every object of the schemas (and the schemas) owned by this role (e.g. doadmin) to the app role, object by object")
   .action(async (credential: string, opts: { apply: boolean; takeOverFrom?: string }) => {
-    const { provisionCredential } = await import('./provision/run.js');
+    const { provisionCredential, statementCount } = await import('./provision/run.js');
     const policy = policyOf({ scope: { credentials: [credential] } });
     // A connection or SQL failure is a failed change (exit 1), not bad usage.
     const result = await commandWork(() => provisionCredential(policy, credential, { runtime: commandRuntime(), apply: opts.apply, takeOverFrom: opts.takeOverFrom, show: (script) => process.stdout.write(`${script}\n`) }));
-    if (result.applied) process.stdout.write(`-- applied: ${result.plan.statements.length} statement(s) committed\n`);
-    else if (result.plan.statements.length > 0) process.stdout.write('-- not applied: rerun with --apply to run it\n');
+    const count = statementCount(result.plan);
+    if (result.applied) process.stdout.write(`-- applied: ${count} statement(s) committed\n`);
+    else if (count > 0) process.stdout.write('-- not applied: rerun with --apply to run it\n');
     // Applied or not, a credential the audit would still fail, or that a rerun would still change, is not done.
-    if ((result.applied || result.plan.statements.length === 0) && !result.converged) {
+    if ((result.applied || count === 0) && !result.converged) {
       process.stderr.write(`provision ${credential}: not done; ${result.remaining.length} thing(s) left:\n${result.remaining.map((r) => `  - ${r}`).join('\n')}\n`);
       process.exitCode = 1;
     }

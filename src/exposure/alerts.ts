@@ -2,6 +2,7 @@ import type { Octokit } from '@octokit/rest';
 import { describeError } from '../errors/errors.js';
 import { githubCall, requestOptions } from '../github/errors.js';
 import { HttpError, statusOf } from '../http/http-error.js';
+import { RateWindow } from '../http/rate-window.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { ExposurePolicy } from '../policy/types.js';
 import { Secret } from '../secret/secret.js';
@@ -32,6 +33,13 @@ export interface SourceProblem {
 const PERMISSION = 'the token needs the permission "Secret scanning alerts: read and write" (a GitHub App installation token or a fine-grained token; the workflow\'s GITHUB_TOKEN cannot have it)';
 /** GitHub caps per_page at 100: fewer requests for a flood of alerts. */
 const PER_PAGE = 100;
+/**
+ * Alert updates a minute, at most: GitHub allows 80 content-creating requests a minute, and the
+ * rotations between them write secrets too.
+ */
+export const UPDATES_PER_MINUTE = 60;
+/** The pace of a run's alert updates (one per run, shared by every credential's response). */
+export const updatePace = (runtime: Runtime) => new RateWindow(UPDATES_PER_MINUTE, 60_000, { now: () => runtime.now().getTime(), sleep: runtime.sleep });
 /** A bound on pages per source (10 000 alerts): a server that never stops paging cannot hold the run. */
 const MAX_PAGES = 100;
 
@@ -51,20 +59,25 @@ export async function readOpenAlerts(exposure: ExposurePolicy, octokit: Octokit,
     const [owner, repo] = full.split('/');
     const what = `GitHub: list secret-scanning alerts of ${full}`;
     const hints = { 403: `${PERMISSION} on ${full}`, 404: `${full} does not exist or the token cannot see it; ${PERMISSION} on ${full}` };
+    const found: Alert[] = [];
     try {
-      keep(await pages(runtime, what, hints, full, (page) => octokit.rest.secretScanning.listAlertsForRepo({ owner, repo, state: 'open', secret_type, per_page: PER_PAGE, page, ...requestOptions(runtime) })));
+      await pages(runtime, what, hints, full, found, (page) => octokit.rest.secretScanning.listAlertsForRepo({ owner, repo, state: 'open', secret_type, per_page: PER_PAGE, page, ...requestOptions(runtime) }));
     } catch (error) {
       problems.push(sourceProblem(full, error));
     }
+    // The pages read before a failure are handled all the same; the next run reads the rest.
+    keep(found);
   }
   for (const org of exposure.organizations) {
     const what = `GitHub: list secret-scanning alerts of organization ${org}`;
     const hints = { 403: `${PERMISSION} on the organization's repositories (a user token also needs to be an organization owner or security manager)`, 404: `organization ${org} does not exist or the token cannot see it; ${PERMISSION}` };
+    const found: Alert[] = [];
     try {
-      keep(await pages(runtime, what, hints, undefined, (page) => octokit.rest.secretScanning.listAlertsForOrg({ org, state: 'open', secret_type, per_page: PER_PAGE, page, ...requestOptions(runtime) })));
+      await pages(runtime, what, hints, undefined, found, (page) => octokit.rest.secretScanning.listAlertsForOrg({ org, state: 'open', secret_type, per_page: PER_PAGE, page, ...requestOptions(runtime) }));
     } catch (error) {
       problems.push(sourceProblem(`organization ${org}`, error));
     }
+    keep(found);
   }
   return { alerts: [...alerts.values()], problems };
 }
@@ -77,22 +90,21 @@ interface RawAlert {
   repository?: { full_name?: string };
 }
 
-/** Follows the pages of one list until GitHub's Link header has no rel="next". */
+/** Follows the pages of one list into `out` until GitHub's Link header has no rel="next". */
 async function pages(
   runtime: Runtime,
   what: string,
   hints: Record<number, string>,
   repository: string | undefined,
+  out: Alert[],
   list: (page: number) => Promise<{ data: RawAlert[]; headers: { link?: string } }>,
-): Promise<Alert[]> {
-  const out: Alert[] = [];
+): Promise<void> {
   for (let page = 1; page <= MAX_PAGES; page++) {
     const response = await githubCall(runtime, `${what} (page ${page})`, () => list(page), hints);
     for (const raw of response.data) out.push(toAlert(raw, repository, runtime));
-    if (!/rel="next"/.test(response.headers.link ?? '')) return out;
+    if (!/rel="next"/.test(response.headers.link ?? '')) return;
   }
   runtime.reporter.warning(`${what}: more than ${MAX_PAGES} pages of ${PER_PAGE}; the rest is read by the next run`);
-  return out;
 }
 
 /** The alert without GitHub's copy of the secret: the value becomes a masked Secret here, at once. */
@@ -122,8 +134,9 @@ function sourceProblem(source: string, error: unknown): SourceProblem {
  * Resolves an alert as revoked, with a comment naming the evidence and the run. GitHub keeps the
  * comment for good (it cannot be edited), so it holds only paths and a URL, never a value.
  */
-export async function resolveAlert(octokit: Octokit, runtime: Runtime, alert: Alert, comment: string): Promise<void> {
+export async function resolveAlert(octokit: Octokit, runtime: Runtime, alert: Alert, comment: string, updates: RateWindow): Promise<void> {
   const [owner, repo] = alert.repository.split('/');
+  await updates.take();
   await githubCall(
     runtime,
     `GitHub: resolve secret-scanning alert ${alert.repository}#${alert.number}`,

@@ -2,6 +2,7 @@ import type { Octokit } from '@octokit/rest';
 import type { RotationRequest, RotationResult } from '../engine/rotate.js';
 import { describeError } from '../errors/errors.js';
 import type { Trigger } from '../evidence/record.js';
+import type { RateWindow } from '../http/rate-window.js';
 import type { Policy } from '../policy/types.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Secret } from '../secret/secret.js';
@@ -32,7 +33,7 @@ const MAX_COMMENT = 280;
  * as revoked with a comment naming the evidence and the run. The exposure record is written
  * before the alerts are updated (so the comment can name it) and rewritten with what became of them.
  */
-export async function respond(policy: Policy, credentialId: string, items: Acted[], ctx: { octokit: Octokit; runtime: Runtime; trigger: Trigger; rotate: Rotate }): Promise<Handled[]> {
+export async function respond(policy: Policy, credentialId: string, items: Acted[], ctx: { octokit: Octokit; runtime: Runtime; trigger: Trigger; rotate: Rotate; updates: RateWindow }): Promise<Handled[]> {
   const { runtime } = ctx;
   const credential = policy.credentials[credentialId];
   const scrub = (text: string) => runtime.reporter.scrub(text);
@@ -74,9 +75,9 @@ export async function respond(policy: Policy, credentialId: string, items: Acted
   for (const entry of record.alerts.filter((a) => a.resolution === 'pending')) {
     const alert = items.find((i) => i.alert.repository === entry.repository && i.alert.number === entry.number)!.alert;
     try {
-      await resolveAlert(ctx.octokit, runtime, alert, comment);
+      await resolveAlert(ctx.octokit, runtime, alert, comment, ctx.updates);
       entry.resolution = 'resolved';
-      entry.resolution_detail = 'resolved as revoked';
+      entry.resolution_detail = 'revoked';
     } catch (error) {
       entry.resolution = 'left open';
       entry.resolution_detail = `the alert could not be updated: ${describeError(error)}`;
@@ -129,6 +130,6 @@ function commentFor(record: ExposureRecord, path: string): string {
 
 function summaryOf(record: ExposureRecord, open: number): string {
   const n = record.alerts.length;
-  const how = record.action === 'rotate' ? `rotation ${record.rotation?.status ?? 'not run'}` : 'the leaked value was already refused';
+  const how = record.action === 'rotate' ? (record.rotation?.status === 'rotated' ? 'rotated with reason exposure' : `rotation ${record.rotation?.status ?? 'not run'}`) : 'the leaked value was already refused';
   return open === 0 ? `${how}; ${n} alert(s) resolved as revoked` : `${how}; ${n - open} of ${n} alert(s) resolved, ${open} left open`;
 }

@@ -4,7 +4,7 @@ import type { Trigger } from '../evidence/record.js';
 import type { Policy } from '../policy/types.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { maskPolicySecrets } from '../secret/policy-secrets.js';
-import { readOpenAlerts, type SourceProblem } from './alerts.js';
+import { readOpenAlerts, updatePace, type SourceProblem } from './alerts.js';
 import { planAlerts, type Planned } from './plan.js';
 import { respond, type Handled, type Rotate } from './respond.js';
 
@@ -81,9 +81,10 @@ async function applyPlan(policy: Policy, planned: Planned[], options: ExposureOp
   // One response per credential, however many alerts carry its values.
   const byCredential = new Map<string, Extract<Planned, { action: 'rotate' | 'resolve' }>[]>();
   for (const p of planned) if (p.action !== 'none') byCredential.set(p.credential, [...(byCredential.get(p.credential) ?? []), p]);
+  const updates = updatePace(runtime);
   for (const [credential, items] of byCredential) {
     runtime.reporter.info(`${credential}: ${items.length} alert(s); ${items.some((i) => i.action === 'rotate') ? 'rotating with reason exposure' : 'the leaked value is already refused, resolving'}`);
-    const handled: Handled[] = await respond(policy, credential, items, { octokit, runtime, trigger: options.trigger, rotate: options.rotate ?? rotateCredential });
+    const handled: Handled[] = await respond(policy, credential, items, { octokit, runtime, trigger: options.trigger, rotate: options.rotate ?? rotateCredential, updates });
     records.push(...(handled[0]?.records ?? []));
     handled.forEach((h, i) => rows.set(items[i], { ...rowBase(items[i]), outcome: h.resolved ? 'resolved' : 'failed', detail: h.detail, ...(h.evidence ? { evidence: h.evidence } : {}) }));
   }

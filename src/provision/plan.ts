@@ -3,7 +3,8 @@ import { RotationError } from '../errors/errors.js';
 import type { CredentialPolicy, Policy } from '../policy/types.js';
 import { loginsOf } from '../policy/logins.js';
 import { planContext, type PlanContext, type Statement } from './context.js';
-import { auditFindings } from './converged.js';
+import { auditFindings, type OpenDatabase } from './converged.js';
+import { planOtherDatabases, type DatabasePlan } from './elsewhere.js';
 import { planReadOnly } from './readonly.js';
 import { notAdmin, takeOver } from './readwrite.js';
 import { adminState, membership, schemaExists, schemaPrivileges, type RoleState } from './state.js';
@@ -20,11 +21,15 @@ export interface ProvisionPlan {
   unresolved: string[];
   /** Facts worth knowing that need nothing done. */
   notes: string[];
+  /** What is done in the cluster's other databases, each in its own transaction. */
+  elsewhere: DatabasePlan[];
 }
 
 export interface ProvisionOptions {
   /** Move the objects of the credential's schemas owned by this role to the app role. */
   takeOverFrom?: string;
+  /** The admin's connection to another database, for the audit's look there (it names what it finds; provision changes only the admin_url's database). */
+  database?: OpenDatabase;
 }
 
 /**
@@ -48,6 +53,9 @@ export async function planProvision(db: pg.Client, policy: Policy, credential: C
   if (!credential.access) throw new RotationError(`${where}.access: provision needs the intent: readwrite | readonly`);
   if (credential.method !== 'alter-role' && credential.method !== 'alternating-roles') {
     throw new RotationError(`${where}.method: provision sets up Postgres roles (alter-role, alternating-roles), not ${credential.method}`);
+  }
+  if (options.takeOverFrom && credential.access !== 'readwrite') {
+    throw new RotationError(`--take-over-from: ${credential.id} is access: ${credential.access}; only a readwrite role takes over objects (what a read-only role owns goes to the system's read-write role by itself)`);
   }
   const admin = await adminState(db);
   for (const schema of credential.schemas) if (!(await schemaExists(db, schema))) throw new RotationError(`${where}.schemas: schema ${JSON.stringify(schema)} does not exist in database ${admin.database}`);
@@ -101,8 +109,9 @@ export async function planProvision(db: pg.Client, policy: Policy, credential: C
     await planReadOnly(ctx, policy, credential, roles, group.exists);
   }
   const { statements, unresolved, notes } = finish();
-  if (statements.length === 0 && unresolved.length === 0) unresolved.push(...(await auditFindings(db, credential)));
-  return { credential: credential.id, access: credential.access, database: admin.database, admin: admin.user, statements, unresolved, notes };
+  const elsewhere = group.exists ? await planOtherDatabases(db, admin, policy, credential, roles, options.database) : [];
+  if (statements.length === 0 && unresolved.length === 0 && elsewhere.length === 0) unresolved.push(...(await auditFindings(db, policy, credential, options.database)));
+  return { credential: credential.id, access: credential.access, database: admin.database, admin: admin.user, statements, unresolved, notes, elsewhere };
 }
 
 /** CONNECT on the database, explicitly (it survives a REVOKE … FROM PUBLIC); only the database's owner may grant it. */

@@ -18,12 +18,18 @@ export async function planReadOnly(ctx: PlanContext, policy: Policy, credential:
   for (const schema of credential.schemas) await readSchema(ctx, policy, credential, schema, groupExists, roles);
 }
 
-async function takeAwayWrites(ctx: PlanContext, policy: Policy, credential: CredentialPolicy, roles: string[]): Promise<void> {
+/**
+ * The ways to write taken away. `scope: 'database'` is another database of the cluster, read
+ * through the admin's connection there: only what that database holds (grants on its objects,
+ * default privileges, definer routines); memberships, attributes, CREATE on databases and
+ * ownership are the cluster's, or moved from the admin_url's database.
+ */
+export async function takeAwayWrites(ctx: PlanContext, policy: Policy, credential: CredentialPolicy, roles: string[], scope: 'all' | 'database' = 'all'): Promise<void> {
   const { q } = ctx;
   const group = credential.role;
   const existing = (await Promise.all(roles.map((r) => ctx.role(r)))).filter((r) => r.exists).map((r) => r.name);
-
-  for (const grants of groupBy(await writeGrants(ctx.db, existing, true), (g) => `${g.target}\0${g.column}\0${g.grantee}\0${g.grantor}`)) {
+  const grantsHere = (await writeGrants(ctx.db, existing, true)).filter((g) => scope === 'all' || !g.target.startsWith('DATABASE '));
+  for (const grants of groupBy(grantsHere, (g) => `${g.target}\0${g.column}\0${g.grantee}\0${g.grantor}`)) {
     await revokeGrant(ctx, grants);
   }
   for (const d of await defaultWriteGrants(ctx.db, existing, true)) {
@@ -31,6 +37,8 @@ async function takeAwayWrites(ctx: PlanContext, policy: Policy, credential: Cred
     if (await ctx.become(d.creator)) ctx.add(sql, `acting as ${d.creator}: ${d.objects.toLowerCase()} it creates later are not writable by ${d.grantee}`);
     else ctx.cannot(`${d.grantee} may write ${d.objects.toLowerCase()} ${d.creator} creates later; as ${d.creator} or a superuser: ${sql};`);
   }
+  await revokeDefiners(ctx, existing, (owner) => reachesWrites(ctx.db, owner, true), readWriteRoles(policy, credential).map((c) => c.role));
+  if (scope === 'database') return;
   for (const m of await membershipsOf(ctx.db, existing)) {
     const ownGroup = m.role === group && m.member !== group && credential.method === 'alternating-roles';
     if (ownGroup && !m.admin) continue;
@@ -42,7 +50,6 @@ async function takeAwayWrites(ctx: PlanContext, policy: Policy, credential: Cred
     else ctx.cannot(`${why}; as ${m.grantor} (who granted it) or a superuser: ${sql};`);
   }
   await moveOwnership(ctx, policy, credential, await ownedObjects(ctx.db, existing));
-  await revokeDefiners(ctx, existing, (owner) => reachesWrites(ctx.db, owner, true), readWriteRoles(policy, credential).map((c) => c.role));
 }
 
 /** USAGE on the schema, SELECT on its tables, and SELECT on the tables its writers create later. */

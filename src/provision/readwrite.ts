@@ -32,9 +32,11 @@ export async function takeOver(ctx: PlanContext, role: string, schemas: string[]
  * which it reaches an admin attribute or an administrators' predefined role are revoked by their
  * grantor, and SECURITY DEFINER routines of such owners stop being callable by it.
  */
-export async function notAdmin(ctx: PlanContext, credential: CredentialPolicy, roles: string[]): Promise<void> {
+export async function notAdmin(ctx: PlanContext, credential: CredentialPolicy, roles: string[], scope: 'all' | 'database' = 'all'): Promise<void> {
   const { q } = ctx;
   const existing = (await Promise.all(roles.map((r) => ctx.role(r)))).filter((r) => r.exists).map((r) => r.name);
+  await revokeDefiners(ctx, existing, (owner) => reachesAdmin(ctx.db, owner), []);
+  if (scope === 'database') return;
   for (const m of await membershipsOf(ctx.db, existing)) {
     if (m.role === credential.role && credential.method === 'alternating-roles' && !m.admin) continue;
     if (!(await reachesAdmin(ctx.db, m.role))) continue;
@@ -43,5 +45,4 @@ export async function notAdmin(ctx: PlanContext, credential: CredentialPolicy, r
     if (await ctx.become(m.grantor)) ctx.add(sql, `${why} (granted by ${m.grantor})`, m.grantor);
     else ctx.cannot(`${why}; as ${m.grantor} (who granted it) or a superuser: ${sql};`);
   }
-  await revokeDefiners(ctx, existing, (owner) => reachesAdmin(ctx.db, owner), []);
 }

@@ -11,17 +11,33 @@ function sqlOf(statement: Statement, db: pg.Client): string[] {
   return statement.as ? [`SET ROLE ${db.escapeIdentifier(statement.as)}`, statement.sql, 'RESET ROLE'] : [statement.sql];
 }
 
-/** The plan as a SQL script a person can read, review and run: one transaction. */
+/** The plan as a SQL script a person can read, review and run: one transaction per database. */
 export function renderPlan(plan: ProvisionPlan, target: string, db: pg.Client): string {
   const head = `-- credential-rotation provision ${plan.credential} (${plan.access}) on ${target}, as ${plan.admin}`;
-  const left = plan.unresolved.map((n) => `-- not done: ${n}`);
+  const left = unresolvedOf(plan).map((n) => `-- not done: ${n}`);
   const notes = plan.notes.map((n) => `-- note: ${n}`);
-  if (plan.statements.length === 0) {
+  if (!hasStatements(plan)) {
     const status = left.length === 0 ? `-- nothing to do: ${plan.credential} is provisioned as the policy says` : `-- nothing provision can do with this admin connection; ${left.length} thing(s) left:`;
     return [head, status, ...left, ...notes].join('\n');
   }
-  const body = plan.statements.flatMap((s) => [`-- ${s.why}`, ...sqlOf(s, db).map((sql) => `${sql};`)]);
-  return [head, 'BEGIN;', ...body, 'COMMIT;', ...left, ...notes].join('\n');
+  const transaction = (statements: Statement[]) => ['BEGIN;', ...statements.flatMap((s) => [`-- ${s.why}`, ...sqlOf(s, db).map((sql) => `${sql};`)]), 'COMMIT;'];
+  const main = plan.statements.length > 0 ? transaction(plan.statements) : [];
+  const others = plan.elsewhere.filter((d) => d.statements.length > 0).flatMap((d) => [`-- in database ${d.database}, in a transaction of its own:`, `\\connect ${db.escapeIdentifier(d.database)}`, ...transaction(d.statements)]);
+  return [head, ...main, ...others, ...left, ...notes].join('\n');
+}
+
+/** Everything left undone, the other databases' included. */
+function unresolvedOf(plan: ProvisionPlan): string[] {
+  return [...plan.unresolved, ...plan.elsewhere.flatMap((d) => d.unresolved)];
+}
+
+/** How many statements the plan runs, in every database. */
+export function statementCount(plan: ProvisionPlan): number {
+  return plan.statements.length + plan.elsewhere.reduce((n, d) => n + d.statements.length, 0);
+}
+
+function hasStatements(plan: ProvisionPlan): boolean {
+  return statementCount(plan) > 0;
 }
 
 export interface ProvisionResult {
@@ -46,15 +62,26 @@ export async function provisionCredential(policy: Policy, id: string, options: P
   const system = policy.systems[credential.system];
   if (system?.type !== 'postgres') throw new RotationError(`credentials.${id}.system: provision needs a postgres system, '${credential.system}' is ${system?.type ?? 'unknown'}`, { code: 'USAGE' });
   const url = (system as PostgresSystem).adminUrl;
-  const db = await connect(connectionConfig(url, undefined, systemCa({ policy, system, runtime: options.runtime })), `admin connection of system '${system.id}' (${describeTarget(url)})`);
+  const config = connectionConfig(url, undefined, systemCa({ policy, system, runtime: options.runtime }));
+  const db = await connect(config, `admin connection of system '${system.id}' (${describeTarget(url)})`);
+  options = { database: (name) => connect({ ...config, database: name }, `admin connection of system '${system.id}' to database ${name}`), ...options };
   try {
     const plan = await planProvision(db, policy, credential, options);
     const script = renderPlan(plan, describeTarget(url), db);
     options.show?.(script);
-    if (!options.apply || plan.statements.length === 0) return { plan, script, applied: false, converged: plan.statements.length === 0 && plan.unresolved.length === 0, remaining: plan.unresolved };
-    await runInTransaction(db, plan);
+    if (!options.apply || !hasStatements(plan)) return { plan, script, applied: false, converged: !hasStatements(plan) && unresolvedOf(plan).length === 0, remaining: unresolvedOf(plan) };
+    if (plan.statements.length > 0) await runInTransaction(db, plan);
+    for (const other of plan.elsewhere.filter((d) => d.statements.length > 0)) {
+      const client = await options.database!(other.database);
+      try {
+        await runInTransaction(client, { ...plan, statements: other.statements, credential: `${plan.credential} (in database ${other.database})` });
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    }
     const after = await planProvision(db, policy, credential, options);
-    const remaining = [...after.unresolved, ...after.statements.map((s) => `a rerun would still run: ${s.sql}; (${s.why})`)];
+    const still = [...after.statements, ...after.elsewhere.flatMap((d) => d.statements)];
+    const remaining = [...unresolvedOf(after), ...still.map((s) => `a rerun would still run: ${s.sql}; (${s.why})`)];
     return { plan, script, applied: true, converged: remaining.length === 0, remaining };
   } finally {
     await db.end().catch(() => undefined);

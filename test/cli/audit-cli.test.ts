@@ -95,6 +95,14 @@ describe('credential-rotation audit (dist/cli.js)', () => {
         .filter((f) => /\.(json|md)$/.test(f))
         .map((f) => readFileSync(join(dir, 'docs/evidence', f), 'utf8'));
       expect(records.length).toBeGreaterThanOrEqual(2);
+      // The failed record is schema-valid too, and tells a tool the path, the object and who may run the fix
+      // (the grantor: PostgreSQL records a superuser's grant as the owner's).
+      const written = readdirSync(join(dir, 'docs/evidence'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.json'));
+      const failedRecords = written.map((f) => JSON.parse(readFileSync(join(dir, 'docs/evidence', f), 'utf8')));
+      for (const record of failedRecords) expect(validate(record), JSON.stringify(validate.errors)).toBe(true);
+      expect(failedRecords.flatMap((r) => r.checks.flatMap((c: { findings: unknown[] }) => c.findings))).toContainEqual(
+        expect.objectContaining({ path: 'table-privilege', object: 'table public.res_partner', runAs: 'odoo_app', fixes: ['REVOKE TRUNCATE ON TABLE "public"."res_partner" FROM "superset_ro";'] }),
+      );
       expect(leakHaystack(run.stdout, run.stderr, json.stdout, readFileSync(summary, 'utf8'), records, fixture().server.log)).not.toMatch(new RegExp(secrets.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')));
     } finally {
       await sql(fixture(), 'odoo', ['REVOKE TRUNCATE ON public.res_partner FROM superset_ro']);

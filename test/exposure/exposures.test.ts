@@ -3,6 +3,8 @@
 // evidence. Real PostgreSQL 16, the Supabase and GitHub models (checked against their descriptions).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupServer } from 'msw/node';
+import { http } from 'msw';
+import { GITHUB_BASE_URL } from '../helpers/runtime.js';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import exposureSchema from '../../schema/exposure.schema.json' with { type: 'json' };
@@ -317,6 +319,20 @@ describe('errors a user meets', () => {
 });
 
 describe('a flood of alerts', () => {
+  it('a list that keeps failing part-way: the pages read are handled, the failure is named, exit 1', async () => {
+    const [role, password] = await freshRole();
+    const w = exposureWorld(fx, server, { [role]: password });
+    for (let i = 0; i < 150; i++) w.gh.secretScanning.addAlert(OPS, { secret_type: 'postgres_connection_string', secret: connectionString(i === 149 ? role : `nobody_${i}`, `pw-${i}-abc`) });
+    w.gh.failNext((r) => r.method === 'GET' && r.path.includes('page=2'), { status: 502 }, 4);
+    const report = await exposures(w, exposurePolicyYaml([role], `  repositories: [${OPS}]\n`), true);
+    expect(report.exitCode).toBe(1);
+    expect(report.problems).toEqual([expect.objectContaining({ source: OPS, kind: 'error', message: expect.stringContaining('(page 2): HTTP 502') })]);
+    // Newest first: page 1 holds alerts 150…51, the leaked one (150) among them.
+    expect(report.rows).toHaveLength(100);
+    expect(report.rows.find((r) => r.number === 150)).toMatchObject({ credential: role, outcome: 'resolved' });
+  });
+
+
   it('hundreds of alerts over many pages, under rate limits (Retry-After, x-ratelimit-reset): every page read, each credential rotated once', async () => {
     // One after the other: concurrent GRANTs on the database collide ("tuple concurrently updated").
     const made = [await freshRole(), await freshRole()];
@@ -330,12 +346,22 @@ describe('a flood of alerts', () => {
     const reset = Math.ceil(start / 1000) + 30;
     w.gh.failNext({ method: 'GET', path: /secret-scanning\/alerts$/ }, { status: 429, headers: { 'retry-after': '7' }, message: 'You have exceeded a secondary rate limit.' });
     w.gh.failNext((r) => r.method === 'GET' && r.path.includes('page=2'), { status: 403, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) }, message: 'API rate limit exceeded' });
+    // When (on the run's clock) each alert update reached GitHub.
+    const updatedAt: number[] = [];
+    server.use(http.patch(`${GITHUB_BASE_URL}/repos/*`, () => {
+      updatedAt.push(w.runtime.now().getTime());
+      return undefined;
+    }));
     const report = await exposures(w, exposurePolicyYaml(made.map(([r]) => r)), true);
     expect(report.exitCode, JSON.stringify(report.problems)).toBe(0);
     expect(report.rows).toHaveLength(320);
+    // Within GitHub's secondary limit (80 content-creating requests a minute): 60 updates a minute at most.
+    expect(updatedAt).toHaveLength(240);
+    expect(Math.max(...updatedAt.map((t) => updatedAt.filter((u) => u >= t && u < t + 60_000).length))).toBe(60);
     expect(w.rotations.sort()).toEqual(made.map(([r]) => r).sort());
     // Retry-After: 7 s waited; then x-ratelimit-reset waited out to the second GitHub named (the fake clock moves with each wait).
     expect(w.runtime.sleeps.slice(0, 2)).toEqual([7000, reset * 1000 - start - 7000]);
+    expect(w.runtime.sleeps.slice(2)).toEqual([60_000, 60_000, 60_000]);
     expect(report.rows.filter((r) => r.outcome === 'resolved')).toHaveLength(240);
     expect(report.rows.filter((r) => r.outcome === 'left open')).toHaveLength(80);
     // Pages of 100: 2 pages for acme/odoo (107 alerts), 3 for acme/ops (213), plus the two retried.

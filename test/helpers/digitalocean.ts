@@ -87,3 +87,15 @@ export async function poolLogin(model: DigitalOceanModel, clusterId: string, poo
   const server = pool.user ? { user: pool.user, password: cluster.users[pool.user] ?? '' } : client;
   return tryLogin({ host: cluster.host, port: cluster.port, database: pool.db, ...server, ssl: false });
 }
+
+/** The head of a policy whose postgres system (`odoo-sor`, as rotation_admin) is linked to its DigitalOcean cluster (`do-pg`). */
+export function linkedPolicyHead(options: { database?: string } = {}): string {
+  return `version: 1
+systems:
+  odoo-sor:
+    type: postgres
+    admin_url: \${ROTATION_ADMIN_URL}
+    cluster: do-pg
+${doSystemYaml(options)}credentials:
+`;
+}

@@ -58,19 +58,35 @@ export function fill(sql: string, vars: Record<string, string>): string {
 }
 
 /**
- * Logs in as `login` (to `database`) and tries every attempt as itself and then as each role of `become`, the way
+ * Logs in as `login` (to `database`) and tries every attempt as itself and then as each of `roles`, the way
  * a user would get there: granting itself SET on the role first (which works with ADMIN OPTION),
  * then SET ROLE. Returns the attempts that succeeded, as "name" or "name as role".
  */
-export async function tryForbidden(fx: PostgresFixture, login: string, password: string, attempts: Attempt[], vars: Record<string, string>, become: string[], database = 'odoo'): Promise<string[]> {
+export async function tryForbidden(fx: PostgresFixture, login: string, password: string, attempts: Attempt[], vars: Record<string, string>, roles: string[], database = 'odoo'): Promise<string[]> {
   const db = new pg.Client({ host: '127.0.0.1', port: fx.server.port, database, user: login, password, statement_timeout: 10_000 });
   db.on('error', () => undefined);
   await db.connect();
   const done: string[] = [];
   const ok = (sql: string) => db.query(sql).then(() => true, () => false);
+  // Inside a transaction: grant itself SET on the role where it may (ADMIN OPTION), then SET ROLE.
+  const become = async (role: string) => {
+    await db.query('SAVEPOINT grant_self');
+    if (!(await ok(`GRANT ${role} TO CURRENT_USER WITH INHERIT TRUE, SET TRUE`))) await db.query('ROLLBACK TO SAVEPOINT grant_self');
+    return ok(`SET ROLE ${role}`);
+  };
+  const inTransaction = async (run: () => Promise<boolean>) => {
+    await db.query('BEGIN');
+    try {
+      return await run();
+    } finally {
+      await db.query('ROLLBACK');
+    }
+  };
   try {
-    for (const as of [undefined, ...become]) {
+    for (const as of [undefined, ...roles]) {
       const role = as ? db.escapeIdentifier(as) : undefined;
+      // A role it cannot become refuses every attempt made as it: no need to make them.
+      if (role && !(await inTransaction(() => become(role)))) continue;
       for (const attempt of attempts) {
         const sql = fill(attempt.sql, vars);
         let accepted: boolean;
@@ -82,13 +98,7 @@ export async function tryForbidden(fx: PostgresFixture, login: string, password:
             await su.query(fill(attempt.autocommit.cleanup, vars)).finally(() => su.end());
           }
         } else {
-          await db.query('BEGIN');
-          if (role) {
-            await db.query('SAVEPOINT grant_self');
-            if (!(await ok(`GRANT ${role} TO CURRENT_USER WITH INHERIT TRUE, SET TRUE`))) await db.query('ROLLBACK TO SAVEPOINT grant_self');
-          }
-          accepted = (!role || (await ok(`SET ROLE ${role}`))) && (await ok(sql));
-          await db.query('ROLLBACK');
+          accepted = await inTransaction(async () => (!role || (await become(role))) && (await ok(sql)));
         }
         if (accepted) done.push(as ? `${attempt.name} as ${as}` : attempt.name);
       }

@@ -8,7 +8,7 @@ import { ALL_SCOPES, createDigitalOceanModel, type DigitalOceanModel, type PoolS
 import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
 import { leakHaystack, login, makeRole, usePostgres } from '../helpers/postgres.js';
 import { makeAlternating } from '../helpers/alternating.js';
-import { CLUSTER, clusterOn, doSystemYaml, poolLogin } from '../helpers/digitalocean.js';
+import { CLUSTER, clusterOn, linkedPolicyHead, poolLogin } from '../helpers/digitalocean.js';
 
 /*
  * Issue 18 §1 on a real PostgreSQL 16, DigitalOcean modelled from its description: a postgres
@@ -36,14 +36,7 @@ function model(users: Record<string, string>, pools: PoolSpec[]): DigitalOceanMo
 
 /** The platform's Postgres linked to its DigitalOcean cluster, and one credential on it. */
 function policyText(id: string, method: string, extra = ''): string {
-  return `version: 1
-systems:
-  odoo-sor:
-    type: postgres
-    admin_url: \${ROTATION_ADMIN_URL}
-    cluster: do-pg
-${doSystemYaml()}credentials:
-  ${id}:
+  return `${linkedPolicyHead()}  ${id}:
     system: odoo-sor
     method: ${method}
     cadence: quarterly

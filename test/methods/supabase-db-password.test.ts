@@ -284,4 +284,13 @@ credentials:`);
     expect(sinks).toMatch(form === 'plain' ? /with headers/ : new RegExp(`echo ${form}:`));
     for (const secret of new Set([...masked, PAT, current])) for (const leak of leakForms(secret)) expect(sinks.includes(leak), `a secret leaked (${secret.length} chars)`).toBe(false);
   });
+  it('the policy: role defaults to postgres; a bad settle_seconds or db_url is refused naming the key, before anything runs', async () => {
+    const w = await world(0);
+    const env = { SUPABASE_ACCESS_TOKEN: PAT, SUPABASE_DB_PASSWORD: current };
+    const text = policyText(w, 9, { viaPooler: true });
+    expect(parsePolicy(text.replace(`    role: ${ROLE}\n`, ''), 'rotation.yaml', env).credentials.supabase_db.role).toBe('postgres');
+    expect(() => parsePolicy(text.replace('settle_seconds: 9\n    store', 'settle_seconds: 0\n    store'), 'rotation.yaml', env)).toThrow(/credentials\.supabase_db\.settle_seconds/);
+    expect(() => parsePolicy(text.replace('db_url: postgresql://', 'db_url: mysql://'), 'rotation.yaml', env)).toThrow(/systems\.supabase-ssot\.db_url: expected a postgresql:\/\/ connection URL/);
+    expect(w.sb.requests).toEqual([]);
+  });
 });

@@ -168,6 +168,8 @@ describe('provision --apply superset_ro (readonly) converges on what the audit d
     await su(`CREATE TABLE ro_scratch (id int); CREATE FUNCTION ro_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'; SELECT lo_create(9002)`, 'superset_ro');
     // A SECURITY DEFINER function of the writer: callable by PUBLIC by default, it writes as odoo_app.
     await su(`CREATE FUNCTION close_period() RETURNS void LANGUAGE sql SECURITY DEFINER AS $$ INSERT INTO res_partner (name) VALUES ('closed') $$`, 'odoo_app');
+    const misuse = await provisionCredential(policy(), 'superset_ro', { runtime: testRuntime(), apply: true, takeOverFrom: 'doadmin' }).then(() => 'ran', (e: Error) => e.message);
+    expect(misuse).toContain('--take-over-from: superset_ro is access: readonly');
     const before = await auditOf('superset_ro');
     expect(before.pass).toBe(false);
 
@@ -214,6 +216,39 @@ describe('provision --apply superset_ro (readonly) converges on what the audit d
     expect((await auditOf('superset_ro')).pass).toBe(true);
     expect((await provisionCredential(policy(), 'superset_ro', { runtime: testRuntime(), apply: false })).script).toContain('nothing to do');
     for (const sql of ['INSERT INTO pg_made VALUES (1)', ...WRITES]) expect([sql, await tryAsReadonly(sql)]).toEqual([sql, '42501']);
+  });
+});
+
+describe('write paths in another database of the cluster (privileges are per database; the audit reads them all)', () => {
+  const inDb = async (database: string, sql: string, user = 'doadmin', password = doadmin.reveal()) => {
+    const c = new pg.Client({ host: '127.0.0.1', port: server.port, user, password, database });
+    c.on('error', () => undefined);
+    await c.connect();
+    return c.query(sql).finally(() => c.end());
+  };
+
+  it('are taken away there, in a transaction of that database; what the admin may not undo there is named with its database', async () => {
+    // Shelf's database on the same cluster, created by doadmin; PUBLIC may connect to it (the default).
+    await inDb('defaultdb', 'CREATE DATABASE shelf_db');
+    await inDb('shelf_db', 'CREATE TABLE other_app (id int); GRANT INSERT ON other_app TO superset_ro');
+    const c = new pg.Client({ connectionString: server.superuserUrl.replace(/\/postgres$/, '/shelf_db') });
+    await c.connect();
+    await c.query('CREATE TABLE su_table (id int); GRANT UPDATE ON su_table TO superset_ro').finally(() => c.end());
+
+    const result = await provisionCredential(policy(), 'superset_ro', { runtime: testRuntime(), apply: true });
+    expect(result.script).toContain('\\connect "shelf_db"\nBEGIN;');
+    expect(result.script).toContain('REVOKE INSERT ON TABLE public.other_app FROM "superset_ro";');
+    expect(result.converged).toBe(false);
+    expect(result.script).not.toContain('nothing to do');
+    expect(result.remaining.join('\n')).toContain('in database shelf_db: ');
+    expect(result.remaining.join('\n')).toContain('REVOKE UPDATE ON TABLE public.su_table FROM "superset_ro";');
+    const tryThere = (sql: string) => inDb('shelf_db', sql, 'superset_ro_a', loginPassword).then(() => 'ok', (e: { code?: string }) => e.code);
+    expect(await tryThere('INSERT INTO other_app VALUES (1)')).toBe('42501');
+
+    const fixed = await provisionCredential(policy(superuserUrl()), 'superset_ro', { runtime: testRuntime(), apply: true });
+    expect(fixed.converged, fixed.remaining.join('\n')).toBe(true);
+    expect((await auditOf('superset_ro')).pass).toBe(true);
+    expect(await tryThere('UPDATE su_table SET id = 2')).toBe('42501');
   });
 });
 

@@ -108,7 +108,7 @@ describe('a WARNING from PostgreSQL is a failure, never "applied"', () => {
     await db.connect();
     try {
       // rotation_admin does not own the database odoo and holds CONNECT without GRANT OPTION.
-      const plan = { credential: 'x', access: 'readonly' as const, database: 'odoo', admin: 'rotation_admin', unresolved: [], notes: [], statements: [
+      const plan = { credential: 'x', access: 'readonly' as const, database: 'odoo', admin: 'rotation_admin', unresolved: [], notes: [], elsewhere: [], statements: [
         { sql: 'CREATE ROLE warn_marker NOLOGIN', why: 'a change that must not stay' },
         { sql: 'GRANT CONNECT ON DATABASE odoo TO warn_marker', why: 'ignored by PostgreSQL' },
       ] };
