@@ -65,18 +65,22 @@ async function auditPostgres(policy: Policy, system: PostgresSystem, open: (s: P
   }
   try {
     const admin = String(connectionConfig(system.adminUrl).user ?? 'the admin');
+    // Break-glass credentials of any system: their sessions show on every postgres system of the
+    // cluster. Read first, while the audit has no connection but this one: the admin may be the
+    // break-glass role itself (doadmin), and a connection just closed can linger in pg_stat_activity.
+    const breakGlass: AuditCheck[] = [];
+    for (const credential of Object.values(policy.credentials).filter((c) => c.breakGlass && (readSessions || c.system === system.id))) {
+      const sessions = readSessions ? await breakGlassSessionFindings(db, credential, admin) : [];
+      const own = credential.system === system.id ? breakGlassPolicyFindings(policy, credential) : [];
+      breakGlass.push(check('break-glass-unused', credential.id, [...own, ...sessions], sessions.length === 0 ? `no session of ${credential.role} but the audit's own and a rotation lock's, seen from ${system.id}` : `${sessions.length} session(s) of ${credential.role} open`));
+    }
     // Privileges are per database: rules 1 and 2 read every other database the role may connect to as well.
     const database = (name: string) => open(system, name);
     for (const credential of credentials) {
       if (credential.access === 'readonly') audit.checks.push(await readonlyCheck(db, credential, { writer: writerOf(policy, credential), database }));
       if (credential.access === 'readwrite') audit.checks.push(await notAdminCheck(db, credential, { database }));
     }
-    // Break-glass credentials of any system: their sessions show on every postgres system of the cluster.
-    for (const credential of Object.values(policy.credentials).filter((c) => c.breakGlass && (readSessions || c.system === system.id))) {
-      const sessions = readSessions ? await breakGlassSessionFindings(db, credential, admin) : [];
-      const own = credential.system === system.id ? breakGlassPolicyFindings(policy, credential) : [];
-      audit.checks.push(check('break-glass-unused', credential.id, [...own, ...sessions], sessions.length === 0 ? `no session of ${credential.role} but the audit's own and a rotation lock's, seen from ${system.id}` : `${sessions.length} session(s) of ${credential.role} open`));
-    }
+    audit.checks.push(...breakGlass);
     if (system.exposedSchemas.length > 0) audit.checks.push(await rlsCheck(db, system.exposedSchemas));
   } catch (error) {
     audit.checks.push(connectFailure(system, error));

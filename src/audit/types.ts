@@ -45,6 +45,8 @@ export const POWER_PATHS = {
   'database-privilege': 'CREATE on a database',
   'large-object-privilege': 'UPDATE on a large object',
   'grant-option': 'a privilege held WITH GRANT OPTION (the holder may grant it to others)',
+  'foreign-data-privilege': 'USAGE on a foreign server or foreign-data wrapper (CREATE USER MAPPING, CREATE SERVER)',
+  'parameter-privilege': 'ALTER SYSTEM on a parameter, or SET on lo_compat_privileges',
   ownership: 'owns an object',
   'predefined-role': 'a predefined role (pg_write_all_data, server files or programs, …)',
   'default-privileges': 'ALTER DEFAULT PRIVILEGES grants a write on objects created later',

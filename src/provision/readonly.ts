@@ -28,7 +28,10 @@ export async function takeAwayWrites(ctx: PlanContext, policy: Policy, credentia
   const { q } = ctx;
   const group = credential.role;
   const existing = (await Promise.all(roles.map((r) => ctx.role(r)))).filter((r) => r.exists).map((r) => r.name);
+  // What the roles passed on with a GRANT OPTION is revoked first, by them: a membership that
+  // still gives them the owner's rights would keep it through a CASCADE.
   const grantsHere = (await writeGrants(ctx.db, existing, true)).filter((g) => scope === 'all' || !g.target.startsWith('DATABASE '));
+  grantsHere.sort((a, b) => Number(existing.includes(b.grantor)) - Number(existing.includes(a.grantor)));
   for (const grants of groupBy(grantsHere, (g) => `${g.target}\0${g.column}\0${g.grantee}\0${g.grantor}`)) {
     await revokeGrant(ctx, grants);
   }
@@ -91,7 +94,8 @@ async function readSchema(ctx: PlanContext, policy: Policy, credential: Credenti
 async function revokeGrant(ctx: PlanContext, grants: WriteGrant[]): Promise<void> {
   const [g] = grants;
   const privileges = grants.map((x) => (x.column ? `${x.privilege} (${x.column})` : x.privilege)).join(', ');
-  const sql = `REVOKE ${privileges} ON ${g.target} FROM ${grantee(ctx, g.grantee)}`;
+  // CASCADE: what the role granted on with a GRANT OPTION goes too (else PostgreSQL refuses the revoke).
+  const sql = `REVOKE ${privileges} ON ${g.target} FROM ${grantee(ctx, g.grantee)}${g.grantee === 'PUBLIC' ? '' : ' CASCADE'}`;
   const why = `${g.grantee === 'PUBLIC' ? 'every role, this one included,' : g.grantee} may write through it (granted by ${g.grantor})`;
   // The owner's grants go with the owner's rights; another grantor's only from that grantor.
   if (g.grantor === g.owner ? await ctx.rightsOf(g.owner) : await ctx.become(g.grantor)) ctx.add(sql, why, g.grantor === g.owner ? undefined : g.grantor);

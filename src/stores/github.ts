@@ -5,7 +5,7 @@ import { RotationError } from '../errors/errors.js';
 import { githubCall, requestOptions } from '../github/errors.js';
 import { statusOf, type StatusHints } from '../http/http-error.js';
 import { sealSecret, type PublicKey } from '../github/seal.js';
-import { Secret } from '../secret/secret.js';
+import type { Secret } from '../secret/secret.js';
 import { optionsOf, type Options } from '../adapters/options.js';
 import type { Store } from './store.js';
 
@@ -125,8 +125,6 @@ export const githubStore: AdapterFactory<Store> = (spec, ctx) => {
       const key = await publicKey();
       const ids = await selectedIds();
       const encrypted_value = await sealSecret(value, key);
-      // The ciphertext is never recorded either: a server that echoes the request quotes it bare.
-      runtime.reporter.mask(new Secret(encrypted_value));
       const sealed = { secret_name: name, encrypted_value, key_id: key.key_id, ...req };
       await githubCall(
         runtime,

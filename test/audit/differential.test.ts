@@ -73,6 +73,12 @@ const CASES: Case[] = [
     paths: ['undecided'],
     accepted: ['call the definer function'],
   },
+  {
+    name: 'a SECURITY DEFINER trigger function of the writer (not a path: it runs only as a trigger)',
+    rule: 1,
+    grant: ['SET ROLE {writer}', `CREATE FUNCTION {schema}.definer() RETURNS trigger SECURITY DEFINER LANGUAGE plpgsql AS $$ BEGIN INSERT INTO {schema}.t (v) VALUES ('trigger'); RETURN NULL; END $$`, 'RESET ROLE'],
+    paths: [],
+  },
   { name: 'sequence USAGE', rule: 1, grant: ['GRANT USAGE ON SEQUENCE {schema}.seq TO {role}'], paths: ['table-privilege'], accepted: ['nextval'] },
   { name: 'sequence UPDATE', rule: 1, grant: ['GRANT UPDATE ON SEQUENCE {schema}.seq TO {role}'], paths: ['table-privilege'], accepted: ['nextval', 'setval'] },
   { name: 'large object UPDATE', rule: 1, grant: ['GRANT UPDATE ON LARGE OBJECT {lo} TO {role}'], paths: ['large-object-privilege'], accepted: ['lo_put'] },
@@ -81,6 +87,10 @@ const CASES: Case[] = [
   { name: 'TRUNCATE', rule: 1, grant: ['GRANT TRUNCATE ON {schema}.t TO {role}'], paths: ['table-privilege'], accepted: ['TRUNCATE'] },
   { name: 'TRIGGER', rule: 1, grant: ['GRANT TRIGGER ON {schema}.t TO {role}'], paths: ['table-privilege'], accepted: ['CREATE TRIGGER'] },
   { name: 'SELECT WITH GRANT OPTION', rule: 1, grant: ['GRANT SELECT ON {schema}.t TO {role} WITH GRANT OPTION'], paths: ['grant-option'], accepted: ['GRANT to another role'] },
+  { name: 'USAGE on a foreign server', rule: 1, grant: ['CREATE FOREIGN DATA WRAPPER {schema}_fdw', 'CREATE SERVER {schema}_srv FOREIGN DATA WRAPPER {schema}_fdw', 'GRANT USAGE ON FOREIGN SERVER {schema}_srv TO {role}'], paths: ['foreign-data-privilege'], accepted: ['CREATE USER MAPPING'] },
+  { name: 'USAGE on a foreign-data wrapper', rule: 1, grant: ['CREATE FOREIGN DATA WRAPPER {schema}_fdw', 'GRANT USAGE ON FOREIGN DATA WRAPPER {schema}_fdw TO {role}'], paths: ['foreign-data-privilege'], accepted: ['CREATE SERVER'] },
+  { name: 'SET on lo_compat_privileges', rule: 1, grant: ['GRANT SET ON PARAMETER lo_compat_privileges TO {role}'], paths: ['parameter-privilege'], accepted: ['lo_put after SET lo_compat_privileges'] },
+  { name: 'ALTER SYSTEM on a parameter', rule: 1, grant: ['GRANT ALTER SYSTEM ON PARAMETER work_mem TO {role}'], paths: ['parameter-privilege'], accepted: ['ALTER SYSTEM'] },
   { name: 'REFERENCES', rule: 1, grant: ['GRANT REFERENCES ON {schema}.t TO {role}'], paths: ['table-privilege'] },
   { name: 'column-level INSERT', rule: 1, grant: ['GRANT INSERT (v) ON {schema}.t TO {role}'], paths: ['column-privilege'], accepted: ['INSERT'] },
   { name: 'column-level UPDATE', rule: 1, grant: ['GRANT UPDATE (v) ON {schema}.t TO {role}'], paths: ['column-privilege'], accepted: ['UPDATE'] },
@@ -146,6 +156,7 @@ const CASES: Case[] = [
     paths: ['security-definer'],
     accepted: ['call the definer function'],
   },
+  { name: 'ALTER SYSTEM on a parameter', rule: 2, grant: ['GRANT ALTER SYSTEM ON PARAMETER work_mem TO {role}'], paths: ['parameter-privilege'], accepted: ['ALTER SYSTEM'] },
   { name: 'CREATEDB on the login', rule: 2, grant: ['ALTER ROLE {role} CREATEDB'], paths: ['role-attribute'], accepted: ['CREATE DATABASE'] },
 ];
 

@@ -40,7 +40,10 @@ export function echoing(base: string, method: string, path: RegExp, status: numb
     if (sealed) echo.sealed.push(sealed);
     // What was sent first, as a server's "invalid: <input>" does, so a client's cut of the message keeps it.
     const plain = `${body} with headers ${JSON.stringify(headers)} refused at ${request.method} ${request.url}`;
-    const said = form === 'plain' ? plain : quoted(form, credentialLike(body, headers, url)[0] ?? '', plain);
+    // The sealed value is ciphertext GitHub alone opens: the run cannot know it, and the plain echo
+    // below (a JSON field named encrypted_value) is where a server quotes it.
+    const candidates = credentialLike(body, headers, url).filter((c) => c !== sealed);
+    const said = form === 'plain' ? plain : quoted(form, candidates[0] ?? '', plain);
     return HttpResponse.json({ message: said, error: said, msg: said, request: { headers, body } }, { status });
   });
 }

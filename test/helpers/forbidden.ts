@@ -43,13 +43,17 @@ export const WRITES: Attempt[] = [
   { name: 'COPY TO PROGRAM', sql: `COPY (SELECT 1) TO PROGRAM 'cat > /dev/null'` },
   { name: 'COPY TO a server file', sql: `COPY (SELECT 1) TO '/tmp/credential-rotation-audit-{role}.out'` },
   { name: 'COPY FROM a server file', sql: `DO $$ BEGIN CREATE TEMP TABLE f (l text); COPY f FROM 'PG_VERSION'; END $$` },
+  { name: 'CREATE USER MAPPING', sql: `CREATE USER MAPPING FOR CURRENT_USER SERVER {schema}_srv` },
+  { name: 'CREATE SERVER', sql: `CREATE SERVER made_{role} FOREIGN DATA WRAPPER {schema}_fdw` },
+  { name: 'lo_put after SET lo_compat_privileges', sql: `DO $$ BEGIN SET LOCAL lo_compat_privileges = on; PERFORM lo_put({lo}, 0, '\x77'); END $$` },
+  { name: 'ALTER SYSTEM', sql: `ALTER SYSTEM SET work_mem = '5MB'`, autocommit: { cleanup: 'ALTER SYSTEM RESET work_mem' } },
   { name: 'CREATE ROLE', sql: `CREATE ROLE made_{role}` },
   { name: 'CREATE DATABASE', sql: `CREATE DATABASE made_{role}`, autocommit: { cleanup: `DROP DATABASE IF EXISTS made_{role}` } },
 ];
 
 /** What an application role must not do: act on roles, databases or the server. */
 export const ADMIN_ACTIONS: Attempt[] = [
-  ...WRITES.filter((w) => ['COPY TO PROGRAM', 'COPY TO a server file', 'COPY FROM a server file', 'CREATE ROLE', 'CREATE DATABASE'].includes(w.name)),
+  ...WRITES.filter((w) => ['COPY TO PROGRAM', 'COPY TO a server file', 'COPY FROM a server file', 'ALTER SYSTEM', 'CREATE ROLE', 'CREATE DATABASE'].includes(w.name)),
   { name: 'call the definer function', sql: `SELECT {schema}.make_role()` },
 ];
 

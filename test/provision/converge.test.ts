@@ -77,6 +77,7 @@ const WRITES = [
   'INSERT INTO doadmin_notes VALUES (1)',
   'INSERT INTO created_later VALUES (1)',
   'SELECT close_period()',
+  'INSERT INTO sale_order (partner_id) VALUES (NULL)',
 ];
 
 beforeAll(async () => {
@@ -162,6 +163,9 @@ describe('provision --apply superset_ro (readonly) converges on what the audit d
               CREATE TABLE doadmin_notes (id int);
               GRANT INSERT ON doadmin_notes TO superset_ro;
               CREATE ROLE etl NOLOGIN`);
+    // superset_ro passed on a write it held WITH GRANT OPTION.
+    await su('GRANT INSERT ON sale_order TO superset_ro WITH GRANT OPTION', 'odoo_app');
+    await su('GRANT INSERT ON sale_order TO PUBLIC', 'superset_ro');
     // A grant made by another holder of GRANT OPTION: only etl may revoke it.
     await su('GRANT UPDATE ON res_partner TO etl WITH GRANT OPTION', 'odoo_app');
     await su('GRANT UPDATE ON res_partner TO superset_ro', 'etl');
@@ -178,8 +182,9 @@ describe('provision --apply superset_ro (readonly) converges on what the audit d
     expect(applied.converged, applied.remaining.join('\n')).toBe(true);
     // Revokes of a grant odoo_app made run as odoo_app; ownership goes to the readwrite role.
     // The owner's grants with the owner's rights (granted to doadmin for the transaction only); etl's as etl.
-    expect(applied.script).toMatch(/GRANT "odoo_app" TO "doadmin" WITH INHERIT TRUE, SET TRUE;[^]*\nREVOKE REFERENCES, TRIGGER ON TABLE public\.sale_order FROM "superset_ro";[^]*REVOKE "odoo_app" FROM "doadmin" GRANTED BY "doadmin";/);
-    expect(applied.script).toContain('SET ROLE "etl";\nREVOKE UPDATE ON TABLE public.res_partner FROM "superset_ro";\nRESET ROLE;');
+    expect(applied.script).toMatch(/GRANT "odoo_app" TO "doadmin" WITH INHERIT TRUE, SET TRUE;[^]*\nREVOKE INSERT, REFERENCES, TRIGGER ON TABLE public\.sale_order FROM "superset_ro" CASCADE;[^]*REVOKE "odoo_app" FROM "doadmin" GRANTED BY "doadmin";/);
+    expect(applied.script).toContain('SET ROLE "superset_ro";\nREVOKE INSERT ON TABLE public.sale_order FROM PUBLIC;\nRESET ROLE;');
+    expect(applied.script).toContain('SET ROLE "etl";\nREVOKE UPDATE ON TABLE public.res_partner FROM "superset_ro" CASCADE;\nRESET ROLE;');
     expect(applied.script).toContain('ALTER TABLE public.ro_scratch OWNER TO "odoo_app";');
     expect(applied.script).toContain('ALTER FUNCTION public.ro_fn() OWNER TO "odoo_app";');
     expect(applied.script).toContain('ALTER LARGE OBJECT 9002 OWNER TO "odoo_app";');
@@ -237,11 +242,11 @@ describe('write paths in another database of the cluster (privileges are per dat
 
     const result = await provisionCredential(policy(), 'superset_ro', { runtime: testRuntime(), apply: true });
     expect(result.script).toContain('\\connect "shelf_db"\nBEGIN;');
-    expect(result.script).toContain('REVOKE INSERT ON TABLE public.other_app FROM "superset_ro";');
+    expect(result.script).toContain('REVOKE INSERT ON TABLE public.other_app FROM "superset_ro" CASCADE;');
     expect(result.converged).toBe(false);
     expect(result.script).not.toContain('nothing to do');
     expect(result.remaining.join('\n')).toContain('in database shelf_db: ');
-    expect(result.remaining.join('\n')).toContain('REVOKE UPDATE ON TABLE public.su_table FROM "superset_ro";');
+    expect(result.remaining.join('\n')).toContain('REVOKE UPDATE ON TABLE public.su_table FROM "superset_ro" CASCADE;');
     const tryThere = (sql: string) => inDb('shelf_db', sql, 'superset_ro_a', loginPassword).then(() => 'ok', (e: { code?: string }) => e.code);
     expect(await tryThere('INSERT INTO other_app VALUES (1)')).toBe('42501');
 

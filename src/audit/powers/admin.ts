@@ -3,7 +3,8 @@ import { reachableRoles } from '../catalog.js';
 import type { Finding } from '../types.js';
 import { powerFinding } from './describe.js';
 import { inOtherDatabases } from './databases.js';
-import { attributePowers, definerPowers, missingRole, type PowerContext } from './write.js';
+import { attributePowers, definerPowers, grantPower, missingRole, type PowerContext } from './write.js';
+import { writeGrants } from './catalog.js';
 
 export const ADMIN_ATTRIBUTES = [
   ['superuser', 'SUPERUSER'],
@@ -26,7 +27,7 @@ const ADMIN_ROLES: Record<string, string> = {
 /**
  * Every way `role` can act as an administrator: an admin attribute it has or gains by SET ROLE
  * (a membership with SET, or one with ADMIN OPTION, which lets it grant itself SET), a predefined
- * role of the server's administrators it reaches, and a SECURITY DEFINER function it may call
+ * role of the server's administrators it reaches, ALTER SYSTEM on a parameter, and a SECURITY DEFINER function it may call
  * whose owner can do any of that (in every database the role may connect to). Empty means not an
  * admin.
  */
@@ -38,6 +39,10 @@ export async function adminPaths(db: pg.Client, role: string, context: PowerCont
     findings.push(powerFinding(db, role, { path: 'predefined-role', object: `role ${r.name}`, what: ADMIN_ROLES[r.name], fix: '' }, r));
   }
   const byOid = new Map(reached.map((r) => [r.oid, r]));
+  const holder = (grantee: number) => (grantee === 0 ? 'PUBLIC' : byOid.get(grantee)!.name);
+  for (const grant of (await writeGrants(db, [0, ...byOid.keys()])).filter((g) => g.kind === 'parameter' && g.privilege === 'ALTER SYSTEM')) {
+    findings.push(powerFinding(db, role, grantPower(db, grant, holder(grant.grantee)), byOid.get(grant.grantee), holder(grant.grantee)));
+  }
   const definers = (on: pg.Client, database?: string) => definerPowers(on, role, byOid, context, database, (owner) => adminPaths(on, owner, { ...context, nested: true }));
   findings.push(...(await definers(db)));
   if (!context.nested) findings.push(...(await inOtherDatabases(db, role, byOid, context.database, (other, name) => definers(other, name))));

@@ -10,7 +10,7 @@ const NOT_TEMP = `n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_
 
 /** A write privilege, or a privilege with GRANT OPTION, granted on a database object. */
 export interface WriteGrant {
-  kind: 'table' | 'column' | 'schema' | 'database' | 'large object';
+  kind: 'table' | 'column' | 'schema' | 'database' | 'large object' | 'foreign server' | 'foreign-data wrapper' | 'parameter';
   /** relkind for tables ('r', 'v', 'S', …). */
   relkind?: string;
   schema?: string;
@@ -29,9 +29,10 @@ export interface WriteGrant {
  * Grants that change data or structure, to any of `grantees`, on every kind of object that has
  * them: tables, views and foreign tables (INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER),
  * sequences (USAGE and UPDATE: nextval and setval write), columns (INSERT, UPDATE, REFERENCES),
- * schemas and databases (CREATE) and large objects (UPDATE); and any privilege held WITH GRANT
- * OPTION by someone other than the owner. Tables, columns, schemas and large objects of this
- * database; databases of the whole cluster.
+ * schemas and databases (CREATE), large objects (UPDATE), foreign servers and foreign-data
+ * wrappers (USAGE: CREATE USER MAPPING, CREATE SERVER), parameters (ALTER SYSTEM, and SET on
+ * lo_compat_privileges); and any privilege held WITH GRANT OPTION by someone other than the
+ * owner. Objects of this database; databases and parameters of the whole cluster.
  */
 export async function writeGrants(db: pg.Client, grantees: number[]): Promise<WriteGrant[]> {
   const { rows } = await db.query<WriteGrant>(
@@ -65,6 +66,18 @@ export async function writeGrants(db: pg.Client, grantees: number[]): Promise<Wr
        SELECT 'large object', NULL, NULL, l.oid::text, NULL, a.privilege_type, a.grantee::int, pg_get_userbyid(a.grantor),
               a.privilege_type = 'UPDATE', a.is_grantable AND a.grantee <> l.lomowner
          FROM pg_largeobject_metadata l CROSS JOIN LATERAL aclexplode(l.lomacl) a
+       UNION ALL
+       SELECT 'foreign server', NULL, NULL, f.srvname, NULL, a.privilege_type, a.grantee::int, pg_get_userbyid(a.grantor),
+              a.privilege_type = 'USAGE', a.is_grantable AND a.grantee <> f.srvowner
+         FROM pg_foreign_server f CROSS JOIN LATERAL aclexplode(f.srvacl) a
+       UNION ALL
+       SELECT 'foreign-data wrapper', NULL, NULL, w.fdwname, NULL, a.privilege_type, a.grantee::int, pg_get_userbyid(a.grantor),
+              a.privilege_type = 'USAGE', a.is_grantable AND a.grantee <> w.fdwowner
+         FROM pg_foreign_data_wrapper w CROSS JOIN LATERAL aclexplode(w.fdwacl) a
+       UNION ALL
+       SELECT 'parameter', NULL, NULL, p.parname, NULL, a.privilege_type, a.grantee::int, pg_get_userbyid(a.grantor),
+              a.privilege_type = 'ALTER SYSTEM' OR (a.privilege_type = 'SET' AND p.parname = 'lo_compat_privileges'), a.is_grantable
+         FROM pg_parameter_acl p CROSS JOIN LATERAL aclexplode(p.paracl) a
      ) g WHERE g.grantee = ANY($1::oid[]) AND (g.write OR g.grantable)`,
     [grantees],
   );
@@ -155,6 +168,10 @@ export async function callableDefiners(db: pg.Client, roles: number[], acting: n
                    WHERE a.privilege_type = 'EXECUTE' AND (a.grantee = 0 OR a.grantee = ANY($1::oid[]))) AS grantees
        FROM pg_proc p
       WHERE p.prosecdef AND NOT p.proowner = ANY($2::oid[])
+        -- A trigger function of a procedural language refuses to be called but as a trigger (and
+        -- creating a trigger needs TRIGGER on a table, reported as such); one in C might not check.
+        AND NOT (p.prorettype IN ('pg_catalog.trigger'::regtype, 'pg_catalog.event_trigger'::regtype)
+                 AND p.prolang NOT IN (SELECT oid FROM pg_language WHERE lanname IN ('c', 'internal')))
         AND EXISTS (SELECT 1 FROM unnest($1::oid[]) r
                      WHERE has_function_privilege(r, p.oid, 'EXECUTE') AND has_schema_privilege(r, p.pronamespace, 'USAGE'))
       ORDER BY 1`,

@@ -51,12 +51,15 @@ export async function writePaths(db: pg.Client, role: string, context: PowerCont
   return findings.map((f) => ({ ...f, fixes: f.fixes.filter(Boolean) }));
 }
 
-/** Paths the shared catalogs show, the same from any database: ownership, CREATE on databases, roles, attributes, settings. */
+/** Grants on objects of the whole cluster (shared catalogs): read once, whatever the database. */
+const CLUSTER_KINDS: WriteGrant['kind'][] = ['database', 'parameter'];
+
+/** Paths the shared catalogs show, the same from any database: ownership, grants on databases and parameters, roles, attributes, settings. */
 async function clusterWritePaths(db: pg.Client, role: string, reached: ReachedRole[], byOid: Map<number, ReachedRole>, context: PowerContext): Promise<Finding[]> {
   const oids = [...byOid.keys()];
   const holder = (grantee: number) => (grantee === 0 ? 'PUBLIC' : byOid.get(grantee)!.name);
   const findings: Finding[] = [];
-  for (const grant of (await writeGrants(db, [0, ...oids])).filter((g) => g.kind === 'database')) findings.push(powerFinding(db, role, grantPower(db, grant, holder(grant.grantee)), byOid.get(grant.grantee), holder(grant.grantee)));
+  for (const grant of (await writeGrants(db, [0, ...oids])).filter((g) => CLUSTER_KINDS.includes(g.kind))) findings.push(powerFinding(db, role, grantPower(db, grant, holder(grant.grantee)), byOid.get(grant.grantee), holder(grant.grantee)));
   const owned = (await ownedObjects(db, oids)).filter((o) => !(context.nested && o.catalog === 'pg_proc'));
   for (const power of ownershipPowers(db, owned, byOid, context.writer)) findings.push(powerFinding(db, role, power.power, power.via));
   for (const r of reached.filter((x) => WRITING_ROLES[x.name])) {
@@ -82,7 +85,7 @@ async function databaseWritePaths(db: pg.Client, role: string, byOid: Map<number
   const oids = [...byOid.keys()];
   const holder = (grantee: number) => (grantee === 0 ? 'PUBLIC' : byOid.get(grantee)!.name);
   const findings: Finding[] = [];
-  for (const grant of (await writeGrants(db, [0, ...oids])).filter((g) => g.kind !== 'database')) findings.push(powerFinding(db, role, grantPower(db, grant, holder(grant.grantee)), byOid.get(grant.grantee), holder(grant.grantee)));
+  for (const grant of (await writeGrants(db, [0, ...oids])).filter((g) => !CLUSTER_KINDS.includes(g.kind))) findings.push(powerFinding(db, role, grantPower(db, grant, holder(grant.grantee)), byOid.get(grant.grantee), holder(grant.grantee)));
   for (const grant of await defaultWriteGrants(db, [0, ...oids])) findings.push(powerFinding(db, role, defaultPower(db, grant, holder(grant.grantee)), byOid.get(grant.grantee), holder(grant.grantee)));
   findings.push(...(await definerPowers(db, role, byOid, context, database, (owner) => writePaths(db, owner, { ...context, nested: true }, database))));
   return findings;
@@ -92,7 +95,7 @@ export function missingRole(role: string): Finding {
   return { what: `role ${role} does not exist`, severity: 'error', fixes: ['credential-rotation provision <credential>'], path: 'missing-role', object: `role ${role}`, facts: { role } };
 }
 
-function grantPower(db: pg.Client, grant: WriteGrant, holder: string): Power {
+export function grantPower(db: pg.Client, grant: WriteGrant, holder: string): Power {
   const power = writeGrantPower(db, grant, holder);
   if (grant.write) return power;
   // Held only for its grant option: the holder may hand it on (GRANT writes the catalog, and others' access).
@@ -119,6 +122,17 @@ function writeGrantPower(db: pg.Client, grant: WriteGrant, holder: string): Powe
       return { path: grant.kind === 'schema' ? 'schema-privilege' : 'database-privilege', object: `${grant.kind} ${plain}`, what: `holds ${grant.privilege} on ${grant.kind} ${plain}`, fix: `REVOKE ${grant.privilege} ON ${grant.kind.toUpperCase()} ${q(undefined, grant.object)} FROM ${to};`, runAs: grant.grantor, facts: { ...facts, object: plain } };
     case 'large object':
       return { path: 'large-object-privilege', object: `large object ${grant.object}`, what: `holds ${grant.privilege} on large object ${grant.object} (lo_put, lo_truncate)`, fix: `REVOKE ${grant.privilege} ON LARGE OBJECT ${Number(grant.object)} FROM ${to};`, runAs: grant.grantor, facts: { ...facts, object: grant.object } };
+    case 'foreign server':
+    case 'foreign-data wrapper': {
+      const does = grant.kind === 'foreign server' ? 'CREATE USER MAPPING' : 'CREATE SERVER';
+      const keyword = grant.kind === 'foreign server' ? 'FOREIGN SERVER' : 'FOREIGN DATA WRAPPER';
+      return { path: 'foreign-data-privilege', object: `${grant.kind} ${grant.object}`, what: `holds ${grant.privilege} on ${grant.kind} ${grant.object} (${does})`, fix: `REVOKE ${grant.privilege} ON ${keyword} ${q(undefined, grant.object)} FROM ${to};`, runAs: grant.grantor, facts: { ...facts, object: grant.object } };
+    }
+    case 'parameter': {
+      const does = grant.privilege === 'ALTER SYSTEM' ? "changes the server's configuration (postgresql.auto.conf)" : 'turns off the privilege checks of large objects in its session';
+      const name = /^[a-z_][a-z0-9_.]*$/.test(grant.object) ? grant.object : q(undefined, grant.object);
+      return { path: 'parameter-privilege', object: `parameter ${grant.object}`, what: `holds ${grant.privilege} on parameter ${grant.object}: it ${does}`, fix: `REVOKE ${grant.privilege} ON PARAMETER ${name} FROM ${to};`, runAs: grant.grantor, facts: { ...facts, object: grant.object } };
+    }
   }
 }
 
