@@ -111,7 +111,6 @@ export function serverMessage(text: string): string {
   return out.replace(/\s+/g, ' ').trim();
 }
 
-
 export function parseJson(text: string): unknown {
   try {
     return text ? JSON.parse(text) : undefined;

@@ -1,5 +1,5 @@
 import { Secret } from './secret.js';
-import { isPublicParam } from './postgres-params.js';
+import { endsWithPostgresScheme, isPublicParam } from './postgres-params.js';
 
 const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
@@ -47,12 +47,9 @@ function secretPlace(path: string[], text: string, offset: number): boolean {
   return inUrlCredentials(text, offset, false);
 }
 
-// postgresql://, postgres:// and SQLAlchemy's postgresql+psycopg2:// (Superset's URIs).
-const POSTGRES_URL_START = /postgres(?:ql)?(?:\+[a-z0-9]+)?:\/\/$/i;
-
 function inPostgresUrl(text: string, offset: number): boolean {
   const scheme = text.indexOf('://');
-  return scheme !== -1 && offset > scheme && POSTGRES_URL_START.test(text.slice(0, scheme + 3));
+  return scheme !== -1 && offset > scheme && endsWithPostgresScheme(text.slice(0, scheme + 3));
 }
 
 /**

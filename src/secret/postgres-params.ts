@@ -18,3 +18,8 @@ const PUBLIC_PARAMS = new Set([
 export function isPublicParam(name: string): boolean {
   return PUBLIC_PARAMS.has(name);
 }
+
+/** Whether `text` ends with a Postgres URL's scheme: postgresql://, postgres:// or SQLAlchemy's postgresql+psycopg2:// (Superset's URIs). */
+export function endsWithPostgresScheme(text: string): boolean {
+  return /(?:^|[^a-z0-9+.-])postgres(?:ql)?(?:\+[a-z0-9]+)?:\/\/$/i.test(text);
+}

@@ -1,5 +1,5 @@
 import { Secret } from './secret.js';
-import { isPublicParam } from './postgres-params.js';
+import { endsWithPostgresScheme, isPublicParam } from './postgres-params.js';
 import { base64Cores, BASE64_RUN, encodedForms } from './encodings.js';
 
 /** What a scrubbed value becomes. */
@@ -115,15 +115,12 @@ const SECRET_FIELD_ESCAPED = new RegExp(`(\\\\+["'])(${SECRET_NAME})\\1(\\s*:\\s
 
 function redactPatterns(text: string): string {
   return text
-    .replace(URL_IN_TEXT, (_m, scheme: string, rest: string) => scheme + redactUrlRest(rest, POSTGRES_SCHEME.test(scheme)))
+    .replace(URL_IN_TEXT, (_m, scheme: string, rest: string) => scheme + redactUrlRest(rest, endsWithPostgresScheme(scheme)))
     .replace(AUTH_SCHEME, (_m, scheme: string) => `${scheme} ${MASK}`)
     .replace(KNOWN_TOKEN, MASK)
     .replace(SECRET_FIELD_ESCAPED, (_m, quote: string, key: string, colon: string) => `${quote}${key}${quote}${colon}${quote}${MASK}${quote}`)
     .replace(SECRET_FIELD, (_m, quote: string, key: string, colon: string) => `${quote}${key}${quote}${colon}${quote}${MASK}${quote}`);
 }
-
-// postgresql://, postgres:// and SQLAlchemy's postgresql+psycopg2:// (Superset's URIs).
-const POSTGRES_SCHEME = /^postgres(?:ql)?(?:\+[a-z0-9]+)?:\/\/$/i;
 
 /**
  * The part of a URL after `scheme://`: userinfo as pip's redact_netloc does it (a password is

@@ -73,6 +73,12 @@ const CASES: Case[] = [
     paths: ['undecided'],
     accepted: ['call the definer function'],
   },
+  {
+    name: 'a SECURITY DEFINER trigger function of the writer (not a path: it runs only as a trigger)',
+    rule: 1,
+    grant: ['SET ROLE {writer}', `CREATE FUNCTION {schema}.definer() RETURNS trigger SECURITY DEFINER LANGUAGE plpgsql AS $$ BEGIN INSERT INTO {schema}.t (v) VALUES ('trigger'); RETURN NULL; END $$`, 'RESET ROLE'],
+    paths: [],
+  },
   { name: 'sequence USAGE', rule: 1, grant: ['GRANT USAGE ON SEQUENCE {schema}.seq TO {role}'], paths: ['table-privilege'], accepted: ['nextval'] },
   { name: 'sequence UPDATE', rule: 1, grant: ['GRANT UPDATE ON SEQUENCE {schema}.seq TO {role}'], paths: ['table-privilege'], accepted: ['nextval', 'setval'] },
   { name: 'large object UPDATE', rule: 1, grant: ['GRANT UPDATE ON LARGE OBJECT {lo} TO {role}'], paths: ['large-object-privilege'], accepted: ['lo_put'] },

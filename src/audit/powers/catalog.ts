@@ -168,6 +168,10 @@ export async function callableDefiners(db: pg.Client, roles: number[], acting: n
                    WHERE a.privilege_type = 'EXECUTE' AND (a.grantee = 0 OR a.grantee = ANY($1::oid[]))) AS grantees
        FROM pg_proc p
       WHERE p.prosecdef AND NOT p.proowner = ANY($2::oid[])
+        -- A trigger function of a procedural language refuses to be called but as a trigger (and
+        -- creating a trigger needs TRIGGER on a table, reported as such); one in C might not check.
+        AND NOT (p.prorettype IN ('pg_catalog.trigger'::regtype, 'pg_catalog.event_trigger'::regtype)
+                 AND p.prolang NOT IN (SELECT oid FROM pg_language WHERE lanname IN ('c', 'internal')))
         AND EXISTS (SELECT 1 FROM unnest($1::oid[]) r
                      WHERE has_function_privilege(r, p.oid, 'EXECUTE') AND has_schema_privilege(r, p.pronamespace, 'USAGE'))
       ORDER BY 1`,

@@ -1,2 +1,0 @@
-import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
-import{b as a,c as b,d as c,e as d,f as e,g as f}from"./chunk-2W6QBGNJ.js";import"./chunk-HOBAWYTW.js";import"./chunk-BRC4JOGB.js";import"./chunk-PHTKIMZS.js";import"./chunk-XLXVY664.js";import"./chunk-ZDBKKG3O.js";import"./chunk-FZHYYTK2.js";import"./chunk-ZPSNVMWV.js";export{a as DEFAULT_POLICY_PATH,c as MAX_POLICY_BYTES,b as SCHEMA_PATH,e as readPolicy,d as readPolicyFile,f as targetIdentity};

@@ -1,2 +1,0 @@
-import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
-import{a,b}from"./chunk-KLFKVVPS.js";import"./chunk-ENRQQQFQ.js";import"./chunk-N25XN5JB.js";import"./chunk-2W6QBGNJ.js";import"./chunk-HOBAWYTW.js";import"./chunk-BRC4JOGB.js";import"./chunk-PHTKIMZS.js";import"./chunk-XLXVY664.js";import"./chunk-ZDBKKG3O.js";import"./chunk-FZHYYTK2.js";import"./chunk-ZPSNVMWV.js";export{a as loadPolicy,b as parsePolicy};
