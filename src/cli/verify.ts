@@ -78,9 +78,10 @@ export async function verifyCredential(policy: Policy, id: string, runtime: Runt
 /** What each store holds now (undefined for write-only or empty ones), masked at once. */
 async function readStores(adapters: Adapters, runtime: Runtime): Promise<(Secret | undefined)[]> {
   const held: (Secret | undefined)[] = [];
-  for (const { store } of adapters.stores) {
+  for (const { store, public: holdsNoSecret } of adapters.stores) {
     const value = store.read ? await store.read() : undefined;
-    if (value) runtime.reporter.mask(value);
+    // A `{user}`-only target holds a login name: not a secret, and the output names it.
+    if (value && !holdsNoSecret) runtime.reporter.mask(value);
     held.push(value);
   }
   return held;

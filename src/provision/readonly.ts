@@ -30,9 +30,9 @@ export async function takeAwayWrites(ctx: PlanContext, policy: Policy, credentia
   const existing = (await Promise.all(roles.map((r) => ctx.role(r)))).filter((r) => r.exists).map((r) => r.name);
   // What the roles passed on with a GRANT OPTION is revoked first, by them: a membership that
   // still gives them the owner's rights would keep it through a CASCADE.
-  const grantsHere = (await writeGrants(ctx.db, existing, true)).filter((g) => scope === 'all' || !g.target.startsWith('DATABASE '));
+  const grantsHere = (await writeGrants(ctx.db, existing, true)).filter((g) => scope === 'all' || !/^(DATABASE|PARAMETER) /.test(g.target));
   grantsHere.sort((a, b) => Number(existing.includes(b.grantor)) - Number(existing.includes(a.grantor)));
-  for (const grants of groupBy(grantsHere, (g) => `${g.target}\0${g.column}\0${g.grantee}\0${g.grantor}`)) {
+  for (const grants of groupBy(grantsHere, (g) => `${g.target}\0${g.column}\0${g.grantee}\0${g.grantor}\0${g.write}`)) {
     await revokeGrant(ctx, grants);
   }
   for (const d of await defaultWriteGrants(ctx.db, existing, true)) {
@@ -95,8 +95,9 @@ async function revokeGrant(ctx: PlanContext, grants: WriteGrant[]): Promise<void
   const [g] = grants;
   const privileges = grants.map((x) => (x.column ? `${x.privilege} (${x.column})` : x.privilege)).join(', ');
   // CASCADE: what the role granted on with a GRANT OPTION goes too (else PostgreSQL refuses the revoke).
-  const sql = `REVOKE ${privileges} ON ${g.target} FROM ${grantee(ctx, g.grantee)}${g.grantee === 'PUBLIC' ? '' : ' CASCADE'}`;
-  const why = `${g.grantee === 'PUBLIC' ? 'every role, this one included,' : g.grantee} may write through it (granted by ${g.grantor})`;
+  const sql = `REVOKE ${g.write ? '' : 'GRANT OPTION FOR '}${privileges} ON ${g.target} FROM ${grantee(ctx, g.grantee)}${g.grantee === 'PUBLIC' ? '' : ' CASCADE'}`;
+  const holder = g.grantee === 'PUBLIC' ? 'every role, this one included,' : g.grantee;
+  const why = g.write ? `${holder} may write through it (granted by ${g.grantor})` : `${holder} may grant it on (WITH GRANT OPTION, by ${g.grantor})`;
   // The owner's grants go with the owner's rights; another grantor's only from that grantor.
   if (g.grantor === g.owner ? await ctx.rightsOf(g.owner) : await ctx.become(g.grantor)) ctx.add(sql, why, g.grantor === g.owner ? undefined : g.grantor);
   else ctx.cannot(`${why}; as ${g.grantor} or a superuser: ${sql};`);

@@ -1,9 +1,9 @@
 import type pg from 'pg';
 import { ownedObjects } from './owned.js';
 
-/** One privilege that lets its holder write, as the ACL records it: on what, to whom, by whom. */
+/** One privilege that lets its holder write (or grant), as the ACL records it: on what, to whom, by whom. */
 export interface WriteGrant {
-  /** The REVOKE target, quoted: TABLE public.res_partner, SEQUENCE public.s, SCHEMA public, DATABASE odoo, LARGE OBJECT 9001. */
+  /** The REVOKE target, quoted: TABLE public.res_partner, SEQUENCE public.s, SCHEMA public, DATABASE odoo, LARGE OBJECT 9001, FOREIGN SERVER s, PARAMETER p. */
   target: string;
   /** For a column grant, the quoted column. */
   column: string | null;
@@ -11,44 +11,61 @@ export interface WriteGrant {
   /** A role name, or PUBLIC. */
   grantee: string;
   grantor: string;
-  /** The object's owner: a grant it made is revoked with its rights. */
+  /** The object's owner: a grant it made is revoked with its rights (a parameter's: its grantor, a superuser). */
   owner: string;
+  /** The privilege writes; else it is held only WITH GRANT OPTION, which is what is revoked. */
+  write: boolean;
 }
 
-const USER_SCHEMAS = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'`;
+const NOT_TEMP = `n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'`;
 
 /**
- * Every privilege held by `roles` (and by PUBLIC, with `withPublic`) that writes: INSERT, UPDATE,
- * DELETE, TRUNCATE, REFERENCES, TRIGGER on tables, views and foreign tables, and on their columns;
- * USAGE (nextval) and UPDATE (setval) on sequences; UPDATE on large objects; CREATE on schemas and
- * on the cluster's databases.
+ * Every privilege held by `roles` (and by PUBLIC, with `withPublic`) that writes, as the audit
+ * counts them: INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER on tables, views and foreign
+ * tables, and on their columns; USAGE (nextval) and UPDATE (setval) on sequences; UPDATE on large
+ * objects; CREATE on schemas and on the cluster's databases; USAGE on foreign servers and
+ * foreign-data wrappers; ALTER SYSTEM on parameters, SET on lo_compat_privileges; and any
+ * privilege held WITH GRANT OPTION by someone other than the object's owner.
  */
 export async function writeGrants(db: pg.Client, roles: string[], withPublic: boolean): Promise<WriteGrant[]> {
   const { rows } = await db.query<WriteGrant>(
     `WITH who AS (SELECT oid FROM pg_roles WHERE rolname = ANY($1::text[]) UNION ALL SELECT 0 WHERE $2),
      acl AS (
        SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END || quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS target,
-              NULL::text AS column, a.privilege_type AS privilege, a.grantee, a.grantor, c.relowner AS owner
+              NULL::text AS column, a.privilege_type AS privilege, a.grantee, a.grantor, c.relowner AS owner, a.is_grantable AS grantable,
+              CASE c.relkind WHEN 'S' THEN a.privilege_type IN ('USAGE', 'UPDATE') ELSE a.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER') END
+              -- initdb grants UPDATE on this view to PUBLIC: it is how SET works (the session's own settings).
+              AND NOT (c.oid = 'pg_catalog.pg_settings'::regclass AND a.grantee = 0 AND a.privilege_type = 'UPDATE') AS write
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace CROSS JOIN LATERAL aclexplode(c.relacl) a
-        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND ${USER_SCHEMAS}
-          AND CASE c.relkind WHEN 'S' THEN a.privilege_type IN ('USAGE', 'UPDATE') ELSE a.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER') END
+        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND ${NOT_TEMP}
        UNION ALL
-       SELECT 'TABLE ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname), quote_ident(att.attname), a.privilege_type, a.grantee, a.grantor, c.relowner
+       SELECT 'TABLE ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname), quote_ident(att.attname), a.privilege_type, a.grantee, a.grantor, c.relowner,
+              a.is_grantable, a.privilege_type IN ('INSERT', 'UPDATE', 'REFERENCES')
          FROM pg_attribute att JOIN pg_class c ON c.oid = att.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
         CROSS JOIN LATERAL aclexplode(att.attacl) a
-        WHERE att.attacl IS NOT NULL AND ${USER_SCHEMAS} AND a.privilege_type IN ('INSERT', 'UPDATE', 'REFERENCES')
+        WHERE att.attacl IS NOT NULL AND ${NOT_TEMP}
        UNION ALL
-       SELECT 'SCHEMA ' || quote_ident(n.nspname), NULL, a.privilege_type, a.grantee, a.grantor, n.nspowner
-         FROM pg_namespace n CROSS JOIN LATERAL aclexplode(n.nspacl) a WHERE ${USER_SCHEMAS} AND a.privilege_type = 'CREATE'
+       SELECT 'SCHEMA ' || quote_ident(n.nspname), NULL, a.privilege_type, a.grantee, a.grantor, n.nspowner, a.is_grantable, a.privilege_type = 'CREATE'
+         FROM pg_namespace n CROSS JOIN LATERAL aclexplode(n.nspacl) a WHERE ${NOT_TEMP}
        UNION ALL
-       SELECT 'DATABASE ' || quote_ident(d.datname), NULL, a.privilege_type, a.grantee, a.grantor, d.datdba
-         FROM pg_database d CROSS JOIN LATERAL aclexplode(d.datacl) a WHERE NOT d.datistemplate AND a.privilege_type = 'CREATE'
+       SELECT 'DATABASE ' || quote_ident(d.datname), NULL, a.privilege_type, a.grantee, a.grantor, d.datdba, a.is_grantable, a.privilege_type = 'CREATE'
+         FROM pg_database d CROSS JOIN LATERAL aclexplode(d.datacl) a WHERE NOT d.datistemplate
        UNION ALL
-       SELECT 'LARGE OBJECT ' || l.oid, NULL, a.privilege_type, a.grantee, a.grantor, l.lomowner
-         FROM pg_largeobject_metadata l CROSS JOIN LATERAL aclexplode(l.lomacl) a WHERE a.privilege_type = 'UPDATE')
+       SELECT 'LARGE OBJECT ' || l.oid, NULL, a.privilege_type, a.grantee, a.grantor, l.lomowner, a.is_grantable, a.privilege_type = 'UPDATE'
+         FROM pg_largeobject_metadata l CROSS JOIN LATERAL aclexplode(l.lomacl) a
+       UNION ALL
+       SELECT 'FOREIGN SERVER ' || quote_ident(f.srvname), NULL, a.privilege_type, a.grantee, a.grantor, f.srvowner, a.is_grantable, a.privilege_type = 'USAGE'
+         FROM pg_foreign_server f CROSS JOIN LATERAL aclexplode(f.srvacl) a
+       UNION ALL
+       SELECT 'FOREIGN DATA WRAPPER ' || quote_ident(w.fdwname), NULL, a.privilege_type, a.grantee, a.grantor, w.fdwowner, a.is_grantable, a.privilege_type = 'USAGE'
+         FROM pg_foreign_data_wrapper w CROSS JOIN LATERAL aclexplode(w.fdwacl) a
+       UNION ALL
+       SELECT 'PARAMETER ' || quote_ident(p.parname), NULL, a.privilege_type, a.grantee, a.grantor, a.grantor, a.is_grantable,
+              a.privilege_type = 'ALTER SYSTEM' OR (a.privilege_type = 'SET' AND p.parname = 'lo_compat_privileges')
+         FROM pg_parameter_acl p CROSS JOIN LATERAL aclexplode(p.paracl) a)
      SELECT target, acl.column, privilege, CASE grantee WHEN 0 THEN 'PUBLIC' ELSE pg_get_userbyid(grantee) END AS grantee,
-            pg_get_userbyid(grantor) AS grantor, pg_get_userbyid(owner) AS owner
-       FROM acl WHERE grantee IN (SELECT oid FROM who)
+            pg_get_userbyid(grantor) AS grantor, pg_get_userbyid(owner) AS owner, write
+       FROM acl WHERE grantee IN (SELECT oid FROM who) AND (write OR (grantable AND grantee <> owner))
       ORDER BY target, acl.column NULLS FIRST, grantee, grantor, privilege`,
     [roles, withPublic],
   );

@@ -38,6 +38,8 @@ describe('alternating-roles in plan, status, verify and the post step', () => {
     expect(fromCurrent.stores.map((s) => s.outcome)).toEqual(['agrees', 'agrees', 'agrees']);
     const fromStore = await verifyCredential(policyWith(), 'alt_verify', runtime);
     expect(fromStore).toMatchObject({ ok: true, source: 'file .secrets/app.env DB_PASSWORD' });
+    // The stored login name is not a secret (issue 16 §4): verify read it and did not mask it.
+    expect(runtime.reporter.scrub('login alt_verify_b')).toBe('login alt_verify_b');
 
     // A user secret that names the other login is caught.
     const path = join(runtime.workspace, '.secrets/app.env');

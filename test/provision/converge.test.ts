@@ -163,6 +163,8 @@ describe('provision --apply superset_ro (readonly) converges on what the audit d
               CREATE TABLE doadmin_notes (id int);
               GRANT INSERT ON doadmin_notes TO superset_ro;
               CREATE ROLE etl NOLOGIN`);
+    // A read it may pass on: the audit counts a GRANT OPTION as a way to hand out privileges.
+    await su('GRANT SELECT ON res_partner TO superset_ro WITH GRANT OPTION', 'odoo_app');
     // superset_ro passed on a write it held WITH GRANT OPTION.
     await su('GRANT INSERT ON sale_order TO superset_ro WITH GRANT OPTION', 'odoo_app');
     await su('GRANT INSERT ON sale_order TO PUBLIC', 'superset_ro');
@@ -203,24 +205,31 @@ describe('provision --apply superset_ro (readonly) converges on what the audit d
     for (const sql of WRITES) expect([sql, await tryAsReadonly(sql)]).toEqual([sql, '42501']);
     // The writer still calls its own routine.
     expect((await su('SELECT has_function_privilege(\'odoo_app\', \'close_period()\', \'EXECUTE\') AS ok')).rows).toEqual([{ ok: true }]);
-    const refs = await as('superset_ro_a', loginPassword, `SELECT has_table_privilege('sale_order', 'REFERENCES') AS refs, has_column_privilege('res_partner', 'name', 'UPDATE') AS col`);
-    expect(refs.rows).toEqual([{ refs: false, col: false }]);
+    const refs = await as('superset_ro_a', loginPassword, `SELECT has_table_privilege('sale_order', 'REFERENCES') AS refs, has_column_privilege('res_partner', 'name', 'UPDATE') AS col,
+      has_table_privilege('res_partner', 'SELECT WITH GRANT OPTION') AS pass_on, has_table_privilege('res_partner', 'SELECT') AS reads`);
+    expect(refs.rows).toEqual([{ refs: false, col: false, pass_on: false, reads: true }]);
   });
 
   it('what doadmin cannot undo (grants by the superuser) is named with the SQL for a superuser, never "nothing to do"; with a superuser it converges', async () => {
-    await su(`CREATE TABLE pg_made (id int); GRANT INSERT ON pg_made TO superset_ro; GRANT pg_write_all_data TO superset_ro`);
+    await su(`CREATE TABLE pg_made (id int); GRANT INSERT ON pg_made TO superset_ro; GRANT pg_write_all_data TO superset_ro;
+              CREATE FOREIGN DATA WRAPPER dummy_fdw; CREATE SERVER dummy_server FOREIGN DATA WRAPPER dummy_fdw;
+              GRANT USAGE ON FOREIGN SERVER dummy_server TO superset_ro; GRANT ALTER SYSTEM ON PARAMETER work_mem TO superset_ro`);
     const blocked = await provisionCredential(policy(), 'superset_ro', { runtime: testRuntime(), apply: true });
     expect(blocked.converged).toBe(false);
     expect(blocked.script).not.toContain('nothing to do');
     expect(blocked.remaining.join('\n')).toContain('REVOKE INSERT ON TABLE public.pg_made FROM "superset_ro"');
     expect(blocked.remaining.join('\n')).toContain('pg_write_all_data');
+    expect(blocked.remaining.join('\n')).toContain('REVOKE USAGE ON FOREIGN SERVER dummy_server FROM "superset_ro" CASCADE;');
+    expect(blocked.remaining.join('\n')).toContain('REVOKE ALTER SYSTEM ON PARAMETER work_mem FROM "superset_ro" CASCADE;');
     expect(await tryAsReadonly('INSERT INTO pg_made VALUES (1)')).toBe('ok');
 
     const fixed = await provisionCredential(policy(superuserUrl()), 'superset_ro', { runtime: testRuntime(), apply: true });
     expect(fixed.converged, fixed.remaining.join('\n')).toBe(true);
     expect((await auditOf('superset_ro')).pass).toBe(true);
     expect((await provisionCredential(policy(), 'superset_ro', { runtime: testRuntime(), apply: false })).script).toContain('nothing to do');
-    for (const sql of ['INSERT INTO pg_made VALUES (1)', ...WRITES]) expect([sql, await tryAsReadonly(sql)]).toEqual([sql, '42501']);
+    for (const sql of ['INSERT INTO pg_made VALUES (1)', 'CREATE USER MAPPING FOR CURRENT_USER SERVER dummy_server', "ALTER SYSTEM SET work_mem = '8MB'", ...WRITES]) {
+      expect([sql, await tryAsReadonly(sql)]).toEqual([sql, '42501']);
+    }
   });
 });
 
