@@ -27,8 +27,6 @@ export interface Power {
   fix: string;
   runAs?: string;
   facts?: Finding['facts'];
-  /** Set for 'could not tell' findings that are not of a power of their own. */
-  undecided?: boolean;
 }
 
 /**

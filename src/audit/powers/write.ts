@@ -47,7 +47,7 @@ export async function writePaths(db: pg.Client, role: string, context: PowerCont
   const byOid = new Map(reached.map((r) => [r.oid, r]));
   const findings = [...(await clusterWritePaths(db, role, reached, byOid, context)), ...(await databaseWritePaths(db, role, byOid, context, database))];
   if (!context.nested) findings.push(...(await inOtherDatabases(db, role, byOid, context.database, (other, name) => databaseWritePaths(other, role, byOid, context, name))));
-  // A membership fix is shown once per finding; the revoke the group needs comes second.
+  // A predefined role has no fix but cutting the membership: its empty second fix goes.
   return findings.map((f) => ({ ...f, fixes: f.fixes.filter(Boolean) }));
 }
 
