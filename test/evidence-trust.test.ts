@@ -117,7 +117,7 @@ describe('the records the engine writes', () => {
     expect(written.some((r) => r.record.incident?.exposure)).toBe(true);
 
     const warnings: string[] = [];
-    const history = readHistory(parsePlatformPolicy(w), w.runtime.workspace, { warn: (m) => warnings.push(m) });
+    const history = readHistory(parsePlatformPolicy(w), w.runtime.workspace, { now: w.runtime.now(), warn: (m) => warnings.push(m) });
     expect(warnings).toEqual([]);
     expect(history.map((e) => e.record.status).sort()).toEqual(['failed', ...Array(6).fill('rotated')]);
   });

@@ -26,7 +26,7 @@ export function parseNow(text: string | undefined): Date {
  * `now` may be a what-if; a record is "in the future" against the real clock.
  */
 export function planRotations(policy: Policy, workspace: string, now: Date, warn?: (message: string) => void): PlanRow[] {
-  return planFromHistory(policy, readHistory(policy, workspace, { warn }), now);
+  return planFromHistory(policy, readHistory(policy, workspace, { now: new Date(), warn }), now);
 }
 
 export function planFromHistory(policy: Policy, history: HistoryEntry[], now: Date): PlanRow[] {

@@ -13,7 +13,7 @@ import type { StatusRow, StoreCheck } from './status.js';
  * overdue and `stale` lists the targets, so the gate fails and a rotation is planned.
  */
 export async function checkStoreTargets(policy: Policy, rows: StatusRow[], runtime: Runtime): Promise<void> {
-  const history = readHistory(policy, runtime.workspace);
+  const history = readHistory(policy, runtime.workspace, { now: runtime.now() });
   for (const row of rows) {
     const last = lastRotation(row.credential, history);
     const credential = policy.credentials[row.credential];

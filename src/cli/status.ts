@@ -41,7 +41,7 @@ export interface StoreCheck {
 /** Last rotation, next due date and overdue flag per credential, from the evidence history. */
 export function statusRows(policy: Policy, workspace: string, now: Date, warn?: (message: string) => void): StatusRow[] {
   // `now` may be a what-if (--now); a record is "in the future" against the real clock.
-  const history = readHistory(policy, workspace, { warn });
+  const history = readHistory(policy, workspace, { now: new Date(), warn });
   const audits = lastAudits(policy, workspace, warn);
   return planFromHistory(policy, history, now).map((row) => {
     const latest = history.filter((e) => e.record.credential === row.credential).at(-1);

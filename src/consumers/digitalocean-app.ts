@@ -5,7 +5,7 @@ import { DEFAULT_API_URL, digitalOceanClient, type AppSpecBindings, type Deploym
 import { credentialBindings, describeBindings, type Binding } from '../digitalocean/bindings.js';
 import { linkedCluster } from '../digitalocean/linked-cluster.js';
 import { loginsOf } from '../policy/logins.js';
-import { positive } from '../adapters/options.js';
+import { optionsOf } from '../adapters/options.js';
 import type { Consumer, ConsumerProof } from './consumer.js';
 
 /** Phases after which a deployment will not move again. */
@@ -23,26 +23,21 @@ const FAILED = ['ERROR', 'CANCELED', 'SUPERSEDED'];
  * new value, which is the case after digitalocean-reset (DigitalOcean sets its copy) with mode deploy.
  */
 export const digitalOceanApp: AdapterFactory<Consumer> = (spec, ctx) => {
-  const o = spec.options;
   const { runtime } = ctx;
-  const appId = typeof o.app_id === 'string' && o.app_id !== '' ? o.app_id : undefined;
-  if (!appId) throw new RotationError(`${spec.path}.app_id: expected the App Platform app's id`);
-  const mode = o.mode ?? 'restart';
-  if (mode !== 'restart' && mode !== 'deploy') throw new RotationError(`${spec.path}.mode: expected restart | deploy`);
-  const components = Array.isArray(o.components) ? o.components.map(String) : undefined;
-  const timeoutMs = positive(o.timeout_minutes, 15, `${spec.path}.timeout_minutes`) * 60_000;
-  const pollMs = positive(o.poll_seconds, 10, `${spec.path}.poll_seconds`) * 1000;
+  const o = optionsOf(spec, runtime);
+  const appId = o.string('app_id');
+  const mode = o.choice('mode', ['restart', 'deploy'], 'restart');
+  const components = o.strings('components');
+  const timeoutMs = o.number('timeout_minutes', 15) * 60_000;
+  const pollMs = o.number('poll_seconds', 10) * 1000;
 
   // The consumer's own token, else the token of the credential's DigitalOcean cluster (its
   // system, or the one a postgres system links with cluster:/ca_from:).
   const cluster = linkedCluster(ctx);
-  const raw = o.token ?? cluster?.token;
-  if (!(raw instanceof Secret) && (typeof raw !== 'string' || raw === '')) {
-    throw new RotationError(`${spec.path}.token: expected a DigitalOcean API token, e.g. \${DIGITALOCEAN_TOKEN}`);
-  }
-  const token = raw instanceof Secret ? raw : new Secret(raw);
+  const token = o.optionalSecret('token') ?? cluster?.token;
+  if (!token) throw new RotationError(`${spec.path}.token: expected a DigitalOcean API token, e.g. \${DIGITALOCEAN_TOKEN}`);
   runtime.reporter.mask(token);
-  const apiUrl = typeof o.api_url === 'string' ? o.api_url : (cluster?.apiUrl ?? runtime.env.DIGITALOCEAN_API_URL ?? DEFAULT_API_URL);
+  const apiUrl = o.optionalString('api_url') ?? cluster?.apiUrl ?? runtime.env.DIGITALOCEAN_API_URL ?? DEFAULT_API_URL;
   const client = digitalOceanClient(token, apiUrl, runtime);
 
   const label = `digitalocean-app ${appId} (${mode}${components ? ` ${components.join(', ')}` : ''})`;
@@ -106,7 +101,7 @@ export const digitalOceanApp: AdapterFactory<Consumer> = (spec, ctx) => {
       const app = await client.getApp(appId, hints);
       const started = runtime.now().getTime();
       let deployment: Deployment =
-        mode === 'restart' ? await client.restartApp(appId, components, hints) : await client.createDeployment(appId, Boolean(o.force_build), hints);
+        mode === 'restart' ? await client.restartApp(appId, components, hints) : await client.createDeployment(appId, o.flag('force_build'), hints);
       const name = `app ${app.name} (${appId}) deployment ${deployment.id}`;
       for (;;) {
         if (deployment.phase === 'ACTIVE') {

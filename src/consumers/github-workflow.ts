@@ -3,7 +3,7 @@ import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../errors/errors.js';
 import { githubCall, requestOptions } from '../github/errors.js';
 import { statusOf, type StatusHints } from '../http/http-error.js';
-import { positive, requireString } from '../adapters/options.js';
+import { optionsOf } from '../adapters/options.js';
 import type { Consumer } from './consumer.js';
 
 interface Run {
@@ -27,19 +27,19 @@ const LIST_GRACE_POLLS = 3;
  */
 export const githubWorkflow: AdapterFactory<Consumer> = (spec, ctx) => {
   const { runtime } = ctx;
-  const o = spec.options;
-  const repository = requireString(o.repository, `${spec.path}.repository`);
+  const o = optionsOf(spec, runtime);
+  const repository = o.string('repository');
   const match = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(repository);
   if (!match) throw new RotationError(`${spec.path}.repository: expected owner/name, got '${repository}'`);
   const [, owner, repo] = match;
-  const workflowOption = o.workflow;
-  const workflow = typeof workflowOption === 'number' ? String(workflowOption) : requireString(workflowOption, `${spec.path}.workflow`);
+  const workflowOption = o.value('workflow');
+  const workflow = typeof workflowOption === 'number' ? String(workflowOption) : o.string('workflow');
   // A numeric id goes into the URL as a number; a file name as itself (Octokit URL-encodes it).
   const workflow_id: string | number = /^\d+$/.test(workflow) ? Number(workflow) : workflow;
-  const ref = o.ref === undefined ? 'main' : requireString(o.ref, `${spec.path}.ref`);
-  const inputs = parseInputs(o.inputs, spec.path);
-  const timeoutMs = positive(o.timeout_minutes, 30, `${spec.path}.timeout_minutes`) * 60_000;
-  const pollMs = positive(o.poll_seconds, 5, `${spec.path}.poll_seconds`) * 1000;
+  const ref = o.optionalString('ref') ?? 'main';
+  const inputs = parseInputs(o.mapping('inputs'), spec.path);
+  const timeoutMs = o.number('timeout_minutes', 30) * 60_000;
+  const pollMs = o.number('poll_seconds', 5) * 1000;
   const label = `github-workflow ${owner}/${repo} ${workflow}@${ref}`;
   const where = `workflow ${workflow} in ${owner}/${repo}`;
   const req = requestOptions(runtime);
@@ -189,9 +189,8 @@ function byCreated(a: Run, b: Run): number {
   return Date.parse(a.created_at) - Date.parse(b.created_at) || a.id - b.id;
 }
 
-function parseInputs(value: unknown, path: string): Record<string, string> | undefined {
+function parseInputs(value: Record<string, unknown> | undefined, path: string): Record<string, string> | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RotationError(`${path}.inputs: expected an object`);
   const out: Record<string, string> = {};
   for (const [key, v] of Object.entries(value)) {
     if (!['string', 'number', 'boolean'].includes(typeof v)) throw new RotationError(`${path}.inputs.${key}: expected a string, number or boolean`);

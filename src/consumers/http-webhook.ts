@@ -3,7 +3,7 @@ import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../errors/errors.js';
 import { jsonCall } from '../http/json-call.js';
 import type { Consumer } from './consumer.js';
-import { httpUrl, optionalString, positive, secretOption } from '../adapters/options.js';
+import { optionsOf } from '../adapters/options.js';
 
 /**
  * Tells any service that a credential rotated: a JSON POST signed like GitHub's webhooks, with
@@ -13,14 +13,13 @@ import { httpUrl, optionalString, positive, secretOption } from '../adapters/opt
  */
 export const httpWebhook: AdapterFactory<Consumer> = (spec, ctx) => {
   const { runtime, credential } = ctx;
-  const o = spec.options;
-  const url = httpUrl(o.url, `${spec.path}.url`);
-  const key = secretOption(o.secret, `${spec.path}.secret`, runtime);
-  if (o.include_value !== undefined && typeof o.include_value !== 'boolean') throw new RotationError(`${spec.path}.include_value: expected true or false`);
-  const includeValue = o.include_value === true;
-  const header = optionalString(o.header, 'X-Rotation-Signature', `${spec.path}.header`)!;
+  const o = optionsOf(spec, runtime);
+  const url = o.url('url');
+  const key = o.secret('secret');
+  const includeValue = o.flag('include_value');
+  const header = o.optionalString('header') ?? 'X-Rotation-Signature';
   if (!/^[A-Za-z0-9-]+$/.test(header)) throw new RotationError(`${spec.path}.header: expected an HTTP header name`);
-  const timeoutMs = positive(o.timeout_seconds, 30, `${spec.path}.timeout_seconds`) * 1000;
+  const timeoutMs = o.number('timeout_seconds', 30) * 1000;
   const host = new URL(url).host;
   const reason = ctx.reason;
 

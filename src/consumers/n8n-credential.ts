@@ -5,7 +5,7 @@ import { HttpError, statusOf } from '../http/http-error.js';
 import type { Secret } from '../secret/secret.js';
 import { renderFormat } from '../adapters/format.js';
 import type { Consumer } from './consumer.js';
-import { hasPasswordPlaceholder, httpUrl, positive, secretOption } from '../adapters/options.js';
+import { optionsOf, hasPasswordPlaceholder } from '../adapters/options.js';
 
 /** What to tell a person for each n8n release whose API cannot take the update (see docs/consumers.md). */
 const VERSION_ISSUES = {
@@ -28,17 +28,16 @@ const VERSION_ISSUES = {
  */
 export const n8nCredential: AdapterFactory<Consumer> = (spec, ctx) => {
   const { runtime } = ctx;
-  const o = spec.options;
-  const base = httpUrl(o.url, `${spec.path}.url`);
-  const apiKey = secretOption(o.api_key, `${spec.path}.api_key`, runtime);
-  const id = o.credential_id;
+  const o = optionsOf(spec, runtime);
+  const base = o.url('url');
+  const apiKey = o.secret('api_key');
+  const id = o.value('credential_id');
   if (!((typeof id === 'string' && id.trim() !== '') || (typeof id === 'number' && Number.isInteger(id)))) {
     throw new RotationError(`${spec.path}.credential_id: expected the credential's id (from its URL in n8n)`);
   }
-  const data = o.data === undefined ? { password: '{password}' } : o.data;
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new RotationError(`${spec.path}.data: expected a mapping of credential fields`);
+  const data = o.mapping('data') ?? { password: '{password}' };
   if (!mentionsPassword(data)) throw new RotationError(`${spec.path}.data: no value contains {password}, so the rotated value would never reach n8n`);
-  const timeoutMs = positive(o.timeout_seconds, 30, `${spec.path}.timeout_seconds`) * 1000;
+  const timeoutMs = o.number('timeout_seconds', 30) * 1000;
   const credentialUrl = `${base}/api/v1/credentials/${encodeURIComponent(String(id))}`;
   const where = `n8n ${base} credential ${String(id)}`;
   const headers = () => ({ 'x-n8n-api-key': apiKey.reveal() });

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../errors/errors.js';
 import { renderFormat } from '../adapters/format.js';
-import { asSecret, DEFAULT_API_URL, supabaseClient, supabaseSystem, type SupabaseTarget } from '../supabase/client.js';
+import { DEFAULT_API_URL, supabaseClient, supabaseSystem, type SupabaseTarget } from '../supabase/client.js';
 import type { Consumer } from './consumer.js';
+import { optionsOf } from '../adapters/options.js';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Supabase's limit on an Edge Function secret value. */
@@ -17,8 +18,8 @@ const MAX_VALUE = 24_576;
  */
 export const supabaseFunctionSecrets: AdapterFactory<Consumer> = (spec, ctx) => {
   const { runtime } = ctx;
-  const o = spec.options;
-  const names = Array.isArray(o.names) ? o.names.map(String) : [];
+  const o = optionsOf(spec, runtime);
+  const names = o.strings('names') ?? [];
   if (names.length === 0) throw new RotationError(`${spec.path}.names: expected a list of Edge Function secret names`);
   for (const name of names) {
     if (!NAME.test(name) || /^SUPABASE_/i.test(name)) {
@@ -26,18 +27,18 @@ export const supabaseFunctionSecrets: AdapterFactory<Consumer> = (spec, ctx) => 
     }
   }
   const fromSystem = ctx.system.type === 'supabase' ? supabaseSystem(ctx.system, runtime) : undefined;
-  const projectRef = typeof o.project_ref === 'string' ? o.project_ref : fromSystem?.projectRef;
+  const projectRef = o.optionalString('project_ref') ?? fromSystem?.projectRef;
   if (!projectRef) throw new RotationError(`${spec.path}.project_ref: required when the credential's system is not of type supabase`);
-  const token = o.access_token !== undefined ? asSecret(o.access_token, `${spec.path}.access_token`) : fromSystem?.token;
+  const token = o.optionalSecret('access_token') ?? fromSystem?.token;
   if (!token) throw new RotationError(`${spec.path}.access_token: required when the credential's system is not of type supabase`);
   runtime.reporter.mask(token);
   const target: SupabaseTarget = {
     projectRef,
     token,
-    apiUrl: String(o.api_url ?? fromSystem?.apiUrl ?? runtime.env.SUPABASE_API_URL ?? DEFAULT_API_URL).replace(/\/+$/, ''),
+    apiUrl: (o.optionalString('api_url') ?? fromSystem?.apiUrl ?? runtime.env.SUPABASE_API_URL ?? DEFAULT_API_URL).replace(/\/+$/, ''),
   };
   const api = supabaseClient(runtime, target);
-  const format = o.format as string | undefined;
+  const format = o.optionalString('format');
   const list = names.join(', ');
 
   return {

@@ -4,7 +4,7 @@ import { Secret } from '../secret/secret.js';
 import { renderFormat } from '../adapters/format.js';
 import { PASSWORD_MASK, SupersetClient, type SupersetSession } from '../superset/client.js';
 import type { Consumer } from './consumer.js';
-import { hasPasswordPlaceholder, httpUrl, optionalString, positive, requireString, secretOption } from '../adapters/options.js';
+import { optionsOf, hasPasswordPlaceholder } from '../adapters/options.js';
 
 /**
  * A Superset database connection (a datasource) that logs in with the rotated password. The
@@ -20,18 +20,18 @@ import { hasPasswordPlaceholder, httpUrl, optionalString, positive, requireStrin
  */
 export const supersetDatabase: AdapterFactory<Consumer> = (spec, ctx) => {
   const { runtime } = ctx;
-  const o = spec.options;
-  const base = httpUrl(o.url, `${spec.path}.url`);
-  const username = requireString(o.username, `${spec.path}.username`);
-  const password = secretOption(o.password, `${spec.path}.password`, runtime);
-  const databaseId = o.database_id;
+  const o = optionsOf(spec, runtime);
+  const base = o.url('url');
+  const username = o.string('username');
+  const password = o.secret('password');
+  const databaseId = o.value('database_id');
   if (typeof databaseId !== 'number' || !Number.isInteger(databaseId) || databaseId < 1) {
     throw new RotationError(`${spec.path}.database_id: expected the id (a whole number) of the database connection in Superset`);
   }
-  const template = requireString(o.uri, `${spec.path}.uri`);
+  const template = o.string('uri');
   if (!hasPasswordPlaceholder(template)) throw new RotationError(`${spec.path}.uri: expected a URI template containing {password}`);
-  const configuredName = optionalString(o.database_name, undefined, `${spec.path}.database_name`);
-  const timeoutMs = positive(o.timeout_seconds, 30, `${spec.path}.timeout_seconds`) * 1000;
+  const configuredName = o.optionalString('database_name');
+  const timeoutMs = o.number('timeout_seconds', 30) * 1000;
 
   // Whatever Superset echoes back, the URI that carries a password never reaches a message.
   const sensitive: Secret[] = [];

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { loadPolicy } from '../registry/load-policy.js';
 import { rotateCredential, type RotationResult } from '../engine/rotate.js';
 import { ConsoleReporter } from '../report/console-reporter.js';
-import type { Runtime } from '../runtime/runtime.js';
+import { liveRuntime } from '../engine/live-runtime.js';
 import { connectionConfig, tryLogin } from '../postgres/connect.js';
 import { Secret } from '../secret/secret.js';
 import { startLocalPostgres } from './local-postgres.js';
@@ -41,15 +41,8 @@ export async function runDemo(workspace = resolve('demo-output')): Promise<Rotat
     out.info(`• policy written to ${policyFile}\n`);
 
     const env: NodeJS.ProcessEnv = { ...process.env, ROTATION_ADMIN_URL: platform.adminUrl, ODOO_DB_PASSWORD: platform.passwords.odoo_app.reveal() };
-    const runtime: Runtime = {
-      env,
-      reporter: out,
-      workspace,
-      now: () => new Date(),
-      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-      fetch: globalThis.fetch,
-      github: (token) => createGitHubClient(token, 'http://127.0.0.1:9'),
-    };
+    // No GitHub here: a client pointed at a closed port.
+    const runtime = liveRuntime({ env, reporter: out, workspace, github: (token) => createGitHubClient(token, 'http://127.0.0.1:9') });
     const result = await rotateCredential(loadPolicy(policyFile, env), { credential: 'odoo_app', reason: 'manual', dryRun: false, trigger: { event: 'demo', actor: env.USER ?? 'demo' } }, runtime);
 
     const stored = readFileSync(envFile, 'utf8').match(/^ODOO_DB_PASSWORD=(.*)$/m)?.[1] ?? '';

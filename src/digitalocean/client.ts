@@ -2,7 +2,7 @@ import { createApiClient } from 'dots-wrapper';
 import type { Runtime } from '../runtime/runtime.js';
 import { RotationError } from '../errors/errors.js';
 import { httpError, networkError, runtimeErrorOptions, type HttpErrorOptions, type StatusHints } from '../http/http-error.js';
-import { withRetry } from '../http/retry.js';
+import { withRetry, runtimeRetry } from '../http/retry.js';
 import { Secret } from '../secret/secret.js';
 
 export { DEFAULT_API_URL } from './settings.js';
@@ -63,10 +63,7 @@ export function digitalOceanClient(token: Secret, apiUrl: string, runtime: Runti
           throw toRotationError(what, error, hints, runtimeErrorOptions(runtime));
         }
       },
-      {
-        sleep: runtime.sleep,
-        onRetry: (error, attempt, delay) => runtime.reporter.warning(`${(error as Error).message}; retry ${attempt} in ${Math.round(delay / 1000)}s`),
-      },
+      runtimeRetry(runtime),
     );
   }
 

@@ -4,16 +4,17 @@ import type { Secret } from '../secret/secret.js';
 import type { Runtime } from '../runtime/runtime.js';
 
 /**
- * The collaborators of a real run (action, post step, CLI): the real clock, network and GitHub.
- * The caller masks the token first, before anything else happens.
+ * The one way to build a Runtime: the collaborators of a real run (action, post step, CLI, demo):
+ * the real clock, network and GitHub, unless `options` names its own (the demo's GitHub that
+ * answers nothing, a test's fake clock). The caller masks the token first, before anything else happens.
  */
-export function liveRuntime(options: { env: NodeJS.ProcessEnv; reporter: Reporter; workspace: string; githubToken?: Secret }): Runtime {
+export function liveRuntime(options: { env: NodeJS.ProcessEnv; reporter: Reporter; workspace: string; githubToken?: Secret } & Partial<Runtime>): Runtime {
   const { env } = options;
   return {
-    ...options,
     now: () => new Date(),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     fetch: globalThis.fetch,
     github: (token) => createGitHubClient(token, githubApiUrl(env), globalThis.fetch),
+    ...options,
   };
 }

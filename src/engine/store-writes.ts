@@ -2,7 +2,7 @@ import type { EvidenceRecord, StoreRecord } from '../evidence/record.js';
 import type { Held } from '../stores/store.js';
 import type { Secret } from '../secret/secret.js';
 import type { StagedChange } from '../methods/method.js';
-import { withRetry } from '../http/retry.js';
+import { withRetry, runtimeRetry } from '../http/retry.js';
 import type { Adapters } from '../registry/load-adapters.js';
 import { describeError, RotationError } from '../errors/errors.js';
 import { checkpoint } from './failpoints.js';
@@ -19,10 +19,9 @@ export async function writeStores(adapters: Adapters, value: Secret, change: Sta
       if (change.reversible) await store.write(render(value));
       else {
         await withRetry(() => store.write(render(value)), {
+          ...runtimeRetry(runtime),
           attempts: 5,
-          sleep: runtime.sleep,
           deadline: runtime.deadline,
-          now: () => runtime.now().getTime(),
           onRetry: (error, attempt, delay) => runtime.reporter.warning(`${store.label}: ${describeError(error)}; retry ${attempt} in ${Math.round(delay / 1000)}s`),
         });
       }

@@ -11,8 +11,8 @@ export interface HistoryEntry {
 
 /** How history is read: the moment it is read for, and where ignored files are reported. */
 export interface HistoryOptions {
-  /** A record dated after this is in the future (default: the real clock). */
-  now?: Date;
+  /** A record dated after this is in the future. */
+  now: Date;
   /** Called once per file that does not count, with its path and why (a warning for people). */
   warn?: (message: string) => void;
   /** Size limits of the read (default: src/evidence/folder.ts). */
@@ -26,9 +26,9 @@ export interface HistoryOptions {
  * through `warn` and ignored, so it cannot make a credential look rotated. The folder is read as
  * untrusted input (src/evidence/folder.ts), and refused when it resolves outside the workspace.
  */
-export function readHistory(policy: Policy, workspace: string, options: HistoryOptions = {}): HistoryEntry[] {
+export function readHistory(policy: Policy, workspace: string, options: HistoryOptions): HistoryEntry[] {
   const root = evidenceRoot(policy, workspace);
-  const now = options.now ?? new Date();
+  const { now } = options;
   const entries: HistoryEntry[] = [];
   // Other kinds of record beside the rotations (`<stamp>/db-audit/…`): not history, not read.
   const include = (parts: string[]) => !(parts.length >= 2 && parts[1] !== 'db-rotation' && /^db-[a-z]+$/.test(parts[1]));

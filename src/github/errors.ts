@@ -1,6 +1,6 @@
 import { RotationError } from '../errors/errors.js';
 import { httpError, networkError, runtimeErrorOptions, type HttpErrorOptions, type StatusHints } from '../http/http-error.js';
-import { withRetry } from '../http/retry.js';
+import { withRetry, runtimeRetry } from '../http/retry.js';
 import type { Runtime } from '../runtime/runtime.js';
 
 export type { StatusHints } from '../http/http-error.js';
@@ -19,7 +19,7 @@ interface OctokitFailure {
  * status, GitHub's own `message` and the rate-limit headers are used: never the request (its body
  * holds the sealed value, its headers the token), and Octokit's error is not kept as the cause.
  */
-export function githubError(what: string, error: unknown, hints: StatusHints = {}, signal?: AbortSignal, options: Pick<HttpErrorOptions, 'now' | 'scrub'> = {}): unknown {
+export function githubError(what: string, error: unknown, hints: StatusHints, signal: AbortSignal | undefined, options: Pick<HttpErrorOptions, 'now' | 'scrub'>): unknown {
   if (error instanceof RotationError) return error;
   if (typeof error !== 'object' || error === null) return error;
   const failure = error as OctokitFailure;
@@ -56,10 +56,6 @@ export function githubCall<T>(runtime: Runtime, what: string, fn: () => Promise<
         throw githubError(what, error, hints, runtime.signal, runtimeErrorOptions(runtime));
       }
     },
-    {
-      sleep: runtime.sleep,
-      onRetry: (error, attempt, delayMs) =>
-        runtime.reporter.warning(`${error instanceof Error ? error.message : String(error)}; retry ${attempt} in ${Math.ceil(delayMs / 1000)}s`),
-    },
+    runtimeRetry(runtime),
   );
 }

@@ -1,6 +1,7 @@
 import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../errors/errors.js';
 import type { HealthProbe } from './probe.js';
+import { optionsOf } from '../adapters/options.js';
 import { untilDeadline } from '../runtime/deadline.js';
 import { shorten } from '../secret/scrubber.js';
 
@@ -10,14 +11,15 @@ import { shorten } from '../secret/scrubber.js';
  * {"status": "pass"}), retried until timeout_seconds (default 60).
  */
 export const httpProbe: AdapterFactory<HealthProbe> = (spec, ctx) => {
-  const url = String(spec.options.url);
-  const expectStatus = Number(spec.options.expect_status ?? 200);
-  const expectBody = spec.options.expect_body as string | undefined;
-  // Whole-body match: `expect_body: OK` would also accept Superset's "NOT OK".
-  const expectText = spec.options.expect_text as string | undefined;
-  const expectJson = spec.options.expect_json as Record<string, unknown> | undefined;
-  const timeout = Number(spec.options.timeout_seconds ?? 60);
   const { runtime } = ctx;
+  const o = optionsOf(spec, runtime);
+  const url = o.string('url');
+  const expectStatus = o.number('expect_status', 200);
+  const expectBody = o.optionalString('expect_body');
+  // Whole-body match: `expect_body: OK` would also accept Superset's "NOT OK".
+  const expectText = o.optionalString('expect_text');
+  const expectJson = o.mapping('expect_json');
+  const timeout = o.number('timeout_seconds', 60);
   const scrub = (text: string) => runtime.reporter.scrub(text);
   return {
     label: `http ${url}`,

@@ -7,6 +7,7 @@ import { systemCa } from '../adapters/system-ca.js';
 import { loginsOf } from '../policy/logins.js';
 import type { HealthProbe } from './probe.js';
 import { untilDeadline } from '../runtime/deadline.js';
+import { optionsOf } from '../adapters/options.js';
 
 interface Session {
   pid: number;
@@ -26,13 +27,14 @@ interface Session {
  * Without one (alter-role), it is the run's start, mapped onto the server's clock.
  */
 export const noStaleSessions: AdapterFactory<HealthProbe> = (spec, ctx) => {
-  const role = typeof spec.options.role === 'string' ? spec.options.role : ctx.credential.role;
+  const { runtime } = ctx;
+  const o = optionsOf(spec, runtime);
+  const role = o.optionalString('role') ?? ctx.credential.role;
   // alternating-roles: the group never logs in; the stale sessions are those of the login the run
   // switched away from (the one not holding the new value).
-  const alternating = typeof spec.options.role !== 'string' && ctx.credential.method === 'alternating-roles';
+  const alternating = o.optionalString('role') === undefined && ctx.credential.method === 'alternating-roles';
   const watched = () => (alternating ? (loginsOf(ctx.credential).find((l) => l !== ctx.user?.()) ?? role) : role);
-  const grace = Number(spec.options.grace_seconds ?? 120);
-  const { runtime } = ctx;
+  const grace = o.number('grace_seconds', 120);
   const runStart = runtime.now().getTime();
   const label = `no-stale-sessions of role ${role}`;
 

@@ -8,6 +8,7 @@ import { connectionConfig, tryLogin } from '../postgres/connect.js';
 import { systemCa } from '../adapters/system-ca.js';
 import { renderFormat } from '../adapters/format.js';
 import type { HealthProbe } from './probe.js';
+import { optionsOf } from '../adapters/options.js';
 import { untilDeadline } from '../runtime/deadline.js';
 
 /**
@@ -21,9 +22,10 @@ import { untilDeadline } from '../runtime/deadline.js';
  * postgres/pooler.ts), and the evidence records how long the pooler took.
  */
 export const postgresLogin: AdapterFactory<HealthProbe> = (spec, ctx) => {
-  const template = spec.options.url as string | undefined;
-  const timeout = Number(spec.options.timeout_seconds ?? 30);
-  const settleSeconds = Number(spec.options.settle_seconds ?? DEFAULT_SETTLE_SECONDS);
+  const o = optionsOf(spec, ctx.runtime);
+  const template = o.optionalString('url');
+  const timeout = o.number('timeout_seconds', 30);
+  const settleSeconds = o.number('settle_seconds', DEFAULT_SETTLE_SECONDS);
   // The login holding the new value (the role; for alternating-roles the login just switched to).
   const user = () => ctx.user?.() ?? ctx.credential.role;
   const label = template ? `postgres-login ${template.replace(/:\{password(_url)?\}@/, ':***@')}` : `postgres-login as ${ctx.credential.role}`;
@@ -38,7 +40,7 @@ export const postgresLogin: AdapterFactory<HealthProbe> = (spec, ctx) => {
           ? live.login(value)
           : connectionConfig(adminUrlOf(ctx.system, spec.path), { user: user(), password: value }, ca);
       const where = `${config.user} logged in to ${config.host}:${config.port ?? 5432}/${config.database}`;
-      if (throughPooler(config.host, spec.options.pooler)) {
+      if (throughPooler(config.host, o.value('pooler'))) {
         const pooled = await loginThroughPooler(ctx.runtime, config, settleSeconds);
         settle = pooled.settle;
         if (!pooled.ok) {

@@ -3,6 +3,7 @@ import { RotationError } from '../errors/errors.js';
 import { supabaseSystem } from '../supabase/client.js';
 import { describeProbe, tryProjectKey } from '../supabase/project-key.js';
 import { untilDeadline } from '../runtime/deadline.js';
+import { optionsOf } from '../adapters/options.js';
 import type { HealthProbe } from './probe.js';
 
 /**
@@ -14,8 +15,9 @@ export const supabaseApiProbe: AdapterFactory<HealthProbe> = (spec, ctx) => {
   const { runtime } = ctx;
   if (ctx.system.type !== 'supabase') throw new RotationError(`${spec.path}: needs a credential of a system of type supabase`);
   const sys = supabaseSystem(ctx.system, runtime);
-  const projectUrl = typeof spec.options.project_url === 'string' ? spec.options.project_url.replace(/\/+$/, '') : sys.projectUrl;
-  const timeout = Number(spec.options.timeout_seconds ?? 60);
+  const o = optionsOf(spec, runtime);
+  const projectUrl = o.optionalString('project_url')?.replace(/\/+$/, '') ?? sys.projectUrl;
+  const timeout = o.number('timeout_seconds', 60);
   return {
     label: `supabase-api ${projectUrl}`,
     async probe(value) {

@@ -33,8 +33,8 @@ export class HttpError extends RotationError {
 export interface HttpErrorOptions {
   /** Per-status hints of this call, over the generic ones. */
   hints?: StatusHints;
-  /** The clock a rate-limit reset is read on (the runtime's). */
-  now?: () => number;
+  /** The clock a Retry-After date or rate-limit reset is read on (the runtime's). */
+  now: () => number;
   /**
    * Removes values that must not reach a message: the run's scrubber (runtime.reporter.scrub), with
    * an adapter's own values. Every caller passes it: the message is cut after scrubbing, and a
@@ -56,9 +56,9 @@ export function runtimeErrorOptions(runtime: Pick<Runtime, 'now' | 'reporter'>, 
  * ODOO_DB_PASSWORD in acme/ops". 429 and 5xx are retryable, and a 403 that says when to retry
  * (GitHub's secondary rate limit); the rest not.
  */
-export function httpError(what: string, status: number, headers: Headers | Record<string, string | undefined>, body?: string, options: HttpErrorOptions = {}): HttpError {
+export function httpError(what: string, status: number, headers: Headers | Record<string, string | undefined>, body: string | undefined, options: HttpErrorOptions): HttpError {
   const get = (name: string) => (headers instanceof Headers ? headers.get(name) : headers[name] ?? headers[name.toLowerCase()]) ?? undefined;
-  const now = options.now ?? Date.now;
+  const { now } = options;
   const scrub = options.scrub ?? ((t: string) => t);
   // Scrubbed whole, then cut (secret/scrubber.ts shorten): a cut first leaves part of a secret.
   const said = body === undefined ? undefined : shorten(serverMessage(body), MAX_SERVER_MESSAGE, scrub);

@@ -55,7 +55,7 @@ export async function jsonCall(runtime: Runtime, what: string, url: string, opti
       }
       return { status: response.status, headers: response.headers, text, json: parseJson(text) };
     },
-    { attempts: options.attempts, sleep: runtime.sleep, maxDelayMs: 10_000 },
+    { attempts: options.attempts, sleep: runtime.sleep, now: () => runtime.now().getTime(), maxDelayMs: 10_000 },
   );
 }
 

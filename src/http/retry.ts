@@ -1,4 +1,5 @@
 import { RotationError } from '../errors/errors.js';
+import type { Runtime } from '../runtime/runtime.js';
 
 export interface RetryOptions {
   /** Tries in all, the first included. */
@@ -13,9 +14,10 @@ export interface RetryOptions {
   maxHintedDelayMs?: number;
   /** No wait may end after this moment (ms since epoch, on `now`'s clock). */
   deadline?: number;
-  /** The clock the deadline is read on (default Date.now; tests pass their fake clock). */
-  now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
+  /** The clock the deadline and a server's retry date are read on (the run's: runtime.now). */
+  now: () => number;
+  /** Every wait (the run's: runtime.sleep, bounded by its deadline). */
+  sleep: (ms: number) => Promise<void>;
   /** Called before each wait, e.g. to log it. */
   onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
 }
@@ -29,13 +31,12 @@ export const MAX_HINTED_DELAY_MS = 120_000;
  * Retry-After. Other errors, and every other 4xx, are thrown at once. Every wait is bounded: by
  * maxDelayMs for backoff, maxHintedDelayMs for a server's hint, and by the deadline.
  */
-export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions): Promise<T> {
   const attempts = options.attempts ?? 4;
   const base = options.baseDelayMs ?? 500;
   const max = options.maxDelayMs ?? 30_000;
   const maxHinted = options.maxHintedDelayMs ?? MAX_HINTED_DELAY_MS;
-  const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+  const { now, sleep } = options;
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
@@ -61,10 +62,22 @@ export function retryDelay(error: unknown, attempt: number, bounds: { base: numb
 }
 
 /** Milliseconds from a Retry-After header (seconds or an HTTP date), if there is one. */
-export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+export function parseRetryAfter(value: string | null | undefined, now: number): number | undefined {
   if (!value) return undefined;
   const seconds = Number(value);
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/**
+ * The retry options of a call made for a run: its clock, its sleep (which refuses a wait past the
+ * run's deadline with the deadline's own message), and each retry logged as a warning.
+ */
+export function runtimeRetry(runtime: Pick<Runtime, 'now' | 'sleep' | 'reporter'>): RetryOptions {
+  return {
+    now: () => runtime.now().getTime(),
+    sleep: runtime.sleep,
+    onRetry: (error, attempt, delayMs) => runtime.reporter.warning(`${error instanceof Error ? error.message : String(error)}; retry ${attempt} in ${Math.ceil(delayMs / 1000)}s`),
+  };
 }

@@ -1,14 +1,11 @@
-import type pg from 'pg';
 import type { AdapterContext } from '../adapters/context.js';
 import type { PostgresSystem } from '../policy/types.js';
 import { RotationError } from '../errors/errors.js';
 import type { Secret } from '../secret/secret.js';
 import { generatePassword } from '../secret/generate.js';
-import { connect, connectionConfig, describeTarget, pgError, tryLogin } from '../postgres/connect.js';
-import { systemCa } from '../adapters/system-ca.js';
-import { setPassword } from '../postgres/password.js';
+import { connect, describeTarget, pgError, tryLogin } from '../postgres/connect.js';
 import { cutOffSessionsBefore, exposureNote, mergeCutOffs, type CutOff } from '../postgres/sessions.js';
-import { takeRotationLock, type RotationLock } from '../postgres/lock.js';
+import { proveOldPasswordRefused, roleAdmin, sqlName } from './postgres-role.js';
 import { digitalOceanCopies } from '../digitalocean/copies.js';
 import { loginsOf } from '../policy/logins.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange, Verified } from './method.js';
@@ -41,13 +38,9 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
   const system = ctx.system as PostgresSystem;
   const group = ctx.credential.role;
   const logins = loginsOf(ctx.credential);
-  const where = `Postgres ${describeTarget(system.adminUrl)} group ${group}`;
-  const ca = systemCa(ctx);
-  const loginAs = (user: string, password: Secret) => connectionConfig(system.adminUrl, { user, password }, ca);
-  let lock: RotationLock | undefined;
-  let admin: pg.Client | undefined;
-  let iterations = 4096;
-  let hideStatement = false;
+  const pg = roleAdmin(ctx, `group ${group}`);
+  const { where } = pg;
+  const loginAs = (password: Secret, user: string) => pg.loginAs(user, password);
   /** The login `current` logs in as (undefined: neither, the run proceeds on admin authority). */
   let active: string | undefined;
   let idle = logins[0];
@@ -55,18 +48,6 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
   let switchedAt: Date | undefined;
   const other = (login: string) => (login === logins[0] ? logins[1] : logins[0]);
 
-  async function adminClient(): Promise<pg.Client> {
-    admin ??= await connect(connectionConfig(system.adminUrl, undefined, ca), `admin connection of system '${system.id}' (${describeTarget(system.adminUrl)})`);
-    return admin;
-  }
-  async function q<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
-    try {
-      return (await (await adminClient()).query<T>(sql, params)).rows;
-    } catch (error) {
-      throw pgError(`preflight query on ${where}`, error);
-    }
-  }
-  const passwordOptions = () => ({ iterations, hideStatement, lockTimeoutSeconds: system.lockTimeoutSeconds });
 
   return {
     name: `alternating-roles (${where}, logins ${logins.join(' / ')})`,
@@ -75,17 +56,13 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
     currentUser: () => active ?? other(idle),
 
     async preflight(current): Promise<PreflightReport> {
-      const db = await adminClient();
       const notes: string[] = [];
       if (logins[0] === logins[1] || logins.includes(group)) {
         throw new RotationError(`credentials.${ctx.credential.id}.logins: expected two logins other than each other and the group role ${group}`);
       }
-      const [me] = await q<{ user: string; rolsuper: boolean; rolcreaterole: boolean; iterations: string | null; hide: boolean }>(
-        `SELECT current_user AS user, rolsuper, rolcreaterole, current_setting('scram_iterations', true) AS iterations,
-                has_parameter_privilege('log_statement', 'SET') AS hide
-           FROM pg_roles WHERE rolname = current_user`,
-      );
-      const ident = (name: string) => (/^[a-z_][a-z0-9_]*$/.test(name) ? name : db.escapeIdentifier(name));
+      const adminNotes: string[] = [];
+      const me = await pg.adminRole(adminNotes);
+      const ident = sqlName;
       const provisionHint = `credential-rotation provision ${ctx.credential.id} --apply sets it up or repairs it (without --apply it prints the SQL)`;
       if ([group, ...logins].includes(me.user)) {
         throw new RotationError(`the admin connection logs in as ${me.user}, which this rotation changes: it would lock itself out`, {
@@ -93,14 +70,14 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
           code: 'NOT_ALLOWED',
         });
       }
-      const [groupRow] = await q<{ rolcanlogin: boolean }>('SELECT rolcanlogin FROM pg_roles WHERE rolname = $1', [group]);
+      const [groupRow] = await pg.query<{ rolcanlogin: boolean }>('SELECT rolcanlogin FROM pg_roles WHERE rolname = $1', [group]);
       if (!groupRow) throw new RotationError(`group role ${JSON.stringify(group)} does not exist on ${describeTarget(system.adminUrl)}`, { hint: provisionHint });
       if (groupRow.rolcanlogin) {
         throw new RotationError(`group role ${group} can log in: with alternating-roles it must be NOLOGIN (a password of its own would never be rotated)`, {
           hint: `once no consumer logs in as ${group}: ALTER ROLE ${ident(group)} NOLOGIN (docs/alternating-roles.md)`,
         });
       }
-      const rows = await q<LoginRow>(
+      const rows = await pg.query<LoginRow>(
         `SELECT r.rolname, r.rolcanlogin, r.rolsuper,
                 pg_has_role(r.oid, g.oid, 'USAGE') AS inherits, pg_has_role(r.oid, g.oid, 'SET') AS may_set,
                 coalesce(r.rolconfig && ARRAY['role=' || g.rolname, 'role=' || quote_ident(g.rolname)], false) AS runs_as_group,
@@ -121,30 +98,22 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
         if (!row.runs_as_group) {
           throw new RotationError(`login role ${login} does not run as ${group}: objects it creates would not be usable through the other login`, { hint: `${provisionHint}, or ALTER ROLE ${l} SET role = ${g}` });
         }
-        // PG16: changing another role's password takes CREATEROLE and ADMIN OPTION on it.
-        if (!me.rolsuper && !(me.rolcreaterole && row.admin)) {
-          throw new RotationError(`the admin connection (role ${me.user}) may not change the password of login role ${login}`, {
-            hint: `it needs CREATEROLE and ADMIN OPTION on ${login}: GRANT ${l} TO ${ident(me.user)} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE`,
-            code: 'NOT_ALLOWED',
-          });
-        }
+        pg.requireMayChange(me, row, 'login role');
       }
       // On a DigitalOcean cluster: a pool pinned to a login cannot follow the switch (refused).
       notes.push(...(await digitalOceanCopies(ctx, { method: 'alternating-roles', group, logins })));
       // The cluster-wide lock (postgres/lock.ts) on both logins, once the admin may change them;
       // on exposure, what the cut-off will lack is said up front (it never blocks the change).
-      lock ??= await takeRotationLock(connectionConfig(system.adminUrl, undefined, ca), [...logins], where);
+      await pg.lock([...logins]);
       if (ctx.reason === 'exposure') {
         for (const login of logins) {
-          const note = await exposureNote(db, login).catch((error: unknown) => {
+          const note = await exposureNote(await pg.client(), login).catch((error: unknown) => {
             throw pgError(`preflight query on ${where}`, error);
           });
           if (note.includes('lacks')) notes.push(note);
         }
       }
-      iterations = Number(me.iterations ?? 4096) || 4096;
-      hideStatement = me.hide;
-      if (!hideStatement) notes.push('the admin may not SET log_statement: the ALTER ROLE may be logged, and carries only a SCRAM verifier');
+      notes.push(...adminNotes);
 
       active = current ? await whoLogsIn(current) : undefined;
       idle = active ? other(active) : await leastUsed();
@@ -159,13 +128,7 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
 
     async generate(chosen): Promise<StagedChange> {
       if (!chosen) throw new Error('alternating-roles needs a generated value');
-      const db = await adminClient();
-      try {
-        await setPassword(db, idle, chosen, passwordOptions());
-        switchedAt = (await db.query<{ now: Date }>('SELECT now()')).rows[0].now;
-      } catch (error) {
-        throw pgError(`ALTER ROLE ${idle} on ${where}`, error);
-      }
+      switchedAt = await pg.setPassword(idle, chosen);
       const previous = other(idle);
       return {
         value: chosen,
@@ -183,7 +146,7 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
     },
 
     async verify(value): Promise<Verified> {
-      const db = await connect(loginAs(idle, value), `login as ${idle} with the new password`);
+      const db = await connect(loginAs(value, idle), `login as ${idle} with the new password`);
       try {
         const { rows } = await db.query<{ session_user: string; current_user: string }>('SELECT session_user, current_user');
         if (rows[0].current_user !== group) throw new RotationError(`${idle} logs in but runs as ${rows[0].current_user}, not ${group}`);
@@ -195,40 +158,32 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
 
     async revoke(old, reason): Promise<RevocationProof> {
       const previous = other(idle);
-      const db = await adminClient();
       // A fresh random password that is never stored and never leaves this function.
-      await setPassword(db, previous, generatePassword(), passwordOptions()).catch((error) => {
-        throw pgError(`ALTER ROLE ${previous} on ${where}`, error);
-      });
-      const revokedAt = (await db.query<{ now: Date }>('SELECT now()')).rows[0].now;
+      const revokedAt = await pg.setPassword(previous, generatePassword());
       let cutOff: CutOff | undefined;
       if (reason === 'exposure') {
-        const spare = lock ? [lock.pid] : [];
-        cutOff = mergeCutOffs(await cutOffSessionsBefore(db, previous, revokedAt, spare), await cutOffSessionsBefore(db, idle, switchedAt ?? revokedAt, spare));
+        const db = await pg.client();
+        cutOff = mergeCutOffs(await cutOffSessionsBefore(db, previous, revokedAt, pg.lockPids()), await cutOffSessionsBefore(db, idle, switchedAt ?? revokedAt, pg.lockPids()));
       }
-      const cut = cutOff ? `; ${cutOff.cut.length} session(s) opened with an old password terminated${cutOff.survived.length ? `, ${cutOff.survived.length} still open` : ''}` : '';
-      const extra = cutOff ? { cut_off: cutOff.cut, survived: cutOff.survived, grants: cutOff.grants } : {};
-      if (!old) return { tried: false, rejected: false, detail: `not tried: no current value was given (${previous} now has a password stored nowhere, but nothing proved the old one refused)${cut}`, ...extra };
-      for (const login of logins) {
-        const result = await tryLogin(loginAs(login, old));
-        if (result.ok) return { tried: true, rejected: false, detail: `the old password still logs in as ${login}`, ...extra };
-        if (!result.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried as ${login}: ${result.message}`, ...extra };
-      }
-      return { tried: true, rejected: true, detail: `old password refused with SQLSTATE 28P01 as ${logins.join(' and ')}; ${previous} has a fresh password stored nowhere${cut}`, ...extra };
+      return proveOldPasswordRefused({
+        role: group,
+        old,
+        login: loginAs,
+        logins,
+        cutOff,
+        opened: 'opened with an old password',
+        left: `${previous} now has a password stored nowhere`,
+        refusedNote: `${previous} has a fresh password stored nowhere`,
+      });
     },
 
-    async close() {
-      const [db, held] = [admin, lock];
-      [admin, lock] = [undefined, undefined];
-      await held?.release();
-      await db?.end();
-    },
+    close: () => pg.close(),
   };
 
   /** The login `value` logs in as; undefined when it logs in as neither. */
   async function whoLogsIn(value: Secret): Promise<string | undefined> {
     for (const login of logins) {
-      const result = await tryLogin(loginAs(login, value));
+      const result = await tryLogin(loginAs(value, login));
       if (result.ok) return login;
       if (!result.rejected) {
         throw new RotationError(`cannot test the current password as ${login}: ${result.message}`, { hint: 'the logins must be able to connect to the admin URL’s host and database' });
@@ -239,7 +194,7 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
 
   /** Without a working `current`: the login with fewer open sessions is taken as the idle one. */
   async function leastUsed(): Promise<string> {
-    const rows = await q<{ usename: string; n: number }>('SELECT usename, count(*)::int AS n FROM pg_stat_activity WHERE usename = ANY($1) GROUP BY usename', [logins]);
+    const rows = await pg.query<{ usename: string; n: number }>('SELECT usename, count(*)::int AS n FROM pg_stat_activity WHERE usename = ANY($1) GROUP BY usename', [logins]);
     const count = (login: string) => rows.find((r) => r.usename === login)?.n ?? 0;
     return count(logins[1]) < count(logins[0]) ? logins[1] : logins[0];
   }

@@ -1,6 +1,5 @@
 import type { Secret } from '../secret/secret.js';
 import type { LiveChange } from '../adapters/context.js';
-import type { Endpoint } from '../postgres/url.js';
 
 /**
  * How a kind of credential is changed at its source (Postgres ALTER ROLE, a provider API).
@@ -41,8 +40,8 @@ export interface PreflightReport {
   notes: string[];
   /** The login `current` logged in as, when the method has several (alternating-roles). */
   user?: string;
-  /** The Postgres servers the rotated role lives on: the engine refuses to rotate an admin URL's own login. */
-  endpoints?: Endpoint[];
+  /** Where the rotated login is reached (host and port): the engine refuses to rotate a policy admin URL's own login there. */
+  endpoints?: { host: string; port: number }[];
 }
 
 export interface StagedChange {

@@ -91,7 +91,7 @@ async function readSchema(ctx: PlanContext, policy: Policy, credential: Credenti
 }
 
 /** One REVOKE for the privileges one grantor gave one grantee on one object (or column). */
-async function revokeGrant(ctx: PlanContext, grants: WriteGrant[]): Promise<void> {
+export async function revokeGrant(ctx: PlanContext, grants: WriteGrant[]): Promise<void> {
   const [g] = grants;
   const privileges = grants.map((x) => (x.column ? `${x.privilege} (${x.column})` : x.privilege)).join(', ');
   // CASCADE: what the role granted on with a GRANT OPTION goes too (else PostgreSQL refuses the revoke).

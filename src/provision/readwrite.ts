@@ -3,7 +3,8 @@ import type { CredentialPolicy } from '../policy/types.js';
 import type { PlanContext } from './context.js';
 import { revokeDefiners } from './definers.js';
 import { alterOwner, ownedObjects } from './owned.js';
-import { membershipsOf, reachesAdmin } from './write-grants.js';
+import { revokeGrant } from './readonly.js';
+import { membershipsOf, reachesAdmin, writeGrants } from './write-grants.js';
 
 /** The schemas' objects of every kind move from `from` to the app role; what cannot is named. */
 export async function takeOver(ctx: PlanContext, role: string, schemas: string[], from: string | undefined): Promise<void> {
@@ -30,13 +31,16 @@ export async function takeOver(ctx: PlanContext, role: string, schemas: string[]
 /**
  * Rule 2 (the application role is not an admin) beyond its own attributes: memberships through
  * which it reaches an admin attribute or an administrators' predefined role are revoked by their
- * grantor, and SECURITY DEFINER routines of such owners stop being callable by it.
+ * grantor, ALTER SYSTEM on parameters is revoked, and SECURITY DEFINER routines of such owners
+ * stop being callable by it.
  */
 export async function notAdmin(ctx: PlanContext, credential: CredentialPolicy, roles: string[], scope: 'all' | 'database' = 'all'): Promise<void> {
   const { q } = ctx;
   const existing = (await Promise.all(roles.map((r) => ctx.role(r)))).filter((r) => r.exists).map((r) => r.name);
   await revokeDefiners(ctx, existing, (owner) => reachesAdmin(ctx.db, owner), []);
   if (scope === 'database') return;
+  // ALTER SYSTEM on a parameter is an administrator's power (the server's configuration).
+  for (const g of (await writeGrants(ctx.db, existing, true)).filter((x) => x.target.startsWith('PARAMETER ') && x.privilege === 'ALTER SYSTEM')) await revokeGrant(ctx, [g]);
   for (const m of await membershipsOf(ctx.db, existing)) {
     if (m.role === credential.role && credential.method === 'alternating-roles' && !m.admin) continue;
     if (!(await reachesAdmin(ctx.db, m.role))) continue;

@@ -10,6 +10,7 @@ import type { HealthProbe } from '../health/probe.js';
 import { REGISTRY, type Registry, type RegistryEntry } from './registry.js';
 import { RotationError } from '../errors/errors.js';
 import { carriesPassword, renderFormat, unformat } from '../adapters/format.js';
+import { optionsOf } from '../adapters/options.js';
 
 /** The adapters of one credential, as the engine receives them (built by loadAdapters below). */
 export interface Adapters {
@@ -52,13 +53,16 @@ export async function loadAdapters(policy: Policy, credentialId: string, runtime
   built.method = methodFactory(ctx);
   return {
     method: built.method,
-    stores: credential.store.map((spec, i) => ({
-      store: storeFactories[i](spec, ctx),
-      render: (value: Secret, as = user()) => renderFormat(spec.options.format as string | undefined, value, as),
-      // The bare value inside what the target holds, for adopting a stored value as the current one.
-      unrender: (held: Secret) => unformat(spec.options.format as string | undefined, held),
-      public: !carriesPassword(spec.options.format as string | undefined),
-    })),
+    stores: credential.store.map((spec, i) => {
+      const format = optionsOf(spec, runtime).optionalString('format');
+      return {
+        store: storeFactories[i](spec, ctx),
+        render: (value: Secret, as = user()) => renderFormat(format, value, as),
+        // The bare value inside what the target holds, for adopting a stored value as the current one.
+        unrender: (held: Secret) => unformat(format, held),
+        public: !carriesPassword(format),
+      };
+    }),
     consumers: credential.consumers.map((spec, i) => consumerFactories[i](spec, ctx)),
     probes: credential.health.map((spec, i) => probeFactories[i](spec, ctx)),
   };

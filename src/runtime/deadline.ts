@@ -9,7 +9,7 @@ export const DEFAULT_DEADLINE_MINUTES = 30;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The deadline for a run that starts now, from minutes given as text (an input) or a number. */
-export function deadlineFrom(minutes: string | number | undefined, now = Date.now()): number {
+export function deadlineFrom(minutes: string | number | undefined, now: number): number {
   const value = minutes === undefined || minutes === '' ? DEFAULT_DEADLINE_MINUTES : Number(minutes);
   if (!Number.isFinite(value) || value <= 0) throw new RotationError(`deadline-minutes: expected a number of minutes greater than 0, got '${minutes}'`, { code: 'USAGE' });
   return now + value * 60_000;

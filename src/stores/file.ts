@@ -6,6 +6,7 @@ import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../errors/errors.js';
 import { Secret } from '../secret/secret.js';
 import type { Store } from './store.js';
+import { optionsOf } from '../adapters/options.js';
 import { realTarget, workspacePath } from '../policy/workspace-paths.js';
 
 /**
@@ -16,10 +17,12 @@ import { realTarget, workspacePath } from '../policy/workspace-paths.js';
  * key's exact line) so a back-out puts exactly that back.
  */
 export const fileStore: AdapterFactory<Store> = (spec, ctx) => {
-  const key = String(spec.options.key);
+  const o = optionsOf(spec, ctx.runtime);
+  const key = o.string('key');
+  const path = o.string('path');
+  const outside = o.flag('allow_outside_workspace') || ctx.policy.allowOutsideWorkspace === true;
   // Checked on every use, before anything is read or written (see workspacePath).
-  const target = () =>
-    workspacePath(ctx.runtime.workspace, String(spec.options.path), `${spec.path}.path`, spec.options.allow_outside_workspace === true || ctx.policy.allowOutsideWorkspace === true);
+  const target = () => workspacePath(ctx.runtime.workspace, path, o.path('path'), outside);
   /** The file's text right after this target's last write: when it still reads so, nothing else changed it. */
   let lastWritten: string | undefined;
 
@@ -39,7 +42,7 @@ export const fileStore: AdapterFactory<Store> = (spec, ctx) => {
   };
 
   return {
-    label: `file ${String(spec.options.path)} ${key}`,
+    label: `file ${path} ${key}`,
 
     async check() {
       // Creates nothing (a dry run leaves no trace): the nearest existing folder must let us create

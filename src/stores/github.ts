@@ -6,7 +6,7 @@ import { githubCall, requestOptions } from '../github/errors.js';
 import { statusOf, type StatusHints } from '../http/http-error.js';
 import { sealSecret, type PublicKey } from '../github/seal.js';
 import type { Secret } from '../secret/secret.js';
-import { requireString } from '../adapters/options.js';
+import { optionsOf, type Options } from '../adapters/options.js';
 import type { Store } from './store.js';
 
 type Scope =
@@ -40,9 +40,9 @@ function memo<T>(runtime: Runtime, key: string, load: () => Promise<T>): Promise
 /** A GitHub Actions secret: repository, environment or organization. */
 export const githubStore: AdapterFactory<Store> = (spec, ctx) => {
   const { runtime } = ctx;
-  const options = spec.options;
-  const name = requireString(options.secret, `${spec.path}.secret`).toUpperCase();
-  const scope = parseScope(options, spec.path);
+  const options = optionsOf(spec, runtime);
+  const name = options.string('secret').toUpperCase();
+  const scope = parseScope(options);
   const where = describeScope(scope);
   const scopeKey = scopeKeyOf(scope);
 
@@ -166,37 +166,25 @@ export const githubStore: AdapterFactory<Store> = (spec, ctx) => {
   };
 };
 
-function parseScope(options: Record<string, unknown>, path: string): Scope {
-  if (options.organization !== undefined) {
-    if (options.repository !== undefined || options.environment !== undefined) {
-      throw new RotationError(`${path}: give either organization or repository (with an optional environment), not both`);
+/**
+ * Where the secret lives. The schema has checked the shape (repository as owner/name, or
+ * organization with an optional visibility, never both); what it cannot say is checked here.
+ */
+function parseScope(options: Options): Scope {
+  const org = options.optionalString('organization');
+  if (org !== undefined) {
+    const visibility = options.choice('visibility', ['all', 'private', 'selected'], 'private');
+    const selected = options.strings('selected_repositories');
+    if (visibility === 'selected' && (selected === undefined || selected.length === 0)) {
+      throw new RotationError(`${options.path('selected_repositories')}: required (repository names) when visibility is 'selected'`);
     }
-    const org = requireString(options.organization, `${path}.organization`);
-    const visibility = (options.visibility ?? 'private') as string;
-    if (visibility !== 'all' && visibility !== 'private' && visibility !== 'selected') {
-      throw new RotationError(`${path}.visibility: expected all | private | selected, got '${visibility}'`);
-    }
-    const selected = options.selected_repositories;
-    if (visibility === 'selected' && (!Array.isArray(selected) || selected.length === 0)) {
-      throw new RotationError(`${path}.selected_repositories: required (repository names) when visibility is 'selected'`);
-    }
-    if (visibility !== 'selected' && selected !== undefined) {
-      throw new RotationError(`${path}.selected_repositories: only allowed with visibility 'selected'`);
-    }
-    const names = ((selected as unknown[]) ?? []).map((repo, i) => {
-      const text = requireString(repo, `${path}.selected_repositories[${i}]`);
-      return text.includes('/') ? text.slice(text.indexOf('/') + 1) : text;
-    });
+    if (visibility !== 'selected' && selected !== undefined) throw new RotationError(`${options.path('selected_repositories')}: only allowed with visibility 'selected'`);
+    const names = (selected ?? []).map((repo) => (repo.includes('/') ? repo.slice(repo.indexOf('/') + 1) : repo));
     return { kind: 'organization', org, visibility, selected: names };
   }
-  const repository = requireString(options.repository, `${path}.repository`);
-  const match = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(repository);
-  if (!match) throw new RotationError(`${path}.repository: expected owner/name, got '${repository}'`);
-  const [, owner, repo] = match;
-  if (options.environment !== undefined) {
-    return { kind: 'environment', owner, repo, environment: requireString(options.environment, `${path}.environment`) };
-  }
-  return { kind: 'repository', owner, repo };
+  const [owner, repo] = options.string('repository').split('/');
+  const environment = options.optionalString('environment');
+  return environment === undefined ? { kind: 'repository', owner, repo } : { kind: 'environment', owner, repo, environment };
 }
 
 function describeScope(scope: Scope): string {

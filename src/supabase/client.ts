@@ -1,7 +1,7 @@
 import type { Runtime } from '../runtime/runtime.js';
 import { RotationError } from '../errors/errors.js';
 import { httpError, networkError, runtimeErrorOptions, statusOf, type StatusHints } from '../http/http-error.js';
-import { withRetry } from '../http/retry.js';
+import { withRetry, runtimeRetry } from '../http/retry.js';
 import { Secret } from '../secret/secret.js';
 import type { SystemPolicy } from '../policy/types.js';
 
@@ -88,10 +88,7 @@ export function supabaseClient(runtime: Runtime, t: SupabaseTarget) {
     return retry ? withRetry(once, retryOptions) : once();
   }
 
-  const retryOptions = {
-    sleep: runtime.sleep,
-    onRetry: (error: unknown, attempt: number, delayMs: number) => runtime.reporter.warning(`${(error as Error).message}; retry ${attempt} in ${Math.ceil(delayMs / 1000)}s`),
-  };
+  const retryOptions = runtimeRetry(runtime);
 
   const toKey = (raw: Record<string, unknown>): ApiKey => ({
     id: String(raw.id ?? raw.name),

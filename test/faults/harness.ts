@@ -200,7 +200,7 @@ async function runCell(suite: Suite, point: string, kind: Kind, after: { host?: 
       return;
     }
     via = 'thrown';
-    throw fault === 'network' ? networkError(what, new TypeError('fetch failed (ECONNRESET)')) : httpError(what, fault.status, fault.headers ?? {});
+    throw fault === 'network' ? networkError(what, new TypeError('fetch failed (ECONNRESET)')) : httpError(what, fault.status, fault.headers ?? {}, undefined, { now: Date.now });
   };
 
   const given = current === 'given' ? world.initial : current === 'stale' ? STALE_CURRENT : undefined;

@@ -3,7 +3,7 @@ import { httpError } from '../../src/http/http-error.js';
 
 describe('which HTTP failures are retried', () => {
   const retry = (status: number, headers: Record<string, string> = {}, body?: string) => {
-    const e = httpError('GitHub: write secret X', status, headers, body) as ReturnType<typeof httpError> & { retryAfterMs?: number };
+    const e = httpError('GitHub: write secret X', status, headers, body, { now: Date.now }) as ReturnType<typeof httpError> & { retryAfterMs?: number };
     return { retryable: e.retryable, after: e.retryAfterMs };
   };
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AdapterContext } from '../../src/adapters/context.js';
 import type { Runtime } from '../../src/runtime/runtime.js';
+import { liveRuntime } from '../../src/engine/live-runtime.js';
 import type { CredentialPolicy, Policy, SystemPolicy, TargetSpec } from '../../src/policy/types.js';
 import { MemoryReporter } from '../../src/report/reporter.js';
 import { Secret } from '../../src/secret/secret.js';
@@ -20,15 +21,15 @@ export interface TestRuntime extends Runtime {
 }
 
 /**
- * A Runtime built by hand: in-memory reporter, a fake clock that `sleep` advances (so timeouts
- * are reached without waiting), a fresh temporary workspace, the global fetch (msw intercepts it)
+ * The live Runtime (src/engine/live-runtime.ts) with a test's collaborators: in-memory reporter,
+ * a fake clock that `sleep` advances (so timeouts are reached without waiting), a fresh temporary workspace, the global fetch (msw intercepts it)
  * and Octokit clients pointed at GITHUB_BASE_URL. Any field can be overridden.
  */
 export function testRuntime(overrides: Partial<Runtime> & { startAt?: Date } = {}): TestRuntime {
   const { startAt, ...rest } = overrides;
   let clock = (startAt ?? new Date('2026-03-01T03:00:00Z')).getTime();
   const sleeps: number[] = [];
-  const runtime: TestRuntime = {
+  const runtime = liveRuntime({
     env: {},
     reporter: new MemoryReporter(),
     workspace: mkdtempSync(join(tmpdir(), 'rotation-test-')),
@@ -40,13 +41,15 @@ export function testRuntime(overrides: Partial<Runtime> & { startAt?: Date } = {
     fetch: (input, init) => globalThis.fetch(input, init),
     github: (token: Secret) => createGitHubClient(token, GITHUB_BASE_URL),
     githubToken: new Secret(GITHUB_TEST_TOKEN),
+    ...rest,
+  });
+  return Object.assign(runtime, {
+    reporter: runtime.reporter as MemoryReporter,
     sleeps,
     advance: (ms: number) => {
       clock += ms;
     },
-    ...(rest as Partial<TestRuntime>),
-  };
-  return runtime;
+  });
 }
 
 /** An AdapterContext around a minimal one-credential policy, for building adapters directly. */

@@ -270,16 +270,21 @@ describe('provision --apply odoo_app (readwrite) leaves it no way to act as an a
   it('a membership in an admin role and a SECURITY DEFINER routine of an admin are taken away; the audit passes; proven by trying', async () => {
     await su(`ALTER ROLE odoo_app_a PASSWORD '${scramVerifier(new Secret(loginPassword))}'`);
     await as('doadmin', doadmin.reveal(), `CREATE ROLE ops_admin NOLOGIN CREATEROLE CREATEDB; GRANT ops_admin TO odoo_app; ALTER ROLE odoo_app_a CREATEDB`);
+    await su('GRANT ALTER SYSTEM ON PARAMETER work_mem TO odoo_app');
     await su(`CREATE FUNCTION make_role(name text) RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS $$ BEGIN EXECUTE format('CREATE ROLE %I', name); END $$;
               ALTER FUNCTION make_role(text) OWNER TO ops_admin`);
     expect((await auditOf('odoo_app')).pass).toBe(false);
 
-    const applied = await provisionCredential(policy(), 'odoo_app', { runtime: testRuntime(), apply: true });
+    // The superuser's grant on a parameter: doadmin names it; a superuser admin connection takes it away.
+    const named = await provisionCredential(policy(), 'odoo_app', { runtime: testRuntime(), apply: true });
+    expect(named.converged).toBe(false);
+    expect(named.remaining.join('\n')).toContain('REVOKE ALTER SYSTEM ON PARAMETER work_mem FROM "odoo_app" CASCADE;');
+    const applied = await provisionCredential(policy(superuserUrl()), 'odoo_app', { runtime: testRuntime(), apply: true });
     expect(applied.converged, applied.remaining.join('\n')).toBe(true);
     expect(await auditOf('odoo_app')).toEqual({ pass: true, findings: [] });
     expect((await provisionCredential(policy(), 'odoo_app', { runtime: testRuntime(), apply: false })).script).toContain('nothing to do');
     const tryAsApp = (sql: string) => as('odoo_app_a', loginPassword, sql).then(() => 'ok', (e: { code?: string }) => e.code ?? 'error');
-    for (const sql of ['SET ROLE ops_admin', "SELECT make_role('sneaky')", 'CREATE DATABASE sneaky', 'CREATE ROLE sneaky']) expect([sql, await tryAsApp(sql)]).toEqual([sql, '42501']);
+    for (const sql of ['SET ROLE ops_admin', "SELECT make_role('sneaky')", 'CREATE DATABASE sneaky', 'CREATE ROLE sneaky', "ALTER SYSTEM SET work_mem = '8MB'"]) expect([sql, await tryAsApp(sql)]).toEqual([sql, '42501']);
     expect(await tryAsApp("INSERT INTO res_partner (name) VALUES ('still writes')")).toBe('ok');
   });
 });

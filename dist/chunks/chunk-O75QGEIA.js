@@ -1,2 +1,0 @@
-import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
-import{a as o,b as i}from"./chunk-ODNO3C53.js";import{a as e}from"./chunk-ZPSNVMWV.js";function s(r){let{env:n}=r;return{...r,now:e(()=>new Date,"now"),sleep:e(t=>new Promise(m=>setTimeout(m,t)),"sleep"),fetch:globalThis.fetch,github:e(t=>o(t,i(n),globalThis.fetch),"github")}}e(s,"liveRuntime");export{s as a};
