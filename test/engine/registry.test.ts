@@ -57,3 +57,32 @@ describe('the engine receives its adapters', () => {
     expect(offending).toEqual([]);
   });
 });
+
+describe("the README's options table agrees with the registry and the schema", () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8').split('\n');
+  const header = readme.indexOf('| Kind | Keys |');
+  // One table: the rows from its header to the first line that is not a row.
+  const end = readme.findIndex((line, i) => i > header && !line.startsWith('|'));
+  const rows = readme.slice(header + 2, end);
+  /** The table's row of a kind's adapter (`**store** \`github\``), as its keys column. */
+  const rowOf = (kind: string, name: string) => rows.find((row) => new RegExp(`^\\| \\*\\*${kind}\\*\\* [^|]*\`${name}\``).test(row))?.split('|')[2];
+  const optionsOf = (def: string, name: string): string[] => Object.keys(defs[def].properties[name].properties ?? {});
+
+  it('has one table, with a row for every registered method', () => {
+    expect(header).toBeGreaterThan(-1);
+    for (const method of Object.keys(REGISTRY.methods)) expect(rowOf('method', method), method).toBeDefined();
+  });
+
+  it.each([
+    ['stores', 'storeTarget', 'store'],
+    ['consumers', 'consumer', 'consumer'],
+    ['health', 'health', 'health'],
+  ] as const)('names every registered %s and every option the schema gives it', (kind, def, label) => {
+    for (const name of Object.keys(REGISTRY[kind])) {
+      const row = rowOf(label, name);
+      expect(row, `README row for ${label} ${name}`).toBeDefined();
+      const missing = optionsOf(def, name).filter((option) => !row!.includes(`\`${option}\``));
+      expect(missing, `${label} ${name}: options the README does not name`).toEqual([]);
+    }
+  });
+});
