@@ -7,13 +7,37 @@ import { checkDeadline } from '../runtime/deadline.js';
  * calls `checkpoint(runtime, 'store.before.0')` and so on, and a test (or a kill test through
  * CREDENTIAL_ROTATION_FAILPOINT) decides what happens there: throw, arm a fault in an HTTP model,
  * cut a database connection, or never return. In production runtime.failpoint is unset and each
- * call only checks the run's deadline.
- *
- * Names: store.before.<i>, store.after.<i>, apply.before, apply.after, verify.before,
- * consumer.before.<i>, consumer.after.<i>, health.before.<i>, health.after.<i>, revoke.before,
- * revoke.after, evidence.before. <i> is the target's index in the policy.
+ * call only checks the run's deadline. `<i>` is the target's index in the policy.
  */
-export async function checkpoint(runtime: Runtime, name: string): Promise<void> {
+export type Failpoint =
+  | `store.${'before' | 'after'}.${number}`
+  | 'apply.before'
+  | 'apply.after'
+  | 'verify.before'
+  | `consumer.${'before' | 'after'}.${number}`
+  | `health.${'before' | 'after'}.${number}`
+  | 'revoke.before'
+  | 'revoke.after'
+  | 'evidence.before';
+
+/** Every failpoint a run of a credential with these targets passes, in checklist order (the fault harness walks them). */
+export function failpoints(targets: { stores: number; consumers: number; probes: number }): Failpoint[] {
+  const each = <S extends 'store' | 'consumer' | 'health'>(n: number, stem: S) =>
+    Array.from({ length: n }, (_, i) => [`${stem}.before.${i}`, `${stem}.after.${i}`] as const).flat();
+  return [
+    ...each(targets.stores, 'store'),
+    'apply.before',
+    'apply.after',
+    'verify.before',
+    ...each(targets.consumers, 'consumer'),
+    ...each(targets.probes, 'health'),
+    'revoke.before',
+    'revoke.after',
+    'evidence.before',
+  ];
+}
+
+export async function checkpoint(runtime: Runtime, name: Failpoint): Promise<void> {
   // The evidence is written whatever the time: it is what tells a person where the run stopped.
   if (name !== 'evidence.before') checkDeadline(runtime, name);
   if (runtime.failpoint) await runtime.failpoint(name);

@@ -6,7 +6,7 @@ import type { Secret } from '../secret/secret.js';
 import type { LiveChange } from '../adapters/context.js';
 import type { Adapters } from '../registry/load-adapters.js';
 import { describeError, RotationError } from '../errors/errors.js';
-import { checkpoint } from './failpoints.js';
+import { checkpoint, type Failpoint } from './failpoints.js';
 import type { Runtime } from '../runtime/runtime.js';
 
 /**
@@ -52,7 +52,7 @@ function holdsAfter(error: unknown): 'old' | 'unknown' {
   return 'old';
 }
 
-async function stopped(runtime: Runtime, point: string): Promise<unknown> {
+async function stopped(runtime: Runtime, point: Failpoint): Promise<unknown> {
   try {
     await checkpoint(runtime, point);
     return undefined;

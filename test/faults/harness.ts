@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { SetupServer } from 'msw/node';
 import type { RotationResult } from '../../src/engine/rotate.js';
+import { failpoints, type Failpoint } from '../../src/engine/failpoints.js';
 import { httpError, networkError } from '../../src/http/http-error.js';
 import { createGitHubClient } from '../../src/github/client.js';
 import { githubStore } from '../../src/stores/github.js';
@@ -86,9 +87,8 @@ export interface Cell {
 }
 
 /** The points for a policy with this many stores, consumers and probes, in checklist order. */
-export function pointsFor(stores: number, consumers: number, probes: number): string[] {
-  const each = (n: number, stem: string) => Array.from({ length: n }, (_, i) => [`${stem}.before.${i}`, `${stem}.after.${i}`]).flat();
-  return [...each(stores, 'store'), 'apply.before', 'apply.after', 'verify.before', ...each(consumers, 'consumer'), ...each(probes, 'health'), 'revoke.before', 'revoke.after', 'evidence.before'];
+export function pointsFor(stores: number, consumers: number, probes: number): Failpoint[] {
+  return failpoints({ stores, consumers, probes });
 }
 
 /** A runtime on the fake clock whose fetch (and Octokit's) goes through `net`, recording what it masks. */

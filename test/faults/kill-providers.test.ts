@@ -10,6 +10,7 @@ import { APP, clusterOn, doSystemYaml } from '../helpers/digitalocean.js';
 import { SERVICE_KEY_CREDENTIAL, supabaseSystemYaml } from '../helpers/supabase.js';
 import { DIST_TOKEN, killAt, lastGroup, maskedValues, newWorkspace, rotationSessionsGone, runAction, stepOfPoint, withoutMasks, type ChildRun } from '../helpers/action-child.js';
 import { pointsFor } from './harness.js';
+import type { Failpoint } from '../../src/engine/failpoints.js';
 import { STEPS } from '../../src/engine/steps.js';
 import { formatTable } from '../../src/cli/plan.js';
 
@@ -104,12 +105,8 @@ beforeAll(async () => {
   };
   policies[ROLE] = SYSTEMS(urls.project) + DO_CREDENTIAL;
   policies.service_key = SYSTEMS(urls.project) + SERVICE_KEY_CREDENTIAL;
-  policies.supabase_db = SYSTEMS(urls.project).replace(/credentials:$/, `  supabase-db:
-    type: supabase
-    project_ref: ${REF}
-    access_token: \${SUPABASE_ACCESS_TOKEN}
-    db_url: postgresql://${SB_ROLE}@127.0.0.1:${fx().server.port}/odoo?sslmode=disable
-credentials:`) + SUPABASE_DB_CREDENTIAL;
+  const dbSystem = supabaseSystemYaml(REF, undefined, { id: 'supabase-db', dbUrl: `postgresql://${SB_ROLE}@127.0.0.1:${fx().server.port}/odoo?sslmode=disable` });
+  policies.supabase_db = SYSTEMS(urls.project).replace(/credentials:$/, `${dbSystem}credentials:`) + SUPABASE_DB_CREDENTIAL;
 });
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
@@ -142,7 +139,7 @@ const run = (ws: string, credential: string, current: string, env: Record<string
   });
 
 /** Kills a run at `point`, checks where it died, and returns what it left for the rerun. */
-async function killAtPoint(ws: string, credential: string, current: string, point: string, cell: (typeof cells)[number]): Promise<ChildRun> {
+async function killAtPoint(ws: string, credential: string, current: string, point: Failpoint, cell: (typeof cells)[number]): Promise<ChildRun> {
   const killed = await run(ws, credential, current, killAt(point));
   cell.diedAt = killed.signal === 'SIGKILL' ? (lastGroup(killed.stdout) ?? '?') : `not killed (${killed.outputs.status})`;
   expect(killed.signal, killed.stdout + killed.stderr).toBe('SIGKILL');

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { getResponse, http, type RequestHandler } from 'msw';
 import { login, type PostgresFixture } from './postgres.js';
 import { createGitHubModel, type GitHubModel } from '../models/github.js';
-import { FAILPOINT_ENV } from '../../src/engine/failpoints.js';
+import { FAILPOINT_ENV, type Failpoint } from '../../src/engine/failpoints.js';
 import { STEPS, type StepName } from '../../src/engine/steps.js';
 
 /**
@@ -181,7 +181,7 @@ export async function adminSessionStates(fx: PostgresFixture): Promise<string[]>
 }
 
 /** The environment that makes the child SIGKILL itself at a named checkpoint (src/engine/failpoints.ts). */
-export const killAt = (point: string): Record<string, string> => ({ [FAILPOINT_ENV]: `${point}:kill` });
+export const killAt = (point: Failpoint): Record<string, string> => ({ [FAILPOINT_ENV]: `${point}:kill` });
 
 /** The checklist step a checkpoint sits in (store.after.1 → store, consumer.before.0 → consumers). */
 export function stepOfPoint(point: string): StepName {

@@ -3,6 +3,7 @@ import type { PostgresFixture } from './postgres.js';
 import { scramVerifier } from '../../src/postgres/scram.js';
 import { generatePassword } from '../../src/secret/generate.js';
 import type { Secret } from '../../src/secret/secret.js';
+import { REF, supabaseSystemYaml } from './supabase.js';
 
 /**
  * The platform of databases-and-roles.md built correctly on one server, as `audit` should find it:
@@ -83,11 +84,7 @@ systems:
     type: postgres
     admin_url: \${SUPABASE_DB_URL}
     exposed_schemas: [public]
-  supabase-ssot:
-    type: supabase
-    project_ref: spdtwktxdalcfigzeqrz
-    access_token: \${SUPABASE_ACCESS_TOKEN}
-credentials:
+${supabaseSystemYaml(REF)}credentials:
   doadmin:
     system: odoo-do
     method: digitalocean-reset

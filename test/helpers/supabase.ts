@@ -10,13 +10,16 @@ export const SERVICE_AND_WEB_KEYS: NonNullable<ProjectSpec['keys']> = [
   { name: 'other_tool', type: 'secret' },
 ];
 
-/** The `supabase-ssot` entry under `systems:` of a policy; the access token comes from the env. */
-export function supabaseSystemYaml(ref: string, projectUrl?: string): string {
-  return `  supabase-ssot:
+/**
+ * A `type: supabase` entry under `systems:` of a policy (`supabase-ssot` unless `id` says), the
+ * access token from the env; `dbUrl` and `dbPooler` for supabase-db-password.
+ */
+export function supabaseSystemYaml(ref: string, projectUrl?: string, more: { id?: string; dbUrl?: string; dbPooler?: boolean } = {}): string {
+  return `  ${more.id ?? 'supabase-ssot'}:
     type: supabase
     project_ref: ${ref}
     access_token: \${SUPABASE_ACCESS_TOKEN}
-${projectUrl ? `    project_url: ${projectUrl}\n` : ''}`;
+${projectUrl ? `    project_url: ${projectUrl}\n` : ''}${more.dbUrl ? `    db_url: ${more.dbUrl}\n` : ''}${more.dbPooler ? '    db_pooler: true\n' : ''}`;
 }
 
 /**

@@ -17,6 +17,7 @@ import { createSupabaseModel, type SupabaseModel } from '../models/supabase.js';
 import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
 import { leakHaystack, login, makeRole, usePostgres } from '../helpers/postgres.js';
 import { startPoolerStandIn, type PoolerStandIn } from '../helpers/pooler.js';
+import { supabaseSystemYaml } from '../helpers/supabase.js';
 import { REF } from '../helpers/supabase.js';
 import { ECHO_FORMS, echoing, leakForms, type Echo } from '../helpers/echo.js';
 
@@ -68,12 +69,7 @@ function policyText(w: World, settle: number, o: RunOptions): string {
   const port = o.viaPooler ? w.pooler.port : pg().server.port;
   return `version: 1
 systems:
-  supabase-ssot:
-    type: supabase
-    project_ref: ${REF}
-    access_token: \${SUPABASE_ACCESS_TOKEN}
-    db_url: postgresql://${ROLE}@127.0.0.1:${port}/odoo?sslmode=disable
-${o.viaPooler ? '    db_pooler: true\n' : ''}credentials:
+${supabaseSystemYaml(REF, undefined, { dbUrl: `postgresql://${ROLE}@127.0.0.1:${port}/odoo?sslmode=disable`, dbPooler: o.viaPooler })}credentials:
   supabase_db:
     system: supabase-ssot
     method: supabase-db-password

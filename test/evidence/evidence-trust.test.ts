@@ -8,17 +8,17 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
-import { loadPolicy } from '../src/registry/load-policy.js';
-import { planRotations } from '../src/cli/plan.js';
-import { overdueMessage, statusRows } from '../src/cli/status.js';
-import { checkStoreTargets } from '../src/cli/status-stores.js';
-import { readHistory } from '../src/evidence/history.js';
-import type { EvidenceRecord } from '../src/evidence/record.js';
-import { CADENCE_POLICY, evidenceRecord, workspaceWithHistory } from './helpers/evidence.js';
+import { loadPolicy } from '../../src/registry/load-policy.js';
+import { planRotations } from '../../src/cli/plan.js';
+import { overdueMessage, statusRows } from '../../src/cli/status.js';
+import { checkStoreTargets } from '../../src/cli/status-stores.js';
+import { readHistory } from '../../src/evidence/history.js';
+import type { EvidenceRecord } from '../../src/evidence/record.js';
+import { CADENCE_POLICY, evidenceRecord, workspaceWithHistory } from '../helpers/evidence.js';
 import { http, HttpResponse } from 'msw';
-import { REPO, rotate, server, TEXT, URLS, world, type World } from './helpers/platform.js';
+import { REPO, rotate, server, TEXT, URLS, world, type World } from '../helpers/platform.js';
 
-const SCHEMA = JSON.parse(readFileSync(join(import.meta.dirname, '../schema/evidence.schema.json'), 'utf8'));
+const SCHEMA = JSON.parse(readFileSync(join(import.meta.dirname, '../../schema/evidence.schema.json'), 'utf8'));
 const validate = new Ajv({ allErrors: true, strict: false }).compile(SCHEMA);
 const NOW = new Date('2026-06-01T00:00:00Z');
 // quarterly_app last rotated 2026-01-15: overdue on NOW.
@@ -89,7 +89,7 @@ describe('a record that does not hold up is named and ignored: an overdue creden
   it('`credential-rotation status` prints the warning on stderr and the gate still fails', async () => {
     const workspace = await workspaceWithHistory(CADENCE_POLICY, HISTORY);
     put(workspace, 'random/quarterly_app.json', FIVE_FIELDS);
-    const run = spawnSync(process.execPath, [join(import.meta.dirname, '../dist/cli.js'), '-C', workspace, 'status', '--fail-on-overdue', '--now', NOW.toISOString()], {
+    const run = spawnSync(process.execPath, [join(import.meta.dirname, '../../dist/cli.js'), '-C', workspace, 'status', '--fail-on-overdue', '--now', NOW.toISOString()], {
       env: { PATH: process.env.PATH }, encoding: 'utf8',
     });
     expect(run.stderr).toContain('warning: evidence docs/evidence/random/quarterly_app.json: ignored, it does not validate');
@@ -150,7 +150,7 @@ describe('the evidence is honest about the old credential', () => {
     expect(result.record.stores.every((s) => s.outcome === 'ok')).toBe(true);
     const [{ record }] = records(w.runtime.workspace);
     expect(validate(record)).toBe(true);
-    const readme = readFileSync(join(import.meta.dirname, '../README.md'), 'utf8');
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
     expect(readme).toMatch(/without `current`[^.]*the evidence says the old value was not tried/i);
   });
 });

@@ -1,2 +1,0 @@
-import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
-import{e}from"./chunk-UKX3HM4Z.js";import{a as n}from"./chunk-FZHYYTK2.js";import{a as t}from"./chunk-ZPSNVMWV.js";async function a(o,i){i!=="evidence.before"&&e(o,i),o.failpoint&&await o.failpoint(i)}t(a,"checkpoint");var r="CREDENTIAL_ROTATION_FAILPOINT";function m(o){let i=o[r];if(!i)return;let[p,c]=i.split(":");if(c!=="kill")throw new n(`${r}: expected <point>:kill, got '${i}'`);return async f=>{f===p&&process.kill(process.pid,"SIGKILL")}}t(m,"failpointFromEnv");export{a,m as b};
