@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { holdsRotationLockSql } from '../postgres/lock.js';
 
 /**
  * Reads of the live catalogs the audit's rules share. Read-only: every statement is a SELECT on
@@ -84,34 +85,16 @@ export interface Session {
 
 /**
  * Client sessions of the given roles, on the whole cluster, other than this connection, each
- * marked when it holds the rotation lock of one of those roles.
- *
- * Which session is the rotation lock's is read from the locks themselves, never from what a client
- * says (application_name is the client's to set). The lock (src/postgres/lock.ts) is an open
- * transaction that ran ALTER ROLE <role> SET …: its backend holds a lock on the role's pg_authid
- * object and RowExclusiveLock on pg_db_role_setting, and when the role already has a settings row,
- * that row's xmax is the backend's own transaction id (a row lock pg_locks does not list, so it is
- * matched through the transactionid lock the backend holds). pg_locks is readable by any role,
- * so this needs no pg_read_all_stats. A session can only look like the lock by holding it, and
- * holding it blocks every rotation of the role (they fail LOCKED), so it cannot hide beside one.
- * When the role has no settings row yet, the lock's new row is invisible until commit: the other
- * two locks then decide, and docs/audit.md says so.
+ * marked when it holds the rotation lock of one of those roles: read from the locks themselves,
+ * never from application_name (holdsRotationLockSql in src/postgres/lock.ts says how; it needs
+ * no pg_read_all_stats, and docs/audit.md names its one gap).
  */
 export async function sessionsOf(db: pg.Client, roles: string[]): Promise<{ sessions: Session[]; detailsVisible: boolean }> {
   const { rows } = await db.query(
     `WITH locked AS (SELECT oid FROM pg_roles WHERE rolname = ANY($1::text[]))
      SELECT a.pid, a.usename AS user, a.datname AS database, a.application_name AS application, host(a.client_addr) AS client,
             to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS started,
-            EXISTS (
-              SELECT 1 FROM locked r
-               WHERE EXISTS (SELECT 1 FROM pg_locks o WHERE o.pid = a.pid AND o.granted AND o.locktype = 'object' AND o.database = 0
-                                AND o.classid = 'pg_catalog.pg_authid'::regclass AND o.objid = r.oid)
-                 AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.granted AND l.locktype = 'relation' AND l.database = 0
-                                AND l.relation = 'pg_catalog.pg_db_role_setting'::regclass AND l.mode = 'RowExclusiveLock')
-                 AND NOT EXISTS (SELECT 1 FROM pg_db_role_setting s WHERE s.setdatabase = 0 AND s.setrole = r.oid
-                                    AND NOT EXISTS (SELECT 1 FROM pg_locks x WHERE x.pid = a.pid AND x.granted AND x.locktype = 'transactionid'
-                                                       AND x.transactionid = s.xmax))
-            ) AS "rotationLock"
+            EXISTS (SELECT 1 FROM locked r WHERE ${holdsRotationLockSql('a.pid', 'r.oid')}) AS "rotationLock"
        FROM pg_stat_activity a
       WHERE a.usename = ANY($1::text[]) AND a.pid <> pg_backend_pid()
         -- Without pg_read_all_stats the server hides backend_type too: such a row may be any backend of the role.

@@ -2,7 +2,8 @@ import type pg from 'pg';
 import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../errors/errors.js';
 import type { PostgresSystem } from '../policy/types.js';
-import { APPLICATION_NAME, connect, connectionConfig } from '../postgres/connect.js';
+import { connect, connectionConfig } from '../postgres/connect.js';
+import { holdsRotationLockSql } from '../postgres/lock.js';
 import { systemCa } from '../adapters/system-ca.js';
 import { loginsOf } from '../policy/logins.js';
 import type { HealthProbe } from './probe.js';
@@ -18,7 +19,7 @@ interface Session {
 
 /**
  * "Confirm no app container references the old credential": once the consumers were refreshed,
- * no session of the role opened before the change remains, other than the tool's own. Sessions
+ * no session of the role opened before the change remains, other than the tool's own rotation lock. Sessions
  * keep working after a password change, so a container that was not restarted shows up here.
  * Retried for grace_seconds (default 120), the time old containers take to drain.
  *
@@ -58,10 +59,14 @@ export const noStaleSessions: AdapterFactory<HealthProbe> = (spec, ctx) => {
           try {
             cutoff ??= await serverTimeAt(db, runStart, runtime.now().getTime());
             const { rows } = await db.query<Session>(
-              `SELECT pid, application_name, client_addr::text AS client_addr, backend_start FROM pg_stat_activity
-                WHERE usename = $1 AND (backend_start < $2 OR backend_start IS NULL) AND pid <> pg_backend_pid() AND application_name <> $3
-                ORDER BY backend_start`,
-              [watched(), cutoff, APPLICATION_NAME],
+              // The tool's own session of the role is its rotation lock (digitalocean-reset takes it as
+              // the user), known by the lock it holds: application_name is the client's to set, and a
+              // session opened with the old password may well call itself credential-rotation.
+              `SELECT a.pid, a.application_name, a.client_addr::text AS client_addr, a.backend_start FROM pg_stat_activity a
+                WHERE a.usename = $1 AND (a.backend_start < $2 OR a.backend_start IS NULL) AND a.pid <> pg_backend_pid()
+                  AND NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = $1 AND ${holdsRotationLockSql('a.pid', 'r.oid')})
+                ORDER BY a.backend_start`,
+              [watched(), cutoff],
             );
             // Without the right to read other roles' statistics the start times are NULL, and the
             // check would pass without having seen anything.

@@ -63,3 +63,25 @@ export async function takeRotationLock(config: pg.ClientConfig, roles: string | 
     },
   };
 }
+
+/**
+ * SQL: whether backend `pid` holds the rotation lock of role `roleOid` (both SQL expressions).
+ * Read from the locks themselves, never from what a client says (application_name is the
+ * client's to set). The lock is an open transaction that ran ALTER ROLE <role> SET …: its backend
+ * holds a lock on the role's pg_authid object and RowExclusiveLock on pg_db_role_setting, and when
+ * the role already has a settings row, that row's xmax is the backend's own transaction id (a row
+ * lock pg_locks does not list, so it is matched through the transactionid lock the backend holds).
+ * pg_locks is readable by any role. A session can only look like the lock by holding it, and
+ * holding it blocks every rotation of the role (they fail LOCKED), so it cannot hide beside one.
+ * When the role has no settings row yet, the lock's new row is invisible until commit: the other
+ * two locks then decide.
+ */
+export function holdsRotationLockSql(pid: string, roleOid: string): string {
+  return `(EXISTS (SELECT 1 FROM pg_locks o WHERE o.pid = ${pid} AND o.granted AND o.locktype = 'object' AND o.database = 0
+                    AND o.classid = 'pg_catalog.pg_authid'::regclass AND o.objid = ${roleOid})
+     AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = ${pid} AND l.granted AND l.locktype = 'relation' AND l.database = 0
+                    AND l.relation = 'pg_catalog.pg_db_role_setting'::regclass AND l.mode = 'RowExclusiveLock')
+     AND NOT EXISTS (SELECT 1 FROM pg_db_role_setting s WHERE s.setdatabase = 0 AND s.setrole = ${roleOid}
+                        AND NOT EXISTS (SELECT 1 FROM pg_locks x WHERE x.pid = ${pid} AND x.granted AND x.locktype = 'transactionid'
+                                           AND x.transactionid = s.xmax)))`;
+}

@@ -1,6 +1,7 @@
 // The no-stale-sessions probe after an alter-role rotation, with an admin that may read other
 // roles' statistics (pg_read_all_stats): a session opened with the old password that outlives the
-// grace period fails the run; the tool's own sessions and sessions that drain in time do not.
+// grace period fails the run (whatever application_name it gives); sessions that drain in time do not.
+// The tool's own rotation-lock session of the role is spared (test/methods/digitalocean.test.ts).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -97,18 +98,20 @@ describe('no-stale-sessions after alter-role, with an admin that holds pg_read_a
     }
   });
 
-  it("the tool's own sessions of the role are not counted", async () => {
+  it("a session opened with the old password that calls itself the tool (application_name credential-rotation) is counted", async () => {
     const old = await makeRole(fx(), 'app_own');
-    // A connection of the tool (application_name credential-rotation), e.g. a concurrent check.
-    const own = await session('app_own', old, 'credential-rotation');
+    // Any client sets application_name: an attacker's session must not pass as the tool's own.
+    const spoof = await session('app_own', old, 'credential-rotation');
+    const pid = (await spoof.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
     try {
       const runtime = testRuntime();
-      const result = await rotate('app_own', old, 30, runtime);
-      expect(result.status).toBe('rotated');
-      expect(result.record.health[0]).toMatchObject({ outcome: 'ok' });
-      expect(probeWaits(runtime)).toBe(0);
+      const result = await rotate('app_own', old, 0, runtime);
+      expect(result.status).toBe('failed');
+      expect(result.summary).toMatch(new RegExp(`1 session\\(s\\) of app_own opened before the rotation remain: pid ${pid} application 'credential-rotation'`));
+      // It was really live on the old password, and still is: the verdict is the true one.
+      expect((await spoof.query('SELECT 1 AS ok')).rows[0].ok).toBe(1);
     } finally {
-      await own.end();
+      await spoof.end();
     }
   });
 
