@@ -1,4 +1,5 @@
-import { readPolicy, readPolicyFile, type AdapterRules, type LoadOptions } from '../policy/load.js';
+import { readPolicy, readPolicyFile, type LoadOptions } from '../policy/load.js';
+import type { AdapterRules } from '../policy/cross-checks.js';
 import type { Policy } from '../policy/types.js';
 import { methodSystems } from './registry.js';
 import { defaultSecretTypes } from './exposed-as.js';
