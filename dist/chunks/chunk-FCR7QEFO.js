@@ -1,2 +1,0 @@
-import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
-import{b as n}from"./chunk-ENRQQQFQ.js";import{b as p}from"./chunk-7VDHMMNK.js";import{e as s,f as i}from"./chunk-XGRVWZY3.js";import{a as t}from"./chunk-ZPSNVMWV.js";var c={methodSystems:p,defaultSecretTypes:n};function m(o,e=process.env,r={}){return s(o,e,r,c)}t(m,"loadPolicy");function P(o,e,r=process.env,l={}){return i(o,e,r,l,c)}t(P,"parsePolicy");export{m as a,P as b};
