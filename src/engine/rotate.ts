@@ -25,6 +25,9 @@ export interface RotationRequest {
   trigger: Trigger;
 }
 
+/** The record while the run goes: complete once it has finished (`finished_at`). */
+type RecordDraft = Omit<EvidenceRecord, 'finished_at'> & { finished_at?: string };
+
 export interface RotationResult {
   status: RunStatus;
   rotatedAt?: string;
@@ -81,25 +84,32 @@ async function runChecklist(policy: Policy, request: RotationRequest, given: Run
   const record = newRecord(policy, request, startedAt);
   const adapters = await load(policy, credential.id, runtime, request.reason);
   const conclude = (status: RunStatus, summary: string, evidencePath?: string) => result(record, steps, runtime, status, summary, evidencePath);
-  /** Filled by the preflight: what each target held and which value was live before the change. */
-  let prior: Prior = { held: [] };
   const recordEvidence = (status: RunStatus, summary: string) => evidenceStep(record, steps, runtime, policy, status, summary).then((path) => conclude(record.status, record.summary, path));
-
-  try {
-    // Preflight: everything is checked before anything is changed (invariant 5). A run that stops
-    // here (not due, dry run, a failed check) changed nothing and leaves no evidence.
+  /**
+   * Preflight: everything is checked before anything is changed (invariant 5). A run that stops
+   * here (not due, a failed check) changed nothing and leaves no evidence. Otherwise it knows what
+   * each target held and which value was live before the change.
+   */
+  const checkBeforeChange = async (): Promise<{ prior: Prior } | { stop: RotationResult }> => {
     try {
       if (request.reason === 'scheduled' && !request.dryRun) {
         const due = isDue(policy, credential, runtime.workspace, startedAt, (message) => reporter.warning(`evidence ${message}`));
-        if (!due.due) return conclude('skipped', `not due: ${due.detail}`);
+        if (!due.due) return { stop: conclude('skipped', `not due: ${due.detail}`) };
       }
-      prior = await steps.run('preflight', () => {
+      const prior = await steps.run('preflight', () => {
         refuseEvidenceOutside(policy, runtime.workspace);
         return preflight(adapters, credential.current, record.notes, (endpoints) => refuseAdminLockout(policy, credential, endpoints), (value) => reporter.mask(value), request.dryRun);
       });
+      return { prior };
     } catch (error) {
-      return conclude('failed', describeError(error));
+      return { stop: conclude('failed', describeError(error)) };
     }
+  };
+
+  try {
+    const checked = await checkBeforeChange();
+    if ('stop' in checked) return checked.stop;
+    const { prior } = checked;
     if (request.dryRun) {
       // Invariant 6: a dry run writes to no system; what the preflight left out for that is said.
       const skipped = record.notes.filter((n) => n.startsWith(NOT_IN_DRY_RUN));
@@ -109,7 +119,6 @@ async function runChecklist(policy: Policy, request: RotationRequest, given: Run
       );
     }
 
-    let applied = false;
     try {
       const change = await steps.run('generate', () => generate(adapters, credential.length, (value) => reporter.mask(value)));
       const newValue = change.value;
@@ -118,7 +127,6 @@ async function runChecklist(policy: Policy, request: RotationRequest, given: Run
       await steps.run('store', () => writeStores(adapters, newValue, change, record.stores, runtime).catch(backingOut));
       await steps.run('apply', async () => {
         const detail = await checkpoint(runtime, 'apply.before').then(() => change.apply()).catch(backingOut);
-        applied = true;
         await checkpoint(runtime, 'apply.after');
         return detail;
       });
@@ -135,11 +143,12 @@ async function runChecklist(policy: Policy, request: RotationRequest, given: Run
       settleStores(adapters, record, 'live');
       return await recordEvidence('rotated', `rotated: ${adapters.stores.length} store target(s) hold the new value, old value refused`);
     } catch (error) {
-      // A back-out already said what each target holds; otherwise the stores hold what the change left.
-      settleStores(adapters, record, applied ? 'live' : 'never-live');
+      // A failure before the change went live was backed out, which said what each target holds
+      // (a failed generate wrote none); after it, the targets that took the new value hold it live.
+      settleStores(adapters, record, 'live');
       const why = describeError(error).replace(/\.$/, '');
-      // Honest about the old value: a change that replaced it leaves nothing to fall back to.
-      const old = applied && record.old_credential.rejected ? ` The old value no longer works (${record.old_credential.detail}).` : '';
+      // Honest about the old value: a change that replaced it (verify or revoke proved it refused) leaves nothing to fall back to.
+      const old = record.old_credential.rejected ? ` The old value no longer works (${record.old_credential.detail}).` : '';
       return await recordEvidence('failed', record.stores.length > 0 ? `${why}. Store targets now: ${storesNow(record)}.${old}` : `${why}${old}`);
     }
   } finally {
@@ -151,7 +160,7 @@ async function runChecklist(policy: Policy, request: RotationRequest, given: Run
 const NOT_IN_DRY_RUN = 'not done in a dry run:';
 
 /** Step 7: the old value revoked and proven refused; on exposure the evidence names what was cut off. */
-async function revoke(adapters: Adapters, current: Secret | undefined, reason: Reason, record: EvidenceRecord, runtime: Runtime): Promise<string> {
+async function revoke(adapters: Adapters, current: Secret | undefined, reason: Reason, record: Pick<EvidenceRecord, 'old_credential' | 'incident'>, runtime: Runtime): Promise<string> {
   await checkpoint(runtime, 'revoke.before');
   const proof = await adapters.method.revoke(current, reason);
   record.old_credential = proof;
@@ -174,14 +183,14 @@ async function revoke(adapters: Adapters, current: Secret | undefined, reason: R
  * Step 8, after a run that changed something (rotated, or failed after the change started): the
  * record written to the evidence folder. Returns its path; a failure to write it fails the run.
  */
-async function evidenceStep(record: EvidenceRecord, steps: StepLog, runtime: Runtime, policy: Policy, status: RunStatus, summary: string): Promise<string | undefined> {
+async function evidenceStep(record: RecordDraft, steps: StepLog, runtime: Runtime, policy: Policy, status: RunStatus, summary: string): Promise<string | undefined> {
   close(record, steps, status, summary);
   try {
     return await steps.run('evidence', async () => {
       await checkpoint(runtime, 'evidence.before');
-      record.steps = steps.records;
-      record.finished_at = runtime.now().toISOString();
-      const path = await writeEvidence(record, policy.evidenceDir, runtime.workspace, (text) => runtime.reporter.scrub(text));
+      const finished: EvidenceRecord = { ...record, steps: steps.records, finished_at: runtime.now().toISOString() };
+      record.finished_at = finished.finished_at;
+      const path = await writeEvidence(finished, policy.evidenceDir, runtime.workspace, (text) => runtime.reporter.scrub(text));
       return { detail: `written to ${path}`, value: path };
     });
   } catch (error) {
@@ -192,7 +201,7 @@ async function evidenceStep(record: EvidenceRecord, steps: StepLog, runtime: Run
 }
 
 /** Marks the steps not run and sets the outcome (the evidence step, when it runs, records this). */
-function close(record: EvidenceRecord, steps: StepLog, status: RunStatus, summary: string): void {
+function close(record: RecordDraft, steps: StepLog, status: RunStatus, summary: string): void {
   if (record.summary !== '') return;
   steps.skipRemaining(status === 'failed' ? 'not run: an earlier step failed' : summary);
   record.status = status;
@@ -200,10 +209,9 @@ function close(record: EvidenceRecord, steps: StepLog, status: RunStatus, summar
 }
 
 /** The run's result and its last log line. */
-function result(record: EvidenceRecord, steps: StepLog, runtime: Runtime, status: RunStatus, summary: string, evidencePath: string | undefined): RotationResult {
-  close(record, steps, status, summary);
-  record.steps = steps.records;
-  record.finished_at ??= runtime.now().toISOString();
+function result(draft: RecordDraft, steps: StepLog, runtime: Runtime, status: RunStatus, summary: string, evidencePath: string | undefined): RotationResult {
+  close(draft, steps, status, summary);
+  const record: EvidenceRecord = { ...draft, steps: steps.records, finished_at: draft.finished_at ?? runtime.now().toISOString() };
   if (record.status === 'failed') runtime.reporter.error(`${record.credential}: ${record.summary}`);
   else runtime.reporter.info(`${record.credential}: ${record.summary}`);
   return {
@@ -281,7 +289,7 @@ async function generate(adapters: Adapters, length: number | undefined, mask: (v
   return { value: staged, detail: staged.detail ?? (staged.reversible ? `new value generated and staged at ${name}, not yet live` : `new value issued by ${name}`) };
 }
 
-function newRecord(policy: Policy, request: RotationRequest, startedAt: Date): EvidenceRecord {
+function newRecord(policy: Policy, request: RotationRequest, startedAt: Date): RecordDraft {
   const credential = policy.credentials[request.credential];
   const logins = recordedLogins(credential);
   return {
@@ -294,7 +302,6 @@ function newRecord(policy: Policy, request: RotationRequest, startedAt: Date): E
     reason: request.reason,
     trigger: request.trigger,
     started_at: startedAt.toISOString(),
-    finished_at: undefined as unknown as string,
     status: 'failed',
     summary: '',
     steps: [],

@@ -27,10 +27,10 @@ export async function writeStores(adapters: Adapters, value: Secret, change: Sta
       }
       out.push({ target: store.label, outcome: 'ok', detail: 'new value written' });
     } catch (error) {
-      const entry: StoreRecord = { target: store.label, outcome: 'failed', detail: describeError(error) };
-      // A network error, 5xx or 429 may have been applied before the reply was lost.
-      if (!(error instanceof RotationError) || error.retryable) mayHaveLanded.add(entry);
-      out.push(entry);
+      // A network error, 5xx or 429 may have been applied before the reply was lost: what the
+      // target holds is unknown (a back-out puts it back too); a definite refusal changed nothing.
+      const mayHaveLanded = !(error instanceof RotationError) || error.retryable;
+      out.push({ target: store.label, outcome: 'failed', detail: describeError(error), ...(mayHaveLanded ? { holds: 'unknown' as const } : {}) });
       runtime.reporter.error(`${store.label}: ${describeError(error)}`);
       throw new RotationError(`writing ${store.label} failed: ${describeError(error)}`, {
         hint: change.reversible ? 'the change was not applied; each target written is put back as far as the run knows what it held' : undefined,
@@ -40,9 +40,6 @@ export async function writeStores(adapters: Adapters, value: Secret, change: Sta
   }
   return `${adapters.stores.length} target(s) written: ${adapters.stores.map((s) => s.store.label).join('; ')}`;
 }
-
-/** Failed writes that may have landed all the same: a back-out puts those targets back too. */
-const mayHaveLanded = new WeakSet<StoreRecord>();
 
 /** What the run knew before it changed anything, for putting each store target back. */
 export interface Prior {
@@ -85,7 +82,7 @@ export async function readPrior(adapters: Adapters, current: Secret | undefined,
  * target held (write-only, no live value known) it says so instead of claiming a restore.
  * Targets are put back in reverse order, so two keys in one file come back byte for byte.
  */
-export async function backOut(staged: StagedChange, adapters: Adapters, prior: Prior, record: EvidenceRecord, runtime: Runtime): Promise<void> {
+export async function backOut(staged: StagedChange, adapters: Adapters, prior: Prior, record: Pick<EvidenceRecord, 'stores' | 'notes'>, runtime: Runtime): Promise<void> {
   const { reporter } = runtime;
   if (!staged.reversible) {
     record.notes.push('the provider had already changed the credential; stores that took the new value keep it');
@@ -103,7 +100,7 @@ export async function backOut(staged: StagedChange, adapters: Adapters, prior: P
     if (!entry) continue;
     const written = entry.outcome === 'ok';
     const held = prior.held[i];
-    if (!written && !held && !mayHaveLanded.has(entry)) {
+    if (!written && !held && entry.holds !== 'unknown') {
       // A definite refusal (401, 403, 404, 422): the write-only target was not changed.
       entry.holds = 'unchanged';
       continue;
@@ -132,16 +129,16 @@ export async function backOut(staged: StagedChange, adapters: Adapters, prior: P
  * Every store target gets a `holds` entry saying what it holds now. `live`: the new value went
  * live (committed, or a provider's reset), so targets that took it hold it.
  */
-export function settleStores(adapters: Adapters, record: EvidenceRecord, phase: 'live' | 'never-live'): void {
+export function settleStores(adapters: Adapters, record: Pick<EvidenceRecord, 'stores'>, phase: 'live' | 'never-live'): void {
   for (const { store } of adapters.stores) {
     const entry = record.stores.find((s) => s.target === store.label);
     if (!entry) record.stores.push({ target: store.label, outcome: 'skipped', detail: 'not written', holds: 'unchanged' });
-    else if (!entry.holds) entry.holds = entry.outcome === 'ok' ? (phase === 'live' ? 'new value' : 'new value (never live)') : mayHaveLanded.has(entry) ? 'unknown' : 'unchanged';
+    else if (!entry.holds) entry.holds = entry.outcome === 'ok' ? (phase === 'live' ? 'new value' : 'new value (never live)') : 'unchanged';
   }
 }
 
 /** One line for the summary: what each target holds now. */
-export function storesNow(record: EvidenceRecord): string {
+export function storesNow(record: Pick<EvidenceRecord, 'stores'>): string {
   return record.stores.map((s) => `${s.target}: ${s.holds ?? s.outcome}`).join('; ');
 }
 
