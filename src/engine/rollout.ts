@@ -7,6 +7,7 @@ import type { LiveChange } from '../adapters/context.js';
 import type { Adapters } from '../registry/load-adapters.js';
 import { describeError, RotationError } from '../errors/errors.js';
 import { checkpoint, type Failpoint } from './failpoints.js';
+import { FailedWith, type StepDone } from './steps.js';
 import type { Runtime } from '../runtime/runtime.js';
 
 /**
@@ -17,7 +18,16 @@ import type { Runtime } from '../runtime/runtime.js';
  * rerun converges (it rotates again and refreshes every consumer). A checkpoint that stops the
  * run (deadline, injected fault) leaves the consumers not yet reached untouched, and says so.
  */
-export async function refreshConsumers(adapters: Adapters, value: Secret, out: ConsumerRecord[], runtime: Runtime): Promise<string> {
+export async function refreshConsumers(adapters: Adapters, value: Secret, runtime: Runtime): Promise<StepDone<ConsumerRecord[]>> {
+  const out: ConsumerRecord[] = [];
+  try {
+    return { detail: await refreshEach(adapters, value, out, runtime), value: out };
+  } catch (error) {
+    throw new FailedWith(error, { consumers: out });
+  }
+}
+
+async function refreshEach(adapters: Adapters, value: Secret, out: ConsumerRecord[], runtime: Runtime): Promise<string> {
   if (adapters.consumers.length === 0) return 'no consumers configured';
   for (const [i, consumer] of adapters.consumers.entries()) {
     const stop = await stopped(runtime, `consumer.before.${i}`);
@@ -83,7 +93,16 @@ function consumersFailed(out: ConsumerRecord[], stoppedBy?: string): RotationErr
 }
 
 /** Step 6: every health probe, all of them run even when one fails, so the record shows each. */
-export async function checkHealth(adapters: Adapters, value: Secret, live: LiveChange | undefined, out: HealthRecord[], runtime: Runtime): Promise<string> {
+export async function checkHealth(adapters: Adapters, value: Secret, live: LiveChange | undefined, runtime: Runtime): Promise<StepDone<HealthRecord[]>> {
+  const out: HealthRecord[] = [];
+  try {
+    return { detail: await probeEach(adapters, value, live, out, runtime), value: out };
+  } catch (error) {
+    throw new FailedWith(error, { health: out });
+  }
+}
+
+async function probeEach(adapters: Adapters, value: Secret, live: LiveChange | undefined, out: HealthRecord[], runtime: Runtime): Promise<string> {
   if (adapters.probes.length === 0) return 'no health checks configured';
   const failures: string[] = [];
   for (const [i, probe] of adapters.probes.entries()) {

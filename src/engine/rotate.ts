@@ -7,7 +7,7 @@ import type { Endpoint } from '../postgres/url.js';
 import { loadAdapters, type Adapters, type AdapterLoader } from '../registry/load-adapters.js';
 import { describeError, RotationError } from '../errors/errors.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { StepLog, type StepDone } from './steps.js';
+import { partsOf, StepLog, type StepDone } from './steps.js';
 import { isDue } from '../evidence/history.js';
 import { refuseAdminLockout, refuseEvidenceOutside } from './refusals.js';
 import { writeEvidence } from '../evidence/write.js';
@@ -123,8 +123,10 @@ async function runChecklist(policy: Policy, request: RotationRequest, given: Run
       const change = await steps.run('generate', () => generate(adapters, credential.length, (value) => reporter.mask(value)));
       const newValue = change.value;
       // Until the change is applied, a failure backs it out: the old value stays live (invariant 1).
-      const backingOut = (error: unknown): Promise<never> => backOut(change, adapters, prior, record, runtime).then(() => Promise.reject(error));
-      await steps.run('store', () => writeStores(adapters, newValue, change, record.stores, runtime).catch(backingOut));
+      // (The targets to put back: those the store step wrote, or, when it failed, those it reached.)
+      const backingOut = (error: unknown): Promise<never> =>
+        backOut(change, adapters, prior, { stores: partsOf(error).stores ?? record.stores, notes: record.notes }, runtime).then(() => Promise.reject(error));
+      record.stores = await steps.run('store', () => writeStores(adapters, newValue, change, runtime).catch(backingOut));
       await steps.run('apply', async () => {
         const detail = await checkpoint(runtime, 'apply.before').then(() => change.apply()).catch(backingOut);
         await checkpoint(runtime, 'apply.after');
@@ -136,13 +138,15 @@ async function runChecklist(policy: Policy, request: RotationRequest, given: Run
         if (verified.old) record.old_credential = verified.old;
         return { detail: verified.detail, value: verified.live };
       });
-      await steps.run('consumers', () => refreshConsumers(adapters, newValue, record.consumers, runtime));
-      await steps.run('health', () => checkHealth(adapters, newValue, live, record.health, runtime));
+      record.consumers = await steps.run('consumers', () => refreshConsumers(adapters, newValue, runtime));
+      record.health = await steps.run('health', () => checkHealth(adapters, newValue, live, runtime));
       // The value proven live before the change (current, or a store's), else `current` as given.
       await steps.run('revoke', () => revoke(adapters, prior.live ?? credential.current, request.reason, record, runtime));
       settleStores(adapters, record, 'live');
       return await recordEvidence('rotated', `rotated: ${adapters.stores.length} store target(s) hold the new value, old value refused`);
     } catch (error) {
+      // The failed step's part of the record (the targets it reached, every consumer's or probe's outcome).
+      Object.assign(record, partsOf(error));
       // A failure before the change went live was backed out, which said what each target holds
       // (a failed generate wrote none); after it, the targets that took the new value hold it live.
       settleStores(adapters, record, 'live');

@@ -1,6 +1,6 @@
-import type { Outcome, StepRecord } from '../evidence/record.js';
+import type { EvidenceRecord, Outcome, StepRecord } from '../evidence/record.js';
 import type { Reporter } from '../report/reporter.js';
-import { describeError } from '../errors/errors.js';
+import { describeError, RotationError } from '../errors/errors.js';
 
 /** The checklist, in order. The titles are what a person sees in the log and the summary. */
 export const STEPS = {
@@ -20,6 +20,28 @@ export type StepName = keyof typeof STEPS;
 export interface StepDone<T> {
   detail: string;
   value: T;
+}
+
+/** The parts of the evidence a step produces: each store target's, consumer's and probe's outcome. */
+export type RecordParts = Partial<Pick<EvidenceRecord, 'stores' | 'consumers' | 'health'>>;
+
+/**
+ * A step that failed after producing its part of the record: the part travels with the failure to
+ * the evidence. The message, hint and code are the failure's own.
+ */
+export class FailedWith extends RotationError {
+  constructor(
+    failure: unknown,
+    readonly parts: RecordParts,
+  ) {
+    const own = failure instanceof RotationError ? { hint: failure.hint, code: failure.code, retryable: failure.retryable } : {};
+    super(failure instanceof Error ? failure.message : String(failure), { ...own, cause: failure });
+  }
+}
+
+/** The parts a failed step handed over (none when it failed before producing any). */
+export function partsOf(error: unknown): RecordParts {
+  return error instanceof FailedWith ? error.parts : {};
 }
 
 /** Runs the steps of one rotation, timing each and keeping its record. */

@@ -6,10 +6,20 @@ import { withRetry, runtimeRetry } from '../http/retry.js';
 import type { Adapters } from '../registry/load-adapters.js';
 import { describeError, RotationError } from '../errors/errors.js';
 import { checkpoint } from './failpoints.js';
+import { FailedWith, type StepDone } from './steps.js';
 import type { Runtime } from '../runtime/runtime.js';
 
-/** Step 2: the new value to every store target, in policy order, recording each outcome. */
-export async function writeStores(adapters: Adapters, value: Secret, change: StagedChange, out: StoreRecord[], runtime: Runtime): Promise<string> {
+/** Step 2: the new value to every store target, in policy order; each target's outcome is the step's part of the record. */
+export async function writeStores(adapters: Adapters, value: Secret, change: StagedChange, runtime: Runtime): Promise<StepDone<StoreRecord[]>> {
+  const out: StoreRecord[] = [];
+  try {
+    return { detail: await writeEach(adapters, value, change, out, runtime), value: out };
+  } catch (error) {
+    throw new FailedWith(error, { stores: out });
+  }
+}
+
+async function writeEach(adapters: Adapters, value: Secret, change: StagedChange, out: StoreRecord[], runtime: Runtime): Promise<string> {
   for (const [i, { store, render }] of adapters.stores.entries()) {
     try {
       await checkpoint(runtime, `store.before.${i}`);
