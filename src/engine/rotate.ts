@@ -7,7 +7,7 @@ import type { Endpoint } from '../postgres/url.js';
 import { loadAdapters, type Adapters, type AdapterLoader } from '../registry/load-adapters.js';
 import { describeError, RotationError } from '../errors/errors.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { partsOf, StepLog, type StepDone } from './steps.js';
+import { FailedWith, partsOf, StepLog, type RecordParts, type StepDone } from './steps.js';
 import { isDue } from '../evidence/history.js';
 import { refuseAdminLockout, refuseEvidenceOutside } from './refusals.js';
 import { writeEvidence } from '../evidence/write.js';
@@ -132,16 +132,18 @@ async function runChecklist(policy: Policy, request: RotationRequest, given: Run
         await checkpoint(runtime, 'apply.after');
         return detail;
       });
-      const live = await steps.run('verify', async () => {
+      const verified = await steps.run('verify', async () => {
         await checkpoint(runtime, 'verify.before');
-        const verified = await adapters.method.verify(newValue);
-        if (verified.old) record.old_credential = verified.old;
-        return { detail: verified.detail, value: verified.live };
+        const seen = await adapters.method.verify(newValue);
+        return { detail: seen.detail, value: seen };
       });
+      // A method whose verify also proved the old value refused (supabase-db-password) says so here.
+      if (verified.old) record.old_credential = verified.old;
+      const { live } = verified;
       record.consumers = await steps.run('consumers', () => refreshConsumers(adapters, newValue, runtime));
       record.health = await steps.run('health', () => checkHealth(adapters, newValue, live, runtime));
       // The value proven live before the change (current, or a store's), else `current` as given.
-      await steps.run('revoke', () => revoke(adapters, prior.live ?? credential.current, request.reason, record, runtime));
+      Object.assign(record, await steps.run('revoke', () => revoke(adapters, prior.live ?? credential.current, request.reason, runtime)));
       settleStores(adapters, record, 'live');
       return await recordEvidence('rotated', `rotated: ${adapters.stores.length} store target(s) hold the new value, old value refused`);
     } catch (error) {
@@ -164,23 +166,29 @@ async function runChecklist(policy: Policy, request: RotationRequest, given: Run
 const NOT_IN_DRY_RUN = 'not done in a dry run:';
 
 /** Step 7: the old value revoked and proven refused; on exposure the evidence names what was cut off. */
-async function revoke(adapters: Adapters, current: Secret | undefined, reason: Reason, record: Pick<EvidenceRecord, 'old_credential' | 'incident'>, runtime: Runtime): Promise<string> {
+async function revoke(adapters: Adapters, current: Secret | undefined, reason: Reason, runtime: Runtime): Promise<StepDone<RecordParts>> {
   await checkpoint(runtime, 'revoke.before');
   const proof = await adapters.method.revoke(current, reason);
-  record.old_credential = proof;
   // An exposure run is an incident: the evidence says what was cut off (sessions, keys), and what
   // survived the cut-off, which fails the run: the credential changed, the attacker may not have left.
-  if (reason === 'exposure') record.incident = { exposure: true, cut_off: proof.cut_off ?? [], ...(proof.survived?.length ? { survived: proof.survived, grants: proof.grants ?? [] } : {}) };
-  // Success means done (SPEC invariant 3): rotated only when the old value was tried and refused.
-  if (!proof.tried) {
-    throw new RotationError(`the old credential was not tried: ${proof.detail}`, {
-      hint: 'the new value is stored everywhere and live; set current (the variable behind it) so a rerun proves the old value refused',
-    });
+  const parts: RecordParts = {
+    old_credential: proof,
+    ...(reason === 'exposure' ? { incident: { exposure: true, cut_off: proof.cut_off ?? [], ...(proof.survived?.length ? { survived: proof.survived, grants: proof.grants ?? [] } : {}) } } : {}),
+  };
+  try {
+    // Success means done (SPEC invariant 3): rotated only when the old value was tried and refused.
+    if (!proof.tried) {
+      throw new RotationError(`the old credential was not tried: ${proof.detail}`, {
+        hint: 'the new value is stored everywhere and live; set current (the variable behind it) so a rerun proves the old value refused',
+      });
+    }
+    if (!proof.rejected) throw new RotationError(`the old credential was not refused: ${proof.detail}`);
+    if (proof.survived?.length) throw survivorsError(proof);
+    await checkpoint(runtime, 'revoke.after');
+  } catch (error) {
+    throw new FailedWith(error, parts);
   }
-  if (!proof.rejected) throw new RotationError(`the old credential was not refused: ${proof.detail}`);
-  if (proof.survived?.length) throw survivorsError(proof);
-  await checkpoint(runtime, 'revoke.after');
-  return proof.detail;
+  return { detail: proof.detail, value: parts };
 }
 
 /**

@@ -22,8 +22,8 @@ export interface StepDone<T> {
   value: T;
 }
 
-/** The parts of the evidence a step produces: each store target's, consumer's and probe's outcome. */
-export type RecordParts = Partial<Pick<EvidenceRecord, 'stores' | 'consumers' | 'health'>>;
+/** The parts of the evidence a step produces: each store target's, consumer's and probe's outcome, the old value's proof. */
+export type RecordParts = Partial<Pick<EvidenceRecord, 'stores' | 'consumers' | 'health' | 'old_credential' | 'incident'>>;
 
 /**
  * A step that failed after producing its part of the record: the part travels with the failure to
