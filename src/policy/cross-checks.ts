@@ -1,18 +1,21 @@
 import type { CredentialPolicy, Policy, PostgresSystem, TargetSpec } from './types.js';
-import { loginsOf } from './logins.js';
 import { splitTlsParams, urlLogin, urlProblem } from '../postgres/url.js';
 import { sslModeOf } from '../postgres/tls.js';
 import { describeError } from '../errors/errors.js';
 
 /**
  * What only the adapters know about a policy (the registry, src/registry/, supplies it; this folder
- * knows no adapter): the system types a method works on, the secret types its values leak as.
+ * knows no adapter): what each method and store kind checks of its own part of a policy.
  */
 export interface AdapterRules {
   /** The system types `method` works on; undefined: any, or a method the schema already refused. */
   methodSystems(method: string): readonly string[] | undefined;
   /** The secret types GitHub reports these methods' values under (the default of `exposure.secret_types`). */
   defaultSecretTypes(methods: Iterable<string>): string[];
+  /** What the credential's method finds wrong in it (`where`: its key path). */
+  credentialProblems(credential: CredentialPolicy, where: string): string[];
+  /** Which place a store target writes: two targets with one identity would overwrite each other. */
+  targetIdentity(target: TargetSpec): string;
 }
 
 /** What a schema cannot say: references between sections and duplicates. */
@@ -39,34 +42,16 @@ export function crossCheck(policy: Policy, rules: AdapterRules): string[] {
       }
     }
     if (cred.settings.logins !== undefined && cred.method !== 'alternating-roles') problems.push(`${where}.logins: only method alternating-roles has logins (this credential's method is ${cred.method})`);
-    const logins = cred.settings.logins as string[] | undefined;
-    if (logins?.includes(cred.role)) problems.push(`${where}.logins: expected two logins other than the group role ${cred.role}`);
-    problems.push(...nameLengthProblems(cred, where));
+    problems.push(...rules.credentialProblems(cred, where));
     const seen = new Map<string, string>();
     for (const target of cred.store) {
-      const key = targetIdentity(target);
+      const key = rules.targetIdentity(target);
       const earlier = seen.get(key);
       if (earlier) problems.push(`${target.path}: duplicate store target (same as ${earlier})`);
       else seen.set(key, target.path);
     }
   }
   return problems;
-}
-
-/** PostgreSQL's limit on a name (NAMEDATALEN - 1): longer names are cut, silently but for a NOTICE. */
-const MAX_NAME_BYTES = 63;
-
-/** Role names PostgreSQL would cut: a role and its logins that are not the names the policy says (the two logins may even become one). */
-function nameLengthProblems(cred: CredentialPolicy, where: string): string[] {
-  if (cred.method !== 'alter-role' && cred.method !== 'alternating-roles') return [];
-  const names = cred.method === 'alternating-roles' ? [cred.role, ...loginsOf(cred)] : [cred.role];
-  const long = names.filter((name) => Buffer.byteLength(name) > MAX_NAME_BYTES);
-  if (long.length === 0) return [];
-  const cut = (name: string) => Buffer.from(name).subarray(0, MAX_NAME_BYTES).toString();
-  const same = cred.method === 'alternating-roles' && new Set(loginsOf(cred).map(cut)).size === 1 ? ' (both logins would become the same role)' : '';
-  const key = cred.method === 'alternating-roles' && cred.settings.logins !== undefined && Buffer.byteLength(cred.role) <= MAX_NAME_BYTES ? 'logins' : 'role';
-  const advice = cred.method === 'alter-role' ? `choose a role of at most ${MAX_NAME_BYTES} bytes` : `choose a role of at most ${MAX_NAME_BYTES - 2} bytes (its logins add _a and _b), or logins of at most ${MAX_NAME_BYTES} bytes (logins: [a, b])`;
-  return [`${where}.${key}: ${long.map((n) => `${JSON.stringify(n)} is ${Buffer.byteLength(n)} bytes`).join(', ')}; PostgreSQL cuts role names to ${MAX_NAME_BYTES} bytes, so it would be ${long.map((n) => JSON.stringify(cut(n))).join(', ')}${same}: ${advice}`];
 }
 
 /** The admin URL's TLS parameters, as connect would judge them (no file is read here). */
@@ -97,13 +82,3 @@ function digitalOceanLink(policy: Policy, path: string, id: string | undefined):
   return `${path}: expected the id of a type: digitalocean system${dos.length ? ` (${dos.join(', ')})` : ''}, got '${id}'`;
 }
 
-/** Two targets are the same place when they would overwrite each other. */
-export function targetIdentity(t: TargetSpec): string {
-  const o = t.options;
-  if (t.kind === 'github') {
-    const scope = o.organization ? `org:${String(o.organization).toLowerCase()}` : `repo:${String(o.repository).toLowerCase()}`;
-    return `github|${scope}|${String(o.environment ?? '')}|${String(o.secret).toUpperCase()}`;
-  }
-  if (t.kind === 'file') return `file|${String(o.path)}|${String(o.key)}`;
-  return `${t.kind}|${JSON.stringify(o)}`;
-}

@@ -3,6 +3,8 @@ import type { Store } from '../stores/store.js';
 import type { Consumer } from '../consumers/consumer.js';
 import type { HealthProbe } from '../health/probe.js';
 import type { AdapterContext, AdapterFactory } from '../adapters/context.js';
+import type { CredentialPolicy, TargetSpec } from '../policy/types.js';
+import { alternatingLoginProblems, fileKeyIdentity, githubSecretIdentity, roleNameProblems } from './policy-checks.js';
 
 /*
  * The composition root: every adapter the policy can name, listed once.
@@ -12,7 +14,8 @@ import type { AdapterContext, AdapterFactory } from '../adapters/context.js';
  *      factory of the kind's interface (CredentialMethod, Store, Consumer, HealthProbe; the
  *      contracts are in adapters/context.ts, runtime/runtime.ts and the interface files, which import nothing of the engine);
  *   2. add one line below: its policy name, the system types it works on, where its options live
- *      in schema/rotation.schema.json, and a loader `() => import('...')`;
+ *      in schema/rotation.schema.json, a loader `() => import('...')`, and what the schema cannot
+ *      check of its part of a policy (a method's `check`, a store's `identity`; policy-checks.ts);
  *   3. describe its options in the schema at that place (test/engine/registry.test.ts fails until the
  *      schema's kinds and method names agree with this list).
  *
@@ -31,6 +34,10 @@ export interface RegistryEntry<F> {
   schema: string;
   /** Loads its file and returns its factory. */
   load: () => Promise<F>;
+  /** A method's own checks of a credential (`where`: its key path), beyond the schema's. */
+  check?: (credential: CredentialPolicy, where: string) => string[];
+  /** A store's place, from its options: two targets with one identity would overwrite each other (default: the options as written). */
+  identity?: (options: Record<string, unknown>) => string;
 }
 
 export interface Registry {
@@ -47,16 +54,21 @@ const probe = (name: string) => `/definitions/health/properties/${name}`;
 
 export const REGISTRY: Registry = {
   methods: {
-    'alter-role': { systems: ['postgres'], schema: METHOD_ENUM, load: async () => (await import('../methods/alter-role.js')).alterRole },
-    'alternating-roles': { systems: ['postgres'], schema: METHOD_ENUM, load: async () => (await import('../methods/alternating-roles.js')).alternatingRoles },
+    'alter-role': { systems: ['postgres'], schema: METHOD_ENUM, check: roleNameProblems, load: async () => (await import('../methods/alter-role.js')).alterRole },
+    'alternating-roles': {
+      systems: ['postgres'],
+      schema: METHOD_ENUM,
+      check: (credential, where) => [...alternatingLoginProblems(credential, where), ...roleNameProblems(credential, where)],
+      load: async () => (await import('../methods/alternating-roles.js')).alternatingRoles,
+    },
     'digitalocean-reset': { systems: ['digitalocean'], schema: METHOD_ENUM, load: async () => (await import('../methods/digitalocean-reset.js')).digitalOceanReset },
     'supabase-secret-key': { systems: ['supabase'], schema: METHOD_ENUM, load: async () => (await import('../methods/supabase-key.js')).supabaseSecretKey },
     'supabase-publishable-key': { systems: ['supabase'], schema: METHOD_ENUM, load: async () => (await import('../methods/supabase-key.js')).supabasePublishableKey },
     'supabase-db-password': { systems: ['supabase'], schema: METHOD_ENUM, load: async () => (await import('../methods/supabase-db-password.js')).supabaseDbPassword },
   },
   stores: {
-    file: { systems: 'any', schema: store('file'), load: async () => (await import('../stores/file.js')).fileStore },
-    github: { systems: 'any', schema: store('github'), load: async () => (await import('../stores/github.js')).githubStore },
+    file: { systems: 'any', schema: store('file'), identity: fileKeyIdentity, load: async () => (await import('../stores/file.js')).fileStore },
+    github: { systems: 'any', schema: store('github'), identity: githubSecretIdentity, load: async () => (await import('../stores/github.js')).githubStore },
   },
   consumers: {
     'digitalocean-app': { systems: 'any', schema: consumer('digitalocean-app'), load: async () => (await import('../consumers/digitalocean-app.js')).digitalOceanApp },
@@ -78,4 +90,14 @@ export const REGISTRY: Registry = {
 export function methodSystems(method: string): readonly SystemType[] | undefined {
   const systems = REGISTRY.methods[method]?.systems;
   return systems === 'any' ? undefined : systems;
+}
+
+/** What a credential's method finds wrong in it (the policy loader reports it with the rest). */
+export function credentialProblems(credential: CredentialPolicy, where: string): string[] {
+  return REGISTRY.methods[credential.method]?.check?.(credential, where) ?? [];
+}
+
+/** Which place a store target writes (duplicates are refused; the audit compares credentials' targets). */
+export function targetIdentity(target: TargetSpec): string {
+  return REGISTRY.stores[target.kind]?.identity?.(target.options) ?? `${target.kind}|${JSON.stringify(target.options)}`;
 }

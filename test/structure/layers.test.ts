@@ -21,7 +21,8 @@ export const FLOORS: readonly (readonly string[])[] = [
   ['evidence', 'github', 'digitalocean', 'supabase', 'superset'], // records; provider clients
   ['adapters'], //                                        what every adapter is built from: context, options, formats, a system's CA
   ['methods', 'stores', 'consumers', 'health'], //        the adapters, one file each; never each other
-  ['registry', 'audit'], //                               the composition root (every adapter listed once, policy loading); the audit's rules
+  ['registry'], //                                        the composition root: every adapter listed once, with its policy checks; policy loading
+  ['audit'], //                                           the audit's rules
   ['provision'], //                                       least-privilege roles, checked with the audit's rules
   ['engine'], //                                          the checklist
   ['exposure'], //                                        responding to a leaked secret: rotations through the engine

@@ -1,5 +1,5 @@
 import type { CredentialPolicy, Policy, TargetSpec } from '../../policy/types.js';
-import { targetIdentity } from '../../policy/cross-checks.js';
+import { targetIdentity } from '../../registry/registry.js';
 import { credentialRoles } from '../roles.js';
 import type { Finding } from '../types.js';
 
