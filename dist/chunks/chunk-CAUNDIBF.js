@@ -1,2 +1,0 @@
-import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
-import{b as c}from"./chunk-ENRQQQFQ.js";import{b as p}from"./chunk-5UD3UHSO.js";import{e as t,f as i}from"./chunk-FZNXC233.js";import{a as s}from"./chunk-ZPSNVMWV.js";var n={methodSystems:p,defaultSecretTypes:c};function a(o,e=process.env,r={}){return t(o,e,r,n)}s(a,"loadPolicy");function P(o,e,r=process.env,l={}){return i(o,e,r,l,n)}s(P,"parsePolicy");export{a,P as b};
