@@ -3,6 +3,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { RotationError } from '../errors/errors.js';
 import { httpError, networkError, runtimeErrorOptions, type HttpErrorOptions, type StatusHints } from '../http/http-error.js';
 import { withRetry, runtimeRetry } from '../http/retry.js';
+import { joinUrl, runtimeRequest } from '../http/request.js';
 import { Secret } from '../secret/secret.js';
 
 export { DEFAULT_API_URL } from './settings.js';
@@ -74,11 +75,11 @@ export function digitalOceanClient(token: Secret, apiUrl: string, runtime: Runti
   async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
     let response: Response;
     try {
-      response = await runtime.fetch(`${base}/v2${path}`, {
+      response = await runtimeRequest(runtime, joinUrl(base, `/v2${path}`), {
         method,
         headers: { authorization: `Bearer ${token.reveal()}`, accept: 'application/json', ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
         body: method === 'POST' ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.timeout(30_000),
+        timeoutMs: 30_000,
       });
     } catch (error) {
       throw { network: error };

@@ -1,6 +1,7 @@
 import type { Runtime } from '../runtime/runtime.js';
 import { httpError, networkError, parseJson, runtimeErrorOptions, type StatusHints } from './http-error.js';
 import { withRetry } from './retry.js';
+import { runtimeRequest } from './request.js';
 
 export interface CallOptions {
   method?: string;
@@ -43,9 +44,7 @@ export async function jsonCall(runtime: Runtime, what: string, url: string, opti
       let response: Response;
       let text: string;
       try {
-        response = await runtime.fetch(url, {
-          method: options.method ?? 'GET', headers, body, redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs),
-        });
+        response = await runtimeRequest(runtime, url, { method: options.method ?? 'GET', headers, body, timeoutMs: options.timeoutMs });
         text = await response.text();
       } catch (error) {
         throw networkError(what, new Error(scrub(describeCause(error))));

@@ -2,6 +2,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { RotationError } from '../errors/errors.js';
 import { httpError, networkError, runtimeErrorOptions, statusOf, type StatusHints } from '../http/http-error.js';
 import { withRetry, runtimeRetry } from '../http/retry.js';
+import { joinUrl, runtimeRequest } from '../http/request.js';
 import { Secret } from '../secret/secret.js';
 import type { SystemPolicy } from '../policy/types.js';
 
@@ -70,11 +71,11 @@ export function supabaseClient(runtime: Runtime, t: SupabaseTarget) {
     const once = async (): Promise<unknown> => {
         let response: Response;
         try {
-          response = await runtime.fetch(`${base}${path}`, {
+          response = await runtimeRequest(runtime, joinUrl(base, path), {
             method,
             headers: { authorization: `Bearer ${t.token.reveal()}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
             body: body === undefined ? undefined : JSON.stringify(body),
-            signal: AbortSignal.any([AbortSignal.timeout(30_000), ...(runtime.signal ? [runtime.signal] : [])]),
+            timeoutMs: 30_000,
           });
         } catch (error) {
           throw networkError(`Supabase: ${what}`, error);

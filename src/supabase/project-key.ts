@@ -1,5 +1,6 @@
 import type { Runtime } from '../runtime/runtime.js';
 import type { Secret } from '../secret/secret.js';
+import { joinUrl, runtimeRequest } from '../http/request.js';
 
 /**
  * Where a Supabase API key is presented to prove it live (200) or dead (401), as Supabase serves
@@ -42,12 +43,11 @@ export interface KeyProbe {
 /** Presents a key to the project's API gateway (`apikey` header) where its kind is served. */
 export async function tryProjectKey(runtime: Runtime, projectUrl: string, key: Secret): Promise<KeyProbe> {
   const path = keyProbePath(key);
-  const url = `${projectUrl}${path}`;
+  const url = joinUrl(projectUrl, path);
   try {
-    const response = await runtime.fetch(url, {
+    const response = await runtimeRequest(runtime, url, {
       headers: { apikey: key.reveal(), accept: path === '/rest/v1/' ? 'application/openapi+json' : 'application/json' },
-      signal: AbortSignal.timeout(15_000),
-      redirect: 'manual',
+      timeoutMs: 15_000,
     });
     if (response.status !== 401 && response.status !== 403) {
       await response.body?.cancel();

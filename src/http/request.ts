@@ -1,0 +1,16 @@
+import type { Runtime } from '../runtime/runtime.js';
+
+/**
+ * The one way a run sends an HTTP request: through runtime.fetch (the tests' models answer it),
+ * ended by the call's own timeout or by the run's cancellation and deadline (runtime.signal),
+ * and never following a redirect (a redirect to another host would carry the credential there).
+ */
+export function runtimeRequest(runtime: Pick<Runtime, 'fetch' | 'signal'>, url: string, init: Omit<RequestInit, 'signal' | 'redirect'> & { timeoutMs: number }): Promise<Response> {
+  const { timeoutMs, ...rest } = init;
+  return runtime.fetch(url, { ...rest, redirect: 'manual', signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(runtime.signal ? [runtime.signal] : [])]) });
+}
+
+/** A base URL (any trailing slashes) and a path that starts with '/': one slash between them. */
+export function joinUrl(base: string, path: string): string {
+  return `${base.replace(/\/+$/, '')}${path}`;
+}
