@@ -90,9 +90,9 @@ async function readStores(adapters: Adapters, runtime: Runtime): Promise<(Secret
 /** `current` when given; otherwise the bare value a readable store holds (unwrapping a `format`). */
 function pickCandidate(credential: CredentialPolicy, adapters: Adapters, held: (Secret | undefined)[]): { value: Secret; source: string } | undefined {
   if (credential.current) return { value: credential.current, source: 'current' };
-  for (const [i, { store }] of adapters.stores.entries()) {
+  for (const [i, { store, unrender }] of adapters.stores.entries()) {
     const value = held[i];
-    const bare = value && unformat(credential.store[i].options.format as string | undefined, value);
+    const bare = value && unrender(value);
     if (bare) return { value: bare, source: store.label };
   }
   return undefined;
