@@ -1,6 +1,6 @@
 import type { Runtime } from '../runtime/runtime.js';
 import { httpError, networkError, parseJson, runtimeErrorOptions, type StatusHints } from './http-error.js';
-import { withRetry } from './retry.js';
+import { runtimeRetry, withRetry } from './retry.js';
 import { runtimeRequest } from './request.js';
 
 export interface CallOptions {
@@ -54,7 +54,7 @@ export async function jsonCall(runtime: Runtime, what: string, url: string, opti
       }
       return { status: response.status, headers: response.headers, text, json: parseJson(text) };
     },
-    { attempts: options.attempts, sleep: runtime.sleep, now: () => runtime.now().getTime(), maxDelayMs: 10_000 },
+    { ...runtimeRetry(runtime), attempts: options.attempts, maxDelayMs: 10_000 },
   );
 }
 

@@ -72,6 +72,8 @@ describe('http webhook consumer', () => {
     // Two waits on the run's clock; the second honours the receiver's Retry-After: 2.
     expect(runtime.sleeps).toHaveLength(2);
     expect(runtime.sleeps[1]).toBe(2000);
+    // Each retry is said in the log, as GitHub's, DigitalOcean's and Supabase's calls say theirs.
+    expect(runtime.reporter.lines.filter((l) => /warning: .*HTTP (500|429).*; retry \d in \d+s/.test(l))).toHaveLength(2);
     model.respondWith.push(400, 500);
     const error = await consumer.refresh(NEW).catch((e: unknown) => e);
     expect(describeError(error)).toContain('HTTP 400 (bad event)');
