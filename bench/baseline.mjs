@@ -40,7 +40,11 @@ const [owner, repo] = (env.GITHUB_REPOSITORY ?? 'acme/ops').split('/');
 const targets = credential.store.map((entry) => Object.entries(entry)[0]);
 const keyOf = ([, o]) =>
   o.environment
-    ? github.rest.actions.getEnvironmentPublicKey({ owner: o.repository.split('/')[0], repo: o.repository.split('/')[1], environment_name: o.environment })
+    ? github.rest.actions.getEnvironmentPublicKey({
+        owner: o.repository.split('/')[0],
+        repo: o.repository.split('/')[1],
+        environment_name: o.environment,
+      })
     : github.rest.actions.getRepoPublicKey({ owner: o.repository.split('/')[0], repo: o.repository.split('/')[1] });
 
 // Preflight: the current password logs in, the admin connects, every GitHub scope's key is readable.
@@ -70,7 +74,10 @@ for (const [i, [kind, o]] of targets.entries()) {
     writeFileSync(path, `${o.key}=${password}\n`, { mode: 0o600 });
     continue;
   }
-  const sealed = sodium.to_base64(sodium.crypto_box_seal(sodium.from_string(password), sodium.from_base64(keys[i].key, sodium.base64_variants.ORIGINAL)), sodium.base64_variants.ORIGINAL);
+  const sealed = sodium.to_base64(
+    sodium.crypto_box_seal(sodium.from_string(password), sodium.from_base64(keys[i].key, sodium.base64_variants.ORIGINAL)),
+    sodium.base64_variants.ORIGINAL,
+  );
   const [o2, r2] = o.repository.split('/');
   const body = { owner: o2, repo: r2, secret_name: o.secret, encrypted_value: sealed, key_id: keys[i].key_id };
   if (o.environment) await github.rest.actions.createOrUpdateEnvironmentSecret({ ...body, environment_name: o.environment });
@@ -91,7 +98,16 @@ for (const probe of credential.health ?? []) {
     continue;
   }
   const u = new URL(o.url.replace('{password}', encodeURIComponent(password)));
-  if ((await login({ host: u.hostname, port: Number(u.port), database: u.pathname.slice(1), user: decodeURIComponent(u.username), password })) !== 'ok') throw new Error('health');
+  if (
+    (await login({
+      host: u.hostname,
+      port: Number(u.port),
+      database: u.pathname.slice(1),
+      user: decodeURIComponent(u.username),
+      password,
+    })) !== 'ok'
+  )
+    throw new Error('health');
 }
 const refused = await login(as(current));
 if (refused !== '28P01') throw new Error('old password not refused');
@@ -101,6 +117,9 @@ console.log('applied, verified, healthy, old refused');
 const stamp = new Date().toISOString();
 const dir = join(workspace, policy.evidence_dir ?? 'docs/evidence', stamp.slice(0, 16).replace(/[-:T]/g, ''), 'db-rotation');
 mkdirSync(dir, { recursive: true });
-writeFileSync(join(dir, `${id}.json`), JSON.stringify({ credential: id, status: 'rotated', finished_at: stamp, old_refused: refused }, null, 2));
+writeFileSync(
+  join(dir, `${id}.json`),
+  JSON.stringify({ credential: id, status: 'rotated', finished_at: stamp, old_refused: refused }, null, 2),
+);
 writeFileSync(join(dir, `${id}.md`), `# ${id} rotated at ${stamp}\n`);
 console.log(`rotated ${owner}/${repo} ${id}`);

@@ -48,9 +48,16 @@ async function criticalPath(pg: LocalPostgres, platform: Platform) {
   try {
     for (let i = 0; i < RUNS; i++) {
       const runtime = runtimeFor(api.url);
-      const policy = parsePolicy(policyText(pg, ['odoo_app'], 2), 'bench.yaml', { ADMIN_URL: platform.adminUrl, CURRENT_odoo_app: current });
+      const policy = parsePolicy(policyText(pg, ['odoo_app'], 2), 'bench.yaml', {
+        ADMIN_URL: platform.adminUrl,
+        CURRENT_odoo_app: current,
+      });
       const t0 = performance.now();
-      const result = await rotateCredential(policy, { credential: 'odoo_app', reason: 'manual', dryRun: false, trigger: { event: 'bench', actor: 'bench' } }, runtime);
+      const result = await rotateCredential(
+        policy,
+        { credential: 'odoo_app', reason: 'manual', dryRun: false, trigger: { event: 'bench', actor: 'bench' } },
+        runtime,
+      );
       totals.push(performance.now() - t0);
       if (result.status !== 'rotated') throw new Error(`bench rotation failed: ${result.summary}`);
       for (const s of result.record.steps) (perStep[s.step] ??= []).push(s.duration_ms);
@@ -83,7 +90,10 @@ async function failureWindow(pg: LocalPostgres, platform: Platform) {
     let longestGap = 0;
     for (let i = 0; i < 5; i++) {
       const runtime = runtimeFor(api.url);
-      const policy = parsePolicy(policyText(pg, ['odoo_app'], 2), 'bench.yaml', { ADMIN_URL: platform.adminUrl, CURRENT_odoo_app: current });
+      const policy = parsePolicy(policyText(pg, ['odoo_app'], 2), 'bench.yaml', {
+        ADMIN_URL: platform.adminUrl,
+        CURRENT_odoo_app: current,
+      });
       const storeFile = join(runtime.workspace, '.secrets/odoo_app.env');
       mkdirSync(join(runtime.workspace, '.secrets'), { recursive: true });
       writeFileSync(storeFile, `PASSWORD=${current}\n`, { mode: 0o600 });
@@ -94,7 +104,9 @@ async function failureWindow(pg: LocalPostgres, platform: Platform) {
         while (running) {
           const password = kind === 're-reading' ? readFileSync(storeFile, 'utf8').trim().split('=')[1] : held;
           attempts++;
-          const login = await tryLogin(connectionConfig(new Secret(platform.adminUrl), { user: 'odoo_app', password: new Secret(password) }));
+          const login = await tryLogin(
+            connectionConfig(new Secret(platform.adminUrl), { user: 'odoo_app', password: new Secret(password) }),
+          );
           const now = performance.now();
           if (login.ok) lastOk = now;
           else {
@@ -111,7 +123,11 @@ async function failureWindow(pg: LocalPostgres, platform: Platform) {
         if (title.startsWith('5.')) held = readFileSync(storeFile, 'utf8').trim().split('=')[1];
         return origGroup(title, fn);
       };
-      const result = await rotateCredential(policy, { credential: 'odoo_app', reason: 'manual', dryRun: false, trigger: { event: 'bench', actor: 'bench' } }, runtime);
+      const result = await rotateCredential(
+        policy,
+        { credential: 'odoo_app', reason: 'manual', dryRun: false, trigger: { event: 'bench', actor: 'bench' } },
+        runtime,
+      );
       await new Promise((r) => setTimeout(r, 50));
       running = false;
       await prober;
@@ -123,7 +139,12 @@ async function failureWindow(pg: LocalPostgres, platform: Platform) {
   }
   await api.close();
   console.log(`\nConsumer failure window: logins as odoo_app every ${intervalMs} ms during 5 rotations\n`);
-  console.log(formatTable(['consumer', 'logins', 'failed', 'longest gap'], Object.entries(out).map(([k, v]) => [k, String(v.attempts), String(v.failed), `${v.longestGapMs} ms`])));
+  console.log(
+    formatTable(
+      ['consumer', 'logins', 'failed', 'longest gap'],
+      Object.entries(out).map(([k, v]) => [k, String(v.attempts), String(v.failed), `${v.longestGapMs} ms`]),
+    ),
+  );
   return out;
 }
 
@@ -148,17 +169,35 @@ async function fanOut(pg: LocalPostgres, platform: Platform) {
   const policy = parsePolicy(policyText(pg, roles, M), 'bench.yaml', env);
   const t0 = performance.now();
   // One runtime per credential, as one action run per credential (the matrix) would have.
-  const results = await Promise.all(roles.map((role) => rotateCredential(policy, { credential: role, reason: 'manual', dryRun: false, trigger: { event: 'bench', actor: 'bench' } }, runtimeFor(api.url))));
+  const results = await Promise.all(
+    roles.map((role) =>
+      rotateCredential(
+        policy,
+        { credential: role, reason: 'manual', dryRun: false, trigger: { event: 'bench', actor: 'bench' } },
+        runtimeFor(api.url),
+      ),
+    ),
+  );
   const wall = performance.now() - t0;
   await api.close();
   const failed = results.filter((r) => r.status !== 'rotated');
   if (failed.length) throw new Error(failed.map((r) => r.summary).join('; '));
   const keyReads = model.count({ method: 'GET', path: /public-key$/ });
   const writes = model.count({ method: 'PUT' });
-  const row = { credentials: K, targetsEach: M, latencyMs: latency, wallMs: Math.round(wall), requests: model.requests.length, publicKeyReads: keyReads, secretWrites: writes };
+  const row = {
+    credentials: K,
+    targetsEach: M,
+    latencyMs: latency,
+    wallMs: Math.round(wall),
+    requests: model.requests.length,
+    publicKeyReads: keyReads,
+    secretWrites: writes,
+  };
   console.log(`\nFan-out: ${K} credentials × ${M} GitHub targets (+1 file each), ${latency} ms per request, in parallel\n`);
   console.log(formatTable(Object.keys(row), [Object.values(row).map(String)]));
-  console.log(`public-key reads: ${keyReads} for ${K} runs × 2 scopes (repository, environment); secret writes: ${writes} (GitHub's limit: 80 content-creating requests a minute)`);
+  console.log(
+    `public-key reads: ${keyReads} for ${K} runs × 2 scopes (repository, environment); secret writes: ${writes} (GitHub's limit: 80 content-creating requests a minute)`,
+  );
   return row;
 }
 

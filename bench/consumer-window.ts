@@ -40,7 +40,11 @@ async function standInApp(storeFile: string, deployMs: number, initial: Pair) {
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { app, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hooks/rotated`, close: () => new Promise((r) => server.close(r)) };
+  return {
+    app,
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hooks/rotated`,
+    close: () => new Promise((r) => server.close(r)),
+  };
 }
 
 function readPair(file: string): Pair {
@@ -81,7 +85,15 @@ const runtimeFor = (workspace: string): Runtime => ({
 });
 
 /** Failed logins per rotation for one method and one deploy duration. */
-async function measure(method: 'alter-role' | 'alternating-roles', role: string, start: Pair, platform: Platform, deployMs: number, rotations: number, intervalMs: number) {
+async function measure(
+  method: 'alter-role' | 'alternating-roles',
+  role: string,
+  start: Pair,
+  platform: Platform,
+  deployMs: number,
+  rotations: number,
+  intervalMs: number,
+) {
   const workspace = mkdtempSync(join(tmpdir(), 'bench-window-'));
   const storeFile = join(workspace, '.secrets/app.env');
   mkdirSync(join(workspace, '.secrets'), { recursive: true });
@@ -91,7 +103,10 @@ async function measure(method: 'alter-role' | 'alternating-roles', role: string,
   try {
     for (let i = 0; i < rotations; i++) {
       const current = readPair(storeFile);
-      const policy = parsePolicy(policyFor(method, role, url, deployMs), 'bench.yaml', { ADMIN_URL: platform.adminUrl, CURRENT: current.password });
+      const policy = parsePolicy(policyFor(method, role, url, deployMs), 'bench.yaml', {
+        ADMIN_URL: platform.adminUrl,
+        CURRENT: current.password,
+      });
       const stats = { attempts: 0, failed: 0, longestGapMs: 0 };
       let running = true;
       let lastOk = performance.now();
@@ -109,7 +124,11 @@ async function measure(method: 'alter-role' | 'alternating-roles', role: string,
           await new Promise((r) => setTimeout(r, intervalMs));
         }
       })();
-      const result = await rotateCredential(policy, { credential: role, reason: 'manual', dryRun: false, trigger: { event: 'bench', actor: 'bench' } }, runtimeFor(workspace));
+      const result = await rotateCredential(
+        policy,
+        { credential: role, reason: 'manual', dryRun: false, trigger: { event: 'bench', actor: 'bench' } },
+        runtimeFor(workspace),
+      );
       await new Promise((r) => setTimeout(r, 50));
       running = false;
       await prober;
@@ -136,15 +155,32 @@ export async function consumerWindow(pg: LocalPostgres, platform: Platform) {
     alterPair = alter.end;
     const alt = await measure('alternating-roles', 'bench_alt', altPair, platform, seconds * 1000, rotations, intervalMs);
     altPair = alt.end;
-    out[`deploy_${seconds}s`] = { 'alter-role': alter.perRotation.map((r) => r.failed), 'alternating-roles': alt.perRotation.map((r) => r.failed) };
+    out[`deploy_${seconds}s`] = {
+      'alter-role': alter.perRotation.map((r) => r.failed),
+      'alternating-roles': alt.perRotation.map((r) => r.failed),
+    };
     for (let i = 0; i < rotations; i++) {
       const [x, y] = [alter.perRotation[i], alt.perRotation[i]];
-      rows.push([`${seconds} s`, String(i + 1), `${x.failed} / ${x.attempts}`, `${x.longestGapMs} ms`, `${y.failed} / ${y.attempts}`, `${y.longestGapMs} ms`]);
+      rows.push([
+        `${seconds} s`,
+        String(i + 1),
+        `${x.failed} / ${x.attempts}`,
+        `${x.longestGapMs} ms`,
+        `${y.failed} / ${y.attempts}`,
+        `${y.longestGapMs} ms`,
+      ]);
     }
   }
   platform.passwords.odoo_app = new Secret(alterPair.password);
-  console.log(`\nConsumer failure window: an app that re-reads its credentials when its deploy finishes; a new connection every ${intervalMs} ms with what it holds\n`);
-  console.log(formatTable(['deploy', 'rotation', 'alter-role failed / logins', 'longest gap', 'alternating-roles failed / logins', 'longest gap'], rows));
+  console.log(
+    `\nConsumer failure window: an app that re-reads its credentials when its deploy finishes; a new connection every ${intervalMs} ms with what it holds\n`,
+  );
+  console.log(
+    formatTable(
+      ['deploy', 'rotation', 'alter-role failed / logins', 'longest gap', 'alternating-roles failed / logins', 'longest gap'],
+      rows,
+    ),
+  );
   const zero = Object.values(out).every((m) => m['alternating-roles'].every((n) => n === 0));
   console.log(`alternating-roles: ${zero ? '0 failed logins in every rotation' : 'FAILED LOGINS SEEN (target: 0)'}`);
   return { intervalMs, rotations, failedLogins: out, alternatingZero: zero };

@@ -46,8 +46,16 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<Child> {
 }
 
 /** The runner's environment for one rotation of odoo_app in `workspace` (the policy written there). */
-function runnerEnv(workspace: string, apiUrl: string, adminUrl: string, current: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const files = Object.fromEntries(['GITHUB_OUTPUT', 'GITHUB_STEP_SUMMARY', 'GITHUB_STATE'].map((name) => [name, join(workspace, `${name}.txt`)]));
+function runnerEnv(
+  workspace: string,
+  apiUrl: string,
+  adminUrl: string,
+  current: string,
+  extra: Record<string, string> = {},
+): NodeJS.ProcessEnv {
+  const files = Object.fromEntries(
+    ['GITHUB_OUTPUT', 'GITHUB_STEP_SUMMARY', 'GITHUB_STATE'].map((name) => [name, join(workspace, `${name}.txt`)]),
+  );
   for (const f of Object.values(files)) writeFileSync(f, '');
   return {
     PATH: process.env.PATH,
@@ -106,7 +114,9 @@ async function healthStandIn(): Promise<{ url: string; server: Server }> {
 function stepDurations(ws: string): Record<string, number> {
   const root = join(ws, 'docs/evidence');
   const [stamp] = readdirSync(root);
-  const record = JSON.parse(readFileSync(join(root, stamp, 'db-rotation/odoo_app.json'), 'utf8')) as { steps: { step: string; duration_ms: number }[] };
+  const record = JSON.parse(readFileSync(join(root, stamp, 'db-rotation/odoo_app.json'), 'utf8')) as {
+    steps: { step: string; duration_ms: number }[];
+  };
   return Object.fromEntries(record.steps.map((s) => [s.step, s.duration_ms]));
 }
 
@@ -127,7 +137,8 @@ export async function startUp(pg: LocalPostgres, platform: Platform) {
       const env = runnerEnv(ws, api.url, platform.adminUrl, current);
       delete env.INPUT_CREDENTIAL;
       const result = await run(['dist/index.js'], env);
-      if (result.code !== 1 || !result.stdout.includes('Input required and not supplied: credential')) throw new Error(`dist/index.js without a credential:\n${result.stdout}`);
+      if (result.code !== 1 || !result.stdout.includes('Input required and not supplied: credential'))
+        throw new Error(`dist/index.js without a credential:\n${result.stdout}`);
       missing.push(result.totalMs);
       rmSync(ws, { recursive: true, force: true });
     }
@@ -137,7 +148,10 @@ export async function startUp(pg: LocalPostgres, platform: Platform) {
     const base: Child[] = [];
     const phases: Record<string, number[]> = {};
     for (let i = 0; i < RUNS; i++) {
-      for (const [entry, out] of [['dist/index.js', ours], ['bench/baseline.mjs', base]] as const) {
+      for (const [entry, out] of [
+        ['dist/index.js', ours],
+        ['bench/baseline.mjs', base],
+      ] as const) {
         const ws = workspaceWith(policy);
         const result = await run([entry], runnerEnv(ws, api.url, platform.adminUrl, current));
         if (result.code !== 0) throw new Error(`${entry} failed:\n${result.stdout}`);
@@ -146,7 +160,12 @@ export async function startUp(pg: LocalPostgres, platform: Platform) {
         if (entry === 'dist/index.js') {
           const steps = stepDurations(ws);
           const inSteps = Object.values(steps).reduce((a, b) => a + b, 0);
-          for (const [k, v] of Object.entries({ 'start-up (to the first checklist line)': result.firstStepMs, ...steps, 'the rest (outputs, summary, exit)': result.totalMs - result.firstStepMs - inSteps })) (phases[k] ??= []).push(v);
+          for (const [k, v] of Object.entries({
+            'start-up (to the first checklist line)': result.firstStepMs,
+            ...steps,
+            'the rest (outputs, summary, exit)': result.totalMs - result.firstStepMs - inSteps,
+          }))
+            (phases[k] ??= []).push(v);
         }
         rmSync(ws, { recursive: true, force: true });
       }
@@ -155,13 +174,22 @@ export async function startUp(pg: LocalPostgres, platform: Platform) {
     // The code one alter-role + GitHub run loads, traced by a module hook.
     const ws = workspaceWith(policy);
     const trace = join(ws, 'loads.txt');
-    const traced = await run(['--import', './bench/trace-loads.mjs', 'dist/index.js'], runnerEnv(ws, api.url, platform.adminUrl, current, { TRACE_LOADS: trace }));
+    const traced = await run(
+      ['--import', './bench/trace-loads.mjs', 'dist/index.js'],
+      runnerEnv(ws, api.url, platform.adminUrl, current, { TRACE_LOADS: trace }),
+    );
     if (traced.code !== 0) throw new Error(`traced run failed:\n${traced.stdout}`);
     current = storedValue();
-    const loaded = readFileSync(trace, 'utf8').trim().split('\n').map((u) => fileURLToPath(u)).filter((f) => !f.endsWith('trace-loads.mjs'));
+    const loaded = readFileSync(trace, 'utf8')
+      .trim()
+      .split('\n')
+      .map((u) => fileURLToPath(u))
+      .filter((f) => !f.endsWith('trace-loads.mjs'));
     const loadedBytes = loaded.reduce((sum, f) => sum + statSync(f).size, 0);
     const outsideDist = loaded.filter((f) => !relative(process.cwd(), f).startsWith('dist'));
-    const meta = JSON.parse(readFileSync('bench-results/meta.json', 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
+    const meta = JSON.parse(readFileSync('bench-results/meta.json', 'utf8')) as {
+      outputs: Record<string, { inputs: Record<string, unknown> }>;
+    };
     const inputs = loaded.flatMap((f) => Object.keys(meta.outputs[relative(process.cwd(), f)]?.inputs ?? {}));
     const packageOf = (p: string) => {
       const rest = p.split('node_modules/').pop()!.split('/');
@@ -170,14 +198,28 @@ export async function startUp(pg: LocalPostgres, platform: Platform) {
     const libraries = new Set(inputs.filter((p) => p.includes('node_modules/')).map(packageOf));
     // What an alter-role + GitHub run must not parse: other adapters' libraries, the OIDC client's
     // undici, ajv's compiler (its standalone runtime helpers are fine), the run-time schema.
-    const unwanted = [...new Set(inputs.filter((p) => /dots-wrapper|axios|mime-db|undici|ajv\/dist\/(core|compile|vocabularies)|src\/(supabase|superset|digitalocean)\/|rotation\.schema\.json/.test(p)).map((p) => (p.includes('node_modules/') ? packageOf(p) : p)))];
+    const unwanted = [
+      ...new Set(
+        inputs
+          .filter((p) =>
+            /dots-wrapper|axios|mime-db|undici|ajv\/dist\/(core|compile|vocabularies)|src\/(supabase|superset|digitalocean)\/|rotation\.schema\.json/.test(
+              p,
+            ),
+          )
+          .map((p) => (p.includes('node_modules/') ? packageOf(p) : p)),
+      ),
+    ];
 
     // The post step after a main step that finished: what it loads and what it costs.
     const postWs = workspaceWith(policy);
     const postTrace = join(postWs, 'loads.txt');
     const postEnv = { ...runnerEnv(postWs, api.url, platform.adminUrl, current), STATE_started: 'true', STATE_finished: 'rotated' };
     await run(['--import', './bench/trace-loads.mjs', 'dist/post.js'], { ...postEnv, TRACE_LOADS: postTrace });
-    const postLoaded = readFileSync(postTrace, 'utf8').trim().split('\n').map((u) => fileURLToPath(u)).filter((f) => !f.endsWith('trace-loads.mjs'));
+    const postLoaded = readFileSync(postTrace, 'utf8')
+      .trim()
+      .split('\n')
+      .map((u) => fileURLToPath(u))
+      .filter((f) => !f.endsWith('trace-loads.mjs'));
     const postBytes = postLoaded.reduce((sum, f) => sum + statSync(f).size, 0);
     // Alternately with bare node, so both see the same load on the machine.
     const post: number[] = [];
@@ -208,19 +250,66 @@ export async function startUp(pg: LocalPostgres, platform: Platform) {
     const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
     const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
     const rows = [
-      ['node dist/index.js with a missing input', `${figures.missingInputMs.toFixed(0)} ms = ${ratio(figures.missingInputMs, figures.bareNodeMs)} bare node (${figures.bareNodeMs.toFixed(0)} ms)`, '≤ 3× bare node', verdict(figures.missingInputMs <= 3 * figures.bareNodeMs)],
-      ['start to first output of dist/index.js (a rotation)', `${figures.firstOutputMs.toFixed(0)} ms = ${ratio(figures.firstOutputMs, figures.bareNodeMs)} bare node`, '(for reference)', ''],
-      ['code an alter-role + GitHub run loads', `${kib(loadedBytes)} in ${loaded.length} files (${outsideDist.length} outside dist/)`, '< 1 MB', verdict(loadedBytes < 1024 * 1024)],
-      ['first checklist line (policy read, adapters loaded)', `${figures.firstStepMs.toFixed(0)} ms = ${ratio(figures.firstStepMs, figures.bareNodeMs)} bare node`, '(for reference)', ''],
-      ['libraries it parses', `${libraries.size} packages (bench.json lists them); unwanted: ${unwanted.join(', ') || 'none'}`, 'no dots-wrapper, axios, Supabase, Superset, undici, ajv compiler', verdict(unwanted.length === 0)],
-      ['dist/post.js', `${kib(figures.postSize)}; a no-op post step loads ${kib(postBytes)}`, '< 200 KB', verdict(figures.postSize < 200 * 1024 && postBytes < 200 * 1024)],
-      ['no-op post step', `${figures.postMs.toFixed(0)} ms = bare node + ${(figures.postMs - figures.postBareMs).toFixed(0)} ms (${ratio(figures.postMs, figures.postBareMs)})`, 'almost nothing (≤ bare node + 20 ms)', verdict(figures.postMs - figures.postBareMs <= 20)],
-      ['full rotation, dist/index.js vs bench/baseline.mjs', `${figures.rotationMs.toFixed(0)} ms vs ${figures.baselineMs.toFixed(0)} ms = ${ratio(figures.rotationMs, figures.baselineMs)}`, '≤ 1.25×', verdict(figures.rotationMs <= 1.25 * figures.baselineMs)],
+      [
+        'node dist/index.js with a missing input',
+        `${figures.missingInputMs.toFixed(0)} ms = ${ratio(figures.missingInputMs, figures.bareNodeMs)} bare node (${figures.bareNodeMs.toFixed(0)} ms)`,
+        '≤ 3× bare node',
+        verdict(figures.missingInputMs <= 3 * figures.bareNodeMs),
+      ],
+      [
+        'start to first output of dist/index.js (a rotation)',
+        `${figures.firstOutputMs.toFixed(0)} ms = ${ratio(figures.firstOutputMs, figures.bareNodeMs)} bare node`,
+        '(for reference)',
+        '',
+      ],
+      [
+        'code an alter-role + GitHub run loads',
+        `${kib(loadedBytes)} in ${loaded.length} files (${outsideDist.length} outside dist/)`,
+        '< 1 MB',
+        verdict(loadedBytes < 1024 * 1024),
+      ],
+      [
+        'first checklist line (policy read, adapters loaded)',
+        `${figures.firstStepMs.toFixed(0)} ms = ${ratio(figures.firstStepMs, figures.bareNodeMs)} bare node`,
+        '(for reference)',
+        '',
+      ],
+      [
+        'libraries it parses',
+        `${libraries.size} packages (bench.json lists them); unwanted: ${unwanted.join(', ') || 'none'}`,
+        'no dots-wrapper, axios, Supabase, Superset, undici, ajv compiler',
+        verdict(unwanted.length === 0),
+      ],
+      [
+        'dist/post.js',
+        `${kib(figures.postSize)}; a no-op post step loads ${kib(postBytes)}`,
+        '< 200 KB',
+        verdict(figures.postSize < 200 * 1024 && postBytes < 200 * 1024),
+      ],
+      [
+        'no-op post step',
+        `${figures.postMs.toFixed(0)} ms = bare node + ${(figures.postMs - figures.postBareMs).toFixed(0)} ms (${ratio(figures.postMs, figures.postBareMs)})`,
+        'almost nothing (≤ bare node + 20 ms)',
+        verdict(figures.postMs - figures.postBareMs <= 20),
+      ],
+      [
+        'full rotation, dist/index.js vs bench/baseline.mjs',
+        `${figures.rotationMs.toFixed(0)} ms vs ${figures.baselineMs.toFixed(0)} ms = ${ratio(figures.rotationMs, figures.baselineMs)}`,
+        '≤ 1.25×',
+        verdict(figures.rotationMs <= 1.25 * figures.baselineMs),
+      ],
     ];
     console.log(`\nStart-up and size, median of ${RUNS} child runs each (odoo_app: alter-role, 3 GitHub targets, an http health check)\n`);
     console.log(formatTable(['figure', 'measured', 'target', ''], rows));
-    console.log(`\nWhere a rotation by dist/index.js spends its time (median ms of ${RUNS}; the baseline's whole run: ${figures.baselineMs.toFixed(0)} ms)\n`);
-    console.log(formatTable(['phase', 'median'], Object.entries(figures.phasesMs).map(([k, v]) => [k, `${v} ms`])));
+    console.log(
+      `\nWhere a rotation by dist/index.js spends its time (median ms of ${RUNS}; the baseline's whole run: ${figures.baselineMs.toFixed(0)} ms)\n`,
+    );
+    console.log(
+      formatTable(
+        ['phase', 'median'],
+        Object.entries(figures.phasesMs).map(([k, v]) => [k, `${v} ms`]),
+      ),
+    );
     platform.passwords.odoo_app = new Secret(current);
     return figures;
   } finally {

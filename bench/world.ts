@@ -57,4 +57,3 @@ ${targets.join('\n')}
   });
   return `version: 1\nsystems:\n  sor: { type: postgres, admin_url: "\${ADMIN_URL}" }\ncredentials:\n${creds.join('\n')}\n`;
 }
-

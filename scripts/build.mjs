@@ -48,7 +48,9 @@ function actionsCoreWithoutOidc() {
     name: 'actions-core-without-oidc',
     setup(b) {
       b.onResolve({ filter: /^\.\/(oidc-utils|summary)\.js$/ }, (args) =>
-        /[\\/]@actions[\\/]core[\\/]/.test(args.importer) ? { path: join(dirname(args.importer), args.path), sideEffects: false } : undefined,
+        /[\\/]@actions[\\/]core[\\/]/.test(args.importer)
+          ? { path: join(dirname(args.importer), args.path), sideEffects: false }
+          : undefined,
       );
     },
   };
@@ -67,7 +69,7 @@ await build({
   target: 'node20',
   format: 'esm',
   legalComments: 'none',
-  logLevel: "warning",
+  logLevel: 'warning',
   // Minified (names kept, for stack traces): a run parses less; messages are unaffected.
   minify: true,
   keepNames: true,

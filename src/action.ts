@@ -15,7 +15,14 @@ import { RotationError } from './errors/errors.js';
  * The policy reader (yaml, the compiled schema) and the engine (pg, Octokit) load only once the
  * inputs are read: a run with a bad input stops as fast as node starts.
  */
-const loadEngine = () => Promise.all([import('./policy/load.js'), import('./registry/load-policy.js'), import('./secret/policy-secrets.js'), import('./engine/live-runtime.js'), import('./engine/rotate.js')]);
+const loadEngine = () =>
+  Promise.all([
+    import('./policy/load.js'),
+    import('./registry/load-policy.js'),
+    import('./secret/policy-secrets.js'),
+    import('./engine/live-runtime.js'),
+    import('./engine/rotate.js'),
+  ]);
 
 /** The action: read the inputs, rotate one credential, set the outputs and the job summary. */
 export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -48,7 +55,11 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
     core.setOutput('status', result.status);
     core.setOutput('rotated-at', reporter.scrub(result.rotatedAt ?? ''));
     core.setOutput('evidence-path', reporter.scrub(result.evidencePath ?? ''));
-    if (env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, summaryMarkdown(result.record, result.evidencePath, (text) => reporter.scrub(text)));
+    if (env.GITHUB_STEP_SUMMARY)
+      appendFileSync(
+        env.GITHUB_STEP_SUMMARY,
+        summaryMarkdown(result.record, result.evidencePath, (text) => reporter.scrub(text)),
+      );
     core.saveState('finished', result.status);
     if (result.status === 'failed') process.exitCode = 1; // the engine already reported the error
   } catch (error) {
@@ -59,4 +70,3 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
     process.exitCode = 1;
   }
 }
-

@@ -36,7 +36,8 @@ const terminal = new ConsoleReporter();
 const workspaceOf = () => resolve(program.opts().workspace as string);
 // audit and provision: the real network for a `ca_from:` cluster's CA, warnings on stderr (stdout is the report or the SQL).
 const commandRuntime = () => cliRuntime(workspaceOf(), process.env, undefined, new ConsoleReporter(process.stderr));
-const policyOf = (options: LoadOptions = {}) => loadPolicy(resolve(workspaceOf(), program.opts().config as string), policyEnvironment(process.env), options);
+const policyOf = (options: LoadOptions = {}) =>
+  loadPolicy(resolve(workspaceOf(), program.opts().config as string), policyEnvironment(process.env), options);
 
 // `plan --json | head`: the reader left; what is unread was not wanted. End quietly.
 for (const stream of [process.stdout, process.stderr]) {
@@ -51,7 +52,10 @@ program
   .description('rotate one credential through the whole checklist')
   .addOption(new Option('--reason <reason>', 'why').choices(REASONS).default('manual'))
   .option('--dry-run', 'plan and preflight only, change nothing', false)
-  .option('--github-token <token>', 'token that may write secrets; prefer the GITHUB_TOKEN environment variable (read when this is not given): a command line is visible to every user in ps')
+  .option(
+    '--github-token <token>',
+    'token that may write secrets; prefer the GITHUB_TOKEN environment variable (read when this is not given): a command line is visible to every user in ps',
+  )
   .option('--deadline-minutes <minutes>', 'overall deadline of the run: no wait or retry goes past it', String(DEFAULT_DEADLINE_MINUTES))
   .action(async (credential: string, opts: { reason: Reason; dryRun: boolean; githubToken?: string; deadlineMinutes: string }) => {
     const token = opts.githubToken ?? process.env.GITHUB_TOKEN;
@@ -59,7 +63,11 @@ program
     runtime.deadline = deadlineFrom(opts.deadlineMinutes, runtime.now().getTime());
     runtime.failpoint = failpointFromEnv(process.env);
     const policy = policyOf();
-    const result = await rotateCredential(policy, { credential, reason: opts.reason, dryRun: opts.dryRun, trigger: triggerFromEnv(process.env) }, runtime);
+    const result = await rotateCredential(
+      policy,
+      { credential, reason: opts.reason, dryRun: opts.dryRun, trigger: triggerFromEnv(process.env) },
+      runtime,
+    );
     if (result.evidencePath) runtime.reporter.info(`evidence: ${result.evidencePath}`);
     runtime.reporter.info(`status: ${result.status}`);
     const hint = result.status === 'rotated' ? updateCurrentHint(policy.credentials[credential], policy.file) : undefined;
@@ -73,13 +81,17 @@ program
   .option('--json', 'print only the strategy.matrix of the due credentials: {"include":[{"credential":…,"reason":"scheduled"}]}', false)
   .option('--now <iso>', 'plan as of this time instead of now (what-if), e.g. 2026-07-01T03:00:00Z')
   .action((opts: { json: boolean; now?: string }) => {
-    const rows = planRotations(policyOf({ withoutSecrets: true }), workspaceOf(), parseNow(opts.now), (message) => terminal.warning(`evidence ${message}`));
+    const rows = planRotations(policyOf({ withoutSecrets: true }), workspaceOf(), parseNow(opts.now), (message) =>
+      terminal.warning(`evidence ${message}`),
+    );
     process.stdout.write(opts.json ? `${JSON.stringify(planMatrix(rows))}\n` : `${planTable(rows)}\n`);
   });
 
 program
   .command('status')
-  .description('last rotation, next due date and overdue flag per credential, from the evidence history (also to $GITHUB_STEP_SUMMARY); with $GITHUB_TOKEN, each GitHub secret must have changed since the last rotation on record')
+  .description(
+    'last rotation, next due date and overdue flag per credential, from the evidence history (also to $GITHUB_STEP_SUMMARY); with $GITHUB_TOKEN, each GitHub secret must have changed since the last rotation on record',
+  )
   .option('--json', 'print the rows as JSON', false)
   .option('--fail-on-overdue', 'exit 1 when a credential is overdue or was never rotated (a compliance gate)', false)
   .option('--now <iso>', 'report as of this time instead of now, e.g. 2026-07-01T03:00:00Z')
@@ -119,29 +131,47 @@ program
 
 program
   .command('provision <credential>')
-  .description("the least-privilege roles a credential needs (policy: method, access, schemas), as SQL; --apply runs it in one transaction")
+  .description('the least-privilege roles a credential needs (policy: method, access, schemas), as SQL; --apply runs it in one transaction')
   .option('--apply', 'run the SQL (idempotent: a rerun finds nothing to do)', false)
-  .option('--take-over-from <role>', "readwrite: move every object of the schemas (and the schemas) owned by this role (e.g. doadmin) to the app role, object by object")
+  .option(
+    '--take-over-from <role>',
+    'readwrite: move every object of the schemas (and the schemas) owned by this role (e.g. doadmin) to the app role, object by object',
+  )
   .action(async (credential: string, opts: { apply: boolean; takeOverFrom?: string }) => {
     const { provisionCredential, statementCount } = await import('./provision/run.js');
     const policy = policyOf({ scope: { credentials: [credential] } });
     // A connection or SQL failure is a failed change (exit 1), not bad usage.
-    const result = await commandWork(() => provisionCredential(policy, credential, { runtime: commandRuntime(), apply: opts.apply, takeOverFrom: opts.takeOverFrom, show: (script) => process.stdout.write(`${script}\n`) }));
+    const result = await commandWork(() =>
+      provisionCredential(policy, credential, {
+        runtime: commandRuntime(),
+        apply: opts.apply,
+        takeOverFrom: opts.takeOverFrom,
+        show: (script) => process.stdout.write(`${script}\n`),
+      }),
+    );
     const count = statementCount(result.plan);
     if (result.applied) process.stdout.write(`-- applied: ${count} statement(s) committed\n`);
     else if (count > 0) process.stdout.write('-- not applied: rerun with --apply to run it\n');
     // Applied or not, a credential the audit would still fail, or that a rerun would still change, is not done.
     if ((result.applied || count === 0) && !result.converged) {
-      process.stderr.write(`provision ${credential}: not done; ${result.remaining.length} thing(s) left:\n${result.remaining.map((r) => `  - ${r}`).join('\n')}\n`);
+      process.stderr.write(
+        `provision ${credential}: not done; ${result.remaining.length} thing(s) left:\n${result.remaining.map((r) => `  - ${r}`).join('\n')}\n`,
+      );
       process.exitCode = 1;
     }
   });
 
 program
   .command('audit [system]')
-  .description("check the platform's access rules (read-only, no admin app role, break-glass unused, RLS where the API reaches, policy boundaries) against the live catalogs; changes nothing")
+  .description(
+    "check the platform's access rules (read-only, no admin app role, break-glass unused, RLS where the API reaches, policy boundaries) against the live catalogs; changes nothing",
+  )
   .option('--json', 'print the report as JSON', false)
-  .addOption(new Option('--fail-on <severity>', 'exit 1 when a check fails with this severity or worse').choices(['warning', 'error']).default('warning'))
+  .addOption(
+    new Option('--fail-on <severity>', 'exit 1 when a check fails with this severity or worse')
+      .choices(['warning', 'error'])
+      .default('warning'),
+  )
   .option('--no-record', 'do not write the audit record (<evidence_dir>/<YYYYMMDD-HHMM>/db-audit/<system>.json and .md)')
   .action(async (system: string | undefined, opts: { json: boolean; failOn: 'warning' | 'error'; record: boolean }) => {
     const { runAudit } = await import('./audit/run.js');
@@ -156,14 +186,18 @@ program
     const scrub = (text: string) => terminal.scrub(text);
     const report = scrubDeep(await commandWork(() => runAudit(policy, system, { runtime: commandRuntime() })), scrub);
     const paths = opts.record ? await commandWork(() => writeAuditRecords(policy, report, triggerFromEnv(process.env), workspaceOf())) : [];
-    process.stdout.write(scrub(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${auditTable(report)}\n${paths.map((p) => `record: ${p}\n`).join('')}`));
+    process.stdout.write(
+      scrub(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${auditTable(report)}\n${paths.map((p) => `record: ${p}\n`).join('')}`),
+    );
     writeAuditSummary(report, paths, process.env);
     if (failsAt(report, opts.failOn)) process.exitCode = 1;
   });
 
 program
   .command('exposures')
-  .description("GitHub secret-scanning alerts (the policy's exposure: key) matched to the managed credentials; with --apply each leaked value is rotated with reason exposure (or proven already refused) and its alert resolved as revoked, naming the evidence. Reads GITHUB_TOKEN")
+  .description(
+    "GitHub secret-scanning alerts (the policy's exposure: key) matched to the managed credentials; with --apply each leaked value is rotated with reason exposure (or proven already refused) and its alert resolved as revoked, naming the evidence. Reads GITHUB_TOKEN",
+  )
   .option('--apply', 'rotate and resolve (without it: a report that changes nothing)', false)
   .option('--json', 'print one row per alert as JSON: repository, number, url, secret_type, credential, action, outcome, detail', false)
   .option('--deadline-minutes <minutes>', 'overall deadline of the run: no wait or retry goes past it', String(DEFAULT_DEADLINE_MINUTES))
@@ -184,7 +218,11 @@ program
     }
     const out = opts.json ? `${JSON.stringify(report.rows, null, 2)}\n` : `${exposuresTable(report, opts.apply)}\n${recordLines(report)}`;
     process.stdout.write(reporter.scrub(out));
-    writeExposuresSummary(scrubDeep(report, (text) => reporter.scrub(text)), opts.apply, process.env);
+    writeExposuresSummary(
+      scrubDeep(report, (text) => reporter.scrub(text)),
+      opts.apply,
+      process.env,
+    );
     process.exitCode = report.exitCode;
   });
 

@@ -20,7 +20,9 @@ export function renderFormat(format: string | undefined, value: Secret, user?: s
  * anywhere else (a `DB_USER` secret holds the login name itself).
  */
 function fillUser(format: string, user: string): string {
-  return format.replace(/\{user\}/g, (slot, offset: number) => (/[a-z][a-z0-9+.-]*:\/\/\S*$/i.test(format.slice(0, offset)) ? encodeURIComponent(user) : user));
+  return format.replace(/\{user\}/g, (slot, offset: number) =>
+    /[a-z][a-z0-9+.-]*:\/\/\S*$/i.test(format.slice(0, offset)) ? encodeURIComponent(user) : user,
+  );
 }
 
 /** Whether a template carries the secret (a `{user}`-only template holds no secret). */
@@ -32,7 +34,8 @@ export function carriesPassword(format: string | undefined): boolean {
 export function unformat(format: string | undefined, value: Secret): Secret | undefined {
   if (!format) return value;
   const parts = format.split(/(\{password(?:_url)?\}|\{user\})/);
-  const slotPattern = (p: string) => (p === '{password}' || p === '{password_url}' ? '(.+?)' : p === '{user}' ? '(?:[^:/@]+?)' : p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const slotPattern = (p: string) =>
+    p === '{password}' || p === '{password_url}' ? '(.+?)' : p === '{user}' ? '(?:[^:/@]+?)' : p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const pattern = parts.map(slotPattern).join('');
   const match = new RegExp(`^${pattern}$`, 's').exec(value.reveal());
   const slot = parts.filter((p) => p === '{password}' || p === '{password_url}')[0];

@@ -15,8 +15,12 @@ export function systemCa(ctx: Pick<AdapterContext, 'policy' | 'system' | 'runtim
   if (system.ca) return { source: `systems.${system.id}.ca`, pem: system.ca };
   if (!system.caFrom) return undefined;
   const from = ctx.policy.systems[system.caFrom];
-  if (from?.type !== 'digitalocean') throw new RotationError(`systems.${system.id}.ca_from: '${system.caFrom}' is not a digitalocean system`);
+  if (from?.type !== 'digitalocean')
+    throw new RotationError(`systems.${system.id}.ca_from: '${system.caFrom}' is not a digitalocean system`);
   const settings = digitalOceanSystemSettings(from as ProviderSystem, ctx.runtime);
-  return clusterCa(settings, ctx.runtime, `the CA of DigitalOcean cluster ${settings.clusterId} (systems.${system.id}.ca_from: ${system.caFrom})`);
+  return clusterCa(
+    settings,
+    ctx.runtime,
+    `the CA of DigitalOcean cluster ${settings.clusterId} (systems.${system.id}.ca_from: ${system.caFrom})`,
+  );
 }
-

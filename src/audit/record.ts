@@ -56,7 +56,12 @@ export async function writeAuditRecords(policy: Policy, report: AuditReport, tri
 export function renderAuditMarkdown(record: AuditRecord): string {
   const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
   const checks = record.checks.map((c) => ({ ...c, detail: cell(c.detail) }));
-  return Mustache.render(template('audit.md.mustache'), { ...record, checks, failed: checks.filter((c) => c.verdict === 'fail') }, {}, { escape: (t: string) => String(t) });
+  return Mustache.render(
+    template('audit.md.mustache'),
+    { ...record, checks, failed: checks.filter((c) => c.verdict === 'fail') },
+    {},
+    { escape: (t: string) => String(t) },
+  );
 }
 
 export interface LastAudit {
@@ -76,7 +81,8 @@ export interface LastAudit {
 export function lastAudits(policy: Policy, workspace: string, warn?: (message: string) => void): Map<string, LastAudit> {
   const latest = new Map<string, LastAudit>();
   // `<stamp>`, `<stamp>/db-audit` and the files in it; read as untrusted input (evidence/folder.ts).
-  const include = (parts: string[], folder: boolean) => (folder ? parts.length === 1 || (parts.length === 2 && parts[1] === 'db-audit') : parts.length === 3);
+  const include = (parts: string[], folder: boolean) =>
+    folder ? parts.length === 1 || (parts.length === 2 && parts[1] === 'db-audit') : parts.length === 3;
   for (const { parts, path, text } of readEvidenceFiles(evidenceRoot(policy, workspace), workspace, { include, warn })) {
     const [stamp, , file] = parts;
     const record = readRecord(text);

@@ -32,8 +32,17 @@ export async function runAudit(policy: Policy, only: string | undefined, io: Aud
   const open =
     io.connect ??
     ((system: PostgresSystem, database?: string) =>
-      connect({ ...connectionConfig(system.adminUrl, undefined, systemCa({ policy, system, runtime: io.runtime })), ...(database ? { database } : {}) }, `systems.${system.id}.admin_url (${describeTarget(system.adminUrl)})${database ? ` to database ${database}` : ''}`));
-  if (only && !policy.systems[only]) throw new RotationError(`unknown system '${only}' (${policy.file} defines: ${Object.keys(policy.systems).join(', ')})`, { code: 'USAGE' });
+      connect(
+        {
+          ...connectionConfig(system.adminUrl, undefined, systemCa({ policy, system, runtime: io.runtime })),
+          ...(database ? { database } : {}),
+        },
+        `systems.${system.id}.admin_url (${describeTarget(system.adminUrl)})${database ? ` to database ${database}` : ''}`,
+      ));
+  if (only && !policy.systems[only])
+    throw new RotationError(`unknown system '${only}' (${policy.file} defines: ${Object.keys(policy.systems).join(', ')})`, {
+      code: 'USAGE',
+    });
   const systems: SystemAudit[] = [];
   // Sessions are the cluster's: each cluster's are read once, through its first system.
   const clusters = new Set<string>();
@@ -52,7 +61,12 @@ export async function runAudit(policy: Policy, only: string | undefined, io: Aud
   return { policy: policy.file, started_at: startedAt.toISOString(), finished_at: io.runtime.now().toISOString(), systems };
 }
 
-async function auditPostgres(policy: Policy, system: PostgresSystem, open: (s: PostgresSystem, database?: string) => Promise<pg.Client>, readSessions: boolean): Promise<SystemAudit> {
+async function auditPostgres(
+  policy: Policy,
+  system: PostgresSystem,
+  open: (s: PostgresSystem, database?: string) => Promise<pg.Client>,
+  readSessions: boolean,
+): Promise<SystemAudit> {
   const audit: SystemAudit = { system: system.id, type: system.type, target: describeTarget(system.adminUrl), checks: [] };
   const credentials = credentialsOf(policy, system.id);
   let db: pg.Client;
@@ -72,12 +86,22 @@ async function auditPostgres(policy: Policy, system: PostgresSystem, open: (s: P
     for (const credential of Object.values(policy.credentials).filter((c) => c.breakGlass && (readSessions || c.system === system.id))) {
       const sessions = readSessions ? await breakGlassSessionFindings(db, credential, admin) : [];
       const own = credential.system === system.id ? breakGlassPolicyFindings(policy, credential) : [];
-      breakGlass.push(check('break-glass-unused', credential.id, [...own, ...sessions], sessions.length === 0 ? `no session of ${credential.role} but the audit's own and a rotation lock's, seen from ${system.id}` : `${sessions.length} session(s) of ${credential.role} open`));
+      breakGlass.push(
+        check(
+          'break-glass-unused',
+          credential.id,
+          [...own, ...sessions],
+          sessions.length === 0
+            ? `no session of ${credential.role} but the audit's own and a rotation lock's, seen from ${system.id}`
+            : `${sessions.length} session(s) of ${credential.role} open`,
+        ),
+      );
     }
     // Privileges are per database: rules 1 and 2 read every other database the role may connect to as well.
     const database = (name: string) => open(system, name);
     for (const credential of credentials) {
-      if (credential.access === 'readonly') audit.checks.push(await readonlyCheck(db, credential, { writer: writerOf(policy, credential), database }));
+      if (credential.access === 'readonly')
+        audit.checks.push(await readonlyCheck(db, credential, { writer: writerOf(policy, credential), database }));
       if (credential.access === 'readwrite') audit.checks.push(await notAdminCheck(db, credential, { database }));
     }
     audit.checks.push(...breakGlass);
@@ -102,8 +126,17 @@ function auditProvider(policy: Policy, system: SystemPolicy): SystemAudit {
   for (const credential of credentialsOf(policy, system.id)) {
     if (credential.breakGlass) {
       const findings = breakGlassPolicyFindings(policy, credential);
-      const seenFrom = Object.values(policy.systems).filter((s) => s.type === 'postgres').map((s) => s.id);
-      audit.checks.push(check('break-glass-unused', credential.id, findings, `no consumer and no other credential uses ${credential.role}${seenFrom.length ? `; sessions are checked from ${seenFrom.join(', ')}` : '; no postgres system to check its sessions from'}`));
+      const seenFrom = Object.values(policy.systems)
+        .filter((s) => s.type === 'postgres')
+        .map((s) => s.id);
+      audit.checks.push(
+        check(
+          'break-glass-unused',
+          credential.id,
+          findings,
+          `no consumer and no other credential uses ${credential.role}${seenFrom.length ? `; sessions are checked from ${seenFrom.join(', ')}` : '; no postgres system to check its sessions from'}`,
+        ),
+      );
     }
     audit.checks.push(policyCheck(policy, credential));
   }
@@ -112,9 +145,27 @@ function auditProvider(policy: Policy, system: SystemPolicy): SystemAudit {
 
 function policyCheck(policy: Policy, credential: CredentialPolicy): AuditCheck {
   const findings: Finding[] = policyBoundaryFindings(policy, credential);
-  return check('policy-boundaries', credential.id, findings, findings.length === 0 ? `${credential.consumers.length} consumer(s), store targets of its own` : `${findings.length} boundary problem(s)`);
+  return check(
+    'policy-boundaries',
+    credential.id,
+    findings,
+    findings.length === 0
+      ? `${credential.consumers.length} consumer(s), store targets of its own`
+      : `${findings.length} boundary problem(s)`,
+  );
 }
 
 function connectFailure(system: PostgresSystem, error: unknown): AuditCheck {
-  return check('connect', system.id, [{ what: describeError(error), severity: 'error', fixes: [`check systems.${system.id}.admin_url and that the admin may CONNECT (docs/audit.md)`] }], 'the catalogs could not be read');
+  return check(
+    'connect',
+    system.id,
+    [
+      {
+        what: describeError(error),
+        severity: 'error',
+        fixes: [`check systems.${system.id}.admin_url and that the admin may CONNECT (docs/audit.md)`],
+      },
+    ],
+    'the catalogs could not be read',
+  );
 }

@@ -41,7 +41,10 @@ export function auditMarkdown(report: AuditReport, recordPaths: string[]): strin
   const failures = report.systems.flatMap((s) =>
     s.checks
       .filter((c) => c.verdict === 'fail')
-      .flatMap((c) => [`- **${esc(s.system)} / ${c.rule} / \`${esc(c.subject)}\`**`, ...c.findings.flatMap((f) => [`  - ${f.severity}: ${esc(f.what)}`, ...f.fixes.map((fix) => `    - fix: \`${fix}\``)])]),
+      .flatMap((c) => [
+        `- **${esc(s.system)} / ${c.rule} / \`${esc(c.subject)}\`**`,
+        ...c.findings.flatMap((f) => [`  - ${f.severity}: ${esc(f.what)}`, ...f.fixes.map((fix) => `    - fix: \`${fix}\``)]),
+      ]),
   );
   return [
     '### Access audit',

@@ -22,7 +22,9 @@ export class WorkFailed extends Error {
 }
 
 function isUsage(error: unknown): boolean {
-  return error instanceof CommanderError || error instanceof PolicyError || (error instanceof RotationError && USAGE_CODES.has(error.code ?? ''));
+  return (
+    error instanceof CommanderError || error instanceof PolicyError || (error instanceof RotationError && USAGE_CODES.has(error.code ?? ''))
+  );
 }
 
 /**

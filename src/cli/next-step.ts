@@ -11,6 +11,7 @@ export function updateCurrentHint(credential: CredentialPolicy, policyFile: stri
     const list = names.join(' and ');
     return `next: update ${list} to the new value (${key} reads ${names.length === 1 ? 'it' : 'them'}, and ${names.length === 1 ? 'it holds' : 'they hold'} the old one, now refused); the new value is in the store targets`;
   }
-  if (credential.current) return `next: update ${key} in ${policyFile} to the new value (it holds the old one, now refused); the new value is in the store targets`;
+  if (credential.current)
+    return `next: update ${key} in ${policyFile} to the new value (it holds the old one, now refused); the new value is in the store targets`;
   return undefined;
 }

@@ -16,7 +16,9 @@ export function parseNow(text: string | undefined): Date {
   if (text === undefined) return new Date();
   const date = new Date(text);
   if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(date.getTime())) {
-    throw new RotationError(`--now: expected an ISO 8601 date or time such as 2026-04-01 or 2026-04-01T03:00:00Z, got '${text}'`, { code: 'USAGE' });
+    throw new RotationError(`--now: expected an ISO 8601 date or time such as 2026-04-01 or 2026-04-01T03:00:00Z, got '${text}'`, {
+      code: 'USAGE',
+    });
   }
   return date;
 }
@@ -49,7 +51,11 @@ export function planMatrix(rows: PlanRow[]): { include: { credential: string; re
 /** A plain-text table: one row per credential. */
 export function formatTable(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 

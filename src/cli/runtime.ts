@@ -6,7 +6,12 @@ import { Secret } from '../secret/secret.js';
 import { RotationError } from '../errors/errors.js';
 
 /** The collaborators of a CLI run: the terminal, the real clock, the real network. */
-export function cliRuntime(workspace: string, env: NodeJS.ProcessEnv = process.env, token?: string, reporter: Reporter = new ConsoleReporter()): Runtime {
+export function cliRuntime(
+  workspace: string,
+  env: NodeJS.ProcessEnv = process.env,
+  token?: string,
+  reporter: Reporter = new ConsoleReporter(),
+): Runtime {
   const githubToken = token ? new Secret(token) : undefined;
   if (githubToken) reporter.mask(githubToken);
   return liveRuntime({ env, reporter, workspace, githubToken });
@@ -28,7 +33,8 @@ export function policyEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     } catch {
       throw new RotationError(`${name} is not JSON (expected an object of names and values, e.g. \${{ toJSON(secrets) }})`);
     }
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new RotationError(`${name} is not a JSON object of names and values`);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new RotationError(`${name} is not a JSON object of names and values`);
     return Object.fromEntries(Object.entries(parsed).filter(([, v]) => typeof v === 'string') as [string, string][]);
   };
   return { ...fromJson('ROTATION_VARS_JSON'), ...fromJson('ROTATION_SECRETS_JSON'), ...env };

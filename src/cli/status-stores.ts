@@ -5,7 +5,6 @@ import type { Policy } from '../policy/types.js';
 import { REGISTRY } from '../registry/registry.js';
 import type { StatusRow, StoreCheck } from './status.js';
 
-
 /**
  * With a token, `status` asks every store target that can tell when it last changed (GitHub's
  * secrets API: updated_at) and compares it with the last rotation the evidence claims. A target
@@ -30,11 +29,26 @@ export async function checkStoreTargets(policy: Policy, rows: StatusRow[], runti
         target = store.label;
         const written = await store.lastWritten();
         if (!written) {
-          checks.push({ target, updated_at: null, verdict: 'missing', detail: `${target} does not exist, though ${last.path} says it was written` });
+          checks.push({
+            target,
+            updated_at: null,
+            verdict: 'missing',
+            detail: `${target} does not exist, though ${last.path} says it was written`,
+          });
         } else if (written.getTime() < rotatedAt) {
-          checks.push({ target, updated_at: written.toISOString(), verdict: 'stale', detail: `${target} was last updated ${written.toISOString()}, before the rotation of ${last.record.started_at} that ${last.path} claims` });
+          checks.push({
+            target,
+            updated_at: written.toISOString(),
+            verdict: 'stale',
+            detail: `${target} was last updated ${written.toISOString()}, before the rotation of ${last.record.started_at} that ${last.path} claims`,
+          });
         } else {
-          checks.push({ target, updated_at: written.toISOString(), verdict: 'changed', detail: `${target} updated ${written.toISOString()}` });
+          checks.push({
+            target,
+            updated_at: written.toISOString(),
+            verdict: 'changed',
+            detail: `${target} updated ${written.toISOString()}`,
+          });
         }
       } catch (error) {
         checks.push({ target, updated_at: null, verdict: 'unknown', detail: `${target} could not be checked: ${describeError(error)}` });

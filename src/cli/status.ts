@@ -54,7 +54,9 @@ export function statusRows(policy: Policy, workspace: string, now: Date, warn?: 
       next_due: row.nextDue ?? null,
       overdue: row.state === 'overdue' || row.state === 'never rotated',
       evidence: row.evidence ?? null,
-      last_attempt: afterSuccess ? { status: latest.record.status, at: latest.record.finished_at ?? latest.record.started_at, evidence: latest.path } : null,
+      last_attempt: afterSuccess
+        ? { status: latest.record.status, at: latest.record.finished_at ?? latest.record.started_at, evidence: latest.path }
+        : null,
       last_audit: audits.get(policy.credentials[row.credential].system) ?? null,
     };
   });
@@ -63,7 +65,9 @@ export function statusRows(policy: Policy, workspace: string, now: Date, warn?: 
 const HEADERS = ['credential', 'state', 'cadence', 'last rotated', 'next due', 'overdue', 'evidence'];
 
 function cells(r: StatusRow): string[] {
-  const evidence = r.last_attempt ? `${r.evidence ?? '-'} (last attempt ${r.last_attempt.at.slice(0, 16).replace('T', ' ')} ${r.last_attempt.status}: ${r.last_attempt.evidence})` : (r.evidence ?? '-');
+  const evidence = r.last_attempt
+    ? `${r.evidence ?? '-'} (last attempt ${r.last_attempt.at.slice(0, 16).replace('T', ' ')} ${r.last_attempt.status}: ${r.last_attempt.evidence})`
+    : (r.evidence ?? '-');
   return [
     r.credential,
     r.state,
@@ -84,7 +88,8 @@ function auditLines(rows: StatusRow[]): string[] {
   const audits = new Map(rows.filter((r) => r.last_audit).map((r) => [r.last_audit!.system, r.last_audit!]));
   if (audits.size === 0) return ['last audit: none on record (run credential-rotation audit)'];
   return [...audits.values()].map(
-    (a) => `last audit of ${a.system}: ${a.at.slice(0, 16).replace('T', ' ')} ${a.verdict === 'pass' ? 'passed' : `FAILED (${a.failed.join(', ')})`}: ${a.record}`,
+    (a) =>
+      `last audit of ${a.system}: ${a.at.slice(0, 16).replace('T', ' ')} ${a.verdict === 'pass' ? 'passed' : `FAILED (${a.failed.join(', ')})`}: ${a.record}`,
   );
 }
 

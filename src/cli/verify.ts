@@ -38,7 +38,10 @@ export interface VerifyRow {
 export async function verifyCredential(policy: Policy, id: string, runtime: Runtime): Promise<VerifyRow> {
   const credential = policy.credentials[id];
   if (!credential) {
-    throw new RotationError(`unknown credential '${id}'`, { hint: `${policy.file} defines: ${Object.keys(policy.credentials).join(', ')}`, code: 'USAGE' });
+    throw new RotationError(`unknown credential '${id}'`, {
+      hint: `${policy.file} defines: ${Object.keys(policy.credentials).join(', ')}`,
+      code: 'USAGE',
+    });
   }
   maskPolicySecrets(policy, (secret) => runtime.reporter.mask(secret));
   const adapters = await loadAdapters(policy, id, runtime);
@@ -55,7 +58,9 @@ export async function verifyCredential(policy: Policy, id: string, runtime: Runt
         const report = await adapters.method.preflight(candidate.value);
         row.works = report.currentWorks;
         user = report.user;
-        row.detail = report.currentWorks ? `the value from ${candidate.source} works` : `the value from ${candidate.source} no longer works at ${target}`;
+        row.detail = report.currentWorks
+          ? `the value from ${candidate.source} works`
+          : `the value from ${candidate.source} no longer works at ${target}`;
       } catch (error) {
         row.detail = `could not verify at ${target}: ${describeError(error)}`;
       }
@@ -88,7 +93,11 @@ async function readStores(adapters: Adapters, runtime: Runtime): Promise<(Secret
 }
 
 /** `current` when given; otherwise the bare value a readable store holds (unwrapping a `format`). */
-function pickCandidate(credential: CredentialPolicy, adapters: Adapters, held: (Secret | undefined)[]): { value: Secret; source: string } | undefined {
+function pickCandidate(
+  credential: CredentialPolicy,
+  adapters: Adapters,
+  held: (Secret | undefined)[],
+): { value: Secret; source: string } | undefined {
   if (credential.current) return { value: credential.current, source: 'current' };
   for (const [i, { store, unrender }] of adapters.stores.entries()) {
     const value = held[i];
@@ -101,13 +110,7 @@ function pickCandidate(credential: CredentialPolicy, adapters: Adapters, held: (
 export function verifyTable(rows: VerifyRow[]): string {
   return formatTable(
     ['credential', 'result', 'value from', 'stores', 'detail'],
-    rows.map((r) => [
-      r.credential,
-      r.ok ? 'ok' : 'FAILED',
-      r.source ?? '-',
-      summarizeStores(r.stores),
-      r.detail,
-    ]),
+    rows.map((r) => [r.credential, r.ok ? 'ok' : 'FAILED', r.source ?? '-', summarizeStores(r.stores), r.detail]),
   );
 }
 
@@ -124,6 +127,8 @@ export function verifyProblems(rows: VerifyRow[]): string[] {
     ...(r.works ? [] : [`${r.credential}: ${r.detail}`]),
     ...r.stores
       .filter((s) => s.outcome === 'differs' || s.outcome === 'missing')
-      .map((s) => `${r.credential}: ${s.target} ${s.outcome === 'missing' ? 'holds no value' : `does not hold the value from ${r.source}`}`),
+      .map(
+        (s) => `${r.credential}: ${s.target} ${s.outcome === 'missing' ? 'holds no value' : `does not hold the value from ${r.source}`}`,
+      ),
   ]);
 }

@@ -64,7 +64,10 @@ export const digitalOceanApp: AdapterFactory<Consumer> = (spec, ctx) => {
     if (appSpec.databases.length === 0) return [];
     if (!cluster) return credentialBindings(appSpec, users, undefined);
     const db = digitalOceanClient(cluster.token, cluster.apiUrl, runtime);
-    const [{ name }, pools] = await Promise.all([db.getCluster(cluster.clusterId, clusterHints), db.listPools(cluster.clusterId, clusterHints)]);
+    const [{ name }, pools] = await Promise.all([
+      db.getCluster(cluster.clusterId, clusterHints),
+      db.listPools(cluster.clusterId, clusterHints),
+    ]);
     return credentialBindings(appSpec, users, { name, pools });
   }
 
@@ -73,16 +76,22 @@ export const digitalOceanApp: AdapterFactory<Consumer> = (spec, ctx) => {
     const what = `app ${app.name} (${app.id}) binds DigitalOcean's copy of a password the rotation changes: ${describeBindings(found)}`;
     const method = ctx.credential.method;
     if (method !== 'digitalocean-reset') {
-      throw new RotationError(`${what}. App Platform injects DigitalOcean's copy when it deploys; ${method} changes the password with ALTER ROLE, which DigitalOcean does not document to update that copy${cluster ? '' : ` (systems.${ctx.system.id} names no cluster:, so every database component with that user counts)`}`, {
-        hint: `give the app the stored value instead (an encrypted env var the deploy sets from the GitHub secret), or rotate the user with method digitalocean-reset and mode: deploy; nothing was changed`,
-        code: 'NOT_ALLOWED',
-      });
+      throw new RotationError(
+        `${what}. App Platform injects DigitalOcean's copy when it deploys; ${method} changes the password with ALTER ROLE, which DigitalOcean does not document to update that copy${cluster ? '' : ` (systems.${ctx.system.id} names no cluster:, so every database component with that user counts)`}`,
+        {
+          hint: `give the app the stored value instead (an encrypted env var the deploy sets from the GitHub secret), or rotate the user with method digitalocean-reset and mode: deploy; nothing was changed`,
+          code: 'NOT_ALLOWED',
+        },
+      );
     }
     if (mode !== 'deploy') {
-      throw new RotationError(`${what}. App Platform binds them when it deploys; DigitalOcean does not document that a restart binds them again`, {
-        hint: `set ${spec.path}.mode: deploy (a deployment binds DigitalOcean's copy, which the reset sets); nothing was changed`,
-        code: 'NOT_ALLOWED',
-      });
+      throw new RotationError(
+        `${what}. App Platform binds them when it deploys; DigitalOcean does not document that a restart binds them again`,
+        {
+          hint: `set ${spec.path}.mode: deploy (a deployment binds DigitalOcean's copy, which the reset sets); nothing was changed`,
+          code: 'NOT_ALLOWED',
+        },
+      );
     }
   }
 
@@ -101,7 +110,9 @@ export const digitalOceanApp: AdapterFactory<Consumer> = (spec, ctx) => {
       const app = await client.getApp(appId, hints);
       const started = runtime.now().getTime();
       let deployment: Deployment =
-        mode === 'restart' ? await client.restartApp(appId, components, hints) : await client.createDeployment(appId, o.flag('force_build'), hints);
+        mode === 'restart'
+          ? await client.restartApp(appId, components, hints)
+          : await client.createDeployment(appId, o.flag('force_build'), hints);
       const name = `app ${app.name} (${appId}) deployment ${deployment.id}`;
       for (;;) {
         if (deployment.phase === 'ACTIVE') {
@@ -130,7 +141,8 @@ export const digitalOceanApp: AdapterFactory<Consumer> = (spec, ctx) => {
     async prove(value) {
       if (!active) throw new RotationError(`digitalocean-app ${appId}: no ACTIVE deployment to prove`);
       const read = await client.getDeployment(appId, active.id, hints);
-      if (read.phase !== 'ACTIVE') throw new RotationError(`app ${appId} deployment ${active.id} reads back in phase ${read.phase}, not ACTIVE`);
+      if (read.phase !== 'ACTIVE')
+        throw new RotationError(`app ${appId} deployment ${active.id} reads back in phase ${read.phase}, not ACTIVE`);
       const detail = `deployment ${active.id} of app ${appId}, started after the new value was stored, reads back ACTIVE`;
       return bound.length > 0 && cluster ? proveBoundCopy(value, detail) : { proof: 'read-back', detail };
     },
@@ -141,9 +153,17 @@ export const digitalOceanApp: AdapterFactory<Consumer> = (spec, ctx) => {
     const db = digitalOceanClient(cluster!.token, cluster!.apiUrl, runtime);
     for (const user of new Set(bound.map((b) => b.user))) {
       const same = await db.storedPasswordIs(cluster!.clusterId, user, value, clusterHints);
-      if (same === false) throw new RotationError(`DigitalOcean's copy of ${user}'s password, which app ${appId} binds, is not the new value`);
-      if (same === undefined) return { proof: 'read-back', detail: `${detail}; DigitalOcean's copy it binds was not read (the token lacks database:view_credentials)` };
+      if (same === false)
+        throw new RotationError(`DigitalOcean's copy of ${user}'s password, which app ${appId} binds, is not the new value`);
+      if (same === undefined)
+        return {
+          proof: 'read-back',
+          detail: `${detail}; DigitalOcean's copy it binds was not read (the token lacks database:view_credentials)`,
+        };
     }
-    return { proof: 'read-back', detail: `${detail}; DigitalOcean's copy it binds (${[...new Set(bound.map((b) => b.user))].join(', ')}) is the new value` };
+    return {
+      proof: 'read-back',
+      detail: `${detail}; DigitalOcean's copy it binds (${[...new Set(bound.map((b) => b.user))].join(', ')}) is the new value`,
+    };
   }
 };

@@ -61,8 +61,14 @@ export const githubWorkflow: AdapterFactory<Consumer> = (spec, ctx) => {
   };
 
   const getRun = async (id: number): Promise<Run> =>
-    (await githubCall(runtime, `GitHub: read run ${id} of ${where}`, () => client().rest.actions.getWorkflowRun({ owner, repo, run_id: id, ...req }), hints))
-      .data as Run;
+    (
+      await githubCall(
+        runtime,
+        `GitHub: read run ${id} of ${where}`,
+        () => client().rest.actions.getWorkflowRun({ owner, repo, run_id: id, ...req }),
+        hints,
+      )
+    ).data as Run;
 
   /**
    * The fallback: the run this dispatch started, from the workflow's list of runs. GitHub stamps
@@ -78,11 +84,20 @@ export const githubWorkflow: AdapterFactory<Consumer> = (spec, ctx) => {
       `GitHub: list runs of ${where}`,
       () =>
         client().rest.actions.listWorkflowRuns({
-          owner, repo, workflow_id, event: 'workflow_dispatch', branch: ref, created: `>=${since}`, per_page: 50, ...req,
+          owner,
+          repo,
+          workflow_id,
+          event: 'workflow_dispatch',
+          branch: ref,
+          created: `>=${since}`,
+          per_page: 50,
+          ...req,
         }),
       hints,
     );
-    const runs = (response.data.workflow_runs as Run[]).filter((run) => Date.parse(run.created_at) >= threshold - CLOCK_SKEW_MS).sort(byCreated);
+    const runs = (response.data.workflow_runs as Run[])
+      .filter((run) => Date.parse(run.created_at) >= threshold - CLOCK_SKEW_MS)
+      .sort(byCreated);
     const after = runs.filter((run) => Date.parse(run.created_at) >= threshold);
     return after[0] ?? (lenient ? runs.at(-1) : undefined);
   };
@@ -118,8 +133,20 @@ export const githubWorkflow: AdapterFactory<Consumer> = (spec, ctx) => {
         githubCall(
           runtime,
           `GitHub: dispatch ${where} on ${ref}`,
-          () => gh.rest.actions.createWorkflowDispatch({ owner, repo, workflow_id, ref, inputs, ...(askForRun ? { return_run_details: true } : {}), ...req }),
-          { ...hints, 422: `GitHub refused to dispatch ${where}: the workflow needs a workflow_dispatch trigger, the ref '${ref}' must exist, and inputs must be declared by the workflow` },
+          () =>
+            gh.rest.actions.createWorkflowDispatch({
+              owner,
+              repo,
+              workflow_id,
+              ref,
+              inputs,
+              ...(askForRun ? { return_run_details: true } : {}),
+              ...req,
+            }),
+          {
+            ...hints,
+            422: `GitHub refused to dispatch ${where}: the workflow needs a workflow_dispatch trigger, the ref '${ref}' must exist, and inputs must be declared by the workflow`,
+          },
         );
       // A server that predates `return_run_details` and validates keys refuses it with 422, and
       // starts no run: dispatch again without it and find the run in the list.
@@ -127,7 +154,8 @@ export const githubWorkflow: AdapterFactory<Consumer> = (spec, ctx) => {
         if (statusOf(error) === 422 && error instanceof Error && error.message.includes('return_run_details')) return dispatchOnce(false);
         throw error;
       });
-      const details = (dispatch.status as number) === 200 ? (dispatch.data as { workflow_run_id?: number; html_url?: string } | undefined) : undefined;
+      const details =
+        (dispatch.status as number) === 200 ? (dispatch.data as { workflow_run_id?: number; html_url?: string } | undefined) : undefined;
       let runId = details?.workflow_run_id;
       let runUrl = details?.html_url;
 
@@ -166,10 +194,13 @@ export const githubWorkflow: AdapterFactory<Consumer> = (spec, ctx) => {
           });
         }
         if (expired()) {
-          throw new RotationError(`${where}: run ${runId} did not complete within ${timeoutMs / 60_000} min, last status '${run.status}' (${runUrl})`, {
-            hint: 'raise timeout_minutes or check why the run is slow or waiting (environment approval, runner queue)',
-            code: 'TIMEOUT',
-          });
+          throw new RotationError(
+            `${where}: run ${runId} did not complete within ${timeoutMs / 60_000} min, last status '${run.status}' (${runUrl})`,
+            {
+              hint: 'raise timeout_minutes or check why the run is slow or waiting (environment approval, runner queue)',
+              code: 'TIMEOUT',
+            },
+          );
         }
         await wait();
       }
@@ -179,8 +210,12 @@ export const githubWorkflow: AdapterFactory<Consumer> = (spec, ctx) => {
       if (!proven) throw new RotationError(`${where}: no concluded run to prove`);
       // Read back from GitHub: the run that read the stored secret, as GitHub records it now.
       const run = await getRun(proven.id);
-      if (run.conclusion !== 'success') throw new RotationError(`${where}: run ${run.id} reads back as ${run.conclusion ?? run.status}, not success`);
-      return { proof: 'read-back', detail: `run ${run.id} of ${workflow}, which reads the stored secret, reads back as concluded success (${run.html_url || proven.html_url})` };
+      if (run.conclusion !== 'success')
+        throw new RotationError(`${where}: run ${run.id} reads back as ${run.conclusion ?? run.status}, not success`);
+      return {
+        proof: 'read-back',
+        detail: `run ${run.id} of ${workflow}, which reads the stored secret, reads back as concluded success (${run.html_url || proven.html_url})`,
+      };
     },
   };
 };
@@ -193,7 +228,8 @@ function parseInputs(value: Record<string, unknown> | undefined, path: string): 
   if (value === undefined) return undefined;
   const out: Record<string, string> = {};
   for (const [key, v] of Object.entries(value)) {
-    if (!['string', 'number', 'boolean'].includes(typeof v)) throw new RotationError(`${path}.inputs.${key}: expected a string, number or boolean`);
+    if (!['string', 'number', 'boolean'].includes(typeof v))
+      throw new RotationError(`${path}.inputs.${key}: expected a string, number or boolean`);
     out[key] = String(v);
   }
   return out;

@@ -46,7 +46,8 @@ export const httpWebhook: AdapterFactory<Consumer> = (spec, ctx) => {
 
     async check(dryRun) {
       // A ping is a delivery the receiver acts on (logs, alerts): a dry run sends none.
-      if (dryRun) return `the signed ping is not sent in a dry run (the receiver would record a delivery); the URL and key are proven by a real run's preflight, before anything changes`;
+      if (dryRun)
+        return `the signed ping is not sent in a dry run (the receiver would record a delivery); the URL and key are proven by a real run's preflight, before anything changes`;
       await send({ event: 'ping', credential: credential.id, system: credential.system }, 'ping', []);
     },
 
@@ -64,7 +65,10 @@ export const httpWebhook: AdapterFactory<Consumer> = (spec, ctx) => {
     },
 
     async prove() {
-      return { proof: 'sent-value-only', detail: `a webhook offers nothing to read back: only the receiver's 2xx to the signed rotated event is known` };
+      return {
+        proof: 'sent-value-only',
+        detail: `a webhook offers nothing to read back: only the receiver's 2xx to the signed rotated event is known`,
+      };
     },
   };
 };

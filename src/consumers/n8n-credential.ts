@@ -36,7 +36,8 @@ export const n8nCredential: AdapterFactory<Consumer> = (spec, ctx) => {
     throw new RotationError(`${spec.path}.credential_id: expected the credential's id (from its URL in n8n)`);
   }
   const data = o.mapping('data') ?? { password: '{password}' };
-  if (!mentionsPassword(data)) throw new RotationError(`${spec.path}.data: no value contains {password}, so the rotated value would never reach n8n`);
+  if (!mentionsPassword(data))
+    throw new RotationError(`${spec.path}.data: no value contains {password}, so the rotated value would never reach n8n`);
   const timeoutMs = o.number('timeout_seconds', 30) * 1000;
   const credentialUrl = `${base}/api/v1/credentials/${encodeURIComponent(String(id))}`;
   const where = `n8n ${base} credential ${String(id)}`;
@@ -47,16 +48,25 @@ export const n8nCredential: AdapterFactory<Consumer> = (spec, ctx) => {
     404: `n8n has no credential '${String(id)}' that this key can see: copy the id from the credential's URL`,
   };
   const patch = (what: string, body: unknown, scrub?: (t: string) => string) =>
-    jsonCall(runtime, `${where}: ${what}`, credentialUrl, { method: 'PATCH', headers: headers(), body, timeoutMs, hints: { ...hints, 400: hint400('') }, scrub });
+    jsonCall(runtime, `${where}: ${what}`, credentialUrl, {
+      method: 'PATCH',
+      headers: headers(),
+      body,
+      timeoutMs,
+      hints: { ...hints, 400: hint400('') },
+      scrub,
+    });
 
   return {
     label: `n8n-credential ${base} ${String(id)}`,
 
     async check(dryRun) {
       // The read proves the key and the id; a 405 here means the release has no /credentials/{id}.
-      const read = await jsonCall(runtime, `${where}: read`, credentialUrl, { headers: headers(), timeoutMs, hints }).catch((error: unknown) => {
-        throw statusOf(error) === 405 ? versionError(`${where}: reading the credential answered HTTP 405`, VERSION_ISSUES.tooOld) : error;
-      });
+      const read = await jsonCall(runtime, `${where}: read`, credentialUrl, { headers: headers(), timeoutMs, hints }).catch(
+        (error: unknown) => {
+          throw statusOf(error) === 405 ? versionError(`${where}: reading the credential answered HTTP 405`, VERSION_ISSUES.tooOld) : error;
+        },
+      );
       // The no-op below cannot see the data's keys: the type's schema can, before any change.
       const type = (read.json as { type?: unknown } | undefined)?.type;
       if (typeof type === 'string') await checkKeys(type);
@@ -71,7 +81,9 @@ export const n8nCredential: AdapterFactory<Consumer> = (spec, ctx) => {
     },
 
     async refresh(value) {
-      await patch('update', { data: renderData(data, value, ctx.user?.()), isPartialData: true }, (t) => t.split(value.reveal()).join('***')).catch((error: unknown) => {
+      await patch('update', { data: renderData(data, value, ctx.user?.()), isPartialData: true }, (t) =>
+        t.split(value.reveal()).join('***'),
+      ).catch((error: unknown) => {
         throw refusal(error, 'the update');
       });
       return `${where}: ${Object.keys(data).join(', ')} updated (partial)`;
@@ -82,20 +94,36 @@ export const n8nCredential: AdapterFactory<Consumer> = (spec, ctx) => {
       // releases have no such route, and the public API never returns credential data.
       let answer: unknown;
       try {
-        answer = (await jsonCall(runtime, `${where}: test the stored credential`, `${credentialUrl}/test`, { method: 'POST', headers: headers(), timeoutMs, hints })).json;
+        answer = (
+          await jsonCall(runtime, `${where}: test the stored credential`, `${credentialUrl}/test`, {
+            method: 'POST',
+            headers: headers(),
+            timeoutMs,
+            hints,
+          })
+        ).json;
       } catch (error) {
         const status = statusOf(error);
         if (status !== 404 && status !== 405) throw error;
-        return { proof: 'sent-value-only', detail: `this n8n has no credential test (POST /api/v1/credentials/{id}/test answered ${status}) and its API never returns credential data: only the accepted update is known` };
+        return {
+          proof: 'sent-value-only',
+          detail: `this n8n has no credential test (POST /api/v1/credentials/{id}/test answered ${status}) and its API never returns credential data: only the accepted update is known`,
+        };
       }
       const result = (answer ?? {}) as { status?: unknown; message?: unknown };
       if (result.status !== 'OK') {
-        throw new RotationError(`${where}: n8n's test of the stored credential failed: ${typeof result.message === 'string' ? result.message : 'no reason given'}`, {
-          hint: `n8n now holds the new value but cannot connect with it: check ${spec.path}.data and the credential's other fields in n8n, then rerun`,
-          code: 'N8N_TEST_FAILED',
-        });
+        throw new RotationError(
+          `${where}: n8n's test of the stored credential failed: ${typeof result.message === 'string' ? result.message : 'no reason given'}`,
+          {
+            hint: `n8n now holds the new value but cannot connect with it: check ${spec.path}.data and the credential's other fields in n8n, then rerun`,
+            code: 'N8N_TEST_FAILED',
+          },
+        );
       }
-      return { proof: 'read-back', detail: `n8n tested the credential it stored: ${typeof result.message === 'string' ? result.message : 'OK'}` };
+      return {
+        proof: 'read-back',
+        detail: `n8n tested the credential it stored: ${typeof result.message === 'string' ? result.message : 'OK'}`,
+      };
     },
   };
 
@@ -103,7 +131,14 @@ export const n8nCredential: AdapterFactory<Consumer> = (spec, ctx) => {
   async function checkKeys(type: string): Promise<void> {
     let schema: { properties?: Record<string, { type?: string }> } | undefined;
     try {
-      schema = (await jsonCall(runtime, `n8n ${base}: read the schema of credential type ${type}`, `${base}/api/v1/credentials/schema/${encodeURIComponent(type)}`, { headers: headers(), timeoutMs, hints: { 401: hints[401] } })).json as typeof schema;
+      schema = (
+        await jsonCall(
+          runtime,
+          `n8n ${base}: read the schema of credential type ${type}`,
+          `${base}/api/v1/credentials/schema/${encodeURIComponent(type)}`,
+          { headers: headers(), timeoutMs, hints: { 401: hints[401] } },
+        )
+      ).json as typeof schema;
     } catch (error) {
       if (statusOf(error) === 404) return; // not offered: the update's own validation remains
       throw error;
@@ -111,10 +146,16 @@ export const n8nCredential: AdapterFactory<Consumer> = (spec, ctx) => {
     const fields = schema?.properties ?? {};
     for (const [key, v] of Object.entries(data as Record<string, unknown>)) {
       const field = fields[key];
-      if (!field) throw new RotationError(`${spec.path}.data: '${key}' is not a field of n8n credential type ${type} (its fields: ${Object.keys(fields).join(', ')})`, { hint: 'fix the data mapping; nothing was changed' });
+      if (!field)
+        throw new RotationError(
+          `${spec.path}.data: '${key}' is not a field of n8n credential type ${type} (its fields: ${Object.keys(fields).join(', ')})`,
+          { hint: 'fix the data mapping; nothing was changed' },
+        );
       const given = typeof v === 'string' ? 'string' : typeof v;
       if (field.type && ['string', 'number', 'boolean'].includes(field.type) && field.type !== given) {
-        throw new RotationError(`${spec.path}.data.${key}: n8n credential type ${type} takes a ${field.type} there, not a ${given}`, { hint: 'fix the data mapping; nothing was changed' });
+        throw new RotationError(`${spec.path}.data.${key}: n8n credential type ${type} takes a ${field.type} there, not a ${given}`, {
+          hint: 'fix the data mapping; nothing was changed',
+        });
       }
     }
   }
@@ -125,7 +166,8 @@ export const n8nCredential: AdapterFactory<Consumer> = (spec, ctx) => {
     if (status === 405) return versionError(`${where}: ${what} was refused with HTTP 405`, VERSION_ISSUES.patch405);
     if (status !== 400) return error;
     const said = error instanceof HttpError ? (error.serverMessage ?? '') : '';
-    if (/requires property/.test(said)) return versionError(`${where}: ${what} was refused with HTTP 400 (${said})`, VERSION_ISSUES.strictPartial);
+    if (/requires property/.test(said))
+      return versionError(`${where}: ${what} was refused with HTTP 400 (${said})`, VERSION_ISSUES.strictPartial);
     return new RotationError(`${where}: ${what} was refused with HTTP 400 (${said || 'no reason given'})`, { hint: hint400(said) });
   }
 };
@@ -136,8 +178,10 @@ function versionError(message: string, hint: string): RotationError {
 
 /** The 400 hint by n8n's own words: an unknown key, a wrong type, or else the request shape. */
 function hint400(said: string): string {
-  if (/additional property/.test(said)) return "a key of the data mapping is not a field of the credential's type: GET /api/v1/credentials/schema/{type} lists the fields";
-  if (/is not of a type/.test(said)) return "a value of the data mapping has the wrong type for its field: GET /api/v1/credentials/schema/{type} lists the types";
+  if (/additional property/.test(said))
+    return "a key of the data mapping is not a field of the credential's type: GET /api/v1/credentials/schema/{type} lists the fields";
+  if (/is not of a type/.test(said))
+    return 'a value of the data mapping has the wrong type for its field: GET /api/v1/credentials/schema/{type} lists the types';
   return 'n8n refused the request; its message says which part';
 }
 

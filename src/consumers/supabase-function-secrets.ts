@@ -23,7 +23,9 @@ export const supabaseFunctionSecrets: AdapterFactory<Consumer> = (spec, ctx) => 
   if (names.length === 0) throw new RotationError(`${spec.path}.names: expected a list of Edge Function secret names`);
   for (const name of names) {
     if (!NAME.test(name) || /^SUPABASE_/i.test(name)) {
-      throw new RotationError(`${spec.path}.names: '${name}' cannot be an Edge Function secret: names are letters, digits and '_', and must not start with SUPABASE_ (reserved by Supabase)`);
+      throw new RotationError(
+        `${spec.path}.names: '${name}' cannot be an Edge Function secret: names are letters, digits and '_', and must not start with SUPABASE_ (reserved by Supabase)`,
+      );
     }
   }
   const fromSystem = ctx.system.type === 'supabase' ? supabaseSystem(ctx.system, runtime) : undefined;
@@ -63,7 +65,10 @@ export const supabaseFunctionSecrets: AdapterFactory<Consumer> = (spec, ctx) => 
       const rendered = renderFormat(format, value, ctx.user?.());
       const listed = await api.listSecrets();
       const missing = names.filter((name) => !listed.some((s) => s.name === name));
-      if (missing.length > 0) throw new RotationError(`Supabase project ${projectRef}: secret(s) ${missing.join(', ')} are missing after they were set`, { hint: 'rerun the rotation; the old key is still valid' });
+      if (missing.length > 0)
+        throw new RotationError(`Supabase project ${projectRef}: secret(s) ${missing.join(', ')} are missing after they were set`, {
+          hint: 'rerun the rotation; the old key is still valid',
+        });
       // Supabase lists each value as its SHA-256 digest: compare it, never record it.
       const digest = createHash('sha256').update(rendered.reveal()).digest('hex');
       const shown = (name: string) => listed.find((s) => s.name === name)?.value;
@@ -71,11 +76,18 @@ export const supabaseFunctionSecrets: AdapterFactory<Consumer> = (spec, ctx) => 
         const v = shown(name);
         return typeof v === 'string' && /^[0-9a-f]{64}$/.test(v) && v !== digest;
       });
-      if (stale.length > 0) throw new RotationError(`Supabase project ${projectRef}: secret(s) ${stale.join(', ')} do not hold the new value after they were set`, { hint: 'rerun the rotation; the old key is still valid' });
+      if (stale.length > 0)
+        throw new RotationError(
+          `Supabase project ${projectRef}: secret(s) ${stale.join(', ')} do not hold the new value after they were set`,
+          { hint: 'rerun the rotation; the old key is still valid' },
+        );
       const compared = names.filter((name) => /^[0-9a-f]{64}$/.test(String(shown(name))));
       return compared.length === names.length
         ? { proof: 'read-back', detail: `Supabase lists ${list} with the SHA-256 digest of the new value` }
-        : { proof: 'sent-value-only', detail: `Supabase lists ${list} but shows no digest for ${names.filter((n) => !compared.includes(n)).join(', ')}: only the accepted write is known` };
+        : {
+            proof: 'sent-value-only',
+            detail: `Supabase lists ${list} but shows no digest for ${names.filter((n) => !compared.includes(n)).join(', ')}: only the accepted write is known`,
+          };
     },
   };
 };

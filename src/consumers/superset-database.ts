@@ -57,13 +57,18 @@ export const supersetDatabase: AdapterFactory<Consumer> = (spec, ctx) => {
     } catch (error) {
       if (!(error instanceof RotationError) || error.code !== 'SUPERSET_TEST_FAILED') throw error;
       if (/password/i.test(error.message)) {
-        runtime.reporter.warning(`${where}: Superset reaches the database with ${spec.path}.uri, but the current password is refused there (drift or a half-done earlier run)`);
+        runtime.reporter.warning(
+          `${where}: Superset reaches the database with ${spec.path}.uri, but the current password is refused there (drift or a half-done earlier run)`,
+        );
         return;
       }
-      throw new RotationError(`${where}: Superset cannot connect with ${spec.path}.uri and the current password (${error.message.replace(/^.*?failed /, '')})`, {
-        hint: 'its update would refuse the new URI the same way: fix the uri template (driver, host, port, database, sslmode) or Superset\'s route to the database; nothing was changed',
-        code: 'SUPERSET_TEMPLATE',
-      });
+      throw new RotationError(
+        `${where}: Superset cannot connect with ${spec.path}.uri and the current password (${error.message.replace(/^.*?failed /, '')})`,
+        {
+          hint: "its update would refuse the new URI the same way: fix the uri template (driver, host, port, database, sslmode) or Superset's route to the database; nothing was changed",
+          code: 'SUPERSET_TEMPLATE',
+        },
+      );
     }
   };
 
@@ -85,12 +90,17 @@ export const supersetDatabase: AdapterFactory<Consumer> = (spec, ctx) => {
       }
       const permissions = await client.permissions(bearer);
       if (!permissions.includes('can_write')) {
-        throw new RotationError(`Superset user '${username}' may not edit database connections (its Database permissions: ${permissions.join(', ') || 'none'})`, {
-          hint: 'give the user a role with "can write on Database" (the Admin role has it); nothing was changed',
-        });
+        throw new RotationError(
+          `Superset user '${username}' may not edit database connections (its Database permissions: ${permissions.join(', ') || 'none'})`,
+          {
+            hint: 'give the user a role with "can write on Database" (the Admin role has it); nothing was changed',
+          },
+        );
       }
       if (!(await client.getConnection(bearer, databaseId))) {
-        runtime.reporter.warning(`${where}: this Superset has no GET /api/v1/database/{pk}/connection (before 3.0), so what it stores cannot be read back; only the sent URI will be tested`);
+        runtime.reporter.warning(
+          `${where}: this Superset has no GET /api/v1/database/{pk}/connection (before 3.0), so what it stores cannot be read back; only the sent URI will be tested`,
+        );
       }
       // A CSRF token with its cookie proves writes can be authorised; nothing is changed.
       const session = await client.session(bearer);
@@ -118,7 +128,10 @@ export const supersetDatabase: AdapterFactory<Consumer> = (spec, ctx) => {
       if (!stored?.sqlalchemy_uri) {
         const db = await client.getDatabase(bearer, databaseId);
         await client.testConnection(session, sent ?? renderFormat(template, value, ctx.user?.()), nameOf(db));
-        return { proof: 'sent-value-only', detail: `this Superset shows no stored URI (GET …/${databaseId}/connection is missing before 3.0): only the URI sent was tested; Superset's connection test passed on it` };
+        return {
+          proof: 'sent-value-only',
+          detail: `this Superset shows no stored URI (GET …/${databaseId}/connection is missing before 3.0): only the URI sent was tested; Superset's connection test passed on it`,
+        };
       }
       // What Superset stored must be what was sent: the same URI with the password masked.
       const expected = renderFormat(template, new Secret(PASSWORD_MASK), ctx.user?.()).reveal();
@@ -129,7 +142,10 @@ export const supersetDatabase: AdapterFactory<Consumer> = (spec, ctx) => {
       }
       const name = nameOf(stored);
       await client.testConnection(session, stored.sqlalchemy_uri, name);
-      return { proof: 'read-back', detail: `read back the stored URI ('${name}', password masked); Superset's connection test passed on its stored connection` };
+      return {
+        proof: 'read-back',
+        detail: `read back the stored URI ('${name}', password masked); Superset's connection test passed on its stored connection`,
+      };
     },
   };
 };
@@ -138,7 +154,14 @@ export const supersetDatabase: AdapterFactory<Consumer> = (spec, ctx) => {
 function sameUri(a: string, b: string): boolean {
   try {
     const [x, y] = [new URL(a), new URL(b)];
-    return x.protocol === y.protocol && decodeURIComponent(x.username) === decodeURIComponent(y.username) && decodeURIComponent(x.password) === decodeURIComponent(y.password) && x.host === y.host && x.pathname === y.pathname && x.search === y.search;
+    return (
+      x.protocol === y.protocol &&
+      decodeURIComponent(x.username) === decodeURIComponent(y.username) &&
+      decodeURIComponent(x.password) === decodeURIComponent(y.password) &&
+      x.host === y.host &&
+      x.pathname === y.pathname &&
+      x.search === y.search
+    );
   } catch {
     return a === b;
   }

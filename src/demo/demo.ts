@@ -40,10 +40,18 @@ export async function runDemo(workspace = resolve('demo-output')): Promise<Rotat
     writeFileSync(policyFile, demoPolicy(healthUrl, server.port));
     out.info(`• policy written to ${policyFile}\n`);
 
-    const env: NodeJS.ProcessEnv = { ...process.env, ROTATION_ADMIN_URL: platform.adminUrl, ODOO_DB_PASSWORD: platform.passwords.odoo_app.reveal() };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ROTATION_ADMIN_URL: platform.adminUrl,
+      ODOO_DB_PASSWORD: platform.passwords.odoo_app.reveal(),
+    };
     // No GitHub here: a client pointed at a closed port.
     const runtime = liveRuntime({ env, reporter: out, workspace, github: (token) => createGitHubClient(token, 'http://127.0.0.1:9') });
-    const result = await rotateCredential(loadPolicy(policyFile, env), { credential: 'odoo_app', reason: 'manual', dryRun: false, trigger: { event: 'demo', actor: env.USER ?? 'demo' } }, runtime);
+    const result = await rotateCredential(
+      loadPolicy(policyFile, env),
+      { credential: 'odoo_app', reason: 'manual', dryRun: false, trigger: { event: 'demo', actor: env.USER ?? 'demo' } },
+      runtime,
+    );
 
     const stored = readFileSync(envFile, 'utf8').match(/^ODOO_DB_PASSWORD=(.*)$/m)?.[1] ?? '';
     const leaked = server.log.some((line) => line.includes(stored) || line.includes(platform.passwords.odoo_app.reveal()));
@@ -51,7 +59,9 @@ export async function runDemo(workspace = resolve('demo-output')): Promise<Rotat
     out.info(`status: ${result.status}`);
     out.info(`evidence: ${result.evidencePath ? join(workspace, result.evidencePath) : 'none'} (and .md beside it)`);
     out.info(`new password in .secrets/odoo.env: ${stored && stored !== platform.passwords.odoo_app.reveal() ? 'yes' : 'NO'}`);
-    out.info(`PostgreSQL server log (${server.log.length} lines) searched for the old and new passwords: ${leaked ? 'FOUND' : 'not found'}`);
+    out.info(
+      `PostgreSQL server log (${server.log.length} lines) searched for the old and new passwords: ${leaked ? 'FOUND' : 'not found'}`,
+    );
     if (leaked) result.status = 'failed';
     return result;
   } finally {
@@ -88,7 +98,9 @@ credentials:
 async function serveOdooHealth(envFile: string, adminUrl: string, keep: (s: Server) => void): Promise<string> {
   const server = createServer(async (_req, res) => {
     const password = readFileSync(envFile, 'utf8').match(/^ODOO_DB_PASSWORD=(.*)$/m)?.[1];
-    const login = password ? await tryLogin(connectionConfig(new Secret(adminUrl), { user: 'odoo_app', password: new Secret(password) })) : { ok: false };
+    const login = password
+      ? await tryLogin(connectionConfig(new Secret(adminUrl), { user: 'odoo_app', password: new Secret(password) }))
+      : { ok: false };
     res.writeHead(login.ok ? 200 : 500, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ status: login.ok ? 'pass' : 'fail' }));
   });

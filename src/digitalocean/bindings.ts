@@ -45,7 +45,8 @@ export function credentialBindings(spec: AppSpecBindings, users: string[], clust
         const pool = poolName === undefined ? undefined : cluster?.pools.find((p) => p.name === poolName);
         const user = poolName === undefined ? componentUser : (pool?.user ?? componentUser);
         const unknownPool = poolName !== undefined && !cluster;
-        if (users.includes(user) || unknownPool) found.push({ where: `${where} ${env.key}`, expression, user: unknownPool ? `${user} or the pool's user` : user });
+        if (users.includes(user) || unknownPool)
+          found.push({ where: `${where} ${env.key}`, expression, user: unknownPool ? `${user} or the pool's user` : user });
       }
     }
   }

@@ -56,16 +56,13 @@ export function digitalOceanClient(token: Secret, apiUrl: string, runtime: Runti
   const api = createApiClient({ token: token.reveal(), endpoint: `${base}/v2` });
 
   async function call<T>(what: string, hints: StatusHints, fn: () => Promise<T>): Promise<T> {
-    return withRetry(
-      async () => {
-        try {
-          return await fn();
-        } catch (error) {
-          throw toRotationError(what, error, hints, runtimeErrorOptions(runtime));
-        }
-      },
-      runtimeRetry(runtime),
-    );
+    return withRetry(async () => {
+      try {
+        return await fn();
+      } catch (error) {
+        throw toRotationError(what, error, hints, runtimeErrorOptions(runtime));
+      }
+    }, runtimeRetry(runtime));
   }
 
   /** The requests dots-wrapper lacks: JSON in (POST), JSON out, with the same error mapping. */
@@ -77,7 +74,11 @@ export function digitalOceanClient(token: Secret, apiUrl: string, runtime: Runti
     try {
       response = await runtimeRequest(runtime, joinUrl(base, `/v2${path}`), {
         method,
-        headers: { authorization: `Bearer ${token.reveal()}`, accept: 'application/json', ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          authorization: `Bearer ${token.reveal()}`,
+          accept: 'application/json',
+          ...(method === 'POST' ? { 'content-type': 'application/json' } : {}),
+        },
         body: method === 'POST' ? JSON.stringify(body) : undefined,
         timeoutMs: 30_000,
       });
@@ -91,15 +92,29 @@ export function digitalOceanClient(token: Secret, apiUrl: string, runtime: Runti
 
   return {
     async getCluster(uuid: string, hints: StatusHints): Promise<Cluster> {
-      const { data } = await call(`DigitalOcean: read database cluster ${uuid}`, hints, () => api.database.getDatabaseCluster({ database_cluster_id: uuid }));
+      const { data } = await call(`DigitalOcean: read database cluster ${uuid}`, hints, () =>
+        api.database.getDatabaseCluster({ database_cluster_id: uuid }),
+      );
       const c = data.database;
       const conn = c.connection;
-      return { id: c.id, name: c.name, engine: c.engine, status: c.status, connection: { host: conn.host, port: Number(conn.port), database: conn.database, ssl: Boolean(conn.ssl) } };
+      return {
+        id: c.id,
+        name: c.name,
+        engine: c.engine,
+        status: c.status,
+        connection: { host: conn.host, port: Number(conn.port), database: conn.database, ssl: Boolean(conn.ssl) },
+      };
     },
     /** `showsPassword`: DigitalOcean shows passwords only to tokens with database:view_credentials. */
     async getUser(uuid: string, name: string, hints: StatusHints): Promise<{ name: string; role: string; showsPassword: boolean }> {
-      const { data } = await call(`DigitalOcean: read user ${name} of cluster ${uuid}`, hints, () => api.database.getDatabaseClusterUser({ database_cluster_id: uuid, user_name: name }));
-      return { name: data.user.name, role: data.user.role, showsPassword: typeof data.user.password === 'string' && data.user.password !== '' };
+      const { data } = await call(`DigitalOcean: read user ${name} of cluster ${uuid}`, hints, () =>
+        api.database.getDatabaseClusterUser({ database_cluster_id: uuid, user_name: name }),
+      );
+      return {
+        name: data.user.name,
+        role: data.user.role,
+        showsPassword: typeof data.user.password === 'string' && data.user.password !== '',
+      };
     },
     /**
      * GET …/users: the names of the users DigitalOcean manages (and keeps a copy of the password
@@ -124,14 +139,18 @@ export function digitalOceanClient(token: Secret, apiUrl: string, runtime: Runti
      * undefined when the token may not see passwords (database:view_credentials).
      */
     async storedPasswordIs(uuid: string, name: string, value: Secret, hints: StatusHints): Promise<boolean | undefined> {
-      const { data } = await call(`DigitalOcean: read user ${name} of cluster ${uuid}`, hints, () => api.database.getDatabaseClusterUser({ database_cluster_id: uuid, user_name: name }));
+      const { data } = await call(`DigitalOcean: read user ${name} of cluster ${uuid}`, hints, () =>
+        api.database.getDatabaseClusterUser({ database_cluster_id: uuid, user_name: name }),
+      );
       const stored = data.user.password;
       return typeof stored === 'string' && stored !== '' ? stored === value.reveal() : undefined;
     },
     /** POST …/users/{name}/reset_auth (body {} for PostgreSQL): DigitalOcean picks the password. */
     async resetAuth(uuid: string, name: string, hints: StatusHints): Promise<Secret> {
       const path = `/databases/${encodeURIComponent(uuid)}/users/${encodeURIComponent(name)}/reset_auth`;
-      const data = await call(`DigitalOcean: reset the password of user ${name} on cluster ${uuid}`, hints, () => post<{ user?: { password?: string } }>(path, {}));
+      const data = await call(`DigitalOcean: reset the password of user ${name} on cluster ${uuid}`, hints, () =>
+        post<{ user?: { password?: string } }>(path, {}),
+      );
       const password = data.user?.password;
       if (!password) {
         throw new RotationError(`DigitalOcean reset the password of user ${name} but returned none`, {
@@ -146,12 +165,17 @@ export function digitalOceanClient(token: Secret, apiUrl: string, runtime: Runti
         request<{ ca?: { certificate?: string } }>('GET', `/databases/${encodeURIComponent(uuid)}/ca`),
       );
       const pem = Buffer.from(data.ca?.certificate ?? '', 'base64').toString('utf8');
-      if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new RotationError(`DigitalOcean returned no CA certificate for cluster ${uuid}`);
+      if (!pem.includes('-----BEGIN CERTIFICATE-----'))
+        throw new RotationError(`DigitalOcean returned no CA certificate for cluster ${uuid}`);
       return pem;
     },
     async getApp(appId: string, hints: StatusHints): Promise<{ id: string; name: string; bindings: AppSpecBindings }> {
       const { data } = await call(`DigitalOcean: read app ${appId}`, hints, () => api.app.getApp({ app_id: appId }));
-      return { id: data.app.id, name: data.app.spec?.name ?? appId, bindings: specBindings(data.app.spec as unknown as Record<string, unknown> | undefined) };
+      return {
+        id: data.app.id,
+        name: data.app.spec?.name ?? appId,
+        bindings: specBindings(data.app.spec as unknown as Record<string, unknown> | undefined),
+      };
     },
     /** POST /v2/apps/{id}/restart: not in dots-wrapper. */
     async restartApp(appId: string, components: string[] | undefined, hints: StatusHints): Promise<Deployment> {
@@ -161,7 +185,9 @@ export function digitalOceanClient(token: Secret, apiUrl: string, runtime: Runti
       return pickDeployment(data.deployment);
     },
     async createDeployment(appId: string, forceBuild: boolean, hints: StatusHints): Promise<Deployment> {
-      const { data } = await call(`DigitalOcean: deploy app ${appId}`, hints, () => api.app.createAppDeployment({ app_id: appId, force_build: forceBuild }));
+      const { data } = await call(`DigitalOcean: deploy app ${appId}`, hints, () =>
+        api.app.createAppDeployment({ app_id: appId, force_build: forceBuild }),
+      );
       return pickDeployment(data.deployment);
     },
     async getDeployment(appId: string, deploymentId: string, hints: StatusHints): Promise<Deployment> {
@@ -182,7 +208,8 @@ function specBindings(spec: Record<string, unknown> | undefined): AppSpecBinding
   const list = (v: unknown) => (Array.isArray(v) ? (v as Record<string, unknown>[]) : []);
   const envsOf = (v: unknown) => list(v).map((e) => ({ key: String(e.key), value: typeof e.value === 'string' ? e.value : undefined }));
   const envs: AppSpecBindings['envs'] = [{ where: 'envs', envs: envsOf(spec?.envs) }];
-  for (const kind of COMPONENTS) for (const c of list(spec?.[kind])) envs.push({ where: `${kind}[${String(c.name)}]`, envs: envsOf(c.envs) });
+  for (const kind of COMPONENTS)
+    for (const c of list(spec?.[kind])) envs.push({ where: `${kind}[${String(c.name)}]`, envs: envsOf(c.envs) });
   const databases = list(spec?.databases).map((d) => ({
     name: String(d.name),
     ...(typeof d.cluster_name === 'string' ? { cluster_name: d.cluster_name } : {}),

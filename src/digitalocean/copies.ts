@@ -4,8 +4,7 @@ import { linkedCluster, type ClusterContext } from './linked-cluster.js';
 
 /** The methods that change a Postgres password on a DigitalOcean cluster, and the roles each changes. */
 export type SqlRotation =
-  | { method: 'alter-role' | 'digitalocean-reset'; role: string }
-  | { method: 'alternating-roles'; group: string; logins: [string, string] };
+  { method: 'alter-role' | 'digitalocean-reset'; role: string } | { method: 'alternating-roles'; group: string; logins: [string, string] };
 
 /**
  * Preflight of a Postgres credential on a DigitalOcean cluster (docs/digitalocean.md): DigitalOcean
@@ -37,22 +36,33 @@ export async function digitalOceanCopies(ctx: ClusterContext, rotation: SqlRotat
 
   if (rotation.method === 'alternating-roles' && pinned.length > 0) throw pinnedPoolsRefused(rotation, pinned, where);
 
-  const notes = inbound.map((p) => `${describePool(p)}: untouched; it connects each client as the user the client gives, so clients follow the rotation once they hold the new value`);
+  const notes = inbound.map(
+    (p) =>
+      `${describePool(p)}: untouched; it connects each client as the user the client gives, so clients follow the rotation once they hold the new value`,
+  );
   const warnings: string[] = [];
   if (rotation.method === 'digitalocean-reset') {
-    for (const p of pinned) notes.push(`${describePool(p)}: connects as ${rotation.role} with DigitalOcean's copy of its password, which the reset sets; its clients present that password too (the pool's connection string carries it), so they need the new value`);
+    for (const p of pinned)
+      notes.push(
+        `${describePool(p)}: connects as ${rotation.role} with DigitalOcean's copy of its password, which the reset sets; its clients present that password too (the pool's connection string carries it), so they need the new value`,
+      );
   } else if (rotation.method === 'alter-role') {
     for (const p of pinned) {
-      warnings.push(`${describePool(p)} connects as ${rotation.role} with DigitalOcean's copy of its password; DigitalOcean does not document that an ALTER ROLE updates that copy: if it does not, the pool's new server connections fail after this rotation`);
+      warnings.push(
+        `${describePool(p)} connects as ${rotation.role} with DigitalOcean's copy of its password; DigitalOcean does not document that an ALTER ROLE updates that copy: if it does not, the pool's new server connections fail after this rotation`,
+      );
     }
     if (managed.includes(rotation.role)) warnings.push(managedUserWarning(rotation.role, where));
   } else if (rotation.method === 'alternating-roles') {
     const both = rotation.logins.filter((l) => managed.includes(l));
     if (both.length > 0) {
-      warnings.push(`DigitalOcean manages ${both.join(' and ')} on ${where}: its console, API and App Platform bindings show a copy of the password that this rotation does not set (ALTER ROLE; DigitalOcean does not document that its copy follows): do not use them; logins created in SQL have no such copy`);
+      warnings.push(
+        `DigitalOcean manages ${both.join(' and ')} on ${where}: its console, API and App Platform bindings show a copy of the password that this rotation does not set (ALTER ROLE; DigitalOcean does not document that its copy follows): do not use them; logins created in SQL have no such copy`,
+      );
     }
   }
-  if (pools.length > 0 && pinned.length + inbound.length === 0) notes.push(`${where}: none of its ${pools.length} connection pool(s) uses ${roles.join(', ')}`);
+  if (pools.length > 0 && pinned.length + inbound.length === 0)
+    notes.push(`${where}: none of its ${pools.length} connection pool(s) uses ${roles.join(', ')}`);
   for (const w of warnings) ctx.runtime.reporter.warning(w);
   return [...notes, ...warnings];
 }

@@ -8,7 +8,9 @@ import type { Runtime } from '../runtime/runtime.js';
  * the real clock, network and GitHub, unless `options` names its own (the demo's GitHub that
  * answers nothing, a test's fake clock). The caller masks the token first, before anything else happens.
  */
-export function liveRuntime(options: { env: NodeJS.ProcessEnv; reporter: Reporter; workspace: string; githubToken?: Secret } & Partial<Runtime>): Runtime {
+export function liveRuntime(
+  options: { env: NodeJS.ProcessEnv; reporter: Reporter; workspace: string; githubToken?: Secret } & Partial<Runtime>,
+): Runtime {
   const { env } = options;
   return {
     now: () => new Date(),

@@ -58,7 +58,11 @@ async function refreshOne(consumer: Consumer, value: Secret): Promise<ConsumerRe
 
 /** A refused update left the old value in place; a timeout or a transient failure may not have. */
 function holdsAfter(error: unknown): 'old' | 'unknown' {
-  if (error instanceof RotationError && (error.retryable || error.code === 'TIMEOUT' || error.code === 'CANCELLED' || error.code === 'DEADLINE')) return 'unknown';
+  if (
+    error instanceof RotationError &&
+    (error.retryable || error.code === 'TIMEOUT' || error.code === 'CANCELLED' || error.code === 'DEADLINE')
+  )
+    return 'unknown';
   return 'old';
 }
 
@@ -72,7 +76,8 @@ async function stopped(runtime: Runtime, point: Failpoint): Promise<unknown> {
 }
 
 function notReached(rest: Consumer[], why: unknown, out: ConsumerRecord[]): never {
-  for (const consumer of rest) out.push({ target: consumer.label, outcome: 'skipped', detail: `not refreshed: ${describeError(why)}`, holds: 'old' });
+  for (const consumer of rest)
+    out.push({ target: consumer.label, outcome: 'skipped', detail: `not refreshed: ${describeError(why)}`, holds: 'old' });
   throw consumersFailed(out, describeError(why));
 }
 
@@ -93,7 +98,12 @@ function consumersFailed(out: ConsumerRecord[], stoppedBy?: string): RotationErr
 }
 
 /** Step 6: every health probe, all of them run even when one fails, so the record shows each. */
-export async function checkHealth(adapters: Adapters, value: Secret, live: LiveChange | undefined, runtime: Runtime): Promise<StepDone<HealthRecord[]>> {
+export async function checkHealth(
+  adapters: Adapters,
+  value: Secret,
+  live: LiveChange | undefined,
+  runtime: Runtime,
+): Promise<StepDone<HealthRecord[]>> {
   const out: HealthRecord[] = [];
   try {
     return { detail: await probeEach(adapters, value, live, out, runtime), value: out };
@@ -102,7 +112,13 @@ export async function checkHealth(adapters: Adapters, value: Secret, live: LiveC
   }
 }
 
-async function probeEach(adapters: Adapters, value: Secret, live: LiveChange | undefined, out: HealthRecord[], runtime: Runtime): Promise<string> {
+async function probeEach(
+  adapters: Adapters,
+  value: Secret,
+  live: LiveChange | undefined,
+  out: HealthRecord[],
+  runtime: Runtime,
+): Promise<string> {
   if (adapters.probes.length === 0) return 'no health checks configured';
   const failures: string[] = [];
   for (const [i, probe] of adapters.probes.entries()) {

@@ -51,7 +51,12 @@ export interface RotationResult {
  * suite (test/faults) fails each one in every way it knows and checks the invariant above holds.
  * The run has an overall deadline (runtime.deadline): no wait passes it (runtime/deadline.ts).
  */
-export async function rotateCredential(policy: Policy, request: RotationRequest, given: Runtime, load: AdapterLoader = loadAdapters): Promise<RotationResult> {
+export async function rotateCredential(
+  policy: Policy,
+  request: RotationRequest,
+  given: Runtime,
+  load: AdapterLoader = loadAdapters,
+): Promise<RotationResult> {
   const { reporter } = given;
   const scrub = (text: string) => reporter.scrub(text);
   // Invariant 2: every secret the policy brings (old value, tokens, keys) is masked before
@@ -60,7 +65,12 @@ export async function rotateCredential(policy: Policy, request: RotationRequest,
   if (given.githubToken) reporter.mask(given.githubToken);
   try {
     const result = await runChecklist(policy, request, given, load);
-    return { ...result, summary: scrub(result.summary), evidencePath: result.evidencePath && scrub(result.evidencePath), record: scrubDeep(result.record, scrub) };
+    return {
+      ...result,
+      summary: scrub(result.summary),
+      evidencePath: result.evidencePath && scrub(result.evidencePath),
+      record: scrubDeep(result.record, scrub),
+    };
   } catch (error) {
     throw scrubError(error, scrub);
   }
@@ -83,8 +93,10 @@ async function runChecklist(policy: Policy, request: RotationRequest, given: Run
   const steps = new StepLog(reporter, runtime.now);
   const record = newRecord(policy, request, startedAt);
   const adapters = await load(policy, credential.id, runtime, request.reason);
-  const conclude = (status: RunStatus, summary: string, evidencePath?: string) => result(record, steps, runtime, status, summary, evidencePath);
-  const recordEvidence = (status: RunStatus, summary: string) => evidenceStep(record, steps, runtime, policy, status, summary).then((path) => conclude(record.status, record.summary, path));
+  const conclude = (status: RunStatus, summary: string, evidencePath?: string) =>
+    result(record, steps, runtime, status, summary, evidencePath);
+  const recordEvidence = (status: RunStatus, summary: string) =>
+    evidenceStep(record, steps, runtime, policy, status, summary).then((path) => conclude(record.status, record.summary, path));
   /**
    * Preflight: everything is checked before anything is changed (invariant 5). A run that stops
    * here (not due, a failed check) changed nothing and leaves no evidence. Otherwise it knows what
@@ -98,7 +110,14 @@ async function runChecklist(policy: Policy, request: RotationRequest, given: Run
       }
       const prior = await steps.run('preflight', () => {
         refuseEvidenceOutside(policy, runtime.workspace);
-        return preflight(adapters, credential.current, record.notes, (endpoints) => refuseAdminLockout(policy, credential, endpoints), (value) => reporter.mask(value), request.dryRun);
+        return preflight(
+          adapters,
+          credential.current,
+          record.notes,
+          (endpoints) => refuseAdminLockout(policy, credential, endpoints),
+          (value) => reporter.mask(value),
+          request.dryRun,
+        );
       });
       return { prior };
     } catch (error) {
@@ -125,10 +144,14 @@ async function runChecklist(policy: Policy, request: RotationRequest, given: Run
       // Until the change is applied, a failure backs it out: the old value stays live (invariant 1).
       // (The targets to put back: those the store step wrote, or, when it failed, those it reached.)
       const backingOut = (error: unknown): Promise<never> =>
-        backOut(change, adapters, prior, { stores: partsOf(error).stores ?? record.stores, notes: record.notes }, runtime).then(() => Promise.reject(error));
+        backOut(change, adapters, prior, { stores: partsOf(error).stores ?? record.stores, notes: record.notes }, runtime).then(() =>
+          Promise.reject(error),
+        );
       record.stores = await steps.run('store', () => writeStores(adapters, newValue, change, runtime).catch(backingOut));
       await steps.run('apply', async () => {
-        const detail = await checkpoint(runtime, 'apply.before').then(() => change.apply()).catch(backingOut);
+        const detail = await checkpoint(runtime, 'apply.before')
+          .then(() => change.apply())
+          .catch(backingOut);
         await checkpoint(runtime, 'apply.after');
         return detail;
       });
@@ -155,7 +178,10 @@ async function runChecklist(policy: Policy, request: RotationRequest, given: Run
       const why = describeError(error).replace(/\.$/, '');
       // Honest about the old value: a change that replaced it (verify or revoke proved it refused) leaves nothing to fall back to.
       const old = record.old_credential.rejected ? ` The old value no longer works (${record.old_credential.detail}).` : '';
-      return await recordEvidence('failed', record.stores.length > 0 ? `${why}. Store targets now: ${storesNow(record)}.${old}` : `${why}${old}`);
+      return await recordEvidence(
+        'failed',
+        record.stores.length > 0 ? `${why}. Store targets now: ${storesNow(record)}.${old}` : `${why}${old}`,
+      );
     }
   } finally {
     await adapters.method.close().catch((error) => reporter.warning(`closing ${adapters.method.name}: ${describeError(error)}`));
@@ -173,7 +199,15 @@ async function revoke(adapters: Adapters, current: Secret | undefined, reason: R
   // survived the cut-off, which fails the run: the credential changed, the attacker may not have left.
   const parts: RecordParts = {
     old_credential: proof,
-    ...(reason === 'exposure' ? { incident: { exposure: true, cut_off: proof.cut_off ?? [], ...(proof.survived?.length ? { survived: proof.survived, grants: proof.grants ?? [] } : {}) } } : {}),
+    ...(reason === 'exposure'
+      ? {
+          incident: {
+            exposure: true,
+            cut_off: proof.cut_off ?? [],
+            ...(proof.survived?.length ? { survived: proof.survived, grants: proof.grants ?? [] } : {}),
+          },
+        }
+      : {}),
   };
   try {
     // Success means done (SPEC invariant 3): rotated only when the old value was tried and refused.
@@ -195,7 +229,14 @@ async function revoke(adapters: Adapters, current: Secret | undefined, reason: R
  * Step 8, after a run that changed something (rotated, or failed after the change started): the
  * record written to the evidence folder. Returns its path; a failure to write it fails the run.
  */
-async function evidenceStep(record: RecordDraft, steps: StepLog, runtime: Runtime, policy: Policy, status: RunStatus, summary: string): Promise<string | undefined> {
+async function evidenceStep(
+  record: RecordDraft,
+  steps: StepLog,
+  runtime: Runtime,
+  policy: Policy,
+  status: RunStatus,
+  summary: string,
+): Promise<string | undefined> {
   close(record, steps, status, summary);
   try {
     return await steps.run('evidence', async () => {
@@ -221,7 +262,14 @@ function close(record: RecordDraft, steps: StepLog, status: RunStatus, summary: 
 }
 
 /** The run's result and its last log line. */
-function result(draft: RecordDraft, steps: StepLog, runtime: Runtime, status: RunStatus, summary: string, evidencePath: string | undefined): RotationResult {
+function result(
+  draft: RecordDraft,
+  steps: StepLog,
+  runtime: Runtime,
+  status: RunStatus,
+  summary: string,
+  evidencePath: string | undefined,
+): RotationResult {
   close(draft, steps, status, summary);
   const record: EvidenceRecord = { ...draft, steps: steps.records, finished_at: draft.finished_at ?? runtime.now().toISOString() };
   if (record.status === 'failed') runtime.reporter.error(`${record.credential}: ${record.summary}`);
@@ -266,7 +314,9 @@ async function preflight(
   }
   let state = report.currentWorks ? 'current value logs in' : 'current value does not log in, proceeding on admin authority';
   if (prior.source) {
-    notes.push(`${current ? 'the current value no longer logs in' : 'no current value given'}, but the value ${prior.source} holds does: it is taken as the current value (for the back-out and the proof that it is refused)`);
+    notes.push(
+      `${current ? 'the current value no longer logs in' : 'no current value given'}, but the value ${prior.source} holds does: it is taken as the current value (for the back-out and the proof that it is refused)`,
+    );
     state = `the value ${prior.source} holds logs in and is taken as the current one`;
   } else if (!report.currentWorks) {
     notes.push(
@@ -284,11 +334,14 @@ async function preflight(
 /** Exposure: the new value is live and the old one refused, but sessions opened with the old one remain. */
 function survivorsError(proof: RevocationProof): RotationError {
   const survived = proof.survived!;
-  return new RotationError(`exposure: the password changed and the old one is refused, but ${survived.length} session(s) that may have been opened with it are still open: ${survived.join('; ')}`, {
-    hint: proof.grants?.length
-      ? `as a superuser: ${proof.grants.join('; ')}; then end them (SELECT pg_terminate_backend(pid)) or rerun with reason exposure`
-      : 'end them (SELECT pg_terminate_backend(pid)) or rerun with reason exposure',
-  });
+  return new RotationError(
+    `exposure: the password changed and the old one is refused, but ${survived.length} session(s) that may have been opened with it are still open: ${survived.join('; ')}`,
+    {
+      hint: proof.grants?.length
+        ? `as a superuser: ${proof.grants.join('; ')}; then end them (SELECT pg_terminate_backend(pid)) or rerun with reason exposure`
+        : 'end them (SELECT pg_terminate_backend(pid)) or rerun with reason exposure',
+    },
+  );
 }
 
 /** Step 1: the new value, generated here or issued by the source, and staged there (not yet live where the source allows). */
@@ -298,7 +351,11 @@ async function generate(adapters: Adapters, length: number | undefined, mask: (v
   const staged = await adapters.method.generate(chosen);
   mask(staged.value);
   const { name } = adapters.method;
-  return { value: staged, detail: staged.detail ?? (staged.reversible ? `new value generated and staged at ${name}, not yet live` : `new value issued by ${name}`) };
+  return {
+    value: staged,
+    detail:
+      staged.detail ?? (staged.reversible ? `new value generated and staged at ${name}, not yet live` : `new value issued by ${name}`),
+  };
 }
 
 function newRecord(policy: Policy, request: RotationRequest, startedAt: Date): RecordDraft {

@@ -10,7 +10,12 @@ import { FailedWith, type StepDone } from './steps.js';
 import type { Runtime } from '../runtime/runtime.js';
 
 /** Step 2: the new value to every store target, in policy order; each target's outcome is the step's part of the record. */
-export async function writeStores(adapters: Adapters, value: Secret, change: StagedChange, runtime: Runtime): Promise<StepDone<StoreRecord[]>> {
+export async function writeStores(
+  adapters: Adapters,
+  value: Secret,
+  change: StagedChange,
+  runtime: Runtime,
+): Promise<StepDone<StoreRecord[]>> {
   const out: StoreRecord[] = [];
   try {
     return { detail: await writeEach(adapters, value, change, out, runtime), value: out };
@@ -32,7 +37,8 @@ async function writeEach(adapters: Adapters, value: Secret, change: StagedChange
           ...runtimeRetry(runtime),
           attempts: 5,
           deadline: runtime.deadline,
-          onRetry: (error, attempt, delay) => runtime.reporter.warning(`${store.label}: ${describeError(error)}; retry ${attempt} in ${Math.round(delay / 1000)}s`),
+          onRetry: (error, attempt, delay) =>
+            runtime.reporter.warning(`${store.label}: ${describeError(error)}; retry ${attempt} in ${Math.round(delay / 1000)}s`),
         });
       }
       out.push({ target: store.label, outcome: 'ok', detail: 'new value written' });
@@ -40,10 +46,17 @@ async function writeEach(adapters: Adapters, value: Secret, change: StagedChange
       // A network error, 5xx or 429 may have been applied before the reply was lost: what the
       // target holds is unknown (a back-out puts it back too); a definite refusal changed nothing.
       const mayHaveLanded = !(error instanceof RotationError) || error.retryable;
-      out.push({ target: store.label, outcome: 'failed', detail: describeError(error), ...(mayHaveLanded ? { holds: 'unknown' as const } : {}) });
+      out.push({
+        target: store.label,
+        outcome: 'failed',
+        detail: describeError(error),
+        ...(mayHaveLanded ? { holds: 'unknown' as const } : {}),
+      });
       runtime.reporter.error(`${store.label}: ${describeError(error)}`);
       throw new RotationError(`writing ${store.label} failed: ${describeError(error)}`, {
-        hint: change.reversible ? 'the change was not applied; each target written is put back as far as the run knows what it held' : undefined,
+        hint: change.reversible
+          ? 'the change was not applied; each target written is put back as far as the run knows what it held'
+          : undefined,
       });
     }
     await checkpoint(runtime, `store.after.${i}`);
@@ -64,7 +77,12 @@ export interface Prior {
  * not log in, whether one of those values does; that one is then the current value (issue: a stale
  * `current` restored over a working file, or a file left holding a value never applied).
  */
-export async function readPrior(adapters: Adapters, current: Secret | undefined, currentWorks: boolean, mask: (value: Secret) => void): Promise<Prior & { source?: string }> {
+export async function readPrior(
+  adapters: Adapters,
+  current: Secret | undefined,
+  currentWorks: boolean,
+  mask: (value: Secret) => void,
+): Promise<Prior & { source?: string }> {
   const held: (Held | undefined)[] = [];
   for (const { store, public: holdsNoSecret } of adapters.stores) {
     const h = store.capture ? await store.capture() : undefined;
@@ -92,7 +110,13 @@ export async function readPrior(adapters: Adapters, current: Secret | undefined,
  * target held (write-only, no live value known) it says so instead of claiming a restore.
  * Targets are put back in reverse order, so two keys in one file come back byte for byte.
  */
-export async function backOut(staged: StagedChange, adapters: Adapters, prior: Prior, record: Pick<EvidenceRecord, 'stores' | 'notes'>, runtime: Runtime): Promise<void> {
+export async function backOut(
+  staged: StagedChange,
+  adapters: Adapters,
+  prior: Prior,
+  record: Pick<EvidenceRecord, 'stores' | 'notes'>,
+  runtime: Runtime,
+): Promise<void> {
   const { reporter } = runtime;
   if (!staged.reversible) {
     record.notes.push('the provider had already changed the credential; stores that took the new value keep it');
@@ -103,7 +127,9 @@ export async function backOut(staged: StagedChange, adapters: Adapters, prior: P
     await staged.abort();
     record.notes.push('change aborted: the old credential is still the live one');
   } catch (error) {
-    record.notes.push(`aborting the change failed (${describeError(error)}); the old credential stays live unless the change was committed, and a rerun repairs it`);
+    record.notes.push(
+      `aborting the change failed (${describeError(error)}); the old credential stays live unless the change was committed, and a rerun repairs it`,
+    );
   }
   for (const [i, { store, render }] of [...adapters.stores.entries()].reverse()) {
     const entry = record.stores.find((s) => s.target === store.label);
@@ -118,17 +144,36 @@ export async function backOut(staged: StagedChange, adapters: Adapters, prior: P
     try {
       if (held) {
         await held.restore();
-        setHolds(entry, 'restored', held.value ? 'new value written, then restored to the old value' : `new value written, then taken out again (it held ${held.describe} before)`, written);
+        setHolds(
+          entry,
+          'restored',
+          held.value
+            ? 'new value written, then restored to the old value'
+            : `new value written, then taken out again (it held ${held.describe} before)`,
+          written,
+        );
       } else if (prior.live) {
         await store.write(render(prior.live, staged.previousUser));
         setHolds(entry, 'restored', 'new value written, then restored to the old value', written);
       } else if (written) {
-        setHolds(entry, 'new value (never live)', 'holds the new value, which never went live: the target is write-only and no value that logs in was known, so what it held is unknown and was not put back; a rerun repairs it');
+        setHolds(
+          entry,
+          'new value (never live)',
+          'holds the new value, which never went live: the target is write-only and no value that logs in was known, so what it held is unknown and was not put back; a rerun repairs it',
+        );
       } else {
-        setHolds(entry, 'unknown', `${entry.detail}; whether the write landed is unknown (write-only, and no value that logs in was known to rewrite)`);
+        setHolds(
+          entry,
+          'unknown',
+          `${entry.detail}; whether the write landed is unknown (write-only, and no value that logs in was known to rewrite)`,
+        );
       }
     } catch (error) {
-      setHolds(entry, written ? 'new value (never live)' : 'unknown', `restoring the old value failed: ${describeError(error)}; a rerun repairs it`);
+      setHolds(
+        entry,
+        written ? 'new value (never live)' : 'unknown',
+        `restoring the old value failed: ${describeError(error)}; a rerun repairs it`,
+      );
       reporter.error(`${store.label}: restoring the old value failed: ${describeError(error)}`);
     }
   }

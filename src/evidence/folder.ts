@@ -92,7 +92,9 @@ export function readEvidenceFiles(root: string, workspace: string, options: Read
   };
   visit([]);
   if (state.skipped > 0) {
-    options.warn?.(`${relative(workspace, root) || '.'}: ${state.skipped} older file(s) not read: the files read so far reach the limit of ${limits.totalBytes} bytes for the whole folder`);
+    options.warn?.(
+      `${relative(workspace, root) || '.'}: ${state.skipped} older file(s) not read: the files read so far reach the limit of ${limits.totalBytes} bytes for the whole folder`,
+    );
   }
   return out;
 }
@@ -119,7 +121,7 @@ function readRegularFile(file: string, path: string, fileBytes: number, warn?: (
     // At most fileBytes + 1 bytes, whatever the size said: a file that grew since is cut short.
     const buffer = Buffer.alloc(Math.min(info.size, fileBytes) + 1);
     let length = 0;
-    for (let n; length < buffer.length && (n = readSync(fd, buffer, length, buffer.length - length, null)) > 0; ) length += n;
+    for (let n; length < buffer.length && (n = readSync(fd, buffer, length, buffer.length - length, null)) > 0;) length += n;
     if (length > fileBytes) {
       warn?.(`${path}: ignored, over the limit of ${fileBytes} bytes for one record`);
       return undefined;
@@ -130,7 +132,13 @@ function readRegularFile(file: string, path: string, fileBytes: number, warn?: (
   }
 }
 
-function kindOf(entry: { isSymbolicLink(): boolean; isFIFO(): boolean; isSocket(): boolean; isBlockDevice(): boolean; isCharacterDevice(): boolean }): string {
+function kindOf(entry: {
+  isSymbolicLink(): boolean;
+  isFIFO(): boolean;
+  isSocket(): boolean;
+  isBlockDevice(): boolean;
+  isCharacterDevice(): boolean;
+}): string {
   if (entry.isSymbolicLink()) return 'a symbolic link';
   if (entry.isFIFO()) return 'a FIFO';
   if (entry.isSocket()) return 'a socket';
@@ -153,10 +161,13 @@ export function recordFolder(root: string, ...parts: string[]): string {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     if (!lstatSync(dir).isDirectory()) {
-      throw new RotationError(`${dir}: not a folder (a symbolic link or a file) inside the evidence folder: no record is written through it`, {
-        hint: 'remove it; records are written only into real folders below evidence_dir',
-        code: 'OUTSIDE_WORKSPACE',
-      });
+      throw new RotationError(
+        `${dir}: not a folder (a symbolic link or a file) inside the evidence folder: no record is written through it`,
+        {
+          hint: 'remove it; records are written only into real folders below evidence_dir',
+          code: 'OUTSIDE_WORKSPACE',
+        },
+      );
     }
   }
   return dir;

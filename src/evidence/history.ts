@@ -74,11 +74,23 @@ export function dueState(credential: CredentialPolicy, history: HistoryEntry[], 
   const lastAt = new Date(last.record.finished_at ?? last.record.started_at);
   const due = nextDue(lastAt, parseCadence(credential.cadence));
   const base = { last: lastAt.toISOString(), nextDue: due.toISOString(), evidence: last.path };
-  if (now < due) return { ...base, due: false, state: 'not due', detail: `last rotated ${base.last}, next due ${base.nextDue} (${credential.cadence})` };
+  if (now < due)
+    return { ...base, due: false, state: 'not due', detail: `last rotated ${base.last}, next due ${base.nextDue} (${credential.cadence})` };
   const overdue = now.getTime() - due.getTime() > 24 * 3600 * 1000;
-  return { ...base, due: true, state: overdue ? 'overdue' : 'due', detail: `last rotated ${base.last}, due since ${base.nextDue} (${credential.cadence})` };
+  return {
+    ...base,
+    due: true,
+    state: overdue ? 'overdue' : 'due',
+    detail: `last rotated ${base.last}, due since ${base.nextDue} (${credential.cadence})`,
+  };
 }
 
-export function isDue(policy: Policy, credential: CredentialPolicy, workspace: string, now: Date, warn?: (message: string) => void): DueState {
+export function isDue(
+  policy: Policy,
+  credential: CredentialPolicy,
+  workspace: string,
+  now: Date,
+  warn?: (message: string) => void,
+): DueState {
   return dueState(credential, readHistory(policy, workspace, { now, warn }), now);
 }

@@ -71,6 +71,8 @@ function recordProblem(data: unknown): string | undefined {
 
 function schemaProblem(errors: ErrorObject[]): string {
   const specific = errors.filter((e) => !['if', 'then', 'allOf', 'contains'].includes(e.keyword));
-  const shown = (specific.length > 0 ? specific : errors).slice(0, 3).map((e) => `${e.instancePath || '(top level)'} ${e.message ?? e.keyword}`);
+  const shown = (specific.length > 0 ? specific : errors)
+    .slice(0, 3)
+    .map((e) => `${e.instancePath || '(top level)'} ${e.message ?? e.keyword}`);
   return `it does not validate against schema/evidence.schema.json: ${shown.join('; ')}`;
 }

@@ -19,7 +19,12 @@ export function evidenceStamp(date: Date): string {
  * minute gets `<credential>-2.json`: files are created exclusively, so no record is overwritten.
  * Returns the JSON file's path relative to the workspace.
  */
-export async function writeEvidence(given: EvidenceRecord, evidenceDir: string, workspace: string, scrub: (text: string) => string): Promise<string> {
+export async function writeEvidence(
+  given: EvidenceRecord,
+  evidenceDir: string,
+  workspace: string,
+  scrub: (text: string) => string,
+): Promise<string> {
   // The record is committed to the repository: it passes the run's scrubber (src/secret/scrubber.ts)
   // here, at the boundary, whatever a step or a server put into it.
   const record = scrubDeep(given, scrub);

@@ -30,7 +30,8 @@ export interface SourceProblem {
   kind: 'permission' | 'disabled' | 'error';
 }
 
-const PERMISSION = 'the token needs the permission "Secret scanning alerts: read and write" (a GitHub App installation token or a fine-grained token; the workflow\'s GITHUB_TOKEN cannot have it)';
+const PERMISSION =
+  'the token needs the permission "Secret scanning alerts: read and write" (a GitHub App installation token or a fine-grained token; the workflow\'s GITHUB_TOKEN cannot have it)';
 /** GitHub caps per_page at 100: fewer requests for a flood of alerts. */
 const PER_PAGE = 100;
 /**
@@ -39,7 +40,8 @@ const PER_PAGE = 100;
  */
 export const UPDATES_PER_MINUTE = 60;
 /** The pace of a run's alert updates (one per run, shared by every credential's response). */
-export const updatePace = (runtime: Runtime) => new RateWindow(UPDATES_PER_MINUTE, 60_000, { now: () => runtime.now().getTime(), sleep: runtime.sleep });
+export const updatePace = (runtime: Runtime) =>
+  new RateWindow(UPDATES_PER_MINUTE, 60_000, { now: () => runtime.now().getTime(), sleep: runtime.sleep });
 /** A bound on pages per source (10 000 alerts): a server that never stops paging cannot hold the run. */
 const MAX_PAGES = 100;
 
@@ -50,7 +52,11 @@ const MAX_PAGES = 100;
  * rate-limited 403 wait what Retry-After or x-ratelimit-reset asks. An alert seen through both its
  * repository and its organization is kept once.
  */
-export async function readOpenAlerts(exposure: ExposurePolicy, octokit: Octokit, runtime: Runtime): Promise<{ alerts: Alert[]; problems: SourceProblem[] }> {
+export async function readOpenAlerts(
+  exposure: ExposurePolicy,
+  octokit: Octokit,
+  runtime: Runtime,
+): Promise<{ alerts: Alert[]; problems: SourceProblem[] }> {
   const alerts = new Map<string, Alert>();
   const problems: SourceProblem[] = [];
   const keep = (found: Alert[]) => found.forEach((a) => alerts.set(`${a.repository.toLowerCase()}#${a.number}`, a));
@@ -61,7 +67,17 @@ export async function readOpenAlerts(exposure: ExposurePolicy, octokit: Octokit,
     const hints = { 403: `${PERMISSION} on ${full}`, 404: `${full} does not exist or the token cannot see it; ${PERMISSION} on ${full}` };
     const found: Alert[] = [];
     try {
-      await pages(runtime, what, hints, full, found, (page) => octokit.rest.secretScanning.listAlertsForRepo({ owner, repo, state: 'open', secret_type, per_page: PER_PAGE, page, ...requestOptions(runtime) }));
+      await pages(runtime, what, hints, full, found, (page) =>
+        octokit.rest.secretScanning.listAlertsForRepo({
+          owner,
+          repo,
+          state: 'open',
+          secret_type,
+          per_page: PER_PAGE,
+          page,
+          ...requestOptions(runtime),
+        }),
+      );
     } catch (error) {
       problems.push(sourceProblem(full, error));
     }
@@ -70,10 +86,22 @@ export async function readOpenAlerts(exposure: ExposurePolicy, octokit: Octokit,
   }
   for (const org of exposure.organizations) {
     const what = `GitHub: list secret-scanning alerts of organization ${org}`;
-    const hints = { 403: `${PERMISSION} on the organization's repositories (a user token also needs to be an organization owner or security manager)`, 404: `organization ${org} does not exist or the token cannot see it; ${PERMISSION}` };
+    const hints = {
+      403: `${PERMISSION} on the organization's repositories (a user token also needs to be an organization owner or security manager)`,
+      404: `organization ${org} does not exist or the token cannot see it; ${PERMISSION}`,
+    };
     const found: Alert[] = [];
     try {
-      await pages(runtime, what, hints, undefined, found, (page) => octokit.rest.secretScanning.listAlertsForOrg({ org, state: 'open', secret_type, per_page: PER_PAGE, page, ...requestOptions(runtime) }));
+      await pages(runtime, what, hints, undefined, found, (page) =>
+        octokit.rest.secretScanning.listAlertsForOrg({
+          org,
+          state: 'open',
+          secret_type,
+          per_page: PER_PAGE,
+          page,
+          ...requestOptions(runtime),
+        }),
+      );
     } catch (error) {
       problems.push(sourceProblem(`organization ${org}`, error));
     }
@@ -125,7 +153,11 @@ function sourceProblem(source: string, error: unknown): SourceProblem {
   const status = statusOf(error);
   // "Secret scanning is disabled on this repository." (404): that repository only; others go on.
   if (status === 404 && /secret scanning is disabled/i.test((error as HttpError).serverMessage ?? '')) {
-    return { source, message: `${source}: secret scanning is disabled on this repository, so its leaks are not seen (enable it under Settings → Advanced Security)`, kind: 'disabled' };
+    return {
+      source,
+      message: `${source}: secret scanning is disabled on this repository, so its leaks are not seen (enable it under Settings → Advanced Security)`,
+      kind: 'disabled',
+    };
   }
   return { source, message: describeError(error), kind: status === 401 || status === 403 || status === 404 ? 'permission' : 'error' };
 }
@@ -140,7 +172,19 @@ export async function resolveAlert(octokit: Octokit, runtime: Runtime, alert: Al
   await githubCall(
     runtime,
     `GitHub: resolve secret-scanning alert ${alert.repository}#${alert.number}`,
-    () => octokit.rest.secretScanning.updateAlert({ owner, repo, alert_number: alert.number, state: 'resolved', resolution: 'revoked', resolution_comment: comment, ...requestOptions(runtime) }),
-    { 403: `${PERMISSION} (write) on ${alert.repository}`, 404: `alert ${alert.number} of ${alert.repository} is gone or the token cannot see it` },
+    () =>
+      octokit.rest.secretScanning.updateAlert({
+        owner,
+        repo,
+        alert_number: alert.number,
+        state: 'resolved',
+        resolution: 'revoked',
+        resolution_comment: comment,
+        ...requestOptions(runtime),
+      }),
+    {
+      403: `${PERMISSION} (write) on ${alert.repository}`,
+      404: `alert ${alert.number} of ${alert.repository} is gone or the token cannot see it`,
+    },
   );
 }

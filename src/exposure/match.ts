@@ -102,16 +102,30 @@ export function managedOf(policy: Policy, known: (credential: CredentialPolicy) 
  */
 export function matchLeak(leak: Leak, managed: Managed[]): Match {
   if (leak.form === 'key') {
-    const hits = managed.filter((m) => m.form === 'key').flatMap((m) => m.known.filter((k) => k.value.equals(leak.value)).map((k) => ({ m, k })));
-    if (hits.length === 0) return { matched: false, reason: 'the key is not the value of any managed credential (current or a readable store)' };
+    const hits = managed
+      .filter((m) => m.form === 'key')
+      .flatMap((m) => m.known.filter((k) => k.value.equals(leak.value)).map((k) => ({ m, k })));
+    if (hits.length === 0)
+      return { matched: false, reason: 'the key is not the value of any managed credential (current or a readable store)' };
     return { matched: true, credential: hits[0].m.credential.id, value: leak.value, current: true, source: hits[0].k.source };
   }
   const byUser = managed.filter((m) => m.form === 'connection-string' && m.users.includes(leak.user));
   if (byUser.length === 0) return { matched: false, reason: `user ${leak.user} is not a managed role or login` };
   const holding = byUser.map((m) => ({ m, k: m.known.filter((k) => k.value.equals(leak.password))[0] })).filter((h) => h.k);
-  if (holding.length > 0) return { matched: true, credential: holding[0].m.credential.id, user: leak.user, value: leak.password, current: true, source: holding[0].k!.source };
+  if (holding.length > 0)
+    return {
+      matched: true,
+      credential: holding[0].m.credential.id,
+      user: leak.user,
+      value: leak.password,
+      current: true,
+      source: holding[0].k!.source,
+    };
   if (byUser.length > 1) {
-    return { matched: false, reason: `user ${leak.user} belongs to several credentials (${byUser.map((m) => m.credential.id).join(', ')}) and the password is none of their current values` };
+    return {
+      matched: false,
+      reason: `user ${leak.user} belongs to several credentials (${byUser.map((m) => m.credential.id).join(', ')}) and the password is none of their current values`,
+    };
   }
   return { matched: true, credential: byUser[0].credential.id, user: leak.user, value: leak.password, current: false };
 }

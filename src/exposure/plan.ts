@@ -39,21 +39,29 @@ export async function planAlerts(policy: Policy, alerts: Alert[], runtime: Runti
 }
 
 async function planOne(policy: Policy, alert: Alert, managed: Managed[], runtime: Runtime): Promise<Planned> {
-  if (!alert.secret) return { alert, action: 'none', reason: 'not matched: GitHub shows no secret for this alert (hidden, or the token may not see it)' };
+  if (!alert.secret)
+    return { alert, action: 'none', reason: 'not matched: GitHub shows no secret for this alert (hidden, or the token may not see it)' };
   const leak = parseLeak(alert.secretType, alert.secret);
   if ('problem' in leak) return { alert, action: 'none', reason: `not matched: ${leak.problem}` };
   if (leak.form === 'connection-string') runtime.reporter.mask(leak.password);
   const match = matchLeak(leak, managed);
   if (!match.matched) return { alert, action: 'none', reason: `not matched: ${match.reason}` };
   const base = { alert, credential: match.credential, user: match.user, value: match.value, current: match.current };
-  const which = match.current ? `${match.credential}'s current value (${match.source})` : `a password of ${match.user} that is not ${match.credential}'s current value`;
+  const which = match.current
+    ? `${match.credential}'s current value (${match.source})`
+    : `a password of ${match.user} that is not ${match.credential}'s current value`;
   // Tried even when it is `current`: a stale `current` (the value a finished rotation replaced) must not rotate again.
   const proof = await tryLeakedValue(policy, match.credential, match.value, match.user, runtime);
   if (proof.rejected) return { ...base, action: 'resolve', proof, reason: `${which}, already refused` };
   if (isAccepted(proof)) return { ...base, action: 'rotate', reason: `${which}, live` };
   // Not tried (a system reached only through its provider): rotating replaces whatever value it was.
   if (!proof.tried) return { ...base, action: 'rotate', reason: `${which}; ${proof.detail}` };
-  return { alert, action: 'none', undecided: true, reason: `could not tell whether the leaked value of ${match.credential} works: ${proof.detail}` };
+  return {
+    alert,
+    action: 'none',
+    undecided: true,
+    reason: `could not tell whether the leaked value of ${match.credential} works: ${proof.detail}`,
+  };
 }
 
 /**

@@ -16,12 +16,22 @@ import { describeProbe, tryProjectKey } from '../supabase/project-key.js';
  * Refused is the proof that resolves an alert without a rotation; accepted means it is live.
  * Any other system answers "not tried": the alert is then settled by rotating, never on a guess.
  */
-export async function tryLeakedValue(policy: Policy, credentialId: string, value: Secret, user: string | undefined, runtime: Runtime): Promise<RevocationProof> {
+export async function tryLeakedValue(
+  policy: Policy,
+  credentialId: string,
+  value: Secret,
+  user: string | undefined,
+  runtime: Runtime,
+): Promise<RevocationProof> {
   const credential = policy.credentials[credentialId];
   const system = policy.systems[credential.system];
   if (system?.type === 'postgres' && user) {
     const ca = systemCa({ policy, system, runtime });
-    const proof = await proveOldPasswordRefused({ role: user, old: value, login: (password) => connectionConfig((system as PostgresSystem).adminUrl, { user, password }, ca) });
+    const proof = await proveOldPasswordRefused({
+      role: user,
+      old: value,
+      login: (password) => connectionConfig((system as PostgresSystem).adminUrl, { user, password }, ca),
+    });
     return { ...proof, detail: proof.detail.replace(/(the )?old password( of \S+)?/, `the leaked password of ${user}`) };
   }
   if (system?.type === 'supabase' && !user) {
@@ -30,7 +40,11 @@ export async function tryLeakedValue(policy: Policy, credentialId: string, value
     if (seen.status === 200) return { tried: true, rejected: false, detail: `the leaked key is accepted (HTTP 200 at ${seen.url})` };
     return { tried: true, rejected: false, detail: `the leaked key could not be tried: ${describeProbe(seen)}` };
   }
-  return { tried: false, rejected: false, detail: `not tried: a leaked value of method ${credential.method} (system ${credential.system}) is settled by rotating` };
+  return {
+    tried: false,
+    rejected: false,
+    detail: `not tried: a leaked value of method ${credential.method} (system ${credential.system}) is settled by rotating`,
+  };
 }
 
 /** Whether a proof says the value is live (logs in, or the API accepts it), as opposed to "could not tell". */

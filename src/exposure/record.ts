@@ -45,7 +45,12 @@ export interface AlertRecord {
 }
 
 /** Writes the record (a new file, never overwriting another run's); returns its path from the workspace. */
-export async function writeExposureRecord(record: ExposureRecord, evidenceDir: string, workspace: string, scrub: (text: string) => string): Promise<string> {
+export async function writeExposureRecord(
+  record: ExposureRecord,
+  evidenceDir: string,
+  workspace: string,
+  scrub: (text: string) => string,
+): Promise<string> {
   const clean = scrubDeep(record, scrub);
   // Only into real folders below evidence_dir: a symlinked stamp or db-exposure folder is refused.
   const dir = recordFolder(resolve(workspace, evidenceDir), evidenceStamp(new Date(clean.started_at)), 'db-exposure');
@@ -53,7 +58,12 @@ export async function writeExposureRecord(record: ExposureRecord, evidenceDir: s
 }
 
 /** Rewrites this run's own record once the alerts are updated (the path its comment names stays the same). */
-export async function updateExposureRecord(path: string, record: ExposureRecord, workspace: string, scrub: (text: string) => string): Promise<void> {
+export async function updateExposureRecord(
+  path: string,
+  record: ExposureRecord,
+  workspace: string,
+  scrub: (text: string) => string,
+): Promise<void> {
   const clean = scrubDeep(record, scrub);
   const json = resolve(workspace, path);
   await writeFile(json, `${JSON.stringify(clean, null, 2)}\n`);
@@ -62,6 +72,15 @@ export async function updateExposureRecord(path: string, record: ExposureRecord,
 
 export function renderExposureMarkdown(record: ExposureRecord): string {
   const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-  const alerts = record.alerts.map((a) => ({ ...a, proof: { ...a.proof, detail: cell(a.proof.detail) }, resolution_detail: a.resolution_detail && cell(a.resolution_detail) }));
-  return Mustache.render(template('exposure.md.mustache'), { ...record, summary: cell(record.summary), alerts }, {}, { escape: (t: string) => String(t) });
+  const alerts = record.alerts.map((a) => ({
+    ...a,
+    proof: { ...a.proof, detail: cell(a.proof.detail) },
+    resolution_detail: a.resolution_detail && cell(a.resolution_detail),
+  }));
+  return Mustache.render(
+    template('exposure.md.mustache'),
+    { ...record, summary: cell(record.summary), alerts },
+    {},
+    { escape: (t: string) => String(t) },
+  );
 }

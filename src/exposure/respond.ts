@@ -33,7 +33,12 @@ const MAX_COMMENT = 280;
  * as revoked with a comment naming the evidence and the run. The exposure record is written
  * before the alerts are updated (so the comment can name it) and rewritten with what became of them.
  */
-export async function respond(policy: Policy, credentialId: string, items: Acted[], ctx: { octokit: Octokit; runtime: Runtime; trigger: Trigger; rotate: Rotate; updates: RateWindow }): Promise<Handled[]> {
+export async function respond(
+  policy: Policy,
+  credentialId: string,
+  items: Acted[],
+  ctx: { octokit: Octokit; runtime: Runtime; trigger: Trigger; rotate: Rotate; updates: RateWindow },
+): Promise<Handled[]> {
   const { runtime } = ctx;
   const credential = policy.credentials[credentialId];
   const scrub = (text: string) => runtime.reporter.scrub(text);
@@ -60,7 +65,14 @@ export async function respond(policy: Policy, credentialId: string, items: Acted
     value: item.current ? 'current' : 'old',
     proof: { tried: proofs[i].tried, rejected: proofs[i].rejected, detail: proofs[i].detail },
     resolution: proofs[i].rejected ? 'pending' : 'left open',
-    ...(proofs[i].rejected ? {} : { resolution_detail: record.rotation && record.rotation.status !== 'rotated' ? `the rotation failed: ${record.rotation.summary}` : 'the leaked value is not proven refused' }),
+    ...(proofs[i].rejected
+      ? {}
+      : {
+          resolution_detail:
+            record.rotation && record.rotation.status !== 'rotated'
+              ? `the rotation failed: ${record.rotation.summary}`
+              : 'the leaked value is not proven refused',
+        }),
   }));
   record.finished_at = runtime.now().toISOString();
   let path: string;
@@ -69,7 +81,12 @@ export async function respond(policy: Policy, credentialId: string, items: Acted
   } catch (error) {
     // Without its record an alert is not resolved: the comment would name evidence that does not exist.
     const records = record.rotation?.record ? withMarkdown([record.rotation.record]) : [];
-    return items.map((item) => ({ alert: item.alert, resolved: false, detail: `the exposure record could not be written: ${describeError(error)}`, records }));
+    return items.map((item) => ({
+      alert: item.alert,
+      resolved: false,
+      detail: `the exposure record could not be written: ${describeError(error)}`,
+      records,
+    }));
   }
   const comment = scrub(commentFor(record, path));
   for (const entry of record.alerts.filter((a) => a.resolution === 'pending')) {
@@ -87,9 +104,17 @@ export async function respond(policy: Policy, credentialId: string, items: Acted
   record.status = open.length === 0 ? 'handled' : 'failed';
   record.summary = summaryOf(record, open.length);
   record.finished_at = runtime.now().toISOString();
-  await updateExposureRecord(path, record, runtime.workspace, scrub).catch((error) => runtime.reporter.warning(`${path}: could not be updated: ${describeError(error)}`));
+  await updateExposureRecord(path, record, runtime.workspace, scrub).catch((error) =>
+    runtime.reporter.warning(`${path}: could not be updated: ${describeError(error)}`),
+  );
   const records = withMarkdown([path, ...(record.rotation?.record ? [record.rotation.record] : [])]);
-  return record.alerts.map((entry, i) => ({ alert: items[i].alert, resolved: entry.resolution === 'resolved', detail: entry.resolution === 'resolved' ? entry.proof.detail : entry.resolution_detail ?? 'left open', evidence: path, records }));
+  return record.alerts.map((entry, i) => ({
+    alert: items[i].alert,
+    resolved: entry.resolution === 'resolved',
+    detail: entry.resolution === 'resolved' ? entry.proof.detail : (entry.resolution_detail ?? 'left open'),
+    evidence: path,
+    records,
+  }));
 }
 
 /**
@@ -97,19 +122,35 @@ export async function respond(policy: Policy, credentialId: string, items: Acted
  * refused), then each alert's own proof: its value presented again (a password as the login it
  * names, a key to the project API).
  */
-async function rotateFor(policy: Policy, credentialId: string, value: Secret, items: Acted[], record: ExposureRecord, ctx: { runtime: Runtime; trigger: Trigger; rotate: Rotate }) {
+async function rotateFor(
+  policy: Policy,
+  credentialId: string,
+  value: Secret,
+  items: Acted[],
+  record: ExposureRecord,
+  ctx: { runtime: Runtime; trigger: Trigger; rotate: Rotate },
+) {
   const credential = policy.credentials[credentialId];
   const asCurrent: Policy = { ...policy, credentials: { ...policy.credentials, [credentialId]: { ...credential, current: value } } };
   let result: RotationResult;
   try {
-    result = await ctx.rotate(asCurrent, { credential: credentialId, reason: 'exposure', dryRun: false, trigger: ctx.trigger }, ctx.runtime);
+    result = await ctx.rotate(
+      asCurrent,
+      { credential: credentialId, reason: 'exposure', dryRun: false, trigger: ctx.trigger },
+      ctx.runtime,
+    );
   } catch (error) {
     // The engine reports failures in its result; a throw is a run that could not start (adapters).
     record.rotation = { status: 'failed', summary: describeError(error) };
     return items.map(() => ({ tried: false, rejected: false, detail: 'not tried: the rotation failed' }));
   }
   record.rotation = { status: result.status, summary: result.summary, ...(result.evidencePath ? { record: result.evidencePath } : {}) };
-  if (result.status !== 'rotated') return items.map(() => ({ tried: false, rejected: false, detail: `not tried: the rotation ${result.status === 'skipped' ? 'was skipped' : 'failed'}` }));
+  if (result.status !== 'rotated')
+    return items.map(() => ({
+      tried: false,
+      rejected: false,
+      detail: `not tried: the rotation ${result.status === 'skipped' ? 'was skipped' : 'failed'}`,
+    }));
   const proofs = [];
   for (const item of items) {
     const own = await tryLeakedValue(policy, credentialId, item.value, item.user, ctx.runtime);
@@ -122,7 +163,10 @@ async function rotateFor(policy: Policy, credentialId: string, value: Secret, it
 const withMarkdown = (paths: string[]) => paths.flatMap((p) => [p, p.replace(/\.json$/, '.md')]);
 
 function commentFor(record: ExposureRecord, path: string): string {
-  const what = record.action === 'rotate' ? `rotated ${record.credential} (reason exposure); the leaked value is refused` : `the leaked value of ${record.credential} was already refused, no rotation needed`;
+  const what =
+    record.action === 'rotate'
+      ? `rotated ${record.credential} (reason exposure); the leaked value is refused`
+      : `the leaked value of ${record.credential} was already refused, no rotation needed`;
   const run = record.trigger.run_url ? ` Run: ${record.trigger.run_url}` : '';
   const full = `credential-rotation: ${what}. Evidence: ${path}${record.rotation?.record ? `, ${record.rotation.record}` : ''}.${run}`;
   return full.length <= MAX_COMMENT ? full : `credential-rotation: ${what}. Evidence: ${path}.${run}`.slice(0, MAX_COMMENT);
@@ -130,6 +174,11 @@ function commentFor(record: ExposureRecord, path: string): string {
 
 function summaryOf(record: ExposureRecord, open: number): string {
   const n = record.alerts.length;
-  const how = record.action === 'rotate' ? (record.rotation?.status === 'rotated' ? 'rotated with reason exposure' : `rotation ${record.rotation?.status ?? 'not run'}`) : 'the leaked value was already refused';
+  const how =
+    record.action === 'rotate'
+      ? record.rotation?.status === 'rotated'
+        ? 'rotated with reason exposure'
+        : `rotation ${record.rotation?.status ?? 'not run'}`
+      : 'the leaked value was already refused';
   return open === 0 ? `${how}; ${n} alert(s) resolved as revoked` : `${how}; ${n - open} of ${n} alert(s) resolved, ${open} left open`;
 }

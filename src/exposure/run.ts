@@ -51,10 +51,15 @@ export interface ExposureOptions {
  */
 export async function runExposures(policy: Policy, options: ExposureOptions, runtime: Runtime): Promise<ExposureReport> {
   if (!policy.exposure) {
-    throw new RotationError(`${policy.file} has no exposure: key`, { hint: 'add exposure: { repositories: [owner/name], organizations: [org] } naming where GitHub secret scanning reports leaks (see docs/exposure.md)' });
+    throw new RotationError(`${policy.file} has no exposure: key`, {
+      hint: 'add exposure: { repositories: [owner/name], organizations: [org] } naming where GitHub secret scanning reports leaks (see docs/exposure.md)',
+    });
   }
   const token = runtime.githubToken;
-  if (!token) throw new RotationError('GITHUB_TOKEN is not set: exposures reads the secret-scanning alerts with it', { hint: 'a GitHub App installation token (or fine-grained token) with "Secret scanning alerts: read and write" (and "Secrets: read and write" to store new values)' });
+  if (!token)
+    throw new RotationError('GITHUB_TOKEN is not set: exposures reads the secret-scanning alerts with it', {
+      hint: 'a GitHub App installation token (or fine-grained token) with "Secret scanning alerts: read and write" (and "Secrets: read and write" to store new values)',
+    });
   maskPolicySecrets(policy, (secret) => runtime.reporter.mask(secret));
   runtime.reporter.mask(token);
   const octokit = runtime.github(token);
@@ -70,34 +75,76 @@ export async function runExposures(policy: Policy, options: ExposureOptions, run
   const planned = await planAlerts(policy, alerts, runtime);
   const records: string[] = [];
   const rows = options.apply ? await applyPlan(policy, planned, options, runtime, octokit, records) : planned.map(dryRow);
-  const rotations = options.apply ? new Set(planned.filter((p) => p.action === 'rotate').map((p) => (p as { credential: string }).credential)).size : 0;
-  const failed = rows.some((r) => r.outcome === 'failed') || planned.some((p) => p.action === 'none' && p.undecided) || problems.some((p) => p.kind !== 'disabled');
+  const rotations = options.apply
+    ? new Set(planned.filter((p) => p.action === 'rotate').map((p) => (p as { credential: string }).credential)).size
+    : 0;
+  const failed =
+    rows.some((r) => r.outcome === 'failed') ||
+    planned.some((p) => p.action === 'none' && p.undecided) ||
+    problems.some((p) => p.kind !== 'disabled');
   return { rows, problems, records: [...new Set(records)], rotations, exitCode: failed ? 1 : 0 };
 }
 
-async function applyPlan(policy: Policy, planned: Planned[], options: ExposureOptions, runtime: Runtime, octokit: ReturnType<Runtime['github']>, records: string[]): Promise<ExposureRow[]> {
+async function applyPlan(
+  policy: Policy,
+  planned: Planned[],
+  options: ExposureOptions,
+  runtime: Runtime,
+  octokit: ReturnType<Runtime['github']>,
+  records: string[],
+): Promise<ExposureRow[]> {
   const rows = new Map<Planned, ExposureRow>();
-  for (const p of planned) if (p.action === 'none') rows.set(p, { ...rowBase(p), outcome: p.undecided ? 'failed' : 'left open', detail: p.reason });
+  for (const p of planned)
+    if (p.action === 'none') rows.set(p, { ...rowBase(p), outcome: p.undecided ? 'failed' : 'left open', detail: p.reason });
   // One response per credential, however many alerts carry its values.
   const byCredential = new Map<string, Extract<Planned, { action: 'rotate' | 'resolve' }>[]>();
   for (const p of planned) if (p.action !== 'none') byCredential.set(p.credential, [...(byCredential.get(p.credential) ?? []), p]);
   const updates = updatePace(runtime);
   for (const [credential, items] of byCredential) {
-    runtime.reporter.info(`${credential}: ${items.length} alert(s); ${items.some((i) => i.action === 'rotate') ? 'rotating with reason exposure' : 'the leaked value is already refused, resolving'}`);
-    const handled: Handled[] = await respond(policy, credential, items, { octokit, runtime, trigger: options.trigger, rotate: options.rotate ?? rotateCredential, updates });
+    runtime.reporter.info(
+      `${credential}: ${items.length} alert(s); ${items.some((i) => i.action === 'rotate') ? 'rotating with reason exposure' : 'the leaked value is already refused, resolving'}`,
+    );
+    const handled: Handled[] = await respond(policy, credential, items, {
+      octokit,
+      runtime,
+      trigger: options.trigger,
+      rotate: options.rotate ?? rotateCredential,
+      updates,
+    });
     records.push(...(handled[0]?.records ?? []));
-    handled.forEach((h, i) => rows.set(items[i], { ...rowBase(items[i]), outcome: h.resolved ? 'resolved' : 'failed', detail: h.detail, ...(h.evidence ? { evidence: h.evidence } : {}) }));
+    handled.forEach((h, i) =>
+      rows.set(items[i], {
+        ...rowBase(items[i]),
+        outcome: h.resolved ? 'resolved' : 'failed',
+        detail: h.detail,
+        ...(h.evidence ? { evidence: h.evidence } : {}),
+      }),
+    );
   }
   return planned.map((p) => rows.get(p)!);
 }
 
 function rowBase(p: Planned): Omit<ExposureRow, 'outcome' | 'detail'> {
   const { alert } = p;
-  return { repository: alert.repository, number: alert.number, url: alert.url, secret_type: alert.secretType, credential: p.action === 'none' ? null : p.credential, action: p.action };
+  return {
+    repository: alert.repository,
+    number: alert.number,
+    url: alert.url,
+    secret_type: alert.secretType,
+    credential: p.action === 'none' ? null : p.credential,
+    action: p.action,
+  };
 }
 
 function dryRow(p: Planned): ExposureRow {
-  const outcome = p.action === 'rotate' ? 'would rotate' : p.action === 'resolve' ? 'would resolve' : 'undecided' in p && p.undecided ? ('failed' as const) : ('left open' as const);
+  const outcome =
+    p.action === 'rotate'
+      ? 'would rotate'
+      : p.action === 'resolve'
+        ? 'would resolve'
+        : 'undecided' in p && p.undecided
+          ? ('failed' as const)
+          : ('left open' as const);
   const detail = p.action === 'resolve' ? `${p.reason}: ${p.proof!.detail}` : p.reason;
   return { ...rowBase(p), outcome, detail };
 }

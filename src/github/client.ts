@@ -25,7 +25,10 @@ export function createGitHubClient(
     // run's own signal, which ends everything at its deadline.
     request: {
       fetch: (input: RequestInfo | URL, init?: RequestInit) =>
-        fetchImpl(input, { ...init, signal: AbortSignal.any([AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...(init?.signal ? [init.signal] : [])]) }),
+        fetchImpl(input, {
+          ...init,
+          signal: AbortSignal.any([AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...(init?.signal ? [init.signal] : [])]),
+        }),
       log: silent,
     },
   });

@@ -19,7 +19,13 @@ interface OctokitFailure {
  * status, GitHub's own `message` and the rate-limit headers are used: never the request (its body
  * holds the sealed value, its headers the token), and Octokit's error is not kept as the cause.
  */
-export function githubError(what: string, error: unknown, hints: StatusHints, signal: AbortSignal | undefined, options: Pick<HttpErrorOptions, 'now' | 'scrub'>): unknown {
+export function githubError(
+  what: string,
+  error: unknown,
+  hints: StatusHints,
+  signal: AbortSignal | undefined,
+  options: Pick<HttpErrorOptions, 'now' | 'scrub'>,
+): unknown {
   if (error instanceof RotationError) return error;
   if (typeof error !== 'object' || error === null) return error;
   const failure = error as OctokitFailure;
@@ -48,14 +54,11 @@ export function requestOptions(runtime: Runtime): { request?: { signal: AbortSig
  * at once, mapped by `githubError`.
  */
 export function githubCall<T>(runtime: Runtime, what: string, fn: () => Promise<T>, hints: StatusHints = {}): Promise<T> {
-  return withRetry(
-    async () => {
-      try {
-        return await fn();
-      } catch (error) {
-        throw githubError(what, error, hints, runtime.signal, runtimeErrorOptions(runtime));
-      }
-    },
-    runtimeRetry(runtime),
-  );
+  return withRetry(async () => {
+    try {
+      return await fn();
+    } catch (error) {
+      throw githubError(what, error, hints, runtime.signal, runtimeErrorOptions(runtime));
+    }
+  }, runtimeRetry(runtime));
 }

@@ -34,14 +34,21 @@ export const httpProbe: AdapterFactory<HealthProbe> = (spec, ctx) => {
         } catch (error) {
           return { ok: false, why: `no answer (${(error as Error).message})` };
         }
-        if (response.status !== expectStatus) return { ok: false, why: `HTTP ${response.status}, expected ${expectStatus}${snippet(body, scrub)}` };
-        if (expectBody !== undefined && !body.includes(expectBody)) return { ok: false, why: `body does not contain ${JSON.stringify(expectBody)}${snippet(body, scrub)}` };
-        if (expectText !== undefined && body.trim() !== expectText) return { ok: false, why: `body is not exactly ${JSON.stringify(expectText)}${snippet(body, scrub)}` };
+        if (response.status !== expectStatus)
+          return { ok: false, why: `HTTP ${response.status}, expected ${expectStatus}${snippet(body, scrub)}` };
+        if (expectBody !== undefined && !body.includes(expectBody))
+          return { ok: false, why: `body does not contain ${JSON.stringify(expectBody)}${snippet(body, scrub)}` };
+        if (expectText !== undefined && body.trim() !== expectText)
+          return { ok: false, why: `body is not exactly ${JSON.stringify(expectText)}${snippet(body, scrub)}` };
         if (expectJson !== undefined) {
           const mismatch = jsonMismatch(body, expectJson);
           if (mismatch) return { ok: false, why: mismatch };
         }
-        const seen = expectJson ? ` with ${JSON.stringify(expectJson)}` : expectText !== undefined ? ` with body ${JSON.stringify(expectText)}` : '';
+        const seen = expectJson
+          ? ` with ${JSON.stringify(expectJson)}`
+          : expectText !== undefined
+            ? ` with body ${JSON.stringify(expectText)}`
+            : '';
         return { ok: true, value: `HTTP ${response.status}${seen}` };
       });
       if (!result.ok) throw new RotationError(`${url}: ${result.why} (after ${result.tries} tries over ${timeout}s)`);

@@ -76,8 +76,12 @@ export const noStaleSessions: AdapterFactory<HealthProbe> = (spec, ctx) => {
               });
             }
             seen = rows;
-            if (rows.length === 0) return { ok: true as const, value: `no session of ${role} opened before ${cutoff.toISOString()} remains` };
-            return { ok: false as const, why: `${rows.length} session(s) of ${alternating ? `login ${watched()}` : role} opened before the rotation remain: ${rows.slice(0, 5).map(describe).join('; ')}` };
+            if (rows.length === 0)
+              return { ok: true as const, value: `no session of ${role} opened before ${cutoff.toISOString()} remains` };
+            return {
+              ok: false as const,
+              why: `${rows.length} session(s) of ${alternating ? `login ${watched()}` : role} opened before the rotation remain: ${rows.slice(0, 5).map(describe).join('; ')}`,
+            };
           } finally {
             await db.end().catch(() => undefined);
           }

@@ -28,7 +28,9 @@ export const postgresLogin: AdapterFactory<HealthProbe> = (spec, ctx) => {
   const settleSeconds = o.number('settle_seconds', DEFAULT_SETTLE_SECONDS);
   // The login holding the new value (the role; for alternating-roles the login just switched to).
   const user = () => ctx.user?.() ?? ctx.credential.role;
-  const label = template ? `postgres-login ${template.replace(/:\{password(_url)?\}@/, ':***@')}` : `postgres-login as ${ctx.credential.role}`;
+  const label = template
+    ? `postgres-login ${template.replace(/:\{password(_url)?\}@/, ':***@')}`
+    : `postgres-login as ${ctx.credential.role}`;
   const ca = systemCa(ctx);
   let settle: PoolerSettle | undefined;
   return {
@@ -50,10 +52,15 @@ export const postgresLogin: AdapterFactory<HealthProbe> = (spec, ctx) => {
         }
         return `${where} through the pooler; ${describeSettle(pooled.settle)}`;
       }
-      const result = await untilDeadline(ctx.runtime, timeout, async () => {
-        const login = await tryLogin(config);
-        return login.ok ? { ok: true, value: where } : { ok: false, why: login.message };
-      }, 1_000);
+      const result = await untilDeadline(
+        ctx.runtime,
+        timeout,
+        async () => {
+          const login = await tryLogin(config);
+          return login.ok ? { ok: true, value: where } : { ok: false, why: login.message };
+        },
+        1_000,
+      );
       if (!result.ok) throw new RotationError(`${label}: ${result.why}`);
       return result.value;
     },

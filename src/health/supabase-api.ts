@@ -23,7 +23,9 @@ export const supabaseApiProbe: AdapterFactory<HealthProbe> = (spec, ctx) => {
     async probe(value) {
       const result = await untilDeadline(runtime, timeout, async () => {
         const seen = await tryProjectKey(runtime, projectUrl, value);
-        return seen.status === 200 ? { ok: true, value: `HTTP 200 with the new key at ${seen.url}` } : { ok: false, why: `${describeProbe(seen)}; expected 200` };
+        return seen.status === 200
+          ? { ok: true, value: `HTTP 200 with the new key at ${seen.url}` }
+          : { ok: false, why: `${describeProbe(seen)}; expected 200` };
       });
       if (!result.ok) throw new RotationError(`supabase-api: ${result.why} (after ${result.tries} tries over ${timeout}s)`);
       return result.value;

@@ -21,7 +21,10 @@ export class HttpError extends RotationError {
   /** The server's own words (scrubbed), for callers that tell apart two answers of one status. */
   readonly serverMessage?: string;
 
-  constructor(message: string, options: { status: number; retryAfterMs?: number; serverMessage?: string; hint?: string; retryable: boolean }) {
+  constructor(
+    message: string,
+    options: { status: number; retryAfterMs?: number; serverMessage?: string; hint?: string; retryable: boolean },
+  ) {
     super(message, { hint: options.hint, retryable: options.retryable, code: `HTTP_${options.status}` });
     this.name = 'HttpError';
     this.status = options.status;
@@ -47,7 +50,10 @@ export interface HttpErrorOptions {
  * The clock and scrubber of an HTTP error from the run's runtime: its one scrubber, after the
  * adapter's own values (`scrub`, e.g. a Superset URI), so the message is cut only once both ran.
  */
-export function runtimeErrorOptions(runtime: Pick<Runtime, 'now' | 'reporter'>, scrub?: (text: string) => string): Pick<HttpErrorOptions, 'now' | 'scrub'> {
+export function runtimeErrorOptions(
+  runtime: Pick<Runtime, 'now' | 'reporter'>,
+  scrub?: (text: string) => string,
+): Pick<HttpErrorOptions, 'now' | 'scrub'> {
   return { now: () => runtime.now().getTime(), scrub: (text) => runtime.reporter.scrub(scrub ? scrub(text) : text) };
 }
 
@@ -56,8 +62,15 @@ export function runtimeErrorOptions(runtime: Pick<Runtime, 'now' | 'reporter'>, 
  * ODOO_DB_PASSWORD in acme/ops". 429 and 5xx are retryable, and a 403 that says when to retry
  * (GitHub's secondary rate limit); the rest not.
  */
-export function httpError(what: string, status: number, headers: Headers | Record<string, string | undefined>, body: string | undefined, options: HttpErrorOptions): HttpError {
-  const get = (name: string) => (headers instanceof Headers ? headers.get(name) : headers[name] ?? headers[name.toLowerCase()]) ?? undefined;
+export function httpError(
+  what: string,
+  status: number,
+  headers: Headers | Record<string, string | undefined>,
+  body: string | undefined,
+  options: HttpErrorOptions,
+): HttpError {
+  const get = (name: string) =>
+    (headers instanceof Headers ? headers.get(name) : (headers[name] ?? headers[name.toLowerCase()])) ?? undefined;
   const { now } = options;
   const scrub = options.scrub ?? ((t: string) => t);
   // Scrubbed whole, then cut (secret/scrubber.ts shorten): a cut first leaves part of a secret.
@@ -67,7 +80,11 @@ export function httpError(what: string, status: number, headers: Headers | Recor
   // GitHub names its limit headers x-ratelimit-*, DigitalOcean ratelimit-*: none left, wait until the reset.
   const resetAfter = (prefix: string) =>
     get(`${prefix}-remaining`) === '0' && get(`${prefix}-reset`) ? Math.max(0, Number(get(`${prefix}-reset`)) * 1000 - now()) : undefined;
-  const retryAfterMs = parseRetryAfter(get('retry-after'), now()) ?? resetAfter('x-ratelimit') ?? resetAfter('ratelimit') ?? (secondaryLimit ? 60_000 : undefined);
+  const retryAfterMs =
+    parseRetryAfter(get('retry-after'), now()) ??
+    resetAfter('x-ratelimit') ??
+    resetAfter('ratelimit') ??
+    (secondaryLimit ? 60_000 : undefined);
   const retryable = status === 429 || status >= 500 || (status === 403 && retryAfterMs !== undefined);
   return new HttpError(`${what}: HTTP ${status}${said ? ` (${shorten(said, 200, scrub)})` : ''}`, {
     status,
@@ -80,7 +97,8 @@ export function httpError(what: string, status: number, headers: Headers | Recor
 
 /** A network failure or timeout: retryable. */
 export function networkError(what: string, cause: unknown): RotationError {
-  const detail = cause instanceof Error ? (cause.name === 'TimeoutError' || cause.name === 'AbortError' ? 'timed out' : cause.message) : String(cause);
+  const detail =
+    cause instanceof Error ? (cause.name === 'TimeoutError' || cause.name === 'AbortError' ? 'timed out' : cause.message) : String(cause);
   return new RotationError(`${what}: ${detail}`, { retryable: true, code: 'NETWORK', cause });
 }
 
@@ -103,7 +121,16 @@ export function serverMessage(text: string): string {
   let out: string = text;
   if (parsed && typeof parsed === 'object') {
     const errors = parsed.errors as { message?: unknown }[] | undefined;
-    const candidate = parsed.message ?? parsed.msg ?? parsed.error ?? (Array.isArray(errors) ? errors.map((e) => e?.message).filter(Boolean).join('; ') : undefined);
+    const candidate =
+      parsed.message ??
+      parsed.msg ??
+      parsed.error ??
+      (Array.isArray(errors)
+        ? errors
+            .map((e) => e?.message)
+            .filter(Boolean)
+            .join('; ')
+        : undefined);
     if (candidate !== undefined && candidate !== '') out = typeof candidate === 'string' ? candidate : JSON.stringify(candidate);
   } else {
     out = text.replace(/<[^>]*>/g, ' ');

@@ -5,9 +5,17 @@ import type { Runtime } from '../runtime/runtime.js';
  * ended by the call's own timeout or by the run's cancellation and deadline (runtime.signal),
  * and never following a redirect (a redirect to another host would carry the credential there).
  */
-export function runtimeRequest(runtime: Pick<Runtime, 'fetch' | 'signal'>, url: string, init: Omit<RequestInit, 'signal' | 'redirect'> & { timeoutMs: number }): Promise<Response> {
+export function runtimeRequest(
+  runtime: Pick<Runtime, 'fetch' | 'signal'>,
+  url: string,
+  init: Omit<RequestInit, 'signal' | 'redirect'> & { timeoutMs: number },
+): Promise<Response> {
   const { timeoutMs, ...rest } = init;
-  return runtime.fetch(url, { ...rest, redirect: 'manual', signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(runtime.signal ? [runtime.signal] : [])]) });
+  return runtime.fetch(url, {
+    ...rest,
+    redirect: 'manual',
+    signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(runtime.signal ? [runtime.signal] : [])]),
+  });
 }
 
 /** A base URL (any trailing slashes) and a path that starts with '/': one slash between them. */

@@ -78,6 +78,9 @@ export function runtimeRetry(runtime: Pick<Runtime, 'now' | 'sleep' | 'reporter'
   return {
     now: () => runtime.now().getTime(),
     sleep: runtime.sleep,
-    onRetry: (error, attempt, delayMs) => runtime.reporter.warning(`${error instanceof Error ? error.message : String(error)}; retry ${attempt} in ${Math.ceil(delayMs / 1000)}s`),
+    onRetry: (error, attempt, delayMs) =>
+      runtime.reporter.warning(
+        `${error instanceof Error ? error.message : String(error)}; retry ${attempt} in ${Math.ceil(delayMs / 1000)}s`,
+      ),
   };
 }

@@ -36,7 +36,10 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
         `SELECT rolname, rolsuper, rolcanlogin, pg_has_role(current_user, oid, 'MEMBER WITH ADMIN OPTION') AS admin FROM pg_roles WHERE rolname = $1`,
         [role],
       );
-      if (!target) throw new RotationError(`role ${JSON.stringify(role)} does not exist on ${describeTarget(system.adminUrl)}`, { hint: 'check credentials.*.role (it defaults to the credential id)' });
+      if (!target)
+        throw new RotationError(`role ${JSON.stringify(role)} does not exist on ${describeTarget(system.adminUrl)}`, {
+          hint: 'check credentials.*.role (it defaults to the credential id)',
+        });
       if (!target.rolcanlogin) {
         throw new RotationError(`role ${role} cannot log in (NOLOGIN): a password for it would never be used`, {
           hint: `credential-rotation provision ${ctx.credential.id} --apply repairs it (with access: set on the credential), or ALTER ROLE ${(await pg.client()).escapeIdentifier(role)} LOGIN`,
@@ -56,7 +59,9 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
         const login = await tryLogin(loginAs(current));
         currentWorks = login.ok;
         if (!login.ok && !login.rejected) {
-          throw new RotationError(`cannot test the current password of ${role}: ${login.message}`, { hint: 'the role must be able to connect to the admin URL’s host and database' });
+          throw new RotationError(`cannot test the current password of ${role}: ${login.message}`, {
+            hint: 'the role must be able to connect to the admin URL’s host and database',
+          });
         }
       }
       return { currentWorks, notes, endpoints: [urlLogin(system.adminUrl.reveal())] };
@@ -100,7 +105,10 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
     async revoke(old, reason): Promise<RevocationProof> {
       // On exposure the sessions opened with the old password are cut off first (from the admin
       // session, by the server's clock at the commit); then the old password must be refused.
-      const cutOff = reason === 'exposure' ? await cutOffSessionsBefore(await pg.client(), role, changedAt ?? ctx.runtime.now(), pg.lockPids()) : undefined;
+      const cutOff =
+        reason === 'exposure'
+          ? await cutOffSessionsBefore(await pg.client(), role, changedAt ?? ctx.runtime.now(), pg.lockPids())
+          : undefined;
       return proveOldPasswordRefused({ role, old, login: loginAs, cutOff });
     },
 

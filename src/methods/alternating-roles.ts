@@ -48,7 +48,6 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
   let switchedAt: Date | undefined;
   const other = (login: string) => (login === logins[0] ? logins[1] : logins[0]);
 
-
   return {
     name: `alternating-roles (${where}, logins ${logins.join(' / ')})`,
     generates: 'client',
@@ -58,7 +57,9 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
     async preflight(current): Promise<PreflightReport> {
       const notes: string[] = [];
       if (logins[0] === logins[1] || logins.includes(group)) {
-        throw new RotationError(`credentials.${ctx.credential.id}.logins: expected two logins other than each other and the group role ${group}`);
+        throw new RotationError(
+          `credentials.${ctx.credential.id}.logins: expected two logins other than each other and the group role ${group}`,
+        );
       }
       const adminNotes: string[] = [];
       const me = await pg.adminRole(adminNotes);
@@ -71,11 +72,17 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
         });
       }
       const [groupRow] = await pg.query<{ rolcanlogin: boolean }>('SELECT rolcanlogin FROM pg_roles WHERE rolname = $1', [group]);
-      if (!groupRow) throw new RotationError(`group role ${JSON.stringify(group)} does not exist on ${describeTarget(system.adminUrl)}`, { hint: provisionHint });
-      if (groupRow.rolcanlogin) {
-        throw new RotationError(`group role ${group} can log in: with alternating-roles it must be NOLOGIN (a password of its own would never be rotated)`, {
-          hint: `once no consumer logs in as ${group}: ALTER ROLE ${ident(group)} NOLOGIN (docs/alternating-roles.md)`,
+      if (!groupRow)
+        throw new RotationError(`group role ${JSON.stringify(group)} does not exist on ${describeTarget(system.adminUrl)}`, {
+          hint: provisionHint,
         });
+      if (groupRow.rolcanlogin) {
+        throw new RotationError(
+          `group role ${group} can log in: with alternating-roles it must be NOLOGIN (a password of its own would never be rotated)`,
+          {
+            hint: `once no consumer logs in as ${group}: ALTER ROLE ${ident(group)} NOLOGIN (docs/alternating-roles.md)`,
+          },
+        );
       }
       const rows = await pg.query<LoginRow>(
         `SELECT r.rolname, r.rolcanlogin, r.rolsuper,
@@ -89,14 +96,26 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
         const row = rows.find((r) => r.rolname === login);
         const l = ident(login);
         const g = ident(group);
-        if (!row) throw new RotationError(`login role ${JSON.stringify(login)} does not exist on ${describeTarget(system.adminUrl)}`, { hint: provisionHint });
-        if (!row.rolcanlogin) throw new RotationError(`login role ${login} cannot log in (NOLOGIN)`, { hint: `${provisionHint}, or ALTER ROLE ${l} LOGIN` });
-        if (row.rolsuper) throw new RotationError(`login role ${login} is a superuser: an application login must not be, and the admin may not change it`, { hint: `as a superuser: ALTER ROLE ${l} NOSUPERUSER (${provisionHint}, with a superuser's admin_url)` });
+        if (!row)
+          throw new RotationError(`login role ${JSON.stringify(login)} does not exist on ${describeTarget(system.adminUrl)}`, {
+            hint: provisionHint,
+          });
+        if (!row.rolcanlogin)
+          throw new RotationError(`login role ${login} cannot log in (NOLOGIN)`, { hint: `${provisionHint}, or ALTER ROLE ${l} LOGIN` });
+        if (row.rolsuper)
+          throw new RotationError(`login role ${login} is a superuser: an application login must not be, and the admin may not change it`, {
+            hint: `as a superuser: ALTER ROLE ${l} NOSUPERUSER (${provisionHint}, with a superuser's admin_url)`,
+          });
         if (!row.inherits || !row.may_set) {
-          throw new RotationError(`login role ${login} is not a member of ${group} with its privileges`, { hint: `${provisionHint}, or GRANT ${g} TO ${l} WITH INHERIT TRUE, SET TRUE` });
+          throw new RotationError(`login role ${login} is not a member of ${group} with its privileges`, {
+            hint: `${provisionHint}, or GRANT ${g} TO ${l} WITH INHERIT TRUE, SET TRUE`,
+          });
         }
         if (!row.runs_as_group) {
-          throw new RotationError(`login role ${login} does not run as ${group}: objects it creates would not be usable through the other login`, { hint: `${provisionHint}, or ALTER ROLE ${l} SET role = ${g}` });
+          throw new RotationError(
+            `login role ${login} does not run as ${group}: objects it creates would not be usable through the other login`,
+            { hint: `${provisionHint}, or ALTER ROLE ${l} SET role = ${g}` },
+          );
         }
         pg.requireMayChange(me, row, 'login role');
       }
@@ -122,7 +141,8 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
           ? `${active} is in use (current logs in as it): the new password goes to ${idle}`
           : `neither login accepts current: the new password goes to ${idle} (the one with fewer open sessions), and ${other(idle)} is revoked after health`,
       );
-      if (ctx.reason === 'exposure') notes.push(`exposure: sessions of ${other(idle)} (and of ${idle} opened before the switch) will be terminated`);
+      if (ctx.reason === 'exposure')
+        notes.push(`exposure: sessions of ${other(idle)} (and of ${idle} opened before the switch) will be terminated`);
       return { currentWorks: active !== undefined, notes, user: active };
     },
 
@@ -163,7 +183,10 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
       let cutOff: CutOff | undefined;
       if (reason === 'exposure') {
         const db = await pg.client();
-        cutOff = mergeCutOffs(await cutOffSessionsBefore(db, previous, revokedAt, pg.lockPids()), await cutOffSessionsBefore(db, idle, switchedAt ?? revokedAt, pg.lockPids()));
+        cutOff = mergeCutOffs(
+          await cutOffSessionsBefore(db, previous, revokedAt, pg.lockPids()),
+          await cutOffSessionsBefore(db, idle, switchedAt ?? revokedAt, pg.lockPids()),
+        );
       }
       return proveOldPasswordRefused({
         role: group,
@@ -186,7 +209,9 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
       const result = await tryLogin(loginAs(value, login));
       if (result.ok) return login;
       if (!result.rejected) {
-        throw new RotationError(`cannot test the current password as ${login}: ${result.message}`, { hint: 'the logins must be able to connect to the admin URL’s host and database' });
+        throw new RotationError(`cannot test the current password as ${login}: ${result.message}`, {
+          hint: 'the logins must be able to connect to the admin URL’s host and database',
+        });
       }
     }
     return undefined;
@@ -194,7 +219,10 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
 
   /** Without a working `current`: the login with fewer open sessions is taken as the idle one. */
   async function leastUsed(): Promise<string> {
-    const rows = await pg.query<{ usename: string; n: number }>('SELECT usename, count(*)::int AS n FROM pg_stat_activity WHERE usename = ANY($1) GROUP BY usename', [logins]);
+    const rows = await pg.query<{ usename: string; n: number }>(
+      'SELECT usename, count(*)::int AS n FROM pg_stat_activity WHERE usename = ANY($1) GROUP BY usename',
+      [logins],
+    );
     const count = (login: string) => rows.find((r) => r.usename === login)?.n ?? 0;
     return count(logins[1]) < count(logins[0]) ? logins[1] : logins[0];
   }

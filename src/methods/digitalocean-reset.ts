@@ -20,7 +20,8 @@ export function digitalOceanSettings(ctx: AdapterContext) {
   return digitalOceanSystemSettings(ctx.system as ProviderSystem, ctx.runtime);
 }
 
-const NO_LOCK_NOTE = 'no rotation lock on the cluster (the current value does not log in): the workflow concurrency group keeps runs of this credential apart';
+const NO_LOCK_NOTE =
+  'no rotation lock on the cluster (the current value does not log in): the workflow concurrency group keeps runs of this credential apart';
 
 /**
  * A managed-database user's password (doadmin and the like), reset through DigitalOcean's API,
@@ -80,8 +81,16 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
           code: 'NOT_ALLOWED',
         });
       }
-      const notes = [`cluster ${cluster.name} (${cluster.status}) at ${target()}`, ...(await digitalOceanCopies(ctx, { method: 'digitalocean-reset', role: user }))];
-      const currentWorks = await currentLogsIn(current, loginAs, `${user} at ${target()}`, "this runner must reach the cluster: add its address to the cluster's trusted sources");
+      const notes = [
+        `cluster ${cluster.name} (${cluster.status}) at ${target()}`,
+        ...(await digitalOceanCopies(ctx, { method: 'digitalocean-reset', role: user })),
+      ];
+      const currentWorks = await currentLogsIn(
+        current,
+        loginAs,
+        `${user} at ${target()}`,
+        "this runner must reach the cluster: add its address to the cluster's trusted sources",
+      );
       if (currentWorks) {
         // The lock lives in a session of the user itself (the only login this method has); a
         // password reset leaves open sessions alone, so it is held until close().

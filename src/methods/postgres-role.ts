@@ -70,7 +70,10 @@ export function roleAdmin(ctx: Pick<AdapterContext, 'policy' | 'system' | 'runti
   const settings: PasswordOptions = { iterations: 4096, hideStatement: false, lockTimeoutSeconds: system.lockTimeoutSeconds };
 
   const client = async (): Promise<pg.Client> =>
-    (admin ??= await connect(connectionConfig(system.adminUrl, undefined, ca), `admin connection of system '${system.id}' (${describeTarget(system.adminUrl)})`));
+    (admin ??= await connect(
+      connectionConfig(system.adminUrl, undefined, ca),
+      `admin connection of system '${system.id}' (${describeTarget(system.adminUrl)})`,
+    ));
   const query = async <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> => {
     const db = await client();
     try {
@@ -166,18 +169,35 @@ export async function proveOldPasswordRefused(options: {
 }): Promise<RevocationProof> {
   const { role, old, cutOff, logins } = options;
   const opened = options.opened ?? `opened before ${options.change ?? 'the change'}`;
-  const cut = cutOff ? `; ${cutOff.cut.length} session(s) ${opened} terminated${cutOff.survived.length ? `, ${cutOff.survived.length} still open` : ''}` : '';
+  const cut = cutOff
+    ? `; ${cutOff.cut.length} session(s) ${opened} terminated${cutOff.survived.length ? `, ${cutOff.survived.length} still open` : ''}`
+    : '';
   const extra = cutOff ? { cut_off: cutOff.cut, survived: cutOff.survived, grants: cutOff.grants } : {};
   // Honest evidence: with no current value nothing was tried, so nothing was proven refused.
-  if (!old) return { tried: false, rejected: false, detail: `not tried: no current value was given (${options.left ?? `${role} now accepts only the new password`}, but nothing proved the old one refused)${cut}`, ...extra };
+  if (!old)
+    return {
+      tried: false,
+      rejected: false,
+      detail: `not tried: no current value was given (${options.left ?? `${role} now accepts only the new password`}, but nothing proved the old one refused)${cut}`,
+      ...extra,
+    };
   let code = '28P01';
   for (const user of logins ?? [role]) {
     const as = logins ? ` as ${user}` : '';
     const login = await tryLogin(options.login(old, user));
-    if (login.ok) return { tried: true, rejected: false, detail: logins ? `the old password still logs in${as}` : `the old password of ${role} still logs in`, ...extra };
-    if (!login.rejected) return { tried: true, rejected: false, detail: `the old password could not be tried${as}: ${login.message}`, ...extra };
+    if (login.ok)
+      return {
+        tried: true,
+        rejected: false,
+        detail: logins ? `the old password still logs in${as}` : `the old password of ${role} still logs in`,
+        ...extra,
+      };
+    if (!login.rejected)
+      return { tried: true, rejected: false, detail: `the old password could not be tried${as}: ${login.message}`, ...extra };
     code = login.code ?? code;
   }
-  const refused = logins ? `old password refused with SQLSTATE ${code} as ${logins.join(' and ')}; ${options.refusedNote}` : `old password refused with SQLSTATE ${code}`;
+  const refused = logins
+    ? `old password refused with SQLSTATE ${code} as ${logins.join(' and ')}; ${options.refusedNote}`
+    : `old password refused with SQLSTATE ${code}`;
   return { tried: true, rejected: true, detail: `${refused}${cut}`, ...extra };
 }

@@ -62,20 +62,35 @@ export function supabaseDbPassword(ctx: AdapterContext): CredentialMethod {
     async preflight(current): Promise<PreflightReport> {
       const project = await api.getProject();
       if (project.status !== 'ACTIVE_HEALTHY') {
-        throw new RotationError(`${where}: the project is ${project.status}, not ACTIVE_HEALTHY: its database password cannot be changed now`, {
-          hint: 'wait until the project is healthy (restore a paused project first); nothing was changed',
-        });
+        throw new RotationError(
+          `${where}: the project is ${project.status}, not ACTIVE_HEALTHY: its database password cannot be changed now`,
+          {
+            hint: 'wait until the project is healthy (restore a paused project first); nothing was changed',
+          },
+        );
       }
       dbUrl ??= project.databaseHost ? new Secret(`postgresql://${project.databaseHost}:5432/postgres?sslmode=require`) : undefined;
-      if (!dbUrl) throw new RotationError(`${where}: Supabase reported no database host`, { hint: `set systems.${ctx.system.id}.db_url to the project's connection string (Connect → Direct or Session pooler)` });
+      if (!dbUrl)
+        throw new RotationError(`${where}: Supabase reported no database host`, {
+          hint: `set systems.${ctx.system.id}.db_url to the project's connection string (Connect → Direct or Session pooler)`,
+        });
       const { host, port, user: urlUser } = urlLogin(dbUrl.reveal());
       user = urlUser ?? credential.role;
       pooled = throughPooler(host, settings.db_pooler);
-      const notes = [`project ${sys.projectRef} (${project.status}); proofs log in as ${user} at ${target()}${pooled ? ' through the pooler' : ''}`];
-      const currentWorks = await currentLogsIn(current, loginAs, `${user} at ${target()}`,
-        `this runner must reach the database: the direct host is IPv6-only without Supabase's IPv4 add-on, so from GitHub-hosted runners set systems.${ctx.system.id}.db_url to the Session pooler's connection string`);
+      const notes = [
+        `project ${sys.projectRef} (${project.status}); proofs log in as ${user} at ${target()}${pooled ? ' through the pooler' : ''}`,
+      ];
+      const currentWorks = await currentLogsIn(
+        current,
+        loginAs,
+        `${user} at ${target()}`,
+        `this runner must reach the database: the direct host is IPv6-only without Supabase's IPv4 add-on, so from GitHub-hosted runners set systems.${ctx.system.id}.db_url to the Session pooler's connection string`,
+      );
       if (currentWorks) await adopt(current!);
-      else notes.push('no rotation lock on the database (the current value does not log in): the workflow concurrency group keeps runs of this credential apart');
+      else
+        notes.push(
+          'no rotation lock on the database (the current value does not log in): the workflow concurrency group keeps runs of this credential apart',
+        );
       return { currentWorks, notes, endpoints: [{ host, port }] };
     },
 
@@ -119,7 +134,10 @@ export function supabaseDbPassword(ctx: AdapterContext): CredentialMethod {
       let settled = '';
       if (pooled) {
         const pooledLogin = await loginThroughPooler(runtime, loginAs(value), settleSeconds);
-        if (!pooledLogin.ok) throw new RotationError(`the new password of ${user} is not accepted at ${target()}: ${describeSettle(pooledLogin.settle)}: ${pooledLogin.why}`);
+        if (!pooledLogin.ok)
+          throw new RotationError(
+            `the new password of ${user} is not accepted at ${target()}: ${describeSettle(pooledLogin.settle)}: ${pooledLogin.why}`,
+          );
         settled = `; ${describeSettle(pooledLogin.settle)}`;
       }
       // The server's clock as the role itself: the moment from which older sessions are stale.
@@ -128,22 +146,37 @@ export function supabaseDbPassword(ctx: AdapterContext): CredentialMethod {
       fresh = { secret: value, changedAt: result.value };
       // The change killed the old value: say so now, in case a later step fails (a pooler).
       const old = before && !pooled ? await proveOldPasswordRefused({ role: user, old: before, login: loginAs }) : undefined;
-      return { detail: `${user} logs in with the new password at ${target()}${settled}`, live: { changedAt: result.value, login: loginAs }, old };
+      return {
+        detail: `${user} logs in with the new password at ${target()}${settled}`,
+        live: { changedAt: result.value, login: loginAs },
+        old,
+      };
     },
 
     async revoke(old, reason): Promise<RevocationProof> {
       // The change replaced the password: revoking is proving it (after the exposure cut-off).
-      const cutOff = reason === 'exposure' && fresh ? await cutOffOwnSessions(loginAs(fresh.secret), user, fresh.changedAt, lock ? [lock.pid] : [], `${user} at ${target()}`) : undefined;
+      const cutOff =
+        reason === 'exposure' && fresh
+          ? await cutOffOwnSessions(loginAs(fresh.secret), user, fresh.changedAt, lock ? [lock.pid] : [], `${user} at ${target()}`)
+          : undefined;
       const prove = () => proveOldPasswordRefused({ role: user, old, login: loginAs, cutOff, change: 'the password change' });
       const proof = await prove();
       if (!pooled || !proof.tried || proof.rejected) return proof;
       // A pooler's cache may still accept the old value for a while: it must stop within the window.
-      const later = await untilDeadline(runtime, settleSeconds, async () => {
-        const p = await prove();
-        return p.rejected ? { ok: true as const, value: p } : { ok: false as const, why: p.detail };
-      }, SETTLE_INTERVAL_MS);
+      const later = await untilDeadline(
+        runtime,
+        settleSeconds,
+        async () => {
+          const p = await prove();
+          return p.rejected ? { ok: true as const, value: p } : { ok: false as const, why: p.detail };
+        },
+        SETTLE_INTERVAL_MS,
+      );
       if (later.ok) return { ...later.value, detail: `${later.value.detail} (the pooler accepted it for a while after the change)` };
-      return { ...proof, detail: `${proof.detail} through the pooler ${settleSeconds} s after the change: its credential cache still holds the old password` };
+      return {
+        ...proof,
+        detail: `${proof.detail} through the pooler ${settleSeconds} s after the change: its credential cache still holds the old password`,
+      };
     },
 
     async close() {

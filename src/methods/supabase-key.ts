@@ -45,9 +45,12 @@ function supabaseKey(type: 'secret' | 'publishable') {
     const base = keyName.replace(STAMP, '');
     // New keys are named <base>_<yyyymmddhhmmss> at most, and the Management API takes names of 4 to 64 characters.
     if (base.length > MAX_NAME - 15) {
-      throw new RotationError(`credentials.${credential.id}.key_name: '${base}' is ${base.length} characters; new keys are named ${base}_<yyyymmddhhmm[ss]> and Supabase takes at most ${MAX_NAME}, so use at most ${MAX_NAME - 15}`);
+      throw new RotationError(
+        `credentials.${credential.id}.key_name: '${base}' is ${base.length} characters; new keys are named ${base}_<yyyymmddhhmm[ss]> and Supabase takes at most ${MAX_NAME}, so use at most ${MAX_NAME - 15}`,
+      );
     }
-    const ours = (k: ApiKey) => k.type === type && (k.name === base || (k.name.startsWith(`${base}_`) && STAMP.test(k.name) && k.name.replace(STAMP, '') === base));
+    const ours = (k: ApiKey) =>
+      k.type === type && (k.name === base || (k.name.startsWith(`${base}_`) && STAMP.test(k.name) && k.name.replace(STAMP, '') === base));
     let old: ApiKey | undefined;
     /** Keys of this credential left live by an earlier run that did not finish. */
     let leftovers: ApiKey[] = [];
@@ -83,15 +86,20 @@ function supabaseKey(type: 'secret' | 'publishable') {
           old = named[0];
           if (current) notes.push(`the current value is not a key of project ${sys.projectRef}: key '${old.name}' found by name instead`);
         } else if (named.length > 1) {
-          throw new RotationError(`${where}: ${named.length} keys are named like '${base}' (${named.map((k) => k.name).join(', ')}) and the current value matches none`, {
-            hint: 'set current to the value the consumers use now, so the tool knows which key it replaces',
-          });
+          throw new RotationError(
+            `${where}: ${named.length} keys are named like '${base}' (${named.map((k) => k.name).join(', ')}) and the current value matches none`,
+            {
+              hint: 'set current to the value the consumers use now, so the tool knows which key it replaces',
+            },
+          );
         } else {
           notes.push(`project ${sys.projectRef} has no ${type} key named like '${base}': a new one is created and nothing is revoked`);
         }
         leftovers = named.filter((k) => k.id !== old?.id);
         if (leftovers.length > 0) {
-          notes.push(`key(s) ${leftovers.map((k) => k.name).join(', ')} were left live by an earlier run; they are deleted with the old key once the new one is in use`);
+          notes.push(
+            `key(s) ${leftovers.map((k) => k.name).join(', ')} were left live by an earlier run; they are deleted with the old key once the new one is in use`,
+          );
         }
         let currentWorks = false;
         const probeValue = current ?? old?.value;
@@ -118,7 +126,10 @@ function supabaseKey(type: 'secret' | 'publishable') {
         const stamp = runtime.now().toISOString().replace(/[-:T]/g, '').slice(0, 14);
         const name = names.has(`${base}_${stamp.slice(0, 12)}`) ? `${base}_${stamp}` : `${base}_${stamp.slice(0, 12)}`;
         const key = await api.createKey(type, name, description);
-        if (!key.value) throw new RotationError(`${where}: Supabase created key ${name} but did not return its value`, { hint: `delete key ${name} in the dashboard and rerun` });
+        if (!key.value)
+          throw new RotationError(`${where}: Supabase created key ${name} but did not return its value`, {
+            hint: `delete key ${name} in the dashboard and rerun`,
+          });
         created = key;
         runtime.reporter.mask(key.value);
         return {
@@ -144,8 +155,14 @@ function supabaseKey(type: 'secret' | 'publishable') {
 
       async revoke(oldValue, reason): Promise<RevocationProof> {
         const targets = [old, ...leftovers].filter((k): k is ApiKey => k !== undefined && k.id !== created?.id);
-        if (targets.length === 0) return { tried: false, rejected: false, detail: `not tried: no previous ${type} key was known (only the new key is live, but nothing proved an old one refused)` };
-        const compromised = reason === 'exposure' ? { reason: `suspected exposure; rotated by credential-rotation (${credential.id})` } : undefined;
+        if (targets.length === 0)
+          return {
+            tried: false,
+            rejected: false,
+            detail: `not tried: no previous ${type} key was known (only the new key is live, but nothing proved an old one refused)`,
+          };
+        const compromised =
+          reason === 'exposure' ? { reason: `suspected exposure; rotated by credential-rotation (${credential.id})` } : undefined;
         const details: string[] = [];
         let tried = 0;
         for (const key of targets) {
@@ -160,8 +177,15 @@ function supabaseKey(type: 'secret' | 'publishable') {
             return seen.status === 401 ? { ok: true, value: seen.url } : { ok: false, why: describeProbe(seen) };
           });
           tried++;
-          if (!proof.ok) return { tried: true, rejected: false, detail: `key ${key.name} ${outcome}, but the project API still answers it: ${proof.why}` };
-          details.push(`key ${key.name} ${outcome}${compromised ? ' (flagged as compromised)' : ''}, refused with HTTP 401 at ${proof.value}`);
+          if (!proof.ok)
+            return {
+              tried: true,
+              rejected: false,
+              detail: `key ${key.name} ${outcome}, but the project API still answers it: ${proof.why}`,
+            };
+          details.push(
+            `key ${key.name} ${outcome}${compromised ? ' (flagged as compromised)' : ''}, refused with HTTP 401 at ${proof.value}`,
+          );
         }
         // Honest evidence: deleted keys whose value was never known were not tried.
         return { tried: tried > 0, rejected: tried > 0, detail: tried > 0 ? details.join('; ') : `not tried: ${details.join('; ')}` };

@@ -21,7 +21,8 @@ export interface AdapterRules {
 /** What a schema cannot say: references between sections and duplicates. */
 export function crossCheck(policy: Policy, rules: AdapterRules): string[] {
   const problems: string[] = [];
-  for (const system of Object.values(policy.systems)) if (system.type === 'postgres') problems.push(...caProblems(policy, system as PostgresSystem));
+  for (const system of Object.values(policy.systems))
+    if (system.type === 'postgres') problems.push(...caProblems(policy, system as PostgresSystem));
   for (const system of Object.values(policy.systems)) {
     if (!('adminUrl' in system)) continue;
     const url = system.adminUrl.reveal();
@@ -38,10 +39,13 @@ export function crossCheck(policy: Policy, rules: AdapterRules): string[] {
     } else {
       const wanted = rules.methodSystems(cred.method);
       if (wanted && !wanted.includes(system.type)) {
-        problems.push(`${where}.method: '${cred.method}' needs a system of type ${wanted.join(' or ')}, but '${cred.system}' is ${system.type}`);
+        problems.push(
+          `${where}.method: '${cred.method}' needs a system of type ${wanted.join(' or ')}, but '${cred.system}' is ${system.type}`,
+        );
       }
     }
-    if (cred.settings.logins !== undefined && cred.method !== 'alternating-roles') problems.push(`${where}.logins: only method alternating-roles has logins (this credential's method is ${cred.method})`);
+    if (cred.settings.logins !== undefined && cred.method !== 'alternating-roles')
+      problems.push(`${where}.logins: only method alternating-roles has logins (this credential's method is ${cred.method})`);
     problems.push(...rules.credentialProblems(cred, where));
     const seen = new Map<string, string>();
     for (const target of cred.store) {
@@ -68,9 +72,14 @@ function tlsProblems(system: PostgresSystem, url: string): string[] {
 function caProblems(policy: Policy, system: PostgresSystem): string[] {
   const where = `systems.${system.id}`;
   if (system.ca !== undefined && system.caFrom !== undefined) return [`${where}: give ca or ca_from, not both`];
-  const problems = [digitalOceanLink(policy, `${where}.ca_from`, system.caFrom), digitalOceanLink(policy, `${where}.cluster`, system.cluster)].filter((p) => p !== undefined);
+  const problems = [
+    digitalOceanLink(policy, `${where}.ca_from`, system.caFrom),
+    digitalOceanLink(policy, `${where}.cluster`, system.cluster),
+  ].filter((p) => p !== undefined);
   if (problems.length === 0 && system.caFrom !== undefined && system.cluster !== undefined && system.caFrom !== system.cluster) {
-    problems.push(`${where}: cluster '${system.cluster}' and ca_from '${system.caFrom}' name different DigitalOcean systems (one server is one cluster)`);
+    problems.push(
+      `${where}: cluster '${system.cluster}' and ca_from '${system.caFrom}' name different DigitalOcean systems (one server is one cluster)`,
+    );
   }
   return problems;
 }
@@ -78,7 +87,8 @@ function caProblems(policy: Policy, system: PostgresSystem): string[] {
 /** A key that must name a type: digitalocean system (unset is fine). */
 function digitalOceanLink(policy: Policy, path: string, id: string | undefined): string | undefined {
   if (id === undefined || policy.systems[id]?.type === 'digitalocean') return undefined;
-  const dos = Object.values(policy.systems).filter((s) => s.type === 'digitalocean').map((s) => s.id);
+  const dos = Object.values(policy.systems)
+    .filter((s) => s.type === 'digitalocean')
+    .map((s) => s.id);
   return `${path}: expected the id of a type: digitalocean system${dos.length ? ` (${dos.join(', ')})` : ''}, got '${id}'`;
 }
-

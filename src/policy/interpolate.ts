@@ -4,7 +4,13 @@
  * so one run reports all of them; with no `problems` list they are left as `${NAME}`. `used`
  * collects the variable names each key path read.
  */
-export function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: string[] = [], problems?: string[], used?: Map<string, string[]>): unknown {
+export function interpolate(
+  value: unknown,
+  env: NodeJS.ProcessEnv,
+  path: string[] = [],
+  problems?: string[],
+  used?: Map<string, string[]>,
+): unknown {
   if (typeof value === 'string') {
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_match, name: string) => {
       // Which variables fed which key: after a rotation the CLI names the one behind `current`.

@@ -16,7 +16,8 @@ export const SCHEMA_PATH = join(dirname(fileURLToPath(import.meta.url)), '../../
 
 /** A policy is a few kilobytes; anything past this is refused before it is parsed (memory). */
 export const MAX_POLICY_BYTES = 1024 * 1024;
-const tooLarge = (bytes: number) => `the policy file is ${bytes} bytes, over the limit of ${MAX_POLICY_BYTES} (1 MiB): is it the right file?`;
+const tooLarge = (bytes: number) =>
+  `the policy file is ${bytes} bytes, over the limit of ${MAX_POLICY_BYTES} (1 MiB): is it the right file?`;
 
 /** Reads, interpolates and validates a policy file. Every problem is reported at once. */
 export interface LoadOptions {
@@ -35,7 +36,6 @@ export interface LoadOptions {
   /** Only these credentials' and systems' variables must be set (src/policy/scope.ts): audit, provision, verify. */
   scope?: PolicyScope;
 }
-
 
 /** Reads a policy file and checks it (see readPolicy). src/registry/load-policy.ts binds the adapters' rules. */
 export function readPolicyFile(file: string, env: NodeJS.ProcessEnv, options: LoadOptions, rules: AdapterRules): Policy {
@@ -63,7 +63,9 @@ export function readPolicy(text: string, file: string, env: NodeJS.ProcessEnv, o
   if (options.optionalCurrent) dropUnsetCurrent(raw as RawPolicy, env);
   const problems: string[] = [];
   const used = new Map<string, string[]>();
-  const data = options.withoutSecrets ? (interpolate(raw, env, [], undefined, used) as RawPolicy) : interpolateScoped(raw as RawPolicy, env, options.scope, problems, used);
+  const data = options.withoutSecrets
+    ? (interpolate(raw, env, [], undefined, used) as RawPolicy)
+    : interpolateScoped(raw as RawPolicy, env, options.scope, problems, used);
   if (problems.length > 0) throw new PolicyError(file, problems);
   // Again after interpolation (this also applies the schema's defaults). The values now may hold
   // secrets, so these messages never quote them.
@@ -146,7 +148,15 @@ function toPolicy(file: string, data: RawPolicy, used: Map<string, string[]>, ru
     organizations: data.exposure.organizations ?? [],
     secretTypes: data.exposure.secret_types ?? rules.defaultSecretTypes(Object.values(credentials).map((c) => c.method)),
   };
-  return { file, version: 1, evidenceDir: data.evidence_dir ?? 'docs/evidence', allowOutsideWorkspace: data.allow_outside_workspace === true, systems, credentials, ...(exposure ? { exposure } : {}) };
+  return {
+    file,
+    version: 1,
+    evidenceDir: data.evidence_dir ?? 'docs/evidence',
+    allowOutsideWorkspace: data.allow_outside_workspace === true,
+    systems,
+    credentials,
+    ...(exposure ? { exposure } : {}),
+  };
 }
 
 function toSpecs(list: unknown, path: string[]): TargetSpec[] {

@@ -13,7 +13,8 @@ export function schemaErrors(data: unknown): ErrorObject[] {
   const all = validate.errors ?? [];
   const placeholder = (e: ErrorObject) => typeof e.data === 'string' && /\$\{[A-Za-z_]/.test(e.data);
   const deferred = all.filter(placeholder).map((e) => e.instancePath);
-  const composite = (e: ErrorObject) => ['if', 'oneOf', 'anyOf', 'not'].includes(e.keyword) && deferred.some((p) => p.startsWith(`${e.instancePath}/`));
+  const composite = (e: ErrorObject) =>
+    ['if', 'oneOf', 'anyOf', 'not'].includes(e.keyword) && deferred.some((p) => p.startsWith(`${e.instancePath}/`));
   return all.filter((e) => !placeholder(e) && !composite(e));
 }
 
@@ -23,7 +24,12 @@ export function describeSchemaErrors(errors: ErrorObject[], quoteValues = true):
   // oneOf/anyOf/if report their branches' errors too; keep the most specific ones.
   const specific = errors.filter((e) => !['oneOf', 'anyOf', 'if', 'not'].includes(e.keyword));
   for (const e of specific.length > 0 ? specific : errors) {
-    const path = keyPath(e.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')));
+    const path = keyPath(
+      e.instancePath
+        .split('/')
+        .slice(1)
+        .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')),
+    );
     const expected = (e.parentSchema as { 'x-expected'?: string } | undefined)?.['x-expected'];
     switch (e.keyword) {
       case 'additionalProperties': {
@@ -37,7 +43,9 @@ export function describeSchemaErrors(errors: ErrorObject[], quoteValues = true):
       case 'propertyNames':
         break; // reported by the nested pattern error
       default:
-        lines.add(`${path}: expected ${expected ?? describeKeyword(e)}${quoteValues ? `, got ${describeGot(e.data)}` : ' (after interpolation)'}`);
+        lines.add(
+          `${path}: expected ${expected ?? describeKeyword(e)}${quoteValues ? `, got ${describeGot(e.data)}` : ' (after interpolation)'}`,
+        );
     }
   }
   return [...lines];
@@ -65,7 +73,8 @@ function describeKeyword(e: ErrorObject): string {
 
 /** Quotes what was found, unless it could be a credential written into the file by mistake. */
 function describeGot(data: unknown): string {
-  if (typeof data !== 'string') return Array.isArray(data) ? 'a list' : data && typeof data === 'object' ? 'a mapping' : JSON.stringify(data);
+  if (typeof data !== 'string')
+    return Array.isArray(data) ? 'a list' : data && typeof data === 'object' ? 'a mapping' : JSON.stringify(data);
   if (data.length > 60 || data.includes('://') || data.includes('@')) return 'a value not shown here';
   return JSON.stringify(data);
 }

@@ -40,11 +40,23 @@ export function touched(raw: RawSections, scope: PolicyScope): { credentials: Se
  * interpolate() over the raw policy, strict (a missing variable goes to `problems`) at the top
  * level and inside the scope, lenient (left as `${NAME}`) in the other systems and credentials.
  */
-export function interpolateScoped<T extends RawSections>(raw: T, env: NodeJS.ProcessEnv, scope: PolicyScope | undefined, problems: string[], used: Map<string, string[]>): T {
+export function interpolateScoped<T extends RawSections>(
+  raw: T,
+  env: NodeJS.ProcessEnv,
+  scope: PolicyScope | undefined,
+  problems: string[],
+  used: Map<string, string[]>,
+): T {
   if (!scope) return interpolate(raw, env, [], problems, used) as T;
   const reach = touched(raw, scope);
   const section = (name: keyof RawSections, ids: Set<string>) =>
-    Object.fromEntries(Object.entries(raw[name]).map(([id, value]) => [id, interpolate(value, env, [name, id], ids.has(id) ? problems : undefined, used)]));
+    Object.fromEntries(
+      Object.entries(raw[name]).map(([id, value]) => [id, interpolate(value, env, [name, id], ids.has(id) ? problems : undefined, used)]),
+    );
   const top = Object.fromEntries(Object.entries(raw).filter(([key]) => key !== 'systems' && key !== 'credentials'));
-  return { ...(interpolate(top, env, [], problems, used) as object), systems: section('systems', reach.systems), credentials: section('credentials', reach.credentials) } as unknown as T;
+  return {
+    ...(interpolate(top, env, [], problems, used) as object),
+    systems: section('systems', reach.systems),
+    credentials: section('credentials', reach.credentials),
+  } as unknown as T;
 }

@@ -56,13 +56,20 @@ export async function inspectCredential(policy: Policy, credentialId: string, ru
 
   let db: pg.Client | undefined;
   try {
-    db = await connect(connectionConfig(adminUrl, undefined, ca), `admin connection of system '${system.id}' (${describeTarget(adminUrl)})`);
+    db = await connect(
+      connectionConfig(adminUrl, undefined, ca),
+      `admin connection of system '${system.id}' (${describeTarget(adminUrl)})`,
+    );
     const open = await waitForRotationSessions(db, runtime);
     if (open === 0) {
-      findings.push(`no credential-rotation session is open on ${describeTarget(adminUrl)}: an uncommitted ALTER ROLE cannot exist (Postgres aborted it with the main step's connection)`);
+      findings.push(
+        `no credential-rotation session is open on ${describeTarget(adminUrl)}: an uncommitted ALTER ROLE cannot exist (Postgres aborted it with the main step's connection)`,
+      );
     } else {
       consistent = false;
-      findings.push(`${open} credential-rotation session(s) still open on ${describeTarget(adminUrl)} (another run, or one Postgres has not yet closed)`);
+      findings.push(
+        `${open} credential-rotation session(s) still open on ${describeTarget(adminUrl)} (another run, or one Postgres has not yet closed)`,
+      );
     }
   } catch (error) {
     consistent = false;
@@ -74,7 +81,11 @@ export async function inspectCredential(policy: Policy, credentialId: string, ru
   if (credential.current) {
     const result = await login(credential.current);
     if (!result.ok) consistent = false;
-    findings.push(result.ok ? `the current value of ${role} logs in` : `the current value of ${role} does not log in (${result.ok ? '' : result.code ?? result.message})`);
+    findings.push(
+      result.ok
+        ? `the current value of ${role} logs in`
+        : `the current value of ${role} does not log in (${result.ok ? '' : (result.code ?? result.message)})`,
+    );
   }
 
   const adapters = await loadAdapters(policy, credentialId, runtime);
@@ -94,7 +105,9 @@ export async function inspectCredential(policy: Policy, credentialId: string, ru
     runtime.reporter.mask(value);
     const result = await login(value);
     if (!result.ok) consistent = false;
-    findings.push(`${store.label}: ${result.ok ? 'its value logs in' : `its value does not log in (${result.code ?? 'no login'}): the cancelled run wrote it before its change was aborted`}`);
+    findings.push(
+      `${store.label}: ${result.ok ? 'its value logs in' : `its value does not log in (${result.code ?? 'no login'}): the cancelled run wrote it before its change was aborted`}`,
+    );
   }
   await adapters.method.close().catch(() => undefined);
   return { findings, consistent, unverified };

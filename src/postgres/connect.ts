@@ -77,9 +77,19 @@ export async function connect(config: pg.ClientConfig, what: string): Promise<pg
   try {
     return await open(config);
   } catch (error) {
-    if (error instanceof RotationError) throw new RotationError(`${what}: cannot connect: ${error.message}`, { hint: error.hint, code: error.code, retryable: error.retryable });
+    if (error instanceof RotationError)
+      throw new RotationError(`${what}: cannot connect: ${error.message}`, {
+        hint: error.hint,
+        code: error.code,
+        retryable: error.retryable,
+      });
     const tls = explainTlsFailure(error, (config as Planned)[TLS]);
-    if (tls) throw new RotationError(`${what}: cannot connect: ${tls.message}`, { hint: tls.hint, code: (error as { code?: string }).code, cause: error });
+    if (tls)
+      throw new RotationError(`${what}: cannot connect: ${tls.message}`, {
+        hint: tls.hint,
+        code: (error as { code?: string }).code,
+        cause: error,
+      });
     throw pgError(`${what}: cannot connect`, error);
   }
 }
@@ -100,7 +110,12 @@ export async function tryLogin(config: pg.ClientConfig): Promise<LoginResult> {
   } catch (error) {
     const code = (error as { code?: string }).code;
     const tls = error instanceof RotationError ? undefined : explainTlsFailure(error, (config as Planned)[TLS]);
-    const message = error instanceof RotationError && error.hint ? `${error.message}. ${error.hint}` : tls ? `${tls.message}. ${tls.hint}` : (error as Error).message;
+    const message =
+      error instanceof RotationError && error.hint
+        ? `${error.message}. ${error.hint}`
+        : tls
+          ? `${tls.message}. ${tls.hint}`
+          : (error as Error).message;
     return { ok: false, rejected: code === '28P01', code, message, ...(tls ? { tls: true } : {}) };
   } finally {
     await client?.end().catch(() => undefined);
@@ -110,7 +125,8 @@ export async function tryLogin(config: pg.ClientConfig): Promise<LoginResult> {
 /** A driver error as a RotationError with its SQLSTATE; transient network failures are retryable. */
 export function pgError(what: string, error: unknown): RotationError {
   const e = error as { code?: string; message?: string };
-  const network = ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE'].includes(e.code ?? '') || /timeout|terminated/i.test(e.message ?? '');
+  const network =
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE'].includes(e.code ?? '') || /timeout|terminated/i.test(e.message ?? '');
   return new RotationError(`${what}: ${e.message ?? String(error)}${e.code && !network ? ` (SQLSTATE ${e.code})` : ''}`, {
     code: e.code,
     retryable: network,

@@ -16,7 +16,12 @@ import { cutOffSessionsBefore, type CutOff } from './sessions.js';
  * 28P01). Anything else (unreachable, TLS) is no answer: it throws, with `reach` as the hint (a
  * TLS refusal's own message already says what to do).
  */
-export async function currentLogsIn(current: Secret | undefined, login: (value: Secret) => pg.ClientConfig, where: string, reach: string): Promise<boolean> {
+export async function currentLogsIn(
+  current: Secret | undefined,
+  login: (value: Secret) => pg.ClientConfig,
+  where: string,
+  reach: string,
+): Promise<boolean> {
   if (!current) return false;
   const result = await tryLogin(login(current));
   if (result.ok || result.rejected) return result.ok;
@@ -27,7 +32,12 @@ export async function currentLogsIn(current: Secret | undefined, login: (value: 
  * Logs in with the new value until it works (a provider may take a moment to apply it) and reads
  * the server's clock then: the moment from which sessions opened with the old value are stale.
  */
-export async function firstLoginClock(runtime: Runtime, login: pg.ClientConfig, what: string, seconds: number): Promise<{ ok: true; value: Date } | { ok: false; why: string }> {
+export async function firstLoginClock(
+  runtime: Runtime,
+  login: pg.ClientConfig,
+  what: string,
+  seconds: number,
+): Promise<{ ok: true; value: Date } | { ok: false; why: string }> {
   return untilDeadline(runtime, seconds, async () => {
     try {
       const db = await connect(login, what);
@@ -47,7 +57,13 @@ export async function firstLoginClock(runtime: Runtime, login: pg.ClientConfig, 
  * the new value (a role may end its own). `spare`: the tool's own sessions (the rotation lock,
  * opened with the old value before the change), where nothing else runs.
  */
-export async function cutOffOwnSessions(login: pg.ClientConfig, user: string, changedAt: Date, spare: number[], what: string): Promise<CutOff> {
+export async function cutOffOwnSessions(
+  login: pg.ClientConfig,
+  user: string,
+  changedAt: Date,
+  spare: number[],
+  what: string,
+): Promise<CutOff> {
   const db = await connect(login, what);
   try {
     return await cutOffSessionsBefore(db, user, changedAt, spare);

@@ -69,7 +69,8 @@ export async function loginThroughPooler(runtime: Runtime, config: pg.ClientConf
 
 /** One line for a person: how the pooler took the new value. */
 export function describeSettle(settle: PoolerSettle): string {
-  if (!settle.accepted) return `the pooler refused the new value for ${settle.waited_seconds} s (${settle.refusals} logins, window ${settle.window_seconds} s)`;
+  if (!settle.accepted)
+    return `the pooler refused the new value for ${settle.waited_seconds} s (${settle.refusals} logins, window ${settle.window_seconds} s)`;
   if (settle.refusals === 0) return 'the pooler accepted the new value at the first login';
   return `the pooler accepted the new value after ${settle.waited_seconds} s (${settle.refusals} login(s) refused first, window ${settle.window_seconds} s)`;
 }

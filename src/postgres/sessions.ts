@@ -45,14 +45,18 @@ export async function cutOffSessionsBefore(db: pg.Client, role: string, before: 
   };
   for (const session of rows) {
     if (!session.started) {
-      result.survived.push(`${role} session pid ${session.pid} (start, application and client not visible to ${me}: it may predate the change)`);
+      result.survived.push(
+        `${role} session pid ${session.pid} (start, application and client not visible to ${me}: it may predate the change)`,
+      );
       grant('pg_read_all_stats');
       if (!may.signal) grant('pg_signal_backend');
       continue;
     }
     try {
       // false: the session ended on its own meanwhile.
-      const { rows: [ended] } = await db.query<{ ok: boolean }>('SELECT pg_terminate_backend($1) AS ok', [session.pid]);
+      const {
+        rows: [ended],
+      } = await db.query<{ ok: boolean }>('SELECT pg_terminate_backend($1) AS ok', [session.pid]);
       if (ended.ok) result.cut.push(describeSession(role, session));
     } catch (error) {
       if ((error as { code?: string }).code !== '42501') throw error;
@@ -73,7 +77,10 @@ function describeSession(role: string, s: Candidate): string {
  * backend_start those of the role or of pg_read_all_stats. 'USAGE' = privileges: a grant WITH
  * INHERIT FALSE (the rotation set-up) gives membership, not privileges.
  */
-export async function cutOffPrivileges(db: pg.Client, role: string): Promise<{ user: string; signal: boolean; see: boolean; missing: string[] }> {
+export async function cutOffPrivileges(
+  db: pg.Client,
+  role: string,
+): Promise<{ user: string; signal: boolean; see: boolean; missing: string[] }> {
   const { rows } = await db.query<{ user: string; signal: boolean; see: boolean }>(
     `SELECT current_user AS user,
             r.rolsuper OR pg_has_role(current_user, $1, 'USAGE') OR pg_has_role(current_user, 'pg_signal_backend', 'USAGE') AS signal,

@@ -156,17 +156,26 @@ export function explainTlsFailure(error: unknown, plan: TlsPlan | undefined): { 
   if (e.code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     return {
       message: `the server's certificate does not name the host ${plan?.host} (${e.message}; sslmode=verify-full)`,
-      hint: 'connect with a host name the certificate names (DigitalOcean: the host of the cluster\'s connection string), or use sslmode=verify-ca to check the CA only',
+      hint: "connect with a host name the certificate names (DigitalOcean: the host of the cluster's connection string), or use sslmode=verify-ca to check the CA only",
     };
   }
   if (e.code === 'CERT_HAS_EXPIRED' || e.code === 'CERT_NOT_YET_VALID') {
-    return { message: `the server's certificate is not valid now (${e.message})`, hint: 'renew the server certificate, or check this machine\'s clock' };
+    return {
+      message: `the server's certificate is not valid now (${e.message})`,
+      hint: "renew the server certificate, or check this machine's clock",
+    };
   }
   if (/does not support SSL/i.test(e.message ?? '')) {
-    return { message: `the server does not accept TLS connections (sslmode=${mode})`, hint: 'turn on ssl on the server, or use sslmode=prefer to fall back to an unencrypted connection' };
+    return {
+      message: `the server does not accept TLS connections (sslmode=${mode})`,
+      hint: 'turn on ssl on the server, or use sslmode=prefer to fall back to an unencrypted connection',
+    };
   }
   if (e.code === '28000' && /no encryption/i.test(e.message ?? '')) {
-    return { message: `the server accepts only encrypted connections here (${e.message})`, hint: 'use sslmode=require (encrypt) or, better, verify-full with the server\'s CA' };
+    return {
+      message: `the server accepts only encrypted connections here (${e.message})`,
+      hint: "use sslmode=require (encrypt) or, better, verify-full with the server's CA",
+    };
   }
   return undefined;
 }

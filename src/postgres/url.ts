@@ -56,7 +56,8 @@ export function describeConnection(url: string): string {
 // RFC 3986 §3.2.1: userinfo = *( unreserved / pct-encoded / sub-delims / ":" ); non-ASCII letters
 // are allowed too (RFC 3987's iuserinfo): both parsers below read them alike.
 const USERINFO = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:]|%[0-9A-Fa-f]{2}|[\u0080-\u{10FFFF}])*$/u;
-const ENCODE = "percent-encode the user and password (encodeURIComponent does it: '@' is %40, '#' %23, '/' %2F, '?' %3F, '%' %25, a space %20)";
+const ENCODE =
+  "percent-encode the user and password (encodeURIComponent does it: '@' is %40, '#' %23, '/' %2F, '?' %3F, '%' %25, a space %20)";
 
 /**
  * Why a postgresql:// URL cannot be used, in words that never quote it (it holds a password), or
@@ -82,8 +83,10 @@ export function urlProblem(url: string): string | undefined {
     return `the user:password part holds a character that must be percent-encoded there (one of @ # ? / [ ] %, a space or a control character): ${ENCODE}`;
   }
   const rest = at === -1 ? afterScheme : afterScheme.slice(at + 1);
-  if (rest.split('?')[0].includes('@')) return `it holds an '@' after the user:password part (an unencoded '@' or '/' in the password?): ${ENCODE}`;
-  if (url.includes('#')) return "it holds an unencoded '#', which libpq reads as text and other parsers as the end of the URL: percent-encode it as %23";
+  if (rest.split('?')[0].includes('@'))
+    return `it holds an '@' after the user:password part (an unencoded '@' or '/' in the password?): ${ENCODE}`;
+  if (url.includes('#'))
+    return "it holds an unencoded '#', which libpq reads as text and other parsers as the end of the URL: percent-encode it as %23";
   const queryProblem = queryProblemOf(url);
   if (queryProblem) return queryProblem;
   try {
@@ -122,8 +125,10 @@ function queryPairs(url: string): { raw: string; name: string; value: string }[]
 function queryProblemOf(url: string): string | undefined {
   for (const { raw } of queryPairs(url)) {
     const parts = raw.split('=');
-    if (parts.length !== 2) return `a query parameter is not written key=value (${parts.length < 2 ? "no '='" : "more than one '='"}): percent-encode '=' in a value as %3D`;
-    if (parts.some((p) => decode(p) === undefined)) return "a query parameter holds a '%' that is not %XX (or is %00): percent-encode '%' as %25";
+    if (parts.length !== 2)
+      return `a query parameter is not written key=value (${parts.length < 2 ? "no '='" : "more than one '='"}): percent-encode '=' in a value as %3D`;
+    if (parts.some((p) => decode(p) === undefined))
+      return "a query parameter holds a '%' that is not %XX (or is %00): percent-encode '%' as %25";
     if (/\s/.test(raw)) return 'a query parameter holds a space: percent-encode it as %20';
   }
   return undefined;

@@ -88,7 +88,14 @@ export function planContext(db: pg.Client, admin: AdminState): { ctx: PlanContex
     if (granted.size > 0) {
       const a = q(admin.user);
       const names = [...granted];
-      out.splice(firstActing, 0, ...names.map((n) => ({ sql: `GRANT ${q(n)} TO ${a} WITH INHERIT TRUE, SET TRUE`, why: `for this transaction only: ${admin.user} acts as ${n}` })));
+      out.splice(
+        firstActing,
+        0,
+        ...names.map((n) => ({
+          sql: `GRANT ${q(n)} TO ${a} WITH INHERIT TRUE, SET TRUE`,
+          why: `for this transaction only: ${admin.user} acts as ${n}`,
+        })),
+      );
       out.push(...names.map((n) => ({ sql: `REVOKE ${q(n)} FROM ${a} GRANTED BY ${a}`, why: `back to ADMIN OPTION only on ${n}` })));
     }
     return { statements: out, unresolved, notes };

@@ -11,8 +11,16 @@ export type OpenDatabase = (name: string) => Promise<pg.Client>;
  * databases included): provision says "nothing to do" only when this is empty, so it never calls
  * a credential provisioned while the audit fails it.
  */
-export async function auditFindings(db: pg.Client, policy: Policy, credential: CredentialPolicy, database?: OpenDatabase): Promise<string[]> {
+export async function auditFindings(
+  db: pg.Client,
+  policy: Policy,
+  credential: CredentialPolicy,
+  database?: OpenDatabase,
+): Promise<string[]> {
   const writer = Object.values(policy.credentials).find((c) => c.system === credential.system && c.access === 'readwrite')?.role;
-  const check = credential.access === 'readonly' ? await readonlyCheck(db, credential, { writer, database }) : await notAdminCheck(db, credential, { database });
+  const check =
+    credential.access === 'readonly'
+      ? await readonlyCheck(db, credential, { writer, database })
+      : await notAdminCheck(db, credential, { database });
   return check.findings.map((f) => `the audit finds: ${f.what}${f.fixes[0] ? `; fix: ${f.fixes[0]}` : ''}`);
 }

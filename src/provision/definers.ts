@@ -17,20 +17,33 @@ interface CallableDefiner {
  * is revoked from them: a grant to PUBLIC (the default) with the owner's rights, each of `keep`
  * that called it through PUBLIC getting EXECUTE of its own; a grant to them by its grantor.
  */
-export async function revokeDefiners(ctx: PlanContext, roles: string[], powerful: (owner: string) => Promise<boolean>, keep: string[]): Promise<void> {
+export async function revokeDefiners(
+  ctx: PlanContext,
+  roles: string[],
+  powerful: (owner: string) => Promise<boolean>,
+  keep: string[],
+): Promise<void> {
   const { q } = ctx;
   for (const f of await callableDefiners(ctx, roles)) {
     if (!(await powerful(f.owner))) continue;
     const why = `it runs as ${f.owner}, with powers ${roles[0]} must not have`;
     if (f.public) {
       const keepers = (await keepersOf(ctx, f.identity, keep)).filter((k) => k !== f.owner);
-      const sql = [`REVOKE EXECUTE ON ROUTINE ${f.identity} FROM PUBLIC`, ...keepers.map((k) => `GRANT EXECUTE ON ROUTINE ${f.identity} TO ${q(k)}`)];
-      if (await ctx.rightsOf(f.owner)) sql.forEach((s, i) => ctx.add(s, i === 0 ? `every role may call SECURITY DEFINER routine ${f.identity}: ${why}` : `${keepers[i - 1]} still calls it`));
-      else ctx.cannot(`every role may call SECURITY DEFINER routine ${f.identity}: ${why}; as ${f.owner} or a superuser: ${sql.join('; ')};`);
+      const sql = [
+        `REVOKE EXECUTE ON ROUTINE ${f.identity} FROM PUBLIC`,
+        ...keepers.map((k) => `GRANT EXECUTE ON ROUTINE ${f.identity} TO ${q(k)}`),
+      ];
+      if (await ctx.rightsOf(f.owner))
+        sql.forEach((s, i) =>
+          ctx.add(s, i === 0 ? `every role may call SECURITY DEFINER routine ${f.identity}: ${why}` : `${keepers[i - 1]} still calls it`),
+        );
+      else
+        ctx.cannot(`every role may call SECURITY DEFINER routine ${f.identity}: ${why}; as ${f.owner} or a superuser: ${sql.join('; ')};`);
     }
     for (const g of f.grants) {
       const sql = `REVOKE EXECUTE ON ROUTINE ${f.identity} FROM ${q(g.grantee)}`;
-      if (g.grantor === f.owner ? await ctx.rightsOf(f.owner) : await ctx.become(g.grantor)) ctx.add(sql, `${g.grantee} may call SECURITY DEFINER routine ${f.identity}: ${why}`, g.grantor === f.owner ? undefined : g.grantor);
+      if (g.grantor === f.owner ? await ctx.rightsOf(f.owner) : await ctx.become(g.grantor))
+        ctx.add(sql, `${g.grantee} may call SECURITY DEFINER routine ${f.identity}: ${why}`, g.grantor === f.owner ? undefined : g.grantor);
       else ctx.cannot(`${g.grantee} may call SECURITY DEFINER routine ${f.identity}: ${why}; as ${g.grantor} or a superuser: ${sql};`);
     }
   }
@@ -57,7 +70,10 @@ async function keepersOf(ctx: PlanContext, identity: string, keep: string[]): Pr
   const out: string[] = [];
   for (const role of keep) {
     if (!(await ctx.role(role)).exists) continue;
-    const { rows } = await ctx.db.query<{ ok: boolean }>(`SELECT has_function_privilege($1, $2::regprocedure, 'EXECUTE') AS ok`, [role, identity]);
+    const { rows } = await ctx.db.query<{ ok: boolean }>(`SELECT has_function_privilege($1, $2::regprocedure, 'EXECUTE') AS ok`, [
+      role,
+      identity,
+    ]);
     if (rows[0]?.ok) out.push(role);
   }
   return out;

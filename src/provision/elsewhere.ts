@@ -20,7 +20,14 @@ export interface DatabasePlan {
  * admin_url's database. Each such database is read through the admin's own connection to it, and
  * what is there is taken away in a transaction of its own (the audit reads them the same way).
  */
-export async function planOtherDatabases(db: pg.Client, admin: AdminState, policy: Policy, credential: CredentialPolicy, roles: string[], open: OpenDatabase | undefined): Promise<DatabasePlan[]> {
+export async function planOtherDatabases(
+  db: pg.Client,
+  admin: AdminState,
+  policy: Policy,
+  credential: CredentialPolicy,
+  roles: string[],
+  open: OpenDatabase | undefined,
+): Promise<DatabasePlan[]> {
   if (!open) return [];
   const plans: DatabasePlan[] = [];
   for (const database of await connectable(db, roles)) {
@@ -28,7 +35,13 @@ export async function planOtherDatabases(db: pg.Client, admin: AdminState, polic
     try {
       other = await open(database);
     } catch (error) {
-      plans.push({ database, statements: [], unresolved: [`${roles[0]} may connect to database ${database}, which the admin connection could not read (${describeError(error)}): GRANT CONNECT ON DATABASE ${db.escapeIdentifier(database)} TO ${db.escapeIdentifier(admin.user)}; or REVOKE CONNECT ON DATABASE ${db.escapeIdentifier(database)} FROM PUBLIC;`] });
+      plans.push({
+        database,
+        statements: [],
+        unresolved: [
+          `${roles[0]} may connect to database ${database}, which the admin connection could not read (${describeError(error)}): GRANT CONNECT ON DATABASE ${db.escapeIdentifier(database)} TO ${db.escapeIdentifier(admin.user)}; or REVOKE CONNECT ON DATABASE ${db.escapeIdentifier(database)} FROM PUBLIC;`,
+        ],
+      });
       continue;
     }
     try {
@@ -36,7 +49,8 @@ export async function planOtherDatabases(db: pg.Client, admin: AdminState, polic
       if (credential.access === 'readonly') await takeAwayWrites(ctx, policy, credential, roles, 'database');
       else await notAdmin(ctx, credential, roles, 'database');
       const { statements, unresolved } = finish();
-      if (statements.length > 0 || unresolved.length > 0) plans.push({ database, statements, unresolved: unresolved.map((u) => `in database ${database}: ${u}`) });
+      if (statements.length > 0 || unresolved.length > 0)
+        plans.push({ database, statements, unresolved: unresolved.map((u) => `in database ${database}: ${u}`) });
     } finally {
       await other.end().catch(() => undefined);
     }

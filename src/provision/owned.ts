@@ -54,11 +54,28 @@ export async function ownedObjects(db: pg.Client, owners: string[] | null, schem
 
 /** The ALTER … OWNER TO keyword of each kind provision moves; any other kind it names instead. */
 const KEYWORDS: Record<string, string> = {
-  table: 'TABLE', view: 'VIEW', 'materialized view': 'MATERIALIZED VIEW', sequence: 'SEQUENCE', 'foreign table': 'FOREIGN TABLE',
-  function: 'FUNCTION', procedure: 'PROCEDURE', aggregate: 'AGGREGATE', type: 'TYPE', 'composite type': 'TYPE', domain: 'DOMAIN',
-  schema: 'SCHEMA', 'large object': 'LARGE OBJECT', database: 'DATABASE', collation: 'COLLATION', conversion: 'CONVERSION',
-  operator: 'OPERATOR', 'operator class': 'OPERATOR CLASS', 'operator family': 'OPERATOR FAMILY',
-  'text search configuration': 'TEXT SEARCH CONFIGURATION', 'text search dictionary': 'TEXT SEARCH DICTIONARY', 'statistics object': 'STATISTICS',
+  table: 'TABLE',
+  view: 'VIEW',
+  'materialized view': 'MATERIALIZED VIEW',
+  sequence: 'SEQUENCE',
+  'foreign table': 'FOREIGN TABLE',
+  function: 'FUNCTION',
+  procedure: 'PROCEDURE',
+  aggregate: 'AGGREGATE',
+  type: 'TYPE',
+  'composite type': 'TYPE',
+  domain: 'DOMAIN',
+  schema: 'SCHEMA',
+  'large object': 'LARGE OBJECT',
+  database: 'DATABASE',
+  collation: 'COLLATION',
+  conversion: 'CONVERSION',
+  operator: 'OPERATOR',
+  'operator class': 'OPERATOR CLASS',
+  'operator family': 'OPERATOR FAMILY',
+  'text search configuration': 'TEXT SEARCH CONFIGURATION',
+  'text search dictionary': 'TEXT SEARCH DICTIONARY',
+  'statistics object': 'STATISTICS',
 };
 
 /** `ALTER <kind> <identity> OWNER TO <to>`, or undefined for a kind provision does not move. */

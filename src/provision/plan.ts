@@ -48,17 +48,26 @@ export interface ProvisionOptions {
  * A plan with no statements is "nothing to do" only when nothing is unresolved and the audit
  * passes the credential: what is left is named, with the SQL for the role that can do it.
  */
-export async function planProvision(db: pg.Client, policy: Policy, credential: CredentialPolicy, options: ProvisionOptions = {}): Promise<ProvisionPlan> {
+export async function planProvision(
+  db: pg.Client,
+  policy: Policy,
+  credential: CredentialPolicy,
+  options: ProvisionOptions = {},
+): Promise<ProvisionPlan> {
   const where = `credentials.${credential.id}`;
   if (!credential.access) throw new RotationError(`${where}.access: provision needs the intent: readwrite | readonly`);
   if (credential.method !== 'alter-role' && credential.method !== 'alternating-roles') {
     throw new RotationError(`${where}.method: provision sets up Postgres roles (alter-role, alternating-roles), not ${credential.method}`);
   }
   if (options.takeOverFrom && credential.access !== 'readwrite') {
-    throw new RotationError(`--take-over-from: ${credential.id} is access: ${credential.access}; only a readwrite role takes over objects (what a read-only role owns goes to the system's read-write role by itself)`);
+    throw new RotationError(
+      `--take-over-from: ${credential.id} is access: ${credential.access}; only a readwrite role takes over objects (what a read-only role owns goes to the system's read-write role by itself)`,
+    );
   }
   const admin = await adminState(db);
-  for (const schema of credential.schemas) if (!(await schemaExists(db, schema))) throw new RotationError(`${where}.schemas: schema ${JSON.stringify(schema)} does not exist in database ${admin.database}`);
+  for (const schema of credential.schemas)
+    if (!(await schemaExists(db, schema)))
+      throw new RotationError(`${where}.schemas: schema ${JSON.stringify(schema)} does not exist in database ${admin.database}`);
   const { ctx, finish } = planContext(db, admin);
   const { q } = ctx;
   const role = credential.role;
@@ -67,12 +76,19 @@ export async function planProvision(db: pg.Client, policy: Policy, credential: C
 
   const group = await ctx.role(role);
   if (!group.exists) {
-    ctx.add(`CREATE ROLE ${q(role)} ${alternating ? 'NOLOGIN' : 'LOGIN'}`, alternating ? 'the group role: owns the objects, logs in never' : 'the application role (its password is set by the first rotation)');
+    ctx.add(
+      `CREATE ROLE ${q(role)} ${alternating ? 'NOLOGIN' : 'LOGIN'}`,
+      alternating ? 'the group role: owns the objects, logs in never' : 'the application role (its password is set by the first rotation)',
+    );
     ctx.created.add(role);
   } else {
     stripPowers(ctx, group);
-    if (alternating && group.canLogin) ctx.cannot(`${role} can still log in, and the rotation refuses a group role that can: once no consumer logs in as it, run ALTER ROLE ${q(role)} NOLOGIN;`);
-    if (!alternating && !group.canLogin) ctx.add(`ALTER ROLE ${q(role)} LOGIN`, `${role} is the application's login (the rotation refuses a role that cannot log in)`);
+    if (alternating && group.canLogin)
+      ctx.cannot(
+        `${role} can still log in, and the rotation refuses a group role that can: once no consumer logs in as it, run ALTER ROLE ${q(role)} NOLOGIN;`,
+      );
+    if (!alternating && !group.canLogin)
+      ctx.add(`ALTER ROLE ${q(role)} LOGIN`, `${role} is the application's login (the rotation refuses a role that cannot log in)`);
   }
   adminOption(ctx, group);
 
@@ -84,11 +100,17 @@ export async function planProvision(db: pg.Client, policy: Policy, credential: C
         ctx.created.add(login);
       } else {
         stripPowers(ctx, state);
-        if (!state.canLogin) ctx.add(`ALTER ROLE ${q(login)} LOGIN`, `${login} is a login of ${role} (the rotation refuses one that cannot log in)`);
+        if (!state.canLogin)
+          ctx.add(`ALTER ROLE ${q(login)} LOGIN`, `${login} is a login of ${role} (the rotation refuses one that cannot log in)`);
       }
       const member = state.exists && group.exists ? await membership(db, login, role) : { inherits: false, maySet: false };
-      if (!member.inherits || !member.maySet) ctx.add(`GRANT ${q(role)} TO ${q(login)} WITH INHERIT TRUE, SET TRUE`, `${login} has the privileges of ${role} and may act as it`);
-      if (!state.config.includes(`role=${role}`)) ctx.add(`ALTER ROLE ${q(login)} SET role = ${db.escapeLiteral(role)}`, `${login} runs as ${role}: what it creates belongs to ${role}, usable through the other login`);
+      if (!member.inherits || !member.maySet)
+        ctx.add(`GRANT ${q(role)} TO ${q(login)} WITH INHERIT TRUE, SET TRUE`, `${login} has the privileges of ${role} and may act as it`);
+      if (!state.config.includes(`role=${role}`))
+        ctx.add(
+          `ALTER ROLE ${q(login)} SET role = ${db.escapeLiteral(role)}`,
+          `${login} runs as ${role}: what it creates belongs to ${role}, usable through the other login`,
+        );
       adminOption(ctx, state);
     }
   }
@@ -110,8 +132,18 @@ export async function planProvision(db: pg.Client, policy: Policy, credential: C
   }
   const { statements, unresolved, notes } = finish();
   const elsewhere = group.exists ? await planOtherDatabases(db, admin, policy, credential, roles, options.database) : [];
-  if (statements.length === 0 && unresolved.length === 0 && elsewhere.length === 0) unresolved.push(...(await auditFindings(db, policy, credential, options.database)));
-  return { credential: credential.id, access: credential.access, database: admin.database, admin: admin.user, statements, unresolved, notes, elsewhere };
+  if (statements.length === 0 && unresolved.length === 0 && elsewhere.length === 0)
+    unresolved.push(...(await auditFindings(db, policy, credential, options.database)));
+  return {
+    credential: credential.id,
+    access: credential.access,
+    database: admin.database,
+    admin: admin.user,
+    statements,
+    unresolved,
+    notes,
+    elsewhere,
+  };
 }
 
 /** CONNECT on the database, explicitly (it survives a REVOKE … FROM PUBLIC); only the database's owner may grant it. */
@@ -121,7 +153,8 @@ async function connectGrant(ctx: PlanContext, role: string, exists: boolean, sch
   if (exists && privileges.connect) return;
   const sql = `GRANT CONNECT ON DATABASE ${q(admin.database)} TO ${q(role)}`;
   if (await ctx.rightsOf(admin.databaseOwner)) ctx.add(sql, `${role} may connect to ${admin.database}`);
-  else if (!privileges.connect) ctx.cannot(`${role} may not connect to ${admin.database}; as its owner (${admin.databaseOwner}) or a superuser: ${sql};`);
+  else if (!privileges.connect)
+    ctx.cannot(`${role} may not connect to ${admin.database}; as its owner (${admin.databaseOwner}) or a superuser: ${sql};`);
 }
 
 /** SUPERUSER, CREATEROLE, CREATEDB, REPLICATION, BYPASSRLS off; PostgreSQL 16 lets the admin take away only what it has itself. */
@@ -131,7 +164,10 @@ function stripPowers(ctx: PlanContext, state: RoleState): void {
   const sql = (powers: string[]) => `ALTER ROLE ${ctx.q(state.name)} ${powers.map((p) => `NO${p}`).join(' ')}`;
   if (doable.length > 0) ctx.add(sql(doable), `an application role needs none of ${doable.join(', ')}`);
   const left = state.powers.filter((p) => !may(p));
-  if (left.length > 0) ctx.cannot(`${state.name} is ${left.join(', ')}, which only a role that has it (${left.includes('SUPERUSER') ? 'a superuser' : 'or a superuser'}) may take away: ${sql(left)};`);
+  if (left.length > 0)
+    ctx.cannot(
+      `${state.name} is ${left.join(', ')}, which only a role that has it (${left.includes('SUPERUSER') ? 'a superuser' : 'or a superuser'}) may take away: ${sql(left)};`,
+    );
 }
 
 /** The rotation admin holds ADMIN OPTION (not its privileges) on every role it rotates. */
@@ -139,5 +175,7 @@ function adminOption(ctx: PlanContext, state: RoleState): void {
   // A role the admin creates comes with ADMIN OPTION, INHERIT FALSE, SET FALSE (PG16).
   if (!state.exists || ctx.admin.superuser || state.adminHasAdmin) return;
   const { q, admin } = ctx;
-  ctx.cannot(`${admin.user} may not change the password of ${state.name}; as a superuser (or a holder of ADMIN OPTION on ${state.name}): GRANT ${q(state.name)} TO ${q(admin.user)} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE;`);
+  ctx.cannot(
+    `${admin.user} may not change the password of ${state.name}; as a superuser (or a holder of ADMIN OPTION on ${state.name}): GRANT ${q(state.name)} TO ${q(admin.user)} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE;`,
+  );
 }

@@ -12,7 +12,13 @@ import { defaultWriteGrants, membershipsOf, reachesWrites, writeGrants, type Wri
  * would grant them later, memberships that reach a writer, and ownership (moved to the system's
  * read-write role). Each statement is run by the role PostgreSQL takes it from.
  */
-export async function planReadOnly(ctx: PlanContext, policy: Policy, credential: CredentialPolicy, roles: string[], groupExists: boolean): Promise<void> {
+export async function planReadOnly(
+  ctx: PlanContext,
+  policy: Policy,
+  credential: CredentialPolicy,
+  roles: string[],
+  groupExists: boolean,
+): Promise<void> {
   if (groupExists) await takeAwayWrites(ctx, policy, credential, roles);
   // After the ownership moves: SELECT on a table the role owned is granted by its new owner.
   for (const schema of credential.schemas) await readSchema(ctx, policy, credential, schema, groupExists, roles);
@@ -24,7 +30,13 @@ export async function planReadOnly(ctx: PlanContext, policy: Policy, credential:
  * default privileges, definer routines); memberships, attributes, CREATE on databases and
  * ownership are the cluster's, or moved from the admin_url's database.
  */
-export async function takeAwayWrites(ctx: PlanContext, policy: Policy, credential: CredentialPolicy, roles: string[], scope: 'all' | 'database' = 'all'): Promise<void> {
+export async function takeAwayWrites(
+  ctx: PlanContext,
+  policy: Policy,
+  credential: CredentialPolicy,
+  roles: string[],
+  scope: 'all' | 'database' = 'all',
+): Promise<void> {
   const { q } = ctx;
   const group = credential.role;
   const existing = (await Promise.all(roles.map((r) => ctx.role(r)))).filter((r) => r.exists).map((r) => r.name);
@@ -37,10 +49,17 @@ export async function takeAwayWrites(ctx: PlanContext, policy: Policy, credentia
   }
   for (const d of await defaultWriteGrants(ctx.db, existing, true)) {
     const sql = `ALTER DEFAULT PRIVILEGES FOR ROLE ${q(d.creator)}${d.schema ? ` IN SCHEMA ${q(d.schema)}` : ''} REVOKE ${d.privileges.join(', ')} ON ${d.objects} FROM ${grantee(ctx, d.grantee)}`;
-    if (await ctx.become(d.creator)) ctx.add(sql, `acting as ${d.creator}: ${d.objects.toLowerCase()} it creates later are not writable by ${d.grantee}`);
-    else ctx.cannot(`${d.grantee} may write ${d.objects.toLowerCase()} ${d.creator} creates later; as ${d.creator} or a superuser: ${sql};`);
+    if (await ctx.become(d.creator))
+      ctx.add(sql, `acting as ${d.creator}: ${d.objects.toLowerCase()} it creates later are not writable by ${d.grantee}`);
+    else
+      ctx.cannot(`${d.grantee} may write ${d.objects.toLowerCase()} ${d.creator} creates later; as ${d.creator} or a superuser: ${sql};`);
   }
-  await revokeDefiners(ctx, existing, (owner) => reachesWrites(ctx.db, owner, true), readWriteRoles(policy, credential).map((c) => c.role));
+  await revokeDefiners(
+    ctx,
+    existing,
+    (owner) => reachesWrites(ctx.db, owner, true),
+    readWriteRoles(policy, credential).map((c) => c.role),
+  );
   if (scope === 'database') return;
   for (const m of await membershipsOf(ctx.db, existing)) {
     const ownGroup = m.role === group && m.member !== group && credential.method === 'alternating-roles';
@@ -56,7 +75,14 @@ export async function takeAwayWrites(ctx: PlanContext, policy: Policy, credentia
 }
 
 /** USAGE on the schema, SELECT on its tables, and SELECT on the tables its writers create later. */
-async function readSchema(ctx: PlanContext, policy: Policy, credential: CredentialPolicy, schema: string, groupExists: boolean, roles: string[]): Promise<void> {
+async function readSchema(
+  ctx: PlanContext,
+  policy: Policy,
+  credential: CredentialPolicy,
+  schema: string,
+  groupExists: boolean,
+  roles: string[],
+): Promise<void> {
   const { q, db } = ctx;
   const role = credential.role;
   const privileges = await schemaPrivileges(db, groupExists ? role : 'public', schema);
@@ -65,11 +91,14 @@ async function readSchema(ctx: PlanContext, policy: Policy, credential: Credenti
     if (await ctx.rightsOf(privileges.owner)) ctx.add(sql, `${role} may look up objects in ${schema}`);
     else ctx.cannot(`${role} may not look up objects in ${schema}; as its owner (${privileges.owner}) or a superuser: ${sql};`);
   }
-  const tables = groupExists ? await tableAccess(db, role, schema) : (await tableAccess(db, ctx.admin.user, schema)).map((t) => ({ ...t, select: false }));
+  const tables = groupExists
+    ? await tableAccess(db, role, schema)
+    : (await tableAccess(db, ctx.admin.user, schema)).map((t) => ({ ...t, select: false }));
   // A table the role owns itself goes to the read-write role (moveOwnership), and the role reads it as others'.
-  const ownerAfter = (owner: string) => (roles.includes(owner) ? writerFor(policy, credential, schema) ?? owner : owner);
+  const ownerAfter = (owner: string) => (roles.includes(owner) ? (writerFor(policy, credential, schema) ?? owner) : owner);
   const byOwner = new Map<string, string[]>();
-  for (const t of tables) if (!t.select || roles.includes(t.owner)) byOwner.set(ownerAfter(t.owner), [...(byOwner.get(ownerAfter(t.owner)) ?? []), t.name]);
+  for (const t of tables)
+    if (!t.select || roles.includes(t.owner)) byOwner.set(ownerAfter(t.owner), [...(byOwner.get(ownerAfter(t.owner)) ?? []), t.name]);
   // Writers: the owners of the tables there now and the read-write credentials of this system.
   const writers = new Set([...tables.map((t) => ownerAfter(t.owner)), ...readWriteRoles(policy, credential).map((c) => c.role)]);
   for (const owner of writers) {
@@ -82,7 +111,9 @@ async function readSchema(ctx: PlanContext, policy: Policy, credential: Credenti
     const grant = pending && `GRANT SELECT ON ${pending.join(', ')} TO ${q(role)}`;
     const later = `ALTER DEFAULT PRIVILEGES FOR ROLE ${q(owner)} IN SCHEMA ${q(schema)} GRANT SELECT ON TABLES TO ${q(role)}`;
     if (!(await ctx.become(owner))) {
-      ctx.cannot(`tables owned by ${owner} in ${schema}: ${ctx.admin.user} may not act as ${owner}; as ${owner} or a superuser run: ${[needDefault && later, grant].filter(Boolean).join('; ')};`);
+      ctx.cannot(
+        `tables owned by ${owner} in ${schema}: ${ctx.admin.user} may not act as ${owner}; as ${owner} or a superuser run: ${[needDefault && later, grant].filter(Boolean).join('; ')};`,
+      );
       continue;
     }
     if (grant) ctx.add(grant, `acting as ${owner}: ${role} reads the tables of ${schema} ${owner} owns`);
@@ -97,9 +128,12 @@ export async function revokeGrant(ctx: PlanContext, grants: WriteGrant[]): Promi
   // CASCADE: what the role granted on with a GRANT OPTION goes too (else PostgreSQL refuses the revoke).
   const sql = `REVOKE ${g.write ? '' : 'GRANT OPTION FOR '}${privileges} ON ${g.target} FROM ${grantee(ctx, g.grantee)}${g.grantee === 'PUBLIC' ? '' : ' CASCADE'}`;
   const holder = g.grantee === 'PUBLIC' ? 'every role, this one included,' : g.grantee;
-  const why = g.write ? `${holder} may write through it (granted by ${g.grantor})` : `${holder} may grant it on (WITH GRANT OPTION, by ${g.grantor})`;
+  const why = g.write
+    ? `${holder} may write through it (granted by ${g.grantor})`
+    : `${holder} may grant it on (WITH GRANT OPTION, by ${g.grantor})`;
   // The owner's grants go with the owner's rights; another grantor's only from that grantor.
-  if (g.grantor === g.owner ? await ctx.rightsOf(g.owner) : await ctx.become(g.grantor)) ctx.add(sql, why, g.grantor === g.owner ? undefined : g.grantor);
+  if (g.grantor === g.owner ? await ctx.rightsOf(g.owner) : await ctx.become(g.grantor))
+    ctx.add(sql, why, g.grantor === g.owner ? undefined : g.grantor);
   else ctx.cannot(`${why}; as ${g.grantor} or a superuser: ${sql};`);
 }
 
@@ -128,7 +162,9 @@ function writerFor(policy: Policy, credential: CredentialPolicy, schema: string 
 }
 
 function readWriteRoles(policy: Policy, credential: CredentialPolicy): CredentialPolicy[] {
-  return Object.values(policy.credentials).filter((c) => c.system === credential.system && c.access === 'readwrite' && c.id !== credential.id);
+  return Object.values(policy.credentials).filter(
+    (c) => c.system === credential.system && c.access === 'readwrite' && c.id !== credential.id,
+  );
 }
 
 function grantee(ctx: PlanContext, name: string): string {

@@ -14,18 +14,31 @@ export async function takeOver(ctx: PlanContext, role: string, schemas: string[]
     const moving = objects.filter((o) => o.owner === from);
     const movable = moving.filter((o) => !o.extension && alterOwner(o, ''));
     if (movable.length > 0 && !(await ctx.rightsOf(from))) {
-      throw new RotationError(`--take-over-from ${from}: the admin connection (${ctx.admin.user}) does not have the privileges of ${from}, so it may not change the owner of its objects`, { hint: `run provision with ${from}'s connection as admin_url, or as a superuser` });
+      throw new RotationError(
+        `--take-over-from ${from}: the admin connection (${ctx.admin.user}) does not have the privileges of ${from}, so it may not change the owner of its objects`,
+        { hint: `run provision with ${from}'s connection as admin_url, or as a superuser` },
+      );
     }
     if (movable.length > 0 && !(await ctx.become(role))) {
-      throw new RotationError(`--take-over-from ${from}: the admin connection (${ctx.admin.user}) may not act as ${role}, the new owner`, { hint: `GRANT ${ctx.q(role)} TO ${ctx.q(ctx.admin.user)} WITH ADMIN OPTION as a superuser, or run provision as one` });
+      throw new RotationError(`--take-over-from ${from}: the admin connection (${ctx.admin.user}) may not act as ${role}, the new owner`, {
+        hint: `GRANT ${ctx.q(role)} TO ${ctx.q(ctx.admin.user)} WITH ADMIN OPTION as a superuser, or run provision as one`,
+      });
     }
     for (const o of movable) ctx.add(alterOwner(o, ctx.q(role))!, `acting as ${role}: take over ${o.type} ${o.identity} from ${from}`);
-    for (const o of moving.filter((x) => x.extension)) ctx.note(`${o.type} ${o.identity} stays with ${from}: it belongs to extension ${o.extension}, whose objects follow the extension`);
-    for (const o of moving.filter((x) => !x.extension && !alterOwner(x, ''))) ctx.cannot(`${o.type} ${o.identity} is still owned by ${from}: provision does not move this kind of object; as ${from} or a superuser, ALTER it OWNER TO ${ctx.q(role)}`);
+    for (const o of moving.filter((x) => x.extension))
+      ctx.note(`${o.type} ${o.identity} stays with ${from}: it belongs to extension ${o.extension}, whose objects follow the extension`);
+    for (const o of moving.filter((x) => !x.extension && !alterOwner(x, '')))
+      ctx.cannot(
+        `${o.type} ${o.identity} is still owned by ${from}: provision does not move this kind of object; as ${from} or a superuser, ALTER it OWNER TO ${ctx.q(role)}`,
+      );
   }
   const others = new Map<string, number>();
-  for (const o of objects) if (o.owner !== from && o.owner !== 'pg_database_owner' && !o.extension) others.set(o.owner, (others.get(o.owner) ?? 0) + 1);
-  for (const [owner, n] of others) ctx.note(`${n} object(s) in schema(s) ${schemas.join(', ')} are owned by ${owner}, not ${role}: --take-over-from ${owner} moves them (shown first, applied in one transaction)`);
+  for (const o of objects)
+    if (o.owner !== from && o.owner !== 'pg_database_owner' && !o.extension) others.set(o.owner, (others.get(o.owner) ?? 0) + 1);
+  for (const [owner, n] of others)
+    ctx.note(
+      `${n} object(s) in schema(s) ${schemas.join(', ')} are owned by ${owner}, not ${role}: --take-over-from ${owner} moves them (shown first, applied in one transaction)`,
+    );
 }
 
 /**
@@ -34,13 +47,21 @@ export async function takeOver(ctx: PlanContext, role: string, schemas: string[]
  * grantor, ALTER SYSTEM on parameters is revoked, and SECURITY DEFINER routines of such owners
  * stop being callable by it.
  */
-export async function notAdmin(ctx: PlanContext, credential: CredentialPolicy, roles: string[], scope: 'all' | 'database' = 'all'): Promise<void> {
+export async function notAdmin(
+  ctx: PlanContext,
+  credential: CredentialPolicy,
+  roles: string[],
+  scope: 'all' | 'database' = 'all',
+): Promise<void> {
   const { q } = ctx;
   const existing = (await Promise.all(roles.map((r) => ctx.role(r)))).filter((r) => r.exists).map((r) => r.name);
   await revokeDefiners(ctx, existing, (owner) => reachesAdmin(ctx.db, owner), []);
   if (scope === 'database') return;
   // ALTER SYSTEM on a parameter is an administrator's power (the server's configuration).
-  for (const g of (await writeGrants(ctx.db, existing, true)).filter((x) => x.target.startsWith('PARAMETER ') && x.privilege === 'ALTER SYSTEM')) await revokeGrant(ctx, [g]);
+  for (const g of (await writeGrants(ctx.db, existing, true)).filter(
+    (x) => x.target.startsWith('PARAMETER ') && x.privilege === 'ALTER SYSTEM',
+  ))
+    await revokeGrant(ctx, [g]);
   for (const m of await membershipsOf(ctx.db, existing)) {
     if (m.role === credential.role && credential.method === 'alternating-roles' && !m.admin) continue;
     if (!(await reachesAdmin(ctx.db, m.role))) continue;

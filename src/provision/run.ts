@@ -17,12 +17,25 @@ export function renderPlan(plan: ProvisionPlan, target: string, db: pg.Client): 
   const left = unresolvedOf(plan).map((n) => `-- not done: ${n}`);
   const notes = plan.notes.map((n) => `-- note: ${n}`);
   if (!hasStatements(plan)) {
-    const status = left.length === 0 ? `-- nothing to do: ${plan.credential} is provisioned as the policy says` : `-- nothing provision can do with this admin connection; ${left.length} thing(s) left:`;
+    const status =
+      left.length === 0
+        ? `-- nothing to do: ${plan.credential} is provisioned as the policy says`
+        : `-- nothing provision can do with this admin connection; ${left.length} thing(s) left:`;
     return [head, status, ...left, ...notes].join('\n');
   }
-  const transaction = (statements: Statement[]) => ['BEGIN;', ...statements.flatMap((s) => [`-- ${s.why}`, ...sqlOf(s, db).map((sql) => `${sql};`)]), 'COMMIT;'];
+  const transaction = (statements: Statement[]) => [
+    'BEGIN;',
+    ...statements.flatMap((s) => [`-- ${s.why}`, ...sqlOf(s, db).map((sql) => `${sql};`)]),
+    'COMMIT;',
+  ];
   const main = plan.statements.length > 0 ? transaction(plan.statements) : [];
-  const others = plan.elsewhere.filter((d) => d.statements.length > 0).flatMap((d) => [`-- in database ${d.database}, in a transaction of its own:`, `\\connect ${db.escapeIdentifier(d.database)}`, ...transaction(d.statements)]);
+  const others = plan.elsewhere
+    .filter((d) => d.statements.length > 0)
+    .flatMap((d) => [
+      `-- in database ${d.database}, in a transaction of its own:`,
+      `\\connect ${db.escapeIdentifier(d.database)}`,
+      ...transaction(d.statements),
+    ]);
   return [head, ...main, ...others, ...left, ...notes].join('\n');
 }
 
@@ -56,25 +69,51 @@ export interface ProvisionResult {
  * it back). The plan is returned (and shown by the CLI) first. After applying, the catalogs are
  * read again: what a rerun would still do, or the audit still finds, is `remaining`.
  */
-export async function provisionCredential(policy: Policy, id: string, options: ProvisionOptions & { apply: boolean; runtime: Runtime; show?: (script: string) => void }): Promise<ProvisionResult> {
+export async function provisionCredential(
+  policy: Policy,
+  id: string,
+  options: ProvisionOptions & { apply: boolean; runtime: Runtime; show?: (script: string) => void },
+): Promise<ProvisionResult> {
   const credential = policy.credentials[id];
-  if (!credential) throw new RotationError(`unknown credential '${id}'`, { hint: `${policy.file} defines: ${Object.keys(policy.credentials).join(', ')}`, code: 'USAGE' });
+  if (!credential)
+    throw new RotationError(`unknown credential '${id}'`, {
+      hint: `${policy.file} defines: ${Object.keys(policy.credentials).join(', ')}`,
+      code: 'USAGE',
+    });
   const system = policy.systems[credential.system];
-  if (system?.type !== 'postgres') throw new RotationError(`credentials.${id}.system: provision needs a postgres system, '${credential.system}' is ${system?.type ?? 'unknown'}`, { code: 'USAGE' });
+  if (system?.type !== 'postgres')
+    throw new RotationError(
+      `credentials.${id}.system: provision needs a postgres system, '${credential.system}' is ${system?.type ?? 'unknown'}`,
+      { code: 'USAGE' },
+    );
   const url = (system as PostgresSystem).adminUrl;
   const config = connectionConfig(url, undefined, systemCa({ policy, system, runtime: options.runtime }));
   const db = await connect(config, `admin connection of system '${system.id}' (${describeTarget(url)})`);
-  options = { database: (name) => connect({ ...config, database: name }, `admin connection of system '${system.id}' to database ${name}`), ...options };
+  options = {
+    database: (name) => connect({ ...config, database: name }, `admin connection of system '${system.id}' to database ${name}`),
+    ...options,
+  };
   try {
     const plan = await planProvision(db, policy, credential, options);
     const script = renderPlan(plan, describeTarget(url), db);
     options.show?.(script);
-    if (!options.apply || !hasStatements(plan)) return { plan, script, applied: false, converged: !hasStatements(plan) && unresolvedOf(plan).length === 0, remaining: unresolvedOf(plan) };
+    if (!options.apply || !hasStatements(plan))
+      return {
+        plan,
+        script,
+        applied: false,
+        converged: !hasStatements(plan) && unresolvedOf(plan).length === 0,
+        remaining: unresolvedOf(plan),
+      };
     if (plan.statements.length > 0) await runInTransaction(db, plan);
     for (const other of plan.elsewhere.filter((d) => d.statements.length > 0)) {
       const client = await options.database!(other.database);
       try {
-        await runInTransaction(client, { ...plan, statements: other.statements, credential: `${plan.credential} (in database ${other.database})` });
+        await runInTransaction(client, {
+          ...plan,
+          statements: other.statements,
+          credential: `${plan.credential} (in database ${other.database})`,
+        });
       } finally {
         await client.end().catch(() => undefined);
       }
@@ -107,13 +146,19 @@ export async function runInTransaction(db: pg.Client, plan: ProvisionPlan): Prom
           await db.query(sql);
         } catch (error) {
           await db.query('ROLLBACK').catch(() => undefined);
-          throw pgError(`provision ${plan.credential}: ${sql.split('\n')[0]} (nothing was changed, the transaction was rolled back)`, error);
+          throw pgError(
+            `provision ${plan.credential}: ${sql.split('\n')[0]} (nothing was changed, the transaction was rolled back)`,
+            error,
+          );
         }
         if (warnings.length > 0) {
           await db.query('ROLLBACK').catch(() => undefined);
-          throw new RotationError(`provision ${plan.credential}: PostgreSQL did not do ${sql.split('\n')[0]}: WARNING: ${warnings.join('; ')} (nothing was changed, the transaction was rolled back)`, {
-            hint: `the admin connection (${plan.admin}) lacks the right: run that statement as the object's owner or a superuser, or provision with such an admin_url`,
-          });
+          throw new RotationError(
+            `provision ${plan.credential}: PostgreSQL did not do ${sql.split('\n')[0]}: WARNING: ${warnings.join('; ')} (nothing was changed, the transaction was rolled back)`,
+            {
+              hint: `the admin connection (${plan.admin}) lacks the right: run that statement as the object's owner or a superuser, or provision with such an admin_url`,
+            },
+          );
         }
       }
     }

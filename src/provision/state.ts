@@ -42,7 +42,14 @@ export async function adminState(db: pg.Client): Promise<AdminState> {
 const POWERS: Power[] = ['SUPERUSER', 'CREATEROLE', 'CREATEDB', 'REPLICATION', 'BYPASSRLS'];
 
 export async function roleState(db: pg.Client, name: string): Promise<RoleState> {
-  const { rows } = await db.query<{ rolcanlogin: boolean; flags: boolean[]; rolconfig: string[] | null; admin: boolean; may_set: boolean; privs: boolean }>(
+  const { rows } = await db.query<{
+    rolcanlogin: boolean;
+    flags: boolean[];
+    rolconfig: string[] | null;
+    admin: boolean;
+    may_set: boolean;
+    privs: boolean;
+  }>(
     `SELECT rolcanlogin, ARRAY[rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls] AS flags, rolconfig,
             pg_has_role(current_user, oid, 'MEMBER WITH ADMIN OPTION') AS admin,
             pg_has_role(current_user, oid, 'SET') AS may_set,
@@ -51,9 +58,28 @@ export async function roleState(db: pg.Client, name: string): Promise<RoleState>
     [name],
   );
   const r = rows[0];
-  if (!r) return { name, exists: false, canLogin: false, powers: [], config: [], adminHasAdmin: false, adminMaySet: false, adminHasPrivileges: false };
+  if (!r)
+    return {
+      name,
+      exists: false,
+      canLogin: false,
+      powers: [],
+      config: [],
+      adminHasAdmin: false,
+      adminMaySet: false,
+      adminHasPrivileges: false,
+    };
   const powers = POWERS.filter((_, i) => r.flags[i]);
-  return { name, exists: true, canLogin: r.rolcanlogin, powers, config: r.rolconfig ?? [], adminHasAdmin: r.admin, adminMaySet: r.may_set, adminHasPrivileges: r.privs };
+  return {
+    name,
+    exists: true,
+    canLogin: r.rolcanlogin,
+    powers,
+    config: r.rolconfig ?? [],
+    adminHasAdmin: r.admin,
+    adminMaySet: r.may_set,
+    adminHasPrivileges: r.privs,
+  };
 }
 
 /** Whether `member` has the privileges of `role` (INHERIT) and may SET ROLE to it. */
@@ -70,7 +96,11 @@ export async function schemaExists(db: pg.Client, schema: string): Promise<boole
 }
 
 /** The privileges `role` (or 'public', for a role not created yet) has on the schema and on the database, and the schema's owner. */
-export async function schemaPrivileges(db: pg.Client, role: string, schema: string): Promise<{ usage: boolean; create: boolean; connect: boolean; owner: string }> {
+export async function schemaPrivileges(
+  db: pg.Client,
+  role: string,
+  schema: string,
+): Promise<{ usage: boolean; create: boolean; connect: boolean; owner: string }> {
   const { rows } = await db.query<{ usage: boolean; create: boolean; connect: boolean; owner: string }>(
     `SELECT has_schema_privilege($1, $2, 'USAGE') AS usage, has_schema_privilege($1, $2, 'CREATE') AS create,
             has_database_privilege($1, current_database(), 'CONNECT') AS connect,

@@ -124,7 +124,14 @@ export async function membershipsOf(db: pg.Client, roles: string[]): Promise<Mem
 /** Predefined roles that write, or reach the server's files and programs (PostgreSQL 16). */
 const WRITING_ROLES = ['pg_write_all_data', 'pg_execute_server_program', 'pg_write_server_files', 'pg_read_server_files'];
 /** Predefined roles that act on the server or on other sessions: an administrator's powers. */
-const ADMIN_ROLES = ['pg_execute_server_program', 'pg_write_server_files', 'pg_read_server_files', 'pg_signal_backend', 'pg_checkpoint', 'pg_create_subscription'];
+const ADMIN_ROLES = [
+  'pg_execute_server_program',
+  'pg_write_server_files',
+  'pg_read_server_files',
+  'pg_signal_backend',
+  'pg_checkpoint',
+  'pg_create_subscription',
+];
 const ROUTINES = ['function', 'procedure', 'aggregate'];
 
 /** The roles `role` reaches through memberships (any flags: ADMIN OPTION lets it grant itself the rest), itself included, and whether each is an admin by attribute. */

@@ -34,7 +34,13 @@ export type AdapterLoader = (policy: Policy, credentialId: string, runtime: Runt
  * Loads (on demand, see registry.ts) and builds the adapters the policy names for one credential.
  * Nothing is contacted yet.
  */
-export async function loadAdapters(policy: Policy, credentialId: string, runtime: Runtime, reason: Reason = 'manual', registry: Registry = REGISTRY): Promise<Adapters> {
+export async function loadAdapters(
+  policy: Policy,
+  credentialId: string,
+  runtime: Runtime,
+  reason: Reason = 'manual',
+  registry: Registry = REGISTRY,
+): Promise<Adapters> {
   const credential = policy.credentials[credentialId];
   // `{user}`: the login the method says holds the new value (built below), else the role.
   const built: { method?: CredentialMethod } = {};

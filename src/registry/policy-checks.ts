@@ -13,10 +13,19 @@ export function roleNameProblems(cred: CredentialPolicy, where: string): string[
   const long = names.filter((name) => Buffer.byteLength(name) > MAX_NAME_BYTES);
   if (long.length === 0) return [];
   const cut = (name: string) => Buffer.from(name).subarray(0, MAX_NAME_BYTES).toString();
-  const same = cred.method === 'alternating-roles' && new Set(loginsOf(cred).map(cut)).size === 1 ? ' (both logins would become the same role)' : '';
-  const key = cred.method === 'alternating-roles' && cred.settings.logins !== undefined && Buffer.byteLength(cred.role) <= MAX_NAME_BYTES ? 'logins' : 'role';
-  const advice = cred.method === 'alter-role' ? `choose a role of at most ${MAX_NAME_BYTES} bytes` : `choose a role of at most ${MAX_NAME_BYTES - 2} bytes (its logins add _a and _b), or logins of at most ${MAX_NAME_BYTES} bytes (logins: [a, b])`;
-  return [`${where}.${key}: ${long.map((n) => `${JSON.stringify(n)} is ${Buffer.byteLength(n)} bytes`).join(', ')}; PostgreSQL cuts role names to ${MAX_NAME_BYTES} bytes, so it would be ${long.map((n) => JSON.stringify(cut(n))).join(', ')}${same}: ${advice}`];
+  const same =
+    cred.method === 'alternating-roles' && new Set(loginsOf(cred).map(cut)).size === 1 ? ' (both logins would become the same role)' : '';
+  const key =
+    cred.method === 'alternating-roles' && cred.settings.logins !== undefined && Buffer.byteLength(cred.role) <= MAX_NAME_BYTES
+      ? 'logins'
+      : 'role';
+  const advice =
+    cred.method === 'alter-role'
+      ? `choose a role of at most ${MAX_NAME_BYTES} bytes`
+      : `choose a role of at most ${MAX_NAME_BYTES - 2} bytes (its logins add _a and _b), or logins of at most ${MAX_NAME_BYTES} bytes (logins: [a, b])`;
+  return [
+    `${where}.${key}: ${long.map((n) => `${JSON.stringify(n)} is ${Buffer.byteLength(n)} bytes`).join(', ')}; PostgreSQL cuts role names to ${MAX_NAME_BYTES} bytes, so it would be ${long.map((n) => JSON.stringify(cut(n))).join(', ')}${same}: ${advice}`,
+  ];
 }
 
 /** alternating-roles: the group role is not one of its own logins. */

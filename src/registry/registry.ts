@@ -54,35 +54,98 @@ const probe = (name: string) => `/definitions/health/properties/${name}`;
 
 export const REGISTRY: Registry = {
   methods: {
-    'alter-role': { systems: ['postgres'], schema: METHOD_ENUM, check: roleNameProblems, load: async () => (await import('../methods/alter-role.js')).alterRole },
+    'alter-role': {
+      systems: ['postgres'],
+      schema: METHOD_ENUM,
+      check: roleNameProblems,
+      load: async () => (await import('../methods/alter-role.js')).alterRole,
+    },
     'alternating-roles': {
       systems: ['postgres'],
       schema: METHOD_ENUM,
       check: (credential, where) => [...alternatingLoginProblems(credential, where), ...roleNameProblems(credential, where)],
       load: async () => (await import('../methods/alternating-roles.js')).alternatingRoles,
     },
-    'digitalocean-reset': { systems: ['digitalocean'], schema: METHOD_ENUM, load: async () => (await import('../methods/digitalocean-reset.js')).digitalOceanReset },
-    'supabase-secret-key': { systems: ['supabase'], schema: METHOD_ENUM, load: async () => (await import('../methods/supabase-key.js')).supabaseSecretKey },
-    'supabase-publishable-key': { systems: ['supabase'], schema: METHOD_ENUM, load: async () => (await import('../methods/supabase-key.js')).supabasePublishableKey },
-    'supabase-db-password': { systems: ['supabase'], schema: METHOD_ENUM, load: async () => (await import('../methods/supabase-db-password.js')).supabaseDbPassword },
+    'digitalocean-reset': {
+      systems: ['digitalocean'],
+      schema: METHOD_ENUM,
+      load: async () => (await import('../methods/digitalocean-reset.js')).digitalOceanReset,
+    },
+    'supabase-secret-key': {
+      systems: ['supabase'],
+      schema: METHOD_ENUM,
+      load: async () => (await import('../methods/supabase-key.js')).supabaseSecretKey,
+    },
+    'supabase-publishable-key': {
+      systems: ['supabase'],
+      schema: METHOD_ENUM,
+      load: async () => (await import('../methods/supabase-key.js')).supabasePublishableKey,
+    },
+    'supabase-db-password': {
+      systems: ['supabase'],
+      schema: METHOD_ENUM,
+      load: async () => (await import('../methods/supabase-db-password.js')).supabaseDbPassword,
+    },
   },
   stores: {
-    file: { systems: 'any', schema: store('file'), identity: fileKeyIdentity, load: async () => (await import('../stores/file.js')).fileStore },
-    github: { systems: 'any', schema: store('github'), identity: githubSecretIdentity, load: async () => (await import('../stores/github.js')).githubStore },
+    file: {
+      systems: 'any',
+      schema: store('file'),
+      identity: fileKeyIdentity,
+      load: async () => (await import('../stores/file.js')).fileStore,
+    },
+    github: {
+      systems: 'any',
+      schema: store('github'),
+      identity: githubSecretIdentity,
+      load: async () => (await import('../stores/github.js')).githubStore,
+    },
   },
   consumers: {
-    'digitalocean-app': { systems: 'any', schema: consumer('digitalocean-app'), load: async () => (await import('../consumers/digitalocean-app.js')).digitalOceanApp },
-    'github-workflow': { systems: 'any', schema: consumer('github-workflow'), load: async () => (await import('../consumers/github-workflow.js')).githubWorkflow },
-    'supabase-function-secrets': { systems: 'any', schema: consumer('supabase-function-secrets'), load: async () => (await import('../consumers/supabase-function-secrets.js')).supabaseFunctionSecrets },
-    'superset-database': { systems: 'any', schema: consumer('superset-database'), load: async () => (await import('../consumers/superset-database.js')).supersetDatabase },
-    'n8n-credential': { systems: 'any', schema: consumer('n8n-credential'), load: async () => (await import('../consumers/n8n-credential.js')).n8nCredential },
+    'digitalocean-app': {
+      systems: 'any',
+      schema: consumer('digitalocean-app'),
+      load: async () => (await import('../consumers/digitalocean-app.js')).digitalOceanApp,
+    },
+    'github-workflow': {
+      systems: 'any',
+      schema: consumer('github-workflow'),
+      load: async () => (await import('../consumers/github-workflow.js')).githubWorkflow,
+    },
+    'supabase-function-secrets': {
+      systems: 'any',
+      schema: consumer('supabase-function-secrets'),
+      load: async () => (await import('../consumers/supabase-function-secrets.js')).supabaseFunctionSecrets,
+    },
+    'superset-database': {
+      systems: 'any',
+      schema: consumer('superset-database'),
+      load: async () => (await import('../consumers/superset-database.js')).supersetDatabase,
+    },
+    'n8n-credential': {
+      systems: 'any',
+      schema: consumer('n8n-credential'),
+      load: async () => (await import('../consumers/n8n-credential.js')).n8nCredential,
+    },
     http: { systems: 'any', schema: consumer('http'), load: async () => (await import('../consumers/http-webhook.js')).httpWebhook },
   },
   health: {
-    'no-stale-sessions': { systems: ['postgres', 'digitalocean'], schema: probe('no-stale-sessions'), load: async () => (await import('../health/no-stale-sessions.js')).noStaleSessions },
+    'no-stale-sessions': {
+      systems: ['postgres', 'digitalocean'],
+      schema: probe('no-stale-sessions'),
+      load: async () => (await import('../health/no-stale-sessions.js')).noStaleSessions,
+    },
     http: { systems: 'any', schema: probe('http'), load: async () => (await import('../health/http.js')).httpProbe },
-    'postgres-login': { systems: 'any', schema: probe('postgres-login'), load: async () => (await import('../health/postgres-login.js')).postgresLogin },
-    'supabase-api': { systems: 'any', schema: probe('supabase-api'), load: async () => (await import('../health/supabase-api.js')).supabaseApiProbe },
+    'postgres-login': {
+      systems: 'any',
+      schema: probe('postgres-login'),
+      load: async () => (await import('../health/postgres-login.js')).postgresLogin,
+    },
+    'supabase-api': {
+      systems: 'any',
+      schema: probe('supabase-api'),
+      load: async () => (await import('../health/supabase-api.js')).supabaseApiProbe,
+    },
   },
 };
 

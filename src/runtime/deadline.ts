@@ -11,7 +11,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** The deadline for a run that starts now, from minutes given as text (an input) or a number. */
 export function deadlineFrom(minutes: string | number | undefined, now: number): number {
   const value = minutes === undefined || minutes === '' ? DEFAULT_DEADLINE_MINUTES : Number(minutes);
-  if (!Number.isFinite(value) || value <= 0) throw new RotationError(`deadline-minutes: expected a number of minutes greater than 0, got '${minutes}'`, { code: 'USAGE' });
+  if (!Number.isFinite(value) || value <= 0)
+    throw new RotationError(`deadline-minutes: expected a number of minutes greater than 0, got '${minutes}'`, { code: 'USAGE' });
   return now + value * 60_000;
 }
 
@@ -24,7 +25,9 @@ export function boundedRuntime(runtime: Runtime): Runtime {
   const { deadline } = runtime;
   if (deadline === undefined) return runtime;
   const remaining = Math.max(0, deadline - runtime.now().getTime());
-  const signals = [runtime.signal, remaining <= MAX_TIMER_MS ? AbortSignal.timeout(remaining) : undefined].filter((s): s is AbortSignal => s !== undefined);
+  const signals = [runtime.signal, remaining <= MAX_TIMER_MS ? AbortSignal.timeout(remaining) : undefined].filter(
+    (s): s is AbortSignal => s !== undefined,
+  );
   return {
     ...runtime,
     signal: signals.length > 0 ? AbortSignal.any(signals) : undefined,

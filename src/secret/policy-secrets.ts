@@ -84,7 +84,10 @@ function paramAt(text: string, query: number, offset: number): string {
  * Registers with `mask` every secret of a loaded policy: the interpolated ones above and every
  * Secret the loader made (admin URLs, `current`, provider tokens), written inline or not.
  */
-export function maskPolicySecrets(policy: { secrets?: Secret[]; systems: object; credentials: object }, mask: (secret: Secret) => void): void {
+export function maskPolicySecrets(
+  policy: { secrets?: Secret[]; systems: object; credentials: object },
+  mask: (secret: Secret) => void,
+): void {
   for (const secret of policy.secrets ?? []) mask(secret);
   const visit = (value: unknown, depth: number): void => {
     if (value instanceof Secret) return mask(value);

@@ -30,7 +30,14 @@ export class Scrubber {
     const plain = secret instanceof Secret ? secret.reveal() : secret;
     if (plain.length < MIN_LENGTH) return;
     const json = JSON.stringify(plain).slice(1, -1);
-    for (const form of [plain, encodeURIComponent(plain), json, JSON.stringify(json).slice(1, -1), plain.replace(/ /g, '+'), ...encodedForms(plain)]) {
+    for (const form of [
+      plain,
+      encodeURIComponent(plain),
+      json,
+      JSON.stringify(json).slice(1, -1),
+      plain.replace(/ /g, '+'),
+      ...encodedForms(plain),
+    ]) {
       this.#values.add(form);
     }
     for (const core of base64Cores(plain)) this.#cores.add(core);
@@ -107,7 +114,8 @@ const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s"'<>`\\]*)/gi;
 // a digit or a symbol, which keeps "Basic authentication" readable.
 const AUTH_SCHEME = /\b(Bearer|Basic|token)\s+(?=[A-Za-z0-9._~+/=-]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{12,}/g;
 // Tokens recognisable by their published prefixes (GitHub, DigitalOcean, Supabase) and JWTs.
-const KNOWN_TOKEN = /\b(?:gh[pousr]_[A-Za-z0-9_]{20,}|github_pat_[A-Za-z0-9_]{20,}|dop_v1_[A-Za-z0-9]{20,}|sbp_[A-Za-z0-9_]{20,}|sb_secret_[A-Za-z0-9_-]{10,}|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+)/g;
+const KNOWN_TOKEN =
+  /\b(?:gh[pousr]_[A-Za-z0-9_]{20,}|github_pat_[A-Za-z0-9_]{20,}|dop_v1_[A-Za-z0-9]{20,}|sbp_[A-Za-z0-9_]{20,}|sb_secret_[A-Za-z0-9_-]{10,}|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+)/g;
 // "password": "…", 'token': '…' and \"api_key\":\"…\" (JSON quoted in JSON), in echoed answers.
 const SECRET_NAME = '[a-z0-9_-]*(?:password|passwd|secret|token|api[_-]?key|apikey|authorization|cookie|encrypted_value|private[_-]?key)';
 const SECRET_FIELD = new RegExp(`(["'])(${SECRET_NAME})\\1(\\s*:\\s*)\\1(?:\\\\.|(?!\\1)[^\\\\])*\\1`, 'gi');
@@ -118,7 +126,10 @@ function redactPatterns(text: string): string {
     .replace(URL_IN_TEXT, (_m, scheme: string, rest: string) => scheme + redactUrlRest(rest, endsWithPostgresScheme(scheme)))
     .replace(AUTH_SCHEME, (_m, scheme: string) => `${scheme} ${MASK}`)
     .replace(KNOWN_TOKEN, MASK)
-    .replace(SECRET_FIELD_ESCAPED, (_m, quote: string, key: string, colon: string) => `${quote}${key}${quote}${colon}${quote}${MASK}${quote}`)
+    .replace(
+      SECRET_FIELD_ESCAPED,
+      (_m, quote: string, key: string, colon: string) => `${quote}${key}${quote}${colon}${quote}${MASK}${quote}`,
+    )
     .replace(SECRET_FIELD, (_m, quote: string, key: string, colon: string) => `${quote}${key}${quote}${colon}${quote}${MASK}${quote}`);
 }
 

@@ -74,7 +74,10 @@ export const fileStore: AdapterFactory<Store> = (spec, ctx) => {
     async capture() {
       // Unreadable (a folder where the file should be, no permission): nothing to put back; the
       // write reports the problem.
-      const before = await readText(target()).then((text) => text ?? null, () => undefined);
+      const before = await readText(target()).then(
+        (text) => text ?? null,
+        () => undefined,
+      );
       if (before === undefined) return undefined;
       const line = keyLine(before ?? undefined, key);
       const value = line?.slice(key.length + 1);

@@ -74,7 +74,12 @@ export const githubStore: AdapterFactory<Store> = (spec, ctx) => {
           scope.kind === 'organization'
             ? gh.rest.actions.getOrgPublicKey({ org: scope.org, ...req })
             : scope.kind === 'environment'
-              ? gh.rest.actions.getEnvironmentPublicKey({ owner: scope.owner, repo: scope.repo, environment_name: scope.environment, ...req })
+              ? gh.rest.actions.getEnvironmentPublicKey({
+                  owner: scope.owner,
+                  repo: scope.repo,
+                  environment_name: scope.environment,
+                  ...req,
+                })
               : gh.rest.actions.getRepoPublicKey({ owner: scope.owner, repo: scope.repo, ...req }),
         hints,
       );
@@ -90,8 +95,10 @@ export const githubStore: AdapterFactory<Store> = (spec, ctx) => {
       scope.selected.map((repo) =>
         memo(runtime, `repo-id ${scope.org}/${repo}`, async () => {
           const gh = client();
-          const response = await githubCall(runtime, `GitHub: look up repository ${scope.org}/${repo} (selected_repositories of ${label})`, () =>
-            gh.rest.repos.get({ owner: scope.org, repo, ...req }),
+          const response = await githubCall(
+            runtime,
+            `GitHub: look up repository ${scope.org}/${repo} (selected_repositories of ${label})`,
+            () => gh.rest.repos.get({ owner: scope.org, repo, ...req }),
             {
               404: `repository '${repo}' named in ${spec.path}.selected_repositories does not exist in organization ${scope.org}, or the token cannot see it`,
               401: hints[401],
@@ -131,9 +138,19 @@ export const githubStore: AdapterFactory<Store> = (spec, ctx) => {
         `GitHub: write secret ${name} in ${where}`,
         () =>
           scope.kind === 'organization'
-            ? gh.rest.actions.createOrUpdateOrgSecret({ org: scope.org, visibility: scope.visibility, ...(ids ? { selected_repository_ids: ids } : {}), ...sealed })
+            ? gh.rest.actions.createOrUpdateOrgSecret({
+                org: scope.org,
+                visibility: scope.visibility,
+                ...(ids ? { selected_repository_ids: ids } : {}),
+                ...sealed,
+              })
             : scope.kind === 'environment'
-              ? gh.rest.actions.createOrUpdateEnvironmentSecret({ owner: scope.owner, repo: scope.repo, environment_name: scope.environment, ...sealed })
+              ? gh.rest.actions.createOrUpdateEnvironmentSecret({
+                  owner: scope.owner,
+                  repo: scope.repo,
+                  environment_name: scope.environment,
+                  ...sealed,
+                })
               : gh.rest.actions.createOrUpdateRepoSecret({ owner: scope.owner, repo: scope.repo, ...sealed }),
         {
           ...hints,
@@ -153,7 +170,12 @@ export const githubStore: AdapterFactory<Store> = (spec, ctx) => {
             scope.kind === 'organization'
               ? gh.rest.actions.getOrgSecret({ org: scope.org, ...target })
               : scope.kind === 'environment'
-                ? gh.rest.actions.getEnvironmentSecret({ owner: scope.owner, repo: scope.repo, environment_name: scope.environment, ...target })
+                ? gh.rest.actions.getEnvironmentSecret({
+                    owner: scope.owner,
+                    repo: scope.repo,
+                    environment_name: scope.environment,
+                    ...target,
+                  })
                 : gh.rest.actions.getRepoSecret({ owner: scope.owner, repo: scope.repo, ...target }),
           hints,
         );
@@ -178,7 +200,8 @@ function parseScope(options: Options): Scope {
     if (visibility === 'selected' && (selected === undefined || selected.length === 0)) {
       throw new RotationError(`${options.path('selected_repositories')}: required (repository names) when visibility is 'selected'`);
     }
-    if (visibility !== 'selected' && selected !== undefined) throw new RotationError(`${options.path('selected_repositories')}: only allowed with visibility 'selected'`);
+    if (visibility !== 'selected' && selected !== undefined)
+      throw new RotationError(`${options.path('selected_repositories')}: only allowed with visibility 'selected'`);
     const names = (selected ?? []).map((repo) => (repo.includes('/') ? repo.slice(repo.indexOf('/') + 1) : repo));
     return { kind: 'organization', org, visibility, selected: names };
   }

@@ -29,7 +29,8 @@ export function supabaseSystem(system: SystemPolicy, runtime: Runtime): Supabase
   const s = 'settings' in system ? system.settings : {};
   const projectRef = String(s.project_ref ?? '');
   // The Management API's description: a ref is 20 lower-case letters (`components.parameters.ref`).
-  if (!/^[a-z]{20}$/.test(projectRef)) throw new RotationError(`systems.${system.id}.project_ref: expected a Supabase project ref (20 lower-case letters)`);
+  if (!/^[a-z]{20}$/.test(projectRef))
+    throw new RotationError(`systems.${system.id}.project_ref: expected a Supabase project ref (20 lower-case letters)`);
   const token = asSecret(s.access_token, `systems.${system.id}.access_token`);
   runtime.reporter.mask(token);
   return {
@@ -69,22 +70,29 @@ export function supabaseClient(runtime: Runtime, t: SupabaseTarget) {
 
   async function call(what: string, method: string, path: string, body: unknown, hints: StatusHints = {}, retry = true): Promise<unknown> {
     const once = async (): Promise<unknown> => {
-        let response: Response;
-        try {
-          response = await runtimeRequest(runtime, joinUrl(base, path), {
-            method,
-            headers: { authorization: `Bearer ${t.token.reveal()}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-            body: body === undefined ? undefined : JSON.stringify(body),
-            timeoutMs: 30_000,
-          });
-        } catch (error) {
-          throw networkError(`Supabase: ${what}`, error);
-        }
-        const text = await response.text();
-        if (!response.ok) {
-          throw httpError(`Supabase: ${what}`, response.status, response.headers, text, { hints: hintsFor(t, hints), ...runtimeErrorOptions(runtime) });
-        }
-        return text ? (JSON.parse(text) as unknown) : undefined;
+      let response: Response;
+      try {
+        response = await runtimeRequest(runtime, joinUrl(base, path), {
+          method,
+          headers: {
+            authorization: `Bearer ${t.token.reveal()}`,
+            accept: 'application/json',
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          timeoutMs: 30_000,
+        });
+      } catch (error) {
+        throw networkError(`Supabase: ${what}`, error);
+      }
+      const text = await response.text();
+      if (!response.ok) {
+        throw httpError(`Supabase: ${what}`, response.status, response.headers, text, {
+          hints: hintsFor(t, hints),
+          ...runtimeErrorOptions(runtime),
+        });
+      }
+      return text ? (JSON.parse(text) as unknown) : undefined;
     };
     return retry ? withRetry(once, retryOptions) : once();
   }
@@ -99,7 +107,10 @@ export function supabaseClient(runtime: Runtime, t: SupabaseTarget) {
   });
 
   async function listKeys(): Promise<ApiKey[]> {
-    const raw = (await call(`list the API keys of project ${t.projectRef}`, 'GET', '/api-keys?reveal=true', undefined)) as Record<string, unknown>[];
+    const raw = (await call(`list the API keys of project ${t.projectRef}`, 'GET', '/api-keys?reveal=true', undefined)) as Record<
+      string,
+      unknown
+    >[];
     return raw.map(toKey);
   }
 
@@ -121,10 +132,17 @@ export function supabaseClient(runtime: Runtime, t: SupabaseTarget) {
           if (found) return found;
         }
         tried = true;
-        const raw = (await call(`create ${type} API key ${name} in project ${t.projectRef}`, 'POST', '/api-keys?reveal=true', { type, name, ...(description ? { description } : {}) }, {
-          400: `Supabase refused the key name '${name}': names are 4 to 64 lower case letters, digits and '_' (^[a-z_][a-z0-9_]+$)`,
-          422: `Supabase refused the key name '${name}': names are 4 to 64 lower case letters, digits and '_' (^[a-z_][a-z0-9_]+$)`,
-        }, false)) as Record<string, unknown>;
+        const raw = (await call(
+          `create ${type} API key ${name} in project ${t.projectRef}`,
+          'POST',
+          '/api-keys?reveal=true',
+          { type, name, ...(description ? { description } : {}) },
+          {
+            400: `Supabase refused the key name '${name}': names are 4 to 64 lower case letters, digits and '_' (^[a-z_][a-z0-9_]+$)`,
+            422: `Supabase refused the key name '${name}': names are 4 to 64 lower case letters, digits and '_' (^[a-z_][a-z0-9_]+$)`,
+          },
+          false,
+        )) as Record<string, unknown>;
         return toKey(raw);
       }, retryOptions);
     },
@@ -133,7 +151,12 @@ export function supabaseClient(runtime: Runtime, t: SupabaseTarget) {
     async deleteKey(key: ApiKey, compromised?: { reason: string }): Promise<'deleted' | 'already gone'> {
       const query = compromised ? `?was_compromised=true&reason=${encodeURIComponent(compromised.reason)}` : '';
       try {
-        await call(`delete API key ${key.name} of project ${t.projectRef}`, 'DELETE', `/api-keys/${encodeURIComponent(key.id)}${query}`, undefined);
+        await call(
+          `delete API key ${key.name} of project ${t.projectRef}`,
+          'DELETE',
+          `/api-keys/${encodeURIComponent(key.id)}${query}`,
+          undefined,
+        );
         return 'deleted';
       } catch (error) {
         if (statusOf(error) === 404) return 'already gone';
@@ -144,7 +167,10 @@ export function supabaseClient(runtime: Runtime, t: SupabaseTarget) {
     /** The project's status and its database host (v1-get-project). */
     async getProject(): Promise<{ status: string; databaseHost?: string }> {
       const raw = (await call(`read project ${t.projectRef}`, 'GET', '', undefined)) as { status?: unknown; database?: { host?: unknown } };
-      return { status: String(raw.status ?? 'UNKNOWN'), databaseHost: typeof raw.database?.host === 'string' ? raw.database.host : undefined };
+      return {
+        status: String(raw.status ?? 'UNKNOWN'),
+        databaseHost: typeof raw.database?.host === 'string' ? raw.database.host : undefined,
+      };
     },
 
     /**
@@ -152,23 +178,38 @@ export function supabaseClient(runtime: Runtime, t: SupabaseTarget) {
      * value sent again sets the same password, so a retry after a lost reply is safe.
      */
     async setDatabasePassword(password: Secret): Promise<void> {
-      await call(`set the database password of project ${t.projectRef}`, 'PATCH', '/database/password', { password: password.reveal() }, {
-        400: 'Supabase refused the password (the API takes at least 4 characters)',
-        403: `the token may not change the database password of project ${t.projectRef}: it needs the database:write scope (fine-grained: Database Config, read and write)`,
-      });
+      await call(
+        `set the database password of project ${t.projectRef}`,
+        'PATCH',
+        '/database/password',
+        { password: password.reveal() },
+        {
+          400: 'Supabase refused the password (the API takes at least 4 characters)',
+          403: `the token may not change the database password of project ${t.projectRef}: it needs the database:write scope (fine-grained: Database Config, read and write)`,
+        },
+      );
     },
 
     /** Edge Function secret names (and the digest Supabase reports for each value). */
     async listSecrets(): Promise<{ name: string; value?: string }[]> {
-      return (await call(`list the Edge Function secrets of project ${t.projectRef}`, 'GET', '/secrets', undefined)) as { name: string; value?: string }[];
+      return (await call(`list the Edge Function secrets of project ${t.projectRef}`, 'GET', '/secrets', undefined)) as {
+        name: string;
+        value?: string;
+      }[];
     },
 
     async setSecrets(secrets: { name: string; value: Secret }[]): Promise<void> {
       const names = secrets.map((s) => s.name).join(', ');
-      await call(`set Edge Function secrets ${names} of project ${t.projectRef}`, 'POST', '/secrets', secrets.map((s) => ({ name: s.name, value: s.value.reveal() })), {
-        400: `Supabase refused the secrets ${names}: names must not start with SUPABASE_ and values must be at most 24,576 characters`,
-        422: `Supabase refused the secrets ${names}: names must not start with SUPABASE_ and values must be at most 24,576 characters`,
-      });
+      await call(
+        `set Edge Function secrets ${names} of project ${t.projectRef}`,
+        'POST',
+        '/secrets',
+        secrets.map((s) => ({ name: s.name, value: s.value.reveal() })),
+        {
+          400: `Supabase refused the secrets ${names}: names must not start with SUPABASE_ and values must be at most 24,576 characters`,
+          422: `Supabase refused the secrets ${names}: names must not start with SUPABASE_ and values must be at most 24,576 characters`,
+        },
+      );
     },
   };
 }

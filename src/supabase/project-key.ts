@@ -64,7 +64,9 @@ export async function tryProjectKey(runtime: Runtime, projectUrl: string, key: S
 function gatewayWords(text: string): string | undefined {
   try {
     const body = JSON.parse(text) as { message?: unknown; hint?: unknown };
-    const words = [body.message, body.hint].filter((w): w is string => typeof w === 'string' && w.length < 200 && !/sb_(secret|publishable)_|eyJ/.test(w));
+    const words = [body.message, body.hint].filter(
+      (w): w is string => typeof w === 'string' && w.length < 200 && !/sb_(secret|publishable)_|eyJ/.test(w),
+    );
     return words.length ? words.join(': ') : undefined;
   } catch {
     return undefined;
@@ -75,7 +77,8 @@ function gatewayWords(text: string): string | undefined {
 export function describeProbe(seen: KeyProbe): string {
   if (seen.error !== undefined) return `${seen.url}: ${seen.error}`;
   const words = seen.refusal ? ` (${seen.refusal})` : '';
-  if (seen.status === 403) return `HTTP 403 at ${seen.url}${words}: the key is live, but Supabase does not allow this kind of key on that endpoint`;
+  if (seen.status === 403)
+    return `HTTP 403 at ${seen.url}${words}: the key is live, but Supabase does not allow this kind of key on that endpoint`;
   if (seen.status === 401) return `HTTP 401 at ${seen.url}${words}: Supabase does not know this key (unknown or deleted)`;
   return `HTTP ${seen.status} at ${seen.url}`;
 }

@@ -56,7 +56,10 @@ export class SupersetClient {
     });
     const result = (json as { result?: unknown } | undefined)?.result;
     if (typeof result !== 'string' || result === '') throw new RotationError(`Superset ${this.base}: the CSRF answer holds no token`);
-    const pairs = headers.getSetCookie().map((c) => c.split(';')[0].trim()).filter((c) => c.includes('='));
+    const pairs = headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0].trim())
+      .filter((c) => c.includes('='));
     if (pairs.length === 0) {
       throw new RotationError(`Superset ${this.base}: the CSRF token came without a session cookie`, {
         hint: 'a proxy in front of Superset may strip Set-Cookie; writes will be refused with "The CSRF session token is missing"',
@@ -68,7 +71,9 @@ export class SupersetClient {
   async getDatabase(bearer: Secret, id: number): Promise<SupersetDatabase> {
     const { json } = await this.call(`Superset ${this.base}: read database ${id}`, `/api/v1/database/${id}`, {
       headers: { authorization: `Bearer ${bearer.reveal()}` },
-      hints: { 404: `Superset has no database connection with id ${id} (or the user cannot see it): open Settings → Database Connections and copy the id from the edit URL` },
+      hints: {
+        404: `Superset has no database connection with id ${id} (or the user cannot see it): open Settings → Database Connections and copy the id from the edit URL`,
+      },
     });
     const result = (json as { result?: Partial<SupersetDatabase> } | undefined)?.result ?? {};
     return { id, database_name: String(result.database_name ?? '') };
@@ -80,12 +85,22 @@ export class SupersetClient {
    */
   async getConnection(bearer: Secret, id: number): Promise<SupersetDatabase | undefined> {
     try {
-      const { json } = await this.call(`Superset ${this.base}: read the stored connection of database ${id}`, `/api/v1/database/${id}/connection`, {
-        headers: { authorization: `Bearer ${bearer.reveal()}` },
-        hints: { 403: `the Superset user may not read connection details of database ${id}: it needs "can write on Database" (the Admin role has it)` },
-      });
+      const { json } = await this.call(
+        `Superset ${this.base}: read the stored connection of database ${id}`,
+        `/api/v1/database/${id}/connection`,
+        {
+          headers: { authorization: `Bearer ${bearer.reveal()}` },
+          hints: {
+            403: `the Superset user may not read connection details of database ${id}: it needs "can write on Database" (the Admin role has it)`,
+          },
+        },
+      );
       const result = (json as { result?: Partial<SupersetDatabase> } | undefined)?.result ?? {};
-      return { id, database_name: String(result.database_name ?? ''), sqlalchemy_uri: typeof result.sqlalchemy_uri === 'string' ? result.sqlalchemy_uri : undefined };
+      return {
+        id,
+        database_name: String(result.database_name ?? ''),
+        sqlalchemy_uri: typeof result.sqlalchemy_uri === 'string' ? result.sqlalchemy_uri : undefined,
+      };
     } catch (error) {
       if (statusOf(error) === 404 || statusOf(error) === 405) return undefined;
       throw error;
@@ -94,9 +109,13 @@ export class SupersetClient {
 
   /** The Database API's permissions of the logged-in user (FAB's `_info` endpoint). */
   async permissions(bearer: Secret): Promise<string[]> {
-    const { json } = await this.call(`Superset ${this.base}: read the user's Database permissions`, `/api/v1/database/_info?q=(keys:!(permissions))`, {
-      headers: { authorization: `Bearer ${bearer.reveal()}` },
-    });
+    const { json } = await this.call(
+      `Superset ${this.base}: read the user's Database permissions`,
+      `/api/v1/database/_info?q=(keys:!(permissions))`,
+      {
+        headers: { authorization: `Bearer ${bearer.reveal()}` },
+      },
+    );
     const permissions = (json as { permissions?: unknown } | undefined)?.permissions;
     return Array.isArray(permissions) ? permissions.map(String) : [];
   }
@@ -153,7 +172,11 @@ export class SupersetClient {
     return secret;
   }
 
-  private call(what: string, path: string, options: { method?: string; headers?: Record<string, string>; body?: unknown; hints?: Record<number, string>; attempts?: number }) {
+  private call(
+    what: string,
+    path: string,
+    options: { method?: string; headers?: Record<string, string>; body?: unknown; hints?: Record<number, string>; attempts?: number },
+  ) {
     return jsonCall(this.runtime, what, `${this.base}${path}`, { ...options, timeoutMs: this.timeoutMs, scrub: this.scrub });
   }
 }
@@ -162,4 +185,3 @@ const CSRF_HINTS: Record<number, string> = {
   400: 'Superset refused the write; if it says "The CSRF session token is missing", the session cookie did not come back with the token: check that no proxy strips cookies, that the url key uses the host name Superset is served on, and that SESSION_COOKIE_SECURE matches http/https',
   401: 'Superset refused the access token: log in again (rerun)',
 };
-

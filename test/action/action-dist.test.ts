@@ -55,10 +55,18 @@ async function runAction(inputs: Record<string, string>, env: Record<string, str
   const workspace = mkdtempSync(join(tmpdir(), 'dist-run-'));
   mkdirSync(join(workspace, '.github'));
   writeFileSync(join(workspace, '.github/rotation.yaml'), policy);
-  const files = { GITHUB_OUTPUT: join(workspace, '../', `${workspace.split('/').pop()}.out`), GITHUB_STEP_SUMMARY: join(workspace, '..', `${workspace.split('/').pop()}.summary`), GITHUB_STATE: join(workspace, '..', `${workspace.split('/').pop()}.state`) };
+  const files = {
+    GITHUB_OUTPUT: join(workspace, '../', `${workspace.split('/').pop()}.out`),
+    GITHUB_STEP_SUMMARY: join(workspace, '..', `${workspace.split('/').pop()}.summary`),
+    GITHUB_STATE: join(workspace, '..', `${workspace.split('/').pop()}.state`),
+  };
   for (const f of Object.values(files)) writeFileSync(f, '');
   // Asynchronous: the GitHub stand-in and the health endpoint answer from this process.
-  const { code: status, stdout, stderr } = await runNode(['dist/index.js'], {
+  const {
+    code: status,
+    stdout,
+    stderr,
+  } = await runNode(['dist/index.js'], {
     timeout: 60_000,
     env: {
       PATH: process.env.PATH,
@@ -70,13 +78,26 @@ async function runAction(inputs: Record<string, string>, env: Record<string, str
       GITHUB_ACTOR: 'octocat',
       GITHUB_EVENT_NAME: 'workflow_dispatch',
       ...files,
-      ...Object.fromEntries(Object.entries({ credential: 'odoo_app', reason: 'manual', 'github-token': TOKEN, 'dry-run': 'false', ...inputs }).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v])),
+      ...Object.fromEntries(
+        Object.entries({ credential: 'odoo_app', reason: 'manual', 'github-token': TOKEN, 'dry-run': 'false', ...inputs }).map(([k, v]) => [
+          `INPUT_${k.toUpperCase()}`,
+          v,
+        ]),
+      ),
       ...env,
     },
   });
   const outputs: Record<string, string> = {};
   for (const m of readFileSync(files.GITHUB_OUTPUT, 'utf8').matchAll(/^([\w-]+)<<(\S+)\n([\s\S]*?)\n\2$/gm)) outputs[m[1]] = m[3];
-  return { status, stdout, stderr, outputs, summary: readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'), state: readFileSync(files.GITHUB_STATE, 'utf8'), workspace };
+  return {
+    status,
+    stdout,
+    stderr,
+    outputs,
+    summary: readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'),
+    state: readFileSync(files.GITHUB_STATE, 'utf8'),
+    workspace,
+  };
 }
 
 const policyFor = () => SPEC_POLICY.replace('https://erp.example.com/web/health', healthUrl);
@@ -103,7 +124,10 @@ describe('dist/index.js run as the runner runs it', () => {
 
     // Evidence, job summary and log, as a person reads them.
     const evidence = readFileSync(join(run.workspace, run.outputs['evidence-path']), 'utf8');
-    expect(JSON.parse(evidence)).toMatchObject({ status: 'rotated', trigger: { actor: 'octocat', event: 'workflow_dispatch', run_url: 'https://github.com/acme/ops/actions/runs/4242' } });
+    expect(JSON.parse(evidence)).toMatchObject({
+      status: 'rotated',
+      trigger: { actor: 'octocat', event: 'workflow_dispatch', run_url: 'https://github.com/acme/ops/actions/runs/4242' },
+    });
     expect(run.summary).toContain('| 3. Apply it at the source | ✅ ok |');
     expect(run.summary.match(/^\| \S.* \| (✅|❌|⏭️) \w+ \| \d+ ms \|/gm)).toHaveLength(9);
     expect(run.stdout).toContain('::group::1. Generate the new credential');
@@ -112,7 +136,16 @@ describe('dist/index.js run as the runner runs it', () => {
     // Masks are the only place the runner is told a value; nothing else carries one.
     const stdoutWithoutMasks = run.stdout.replace(/^::add-mask::.*$/gm, '');
     const md = readFileSync(join(run.workspace, run.outputs['evidence-path'].replace(/json$/, 'md')), 'utf8');
-    const haystack = leakHaystack(stdoutWithoutMasks, run.stderr, run.summary, run.state, evidence, md, JSON.stringify(run.outputs), fx().server.log.slice(logStart));
+    const haystack = leakHaystack(
+      stdoutWithoutMasks,
+      run.stderr,
+      run.summary,
+      run.state,
+      evidence,
+      md,
+      JSON.stringify(run.outputs),
+      fx().server.log.slice(logStart),
+    );
     for (const secret of [old, fresh, TOKEN]) expect(haystack).not.toContain(secret);
   });
 

@@ -5,7 +5,16 @@ import type { RequestHandler } from 'msw';
 import { createGitHubModel, type GitHubModel } from '../models/github.js';
 import { serveHandlers } from '../models/serve.js';
 import { alterRoleYaml, leakHaystack, login, usePostgres } from '../helpers/postgres.js';
-import { DIST_TOKEN, holdReply, newWorkspace, rotationSessionsGone, runAction, startAction, withoutMasks, type ChildRun } from '../helpers/action-child.js';
+import {
+  DIST_TOKEN,
+  holdReply,
+  newWorkspace,
+  rotationSessionsGone,
+  runAction,
+  startAction,
+  withoutMasks,
+  type ChildRun,
+} from '../helpers/action-child.js';
 
 /**
  * Cancellation: the runner cancels the main step (SIGTERM), then runs the post step
@@ -20,11 +29,15 @@ let ws: string;
 const secrets = new Set<string>([DIST_TOKEN]);
 
 // The file target first, so a cancel during the GitHub writes leaves the file ahead.
-const POLICY = alterRoleYaml('odoo_app', 'ODOO_DB_PASSWORD', `    store:
+const POLICY = alterRoleYaml(
+  'odoo_app',
+  'ODOO_DB_PASSWORD',
+  `    store:
       - file: { path: .secrets/odoo.env, key: ODOO_DB_PASSWORD }
       - github: { repository: acme/ops, secret: ODOO_DB_PASSWORD }
       - github: { repository: acme/ops, environment: production, secret: ODOO_DB_PASSWORD }
-`);
+`,
+);
 
 beforeAll(async () => {
   github = createGitHubModel({ token: DIST_TOKEN, repos: [{ full_name: 'acme/ops', environments: ['production'] }] });
@@ -44,7 +57,8 @@ const main = (current: string, killOn?: { pattern: string; signal: NodeJS.Signal
   secrets.add(current);
   return runAction({ apiUrl: api.url, workspace: ws, env: envFor(current), killOn });
 };
-const post = (after: ChildRun, current: string) => runAction({ apiUrl: api.url, workspace: ws, env: envFor(current), entry: 'dist/post.js', state: after.state });
+const post = (after: ChildRun, current: string) =>
+  runAction({ apiUrl: api.url, workspace: ws, env: envFor(current), entry: 'dist/post.js', state: after.state });
 
 /** Every file under the workspace with its size and mtime: the post step must not touch any. */
 function snapshot(dir: string, out: Record<string, string> = {}): Record<string, string> {
@@ -59,7 +73,9 @@ function snapshot(dir: string, out: Record<string, string> = {}): Record<string,
 
 /** What the post step wrote, searched for every value this file has seen. */
 function expectNoSecretFrom(run: ChildRun, ...more: (string | string[])[]) {
-  const evidence = Object.keys(snapshot(ws)).filter((p) => p.includes('/docs/')).map((p) => readFileSync(p, 'utf8'));
+  const evidence = Object.keys(snapshot(ws))
+    .filter((p) => p.includes('/docs/'))
+    .map((p) => readFileSync(p, 'utf8'));
   const haystack = leakHaystack(withoutMasks(run.stdout), run.stderr, run.summary, readFileSync(run.stateFile, 'utf8'), evidence, ...more);
   for (const secret of secrets) expect(haystack).not.toContain(secret);
 }
@@ -68,7 +84,11 @@ describe('dist/post.js after the main step', () => {
   it('cancelled during the GitHub writes: reports the file ahead of the live password and the command that repairs it', async () => {
     const before = stored()!;
     const logStart = fx().server.log.length;
-    const gate = holdReply(github.handlers, github.baseUrl, (method, path) => method === 'PUT' && path.endsWith('/actions/secrets/ODOO_DB_PASSWORD'));
+    const gate = holdReply(
+      github.handlers,
+      github.baseUrl,
+      (method, path) => method === 'PUT' && path.endsWith('/actions/secrets/ODOO_DB_PASSWORD'),
+    );
     gates = [gate.handler];
     try {
       const { child, done } = startAction({ apiUrl: api.url, workspace: ws, env: envFor(before) });
@@ -121,7 +141,9 @@ describe('dist/post.js after the main step', () => {
     expect(cancelled.signal).toBe('SIGTERM');
     const files = snapshot(ws);
     const run = await post(cancelled, before);
-    expect(run.stdout).toContain('::warning::credential-rotation: the main step was cancelled mid-rotation. the old value of odoo_app is still live and every store that can be read holds it; 2 write-only target(s) may hold');
+    expect(run.stdout).toContain(
+      '::warning::credential-rotation: the main step was cancelled mid-rotation. the old value of odoo_app is still live and every store that can be read holds it; 2 write-only target(s) may hold',
+    );
     expect(run.stdout).toContain('file .secrets/odoo.env ODOO_DB_PASSWORD: its value logs in');
     expect(run.stdout).toContain('npx credential-rotation rotate odoo_app');
     expect(snapshot(ws)).toEqual(files);

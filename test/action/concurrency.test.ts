@@ -18,10 +18,14 @@ let github: GitHubModel;
 let api: { url: string; close: () => Promise<void> };
 let gates: RequestHandler[] = [];
 
-const POLICY = alterRoleYaml('odoo_app', 'ODOO_DB_PASSWORD', `    store:
+const POLICY = alterRoleYaml(
+  'odoo_app',
+  'ODOO_DB_PASSWORD',
+  `    store:
       - github: { repository: acme/ops, secret: ODOO_DB_PASSWORD }
       - file: { path: .secrets/odoo.env, key: ODOO_DB_PASSWORD }
-`);
+`,
+);
 
 beforeAll(async () => {
   github = createGitHubModel({ token: DIST_TOKEN, repos: [{ full_name: 'acme/ops' }] });
@@ -57,7 +61,9 @@ describe('two concurrent rotations of the same credential', () => {
       const loser = first.run;
       expect(loser.code).toBe(1);
       expect(loser.outputs.status).toBe('failed');
-      expect(loser.stdout).toContain("::error::odoo_app: another rotation of role odoo_app is running (it holds the role's cluster-wide rotation lock). wait for it to finish; nothing was changed");
+      expect(loser.stdout).toContain(
+        "::error::odoo_app: another rotation of role odoo_app is running (it holds the role's cluster-wide rotation lock). wait for it to finish; nothing was changed",
+      );
       // The gate was reached by the winner, never by the loser: it wrote nothing.
       await gate.reached;
       expect(github.count({ method: 'PUT' })).toBe(puts + 1);

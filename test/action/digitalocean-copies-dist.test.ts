@@ -53,19 +53,33 @@ describe('dist/index.js on a DigitalOcean cluster', () => {
       apiUrl: urls.github,
       workspace: newWorkspace(policy),
       inputs: { credential: 'dist_grp' },
-      env: { ROTATION_ADMIN_URL: fx().platform.adminUrl, CURRENT: a.reveal(), DIGITALOCEAN_TOKEN: TOKEN, DIGITALOCEAN_API_URL: urls.digitalocean },
+      env: {
+        ROTATION_ADMIN_URL: fx().platform.adminUrl,
+        CURRENT: a.reveal(),
+        DIGITALOCEAN_TOKEN: TOKEN,
+        DIGITALOCEAN_API_URL: urls.digitalocean,
+      },
     });
     expect(run.code, run.stdout + run.stderr).toBe(1);
     expect(run.outputs.status).toBe('failed');
-    expect(run.stdout).toContain("connection pool odoo-pinned (transaction, size 10, database odoo, user dist_grp_a): a pool pinned to one login cannot follow alternating-roles' switch to the other login");
+    expect(run.stdout).toContain(
+      "connection pool odoo-pinned (transaction, size 10, database odoo, user dist_grp_a): a pool pinned to one login cannot follow alternating-roles' switch to the other login",
+    );
     expect(doModel.count({ method: 'GET', path: `/v2/databases/${CLUSTER}/pools` })).toBe(1);
     expect(doModel.count({ method: 'PUT' })).toBe(0);
     expect((await login(fx(), 'dist_grp_a', a)).ok).toBe(true);
     expect((await login(fx(), 'dist_grp_b', b)).ok).toBe(true);
     expect(await poolLogin(doModel, CLUSTER, 'odoo-pinned', { user: 'dist_grp_a', password: a.reveal() })).toEqual({ ok: true });
 
-    const haystack = leakHaystack(withoutMasks(run.stdout), run.stderr, run.summary, Object.values(run.state), JSON.stringify(doModel.requests));
-    for (const secret of new Set([a.reveal(), b.reveal(), TOKEN, 'AVNS_dist_doadmin_copy_0001', ...maskedValues(run.stdout)])) expect(haystack).not.toContain(secret);
+    const haystack = leakHaystack(
+      withoutMasks(run.stdout),
+      run.stderr,
+      run.summary,
+      Object.values(run.state),
+      JSON.stringify(doModel.requests),
+    );
+    for (const secret of new Set([a.reveal(), b.reveal(), TOKEN, 'AVNS_dist_doadmin_copy_0001', ...maskedValues(run.stdout)]))
+      expect(haystack).not.toContain(secret);
     // The token and the current value were masked before anything else was printed.
     expect(maskedValues(run.stdout)).toEqual(expect.arrayContaining([TOKEN, a.reveal()]));
   });

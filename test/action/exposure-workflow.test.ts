@@ -29,7 +29,11 @@ describe('exposure.yml', () => {
   it('reads alerts and writes secrets with the App token (GITHUB_TOKEN can do neither)', () => {
     const mint = step('Mint a GitHub App token (secret scanning alerts, secrets, contents)');
     expect(mint.uses).toMatch(/^actions\/create-github-app-token@/);
-    expect(mint.with).toMatchObject({ 'permission-secret-scanning-alerts': 'write', 'permission-secrets': 'write', 'permission-contents': 'write' });
+    expect(mint.with).toMatchObject({
+      'permission-secret-scanning-alerts': 'write',
+      'permission-secrets': 'write',
+      'permission-contents': 'write',
+    });
     const respond = step('Respond to exposures');
     expect(respond.env.GITHUB_TOKEN).toBe('${{ steps.app-token.outputs.token }}');
     expect(respond.env).toMatchObject({ ROTATION_SECRETS_JSON: '${{ toJSON(secrets) }}', ROTATION_VARS_JSON: '${{ toJSON(vars) }}' });
@@ -48,7 +52,12 @@ describe('exposure.yml', () => {
       writeFileSync(env.GITHUB_OUTPUT, '');
       const run = (name: string, extra: Record<string, string> = {}) => {
         writeFileSync(join(dir, 'step.sh'), step(name).run);
-        return spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', join(dir, 'step.sh')], { cwd: join(dir, 'work'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, ...extra } });
+        return spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', join(dir, 'step.sh')], {
+          cwd: join(dir, 'work'),
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: { ...env, ...extra },
+        });
       };
       const respond = run('Respond to exposures');
       const output = readFileSync(env.GITHUB_OUTPUT, 'utf8');
@@ -67,7 +76,8 @@ describe('exposure.yml', () => {
   }
 
   it('runs `exposures --apply` and commits every record it printed; a failed response (exit 1) is committed before the job fails', () => {
-    const records = 'record: docs/evidence/20261203-0810/db-exposure/odoo_app.json\nrecord: docs/evidence/20261203-0810/db-exposure/odoo_app.md\nrecord: docs/evidence/20261203-0810/db-rotation/odoo_app.json';
+    const records =
+      'record: docs/evidence/20261203-0810/db-exposure/odoo_app.json\nrecord: docs/evidence/20261203-0810/db-exposure/odoo_app.md\nrecord: docs/evidence/20261203-0810/db-rotation/odoo_app.json';
     const ok = runSteps('true', 0, `alert ...\n${records}`);
     expect(ok.respond.status, ok.respond.stderr).toBe(0);
     expect(ok.args).toBe('dist/cli.js exposures --config .github/rotation.yaml --apply');

@@ -59,7 +59,9 @@ function stepsOf(workflow: Json): Json[] {
 describe('schema validation', () => {
   it('finds the workflows and examples to validate', () => {
     expect(workflowFiles.map(rel)).toEqual(
-      expect.arrayContaining(['rotate.yml', 'scheduled.yml', 'dispatch.yml', 'ci.yml', 'check-dist.yml'].map((f) => `.github/workflows/${f}`)),
+      expect.arrayContaining(
+        ['rotate.yml', 'scheduled.yml', 'dispatch.yml', 'ci.yml', 'check-dist.yml'].map((f) => `.github/workflows/${f}`),
+      ),
     );
     expect(exampleFiles.map(rel)).toEqual(expect.arrayContaining(['examples/caller/rotate-odoo.yml', 'examples/caller/use-action.yml']));
   });
@@ -161,7 +163,9 @@ describe('rotate.yml (reusable)', () => {
   });
 
   it('commits the evidence back, falling back to a pull request on a protected branch', () => {
-    const scripts = stepsOf(rotate).map((s) => String(s.run ?? '')).join('\n');
+    const scripts = stepsOf(rotate)
+      .map((s) => String(s.run ?? ''))
+      .join('\n');
     expect(scripts).toMatch(/git push/);
     expect(scripts).toMatch(/gh pr create/);
   });
@@ -170,7 +174,12 @@ describe('rotate.yml (reusable)', () => {
 describe('scheduled.yml', () => {
   it('runs on the quarterly and annual dates and daily (plan decides what is due), and can be dispatched', () => {
     const crons = scheduled.on.schedule.map((s: Json) => s.cron);
-    expect(crons).toEqual(['0 3 1 1,4,7,10 *', '0 3 1 1 *', expect.stringMatching(/^\d+ \d+ \* \* \*$/), expect.stringMatching(/^\d+ \d+ \* \* 1$/)]);
+    expect(crons).toEqual([
+      '0 3 1 1,4,7,10 *',
+      '0 3 1 1 *',
+      expect.stringMatching(/^\d+ \d+ \* \* \*$/),
+      expect.stringMatching(/^\d+ \d+ \* \* 1$/),
+    ]);
     expect(scheduled.on).toHaveProperty('workflow_dispatch');
   });
 
@@ -214,7 +223,8 @@ describe("scheduled.yml's audit job", () => {
       const origin = join(dir, 'origin.git');
       const work = join(dir, 'work');
       const bin = join(dir, 'bin');
-      for (const d of [origin, join(work, 'scripts'), join(work, 'docs/evidence/20261207-0441/db-audit'), bin]) spawnSync('mkdir', ['-p', d]);
+      for (const d of [origin, join(work, 'scripts'), join(work, 'docs/evidence/20261207-0441/db-audit'), bin])
+        spawnSync('mkdir', ['-p', d]);
       const git = (cwd: string, ...args: string[]) => spawnSync('git', args, { cwd, encoding: 'utf8' }).stdout.trim();
       git(origin, 'init', '--quiet', '--bare', '-b', 'main');
       git(work, 'init', '--quiet', '-b', 'main');
@@ -224,25 +234,48 @@ describe("scheduled.yml's audit job", () => {
       git(work, 'push', '--quiet', 'origin', 'main');
       if (protectedBranch) {
         const hook = join(origin, 'hooks', 'pre-receive');
-        writeFileSync(hook, '#!/bin/sh\nwhile read old new ref; do\n  if [ "$ref" = refs/heads/main ]; then echo "GH006: Protected branch update failed." >&2; exit 1; fi\ndone\n');
+        writeFileSync(
+          hook,
+          '#!/bin/sh\nwhile read old new ref; do\n  if [ "$ref" = refs/heads/main ]; then echo "GH006: Protected branch update failed." >&2; exit 1; fi\ndone\n',
+        );
         spawnSync('chmod', ['+x', hook]);
       }
       spawnSync('cp', [join(root, 'scripts/commit-records.sh'), join(work, 'scripts/')]);
       for (const ext of ['json', 'md']) writeFileSync(join(work, `docs/evidence/20261207-0441/db-audit/odoo-sor.${ext}`), `{}\n`);
-      writeFileSync(join(dir, 'audit.out'), 'system  rule\naudit passed: 9 check(s) on 4 system(s)\nrecord: docs/evidence/20261207-0441/db-audit/odoo-sor.json\n');
-      writeFileSync(join(bin, 'gh'), `#!/bin/sh\ncase "$1" in\n  api) echo 4242 ;;\n  pr) echo https://github.com/acme/ops/pull/9 ;;\nesac\n`);
+      writeFileSync(
+        join(dir, 'audit.out'),
+        'system  rule\naudit passed: 9 check(s) on 4 system(s)\nrecord: docs/evidence/20261207-0441/db-audit/odoo-sor.json\n',
+      );
+      writeFileSync(
+        join(bin, 'gh'),
+        `#!/bin/sh\ncase "$1" in\n  api) echo 4242 ;;\n  pr) echo https://github.com/acme/ops/pull/9 ;;\nesac\n`,
+      );
       spawnSync('chmod', ['+x', join(bin, 'gh')]);
       const result = runStep(commit.run, work, {
-        PATH: `${bin}:${process.env.PATH}`, HOME: dir, GIT_CONFIG_NOSYSTEM: '1', GH_TOKEN: 'ghs_fake', APP_SLUG: 'acme-rotation', BRANCH: 'main',
-        RUN_URL: 'https://github.com/acme/ops/actions/runs/2', RUNNER_TEMP: dir, CODE: '0', GITHUB_RUN_ID: '2', GITHUB_RUN_ATTEMPT: '1',
+        PATH: `${bin}:${process.env.PATH}`,
+        HOME: dir,
+        GIT_CONFIG_NOSYSTEM: '1',
+        GH_TOKEN: 'ghs_fake',
+        APP_SLUG: 'acme-rotation',
+        BRANCH: 'main',
+        RUN_URL: 'https://github.com/acme/ops/actions/runs/2',
+        RUNNER_TEMP: dir,
+        CODE: '0',
+        GITHUB_RUN_ID: '2',
+        GITHUB_RUN_ATTEMPT: '1',
       });
       expect(result.status, result.stderr).toBe(0);
       const ref = protectedBranch ? 'credential-rotation/records-2-1' : 'main';
-      expect(git(origin, 'log', '-1', '--format=%an <%ae>|%s', ref)).toBe('acme-rotation[bot] <4242+acme-rotation[bot]@users.noreply.github.com>|audit: access rules passed');
+      expect(git(origin, 'log', '-1', '--format=%an <%ae>|%s', ref)).toBe(
+        'acme-rotation[bot] <4242+acme-rotation[bot]@users.noreply.github.com>|audit: access rules passed',
+      );
       expect(git(origin, 'ls-tree', '-r', '--name-only', ref).split('\n')).toEqual(
         expect.arrayContaining(['docs/evidence/20261207-0441/db-audit/odoo-sor.json', 'docs/evidence/20261207-0441/db-audit/odoo-sor.md']),
       );
-      if (protectedBranch) expect(result.stdout).toContain('::notice title=Records pull request::main refused the push; the records are in https://github.com/acme/ops/pull/9');
+      if (protectedBranch)
+        expect(result.stdout).toContain(
+          '::notice title=Records pull request::main refused the push; the records are in https://github.com/acme/ops/pull/9',
+        );
       rmSync(dir, { recursive: true, force: true });
     }
   });
@@ -272,9 +305,17 @@ describe('calls match what they call', () => {
       else continue;
       const declared = callee.on.workflow_call.inputs as Json;
       const passed = Object.keys(job.with ?? {});
-      expect(passed.filter((k) => !(k in declared)), `${file} job ${id}: undeclared inputs`).toEqual([]);
-      const required = Object.entries<Json>(declared).filter(([, d]) => d.required).map(([k]) => k);
-      expect(required.filter((k) => !passed.includes(k)), `${file} job ${id}: missing required inputs`).toEqual([]);
+      expect(
+        passed.filter((k) => !(k in declared)),
+        `${file} job ${id}: undeclared inputs`,
+      ).toEqual([]);
+      const required = Object.entries<Json>(declared)
+        .filter(([, d]) => d.required)
+        .map(([k]) => k);
+      expect(
+        required.filter((k) => !passed.includes(k)),
+        `${file} job ${id}: missing required inputs`,
+      ).toEqual([]);
     }
   });
 
@@ -290,7 +331,9 @@ describe('calls match what they call', () => {
 
 describe('shell steps', () => {
   const runSteps = allWorkflowFiles.flatMap((file) =>
-    stepsOf(readYaml(file)).filter((s) => typeof s.run === 'string').map((s) => ({ file: rel(file), name: String(s.name ?? s.run.split('\n')[0]), run: s.run as string })),
+    stepsOf(readYaml(file))
+      .filter((s) => typeof s.run === 'string')
+      .map((s) => ({ file: rel(file), name: String(s.name ?? s.run.split('\n')[0]), run: s.run as string })),
   );
 
   it('never splice ${{ }} expressions into scripts (values come in through env)', () => {
@@ -298,7 +341,11 @@ describe('shell steps', () => {
   });
 
   it.each(runSteps.map((s) => [`${s.file}: ${s.name}`, s.run]))('%s is valid bash', (_name, run) => {
-    const result = spawnSync('bash', ['--noprofile', '--norc', '-n'], { input: run, encoding: 'utf8', env: { PATH: process.env.PATH, SHLVL: '1' } });
+    const result = spawnSync('bash', ['--noprofile', '--norc', '-n'], {
+      input: run,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, SHLVL: '1' },
+    });
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
   });
@@ -449,7 +496,10 @@ describe("rotate.yml's evidence commit step", () => {
     git(work, 'push', '--quiet', 'origin', 'main');
     if (options.protectedBranch) {
       const hook = join(origin, 'hooks', 'pre-receive');
-      writeFileSync(hook, '#!/bin/sh\nwhile read old new ref; do\n  if [ "$ref" = refs/heads/main ]; then echo "GH006: Protected branch update failed for refs/heads/main." >&2; exit 1; fi\ndone\n');
+      writeFileSync(
+        hook,
+        '#!/bin/sh\nwhile read old new ref; do\n  if [ "$ref" = refs/heads/main ]; then echo "GH006: Protected branch update failed for refs/heads/main." >&2; exit 1; fi\ndone\n',
+      );
       spawnSync('chmod', ['+x', hook]);
     }
     writeFileSync(join(temp, 'evidence', 'odoo_app.json'), '{"credential":"odoo_app"}\n');

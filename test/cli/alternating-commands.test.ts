@@ -13,19 +13,31 @@ import { usePostgres } from '../helpers/postgres.js';
 import { alternatingYaml, makeAlternating } from '../helpers/alternating.js';
 
 const fx = usePostgres();
-const policyText = (group: string) => alternatingYaml(group, 'CURRENT', `    store:
+const policyText = (group: string) =>
+  alternatingYaml(
+    group,
+    'CURRENT',
+    `    store:
       - file: { path: .secrets/app.env, key: DB_PASSWORD }
       - file: { path: .secrets/app.env, key: DB_USER, format: "{user}" }
       - file: { path: .secrets/app.env, key: DATABASE_URL, format: "postgresql://{user}:{password}@127.0.0.1:${fx().server.port}/odoo" }
-`);
+`,
+  );
 const stored = (ws: string, key: string) => readFileSync(join(ws, '.secrets/app.env'), 'utf8').match(new RegExp(`^${key}=(.*)$`, 'm'))?.[1];
 
 async function rotatedOnce(group: string) {
   const { a } = await makeAlternating(fx(), group);
   const runtime = testRuntime({ now: () => new Date() });
   const policyWith = (current?: string) =>
-    parsePolicy(current ? policyText(group) : policyText(group).replace(/^ {4}current: .*\n/m, ''), 'rotation.yaml', { ROTATION_ADMIN_URL: fx().platform.adminUrl, CURRENT: current });
-  const result = await rotateCredential(policyWith(a.reveal()), { credential: group, reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } }, runtime);
+    parsePolicy(current ? policyText(group) : policyText(group).replace(/^ {4}current: .*\n/m, ''), 'rotation.yaml', {
+      ROTATION_ADMIN_URL: fx().platform.adminUrl,
+      CURRENT: current,
+    });
+  const result = await rotateCredential(
+    policyWith(a.reveal()),
+    { credential: group, reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } },
+    runtime,
+  );
   expect(result.status).toBe('rotated');
   return { runtime, policyWith, fresh: stored(runtime.workspace, 'DB_PASSWORD')!, old: a.reveal() };
 }

@@ -58,7 +58,16 @@ describe('credential-rotation audit (dist/cli.js)', () => {
     const stamps = readdirSync(join(dir, 'docs/evidence'));
     expect(stamps).toHaveLength(1);
     const files = readdirSync(join(dir, 'docs/evidence', stamps[0], 'db-audit')).sort();
-    expect(files).toEqual(['odoo-do.json', 'odoo-do.md', 'odoo-sor.json', 'odoo-sor.md', 'supabase-db.json', 'supabase-db.md', 'supabase-ssot.json', 'supabase-ssot.md']);
+    expect(files).toEqual([
+      'odoo-do.json',
+      'odoo-do.md',
+      'odoo-sor.json',
+      'odoo-sor.md',
+      'supabase-db.json',
+      'supabase-db.md',
+      'supabase-ssot.json',
+      'supabase-ssot.md',
+    ]);
     for (const file of files.filter((f) => f.endsWith('.json'))) {
       const record = JSON.parse(readFileSync(join(dir, 'docs/evidence', stamps[0], 'db-audit', file), 'utf8'));
       expect(validate(record), JSON.stringify(validate.errors)).toBe(true);
@@ -71,9 +80,18 @@ describe('credential-rotation audit (dist/cli.js)', () => {
 
     const status = await cli(['-C', dir, 'status'], {});
     expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(new RegExp(`^last audit of odoo-sor: \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d passed: docs/evidence/${stamps[0]}/db-audit/odoo-sor.json$`, 'm'));
+    expect(status.stdout).toMatch(
+      new RegExp(
+        `^last audit of odoo-sor: \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d passed: docs/evidence/${stamps[0]}/db-audit/odoo-sor.json$`,
+        'm',
+      ),
+    );
     const rows = JSON.parse((await cli(['-C', dir, 'status', '--json'], {})).stdout);
-    expect(rows.find((r: { credential: string }) => r.credential === 'superset_ro').last_audit).toMatchObject({ system: 'odoo-sor', verdict: 'pass', failed: [] });
+    expect(rows.find((r: { credential: string }) => r.credential === 'superset_ro').last_audit).toMatchObject({
+      system: 'odoo-sor',
+      verdict: 'pass',
+      failed: [],
+    });
   });
 
   it('exits 1 on a broken rule, prints the fix, records it, and --fail-on error lets a warning through', async () => {
@@ -87,7 +105,10 @@ describe('credential-rotation audit (dist/cli.js)', () => {
       expect(readFileSync(summary, 'utf8')).toContain('fix: `REVOKE TRUNCATE ON TABLE "public"."res_partner" FROM "superset_ro";`');
       const json = await cli(['-C', dir, 'audit', 'odoo-sor', '--json', '--no-record'], env);
       expect(json.code).toBe(1);
-      expect(JSON.parse(json.stdout).systems[0].checks.find((c: { rule: string }) => c.rule === 'readonly-is-readonly')).toMatchObject({ verdict: 'fail', severity: 'error' });
+      expect(JSON.parse(json.stdout).systems[0].checks.find((c: { rule: string }) => c.rule === 'readonly-is-readonly')).toMatchObject({
+        verdict: 'fail',
+        severity: 'error',
+      });
       const status = await cli(['-C', dir, 'status'], {});
       expect(status.stdout).toMatch(/^last audit of odoo-sor: .* FAILED \(readonly-is-readonly:superset_ro\): /m);
       // Every sink: the terminal, the job summary, the records it wrote and the server's log.
@@ -101,9 +122,16 @@ describe('credential-rotation audit (dist/cli.js)', () => {
       const failedRecords = written.map((f) => JSON.parse(readFileSync(join(dir, 'docs/evidence', f), 'utf8')));
       for (const record of failedRecords) expect(validate(record), JSON.stringify(validate.errors)).toBe(true);
       expect(failedRecords.flatMap((r) => r.checks.flatMap((c: { findings: unknown[] }) => c.findings))).toContainEqual(
-        expect.objectContaining({ path: 'table-privilege', object: 'table public.res_partner', runAs: 'odoo_app', fixes: ['REVOKE TRUNCATE ON TABLE "public"."res_partner" FROM "superset_ro";'] }),
+        expect.objectContaining({
+          path: 'table-privilege',
+          object: 'table public.res_partner',
+          runAs: 'odoo_app',
+          fixes: ['REVOKE TRUNCATE ON TABLE "public"."res_partner" FROM "superset_ro";'],
+        }),
       );
-      expect(leakHaystack(run.stdout, run.stderr, json.stdout, readFileSync(summary, 'utf8'), records, fixture().server.log)).not.toMatch(new RegExp(secrets.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')));
+      expect(leakHaystack(run.stdout, run.stderr, json.stdout, readFileSync(summary, 'utf8'), records, fixture().server.log)).not.toMatch(
+        new RegExp(secrets.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')),
+      );
     } finally {
       await sql(fixture(), 'odoo', ['REVOKE TRUNCATE ON public.res_partner FROM superset_ro']);
     }
@@ -118,7 +146,10 @@ describe('credential-rotation audit (dist/cli.js)', () => {
 
   it('an unreachable admin connection is a failed check naming the system, not a crash', async () => {
     const { dir } = workspace();
-    const run = await cli(['-C', dir, 'audit', 'odoo-sor', '--no-record'], { ...env, ROTATION_ADMIN_URL: 'postgresql://rotation_admin:wrong-password-123@127.0.0.1:1/odoo' });
+    const run = await cli(['-C', dir, 'audit', 'odoo-sor', '--no-record'], {
+      ...env,
+      ROTATION_ADMIN_URL: 'postgresql://rotation_admin:wrong-password-123@127.0.0.1:1/odoo',
+    });
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/odoo-sor\s+connect\s+odoo-sor\s+FAIL \(error\)/);
     expect(run.stdout).toContain('systems.odoo-sor.admin_url (127.0.0.1:1/odoo): cannot connect');
@@ -149,7 +180,9 @@ describe('credential-rotation audit (dist/cli.js)', () => {
           GITHUB_STEP_SUMMARY: summary,
           // As the runner fills them: secrets first, a configuration variable for the admin URL.
           ROTATION_SECRETS_JSON: JSON.stringify({ github_token: 'ghs_unused', ...rest }),
-          ROTATION_VARS_JSON: JSON.stringify({ ROTATION_ADMIN_URL: brokenRule ? ROTATION_ADMIN_URL.replace(/\/odoo$/, '/nodb') : ROTATION_ADMIN_URL }),
+          ROTATION_VARS_JSON: JSON.stringify({
+            ROTATION_ADMIN_URL: brokenRule ? ROTATION_ADMIN_URL.replace(/\/odoo$/, '/nodb') : ROTATION_ADMIN_URL,
+          }),
         },
       });
       return { result, output: readFileSync(output, 'utf8'), out: readFileSync(join(dir, 'audit.out'), 'utf8') };
@@ -162,6 +195,8 @@ describe('credential-rotation audit (dist/cli.js)', () => {
     const bad = run(true);
     expect(bad.result.status).toBe(0);
     expect(bad.output).toBe('code=1\n');
-    expect(leakHaystack(good.result.stdout, bad.result.stdout, good.result.stderr, bad.result.stderr)).not.toMatch(new RegExp(secrets.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')));
+    expect(leakHaystack(good.result.stdout, bad.result.stdout, good.result.stderr, bad.result.stderr)).not.toMatch(
+      new RegExp(secrets.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')),
+    );
   });
 });

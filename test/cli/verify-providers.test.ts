@@ -44,12 +44,16 @@ describe('verify with digitalocean-reset', () => {
   const CLUSTER = '0d4f1c5e-8b61-4a43-9a55-3f7f2f0e9a10';
   const ROLE = 'doadmin_like';
   const POLICY = doadminPolicy(ROLE, { cluster: CLUSTER });
-  const login = (password: string) => tryLogin({ host: '127.0.0.1', port: pgServer.port, database: 'defaultdb', user: ROLE, password, ssl: false });
+  const login = (password: string) =>
+    tryLogin({ host: '127.0.0.1', port: pgServer.port, database: 'defaultdb', user: ROLE, password, ssl: false });
 
   /** A role the tool has just rotated through the DigitalOcean model. */
   async function rotated() {
     const initial = await resetPassword(pgServer, ROLE);
-    const dom = createDigitalOceanModel({ tokens: { [TOKEN]: ALL_SCOPES }, clusters: [clusterOn(pgServer, { [ROLE]: initial.reveal() }, { id: CLUSTER })] });
+    const dom = createDigitalOceanModel({
+      tokens: { [TOKEN]: ALL_SCOPES },
+      clusters: [clusterOn(pgServer, { [ROLE]: initial.reveal() }, { id: CLUSTER })],
+    });
     const gh = createGitHubModel({ token: GITHUB_TEST_TOKEN, repos: [{ full_name: 'acme/ops' }] });
     server.resetHandlers(...dom.handlers, ...gh.handlers);
     const runtime = testRuntime();
@@ -57,7 +61,11 @@ describe('verify with digitalocean-reset', () => {
       const env = { DIGITALOCEAN_TOKEN: TOKEN, DOADMIN_PASSWORD: current };
       return parsePolicy(withCurrent(POLICY, env), '.github/rotation.yaml', env);
     };
-    const result = await rotateCredential(policy(initial.reveal()), { credential: 'doadmin', reason: 'scheduled', dryRun: false, trigger }, runtime);
+    const result = await rotateCredential(
+      policy(initial.reveal()),
+      { credential: 'doadmin', reason: 'scheduled', dryRun: false, trigger },
+      runtime,
+    );
     expect(result.status).toBe('rotated');
     const fresh = dotenv(runtime, '.secrets/do.env', 'DOADMIN_PASSWORD')!;
     return { dom, gh, runtime, policy, fresh, initial: initial.reveal(), mark: { do: dom.requests.length, gh: gh.requests.length } };
@@ -66,7 +74,12 @@ describe('verify with digitalocean-reset', () => {
   it('passes right after a rotation, from current or from the file store, and changes nothing', async () => {
     const { dom, gh, runtime, policy, fresh, initial, mark } = await rotated();
     const fromCurrent = await verifyCredential(policy(fresh), 'doadmin', runtime);
-    expect(fromCurrent).toMatchObject({ ok: true, works: true, source: 'current', target: `digitalocean-reset (DigitalOcean cluster ${CLUSTER} user ${ROLE})` });
+    expect(fromCurrent).toMatchObject({
+      ok: true,
+      works: true,
+      source: 'current',
+      target: `digitalocean-reset (DigitalOcean cluster ${CLUSTER} user ${ROLE})`,
+    });
     expect(fromCurrent.stores).toEqual([
       { target: 'file .secrets/do.env DOADMIN_PASSWORD', outcome: 'agrees' },
       { target: 'github acme/ops DOADMIN_PASSWORD', outcome: 'write-only' },
@@ -83,16 +96,18 @@ describe('verify with digitalocean-reset', () => {
     expect(reads.filter((r) => WRITES.test(r.method))).toEqual([]);
     expect(gh.requests.slice(mark.gh)).toEqual([]);
     expect(await login(fresh)).toEqual({ ok: true });
-    expect(leakHaystack(runtime.reporter.lines, JSON.stringify([fromCurrent, fromFile]), JSON.stringify(dom.requests), pgServer.log)).not.toMatch(
-      new RegExp([fresh, initial, TOKEN].map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')),
-    );
+    expect(
+      leakHaystack(runtime.reporter.lines, JSON.stringify([fromCurrent, fromFile]), JSON.stringify(dom.requests), pgServer.log),
+    ).not.toMatch(new RegExp([fresh, initial, TOKEN].map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')));
   });
 
   it('catches a password reset behind the tool’s back, names the credential, and changes nothing', async () => {
     const { dom, gh, runtime, policy, fresh, initial, mark } = await rotated();
     // Someone pressed "Reset password" in DigitalOcean's control panel.
     const reset = await fetch(`${dom.baseUrl}/v2/databases/${CLUSTER}/users/${ROLE}/reset_auth`, {
-      method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{}',
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: '{}',
     });
     const behind = ((await reset.json()) as { user: { password: string } }).user.password;
     expect(await login(fresh)).toMatchObject({ ok: false, rejected: true });
@@ -103,7 +118,9 @@ describe('verify with digitalocean-reset', () => {
       const row = await verifyCredential(policy(current), 'doadmin', runtime);
       expect(row).toMatchObject({ ok: false, works: false });
       const source = current ? 'current' : 'file .secrets/do.env DOADMIN_PASSWORD';
-      expect(verifyProblems([row])).toEqual([`doadmin: the value from ${source} no longer works at digitalocean-reset (DigitalOcean cluster ${CLUSTER} user ${ROLE})`]);
+      expect(verifyProblems([row])).toEqual([
+        `doadmin: the value from ${source} no longer works at digitalocean-reset (DigitalOcean cluster ${CLUSTER} user ${ROLE})`,
+      ]);
       expect(verifyTable([row])).toMatch(/^doadmin\s+FAILED/m);
       expect(leakHaystack(runtime.reporter.lines, JSON.stringify(row), verifyTable([row]), verifyProblems([row]))).not.toMatch(
         new RegExp([fresh, behind, initial, TOKEN].map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')),
@@ -165,7 +182,10 @@ ${supabaseSystemYaml(REF)}credentials:
       const result = await rotateCredential(policy(old), { credential: id, reason: 'scheduled', dryRun: false, trigger }, runtime);
       expect(result.status).toBe('rotated');
     }
-    const fresh = { service_key: dotenv(runtime, '.secrets/supabase.env', 'SUPABASE_SECRET_KEY')!, web_key: dotenv(runtime, '.secrets/supabase.env', 'NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY')! };
+    const fresh = {
+      service_key: dotenv(runtime, '.secrets/supabase.env', 'SUPABASE_SECRET_KEY')!,
+      web_key: dotenv(runtime, '.secrets/supabase.env', 'NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY')!,
+    };
     expect(fresh.service_key).toMatch(/^sb_secret_/);
     expect(fresh.web_key).toMatch(/^sb_publishable_/);
     return { sb, runtime, policy, old, fresh, mark: sb.requests.length };
@@ -185,20 +205,37 @@ ${supabaseSystemYaml(REF)}credentials:
     for (const { id, type, key } of CASES) {
       for (const p of [policy(fresh), policy()]) {
         const row = await verifyCredential(p, id, runtime);
-        expect(row).toMatchObject({ ok: true, works: true, target: expect.stringContaining(`supabase-${type}-key (Supabase project ${REF} ${type} key ${id})`) });
+        expect(row).toMatchObject({
+          ok: true,
+          works: true,
+          target: expect.stringContaining(`supabase-${type}-key (Supabase project ${REF} ${type} key ${id})`),
+        });
         expect(row.stores).toEqual([{ target: `file .secrets/supabase.env ${key}`, outcome: 'agrees' }]);
         rows.push(row);
       }
     }
-    expect(rows.map((r) => r.source)).toEqual(['current', 'file .secrets/supabase.env SUPABASE_SECRET_KEY', 'current', 'file .secrets/supabase.env NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY']);
+    expect(rows.map((r) => r.source)).toEqual([
+      'current',
+      'file .secrets/supabase.env SUPABASE_SECRET_KEY',
+      'current',
+      'file .secrets/supabase.env NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY',
+    ]);
     expect(verifyProblems(rows)).toEqual([]);
 
     // Reads only: the key list and the project API; no key created, deleted or changed.
     const during = sb.requests.slice(mark);
     expect(during.some((r) => r.host === 'project')).toBe(true);
     expect(during.filter((r) => WRITES.test(r.method))).toEqual([]);
-    expect(sb.project(REF).keys.map((k) => k.name).sort()).toEqual(['anon', 'other_tool', 'service_key_202603010300', 'service_role', 'web_key_202603010300']);
-    expectNoLeak(leakHaystack(runtime.reporter.lines, JSON.stringify(rows), verifyTable(rows), JSON.stringify(sb.requests)), [...Object.values(fresh), ...Object.values(old)]);
+    expect(
+      sb
+        .project(REF)
+        .keys.map((k) => k.name)
+        .sort(),
+    ).toEqual(['anon', 'other_tool', 'service_key_202603010300', 'service_role', 'web_key_202603010300']);
+    expectNoLeak(leakHaystack(runtime.reporter.lines, JSON.stringify(rows), verifyTable(rows), JSON.stringify(sb.requests)), [
+      ...Object.values(fresh),
+      ...Object.values(old),
+    ]);
   });
 
   for (const { id, type, key } of CASES) {
@@ -209,12 +246,20 @@ ${supabaseSystemYaml(REF)}credentials:
       project.keys = project.keys.filter((k) => k.api_key !== fresh[id]);
       const before = project.keys.map((k) => k.id);
 
-      for (const [current, source] of [[fresh, 'current'], [{}, `file .secrets/supabase.env ${key}`]] as const) {
+      for (const [current, source] of [
+        [fresh, 'current'],
+        [{}, `file .secrets/supabase.env ${key}`],
+      ] as const) {
         const row = await verifyCredential(policy(current), id, runtime);
         expect(row).toMatchObject({ ok: false, works: false, source });
-        expect(verifyProblems([row])).toEqual([`${id}: the value from ${source} no longer works at supabase-${type}-key (Supabase project ${REF} ${type} key ${id})`]);
+        expect(verifyProblems([row])).toEqual([
+          `${id}: the value from ${source} no longer works at supabase-${type}-key (Supabase project ${REF} ${type} key ${id})`,
+        ]);
         expect(verifyTable([row])).toMatch(new RegExp(`^${id}\\s+FAILED`, 'm'));
-        expectNoLeak(leakHaystack(runtime.reporter.lines, JSON.stringify(row), verifyTable([row]), verifyProblems([row]), JSON.stringify(sb.requests)), [...Object.values(fresh), ...Object.values(old)]);
+        expectNoLeak(
+          leakHaystack(runtime.reporter.lines, JSON.stringify(row), verifyTable([row]), verifyProblems([row]), JSON.stringify(sb.requests)),
+          [...Object.values(fresh), ...Object.values(old)],
+        );
       }
       // The other credential still verifies: only the deleted key is reported.
       const other = CASES.find((c) => c.id !== id)!.id;

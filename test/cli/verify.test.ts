@@ -11,7 +11,8 @@ import { testRuntime } from '../helpers/runtime.js';
 import { alterRolePolicy, leakHaystack, login, makeRole, usePostgres } from '../helpers/postgres.js';
 
 const fx = usePostgres();
-const stored = (workspace: string, key: string) => readFileSync(join(workspace, '.secrets/app.env'), 'utf8').match(new RegExp(`^${key}=(.*)$`, 'm'))?.[1];
+const stored = (workspace: string, key: string) =>
+  readFileSync(join(workspace, '.secrets/app.env'), 'utf8').match(new RegExp(`^${key}=(.*)$`, 'm'))?.[1];
 
 /** A role rotated once by the tool, so its file store holds a value only the tool knows. */
 async function rotated(role: string) {
@@ -20,8 +21,15 @@ async function rotated(role: string) {
   const policyText = alterRolePolicy(fx(), role);
   // Without a current value (undefined), the policy has no `current:` and verify reads the stores.
   const policyWith = (current?: string) =>
-    parsePolicy(current ? policyText : withoutCurrent(policyText), 'rotation.yaml', { ROTATION_ADMIN_URL: fx().platform.adminUrl, CURRENT: current });
-  const result = await rotateCredential(policyWith(old.reveal()), { credential: role, reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } }, runtime);
+    parsePolicy(current ? policyText : withoutCurrent(policyText), 'rotation.yaml', {
+      ROTATION_ADMIN_URL: fx().platform.adminUrl,
+      CURRENT: current,
+    });
+  const result = await rotateCredential(
+    policyWith(old.reveal()),
+    { credential: role, reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } },
+    runtime,
+  );
   expect(result.status).toBe('rotated');
   return { old, runtime, policyWith, fresh: stored(runtime.workspace, 'DB_PASSWORD')! };
 }
@@ -73,7 +81,9 @@ describe('verify on a real PostgreSQL 16', () => {
     expect(row).toMatchObject({ ok: false, works: false });
     const problems = verifyProblems([row]);
     expect(problems).toEqual([
-      expect.stringMatching(/^app_verify_drift: the value from file \.secrets\/app\.env DB_PASSWORD no longer works at alter-role \(Postgres 127\.0\.0\.1:\d+\/odoo role app_verify_drift\)$/),
+      expect.stringMatching(
+        /^app_verify_drift: the value from file \.secrets\/app\.env DB_PASSWORD no longer works at alter-role \(Postgres 127\.0\.0\.1:\d+\/odoo role app_verify_drift\)$/,
+      ),
     ]);
 
     // Nothing changed: the drifted password still logs in, the store and evidence are untouched.
@@ -83,14 +93,26 @@ describe('verify on a real PostgreSQL 16', () => {
     expect(fx().server.log.slice(logStart).join('\n')).not.toMatch(/ALTER ROLE \S+ PASSWORD|COMMIT/);
     expect(await adminSessions()).toBe(0);
 
-    const haystack = leakHaystack(runtime.reporter.lines, JSON.stringify(row), verifyTable([row]), problems, fx().server.log.slice(logStart));
+    const haystack = leakHaystack(
+      runtime.reporter.lines,
+      JSON.stringify(row),
+      verifyTable([row]),
+      problems,
+      fx().server.log.slice(logStart),
+    );
     for (const secret of [fresh, behind.reveal()]) expect(haystack).not.toContain(secret);
   });
 
   it('reports a store that disagrees with the value in use, or holds none', async () => {
     const { runtime, policyWith, fresh } = await rotated('app_verify_split');
     const file = join(runtime.workspace, '.secrets/app.env');
-    writeFileSync(file, readFileSync(file, 'utf8').replace(/^DATABASE_URL=.*\n/m, 'DATABASE_URL=postgresql://app_verify_split:stale-value-1234@127.0.0.1:1/odoo\n'));
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(
+        /^DATABASE_URL=.*\n/m,
+        'DATABASE_URL=postgresql://app_verify_split:stale-value-1234@127.0.0.1:1/odoo\n',
+      ),
+    );
     const row = await verifyCredential(policyWith(fresh), 'app_verify_split', runtime);
     expect(row).toMatchObject({ ok: false, works: true });
     expect(verifyProblems([row])).toEqual(['app_verify_split: file .secrets/app.env DATABASE_URL does not hold the value from current']);
@@ -104,7 +126,9 @@ describe('verify on a real PostgreSQL 16', () => {
   it('says when there is nothing to verify, and refuses an unknown credential', async () => {
     await makeRole(fx(), 'app_verify_none');
     const runtime = testRuntime({ now: () => new Date() });
-    const policy = parsePolicy(withoutCurrent(alterRolePolicy(fx(), 'app_verify_none')), 'rotation.yaml', { ROTATION_ADMIN_URL: fx().platform.adminUrl });
+    const policy = parsePolicy(withoutCurrent(alterRolePolicy(fx(), 'app_verify_none')), 'rotation.yaml', {
+      ROTATION_ADMIN_URL: fx().platform.adminUrl,
+    });
     const row = await verifyCredential(policy, 'app_verify_none', runtime);
     expect(verifyProblems([row])).toEqual(['app_verify_none: no value to verify: current is not set and no store can be read back']);
     await expect(verifyCredential(policy, 'nope', runtime)).rejects.toThrow(/unknown credential 'nope'/);

@@ -33,15 +33,28 @@ async function freshRole() {
 
 function n8nModel(role: string, password: string, version: N8nVersion, credentialTest?: boolean): N8nModel {
   return createN8nModel({
-    baseUrl: N8N, apiKey: API_KEY, version, credentialTest,
-    credentials: [{ id: 'pgRo1', name: 'Odoo', type: 'postgres', data: { host: '127.0.0.1', port: fx().server.port, database: 'odoo', user: role, password, ssl: 'disable' } }],
+    baseUrl: N8N,
+    apiKey: API_KEY,
+    version,
+    credentialTest,
+    credentials: [
+      {
+        id: 'pgRo1',
+        name: 'Odoo',
+        type: 'postgres',
+        data: { host: '127.0.0.1', port: fx().server.port, database: 'odoo', user: role, password, ssl: 'disable' },
+      },
+    ],
   });
 }
 
 function supersetModel(baseUrl: string, role: string, password: string): SupersetModel {
   return createSupersetModel({
-    baseUrl, users: { admin: ADMIN_PASSWORD },
-    databases: [{ id: 3, database_name: 'odoo', sqlalchemy_uri: `postgresql+psycopg2://${role}:${password}@127.0.0.1:${fx().server.port}/odoo` }],
+    baseUrl,
+    users: { admin: ADMIN_PASSWORD },
+    databases: [
+      { id: 3, database_name: 'odoo', sqlalchemy_uri: `postgresql+psycopg2://${role}:${password}@127.0.0.1:${fx().server.port}/odoo` },
+    ],
   });
 }
 
@@ -50,9 +63,22 @@ const supersetConsumer = (url: string, role: string) =>
   `      - superset-database: { url: ${url}, username: admin, password: "\${SUPERSET_ADMIN_PASSWORD}", database_id: 3, database_name: odoo, uri: "postgresql+psycopg2://${role}:{password}@127.0.0.1:${fx().server.port}/odoo" }\n`;
 
 async function rotate(role: string, current: string, consumers: string, runtime: TestRuntime = testRuntime()) {
-  const yaml = alterRoleYaml(role, 'CURRENT', `    store:\n      - file: { path: .secrets/db.env, key: DB_PASSWORD }\n    consumers:\n${consumers}`);
-  const env = { ROTATION_ADMIN_URL: fx().platform.adminUrl, CURRENT: current, N8N_API_KEY: API_KEY, SUPERSET_ADMIN_PASSWORD: ADMIN_PASSWORD };
-  const result = await rotateCredential(parsePolicy(yaml, '.github/rotation.yaml', env), { credential: role, reason: 'manual', dryRun: false, trigger: { event: 'workflow_dispatch', actor: 'vitest' } }, runtime);
+  const yaml = alterRoleYaml(
+    role,
+    'CURRENT',
+    `    store:\n      - file: { path: .secrets/db.env, key: DB_PASSWORD }\n    consumers:\n${consumers}`,
+  );
+  const env = {
+    ROTATION_ADMIN_URL: fx().platform.adminUrl,
+    CURRENT: current,
+    N8N_API_KEY: API_KEY,
+    SUPERSET_ADMIN_PASSWORD: ADMIN_PASSWORD,
+  };
+  const result = await rotateCredential(
+    parsePolicy(yaml, '.github/rotation.yaml', env),
+    { credential: role, reason: 'manual', dryRun: false, trigger: { event: 'workflow_dispatch', actor: 'vitest' } },
+    runtime,
+  );
   const file = join(runtime.workspace, '.secrets/db.env');
   const stored = existsSync(file) ? /DB_PASSWORD=(.*)/.exec(readFileSync(file, 'utf8'))?.[1] : undefined;
   return { result, stored, runtime };
@@ -61,20 +87,34 @@ async function rotate(role: string, current: string, consumers: string, runtime:
 /** Whatever a person or a log could see after a run. */
 function surfaces(runtime: TestRuntime, ...more: unknown[]): string {
   const dir = join(runtime.workspace, 'docs/evidence');
-  const files = existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile()).map((f) => readFileSync(join(f.parentPath, f.name), 'utf8')) : [];
+  const files = existsSync(dir)
+    ? readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((f) => f.isFile())
+        .map((f) => readFileSync(join(f.parentPath, f.name), 'utf8'))
+    : [];
   return [...runtime.reporter.lines, ...files, ...more.map((m) => JSON.stringify(m))].join('\n');
 }
 
 /** Whether the password n8n holds logs in, as n8n's own connection would. */
 async function n8nLogsIn(model: N8nModel) {
   const d = model.credentialData('pgRo1')!;
-  return tryLogin({ host: String(d.host), port: Number(d.port), database: String(d.database), user: String(d.user), password: String(d.password), ssl: false });
+  return tryLogin({
+    host: String(d.host),
+    port: Number(d.port),
+    database: String(d.database),
+    user: String(d.user),
+    password: String(d.password),
+    ssl: false,
+  });
 }
 
 describe('n8n releases that cannot take the update are refused before anything changes', () => {
   const cases: [N8nVersion, RegExp][] = [
     ['2.39.5', /no-op partial update \(preflight\) was refused with HTTP 405\. .*n8n 2\.39\.5 has that regression \(issue #38746\)/],
-    ['before-partial-update', /reading the credential answered HTTP 405\. this n8n predates PATCH \/api\/v1\/credentials\/\{id\} .*PR #23431/],
+    [
+      'before-partial-update',
+      /reading the credential answered HTTP 405\. this n8n predates PATCH \/api\/v1\/credentials\/\{id\} .*PR #23431/,
+    ],
     ['strict-partial', /refused with HTTP 400 \(request\.body\.data requires property "ssl"\)\. .*whole schema.*PR #35680/],
   ];
   for (const [version, message] of cases) {
@@ -108,7 +148,12 @@ describe('n8n releases that cannot take the update are refused before anything c
     expect(await n8nLogsIn(model)).toEqual({ ok: true });
     expect(await login(fx(), role, initial)).toMatchObject({ ok: false, rejected: true });
     expect(result.record.consumers).toEqual([
-      expect.objectContaining({ outcome: 'ok', holds: 'new', proof: 'read-back', proof_detail: expect.stringContaining('n8n tested the credential it stored') }),
+      expect.objectContaining({
+        outcome: 'ok',
+        holds: 'new',
+        proof: 'read-back',
+        proof_detail: expect.stringContaining('n8n tested the credential it stored'),
+      }),
     ]);
     expect(surfaces(runtime, result, model.requests)).not.toContain(stored!);
   });
@@ -121,7 +166,10 @@ describe('n8n releases that cannot take the update are refused before anything c
     expect(result.status).toBe('rotated');
     expect(await n8nLogsIn(model)).toEqual({ ok: true });
     expect(model.credentialData('pgRo1')?.password).toBe(stored);
-    expect(result.record.consumers[0]).toMatchObject({ proof: 'sent-value-only', proof_detail: expect.stringMatching(/never returns credential data/) });
+    expect(result.record.consumers[0]).toMatchObject({
+      proof: 'sent-value-only',
+      proof_detail: expect.stringMatching(/never returns credential data/),
+    });
     const dir = join(runtime.workspace, result.evidencePath!, '..');
     const md = readdirSync(dir).find((f) => f.endsWith('.md'))!;
     expect(readFileSync(join(dir, md), 'utf8')).toMatch(/this n8n has no credential test .*\(proof: sent-value-only\)/);
@@ -149,9 +197,13 @@ describe('a consumer that fails after the change', () => {
     expect(first.result.status).toBe('failed');
     const labelB = `superset-database ${SUPERSET_B} #3`;
     expect(first.result.summary).toMatch(
-      new RegExp(`^refreshing ${labelB.replace(/[.#/]/g, '\\$&')} failed: .*HTTP 422 \\(Connection failed, please check your connection settings\\)\\. Superset refused the new URI and kept the one it had`),
+      new RegExp(
+        `^refreshing ${labelB.replace(/[.#/]/g, '\\$&')} failed: .*HTTP 422 \\(Connection failed, please check your connection settings\\)\\. Superset refused the new URI and kept the one it had`,
+      ),
     );
-    expect(first.result.summary).toContain(`consumers holding the new value: superset-database ${SUPERSET_A} #3, n8n-credential ${N8N} pgRo1; still holding the old value: ${labelB}`);
+    expect(first.result.summary).toContain(
+      `consumers holding the new value: superset-database ${SUPERSET_A} #3, n8n-credential ${N8N} pgRo1; still holding the old value: ${labelB}`,
+    );
     expect(first.result.record.consumers.map((c) => `${c.outcome}:${c.holds}`)).toEqual(['ok:new', 'failed:old', 'ok:new']);
     // What each holds, checked against the database: A and n8n log in, B's old password is dead.
     const stored1 = first.stored!;
@@ -169,7 +221,11 @@ describe('a consumer that fails after the change', () => {
     const stored2 = second.stored!;
     for (const model of [a, b]) expect(new URL(model.storedUri(3)!).password).toBe(stored2);
     expect(n8n.credentialData('pgRo1')?.password).toBe(stored2);
-    expect(second.result.record.consumers.map((c) => `${c.outcome}:${c.holds}:${c.proof}`)).toEqual(['ok:new:read-back', 'ok:new:read-back', 'ok:new:read-back']);
+    expect(second.result.record.consumers.map((c) => `${c.outcome}:${c.holds}:${c.proof}`)).toEqual([
+      'ok:new:read-back',
+      'ok:new:read-back',
+      'ok:new:read-back',
+    ]);
     expect(await n8nLogsIn(n8n)).toEqual({ ok: true });
     expect(await login(fx(), role, stored2)).toEqual({ ok: true });
     expect(await login(fx(), role, stored1)).toMatchObject({ ok: false, rejected: true });

@@ -15,18 +15,28 @@ const TOKEN = 'dop_v1_app_token_0123456789abcdef0123456789abcdef';
 const APP_ID = '4f6c71e2-1e90-4762-9fee-6cc4a0a9f2cf';
 
 function setup(app: Partial<AppSpec> = {}, options: Record<string, unknown> = {}, scopes = ALL_SCOPES) {
-  const model = createDigitalOceanModel({ tokens: { [TOKEN]: scopes }, apps: [{ id: APP_ID, name: 'odoo', components: ['web', 'worker'], ...app }] });
+  const model = createDigitalOceanModel({
+    tokens: { [TOKEN]: scopes },
+    apps: [{ id: APP_ID, name: 'odoo', components: ['web', 'worker'], ...app }],
+  });
   server.use(...model.handlers);
   const runtime = testRuntime();
   const consumer = digitalOceanApp(
-    targetSpec('digitalocean-app', { app_id: APP_ID, token: TOKEN, poll_seconds: 5, ...options }, 'credentials.doadmin.consumers[0].digitalocean-app'),
+    targetSpec(
+      'digitalocean-app',
+      { app_id: APP_ID, token: TOKEN, poll_seconds: 5, ...options },
+      'credentials.doadmin.consumers[0].digitalocean-app',
+    ),
     testContext(runtime),
   );
   return { model, runtime, consumer };
 }
 
 async function failure(promise: Promise<unknown>): Promise<RotationError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(RotationError);
   return error as RotationError;
 }
@@ -51,7 +61,10 @@ describe('digitalocean-app consumer', () => {
   it('mode deploy creates a deployment (force_build as asked) and waits through the build', async () => {
     const { model, consumer } = setup({}, { mode: 'deploy', force_build: true });
     expect(await consumer.refresh(NEW)).toMatch(/is ACTIVE after a deploy$/);
-    expect(model.requests.find((r) => r.method === 'POST')).toMatchObject({ path: `/v2/apps/${APP_ID}/deployments`, body: { force_build: true } });
+    expect(model.requests.find((r) => r.method === 'POST')).toMatchObject({
+      path: `/v2/apps/${APP_ID}/deployments`,
+      body: { force_build: true },
+    });
     expect(model.count({ method: 'GET', path: /\/deployments\// })).toBe(3);
   });
 

@@ -54,7 +54,8 @@ function model(users: Record<string, string>, app: Partial<AppSpec>, pools: Pool
 }
 
 function policyText(id: string, method: string, consumer: string): string {
-  const pgSystem = method === 'digitalocean-reset' ? '' : `  odoo-sor:\n    type: postgres\n    admin_url: \${ROTATION_ADMIN_URL}\n    cluster: do-pg\n`;
+  const pgSystem =
+    method === 'digitalocean-reset' ? '' : `  odoo-sor:\n    type: postgres\n    admin_url: \${ROTATION_ADMIN_URL}\n    cluster: do-pg\n`;
   return `version: 1
 systems:
 ${pgSystem}${doSystemYaml({ database: 'odoo' })}credentials:
@@ -73,7 +74,11 @@ ${pgSystem}${doSystemYaml({ database: 'odoo' })}credentials:
 async function rotate(id: string, method: string, current: string, consumer = ''): Promise<RotationResult & { runtime: TestRuntime }> {
   const env = { ROTATION_ADMIN_URL: fx().platform.adminUrl, CURRENT: current, DIGITALOCEAN_TOKEN: TOKEN };
   const runtime = testRuntime({ now: () => new Date(), env });
-  const result = await rotateCredential(parsePolicy(policyText(id, method, consumer), '.github/rotation.yaml', env), { credential: id, reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } }, runtime);
+  const result = await rotateCredential(
+    parsePolicy(policyText(id, method, consumer), '.github/rotation.yaml', env),
+    { credential: id, reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } },
+    runtime,
+  );
   return { ...result, runtime };
 }
 const stored = (runtime: TestRuntime) => {
@@ -83,14 +88,21 @@ const stored = (runtime: TestRuntime) => {
 /** Every sink of a run that failed: reporter, result, the model's log, the server's log. */
 function expectNoLeak(result: RotationResult & { runtime: TestRuntime }, m: DigitalOceanModel, logFrom: number, secrets: string[]) {
   const { runtime, ...outcome } = result;
-  const haystack = leakHaystack(runtime.reporter.lines, JSON.stringify(outcome), JSON.stringify(m.requests), fx().server.log.slice(logFrom));
+  const haystack = leakHaystack(
+    runtime.reporter.lines,
+    JSON.stringify(outcome),
+    JSON.stringify(m.requests),
+    fx().server.log.slice(logFrom),
+  );
   for (const secret of [...secrets, TOKEN, DOADMIN]) expect(haystack).not.toContain(secret);
 }
 
 describe('App Platform bindings of the rotated user (digitalocean-app consumer)', () => {
-  it('digitalocean-reset with mode deploy: the deployment binds the provider\'s new value, which logs in; the proof reads DigitalOcean\'s copy back', async () => {
+  it("digitalocean-reset with mode deploy: the deployment binds the provider's new value, which logs in; the proof reads DigitalOcean's copy back", async () => {
     const old = await makeRole(fx(), 'bound_reset');
-    const m = model({ bound_reset: old.reveal() }, bindingApp('bound_reset'), [{ name: 'app-pool', mode: 'transaction', size: 5, db: 'odoo', user: 'bound_reset' }]);
+    const m = model({ bound_reset: old.reveal() }, bindingApp('bound_reset'), [
+      { name: 'app-pool', mode: 'transaction', size: 5, db: 'odoo', user: 'bound_reset' },
+    ]);
 
     const result = await rotate('bound_reset', 'digitalocean-reset', old.reveal(), ', mode: deploy');
     expect(result.status).toBe('rotated');
@@ -126,8 +138,12 @@ describe('App Platform bindings of the rotated user (digitalocean-app consumer)'
 
     const result = await rotate('bound_restart', 'digitalocean-reset', old.reveal());
     expect(result.status).toBe('failed');
-    expect(result.summary).toContain(`app odoo (${APP}) binds DigitalOcean's copy of a password the rotation changes: services[web] DATABASE_URL = \${db.DATABASE_URL} (bound_restart)`);
-    expect(result.summary).toContain('App Platform binds them when it deploys; DigitalOcean does not document that a restart binds them again');
+    expect(result.summary).toContain(
+      `app odoo (${APP}) binds DigitalOcean's copy of a password the rotation changes: services[web] DATABASE_URL = \${db.DATABASE_URL} (bound_restart)`,
+    );
+    expect(result.summary).toContain(
+      'App Platform binds them when it deploys; DigitalOcean does not document that a restart binds them again',
+    );
     expect(result.summary).toContain('mode: deploy');
     expect(result.record.steps[0]).toMatchObject({ step: 'preflight', outcome: 'failed' });
     expect(m.count({ method: 'POST' })).toBe(0);
@@ -136,14 +152,16 @@ describe('App Platform bindings of the rotated user (digitalocean-app consumer)'
     expectNoLeak(result, m, logFrom, [old.reveal()]);
   });
 
-  it('alter-role of a bound user is refused before the ALTER ROLE: the deploy would bind DigitalOcean\'s copy, not the new password', async () => {
+  it("alter-role of a bound user is refused before the ALTER ROLE: the deploy would bind DigitalOcean's copy, not the new password", async () => {
     const old = await makeRole(fx(), 'bound_alter');
     const m = model({ bound_alter: old.reveal() }, bindingApp('bound_alter'));
     const logFrom = fx().server.log.length;
 
     const result = await rotate('bound_alter', 'alter-role', old.reveal(), ', mode: deploy');
     expect(result.status).toBe('failed');
-    expect(result.summary).toContain("App Platform injects DigitalOcean's copy when it deploys; alter-role changes the password with ALTER ROLE, which DigitalOcean does not document to update that copy");
+    expect(result.summary).toContain(
+      "App Platform injects DigitalOcean's copy when it deploys; alter-role changes the password with ALTER ROLE, which DigitalOcean does not document to update that copy",
+    );
     expect(result.summary).toContain('give the app the stored value instead');
     expect(fx().server.log.slice(logFrom).join('\n')).not.toMatch(/ALTER ROLE \S+ PASSWORD/);
     expect((await login(fx(), 'bound_alter', old)).ok).toBe(true);

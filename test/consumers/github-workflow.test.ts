@@ -25,7 +25,11 @@ function setup(workflow: Partial<WorkflowSpec> = {}, options: Partial<GitHubMode
   server.use(...model.handlers);
   const consumer = (opts: Record<string, unknown> = {}) =>
     githubWorkflow(
-      targetSpec('github-workflow', { repository: 'acme/ops', workflow: 'deploy-odoo.yml', ...opts }, 'credentials.odoo_app.consumers[0].github-workflow'),
+      targetSpec(
+        'github-workflow',
+        { repository: 'acme/ops', workflow: 'deploy-odoo.yml', ...opts },
+        'credentials.odoo_app.consumers[0].github-workflow',
+      ),
       testContext(runtime),
     );
   return { model, runtime, consumer };
@@ -40,7 +44,9 @@ describe('github-workflow consumer', () => {
     const result = await c.refresh(VALUE);
     const run = model.workflows.runs[0];
     expect(result).toBe(`deploy-odoo.yml run ${run.id} concluded success (https://github.com/acme/ops/actions/runs/${run.id})`);
-    expect(model.workflows.dispatches).toEqual([{ repository: 'acme/ops', workflow: 'deploy-odoo.yml', ref: 'main', inputs: { credential: 'odoo_app', dry: 'false' }, runId: run.id }]);
+    expect(model.workflows.dispatches).toEqual([
+      { repository: 'acme/ops', workflow: 'deploy-odoo.yml', ref: 'main', inputs: { credential: 'odoo_app', dry: 'false' }, runId: run.id },
+    ]);
     expect(model.count({ method: 'GET', path: `/repos/acme/ops/actions/runs/${run.id}` })).toBe(3);
     expect(runtime.sleeps).toEqual([5000, 5000]);
     expect(JSON.stringify(model.requests)).not.toContain(VALUE.reveal());
@@ -84,7 +90,9 @@ describe('github-workflow consumer', () => {
 
   it('fails with the run URL and conclusion when the run does not succeed', async () => {
     const { model, consumer } = setup({ conclusion: 'failure' });
-    const error = await consumer().refresh(VALUE).catch((e: unknown) => e);
+    const error = await consumer()
+      .refresh(VALUE)
+      .catch((e: unknown) => e);
     const run = model.workflows.runs[0];
     expect(error).toBeInstanceOf(RotationError);
     expect(describeError(error)).toContain(`run ${run.id} concluded failure (https://github.com/acme/ops/actions/runs/${run.id})`);
@@ -92,16 +100,24 @@ describe('github-workflow consumer', () => {
 
   it('times out waiting for a run that never completes, naming the run', async () => {
     const { model, runtime, consumer } = setup({ pollsToComplete: Infinity });
-    const error = await consumer({ timeout_minutes: 1, poll_seconds: 10 }).refresh(VALUE).catch((e: unknown) => e);
+    const error = await consumer({ timeout_minutes: 1, poll_seconds: 10 })
+      .refresh(VALUE)
+      .catch((e: unknown) => e);
     const run = model.workflows.runs[0];
     expect((error as RotationError).code).toBe('TIMEOUT');
-    expect(describeError(error)).toMatch(new RegExp(`run ${run.id} did not complete within 1 min, last status 'in_progress' \\(https://github.com/acme/ops/actions/runs/${run.id}\\)`));
+    expect(describeError(error)).toMatch(
+      new RegExp(
+        `run ${run.id} did not complete within 1 min, last status 'in_progress' \\(https://github.com/acme/ops/actions/runs/${run.id}\\)`,
+      ),
+    );
     expect(runtime.sleeps.reduce((a, b) => a + b, 0)).toBe(60_000);
   });
 
   it('times out when no run appears for the dispatch', async () => {
     const { consumer } = setup({ listDelay: 1000 }, { dispatchReturnsRunDetails: false });
-    const error = await consumer({ timeout_minutes: 0.5 }).refresh(VALUE).catch((e: unknown) => e);
+    const error = await consumer({ timeout_minutes: 0.5 })
+      .refresh(VALUE)
+      .catch((e: unknown) => e);
     expect(describeError(error)).toMatch(/no run started by the dispatch on main appeared within 0.5 min/);
   });
 
@@ -115,15 +131,21 @@ describe('github-workflow consumer', () => {
 
   it('reports an unknown workflow (404) and a disabled one in check()', async () => {
     const { consumer } = setup({ state: 'disabled_manually' });
-    const missing = await consumer({ workflow: 'deploy.yml' }).check().catch((e: unknown) => e);
+    const missing = await consumer({ workflow: 'deploy.yml' })
+      .check()
+      .catch((e: unknown) => e);
     expect(describeError(missing)).toMatch(/workflow deploy\.yml in acme\/ops: HTTP 404.*not found/);
-    const disabled = await consumer().check().catch((e: unknown) => e);
+    const disabled = await consumer()
+      .check()
+      .catch((e: unknown) => e);
     expect(describeError(disabled)).toMatch(/cannot be dispatched: its state is 'disabled_manually'.*gh workflow enable/);
   });
 
   it('reports a refused dispatch (unknown ref, 422) without retrying', async () => {
     const { model, consumer } = setup();
-    const error = await consumer({ ref: 'nope' }).refresh(VALUE).catch((e: unknown) => e);
+    const error = await consumer({ ref: 'nope' })
+      .refresh(VALUE)
+      .catch((e: unknown) => e);
     expect(describeError(error)).toMatch(/HTTP 422 \(No ref found for: nope\)/);
     expect(model.count({ method: 'POST' })).toBe(1);
   });

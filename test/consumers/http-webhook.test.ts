@@ -35,7 +35,12 @@ describe('http webhook consumer', () => {
     const detail = await consumer.refresh(NEW);
     expect(model.deliveries.map((d) => d.status)).toEqual([204, 204]);
     expect(model.events[0]).toEqual({ event: 'ping', credential: 'superset_ro', system: 'odoo-sor' });
-    expect(model.events[1]).toMatchObject({ event: 'rotated', credential: 'superset_ro', system: 'odoo-sor', rotated_at: '2026-03-01T03:00:00.000Z' });
+    expect(model.events[1]).toMatchObject({
+      event: 'rotated',
+      credential: 'superset_ro',
+      system: 'odoo-sor',
+      rotated_at: '2026-03-01T03:00:00.000Z',
+    });
     expect(model.events[1]).not.toHaveProperty('value');
     expect(model.deliveries[1].signature).toMatch(/^sha256=[0-9a-f]{64}$/);
     expect(model.deliveries.map((d) => d.body).join('')).not.toContain(NEW.reveal());
@@ -59,7 +64,9 @@ describe('http webhook consumer', () => {
   it('fails with an actionable message when the receiver rejects the signature', async () => {
     const { model, runtime, consumer } = setup({}, 'another-key-the-receiver-holds');
     const error = await consumer.refresh(NEW).catch((e: unknown) => e);
-    expect(describeError(error)).toMatch(/HTTP 401 \(signature mismatch\).*X-Rotation-Signature.*credentials\.superset_ro\.consumers\[1\]\.http\.secret/);
+    expect(describeError(error)).toMatch(
+      /HTTP 401 \(signature mismatch\).*X-Rotation-Signature.*credentials\.superset_ro\.consumers\[1\]\.http\.secret/,
+    );
     expect(model.deliveries).toHaveLength(1);
     expectNoSecrets(runtime, describeError(error));
   });
@@ -114,4 +121,3 @@ credentials:
     expect(message).not.toContain(KEY);
   });
 });
-

@@ -32,7 +32,10 @@ async function world(stores: string) {
   const text = alterRoleYaml(role, 'CURRENT', `    store:\n${stores}`);
   const rotate = (current: string | undefined, rt: TestRuntime = runtime) =>
     rotateCredential(
-      parsePolicy(current === undefined ? text.replace(/\n {4}current: .*\n/, '\n') : text, '.github/rotation.yaml', { ROTATION_ADMIN_URL: fx().platform.adminUrl, CURRENT: current ?? '' }),
+      parsePolicy(current === undefined ? text.replace(/\n {4}current: .*\n/, '\n') : text, '.github/rotation.yaml', {
+        ROTATION_ADMIN_URL: fx().platform.adminUrl,
+        CURRENT: current ?? '',
+      }),
       { credential: role, reason: 'manual', dryRun: false, trigger },
       rt,
     );
@@ -66,14 +69,18 @@ describe('back-out after a failed store write', () => {
 
     expect(result.status).toBe('failed');
     // The value the file held logged in: it was the current one, not the variable.
-    expect(result.record.notes).toContain(`the current value no longer logs in, but the value file ${FILE} DB_PASSWORD holds does: it is taken as the current value (for the back-out and the proof that it is refused)`);
+    expect(result.record.notes).toContain(
+      `the current value no longer logs in, but the value file ${FILE} DB_PASSWORD holds does: it is taken as the current value (for the back-out and the proof that it is refused)`,
+    );
     expect(w.file()).toBe(`DB_PASSWORD=${w.live}\n`);
     expect(await w.logsIn(w.live)).toBe(true);
     // The GitHub secret, write-only, was rewritten with the value proven live, never the stale one.
     expect(gh.secretValue({ repository: 'acme/ops', name: 'DB_PASSWORD' })).toBe(w.live);
     expect(storeEntry(result, `file ${FILE} DB_PASSWORD`)).toMatchObject({ outcome: 'ok', holds: 'restored' });
     expect(storeEntry(result, 'github acme/ops DB_PASSWORD')).toMatchObject({ outcome: 'failed', holds: 'restored' });
-    expect(result.summary).toMatch(/^writing github acme\/ops DB_PASSWORD failed: .*502.* Store targets now: file \.secrets\/app\.env DB_PASSWORD: restored; github acme\/ops DB_PASSWORD: restored\.$/);
+    expect(result.summary).toMatch(
+      /^writing github acme\/ops DB_PASSWORD failed: .*502.* Store targets now: file \.secrets\/app\.env DB_PASSWORD: restored; github acme\/ops DB_PASSWORD: restored\.$/,
+    );
     noLeak(result, w.runtime, [w.live, stale]);
 
     // The same command again (same stale variable): it repairs with no hand work.
@@ -103,7 +110,9 @@ describe('back-out after a failed store write', () => {
 
   it('the exact prior content of a file comes back: other lines, blank lines, order, two targets in one file', async () => {
     const url = (p: string) => `postgresql://app:${p}@127.0.0.1:5432/odoo`;
-    const w = await world(`${FILE_TARGET}      - file: { path: ${FILE}, key: DATABASE_URL, format: "postgresql://app:{password}@127.0.0.1:5432/odoo" }\n${GITHUB_A}`);
+    const w = await world(
+      `${FILE_TARGET}      - file: { path: ${FILE}, key: DATABASE_URL, format: "postgresql://app:{password}@127.0.0.1:5432/odoo" }\n${GITHUB_A}`,
+    );
     const before = `# written by hand\nOTHER=1\n\nDATABASE_URL=${url(w.live)}\nDB_PASSWORD=${w.live}\nLAST=x`;
     w.seedFile(before);
     failSecondTarget();
@@ -126,11 +135,18 @@ describe('back-out after a failed store write', () => {
     expect(held).not.toBe(stale);
     expect(await w.logsIn(held)).toBe(false);
     expect(gh.secretValue({ repository: 'acme/ops', name: 'DB_PASSWORD_COPY' })).toBeUndefined();
-    expect(storeEntry(result, `file ${FILE} DB_PASSWORD`)).toMatchObject({ holds: 'restored', detail: 'new value written, then taken out again (it held no file before)' });
+    expect(storeEntry(result, `file ${FILE} DB_PASSWORD`)).toMatchObject({
+      holds: 'restored',
+      detail: 'new value written, then taken out again (it held no file before)',
+    });
     expect(storeEntry(result, 'github acme/ops DB_PASSWORD')).toMatchObject({ outcome: 'ok', holds: 'new value (never live)' });
-    expect(storeEntry(result, 'github acme/ops DB_PASSWORD').detail).toMatch(/never went live: the target is write-only and no value that logs in was known/);
+    expect(storeEntry(result, 'github acme/ops DB_PASSWORD').detail).toMatch(
+      /never went live: the target is write-only and no value that logs in was known/,
+    );
     expect(storeEntry(result, 'github acme/ops DB_PASSWORD_COPY')).toMatchObject({ outcome: 'failed', holds: 'unknown' });
-    expect(result.summary).toContain('Store targets now: file .secrets/app.env DB_PASSWORD: restored; github acme/ops DB_PASSWORD: new value (never live); github acme/ops DB_PASSWORD_COPY: unknown.');
+    expect(result.summary).toContain(
+      'Store targets now: file .secrets/app.env DB_PASSWORD: restored; github acme/ops DB_PASSWORD: new value (never live); github acme/ops DB_PASSWORD_COPY: unknown.',
+    );
     expect(await w.logsIn(w.live)).toBe(true);
 
     // The rerun the workflow would make, with what the GitHub secret now holds: it converges.
@@ -153,6 +169,8 @@ describe('back-out after a failed store write', () => {
     expect(gh.count({ method: 'PUT' })).toBe(1);
     expect(gh.secretValue({ repository: 'acme/ops', name: 'DB_PASSWORD' })).toBeUndefined();
     expect(storeEntry(result, 'github acme/ops DB_PASSWORD')).toMatchObject({ outcome: 'failed', holds: 'unchanged' });
-    expect(result.summary).toContain('Store targets now: file .secrets/app.env DB_PASSWORD: restored; github acme/ops DB_PASSWORD: unchanged.');
+    expect(result.summary).toContain(
+      'Store targets now: file .secrets/app.env DB_PASSWORD: restored; github acme/ops DB_PASSWORD: unchanged.',
+    );
   });
 });

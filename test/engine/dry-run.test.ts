@@ -7,7 +7,9 @@ import { check, expectNoLeak, fx, rotate, SECRET, server, TEXT, world, type Id }
 async function catalogs(): Promise<string> {
   const db = await fx().server.client();
   try {
-    const roles = await db.query("SELECT rolname, rolpassword, rolcanlogin FROM pg_authid WHERE rolname NOT LIKE 'pg\\_%' ORDER BY rolname");
+    const roles = await db.query(
+      "SELECT rolname, rolpassword, rolcanlogin FROM pg_authid WHERE rolname NOT LIKE 'pg\\_%' ORDER BY rolname",
+    );
     const settings = await db.query('SELECT setdatabase, setrole, setconfig FROM pg_db_role_setting ORDER BY setdatabase, setrole');
     return JSON.stringify([roles.rows, settings.rows]);
   } finally {
@@ -16,10 +18,11 @@ async function catalogs(): Promise<string> {
 }
 
 describe('a dry run of the whole platform policy', () => {
-  it('sends no request but GETs to any system, leaves n8n\'s credential untouched, and says which proofs it left out', async () => {
+  it("sends no request but GETs to any system, leaves n8n's credential untouched, and says which proofs it left out", async () => {
     const w = world();
     const sent: string[] = [];
-    const record = ({ request }: { request: Request }) => void sent.push(`${request.method} ${new URL(request.url).host}${new URL(request.url).pathname}`);
+    const record = ({ request }: { request: Request }) =>
+      void sent.push(`${request.method} ${new URL(request.url).host}${new URL(request.url).pathname}`);
     server.events.on('request:start', record);
     const n8nBefore = w.n8n.updatedAt('sbBridge1');
     const catalogsBefore = await catalogs();
@@ -40,8 +43,12 @@ describe('a dry run of the whole platform policy', () => {
     expect(sent.filter((r) => !r.startsWith('GET '))).toEqual([]);
     // The no-op partial update would have moved it (n8n records every accepted PATCH).
     expect(w.n8n.updatedAt('sbBridge1')).toBe(n8nBefore);
-    expect(summaries.service_role).toMatch(/not done in a dry run: n8n-credential https:\/\/n8n\.test sbBridge1: the no-op partial update is not sent in a dry run .*the API key, its read access, the credential id and the data's fields were checked/);
-    expect(summaries.superset_ro).toMatch(/not done in a dry run: superset-database https:\/\/superset\.test #1: not contacted in a dry run: every check needs a login, which Superset records/);
+    expect(summaries.service_role).toMatch(
+      /not done in a dry run: n8n-credential https:\/\/n8n\.test sbBridge1: the no-op partial update is not sent in a dry run .*the API key, its read access, the credential id and the data's fields were checked/,
+    );
+    expect(summaries.superset_ro).toMatch(
+      /not done in a dry run: superset-database https:\/\/superset\.test #1: not contacted in a dry run: every check needs a login, which Superset records/,
+    );
     expect(summaries.doadmin).not.toMatch(/not done in a dry run/);
     expect(w.runtime.reporter.lines.join('\n')).toMatch(/the no-op partial update is not sent in a dry run/);
     expectNoLeak(w);

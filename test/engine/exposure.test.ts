@@ -29,7 +29,13 @@ beforeAll(async () => {
   // The consumer restarts on the new password (read from the file store) while health is checked.
   health = createServer(async (_req, res) => {
     const line = readFileSync(join(runtime.workspace, '.secrets/app.env'), 'utf8').match(/^DB_PASSWORD=(.*)$/m)![1];
-    const client = await connect({ ...connectionConfig(new Secret(fx().platform.adminUrl), { user: 'odoo_app', password: new Secret(line) }), application_name: 'odoo' }, 'odoo');
+    const client = await connect(
+      {
+        ...connectionConfig(new Secret(fx().platform.adminUrl), { user: 'odoo_app', password: new Secret(line) }),
+        application_name: 'odoo',
+      },
+      'odoo',
+    );
     afterChange.push(client);
     res.writeHead(200).end('ok');
   });
@@ -58,12 +64,29 @@ const asSuperuser = async <T>(fn: (db: pg.Client) => Promise<T>): Promise<T> => 
   }
 };
 function sessionAs(password: string): Promise<pg.Client> {
-  return connect({ ...connectionConfig(new Secret(fx().platform.adminUrl), { user: 'odoo_app', password: new Secret(password) }), application_name: 'psql' }, 'psql');
+  return connect(
+    {
+      ...connectionConfig(new Secret(fx().platform.adminUrl), { user: 'odoo_app', password: new Secret(password) }),
+      application_name: 'psql',
+    },
+    'psql',
+  );
 }
 const pidOf = async (c: pg.Client) => (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
 function noLeak(result: RotationResult, secrets: string[], logStart: number) {
-  const evidence = result.evidencePath ? [readFileSync(join(runtime.workspace, result.evidencePath), 'utf8'), readFileSync(join(runtime.workspace, result.evidencePath.replace(/json$/, 'md')), 'utf8')] : [];
-  const haystack = leakHaystack(runtime.reporter.lines, result.summary, JSON.stringify(result.record), evidence, fx().server.log.slice(logStart));
+  const evidence = result.evidencePath
+    ? [
+        readFileSync(join(runtime.workspace, result.evidencePath), 'utf8'),
+        readFileSync(join(runtime.workspace, result.evidencePath.replace(/json$/, 'md')), 'utf8'),
+      ]
+    : [];
+  const haystack = leakHaystack(
+    runtime.reporter.lines,
+    result.summary,
+    JSON.stringify(result.record),
+    evidence,
+    fx().server.log.slice(logStart),
+  );
   for (const s of secrets) expect(haystack).not.toContain(s);
 }
 
@@ -110,9 +133,15 @@ describe('reason: exposure with alter-role', () => {
       const survivor = `odoo_app session pid ${pid} (start, application and client not visible to rotation_admin: it may predate the change)`;
       expect(result.summary).toContain(`exposure: the password changed and the old one is refused, but`);
       expect(result.summary).toContain(survivor);
-      expect(result.summary).toContain('as a superuser: GRANT pg_read_all_stats TO rotation_admin; GRANT pg_signal_backend TO rotation_admin');
+      expect(result.summary).toContain(
+        'as a superuser: GRANT pg_read_all_stats TO rotation_admin; GRANT pg_signal_backend TO rotation_admin',
+      );
       expect(evidence.old_credential).toMatchObject({ tried: true, rejected: true });
-      expect(evidence.incident).toMatchObject({ exposure: true, cut_off: [], grants: ['GRANT pg_read_all_stats TO rotation_admin', 'GRANT pg_signal_backend TO rotation_admin'] });
+      expect(evidence.incident).toMatchObject({
+        exposure: true,
+        cut_off: [],
+        grants: ['GRANT pg_read_all_stats TO rotation_admin', 'GRANT pg_signal_backend TO rotation_admin'],
+      });
       expect(evidence.incident.survived).toContain(survivor);
       expect(evidence.steps.find((s: { step: string }) => s.step === 'revoke').outcome).toBe('failed');
       expect(markdown).toContain(`- ${survivor}`);
@@ -128,7 +157,9 @@ describe('reason: exposure with alter-role', () => {
     try {
       expect(result.status).toBe('failed');
       expect((await attacker.query('SELECT 1')).rowCount).toBe(1);
-      expect(evidence.incident.survived).toContain(`odoo_app session pid ${pid} (start, application and client not visible to rotation_admin: it may predate the change)`);
+      expect(evidence.incident.survived).toContain(
+        `odoo_app session pid ${pid} (start, application and client not visible to rotation_admin: it may predate the change)`,
+      );
       expect(evidence.incident.grants).toEqual(['GRANT pg_read_all_stats TO rotation_admin']);
       expect(result.summary).toMatch(/as a superuser: GRANT pg_read_all_stats TO rotation_admin; then end them/);
     } finally {
@@ -144,7 +175,13 @@ describe('reason: exposure with alter-role', () => {
       expect((await attacker.query('SELECT 1')).rowCount).toBe(1);
       // The consumer's session opened after the change is visible as such, and not listed.
       expect(consumers).toHaveLength(1);
-      expect(evidence.incident.survived).toEqual([expect.stringMatching(new RegExp(`^odoo_app session pid ${pid} \\(application 'psql', client 127\\.0\\.0\\.1, opened \\d{4}-.*\\): rotation_admin may not end it$`))]);
+      expect(evidence.incident.survived).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^odoo_app session pid ${pid} \\(application 'psql', client 127\\.0\\.0\\.1, opened \\d{4}-.*\\): rotation_admin may not end it$`,
+          ),
+        ),
+      ]);
       expect(evidence.incident.grants).toEqual(['GRANT pg_signal_backend TO rotation_admin']);
       expect(result.summary).toContain(`${evidence.incident.survived[0]}. as a superuser: GRANT pg_signal_backend TO rotation_admin`);
     } finally {
@@ -158,14 +195,19 @@ describe('reason: exposure with alter-role', () => {
     // No health check here: it would open a consumer session the admin cannot tell from an old one.
     const current = fileValue()!;
     const result = await rotateCredential(
-      parsePolicy(alterRolePolicy(fx(), 'odoo_app'), '.github/rotation.yaml', { ROTATION_ADMIN_URL: fx().platform.adminUrl, CURRENT: current }),
+      parsePolicy(alterRolePolicy(fx(), 'odoo_app'), '.github/rotation.yaml', {
+        ROTATION_ADMIN_URL: fx().platform.adminUrl,
+        CURRENT: current,
+      }),
       { credential: 'odoo_app', reason: 'exposure', dryRun: false, trigger },
       runtime,
     );
     expect(result.status, result.summary).toBe('rotated');
     const evidence = JSON.parse(readFileSync(join(runtime.workspace, result.evidencePath!), 'utf8'));
     expect(evidence.incident).toEqual({ exposure: true, cut_off: [] });
-    expect(evidence.notes).toContain('exposure: the admin lacks pg_signal_backend and pg_read_all_stats, so sessions of odoo_app opened before the change may survive it; the password changes first, and any survivor fails the run (GRANT pg_signal_backend, pg_read_all_stats TO rotation_admin)');
+    expect(evidence.notes).toContain(
+      'exposure: the admin lacks pg_signal_backend and pg_read_all_stats, so sessions of odoo_app opened before the change may survive it; the password changes first, and any survivor fails the run (GRANT pg_signal_backend, pg_read_all_stats TO rotation_admin)',
+    );
     await asSuperuser((db) => db.query('GRANT pg_signal_backend TO rotation_admin'));
   });
 
@@ -194,7 +236,9 @@ describe('reason: exposure with alter-role', () => {
     // The session opened with the exposed password is gone; the one opened after the change lives.
     await expect(attacker.query('SELECT 1')).rejects.toThrow();
     await expect(consumer.query('SELECT 1')).rejects.toThrow();
-    const alive = await asSuperuser(async (db) => (await db.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE usename = 'odoo_app'")).rows.map((r) => r.pid));
+    const alive = await asSuperuser(async (db) =>
+      (await db.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE usename = 'odoo_app'")).rows.map((r) => r.pid),
+    );
     expect(afterChange).toHaveLength(1);
     const keptPid = await pidOf(afterChange[0]);
     expect(alive).toEqual([keptPid]);
@@ -204,8 +248,15 @@ describe('reason: exposure with alter-role', () => {
     // The evidence says what was cut off, and only that.
     const evidence = JSON.parse(readFileSync(join(runtime.workspace, result.evidencePath!), 'utf8'));
     expect(evidence.reason).toBe('exposure');
-    expect(evidence.old_credential.detail).toBe('old password refused with SQLSTATE 28P01; 2 session(s) opened before the change terminated');
-    const cutOff = [[attackerPid, 'psql'], [consumerPid, 'odoo']].map(([pid, app]) => expect.stringMatching(new RegExp(`^odoo_app session pid ${pid} \\(application '${app}', client 127\\.0\\.0\\.1, opened \\d{4}-`)));
+    expect(evidence.old_credential.detail).toBe(
+      'old password refused with SQLSTATE 28P01; 2 session(s) opened before the change terminated',
+    );
+    const cutOff = [
+      [attackerPid, 'psql'],
+      [consumerPid, 'odoo'],
+    ].map(([pid, app]) =>
+      expect.stringMatching(new RegExp(`^odoo_app session pid ${pid} \\(application '${app}', client 127\\.0\\.0\\.1, opened \\d{4}-`)),
+    );
     expect([...evidence.old_credential.cut_off].sort()).toEqual(expect.arrayContaining(cutOff));
     expect(evidence.old_credential.cut_off).toHaveLength(2);
     expect(evidence.old_credential.cut_off.join()).not.toContain(String(keptPid));

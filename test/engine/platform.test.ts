@@ -11,7 +11,24 @@ import { APP } from '../helpers/digitalocean.js';
 import { login } from '../helpers/postgres.js';
 import { REF } from '../helpers/supabase.js';
 import {
-  check, evidence, expectNoLeak, FILE, fx, live, LOGINS, PG_CREDS, PROJECT, REPO, rotate, SECRET, supersetUri, TEXT, URLS, values, world, type Id,
+  check,
+  evidence,
+  expectNoLeak,
+  FILE,
+  fx,
+  live,
+  LOGINS,
+  PG_CREDS,
+  PROJECT,
+  REPO,
+  rotate,
+  SECRET,
+  supersetUri,
+  TEXT,
+  URLS,
+  values,
+  world,
+  type Id,
 } from '../helpers/platform.js';
 
 describe('examples/platform/rotation.yaml', () => {
@@ -21,7 +38,9 @@ describe('examples/platform/rotation.yaml', () => {
     const policy = parsePolicy(TEXT, FILE, {}, { withoutSecrets: true });
     expect(Object.keys(policy.credentials)).toEqual(['doadmin', 'odoo_app', 'superset_ro', 'service_role', 'anon']);
     // A broken copy is refused: the test fails if validation stops working.
-    expect(() => parsePolicy(TEXT.replace('cadence: quarterly', 'cadence: weekly'), FILE, {}, { withoutSecrets: true })).toThrow(/cadence: expected monthly \| quarterly/);
+    expect(() => parsePolicy(TEXT.replace('cadence: quarterly', 'cadence: weekly'), FILE, {}, { withoutSecrets: true })).toThrow(
+      /cadence: expected monthly \| quarterly/,
+    );
   });
 
   it('a dry run of every credential passes preflight and changes nothing (anon included: its key is probed at /auth/v1/settings)', async () => {
@@ -44,8 +63,11 @@ describe('examples/platform/rotation.yaml', () => {
   it('rotates every credential end to end: stored everywhere, consumers refreshed, probes passed, old value refused', async () => {
     const w = world();
     const expected: Record<Id, { consumers: number; health: number }> = {
-      doadmin: { consumers: 0, health: 1 }, odoo_app: { consumers: 1, health: 1 }, superset_ro: { consumers: 1, health: 1 },
-      service_role: { consumers: 2, health: 1 }, anon: { consumers: 0, health: 1 },
+      doadmin: { consumers: 0, health: 1 },
+      odoo_app: { consumers: 1, health: 1 },
+      superset_ro: { consumers: 1, health: 1 },
+      service_role: { consumers: 2, health: 1 },
+      anon: { consumers: 0, health: 1 },
     };
     for (const id of Object.keys(expected) as Id[]) {
       const old = w.env[SECRET[id]];
@@ -65,8 +87,14 @@ describe('examples/platform/rotation.yaml', () => {
       expect(record.status).toBe('rotated');
       expect(record.stores.length).toBeGreaterThan(0);
       expect(record.stores.every((s) => s.outcome === 'ok')).toBe(true);
-      expect(record.consumers.map((c) => c.outcome), `${id} consumers`).toEqual(Array(expected[id].consumers).fill('ok'));
-      expect(record.health.map((h) => h.outcome), `${id} health`).toEqual(Array(expected[id].health).fill('ok'));
+      expect(
+        record.consumers.map((c) => c.outcome),
+        `${id} consumers`,
+      ).toEqual(Array(expected[id].consumers).fill('ok'));
+      expect(
+        record.health.map((h) => h.outcome),
+        `${id} health`,
+      ).toEqual(Array(expected[id].health).fill('ok'));
       expect(record.old_credential).toMatchObject({ tried: true, rejected: true });
       expect(record.old_credential.detail).toMatch(id in PG_CREDS ? /28P01/ : /401/);
     }
@@ -77,7 +105,10 @@ describe('examples/platform/rotation.yaml', () => {
     expect(byId.odoo_app.health[0].detail).toBe('HTTP 200 with {"status":"pass"}');
     expect(byId.superset_ro.consumers[0].detail).toContain("Superset's connection test passed");
     expect(byId.superset_ro.health[0].detail).toBe('HTTP 200 with body "OK"');
-    expect(byId.service_role.consumers.map((c) => c.target)).toEqual([`supabase-function-secrets ${REF} SERVICE_ROLE_KEY`, `n8n-credential ${URLS.N8N_URL} sbBridge1`]);
+    expect(byId.service_role.consumers.map((c) => c.target)).toEqual([
+      `supabase-function-secrets ${REF} SERVICE_ROLE_KEY`,
+      `n8n-credential ${URLS.N8N_URL} sbBridge1`,
+    ]);
     expect(w.superset.connectionTests.at(-1)).toEqual({ database_name: 'odoo', ok: true });
     expect(w.gh.workflows.dispatches.map((d) => d.workflow)).toEqual(['deploy-odoo.yml']);
     // The n8n credential kept its other fields; DigitalOcean and Supabase were reached through the env's base URLs.
@@ -111,7 +142,9 @@ describe('a consumer failure gives a failed run a person can act on, and no lock
     const first = await rotate(w, 'superset_ro');
     expect(first.status).toBe('failed');
     // Before, this was found only after the password was changed, leaving Superset on a dead one.
-    expect(first.summary).toMatch(/test the connection of 'odoo': HTTP 400 \(400 Bad Request: The CSRF session token is missing\.\)\. .*session cookie/);
+    expect(first.summary).toMatch(
+      /test the connection of 'odoo': HTTP 400 \(400 Bad Request: The CSRF session token is missing\.\)\. .*session cookie/,
+    );
     expect(first.record.steps.find((s) => s.step === 'preflight')?.outcome).toBe('failed');
     expect(await check('superset_ro', before)).toBe('works');
     expect(w.superset.storedUri(1)).toBe(supersetUri(before));
@@ -136,7 +169,11 @@ describe('a consumer failure gives a failed run a person can act on, and no lock
     const old = live.doadmin;
     const first = await rotate(w, 'doadmin', 'scheduled', text);
     expect(first.status).toBe('failed');
-    expect(first.summary).toMatch(new RegExp(`^refreshing digitalocean-app ${APP} \\(deploy\\) failed: app odoo \\(${APP}\\) deployment \\S+ ended in phase ERROR\\. read its logs \\(doctl apps logs ${APP}`));
+    expect(first.summary).toMatch(
+      new RegExp(
+        `^refreshing digitalocean-app ${APP} \\(deploy\\) failed: app odoo \\(${APP}\\) deployment \\S+ ended in phase ERROR\\. read its logs \\(doctl apps logs ${APP}`,
+      ),
+    );
     const stored = w.gh.secretValue({ repository: REPO, name: SECRET.doadmin })!;
     expect(await check('doadmin', stored)).toBe('works');
     expect(await check('doadmin', old)).toBe('refused');
@@ -155,15 +192,26 @@ describe('a consumer failure gives a failed run a person can act on, and no lock
   it("no-stale-sessions on odoo_app refuses to pass blind when the admin cannot see other roles' sessions", async () => {
     // A variant a reader may try: confirm the Odoo container was recreated. rotation_admin holds
     // ADMIN OPTION without INHERIT, so pg_stat_activity hides the start of odoo_app's sessions.
-    const text = TEXT.replace('expect_json: { status: pass } }\n', 'expect_json: { status: pass } }\n      - no-stale-sessions: { grace_seconds: 10 }\n');
+    const text = TEXT.replace(
+      'expect_json: { status: pass } }\n',
+      'expect_json: { status: pass } }\n      - no-stale-sessions: { grace_seconds: 10 }\n',
+    );
     expect(text).not.toBe(TEXT);
     const w = world();
     const inUse = (await Promise.all(LOGINS.odoo_app.map(async (u) => ((await login(fx(), u, live.odoo_app)).ok ? u : '')))).find(Boolean)!;
-    const stale = await connect({ ...connectionConfig(new Secret(fx().platform.adminUrl), { user: inUse, password: new Secret(live.odoo_app) }), application_name: 'odoo-web' }, 'odoo-web');
+    const stale = await connect(
+      {
+        ...connectionConfig(new Secret(fx().platform.adminUrl), { user: inUse, password: new Secret(live.odoo_app) }),
+        application_name: 'odoo-web',
+      },
+      'odoo-web',
+    );
     try {
       const result = await rotate(w, 'odoo_app', 'scheduled', text);
       expect(result.status).toBe('failed');
-      expect(result.summary).toMatch(/no-stale-sessions of role odoo_app: the connection as rotation_admin cannot see when sessions of odoo_app started\. grant it .*GRANT pg_read_all_stats TO rotation_admin/);
+      expect(result.summary).toMatch(
+        /no-stale-sessions of role odoo_app: the connection as rotation_admin cannot see when sessions of odoo_app started\. grant it .*GRANT pg_read_all_stats TO rotation_admin/,
+      );
       const [stored] = values(w, 'odoo_app');
       expect(await check('odoo_app', stored!)).toBe('works');
       live.odoo_app = stored!;
@@ -178,7 +226,9 @@ describe('a consumer failure gives a failed run a person can act on, and no lock
     const old = live.odoo_app;
     const first = await rotate(w, 'odoo_app');
     expect(first.status).toBe('failed');
-    expect(first.summary).toMatch(/^refreshing github-workflow insightpulseai\/ops deploy-odoo\.yml@main failed: .*run \d+ did not complete within 20 min, last status 'in_progress' \(https:\/\/github\.com\/insightpulseai\/ops\/actions\/runs\/\d+\)/);
+    expect(first.summary).toMatch(
+      /^refreshing github-workflow insightpulseai\/ops deploy-odoo\.yml@main failed: .*run \d+ did not complete within 20 min, last status 'in_progress' \(https:\/\/github\.com\/insightpulseai\/ops\/actions\/runs\/\d+\)/,
+    );
     const stored = values(w, 'odoo_app');
     expect(stored[1]).toBe(stored[0]);
     expect(await check('odoo_app', stored[0]!)).toBe('works');

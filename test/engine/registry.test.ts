@@ -9,7 +9,11 @@ import { REGISTRY, type RegistryEntry } from '../../src/registry/registry.js';
  */
 const root = join(import.meta.dirname, '../..');
 const schema = JSON.parse(readFileSync(join(root, 'schema/rotation.schema.json'), 'utf8'));
-const at = (pointer: string): unknown => pointer.split('/').slice(1).reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], schema);
+const at = (pointer: string): unknown =>
+  pointer
+    .split('/')
+    .slice(1)
+    .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], schema);
 const defs = schema.definitions;
 const sorted = (names: Iterable<string>) => [...names].sort();
 
@@ -65,7 +69,8 @@ describe("the README's options table agrees with the registry and the schema", (
   const end = readme.findIndex((line, i) => i > header && !line.startsWith('|'));
   const rows = readme.slice(header + 2, end);
   /** The table's row of a kind's adapter (`**store** \`github\``), as its keys column. */
-  const rowOf = (kind: string, name: string) => rows.find((row) => new RegExp(`^\\| \\*\\*${kind}\\*\\* [^|]*\`${name}\``).test(row))?.split('|')[2];
+  const rowOf = (kind: string, name: string) =>
+    rows.find((row) => new RegExp(`^\\| \\*\\*${kind}\\*\\* [^|]*\`${name}\``).test(row))?.split('|')[2];
   const optionsOf = (def: string, name: string): string[] => Object.keys(defs[def].properties[name].properties ?? {});
 
   it('has one table, with a row for every registered method', () => {

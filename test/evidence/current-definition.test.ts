@@ -31,7 +31,11 @@ function record(credential: string, edit: (r: EvidenceRecord) => void): Evidence
 
 describe('a record of another definition does not count', () => {
   it.each<[string, (r: EvidenceRecord) => void, string]>([
-    ['another role (a record copied from another credential)', (r) => void (r.role = 'odoo_app'), 'role odoo_app (the policy says never_app)'],
+    [
+      'another role (a record copied from another credential)',
+      (r) => void (r.role = 'odoo_app'),
+      'role odoo_app (the policy says never_app)',
+    ],
     ['another system', (r) => void (r.system = 'old-sor'), 'system old-sor (the policy says odoo-sor)'],
     ['another method', (r) => void (r.method = 'digitalocean-reset'), 'method digitalocean-reset (the policy says alter-role)'],
   ])('%s: never_app stays never rotated, and the warning names what differs', async (_what, edit, differs) => {
@@ -44,25 +48,40 @@ describe('a record of another definition does not count', () => {
     expect(planMatrix(planRotations(policy, ws, NOW)).include).toContainEqual({ credential: 'never_app', reason: 'scheduled' });
     // A scheduled run asks the same question.
     expect(isDue(policy, policy.credentials.never_app, ws, NOW).due).toBe(true);
-    expect(warnings).toEqual([`docs/evidence/${PATH}: ignored, it is a record of never_app with ${differs}: not a rotation of the credential the policy defines now`]);
+    expect(warnings).toEqual([
+      `docs/evidence/${PATH}: ignored, it is a record of never_app with ${differs}: not a rotation of the credential the policy defines now`,
+    ]);
   });
 
   it('the same record with the definition as the policy gives it counts', async () => {
     const ws = await workspaceWithHistory(CADENCE_POLICY, []);
-    put(ws, PATH, record('never_app', () => {}));
+    put(
+      ws,
+      PATH,
+      record('never_app', () => {}),
+    );
     const policy = loadPolicy(join(ws, '.github/rotation.yaml'), {}, { withoutSecrets: true });
     const warnings: string[] = [];
-    expect(statusRows(policy, ws, NOW, (m) => warnings.push(m)).find((r) => r.credential === 'never_app')).toMatchObject({ state: 'not due', overdue: false });
+    expect(statusRows(policy, ws, NOW, (m) => warnings.push(m)).find((r) => r.credential === 'never_app')).toMatchObject({
+      state: 'not due',
+      overdue: false,
+    });
     expect(warnings).toEqual([]);
   });
 
   it('`credential-rotation plan --json` schedules the credential and warns on stderr', async () => {
     const ws = await workspaceWithHistory(CADENCE_POLICY, []);
-    put(ws, PATH, record('never_app', (r) => void (r.role = 'odoo_app')));
+    put(
+      ws,
+      PATH,
+      record('never_app', (r) => void (r.role = 'odoo_app')),
+    );
     const run = await cli(['-C', ws, 'plan', '--json', '--now', NOW.toISOString()]);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout).include).toContainEqual({ credential: 'never_app', reason: 'scheduled' });
-    expect(run.stderr).toContain(`warning: evidence docs/evidence/${PATH}: ignored, it is a record of never_app with role odoo_app (the policy says never_app)`);
+    expect(run.stderr).toContain(
+      `warning: evidence docs/evidence/${PATH}: ignored, it is a record of never_app with role odoo_app (the policy says never_app)`,
+    );
   });
 });
 
@@ -83,7 +102,12 @@ credentials:
   it.each<[string, string, string[] | undefined, string | undefined]>([
     ['the default logins, recorded', '', ['odoo_app_a', 'odoo_app_b'], undefined],
     ['the logins the policy names, recorded', ' logins: [odoo_x, odoo_y],', ['odoo_x', 'odoo_y'], undefined],
-    ['another pair than the policy names', ' logins: [odoo_x, odoo_y],', ['odoo_app_a', 'odoo_app_b'], 'logins odoo_app_a, odoo_app_b (the policy says odoo_x, odoo_y)'],
+    [
+      'another pair than the policy names',
+      ' logins: [odoo_x, odoo_y],',
+      ['odoo_app_a', 'odoo_app_b'],
+      'logins odoo_app_a, odoo_app_b (the policy says odoo_x, odoo_y)',
+    ],
     ['no logins in the record', '', undefined, 'no logins (the policy says odoo_app_a, odoo_app_b)'],
   ])('%s', async (_what, logins, recorded, differs) => {
     const ws = await workspaceWithHistory(policyWith(logins), []);
@@ -93,7 +117,9 @@ credentials:
     const row = statusRows(policy, ws, NOW, (m) => warnings.push(m))[0];
     if (differs) {
       expect(row.state).toBe('never rotated');
-      expect(warnings).toEqual([`docs/evidence/20260530-0300/db-rotation/odoo_app.json: ignored, it is a record of odoo_app with ${differs}: not a rotation of the credential the policy defines now`]);
+      expect(warnings).toEqual([
+        `docs/evidence/20260530-0300/db-rotation/odoo_app.json: ignored, it is a record of odoo_app with ${differs}: not a rotation of the credential the policy defines now`,
+      ]);
     } else {
       expect(row.state).toBe('not due');
       expect(warnings).toEqual([]);

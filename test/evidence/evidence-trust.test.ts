@@ -22,7 +22,10 @@ const SCHEMA = JSON.parse(readFileSync(join(import.meta.dirname, '../../schema/e
 const validate = new Ajv({ allErrors: true, strict: false }).compile(SCHEMA);
 const NOW = new Date('2026-06-01T00:00:00Z');
 // quarterly_app last rotated 2026-01-15: overdue on NOW.
-const HISTORY: [string, string][] = [['quarterly_app', '2026-01-15T03:00:00Z'], ['monthly_app', '2026-05-20T03:00:00Z']];
+const HISTORY: [string, string][] = [
+  ['quarterly_app', '2026-01-15T03:00:00Z'],
+  ['monthly_app', '2026-05-20T03:00:00Z'],
+];
 
 /** Every JSON record under a workspace's evidence folder. */
 function records(workspace: string): { path: string; record: EvidenceRecord }[] {
@@ -50,26 +53,75 @@ const FIVE_FIELDS = { credential: 'quarterly_app', status: 'rotated', started_at
 
 describe('a record that does not hold up is named and ignored: an overdue credential stays overdue', () => {
   it.each<[string, string, unknown, RegExp]>([
-    ['the five-field hand-written record, in a random folder', 'random/quarterly_app.json', FIVE_FIELDS, /does not validate against schema\/evidence\.schema\.json/],
-    ['the five fields and the schema marker, under a random folder\'s db-rotation', 'random/db-rotation/quarterly_app.json', { schema: 'credential-rotation/evidence@1', ...FIVE_FIELDS }, /does not validate/],
+    [
+      'the five-field hand-written record, in a random folder',
+      'random/quarterly_app.json',
+      FIVE_FIELDS,
+      /does not validate against schema\/evidence\.schema\.json/,
+    ],
+    [
+      "the five fields and the schema marker, under a random folder's db-rotation",
+      'random/db-rotation/quarterly_app.json',
+      { schema: 'credential-rotation/evidence@1', ...FIVE_FIELDS },
+      /does not validate/,
+    ],
     ['the five-field record, where a record sits', '29990101-0000/db-rotation/quarterly_app.json', FIVE_FIELDS, /does not validate/],
     ['not JSON', '20260520-0300/db-rotation/quarterly_app.json', '{"credential": "quarterly_app", ', /not JSON/],
-    ['a full record under another minute', '20260101-0000/db-rotation/quarterly_app.json', forged('2026-05-30T03:00:00Z'), /sits at 20260530-0300\/db-rotation\/quarterly_app\.json, not here/],
-    ['a full record under another credential\'s name', '20260530-0300/db-rotation/monthly_app.json', forged('2026-05-30T03:00:00Z'), /not here/],
-    ['a full record named -1 (the writer starts at -2)', '20260530-0300/db-rotation/quarterly_app-1.json', forged('2026-05-30T03:00:00Z'), /not here/],
+    [
+      'a full record under another minute',
+      '20260101-0000/db-rotation/quarterly_app.json',
+      forged('2026-05-30T03:00:00Z'),
+      /sits at 20260530-0300\/db-rotation\/quarterly_app\.json, not here/,
+    ],
+    [
+      "a full record under another credential's name",
+      '20260530-0300/db-rotation/monthly_app.json',
+      forged('2026-05-30T03:00:00Z'),
+      /not here/,
+    ],
+    [
+      'a full record named -1 (the writer starts at -2)',
+      '20260530-0300/db-rotation/quarterly_app-1.json',
+      forged('2026-05-30T03:00:00Z'),
+      /not here/,
+    ],
     ['a full record outside db-rotation', '20260530-0300/quarterly_app.json', forged('2026-05-30T03:00:00Z'), /not here/],
     ['a record in the future', '29990101-0000/db-rotation/quarterly_app.json', forged('2999-01-01T00:00:00Z'), /in the future/],
-    ['rotated, but a step failed', '20260530-0300/db-rotation/quarterly_app.json', forged('2026-05-30T03:00:00Z', (r) => void (r.steps[6].outcome = 'failed')), /claims rotated, but step health is failed/],
-    ['rotated, with a step missing', '20260530-0300/db-rotation/quarterly_app.json', forged('2026-05-30T03:00:00Z', (r) => void r.steps.splice(7, 1)), /step revoke is missing/],
-    ['rotated, the old credential not refused', '20260530-0300/db-rotation/quarterly_app.json', forged('2026-05-30T03:00:00Z', (r) => void (r.old_credential.rejected = false)), /old credential was not tried and refused/],
-    ['refused without being tried', '20260530-0300/db-rotation/quarterly_app.json', forged('2026-05-30T03:00:00Z', (r) => void (r.old_credential = { tried: false, rejected: true, detail: 'x' })), /refused without trying it/],
+    [
+      'rotated, but a step failed',
+      '20260530-0300/db-rotation/quarterly_app.json',
+      forged('2026-05-30T03:00:00Z', (r) => void (r.steps[6].outcome = 'failed')),
+      /claims rotated, but step health is failed/,
+    ],
+    [
+      'rotated, with a step missing',
+      '20260530-0300/db-rotation/quarterly_app.json',
+      forged('2026-05-30T03:00:00Z', (r) => void r.steps.splice(7, 1)),
+      /step revoke is missing/,
+    ],
+    [
+      'rotated, the old credential not refused',
+      '20260530-0300/db-rotation/quarterly_app.json',
+      forged('2026-05-30T03:00:00Z', (r) => void (r.old_credential.rejected = false)),
+      /old credential was not tried and refused/,
+    ],
+    [
+      'refused without being tried',
+      '20260530-0300/db-rotation/quarterly_app.json',
+      forged('2026-05-30T03:00:00Z', (r) => void (r.old_credential = { tried: false, rejected: true, detail: 'x' })),
+      /refused without trying it/,
+    ],
   ])('%s', async (_what, path, data, why) => {
     const workspace = await workspaceWithHistory(CADENCE_POLICY, HISTORY);
     put(workspace, path, data);
     const policy = loadPolicy(join(workspace, '.github/rotation.yaml'), {}, { withoutSecrets: true });
     const warnings: string[] = [];
     const rows = statusRows(policy, workspace, NOW, (m) => warnings.push(m));
-    expect(rows.find((r) => r.credential === 'quarterly_app')).toMatchObject({ state: 'overdue', overdue: true, last_rotated: '2026-01-15T03:00:05.000Z' });
+    expect(rows.find((r) => r.credential === 'quarterly_app')).toMatchObject({
+      state: 'overdue',
+      overdue: true,
+      last_rotated: '2026-01-15T03:00:05.000Z',
+    });
     expect(planRotations(policy, workspace, NOW).find((r) => r.credential === 'quarterly_app')?.due).toBe(true);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(new RegExp(`^docs/evidence/${path.replace(/[.]/g, '\\.')}: ignored, `));
@@ -83,15 +135,24 @@ describe('a record that does not hold up is named and ignored: an overdue creden
     const warnings: string[] = [];
     const row = statusRows(policy, workspace, NOW, (m) => warnings.push(m)).find((r) => r.credential === 'quarterly_app');
     expect(warnings).toEqual([]);
-    expect(row).toMatchObject({ state: 'not due', overdue: false, evidence: 'docs/evidence/20260530-0300/db-rotation/quarterly_app-2.json' });
+    expect(row).toMatchObject({
+      state: 'not due',
+      overdue: false,
+      evidence: 'docs/evidence/20260530-0300/db-rotation/quarterly_app-2.json',
+    });
   });
 
   it('`credential-rotation status` prints the warning on stderr and the gate still fails', async () => {
     const workspace = await workspaceWithHistory(CADENCE_POLICY, HISTORY);
     put(workspace, 'random/quarterly_app.json', FIVE_FIELDS);
-    const run = spawnSync(process.execPath, [join(import.meta.dirname, '../../dist/cli.js'), '-C', workspace, 'status', '--fail-on-overdue', '--now', NOW.toISOString()], {
-      env: { PATH: process.env.PATH }, encoding: 'utf8',
-    });
+    const run = spawnSync(
+      process.execPath,
+      [join(import.meta.dirname, '../../dist/cli.js'), '-C', workspace, 'status', '--fail-on-overdue', '--now', NOW.toISOString()],
+      {
+        env: { PATH: process.env.PATH },
+        encoding: 'utf8',
+      },
+    );
     expect(run.stderr).toContain('warning: evidence docs/evidence/random/quarterly_app.json: ignored, it does not validate');
     expect(run.stderr).toMatch(/error: overdue: quarterly_app/);
     expect(run.status).toBe(1);
@@ -130,8 +191,12 @@ describe('the records the engine writes', () => {
     put(w.runtime.workspace, '20260301-0330/db-rotation/odoo_app.json', future);
     const result = await rotate(w, 'odoo_app', 'scheduled');
     expect(result.status).toBe('rotated');
-    expect(w.runtime.reporter.lines).toContain('warning: evidence docs/evidence/random/odoo_app.json: ignored, it does not validate against schema/evidence.schema.json: (top level) must have required property \'schema\'; (top level) must have required property \'system\'; (top level) must have required property \'method\'');
-    expect(w.runtime.reporter.lines).toContain('warning: evidence docs/evidence/20260301-0330/db-rotation/odoo_app.json: ignored, it is dated in the future (2026-03-01T03:30:00.000Z)');
+    expect(w.runtime.reporter.lines).toContain(
+      "warning: evidence docs/evidence/random/odoo_app.json: ignored, it does not validate against schema/evidence.schema.json: (top level) must have required property 'schema'; (top level) must have required property 'system'; (top level) must have required property 'method'",
+    );
+    expect(w.runtime.reporter.lines).toContain(
+      'warning: evidence docs/evidence/20260301-0330/db-rotation/odoo_app.json: ignored, it is dated in the future (2026-03-01T03:30:00.000Z)',
+    );
   });
 });
 
@@ -174,9 +239,13 @@ describe('with a token, status checks each GitHub secret against the last rotati
     await checkStoreTargets(policy, again, w.runtime);
     const flagged = again.find((r) => r.credential === 'odoo_app')!;
     expect(flagged.stores?.map((s) => s.verdict)).toEqual(['changed', 'changed', 'stale', 'changed']);
-    expect(flagged.stores?.[2].detail).toBe(`github ${REPO} environment production ODOO_DB_PASSWORD was last updated 2026-02-01T00:00:00.000Z, before the rotation of 2026-03-01T03:00:00.000Z that ${flagged.evidence} claims`);
+    expect(flagged.stores?.[2].detail).toBe(
+      `github ${REPO} environment production ODOO_DB_PASSWORD was last updated 2026-02-01T00:00:00.000Z, before the rotation of 2026-03-01T03:00:00.000Z that ${flagged.evidence} claims`,
+    );
     expect(flagged).toMatchObject({ overdue: true, stale: [`github ${REPO} environment production ODOO_DB_PASSWORD`] });
-    expect(overdueMessage([flagged])).toBe(`not changed since the rotation the evidence claims: odoo_app (github ${REPO} environment production ODOO_DB_PASSWORD)`);
+    expect(overdueMessage([flagged])).toBe(
+      `not changed since the rotation the evidence claims: odoo_app (github ${REPO} environment production ODOO_DB_PASSWORD)`,
+    );
     // The checks only read metadata: GET …/secrets/{name}.
     expect(w.gh.count({ method: 'GET', path: /\/environments\/production\/secrets\/ODOO_DB_PASSWORD$/ })).toBe(2);
   });
@@ -188,4 +257,3 @@ function parsePlatformPolicy(w: World) {
   writeFileSync(file, TEXT);
   return loadPolicy(file, w.env, { withoutSecrets: true });
 }
-

@@ -16,7 +16,10 @@ import { cli, CLI } from '../helpers/cli-child.js';
 
 const NOW = '2026-06-01T00:00:00Z';
 // quarterly_app last rotated 2026-01-15: overdue on NOW.
-const HISTORY: [string, string][] = [['quarterly_app', '2026-01-15T03:00:00Z'], ['monthly_app', '2026-05-20T03:00:00Z']];
+const HISTORY: [string, string][] = [
+  ['quarterly_app', '2026-01-15T03:00:00Z'],
+  ['monthly_app', '2026-05-20T03:00:00Z'],
+];
 
 function place(workspace: string, path: string): string {
   const file = join(workspace, 'docs/evidence', path);
@@ -29,7 +32,10 @@ function place(workspace: string, path: string): string {
  * /dev/zero to the end dies instead of taking the machine's memory, one that opens a FIFO is killed.
  */
 function boundedCli(args: string[], timeout = 20_000) {
-  return runChild('sh', ['-c', 'ulimit -v 2000000; exec "$@"', 'sh', process.execPath, CLI, ...args], { env: { PATH: process.env.PATH }, timeout });
+  return runChild('sh', ['-c', 'ulimit -v 2000000; exec "$@"', 'sh', process.execPath, CLI, ...args], {
+    env: { PATH: process.env.PATH },
+    timeout,
+  });
 }
 
 describe('only regular files are read', () => {
@@ -38,7 +44,9 @@ describe('only regular files are read', () => {
     symlinkSync('/dev/zero', place(ws, '20260530-0300/db-rotation/quarterly_app.json'));
     const run = await boundedCli(['-C', ws, 'plan', '--now', NOW]);
     expect(run.signal).toBeNull();
-    expect(run.stderr).toBe('warning: evidence docs/evidence/20260530-0300/db-rotation/quarterly_app.json: ignored, not a regular file (a symbolic link); the evidence folder is read without following links\n');
+    expect(run.stderr).toBe(
+      'warning: evidence docs/evidence/20260530-0300/db-rotation/quarterly_app.json: ignored, not a regular file (a symbolic link); the evidence folder is read without following links\n',
+    );
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^quarterly_app\s+overdue\s/m);
   });
@@ -51,7 +59,9 @@ describe('only regular files are read', () => {
       const run = await boundedCli(['-C', ws, command, '--now', NOW]);
       expect(run.signal, `${command} was killed after 20 s`).toBeNull();
       expect(run.code).toBe(0);
-      expect(run.stderr).toContain('warning: evidence docs/evidence/20260530-0300/db-rotation/quarterly_app.json: ignored, not a regular file (a FIFO)');
+      expect(run.stderr).toContain(
+        'warning: evidence docs/evidence/20260530-0300/db-rotation/quarterly_app.json: ignored, not a regular file (a FIFO)',
+      );
       expect(run.stdout).toMatch(/^quarterly_app\s+overdue\s/m);
     }
   });
@@ -61,11 +71,16 @@ describe('only regular files are read', () => {
     // A real record of quarterly_app, elsewhere on the disk, linked in as a stamp folder.
     const elsewhere = mkdtempSync(join(tmpdir(), 'evidence-elsewhere-'));
     mkdirSync(join(elsewhere, 'db-rotation'));
-    writeFileSync(join(elsewhere, 'db-rotation/quarterly_app.json'), JSON.stringify(evidenceRecord('quarterly_app', '2026-05-30T03:00:00Z')));
+    writeFileSync(
+      join(elsewhere, 'db-rotation/quarterly_app.json'),
+      JSON.stringify(evidenceRecord('quarterly_app', '2026-05-30T03:00:00Z')),
+    );
     symlinkSync(elsewhere, join(ws, 'docs/evidence/20260530-0300'));
     const policy = loadPolicy(join(ws, '.github/rotation.yaml'), {}, { withoutSecrets: true });
     const history = readHistory(policy, ws, { now: new Date(NOW) });
-    expect(history.filter((e) => e.record.credential === 'quarterly_app').map((e) => e.record.started_at)).toEqual(['2026-01-15T03:00:00.000Z']);
+    expect(history.filter((e) => e.record.credential === 'quarterly_app').map((e) => e.record.started_at)).toEqual([
+      '2026-01-15T03:00:00.000Z',
+    ]);
   });
 });
 
@@ -75,7 +90,9 @@ describe('sizes are capped', () => {
     const record = evidenceRecord('quarterly_app', '2026-05-30T03:00:00Z');
     writeFileSync(place(ws, '20260530-0300/db-rotation/quarterly_app.json'), JSON.stringify(record) + ' '.repeat(1024 * 1024));
     const run = await boundedCli(['-C', ws, 'status', '--now', NOW, '--fail-on-overdue']);
-    expect(run.stderr).toContain('warning: evidence docs/evidence/20260530-0300/db-rotation/quarterly_app.json: ignored, over the limit of 1048576 bytes for one record');
+    expect(run.stderr).toContain(
+      'warning: evidence docs/evidence/20260530-0300/db-rotation/quarterly_app.json: ignored, over the limit of 1048576 bytes for one record',
+    );
     expect(run.stdout).toMatch(/^quarterly_app\s+overdue\s/m);
     expect(run.code).toBe(1);
   });
@@ -91,9 +108,18 @@ describe('sizes are capped', () => {
     const policy = loadPolicy(join(ws, '.github/rotation.yaml'), {}, { withoutSecrets: true });
     const warnings: string[] = [];
     // Room for two records: the newest two are read.
-    const history = readHistory(policy, ws, { now: new Date(NOW), warn: (m) => warnings.push(m), limits: { fileBytes: 1024 * 1024, totalBytes: 2 * size + 10 } });
-    expect(history.map((e) => `${e.record.credential} ${e.record.started_at.slice(0, 10)}`)).toEqual(['quarterly_app 2026-03-15', 'monthly_app 2026-05-20']);
-    expect(warnings).toEqual([`docs/evidence: 2 older file(s) not read: the files read so far reach the limit of ${2 * size + 10} bytes for the whole folder`]);
+    const history = readHistory(policy, ws, {
+      now: new Date(NOW),
+      warn: (m) => warnings.push(m),
+      limits: { fileBytes: 1024 * 1024, totalBytes: 2 * size + 10 },
+    });
+    expect(history.map((e) => `${e.record.credential} ${e.record.started_at.slice(0, 10)}`)).toEqual([
+      'quarterly_app 2026-03-15',
+      'monthly_app 2026-05-20',
+    ]);
+    expect(warnings).toEqual([
+      `docs/evidence: 2 older file(s) not read: the files read so far reach the limit of ${2 * size + 10} bytes for the whole folder`,
+    ]);
   });
 });
 
@@ -113,7 +139,10 @@ describe('an evidence_dir outside the workspace is refused for plan, status and 
     const ws = await workspaceWithHistory(CADENCE_POLICY, []);
     const outside = mkdtempSync(join(tmpdir(), 'evidence-outside-'));
     mkdirSync(join(outside, '20260530-0300/db-rotation'), { recursive: true });
-    writeFileSync(join(outside, '20260530-0300/db-rotation/quarterly_app.json'), JSON.stringify(evidenceRecord('quarterly_app', '2026-05-30T03:00:00Z')));
+    writeFileSync(
+      join(outside, '20260530-0300/db-rotation/quarterly_app.json'),
+      JSON.stringify(evidenceRecord('quarterly_app', '2026-05-30T03:00:00Z')),
+    );
     mkdirSync(join(ws, 'docs'), { recursive: true });
     symlinkSync(outside, join(ws, 'docs/evidence'));
     return { ws, outside };
@@ -154,7 +183,9 @@ describe('an evidence_dir outside the workspace is refused for plan, status and 
       symlinkSync(outside, join(ws, 'docs/evidence', stamp, 'db-audit'));
     }
     const run = await cli(['-C', ws, 'audit'], UNANSWERED);
-    expect(run.stderr).toMatch(/db-audit: not a folder \(a symbolic link or a file\) inside the evidence folder: no record is written through it/);
+    expect(run.stderr).toMatch(
+      /db-audit: not a folder \(a symbolic link or a file\) inside the evidence folder: no record is written through it/,
+    );
     expect(readdirSync(outside)).toEqual([]);
     expect(run.code).not.toBe(0);
     expect(existsSync(join(ws, 'docs/evidence'))).toBe(true);
@@ -165,7 +196,9 @@ describe('an evidence_dir outside the workspace is refused for plan, status and 
     const outside = mkdtempSync(join(tmpdir(), 'evidence-outside-'));
     mkdirSync(join(ws, 'docs/evidence/20260530-0300'), { recursive: true });
     symlinkSync(outside, join(ws, 'docs/evidence/20260530-0300/db-rotation'));
-    await expect(writeEvidence(evidenceRecord('quarterly_app', '2026-05-30T03:00:00Z'), 'docs/evidence', ws, (t) => t)).rejects.toThrow(/db-rotation: not a folder \(a symbolic link or a file\) inside the evidence folder/);
+    await expect(writeEvidence(evidenceRecord('quarterly_app', '2026-05-30T03:00:00Z'), 'docs/evidence', ws, (t) => t)).rejects.toThrow(
+      /db-rotation: not a folder \(a symbolic link or a file\) inside the evidence folder/,
+    );
     expect(readdirSync(outside)).toEqual([]);
   });
 });

@@ -27,14 +27,35 @@ describe('exposures (dist/cli.js)', () => {
   it('--json prints only the rows, one per alert, and changes nothing; --apply then rotates, resolves, prints the records and writes the job summary (exit 0)', async () => {
     const { w, role, password } = await world();
     const a = w.gh.secretScanning.addAlert(OPS, { secret_type: 'postgres_connection_string', secret: connectionString(role, password) });
-    const b = w.gh.secretScanning.addAlert(OPS, { secret_type: 'postgres_connection_string', secret: connectionString('someone_else', 'n0t-0urs-at-all') });
+    const b = w.gh.secretScanning.addAlert(OPS, {
+      secret_type: 'postgres_connection_string',
+      secret: connectionString('someone_else', 'n0t-0urs-at-all'),
+    });
 
     const dry = await w.cli(['--json']);
     expect(dry.code, dry.stderr).toBe(0);
     const rows = JSON.parse(dry.stdout) as ExposureRow[];
     expect(rows).toEqual([
-      { repository: OPS, number: b, url: `https://github.com/${OPS}/security/secret-scanning/${b}`, secret_type: 'postgres_connection_string', credential: null, action: 'none', outcome: 'left open', detail: 'not matched: user someone_else is not a managed role or login' },
-      { repository: OPS, number: a, url: `https://github.com/${OPS}/security/secret-scanning/${a}`, secret_type: 'postgres_connection_string', credential: role, action: 'rotate', outcome: 'would rotate', detail: `${role}'s current value (current), live` },
+      {
+        repository: OPS,
+        number: b,
+        url: `https://github.com/${OPS}/security/secret-scanning/${b}`,
+        secret_type: 'postgres_connection_string',
+        credential: null,
+        action: 'none',
+        outcome: 'left open',
+        detail: 'not matched: user someone_else is not a managed role or login',
+      },
+      {
+        repository: OPS,
+        number: a,
+        url: `https://github.com/${OPS}/security/secret-scanning/${a}`,
+        secret_type: 'postgres_connection_string',
+        credential: role,
+        action: 'rotate',
+        outcome: 'would rotate',
+        detail: `${role}'s current value (current), live`,
+      },
     ]);
     expect(await works(fx, role, password)).toBe('works');
     expect(w.gh.count({ method: 'PATCH' })).toBe(0);
@@ -46,13 +67,22 @@ describe('exposures (dist/cli.js)', () => {
     expect(run.stdout).toMatch(new RegExp(`${OPS}#${b} +postgres_connection_string +- +none +left open`));
     expect(run.stdout).toContain('1 rotation(s)');
     const records = [...run.stdout.matchAll(/^record: (.*)$/gm)].map((m) => m[1]);
-    expect(records).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`db-exposure/${role}\\.json$`)), expect.stringMatching(new RegExp(`db-rotation/${role}\\.md$`))]));
+    expect(records).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`db-exposure/${role}\\.json$`)),
+        expect.stringMatching(new RegExp(`db-rotation/${role}\\.md$`)),
+      ]),
+    );
     for (const r of records) expect(existsSync(join(w.workspace, r)), r).toBe(true);
     expect(run.summary).toContain('### Exposure response');
     expect(run.summary).toContain(`| [${OPS}#${a}](https://github.com/${OPS}/security/secret-scanning/${a}) |`);
     expect(await works(fx, role, password)).toBe('refused');
     expect(await works(fx, role, fileValue(w, `.secrets/${role}.env`, 'DB_PASSWORD')!)).toBe('works');
-    expect(w.gh.secretScanning.alert(OPS, a)).toMatchObject({ state: 'resolved', resolution: 'revoked', resolution_comment: expect.stringContaining('Run: https://github.com/acme/ops/actions/runs/4242') });
+    expect(w.gh.secretScanning.alert(OPS, a)).toMatchObject({
+      state: 'resolved',
+      resolution: 'revoked',
+      resolution_comment: expect.stringContaining('Run: https://github.com/acme/ops/actions/runs/4242'),
+    });
   });
 
   it('exit 1 when an alert update fails; the other alerts are still handled', async () => {
@@ -71,15 +101,32 @@ describe('exposures (dist/cli.js)', () => {
     w.gh.secretScanning.addAlert(OPS, { secret_type: 'postgres_connection_string', secret: connectionString(role, password) });
     const run = await w.cli(['--apply']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/error: GitHub: list secret-scanning alerts of acme\/ops \(page 1\): HTTP 403 \(Resource not accessible by integration\)\. the token needs the permission "Secret scanning alerts: read and write".* on acme\/ops/);
+    expect(run.stderr).toMatch(
+      /error: GitHub: list secret-scanning alerts of acme\/ops \(page 1\): HTTP 403 \(Resource not accessible by integration\)\. the token needs the permission "Secret scanning alerts: read and write".* on acme\/ops/,
+    );
     expect(run.stderr).toContain('no rotation started');
     expect(await works(fx, role, password)).toBe('works');
   });
 
   it.each([
-    ['a policy without exposure:', (url: string) => exposurePolicyYaml([], undefined, url).replace(/exposure:\n.*\n$/s, ''), {}, /has no exposure: key/],
-    ['exposure: without repositories or organizations', (url: string) => exposurePolicyYaml([], '  secret_types: [postgres_connection_string]\n', url), {}, /exposure.*(repositories|organizations)/],
-    ['a repository that is not owner/name', (url: string) => exposurePolicyYaml([], '  repositories: [just-a-name]\n', url), {}, /exposure\.repositories\[0\]: expected owner\/name/],
+    [
+      'a policy without exposure:',
+      (url: string) => exposurePolicyYaml([], undefined, url).replace(/exposure:\n.*\n$/s, ''),
+      {},
+      /has no exposure: key/,
+    ],
+    [
+      'exposure: without repositories or organizations',
+      (url: string) => exposurePolicyYaml([], '  secret_types: [postgres_connection_string]\n', url),
+      {},
+      /exposure.*(repositories|organizations)/,
+    ],
+    [
+      'a repository that is not owner/name',
+      (url: string) => exposurePolicyYaml([], '  repositories: [just-a-name]\n', url),
+      {},
+      /exposure\.repositories\[0\]: expected owner\/name/,
+    ],
   ])('exit 2 for %s, before anything is read', async (_what, policy, _o, message) => {
     const { w } = await world({ policy });
     const run = await w.cli(['--apply']);

@@ -12,7 +12,18 @@ import { generatePassword } from '../../src/secret/generate.js';
 import { scramVerifier } from '../../src/postgres/scram.js';
 import { usePostgres, makeRole } from '../helpers/postgres.js';
 import { alternatingYaml, makeAlternating } from '../helpers/alternating.js';
-import { connectionString, evidenceFiles, exposurePolicyYaml, exposures, exposureWorld, fileValue, leakSinks, ODOO, OPS, works } from '../helpers/exposure.js';
+import {
+  connectionString,
+  evidenceFiles,
+  exposurePolicyYaml,
+  exposures,
+  exposureWorld,
+  fileValue,
+  leakSinks,
+  ODOO,
+  OPS,
+  works,
+} from '../helpers/exposure.js';
 
 const fx = usePostgres();
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -73,7 +84,10 @@ describe('exposures --apply, end to end', () => {
 
     // Both alerts resolved as revoked; the comment names the exposure record, the rotation record and the run.
     const files = evidenceFiles(w);
-    for (const [number, credential] of [[odooAlert, 'odoo_app'], [keyAlert, 'service_key']] as const) {
+    for (const [number, credential] of [
+      [odooAlert, 'odoo_app'],
+      [keyAlert, 'service_key'],
+    ] as const) {
       const alert = scanning.alert(OPS, number)!;
       expect(alert).toMatchObject({ state: 'resolved', resolution: 'revoked' });
       const exposureRecord = Object.keys(files).find((p) => p.endsWith(`db-exposure/${credential}.json`))!;
@@ -85,23 +99,53 @@ describe('exposures --apply, end to end', () => {
       const record = JSON.parse(files[exposureRecord]);
       expect(validExposureRecord(record), JSON.stringify(validExposureRecord.errors)).toBe(true);
       expect(record).toMatchObject({ status: 'handled', action: 'rotate', rotation: { status: 'rotated', record: rotationRecord } });
-      expect(record.alerts).toEqual([expect.objectContaining({ repository: OPS, number, url: `https://github.com/${OPS}/security/secret-scanning/${number}`, value: 'current', resolution: 'resolved', proof: expect.objectContaining({ tried: true, rejected: true }) })]);
+      expect(record.alerts).toEqual([
+        expect.objectContaining({
+          repository: OPS,
+          number,
+          url: `https://github.com/${OPS}/security/secret-scanning/${number}`,
+          value: 'current',
+          resolution: 'resolved',
+          proof: expect.objectContaining({ tried: true, rejected: true }),
+        }),
+      ]);
       expect(JSON.parse(files[rotationRecord])).toMatchObject({ reason: 'exposure', status: 'rotated' });
     }
-    expect(JSON.parse(files[Object.keys(files).find((p) => p.endsWith('db-exposure/odoo_app.json'))!]).alerts[0].proof.detail).toMatch(/leaked password of odoo_app refused with SQLSTATE 28P01/);
+    expect(JSON.parse(files[Object.keys(files).find((p) => p.endsWith('db-exposure/odoo_app.json'))!]).alerts[0].proof.detail).toMatch(
+      /leaked password of odoo_app refused with SQLSTATE 28P01/,
+    );
     // Unrelated alerts: left open, reported with the reason, never with the value.
-    for (const number of [stranger, strangerKeyAlert]) expect(scanning.alert(ODOO, number)).toMatchObject({ state: 'open', resolution: null });
+    for (const number of [stranger, strangerKeyAlert])
+      expect(scanning.alert(ODOO, number)).toMatchObject({ state: 'open', resolution: null });
     const unmatched = report.rows.filter((r) => r.action === 'none');
     expect(unmatched).toHaveLength(2);
-    expect(unmatched).toEqual(expect.arrayContaining([
-      expect.objectContaining({ repository: ODOO, number: stranger, credential: null, outcome: 'left open', detail: 'not matched: user someone_else is not a managed role or login' }),
-      expect.objectContaining({ repository: ODOO, number: strangerKeyAlert, credential: null, outcome: 'left open', detail: expect.stringMatching(/^not matched: the key is not the value of any managed credential/) }),
-    ]));
+    expect(unmatched).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          repository: ODOO,
+          number: stranger,
+          credential: null,
+          outcome: 'left open',
+          detail: 'not matched: user someone_else is not a managed role or login',
+        }),
+        expect.objectContaining({
+          repository: ODOO,
+          number: strangerKeyAlert,
+          credential: null,
+          outcome: 'left open',
+          detail: expect.stringMatching(/^not matched: the key is not the value of any managed credential/),
+        }),
+      ]),
+    );
     const haystack = leakSinks(w, fx);
     for (const s of w.secrets) expect(haystack.includes(s), `a secret (${s.length} chars) leaked`).toBe(false);
     // What was asked of GitHub: the generic type explicitly, open alerts only, every page.
-    expect(w.gh.requests.filter((r) => r.method === 'GET' && r.path.includes('secret-scanning')).map((r) => decodeURIComponent(r.path))).toEqual(
-      expect.arrayContaining([expect.stringContaining('state=open&secret_type=postgres_connection_string,supabase_secret_key,supabase_service_key')]),
+    expect(
+      w.gh.requests.filter((r) => r.method === 'GET' && r.path.includes('secret-scanning')).map((r) => decodeURIComponent(r.path)),
+    ).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('state=open&secret_type=postgres_connection_string,supabase_secret_key,supabase_service_key'),
+      ]),
     );
   });
 
@@ -128,8 +172,14 @@ describe('exposures --apply, end to end', () => {
     const record = JSON.parse(files[path]);
     expect(validExposureRecord(record), JSON.stringify(validExposureRecord.errors)).toBe(true);
     expect(record).toMatchObject({ action: 'resolve', status: 'handled' });
-    expect(record.alerts[0]).toMatchObject({ value: 'old', resolution: 'resolved', proof: { tried: true, rejected: true, detail: `the leaked password of ${role} refused with SQLSTATE 28P01` } });
-    expect(report.rows).toEqual([expect.objectContaining({ number, credential: role, action: 'resolve', outcome: 'resolved', evidence: path })]);
+    expect(record.alerts[0]).toMatchObject({
+      value: 'old',
+      resolution: 'resolved',
+      proof: { tried: true, rejected: true, detail: `the leaked password of ${role} refused with SQLSTATE 28P01` },
+    });
+    expect(report.rows).toEqual([
+      expect.objectContaining({ number, credential: role, action: 'resolve', outcome: 'resolved', evidence: path }),
+    ]);
     const haystack = leakSinks(w, fx);
     for (const s of w.secrets) expect(haystack.includes(s)).toBe(false);
   });
@@ -147,21 +197,38 @@ describe('exposures --apply, end to end', () => {
 });
 
 describe('alternating-roles, and alerts read through an organization', () => {
-  it('either login of an alternating-roles credential matches: the idle login\'s still-accepted password and the active one\'s, found through organizations: [acme] → one rotation, both resolved, both refused', async () => {
+  it("either login of an alternating-roles credential matches: the idle login's still-accepted password and the active one's, found through organizations: [acme] → one rotation, both resolved, both refused", async () => {
     const { a, b, logins } = await makeAlternating(fx(), 'alt_grp');
     const w = exposureWorld(fx, server, {});
     w.env.CURRENT_ALT = a.reveal();
-    const text = `${alternatingYaml('alt_grp', 'CURRENT_ALT', `    store:
+    const text = `${alternatingYaml(
+      'alt_grp',
+      'CURRENT_ALT',
+      `    store:
       - file: { path: .secrets/alt.env, key: DB_PASSWORD }
       - file: { path: .secrets/alt.env, key: DB_USER, format: "{user}" }
-`)}exposure:\n  organizations: [acme]\n`;
-    const onOps = w.gh.secretScanning.addAlert(OPS, { secret_type: 'postgres_connection_string', secret: connectionString(logins[0], a.reveal()) });
-    const onOdoo = w.gh.secretScanning.addAlert(ODOO, { secret_type: 'postgres_connection_string', secret: connectionString(logins[1], b.reveal()) });
+`,
+    )}exposure:\n  organizations: [acme]\n`;
+    const onOps = w.gh.secretScanning.addAlert(OPS, {
+      secret_type: 'postgres_connection_string',
+      secret: connectionString(logins[0], a.reveal()),
+    });
+    const onOdoo = w.gh.secretScanning.addAlert(ODOO, {
+      secret_type: 'postgres_connection_string',
+      secret: connectionString(logins[1], b.reveal()),
+    });
     const report = await exposures(w, text, true);
     expect(report.exitCode, JSON.stringify(report.rows)).toBe(0);
     expect(w.rotations).toEqual(['alt_grp']);
-    expect(report.rows.map((r) => [r.repository, r.number, r.credential, r.outcome]).sort()).toEqual([[ODOO, onOdoo, 'alt_grp', 'resolved'], [OPS, onOps, 'alt_grp', 'resolved']]);
-    for (const [login, old] of [[logins[0], a], [logins[1], b]] as const) expect(await works(fx, login, old.reveal())).toBe('refused');
+    expect(report.rows.map((r) => [r.repository, r.number, r.credential, r.outcome]).sort()).toEqual([
+      [ODOO, onOdoo, 'alt_grp', 'resolved'],
+      [OPS, onOps, 'alt_grp', 'resolved'],
+    ]);
+    for (const [login, old] of [
+      [logins[0], a],
+      [logins[1], b],
+    ] as const)
+      expect(await works(fx, login, old.reveal())).toBe('refused');
     expect(await works(fx, fileValue(w, '.secrets/alt.env', 'DB_USER')!, fileValue(w, '.secrets/alt.env', 'DB_PASSWORD')!)).toBe('works');
     expect(w.gh.requests.some((r) => r.path.startsWith('/orgs/acme/secret-scanning/alerts?'))).toBe(true);
     expect(w.gh.secretScanning.alert(ODOO, onOdoo)).toMatchObject({ state: 'resolved', resolution: 'revoked' });
@@ -172,11 +239,13 @@ describe('exposures without --apply', () => {
   it('an alert seen through its repository and its organization is one row', async () => {
     const [role, password] = await freshRole();
     const w = exposureWorld(fx, server, { [role]: password });
-    const number = w.gh.secretScanning.addAlert(OPS, { secret_type: 'postgres_connection_string', secret: connectionString(role, password) });
+    const number = w.gh.secretScanning.addAlert(OPS, {
+      secret_type: 'postgres_connection_string',
+      secret: connectionString(role, password),
+    });
     const report = await exposures(w, exposurePolicyYaml([role], `  repositories: [${OPS}]\n  organizations: [acme]\n`), false);
     expect(report.rows).toEqual([expect.objectContaining({ repository: OPS, number, credential: role, outcome: 'would rotate' })]);
   });
-
 
   it('reports what it would do and changes nothing: no ALTER ROLE, no secret written, no key created, no alert updated, no record', async () => {
     const [role, password] = await freshRole();
@@ -188,7 +257,12 @@ describe('exposures without --apply', () => {
 
     const report = await exposures(w, exposurePolicyYaml([role]), false);
 
-    expect(report.rows.map((r) => [r.number, r.credential, r.action, r.outcome])).toEqual([[b, 'service_key', 'rotate', 'would rotate'], [a, role, 'rotate', 'would rotate']].sort((x, y) => Number(y[0]) - Number(x[0])));
+    expect(report.rows.map((r) => [r.number, r.credential, r.action, r.outcome])).toEqual(
+      [
+        [b, 'service_key', 'rotate', 'would rotate'],
+        [a, role, 'rotate', 'would rotate'],
+      ].sort((x, y) => Number(y[0]) - Number(x[0])),
+    );
     expect(report.exitCode).toBe(0);
     expect(w.rotations).toEqual([]);
     expect(await works(fx, role, password)).toBe('works');
@@ -206,7 +280,9 @@ describe('several alerts, reruns, failures', () => {
     const [role, password] = await freshRole();
     const w = exposureWorld(fx, server, { [role]: password });
     const leaked = connectionString(role, password);
-    const numbers = [OPS, OPS, ODOO, ODOO, ODOO].map((repo) => [repo, w.gh.secretScanning.addAlert(repo, { secret_type: 'postgres_connection_string', secret: leaked })] as const);
+    const numbers = [OPS, OPS, ODOO, ODOO, ODOO].map(
+      (repo) => [repo, w.gh.secretScanning.addAlert(repo, { secret_type: 'postgres_connection_string', secret: leaked })] as const,
+    );
     const text = exposurePolicyYaml([role]);
     const first = await exposures(w, text, true);
     expect(first.exitCode).toBe(0);
@@ -221,7 +297,10 @@ describe('several alerts, reruns, failures', () => {
   it('an alert update that fails exits 1 and leaves the alert open; the rerun proves the value refused and resolves it without rotating again', async () => {
     const [role, password] = await freshRole();
     const w = exposureWorld(fx, server, { [role]: password });
-    const number = w.gh.secretScanning.addAlert(OPS, { secret_type: 'postgres_connection_string', secret: connectionString(role, password) });
+    const number = w.gh.secretScanning.addAlert(OPS, {
+      secret_type: 'postgres_connection_string',
+      secret: connectionString(role, password),
+    });
     w.gh.failNext({ method: 'PATCH' }, { status: 422, message: 'Validation Failed' });
     const text = exposurePolicyYaml([role]);
     const first = await exposures(w, text, true);
@@ -241,10 +320,17 @@ describe('several alerts, reruns, failures', () => {
     const a = w.gh.secretScanning.addAlert(OPS, { secret_type: 'postgres_connection_string', secret: connectionString(role, password) });
     const b = w.gh.secretScanning.addAlert(OPS, { secret_type: 'supabase_secret_key', secret: w.env.SUPABASE_SECRET_KEY });
     // The GitHub store refuses the write (a token without Secrets: write): the engine backs out.
-    w.gh.failNext({ method: 'PUT', path: new RegExp(`${role.toUpperCase()}_PASSWORD$`) }, { status: 403, message: 'Resource not accessible by integration' });
+    w.gh.failNext(
+      { method: 'PUT', path: new RegExp(`${role.toUpperCase()}_PASSWORD$`) },
+      { status: 403, message: 'Resource not accessible by integration' },
+    );
     const report = await exposures(w, exposurePolicyYaml([role]), true);
     expect(report.exitCode).toBe(1);
-    expect(report.rows.find((r) => r.number === a)).toMatchObject({ credential: role, outcome: 'failed', detail: expect.stringContaining('the rotation failed') });
+    expect(report.rows.find((r) => r.number === a)).toMatchObject({
+      credential: role,
+      outcome: 'failed',
+      detail: expect.stringContaining('the rotation failed'),
+    });
     expect(report.rows.find((r) => r.number === b)).toMatchObject({ credential: 'service_key', outcome: 'resolved' });
     expect(w.gh.secretScanning.alert(OPS, a)!.state).toBe('open');
     expect(await works(fx, role, password)).toBe('works');
@@ -271,7 +357,13 @@ describe('errors a user meets', () => {
     w.gh.secretScanning.addAlert(OPS, { secret_type: 'postgres_connection_string', secret: connectionString(role, password) });
     const report = await exposures(w, exposurePolicyYaml([role], `  repositories: [${OPS}, acme/secret-project]\n`), true);
     expect(report).toMatchObject({ exitCode: 1, rows: [], rotations: 0 });
-    expect(report.problems).toEqual([expect.objectContaining({ source: 'acme/secret-project', kind: 'permission', message: expect.stringMatching(/HTTP 404.*does not exist or the token cannot see it.*Secret scanning alerts: read and write/) })]);
+    expect(report.problems).toEqual([
+      expect.objectContaining({
+        source: 'acme/secret-project',
+        kind: 'permission',
+        message: expect.stringMatching(/HTTP 404.*does not exist or the token cannot see it.*Secret scanning alerts: read and write/),
+      }),
+    ]);
     expect(await works(fx, role, password)).toBe('works');
   });
 
@@ -279,10 +371,15 @@ describe('errors a user meets', () => {
     const [role, password] = await freshRole();
     const w = exposureWorld(fx, server, { [role]: password });
     w.gh.secretScanning.setEnabled(ODOO, false);
-    const number = w.gh.secretScanning.addAlert(OPS, { secret_type: 'postgres_connection_string', secret: connectionString(role, password) });
+    const number = w.gh.secretScanning.addAlert(OPS, {
+      secret_type: 'postgres_connection_string',
+      secret: connectionString(role, password),
+    });
     const report = await exposures(w, exposurePolicyYaml([role]), true);
     expect(report.exitCode).toBe(0);
-    expect(report.problems).toEqual([expect.objectContaining({ source: ODOO, kind: 'disabled', message: expect.stringContaining('secret scanning is disabled') })]);
+    expect(report.problems).toEqual([
+      expect.objectContaining({ source: ODOO, kind: 'disabled', message: expect.stringContaining('secret scanning is disabled') }),
+    ]);
     expect(w.runtime.reporter.lines).toContainEqual(expect.stringMatching(/^warning: acme\/odoo: secret scanning is disabled/));
     expect(w.gh.secretScanning.alert(OPS, number)!.state).toBe('resolved');
   });
@@ -293,7 +390,15 @@ describe('errors a user meets', () => {
     const number = w.gh.secretScanning.addAlert(OPS, { secret_type: 'postgres_connection_string' });
     const report = await exposures(w, exposurePolicyYaml([role]), true);
     expect(report.exitCode).toBe(0);
-    expect(report.rows).toEqual([expect.objectContaining({ number, credential: null, action: 'none', outcome: 'left open', detail: expect.stringContaining('GitHub shows no secret for this alert') })]);
+    expect(report.rows).toEqual([
+      expect.objectContaining({
+        number,
+        credential: null,
+        action: 'none',
+        outcome: 'left open',
+        detail: expect.stringContaining('GitHub shows no secret for this alert'),
+      }),
+    ]);
   });
 
   it('a leaked password that cannot be tried (the server does not answer) is neither rotated nor resolved on a guess: exit 1, named', async () => {
@@ -301,11 +406,24 @@ describe('errors a user meets', () => {
     const w = exposureWorld(fx, server, { [role]: password });
     w.env.ROTATION_ADMIN_URL = 'postgresql://rotation_admin:unreachable-Pw-1@127.0.0.1:1/odoo';
     w.secrets.add('unreachable-Pw-1');
-    const number = w.gh.secretScanning.addAlert(OPS, { secret_type: 'postgres_connection_string', secret: connectionString(role, password) });
+    const number = w.gh.secretScanning.addAlert(OPS, {
+      secret_type: 'postgres_connection_string',
+      secret: connectionString(role, password),
+    });
     const report = await exposures(w, exposurePolicyYaml([role]), true);
     expect(report.exitCode).toBe(1);
     expect(w.rotations).toEqual([]);
-    expect(report.rows).toEqual([expect.objectContaining({ number, credential: null, action: 'none', outcome: 'failed', detail: expect.stringMatching(new RegExp(`^could not tell whether the leaked value of ${role} works: the leaked password of ${role} could not be tried`)) })]);
+    expect(report.rows).toEqual([
+      expect.objectContaining({
+        number,
+        credential: null,
+        action: 'none',
+        outcome: 'failed',
+        detail: expect.stringMatching(
+          new RegExp(`^could not tell whether the leaked value of ${role} works: the leaked password of ${role} could not be tried`),
+        ),
+      }),
+    ]);
     expect(w.gh.secretScanning.alert(OPS, number)!.state).toBe('open');
     const haystack = leakSinks(w, fx);
     for (const s of w.secrets) expect(haystack.includes(s)).toBe(false);
@@ -322,16 +440,21 @@ describe('a flood of alerts', () => {
   it('a list that keeps failing part-way: the pages read are handled, the failure is named, exit 1', async () => {
     const [role, password] = await freshRole();
     const w = exposureWorld(fx, server, { [role]: password });
-    for (let i = 0; i < 150; i++) w.gh.secretScanning.addAlert(OPS, { secret_type: 'postgres_connection_string', secret: connectionString(i === 149 ? role : `nobody_${i}`, `pw-${i}-abc`) });
+    for (let i = 0; i < 150; i++)
+      w.gh.secretScanning.addAlert(OPS, {
+        secret_type: 'postgres_connection_string',
+        secret: connectionString(i === 149 ? role : `nobody_${i}`, `pw-${i}-abc`),
+      });
     w.gh.failNext((r) => r.method === 'GET' && r.path.includes('page=2'), { status: 502 }, 4);
     const report = await exposures(w, exposurePolicyYaml([role], `  repositories: [${OPS}]\n`), true);
     expect(report.exitCode).toBe(1);
-    expect(report.problems).toEqual([expect.objectContaining({ source: OPS, kind: 'error', message: expect.stringContaining('(page 2): HTTP 502') })]);
+    expect(report.problems).toEqual([
+      expect.objectContaining({ source: OPS, kind: 'error', message: expect.stringContaining('(page 2): HTTP 502') }),
+    ]);
     // Newest first: page 1 holds alerts 150…51, the leaked one (150) among them.
     expect(report.rows).toHaveLength(100);
     expect(report.rows.find((r) => r.number === 150)).toMatchObject({ credential: role, outcome: 'resolved' });
   });
-
 
   it('hundreds of alerts over many pages, under rate limits (Retry-After, x-ratelimit-reset): every page read, each credential rotated once', async () => {
     // One after the other: concurrent GRANTs on the database collide ("tuple concurrently updated").
@@ -344,14 +467,23 @@ describe('a flood of alerts', () => {
     }
     const start = w.runtime.now().getTime();
     const reset = Math.ceil(start / 1000) + 30;
-    w.gh.failNext({ method: 'GET', path: /secret-scanning\/alerts$/ }, { status: 429, headers: { 'retry-after': '7' }, message: 'You have exceeded a secondary rate limit.' });
-    w.gh.failNext((r) => r.method === 'GET' && r.path.includes('page=2'), { status: 403, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) }, message: 'API rate limit exceeded' });
+    w.gh.failNext(
+      { method: 'GET', path: /secret-scanning\/alerts$/ },
+      { status: 429, headers: { 'retry-after': '7' }, message: 'You have exceeded a secondary rate limit.' },
+    );
+    w.gh.failNext((r) => r.method === 'GET' && r.path.includes('page=2'), {
+      status: 403,
+      headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) },
+      message: 'API rate limit exceeded',
+    });
     // When (on the run's clock) each alert update reached GitHub.
     const updatedAt: number[] = [];
-    server.use(http.patch(`${GITHUB_BASE_URL}/repos/*`, () => {
-      updatedAt.push(w.runtime.now().getTime());
-      return undefined;
-    }));
+    server.use(
+      http.patch(`${GITHUB_BASE_URL}/repos/*`, () => {
+        updatedAt.push(w.runtime.now().getTime());
+        return undefined;
+      }),
+    );
     const report = await exposures(w, exposurePolicyYaml(made.map(([r]) => r)), true);
     expect(report.exitCode, JSON.stringify(report.problems)).toBe(0);
     expect(report.rows).toHaveLength(320);

@@ -7,21 +7,35 @@ import { rotateCredential } from '../../src/engine/rotate.js';
 import { createGitHubModel } from '../models/github.js';
 import { GITHUB_TEST_TOKEN } from '../helpers/runtime.js';
 import { alterRoleYaml, login, makeRole, usePostgres } from '../helpers/postgres.js';
-import { cutConnections, defineFaultSuite, policyWithCurrent, pointsFor, secretsFileValue, seedStores, type Kind, type World } from './harness.js';
+import {
+  cutConnections,
+  defineFaultSuite,
+  policyWithCurrent,
+  pointsFor,
+  secretsFileValue,
+  seedStores,
+  type Kind,
+  type World,
+} from './harness.js';
 
 const fx = usePostgres();
 const server = setupServer();
 beforeAll(() => server.listen({ onUnhandledFrame: 'error' }));
 afterAll(() => server.close());
 
-const policyFor = (role: string) => alterRoleYaml(role, 'CURRENT', `    store:
+const policyFor = (role: string) =>
+  alterRoleYaml(
+    role,
+    'CURRENT',
+    `    store:
       - file: { path: .secrets/app.env, key: DB_PASSWORD }
       - github: { repository: acme/ops, secret: DB_PASSWORD }
     consumers:
       - github-workflow: { repository: acme/ops, workflow: deploy.yml }
     health:
       - postgres-login: {}
-`);
+`,
+  );
 
 let serial = 0;
 /** Before the commit, where a back-out runs: with a stale `current` or none, the file holds the live value. */
@@ -39,7 +53,11 @@ defineFaultSuite({
   async build(runtime): Promise<World> {
     const role = `fault_${++serial}`;
     const initial = (await makeRole(fx(), role)).reveal();
-    const gh = createGitHubModel({ token: GITHUB_TEST_TOKEN, repos: [{ full_name: 'acme/ops', workflows: [{ file: 'deploy.yml', pollsToComplete: 1 }] }], now: runtime.now });
+    const gh = createGitHubModel({
+      token: GITHUB_TEST_TOKEN,
+      repos: [{ full_name: 'acme/ops', workflows: [{ file: 'deploy.yml', pollsToComplete: 1 }] }],
+      now: runtime.now,
+    });
     server.resetHandlers(...gh.handlers);
     await seedStores(runtime, 'app.env', 'DB_PASSWORD', initial);
     const logStart = fx().server.log.length;
@@ -47,10 +65,20 @@ defineFaultSuite({
       initial,
       rerunFrom: 1,
       rotate: (current, rt) => {
-        const policy = parsePolicy(policyWithCurrent(policyFor(role), current), '.github/rotation.yaml', { ROTATION_ADMIN_URL: fx().platform.adminUrl, CURRENT: current ?? '' });
-        return rotateCredential(policy, { credential: role, reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } }, rt);
+        const policy = parsePolicy(policyWithCurrent(policyFor(role), current), '.github/rotation.yaml', {
+          ROTATION_ADMIN_URL: fx().platform.adminUrl,
+          CURRENT: current ?? '',
+        });
+        return rotateCredential(
+          policy,
+          { credential: role, reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } },
+          rt,
+        );
       },
-      stored: async () => [secretsFileValue(runtime.workspace, 'app.env', 'DB_PASSWORD'), gh.secretValue({ repository: 'acme/ops', name: 'DB_PASSWORD' })],
+      stored: async () => [
+        secretsFileValue(runtime.workspace, 'app.env', 'DB_PASSWORD'),
+        gh.secretValue({ repository: 'acme/ops', name: 'DB_PASSWORD' }),
+      ],
       logsIn: async (value) => (await login(fx(), role, value)).ok,
       cutConnections: () => cutConnections(fx()),
       modelFor: (host) => (host === 'api.github.com' ? gh : undefined),

@@ -6,7 +6,18 @@ import type { GitHubModel } from '../models/github.js';
 import { serveHandlers } from '../models/serve.js';
 import { leakHaystack, login, usePostgres } from '../helpers/postgres.js';
 import { alternatingWorld, urlLogsIn } from '../helpers/alternating.js';
-import { DIST_TOKEN, killAt, lastGroup, maskedValues, newWorkspace, rotationSessionsGone, runAction, startAction, stepOfPoint, withoutMasks } from '../helpers/action-child.js';
+import {
+  DIST_TOKEN,
+  killAt,
+  lastGroup,
+  maskedValues,
+  newWorkspace,
+  rotationSessionsGone,
+  runAction,
+  startAction,
+  stepOfPoint,
+  withoutMasks,
+} from '../helpers/action-child.js';
 import { pointsFor } from './harness.js';
 import { STEPS } from '../../src/engine/steps.js';
 import { formatTable } from '../../src/cli/plan.js';
@@ -35,13 +46,22 @@ const fileUrl = (ws: string) => {
 };
 const evidenceFiles = (ws: string) => {
   const dir = join(ws, 'docs/evidence');
-  return existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => readFileSync(join(e.parentPath, e.name), 'utf8')) : [];
+  return existsSync(dir)
+    ? readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => readFileSync(join(e.parentPath, e.name), 'utf8'))
+    : [];
 };
 /** Every store agrees: the pair logs in, and both URLs carry the same pair. */
 async function consistent(ws: string): Promise<boolean> {
   const { user, password } = pair();
   const url = `postgresql://${user}:${password}@127.0.0.1:${fx().server.port}/odoo`;
-  return (await login(fx(), user, password)).ok && secret('ODOO_DATABASE_URL', 'production') === url && fileUrl(ws) === url && (await urlLogsIn(url));
+  return (
+    (await login(fx(), user, password)).ok &&
+    secret('ODOO_DATABASE_URL', 'production') === url &&
+    fileUrl(ws) === url &&
+    (await urlLogsIn(url))
+  );
 }
 
 beforeAll(async () => {
@@ -52,7 +72,8 @@ afterAll(async () => {
   await api?.close();
   health?.close();
   const rows = cells.map((c) => [c.point, c.diedAt, c.converged ? 'converged' : 'NOT converged']);
-  if (rows.length) console.log(`alternating-roles, dist/index.js killed at each checkpoint:\n${formatTable(['point', 'died at', 'plain rerun'], rows)}`);
+  if (rows.length)
+    console.log(`alternating-roles, dist/index.js killed at each checkpoint:\n${formatTable(['point', 'died at', 'plain rerun'], rows)}`);
 });
 
 describe('alternating-roles through dist/index.js', () => {
@@ -73,7 +94,11 @@ describe('alternating-roles through dist/index.js', () => {
     let attempts = 0;
     const failures: string[] = [];
     const dispatchedBefore = github.workflows.runs.length;
-    const { done } = startAction({ apiUrl: api.url, workspace: ws, env: { ROTATION_ADMIN_URL: fx().platform.adminUrl, ODOO_DB_PASSWORD: before.password } });
+    const { done } = startAction({
+      apiUrl: api.url,
+      workspace: ws,
+      env: { ROTATION_ADMIN_URL: fx().platform.adminUrl, ODOO_DB_PASSWORD: before.password },
+    });
     let finished = false;
     void done.then(() => (finished = true));
     while (!finished) {
@@ -102,7 +127,15 @@ describe('alternating-roles through dist/index.js', () => {
     const evidence = JSON.parse(readFileSync(join(ws, run.outputs['evidence-path']), 'utf8'));
     expect(evidence).toMatchObject({ method: 'alternating-roles', status: 'rotated', old_credential: { tried: true, rejected: true } });
     expect(run.summary).toContain('| 7. Revoke the old credential and prove it is refused | ✅ ok |');
-    const haystack = leakHaystack(withoutMasks(run.stdout), run.stderr, run.summary, Object.values(run.state), evidenceFiles(ws), JSON.stringify(github.requests), fx().server.log.slice(logStart));
+    const haystack = leakHaystack(
+      withoutMasks(run.stdout),
+      run.stderr,
+      run.summary,
+      Object.values(run.state),
+      evidenceFiles(ws),
+      JSON.stringify(github.requests),
+      fx().server.log.slice(logStart),
+    );
     for (const value of [before.password, after.password, DIST_TOKEN]) expect(haystack).not.toContain(value);
   });
 
@@ -119,7 +152,8 @@ describe('alternating-roles through dist/index.js', () => {
     expect(lastGroup(killed.stdout)).toBe(STEPS[stepOfPoint(point)]);
     expect(await rotationSessionsGone(fx())).toBe(0);
     // Before the revoke the login in use was never touched.
-    if (!point.startsWith('revoke.after') && !point.startsWith('evidence')) expect((await login(fx(), before.user, before.password)).ok).toBe(true);
+    if (!point.startsWith('revoke.after') && !point.startsWith('evidence'))
+      expect((await login(fx(), before.user, before.password)).ok).toBe(true);
 
     const current = secret('ODOO_DB_PASSWORD')!;
     const rerun = await rotate(ws, current);
@@ -130,10 +164,25 @@ describe('alternating-roles through dist/index.js', () => {
       for (const user of ['odoo_app_a', 'odoo_app_b']) expect((await login(fx(), user, older)).ok).toBe(false);
     }
     const haystack = leakHaystack(
-      withoutMasks(killed.stdout), killed.stderr, killed.summary, withoutMasks(rerun.stdout), rerun.stderr, rerun.summary,
-      evidenceFiles(ws), JSON.stringify(github.requests), fx().server.log.slice(logStart),
+      withoutMasks(killed.stdout),
+      killed.stderr,
+      killed.summary,
+      withoutMasks(rerun.stdout),
+      rerun.stderr,
+      rerun.summary,
+      evidenceFiles(ws),
+      JSON.stringify(github.requests),
+      fx().server.log.slice(logStart),
     );
-    for (const value of new Set([before.password, current, fresh.password, DIST_TOKEN, ...maskedValues(killed.stdout), ...maskedValues(rerun.stdout)])) expect(haystack).not.toContain(value);
+    for (const value of new Set([
+      before.password,
+      current,
+      fresh.password,
+      DIST_TOKEN,
+      ...maskedValues(killed.stdout),
+      ...maskedValues(rerun.stdout),
+    ]))
+      expect(haystack).not.toContain(value);
     cell.converged = true;
   });
 });

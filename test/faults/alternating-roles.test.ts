@@ -30,7 +30,11 @@ defineFaultSuite({
     const group = `fault_alt_${++serial}`;
     const { a } = await makeAlternating(fx(), group);
     const initial = a.reveal();
-    const gh = createGitHubModel({ token: GITHUB_TEST_TOKEN, repos: [{ full_name: 'acme/ops', workflows: [{ file: 'deploy.yml', pollsToComplete: 1 }] }], now: runtime.now });
+    const gh = createGitHubModel({
+      token: GITHUB_TEST_TOKEN,
+      repos: [{ full_name: 'acme/ops', workflows: [{ file: 'deploy.yml', pollsToComplete: 1 }] }],
+      now: runtime.now,
+    });
     server.resetHandlers(...gh.handlers);
     await seedStores(runtime, 'app.env', 'DATABASE_URL', `postgresql://${group}_a:${initial}@127.0.0.1:${fx().server.port}/odoo`);
     await seedStores(runtime, 'unused.env', 'DB_PASSWORD', initial);
@@ -40,10 +44,20 @@ defineFaultSuite({
       initial,
       rerunFrom: 1,
       rotate: (current, rt) => {
-        const policy = parsePolicy(policyFor(group), '.github/rotation.yaml', { ROTATION_ADMIN_URL: fx().platform.adminUrl, CURRENT: current ?? '' });
-        return rotateCredential(policy, { credential: group, reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } }, rt);
+        const policy = parsePolicy(policyFor(group), '.github/rotation.yaml', {
+          ROTATION_ADMIN_URL: fx().platform.adminUrl,
+          CURRENT: current ?? '',
+        });
+        return rotateCredential(
+          policy,
+          { credential: group, reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } },
+          rt,
+        );
       },
-      stored: async () => [secretsFileValue(runtime.workspace, 'app.env', 'DATABASE_URL'), gh.secretValue({ repository: 'acme/ops', name: 'DB_PASSWORD' })],
+      stored: async () => [
+        secretsFileValue(runtime.workspace, 'app.env', 'DATABASE_URL'),
+        gh.secretValue({ repository: 'acme/ops', name: 'DB_PASSWORD' }),
+      ],
       logsIn: async (value) => {
         if (value.startsWith('postgresql://')) return urlLogsIn(value);
         const user = gh.secretValue({ repository: 'acme/ops', name: 'DB_USER' });

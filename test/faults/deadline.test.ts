@@ -34,12 +34,25 @@ ${supabaseSystemYaml(REF)}credentials:
 function world(pollsToComplete: number) {
   const runtime = testRuntime();
   runtime.deadline = runtime.now().getTime() + 30 * 60_000;
-  const sb = createSupabaseModel({ token: PAT, now: runtime.now, projects: [{ ref: REF, keys: [{ name: 'service_key', type: 'secret' }] }] });
-  const gh = createGitHubModel({ token: GITHUB_TEST_TOKEN, now: runtime.now, repos: [{ full_name: 'acme/ops', workflows: [{ file: 'deploy.yml', pollsToComplete }] }] });
+  const sb = createSupabaseModel({
+    token: PAT,
+    now: runtime.now,
+    projects: [{ ref: REF, keys: [{ name: 'service_key', type: 'secret' }] }],
+  });
+  const gh = createGitHubModel({
+    token: GITHUB_TEST_TOKEN,
+    now: runtime.now,
+    repos: [{ full_name: 'acme/ops', workflows: [{ file: 'deploy.yml', pollsToComplete }] }],
+  });
   server.resetHandlers(...sb.handlers, ...gh.handlers);
   const old = sb.key(REF, 'service_key')!.api_key;
   const policy = parsePolicy(POLICY, '.github/rotation.yaml', { SUPABASE_ACCESS_TOKEN: PAT, CURRENT: old });
-  const run = () => rotateCredential(policy, { credential: 'service_key', reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } }, runtime);
+  const run = () =>
+    rotateCredential(
+      policy,
+      { credential: 'service_key', reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } },
+      runtime,
+    );
   const live = (value: string | undefined) => value !== undefined && sb.project(REF).keys.some((k) => k.api_key === value);
   const stored = () => gh.secretValue({ repository: 'acme/ops', name: 'SUPABASE_SECRET_KEY' });
   return { runtime, sb, gh, old, run, live, stored };
@@ -51,7 +64,9 @@ describe('the run deadline', () => {
     const result = await w.run();
 
     expect(result.status).toBe('failed');
-    expect(result.summary).toMatch(/^refreshing github-workflow acme\/ops deploy\.yml@main failed: the run's deadline \(2026-03-01T03:30:00\.000Z\) passed at a wait of 5 s/);
+    expect(result.summary).toMatch(
+      /^refreshing github-workflow acme\/ops deploy\.yml@main failed: the run's deadline \(2026-03-01T03:30:00\.000Z\) passed at a wait of 5 s/,
+    );
     expect(result.summary).toContain('raise the deadline (input deadline-minutes');
     // It waited up to the deadline and not a moment past it.
     const waited = w.runtime.sleeps.reduce((a, b) => a + b, 0);
@@ -63,7 +78,15 @@ describe('the run deadline', () => {
     expect(w.live(fresh)).toBe(true);
     expect(w.live(w.old)).toBe(true);
     expect(result.record.steps.map((s) => `${s.step}:${s.outcome}`)).toEqual([
-      'preflight:ok', 'generate:ok', 'store:ok', 'apply:ok', 'verify:ok', 'consumers:failed', 'health:skipped', 'revoke:skipped', 'evidence:ok',
+      'preflight:ok',
+      'generate:ok',
+      'store:ok',
+      'apply:ok',
+      'verify:ok',
+      'consumers:failed',
+      'health:skipped',
+      'revoke:skipped',
+      'evidence:ok',
     ]);
     expect(result.evidencePath).toBeDefined();
     expect(JSON.stringify(result) + w.runtime.reporter.lines.join('\n')).not.toContain(fresh!);
@@ -73,7 +96,10 @@ describe('the run deadline', () => {
     const w = world(1);
     w.runtime.deadline = w.runtime.now().getTime() + 30_000;
     // GitHub's secondary rate limit on the secret write: come back in 90 s, with 30 s left.
-    w.gh.failNext({ method: 'PUT' }, { status: 403, headers: { 'retry-after': '90' }, message: 'You have exceeded a secondary rate limit' });
+    w.gh.failNext(
+      { method: 'PUT' },
+      { status: 403, headers: { 'retry-after': '90' }, message: 'You have exceeded a secondary rate limit' },
+    );
     const result = await w.run();
 
     expect(result.status).toBe('failed');
@@ -87,7 +113,10 @@ describe('the run deadline', () => {
 
   it('a run with time left waits out the same rate limit and rotates', async () => {
     const w = world(1);
-    w.gh.failNext({ method: 'PUT' }, { status: 403, headers: { 'retry-after': '90' }, message: 'You have exceeded a secondary rate limit' });
+    w.gh.failNext(
+      { method: 'PUT' },
+      { status: 403, headers: { 'retry-after': '90' }, message: 'You have exceeded a secondary rate limit' },
+    );
     const result = await w.run();
     expect(result.summary).toMatch(/^rotated/);
     expect(w.runtime.sleeps).toContain(90_000);

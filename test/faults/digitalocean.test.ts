@@ -62,11 +62,22 @@ defineFaultSuite({
       initial,
       rerunFrom: 1,
       rotate: (current, rt) => {
-        const policy = parsePolicy(policyWithCurrent(policyFor(role), current), '.github/rotation.yaml', { DIGITALOCEAN_TOKEN: TOKEN, CURRENT: current ?? '' });
-        return rotateCredential(policy, { credential: role, reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } }, rt);
+        const policy = parsePolicy(policyWithCurrent(policyFor(role), current), '.github/rotation.yaml', {
+          DIGITALOCEAN_TOKEN: TOKEN,
+          CURRENT: current ?? '',
+        });
+        return rotateCredential(
+          policy,
+          { credential: role, reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } },
+          rt,
+        );
       },
-      stored: async () => [secretsFileValue(runtime.workspace, 'do.env', 'DB_PASSWORD'), gh.secretValue({ repository: 'acme/ops', name: 'DB_PASSWORD' })],
-      logsIn: async (password) => (await tryLogin({ host: '127.0.0.1', port: fx().server.port, database: 'odoo', user: role, password, ssl: false })).ok,
+      stored: async () => [
+        secretsFileValue(runtime.workspace, 'do.env', 'DB_PASSWORD'),
+        gh.secretValue({ repository: 'acme/ops', name: 'DB_PASSWORD' }),
+      ],
+      logsIn: async (password) =>
+        (await tryLogin({ host: '127.0.0.1', port: fx().server.port, database: 'odoo', user: role, password, ssl: false })).ok,
       cutConnections: () => cutConnections(fx()),
       modelFor: (host) => (host === 'api.github.com' ? gh : host === 'api.digitalocean.com' ? doModel : undefined),
       clearFaults: () => {

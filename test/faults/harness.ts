@@ -101,7 +101,11 @@ export function cellRuntime(net: Net, masked: string[], workspace?: string): Tes
     }
     return globalThis.fetch(input, init);
   };
-  const runtime = testRuntime({ fetch, github: (token) => createGitHubClient(token, GITHUB_BASE_URL, fetch), ...(workspace ? { workspace } : {}) });
+  const runtime = testRuntime({
+    fetch,
+    github: (token) => createGitHubClient(token, GITHUB_BASE_URL, fetch),
+    ...(workspace ? { workspace } : {}),
+  });
   const mask = runtime.reporter.mask.bind(runtime.reporter);
   runtime.reporter.mask = (secret) => {
     masked.push(secret.reveal());
@@ -136,20 +140,34 @@ export function defineFaultSuite(suite: Suite): void {
 
   afterAll(() => {
     if (cells.length === 0) return;
-    const table = renderTable(suite.method, suite.points, cells.filter((c) => c.current === 'given'));
+    const table = renderTable(
+      suite.method,
+      suite.points,
+      cells.filter((c) => c.current === 'given'),
+    );
     console.log(table.text);
     const more = (suite.currents ?? []).map(({ mode, points, kinds }) => {
-      const t = renderTable(`${suite.method}, current ${mode}`, points, cells.filter((c) => c.current === mode), kinds);
+      const t = renderTable(
+        `${suite.method}, current ${mode}`,
+        points,
+        cells.filter((c) => c.current === mode),
+        kinds,
+      );
       console.log(t.text);
       return { current: mode, points, kinds, totals: t.totals };
     });
     mkdirSync('bench-results', { recursive: true });
-    writeFileSync(join('bench-results', `faults-${suite.method}.json`), `${JSON.stringify({ method: suite.method, kinds: KINDS, points: suite.points, totals: table.totals, currents: more, cells }, null, 2)}\n`);
+    writeFileSync(
+      join('bench-results', `faults-${suite.method}.json`),
+      `${JSON.stringify({ method: suite.method, kinds: KINDS, points: suite.points, totals: table.totals, currents: more, cells }, null, 2)}\n`,
+    );
   });
 
   const matrix = [
     ...suite.points.flatMap((point) => KINDS.map((kind) => ({ point, kind, current: 'given' as CurrentMode }))),
-    ...(suite.currents ?? []).flatMap(({ mode, points, kinds }) => points.flatMap((point) => kinds.map((kind) => ({ point, kind, current: mode as CurrentMode })))),
+    ...(suite.currents ?? []).flatMap(({ mode, points, kinds }) =>
+      points.flatMap((point) => kinds.map((kind) => ({ point, kind, current: mode as CurrentMode }))),
+    ),
   ];
   it.each(matrix)(`${suite.method}: $kind at $point, current $current`, async ({ point, kind, current }) => {
     const cell = await runCell(suite, point, kind, next.get(point)!, current);
@@ -160,7 +178,13 @@ export function defineFaultSuite(suite: Suite): void {
   });
 }
 
-async function runCell(suite: Suite, point: string, kind: Kind, after: { host?: string; fetch: boolean }, current: CurrentMode): Promise<Cell> {
+async function runCell(
+  suite: Suite,
+  point: string,
+  kind: Kind,
+  after: { host?: string; fetch: boolean },
+  current: CurrentMode,
+): Promise<Cell> {
   const net: Net = { timeouts: 0, calls: 0 };
   const masked: string[] = [];
   const runtime = cellRuntime(net, masked);
@@ -200,7 +224,9 @@ async function runCell(suite: Suite, point: string, kind: Kind, after: { host?: 
       return;
     }
     via = 'thrown';
-    throw fault === 'network' ? networkError(what, new TypeError('fetch failed (ECONNRESET)')) : httpError(what, fault.status, fault.headers ?? {}, undefined, { now: Date.now });
+    throw fault === 'network'
+      ? networkError(what, new TypeError('fetch failed (ECONNRESET)'))
+      : httpError(what, fault.status, fault.headers ?? {}, undefined, { now: Date.now });
   };
 
   const given = current === 'given' ? world.initial : current === 'stale' ? STALE_CURRENT : undefined;
@@ -255,17 +281,31 @@ async function allLogIn(world: World, values: (string | undefined)[]): Promise<b
 function evidenceFiles(workspace: string): string[] {
   const dir = join(workspace, 'docs/evidence');
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => readFileSync(join(e.parentPath, e.name), 'utf8'));
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => readFileSync(join(e.parentPath, e.name), 'utf8'));
 }
 
 /** ✓ held as the run left it, ↻ held after the rerun, ✗ not held, · the fault has nothing to hit there. */
 export function renderTable(method: string, points: string[], cells: Cell[], kinds: readonly Kind[] = KINDS) {
-  const mark = (c: Cell | undefined) => (!c ? '?' : !c.held || c.leaked.length || c.misreported.length ? '✗' : c.via === 'n/a' ? '·' : c.rerun ? '↻' : '✓');
+  const mark = (c: Cell | undefined) =>
+    !c ? '?' : !c.held || c.leaked.length || c.misreported.length ? '✗' : c.via === 'n/a' ? '·' : c.rerun ? '↻' : '✓';
   const width = Math.max(...points.map((p) => p.length));
   const lines = [`${'point'.padEnd(width)} | ${kinds.map((k) => k.padEnd(7)).join(' | ')}`];
-  for (const point of points) lines.push(`${point.padEnd(width)} | ${kinds.map((k) => mark(cells.find((c) => c.point === point && c.kind === k)).padEnd(7)).join(' | ')}`);
+  for (const point of points)
+    lines.push(
+      `${point.padEnd(width)} | ${kinds.map((k) => mark(cells.find((c) => c.point === point && c.kind === k)).padEnd(7)).join(' | ')}`,
+    );
   const count = (m: string) => cells.filter((c) => mark(c) === m).length;
-  const totals = { cells: cells.length, held: count('✓') + count('↻'), heldAsLeft: count('✓'), heldAfterRerun: count('↻'), notHeld: count('✗'), notApplicable: count('·'), leaks: cells.filter((c) => c.leaked.length).length };
+  const totals = {
+    cells: cells.length,
+    held: count('✓') + count('↻'),
+    heldAsLeft: count('✓'),
+    heldAfterRerun: count('↻'),
+    notHeld: count('✗'),
+    notApplicable: count('·'),
+    leaks: cells.filter((c) => c.leaked.length).length,
+  };
   lines.push(
     `${method}: ${totals.cells} cells: ${totals.held} held (${totals.heldAsLeft} as the run left them, ${totals.heldAfterRerun} after a rerun), ${totals.notHeld} not held, ${totals.notApplicable} not applicable; ${totals.leaks} with a leak`,
     '✓ held as left  ↻ held after a rerun given what the store holds  ✗ not held  · nothing for this fault to hit at this point',

@@ -3,7 +3,9 @@ import { httpError } from '../../src/http/http-error.js';
 
 describe('which HTTP failures are retried', () => {
   const retry = (status: number, headers: Record<string, string> = {}, body?: string) => {
-    const e = httpError('GitHub: write secret X', status, headers, body, { now: Date.now }) as ReturnType<typeof httpError> & { retryAfterMs?: number };
+    const e = httpError('GitHub: write secret X', status, headers, body, { now: Date.now }) as ReturnType<typeof httpError> & {
+      retryAfterMs?: number;
+    };
     return { retryable: e.retryable, after: e.retryAfterMs };
   };
 
@@ -14,7 +16,10 @@ describe('which HTTP failures are retried', () => {
 
   it("retries GitHub's secondary rate limit, with or without headers, and no other 403", () => {
     expect(retry(403, { 'retry-after': '30' }).retryable).toBe(true);
-    expect(retry(403, {}, JSON.stringify({ message: 'You have exceeded a secondary rate limit. Please wait a few minutes.' }))).toEqual({ retryable: true, after: 60_000 });
+    expect(retry(403, {}, JSON.stringify({ message: 'You have exceeded a secondary rate limit. Please wait a few minutes.' }))).toEqual({
+      retryable: true,
+      after: 60_000,
+    });
     expect(retry(403, {}, JSON.stringify({ message: 'Resource not accessible by integration' })).retryable).toBe(false);
   });
 

@@ -5,7 +5,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GitHubModel } from '../models/github.js';
 import { serveHandlers } from '../models/serve.js';
 import { leakHaystack, login, usePostgres } from '../helpers/postgres.js';
-import { DIST_TOKEN, killAt, lastGroup, maskedValues, newWorkspace, rotationSessionsGone, runAction, specPolicyWorld, stepOfPoint, withoutMasks } from '../helpers/action-child.js';
+import {
+  DIST_TOKEN,
+  killAt,
+  lastGroup,
+  maskedValues,
+  newWorkspace,
+  rotationSessionsGone,
+  runAction,
+  specPolicyWorld,
+  stepOfPoint,
+  withoutMasks,
+} from '../helpers/action-child.js';
 import { pointsFor } from './harness.js';
 import { STEPS } from '../../src/engine/steps.js';
 import { formatTable } from '../../src/cli/plan.js';
@@ -41,7 +52,8 @@ afterAll(async () => {
   await api?.close();
   health?.close();
   const rows = cells.map((c) => [c.point, c.diedAt, c.converged ? 'converged' : 'NOT converged']);
-  if (rows.length) console.log(`alter-role, dist/index.js killed at each checkpoint:\n${formatTable(['point', 'died at', 'plain rerun'], rows)}`);
+  if (rows.length)
+    console.log(`alter-role, dist/index.js killed at each checkpoint:\n${formatTable(['point', 'died at', 'plain rerun'], rows)}`);
 });
 
 const stored = (environment?: string) => github.secretValue({ repository: 'acme/ops', environment, name: 'ODOO_DB_PASSWORD' });
@@ -53,7 +65,11 @@ const rotate = (ws: string, current: string, env: Record<string, string> = {}) =
   runAction({ apiUrl: api.url, workspace: ws, env: { ROTATION_ADMIN_URL: fx().platform.adminUrl, ODOO_DB_PASSWORD: current, ...env } });
 const evidenceFiles = (ws: string) => {
   const dir = join(ws, 'docs/evidence');
-  return existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => readFileSync(join(e.parentPath, e.name), 'utf8')) : [];
+  return existsSync(dir)
+    ? readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => readFileSync(join(e.parentPath, e.name), 'utf8'))
+    : [];
 };
 
 describe('dist/index.js killed by CREDENTIAL_ROTATION_FAILPOINT, then rerun (alter-role)', () => {
@@ -94,12 +110,21 @@ describe('dist/index.js killed by CREDENTIAL_ROTATION_FAILPOINT, then rerun (alt
     expect(stored('production')).toBe(fresh);
     expect(fileValue(ws)).toBe(fresh);
     expect((await login(fx(), 'odoo_app', fresh)).ok).toBe(true);
-    for (const older of new Set([before, current])) expect(await login(fx(), 'odoo_app', older)).toMatchObject({ ok: false, code: '28P01' });
+    for (const older of new Set([before, current]))
+      expect(await login(fx(), 'odoo_app', older)).toMatchObject({ ok: false, code: '28P01' });
 
     const haystack = leakHaystack(
-      withoutMasks(killed.stdout), killed.stderr, killed.summary, Object.values(killed.state),
-      withoutMasks(rerun.stdout), rerun.stderr, rerun.summary, Object.values(rerun.state),
-      evidenceFiles(ws), JSON.stringify(github.requests), fx().server.log.slice(logStart),
+      withoutMasks(killed.stdout),
+      killed.stderr,
+      killed.summary,
+      Object.values(killed.state),
+      withoutMasks(rerun.stdout),
+      rerun.stderr,
+      rerun.summary,
+      Object.values(rerun.state),
+      evidenceFiles(ws),
+      JSON.stringify(github.requests),
+      fx().server.log.slice(logStart),
     );
     const secrets = new Set([before, current, fresh, DIST_TOKEN, ...maskedValues(killed.stdout), ...maskedValues(rerun.stdout)]);
     for (const secret of secrets) expect(haystack).not.toContain(secret);

@@ -8,7 +8,18 @@ import { serveHandlers } from '../models/serve.js';
 import { leakHaystack, login, makeRole, usePostgres } from '../helpers/postgres.js';
 import { APP, clusterOn, doSystemYaml } from '../helpers/digitalocean.js';
 import { SERVICE_KEY_CREDENTIAL, supabaseSystemYaml } from '../helpers/supabase.js';
-import { DIST_TOKEN, killAt, lastGroup, maskedValues, newWorkspace, rotationSessionsGone, runAction, stepOfPoint, withoutMasks, type ChildRun } from '../helpers/action-child.js';
+import {
+  DIST_TOKEN,
+  killAt,
+  lastGroup,
+  maskedValues,
+  newWorkspace,
+  rotationSessionsGone,
+  runAction,
+  stepOfPoint,
+  withoutMasks,
+  type ChildRun,
+} from '../helpers/action-child.js';
 import { pointsFor } from './harness.js';
 import type { Failpoint } from '../../src/engine/failpoints.js';
 import { STEPS } from '../../src/engine/steps.js';
@@ -86,10 +97,16 @@ beforeAll(async () => {
   sbSeed = (await makeRole(fx(), SB_ROLE)).reveal();
   sb = createSupabaseModel({
     token: PAT,
-    projects: [{
-      ref: REF, keys: [{ name: 'service_key', type: 'secret' }, { name: 'other_tool', type: 'secret' }],
-      database: { host: '127.0.0.1', adminUrl: fx().platform.adminUrl, role: SB_ROLE },
-    }],
+    projects: [
+      {
+        ref: REF,
+        keys: [
+          { name: 'service_key', type: 'secret' },
+          { name: 'other_tool', type: 'secret' },
+        ],
+        database: { host: '127.0.0.1', adminUrl: fx().platform.adminUrl, role: SB_ROLE },
+      },
+    ],
   });
   // One loopback server per host the child talks to, each rewriting onto the host its model serves.
   const serve = async (handlers: Parameters<typeof serveHandlers>[0], rewriteTo: string) => {
@@ -105,13 +122,19 @@ beforeAll(async () => {
   };
   policies[ROLE] = SYSTEMS(urls.project) + DO_CREDENTIAL;
   policies.service_key = SYSTEMS(urls.project) + SERVICE_KEY_CREDENTIAL;
-  const dbSystem = supabaseSystemYaml(REF, undefined, { id: 'supabase-db', dbUrl: `postgresql://${SB_ROLE}@127.0.0.1:${fx().server.port}/odoo?sslmode=disable` });
+  const dbSystem = supabaseSystemYaml(REF, undefined, {
+    id: 'supabase-db',
+    dbUrl: `postgresql://${SB_ROLE}@127.0.0.1:${fx().server.port}/odoo?sslmode=disable`,
+  });
   policies.supabase_db = SYSTEMS(urls.project).replace(/credentials:$/, `${dbSystem}credentials:`) + SUPABASE_DB_CREDENTIAL;
 });
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
   const rows = cells.map((c) => [c.method, c.point, c.diedAt, c.converged ? 'converged' : 'NOT converged']);
-  if (rows.length) console.log(`provider methods, dist/index.js killed at each checkpoint:\n${formatTable(['method', 'point', 'died at', 'plain rerun'], rows)}`);
+  if (rows.length)
+    console.log(
+      `provider methods, dist/index.js killed at each checkpoint:\n${formatTable(['method', 'point', 'died at', 'plain rerun'], rows)}`,
+    );
 });
 
 const ghSecret = (name: string) => github.secretValue({ repository: 'acme/ops', name });
@@ -121,7 +144,11 @@ const fileValue = (ws: string, file: string, key: string) => {
 };
 const evidenceFiles = (ws: string) => {
   const dir = join(ws, 'docs/evidence');
-  return existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => readFileSync(join(e.parentPath, e.name), 'utf8')) : [];
+  return existsSync(dir)
+    ? readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => readFileSync(join(e.parentPath, e.name), 'utf8'))
+    : [];
 };
 const run = (ws: string, credential: string, current: string, env: Record<string, string> = {}) =>
   runAction({
@@ -139,7 +166,13 @@ const run = (ws: string, credential: string, current: string, env: Record<string
   });
 
 /** Kills a run at `point`, checks where it died, and returns what it left for the rerun. */
-async function killAtPoint(ws: string, credential: string, current: string, point: Failpoint, cell: (typeof cells)[number]): Promise<ChildRun> {
+async function killAtPoint(
+  ws: string,
+  credential: string,
+  current: string,
+  point: Failpoint,
+  cell: (typeof cells)[number],
+): Promise<ChildRun> {
   const killed = await run(ws, credential, current, killAt(point));
   cell.diedAt = killed.signal === 'SIGKILL' ? (lastGroup(killed.stdout) ?? '?') : `not killed (${killed.outputs.status})`;
   expect(killed.signal, killed.stdout + killed.stderr).toBe('SIGKILL');
@@ -161,7 +194,9 @@ async function rerun(ws: string, credential: string, secret: string): Promise<Ch
 function expectNoLeak(ws: string, runs: ChildRun[], known: string[], more: string[]) {
   const haystack = leakHaystack(
     ...runs.flatMap((r) => [withoutMasks(r.stdout), r.stderr, r.summary, Object.values(r.state)]),
-    evidenceFiles(ws), JSON.stringify(github.requests), ...more,
+    evidenceFiles(ws),
+    JSON.stringify(github.requests),
+    ...more,
   );
   const secrets = new Set([...known, DIST_TOKEN, ...runs.flatMap((r) => maskedValues(r.stdout))]);
   for (const secret of secrets) expect(haystack).not.toContain(secret);
@@ -211,7 +246,12 @@ describe('digitalocean-reset: dist/index.js killed at a checkpoint, then rerun',
     // The app was restarted after the rerun's reset, and that deployment is ACTIVE.
     expect(doModel.deployments.size).toBeGreaterThan(deploys);
     expect([...doModel.deployments.values()].at(-1)!.phases.at(-1)).toBe('ACTIVE');
-    expectNoLeak(ws, [killed, again], [before, current, fresh, DO_TOKEN], [JSON.stringify(doModel.requests), fx().server.log.slice(logStart).join('\n')]);
+    expectNoLeak(
+      ws,
+      [killed, again],
+      [before, current, fresh, DO_TOKEN],
+      [JSON.stringify(doModel.requests), fx().server.log.slice(logStart).join('\n')],
+    );
     cell.converged = true;
   });
 });
@@ -293,8 +333,14 @@ describe('supabase-db-password: dist/index.js killed at a checkpoint, then rerun
     const fresh = ghSecret('SUPABASE_DB_PASSWORD')!;
     expect(dbFile(ws)).toBe(fresh);
     expect(await logsIn(fresh)).toBe(true);
-    for (const older of new Set([before, current])) if (older !== fresh) expect(await login(fx(), SB_ROLE, older)).toMatchObject({ ok: false, code: '28P01' });
-    expectNoLeak(ws, [killed, again], [before, current, fresh, PAT], [JSON.stringify(sb.requests), fx().server.log.slice(logStart).join('\n')]);
+    for (const older of new Set([before, current]))
+      if (older !== fresh) expect(await login(fx(), SB_ROLE, older)).toMatchObject({ ok: false, code: '28P01' });
+    expectNoLeak(
+      ws,
+      [killed, again],
+      [before, current, fresh, PAT],
+      [JSON.stringify(sb.requests), fx().server.log.slice(logStart).join('\n')],
+    );
     cell.converged = true;
   });
 });

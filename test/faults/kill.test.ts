@@ -6,7 +6,18 @@ import type { RequestHandler } from 'msw';
 import type { GitHubModel } from '../models/github.js';
 import { serveHandlers } from '../models/serve.js';
 import { leakHaystack, login, usePostgres } from '../helpers/postgres.js';
-import { adminSessionStates, DIST_TOKEN, holdReply, newWorkspace, rotationSessionsGone, runAction, specPolicyWorld, startAction, withoutMasks, type ChildRun } from '../helpers/action-child.js';
+import {
+  adminSessionStates,
+  DIST_TOKEN,
+  holdReply,
+  newWorkspace,
+  rotationSessionsGone,
+  runAction,
+  specPolicyWorld,
+  startAction,
+  withoutMasks,
+  type ChildRun,
+} from '../helpers/action-child.js';
 import { STEPS } from '../../src/engine/steps.js';
 
 /**
@@ -56,8 +67,16 @@ async function rerunConverges(ws: string, before: string, killed: ChildRun, logS
 
   const evidence = readFileSync(join(ws, rerun.outputs['evidence-path']), 'utf8');
   const haystack = leakHaystack(
-    withoutMasks(killed.stdout), killed.stderr, killed.summary, withoutMasks(rerun.stdout), rerun.stderr, rerun.summary, evidence,
-    Object.values(killed.state), Object.values(rerun.state), fx().server.log.slice(logStart),
+    withoutMasks(killed.stdout),
+    killed.stderr,
+    killed.summary,
+    withoutMasks(rerun.stdout),
+    rerun.stderr,
+    rerun.summary,
+    evidence,
+    Object.values(killed.state),
+    Object.values(rerun.state),
+    fx().server.log.slice(logStart),
   );
   for (const secret of [before, current, fresh, DIST_TOKEN]) expect(haystack).not.toContain(secret);
 }
@@ -78,10 +97,18 @@ describe('dist/index.js killed with SIGKILL, then rerun', () => {
     const before = stored()!;
     const logStart = fx().server.log.length;
     // The environment secret (second target) is stored by GitHub, but its reply never comes.
-    const gate = holdReply(github.handlers, github.baseUrl, (method, path) => method === 'PUT' && path.includes('/environments/production/secrets/'));
+    const gate = holdReply(
+      github.handlers,
+      github.baseUrl,
+      (method, path) => method === 'PUT' && path.includes('/environments/production/secrets/'),
+    );
     gates = [gate.handler];
     try {
-      const { child, done } = startAction({ apiUrl: api.url, workspace: ws, env: { ROTATION_ADMIN_URL: fx().platform.adminUrl, ODOO_DB_PASSWORD: before } });
+      const { child, done } = startAction({
+        apiUrl: api.url,
+        workspace: ws,
+        env: { ROTATION_ADMIN_URL: fx().platform.adminUrl, ODOO_DB_PASSWORD: before },
+      });
       await gate.reached;
       const pending = stored()!;
       expect(pending).not.toBe(before);

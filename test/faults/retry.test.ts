@@ -28,7 +28,11 @@ describe('withRetry', () => {
   });
 
   it('retries 5xx, resets and timeouts with jittered exponential backoff, each wait under its bound', async () => {
-    const errors = [httpError('x', 502, {}, undefined, { now: Date.now }), networkError('x', new TypeError('fetch failed')), networkError('x', new DOMException('t', 'TimeoutError'))];
+    const errors = [
+      httpError('x', 502, {}, undefined, { now: Date.now }),
+      networkError('x', new TypeError('fetch failed')),
+      networkError('x', new DOMException('t', 'TimeoutError')),
+    ];
     const { fn, calls } = failing(errors);
     const { waits, sleep } = sleeps();
     expect(await withRetry(fn, { now: Date.now, sleep, baseDelayMs: 1000, maxDelayMs: 3000 })).toBe('ok');

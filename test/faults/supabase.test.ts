@@ -27,7 +27,19 @@ defineFaultSuite({
   server,
   points: pointsFor(2, 1, 1),
   async build(runtime): Promise<World> {
-    const sb = createSupabaseModel({ token: PAT, now: runtime.now, projects: [{ ref: REF, keys: [{ name: 'service_key', type: 'secret' }, { name: 'other_tool', type: 'secret' }] }] });
+    const sb = createSupabaseModel({
+      token: PAT,
+      now: runtime.now,
+      projects: [
+        {
+          ref: REF,
+          keys: [
+            { name: 'service_key', type: 'secret' },
+            { name: 'other_tool', type: 'secret' },
+          ],
+        },
+      ],
+    });
     const gh = createGitHubModel({ token: GITHUB_TEST_TOKEN, repos: [{ full_name: 'acme/ops' }], now: runtime.now });
     server.resetHandlers(...sb.handlers, ...gh.handlers);
     const initial = sb.key(REF, 'service_key')!.api_key;
@@ -39,12 +51,19 @@ defineFaultSuite({
       rerunFrom: 1,
       rotate: async (current, rt) => {
         const policy = parsePolicy(POLICY, '.github/rotation.yaml', { SUPABASE_ACCESS_TOKEN: PAT, CURRENT: current ?? '' });
-        const result = await rotateCredential(policy, { credential: 'service_key', reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } }, rt);
+        const result = await rotateCredential(
+          policy,
+          { credential: 'service_key', reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } },
+          rt,
+        );
         // Another tool's key is never touched, whatever failed.
         if (!live(other)) throw new Error('the rotation deleted a key it does not own');
         return result;
       },
-      stored: async () => [secretsFileValue(runtime.workspace, 'supabase.env', 'SUPABASE_SECRET_KEY'), gh.secretValue({ repository: 'acme/ops', name: 'SUPABASE_SECRET_KEY' })],
+      stored: async () => [
+        secretsFileValue(runtime.workspace, 'supabase.env', 'SUPABASE_SECRET_KEY'),
+        gh.secretValue({ repository: 'acme/ops', name: 'SUPABASE_SECRET_KEY' }),
+      ],
       logsIn: async (value) => live(value),
       cutConnections: async () => 0, // the method holds no database connection
       modelFor: (host) => (host === 'api.github.com' ? gh : host === 'api.supabase.com' || host === `${REF}.supabase.co` ? sb : undefined),

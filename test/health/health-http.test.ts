@@ -18,7 +18,10 @@ const ODOO_HEALTH = 'https://erp.example.com/web/health?db_server_status=1';
 const SUPERSET_HEALTH = 'https://superset.example.com/health';
 
 function probe(options: Record<string, unknown>, runtime = testRuntime()) {
-  return { runtime, probe: httpProbe(targetSpec('http', { timeout_seconds: 6, ...options }, 'credentials.odoo_app.health[0].http'), testContext(runtime)) };
+  return {
+    runtime,
+    probe: httpProbe(targetSpec('http', { timeout_seconds: 6, ...options }, 'credentials.odoo_app.health[0].http'), testContext(runtime)),
+  };
 }
 
 async function failure(p: { probe: (v: Secret) => Promise<string> }): Promise<string> {
@@ -41,7 +44,9 @@ describe('http health probe against Odoo /web/health', () => {
     model.databaseUp = false;
     server.use(...model.handlers);
     const { runtime, probe: p } = probe(odoo);
-    expect(await failure(p)).toBe(`${ODOO_HEALTH}: HTTP 500, expected 200 (body: {"status":"fail","db_server_status":false}) (after 4 tries over 6s)`);
+    expect(await failure(p)).toBe(
+      `${ODOO_HEALTH}: HTTP 500, expected 200 (body: {"status":"fail","db_server_status":false}) (after 4 tries over 6s)`,
+    );
     expect(model.requests).toBe(4);
     expect(runtime.sleeps).toEqual([2000, 2000, 2000]);
   });

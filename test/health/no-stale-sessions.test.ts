@@ -28,8 +28,15 @@ beforeAll(async () => {
 const probe = (grace: number) => `    health:\n      - no-stale-sessions: { grace_seconds: ${grace} }\n`;
 
 async function rotate(role: string, current: Secret, grace: number, runtime: TestRuntime): Promise<RotationResult & { stored: string }> {
-  const policy = parsePolicy(alterRolePolicy(fx(), role, probe(grace)), 'rotation.yaml', { ROTATION_ADMIN_URL: fx().platform.adminUrl, CURRENT: current.reveal() });
-  const result = await rotateCredential(policy, { credential: role, reason: 'scheduled', dryRun: false, trigger: { event: 'schedule', actor: 'vitest' } }, runtime);
+  const policy = parsePolicy(alterRolePolicy(fx(), role, probe(grace)), 'rotation.yaml', {
+    ROTATION_ADMIN_URL: fx().platform.adminUrl,
+    CURRENT: current.reveal(),
+  });
+  const result = await rotateCredential(
+    policy,
+    { credential: role, reason: 'scheduled', dryRun: false, trigger: { event: 'schedule', actor: 'vitest' } },
+    runtime,
+  );
   const stored = /^DB_PASSWORD=(.*)$/m.exec(readFileSync(join(runtime.workspace, '.secrets/app.env'), 'utf8'))?.[1] ?? '';
   return { ...result, stored };
 }
@@ -37,7 +44,10 @@ async function rotate(role: string, current: Secret, grace: number, runtime: Tes
 /** A consumer's connection as the role, e.g. an Odoo container that was not restarted. */
 async function session(role: string, password: Secret | string, application: string): Promise<pg.Client> {
   const secret = typeof password === 'string' ? new Secret(password) : password;
-  return connect({ ...connectionConfig(new Secret(fx().platform.adminUrl), { user: role, password: secret }), application_name: application }, application);
+  return connect(
+    { ...connectionConfig(new Secret(fx().platform.adminUrl), { user: role, password: secret }), application_name: application },
+    application,
+  );
 }
 
 /** The probe's waits: the interval between its looks at pg_stat_activity. */
@@ -58,7 +68,11 @@ describe('no-stale-sessions after alter-role, with an admin that holds pg_read_a
       const runtime = testRuntime();
       const result = await rotate('app_stale', old, 30, runtime);
       expect(result.status).toBe('failed');
-      expect(result.summary).toMatch(new RegExp(`no-stale-sessions of role app_stale: 1 session\\(s\\) of app_stale opened before the rotation remain: pid ${pid} application 'odoo-web' from 127\\.0\\.0\\.1`));
+      expect(result.summary).toMatch(
+        new RegExp(
+          `no-stale-sessions of role app_stale: 1 session\\(s\\) of app_stale opened before the rotation remain: pid ${pid} application 'odoo-web' from 127\\.0\\.0\\.1`,
+        ),
+      );
       expect(result.summary).toContain(`restart it (or end the sessions: SELECT pg_terminate_backend(pid) for pids ${pid})`);
       expect(result.record.health).toEqual([expect.objectContaining({ target: 'no-stale-sessions of role app_stale', outcome: 'failed' })]);
       // It looked for the whole grace period (30 s), every 5 s, before failing.
@@ -81,7 +95,9 @@ describe('no-stale-sessions after alter-role, with an admin that holds pg_read_a
       const runtime = testRuntime();
       const first = await rotate('app_clean', old, 30, runtime);
       expect(first.status).toBe('rotated');
-      expect(first.record.health).toEqual([expect.objectContaining({ outcome: 'ok', detail: expect.stringMatching(/^no session of app_clean opened before \S+ remains$/) })]);
+      expect(first.record.health).toEqual([
+        expect.objectContaining({ outcome: 'ok', detail: expect.stringMatching(/^no session of app_clean opened before \S+ remains$/) }),
+      ]);
       expect(probeWaits(runtime)).toBe(0);
 
       // A consumer restarted on the first rotation's value, still connected when the next one runs.
@@ -98,7 +114,7 @@ describe('no-stale-sessions after alter-role, with an admin that holds pg_read_a
     }
   });
 
-  it("a session opened with the old password that calls itself the tool (application_name credential-rotation) is counted", async () => {
+  it('a session opened with the old password that calls itself the tool (application_name credential-rotation) is counted', async () => {
     const old = await makeRole(fx(), 'app_own');
     // Any client sets application_name: an attacker's session must not pass as the tool's own.
     const spoof = await session('app_own', old, 'credential-rotation');
@@ -107,7 +123,9 @@ describe('no-stale-sessions after alter-role, with an admin that holds pg_read_a
       const runtime = testRuntime();
       const result = await rotate('app_own', old, 0, runtime);
       expect(result.status).toBe('failed');
-      expect(result.summary).toMatch(new RegExp(`1 session\\(s\\) of app_own opened before the rotation remain: pid ${pid} application 'credential-rotation'`));
+      expect(result.summary).toMatch(
+        new RegExp(`1 session\\(s\\) of app_own opened before the rotation remain: pid ${pid} application 'credential-rotation'`),
+      );
       // It was really live on the old password, and still is: the verdict is the true one.
       expect((await spoof.query('SELECT 1 AS ok')).rows[0].ok).toBe(1);
     } finally {

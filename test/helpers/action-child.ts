@@ -35,8 +35,10 @@ export async function specPolicyWorld(fx: () => PostgresFixture): Promise<{ gith
     res.writeHead(ok ? 200 : 500).end(ok ? 'pass' : 'fail');
   });
   await new Promise<void>((r) => health.listen(0, '127.0.0.1', r));
-  const policy = readFileSync(new URL('../fixtures/spec-policy.yaml', import.meta.url), 'utf8')
-    .replace('https://erp.example.com/web/health', `http://127.0.0.1:${(health.address() as { port: number }).port}/web/health`);
+  const policy = readFileSync(new URL('../fixtures/spec-policy.yaml', import.meta.url), 'utf8').replace(
+    'https://erp.example.com/web/health',
+    `http://127.0.0.1:${(health.address() as { port: number }).port}/web/health`,
+  );
   return { github, health, policy };
 }
 
@@ -105,7 +107,10 @@ export function startAction(options: ChildOptions): { child: ChildProcess; done:
     },
   });
   const done = started.done.then(({ code, signal, stdout, stderr }): ChildRun => ({
-    code, signal, stdout, stderr,
+    code,
+    signal,
+    stdout,
+    stderr,
     outputs: parseFileCommands(readFileSync(files.GITHUB_OUTPUT, 'utf8')),
     summary: readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'),
     state: parseFileCommands(readFileSync(files.GITHUB_STATE, 'utf8')),
@@ -158,11 +163,15 @@ export async function rotationSessionsGone(fx: PostgresFixture): Promise<number>
   const db = await fx.server.client();
   try {
     for (let i = 0; i < 100; i++) {
-      const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'credential-rotation'");
+      const { rows } = await db.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'credential-rotation'",
+      );
       if (rows[0].n === 0) return 0;
       await new Promise((r) => setTimeout(r, 100));
     }
-    const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'credential-rotation'");
+    const { rows } = await db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'credential-rotation'",
+    );
     return rows[0].n;
   } finally {
     await db.end();
@@ -173,7 +182,9 @@ export async function rotationSessionsGone(fx: PostgresFixture): Promise<number>
 export async function adminSessionStates(fx: PostgresFixture): Promise<string[]> {
   const db = await fx.server.client();
   try {
-    const { rows } = await db.query<{ state: string }>("SELECT state FROM pg_stat_activity WHERE application_name = 'credential-rotation' AND usename = 'rotation_admin'");
+    const { rows } = await db.query<{ state: string }>(
+      "SELECT state FROM pg_stat_activity WHERE application_name = 'credential-rotation' AND usename = 'rotation_admin'",
+    );
     return rows.map((r) => r.state);
   } finally {
     await db.end();

@@ -27,7 +27,10 @@ ${rest}`;
  * password and the user as two GitHub secrets (write-only), a workflow dispatch, a login probe.
  */
 export function alternatingStoresYaml(group: string, port: number): string {
-  return alternatingYaml(group, 'CURRENT', `    store:
+  return alternatingYaml(
+    group,
+    'CURRENT',
+    `    store:
       - file: { path: .secrets/app.env, key: DATABASE_URL, format: "postgresql://{user}:{password}@127.0.0.1:${port}/odoo" }
       - github: { repository: acme/ops, secret: DB_PASSWORD }
       - github: { repository: acme/ops, secret: DB_USER, format: "{user}" }
@@ -35,7 +38,8 @@ export function alternatingStoresYaml(group: string, port: number): string {
       - github-workflow: { repository: acme/ops, workflow: deploy.yml }
     health:
       - postgres-login: {}
-`);
+`,
+  );
 }
 
 /**

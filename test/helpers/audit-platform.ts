@@ -63,7 +63,14 @@ export async function sql(fx: PostgresFixture, database: string, statements: str
 
 /** A session of `role` from another application, as an app container would hold it. */
 export async function openSession(fx: PostgresFixture, role: string, password: Secret, application: string): Promise<pg.Client> {
-  const client = new pg.Client({ host: '127.0.0.1', port: fx.server.port, database: 'odoo', user: role, password: password.reveal(), application_name: application });
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port: fx.server.port,
+    database: 'odoo',
+    user: role,
+    password: password.reveal(),
+    application_name: application,
+  });
   client.on('error', () => undefined);
   await client.connect();
   return client;

@@ -42,7 +42,8 @@ export function startChild(command: string, args: string[], options: StartOption
   return { child, done };
 }
 
-export const runChild = (command: string, args: string[], options: StartOptions): Promise<ChildResult> => startChild(command, args, options).done;
+export const runChild = (command: string, args: string[], options: StartOptions): Promise<ChildResult> =>
+  startChild(command, args, options).done;
 
 /** `node <args>` on the Node that runs the tests (the action's runtime). */
 export const runNode = (args: string[], options: StartOptions): Promise<ChildResult> => runChild(process.execPath, args, options);

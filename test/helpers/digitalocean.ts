@@ -42,7 +42,16 @@ export async function resetPassword(server: LocalPostgres, role: string): Promis
 
 /** A cluster whose connection details point at the embedded `server` (no TLS), with `users` as DigitalOcean knows them. */
 export function clusterOn(server: LocalPostgres, users: Record<string, string>, more: Partial<ClusterSpec> = {}): ClusterSpec {
-  return { id: CLUSTER, name: 'platform-db', host: '127.0.0.1', port: server.port, superuserUrl: server.superuserUrl, users, ssl: false, ...more };
+  return {
+    id: CLUSTER,
+    name: 'platform-db',
+    host: '127.0.0.1',
+    port: server.port,
+    superuserUrl: server.superuserUrl,
+    users,
+    ssl: false,
+    ...more,
+  };
 }
 
 /** The `do-pg` entry under `systems:` of a policy; the embedded server has no TLS. */

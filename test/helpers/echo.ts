@@ -67,7 +67,13 @@ const PLAIN_HEADERS = new Set(['accept', 'accept-encoding', 'content-type', 'con
 
 /** The request's strings that look like credentials (16+ characters of a token's alphabet), longest first. */
 function credentialLike(body: string, headers: Record<string, string>, url: URL): string[] {
-  const texts = [body, url.search, ...Object.entries(headers).filter(([name]) => !PLAIN_HEADERS.has(name)).map(([, v]) => v)];
+  const texts = [
+    body,
+    url.search,
+    ...Object.entries(headers)
+      .filter(([name]) => !PLAIN_HEADERS.has(name))
+      .map(([, v]) => v),
+  ];
   const runs = texts.flatMap((t) => t.match(/[A-Za-z0-9._~+/-]{16,}={0,2}/g) ?? []);
   return [...new Set(runs)].sort((a, b) => b.length - a.length);
 }
@@ -79,6 +85,13 @@ function credentialLike(body: string, headers: Record<string, string>, url: URL)
 export function leakForms(secret: string): string[] {
   if (secret.length < 16) return [secret];
   const bytes = Buffer.from(secret);
-  const forms = [secret, bytes.toString('base64'), bytes.toString('base64url'), Buffer.from(`api:${secret}`).toString('base64'), bytes.toString('hex'), bytes.toString('hex').toUpperCase()];
+  const forms = [
+    secret,
+    bytes.toString('base64'),
+    bytes.toString('base64url'),
+    Buffer.from(`api:${secret}`).toString('base64'),
+    bytes.toString('hex'),
+    bytes.toString('hex').toUpperCase(),
+  ];
   return secret.includes('://') ? forms : [...forms, secret.slice(8, 20)];
 }

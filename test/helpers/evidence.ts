@@ -21,11 +21,16 @@ export function evidenceRecord(credential: string, startedAt: string, status: Ru
     status,
     summary: status,
     // What the engine lists: every step up to the revocation (the record is written in the evidence step).
-    steps: (Object.keys(STEPS) as StepName[]).filter((step) => step !== 'evidence').map((step, i) => ({
-      step, title: STEPS[step], started_at: new Date(started.getTime() + i * 100).toISOString(), duration_ms: 100,
-      outcome: status === 'rotated' || step === 'preflight' ? 'ok' : step === 'generate' ? 'failed' : 'skipped',
-      detail: status,
-    })),
+    steps: (Object.keys(STEPS) as StepName[])
+      .filter((step) => step !== 'evidence')
+      .map((step, i) => ({
+        step,
+        title: STEPS[step],
+        started_at: new Date(started.getTime() + i * 100).toISOString(),
+        duration_ms: 100,
+        outcome: status === 'rotated' || step === 'preflight' ? 'ok' : step === 'generate' ? 'failed' : 'skipped',
+        detail: status,
+      })),
     stores: status === 'rotated' ? [{ target: `file .secrets/${credential}.env P`, outcome: 'ok', detail: 'written' }] : [],
     consumers: [],
     health: [],
@@ -35,11 +40,15 @@ export function evidenceRecord(credential: string, startedAt: string, status: Ru
 }
 
 /** A workspace with `.github/rotation.yaml` and the given evidence history, written by the real writeEvidence. */
-export async function workspaceWithHistory(policy: string, history: [credential: string, startedAt: string, status?: RunStatus][]): Promise<string> {
+export async function workspaceWithHistory(
+  policy: string,
+  history: [credential: string, startedAt: string, status?: RunStatus][],
+): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'rotation-history-'));
   mkdirSync(join(dir, '.github'));
   writeFileSync(join(dir, '.github/rotation.yaml'), policy);
-  for (const [credential, at, status] of history) await writeEvidence(evidenceRecord(credential, at, status), 'docs/evidence', dir, (text) => text);
+  for (const [credential, at, status] of history)
+    await writeEvidence(evidenceRecord(credential, at, status), 'docs/evidence', dir, (text) => text);
   return dir;
 }
 

@@ -20,14 +20,21 @@ export const OPS = 'acme/ops';
 export const ODOO = 'acme/odoo';
 export const PROJECT = `https://${REF}.supabase.co`;
 export const PAT = 'sbp_exposure_0123456789abcdef0123456789abcdef';
-export const TRIGGER = { event: 'schedule', actor: 'github-actions', repository: OPS, run_url: 'https://github.com/acme/ops/actions/runs/4242' };
+export const TRIGGER = {
+  event: 'schedule',
+  actor: 'github-actions',
+  repository: OPS,
+  run_url: 'https://github.com/acme/ops/actions/runs/4242',
+};
 
 /** A connection string as GitHub's postgres_connection_string pattern finds it in a commit. */
-export const connectionString = (user: string, password: string) => `postgresql://${user}:${encodeURIComponent(password)}@db-postgresql-sgp1-1234.b.db.ondigitalocean.com:25060/odoo?sslmode=require`;
+export const connectionString = (user: string, password: string) =>
+  `postgresql://${user}:${encodeURIComponent(password)}@db-postgresql-sgp1-1234.b.db.ondigitalocean.com:25060/odoo?sslmode=require`;
 
 /** alter-role credentials on the fixture's server (file and GitHub stores) and Supabase's service key, with `exposure:`. */
 export function exposurePolicyYaml(roles: string[], exposure = `  repositories: [${OPS}, ${ODOO}]\n`, projectUrl?: string): string {
-  const creds = roles.map((role) => `  ${role}:
+  const creds = roles.map(
+    (role) => `  ${role}:
     system: odoo-sor
     method: alter-role
     cadence: quarterly
@@ -35,7 +42,8 @@ export function exposurePolicyYaml(roles: string[], exposure = `  repositories: 
     store:
       - file: { path: .secrets/${role}.env, key: DB_PASSWORD }
       - github: { repository: ${OPS}, secret: ${role.toUpperCase()}_PASSWORD }
-`);
+`,
+  );
   return `version: 1
 systems:
   odoo-sor:
@@ -69,9 +77,20 @@ export interface ExposureWorld {
 }
 
 /** The models and values of a run; `server` (in-process msw) gets the handlers, else serve them (servedWorld). */
-export function exposureWorld(fx: () => PostgresFixture, server: SetupServer | undefined, passwords: Record<string, string>, o: { permissions?: TokenPermissions } = {}): ExposureWorld {
+export function exposureWorld(
+  fx: () => PostgresFixture,
+  server: SetupServer | undefined,
+  passwords: Record<string, string>,
+  o: { permissions?: TokenPermissions } = {},
+): ExposureWorld {
   const runtime = testRuntime();
-  const gh = createGitHubModel({ token: GITHUB_TEST_TOKEN, now: runtime.now, repos: [{ full_name: OPS }, { full_name: ODOO }], orgs: ['acme'], permissions: o.permissions });
+  const gh = createGitHubModel({
+    token: GITHUB_TEST_TOKEN,
+    now: runtime.now,
+    repos: [{ full_name: OPS }, { full_name: ODOO }],
+    orgs: ['acme'],
+    permissions: o.permissions,
+  });
   const sb = createSupabaseModel({ token: PAT, now: runtime.now, projects: [{ ref: REF, keys: SERVICE_AND_WEB_KEYS }] });
   server?.resetHandlers(...gh.handlers, ...sb.handlers);
   const key = sb.key(REF, 'service_key')!.api_key;
@@ -82,15 +101,24 @@ export function exposureWorld(fx: () => PostgresFixture, server: SetupServer | u
 }
 
 /** One `exposures` run in process (the CLI's own entry point), counting the rotations it starts. */
-export async function exposures(w: ExposureWorld, text: string, apply: boolean, policy: Policy = parsePolicy(text, '.github/rotation.yaml', w.env, { optionalCurrent: true })): Promise<ExposureReport> {
-  const report = await runExposures(policy, {
-    apply,
-    trigger: TRIGGER,
-    rotate: (p, request, runtime) => {
-      w.rotations.push(request.credential);
-      return rotateCredential(p, request, runtime);
+export async function exposures(
+  w: ExposureWorld,
+  text: string,
+  apply: boolean,
+  policy: Policy = parsePolicy(text, '.github/rotation.yaml', w.env, { optionalCurrent: true }),
+): Promise<ExposureReport> {
+  const report = await runExposures(
+    policy,
+    {
+      apply,
+      trigger: TRIGGER,
+      rotate: (p, request, runtime) => {
+        w.rotations.push(request.credential);
+        return rotateCredential(p, request, runtime);
+      },
     },
-  }, w.runtime);
+    w.runtime,
+  );
   w.reports.push(report);
   return report;
 }
@@ -106,7 +134,9 @@ export function evidenceFiles(w: ExposureWorld): Record<string, string> {
   const dir = join(w.runtime.workspace, 'docs/evidence');
   if (!existsSync(dir)) return {};
   const out: Record<string, string> = {};
-  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) if (e.isFile()) out[join(e.parentPath, e.name).slice(w.runtime.workspace.length + 1)] = readFileSync(join(e.parentPath, e.name), 'utf8');
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true }))
+    if (e.isFile())
+      out[join(e.parentPath, e.name).slice(w.runtime.workspace.length + 1)] = readFileSync(join(e.parentPath, e.name), 'utf8');
   return out;
 }
 
@@ -122,7 +152,14 @@ export async function works(fx: () => PostgresFixture, roleOrKey: string, value:
 
 /** Log, reports, evidence, the models' request logs and Postgres' log: no secret anywhere. */
 export function leakSinks(w: ExposureWorld, fx: () => PostgresFixture): string {
-  return leakHaystack(w.runtime.reporter.lines, JSON.stringify(w.reports), Object.values(evidenceFiles(w)), JSON.stringify(w.gh.requests), JSON.stringify(w.sb.requests), fx().server.log);
+  return leakHaystack(
+    w.runtime.reporter.lines,
+    JSON.stringify(w.reports),
+    Object.values(evidenceFiles(w)),
+    JSON.stringify(w.gh.requests),
+    JSON.stringify(w.sb.requests),
+    fx().server.log,
+  );
 }
 
 export interface ServedWorld extends ExposureWorld {
@@ -138,7 +175,11 @@ export interface ServedWorld extends ExposureWorld {
  * The same world for the bundled CLI run as a child process: GitHub, Supabase's Management API and
  * the project API served over loopback, the policy written to the workspace's .github/rotation.yaml.
  */
-export async function servedWorld(fx: () => PostgresFixture, passwords: Record<string, string>, o: { permissions?: TokenPermissions; policy?: (projectUrl: string) => string } = {}): Promise<ServedWorld> {
+export async function servedWorld(
+  fx: () => PostgresFixture,
+  passwords: Record<string, string>,
+  o: { permissions?: TokenPermissions; policy?: (projectUrl: string) => string } = {},
+): Promise<ServedWorld> {
   const w = exposureWorld(fx, undefined, passwords, o);
   const gates: RequestHandler[] = [];
   const handlers = () => [...gates, ...w.gh.handlers, ...w.sb.handlers];
@@ -149,7 +190,10 @@ export async function servedWorld(fx: () => PostgresFixture, passwords: Record<s
   ]);
   const workspace = w.runtime.workspace;
   mkdirSync(join(workspace, '.github'), { recursive: true });
-  writeFileSync(join(workspace, '.github/rotation.yaml'), (o.policy ?? ((url) => exposurePolicyYaml(Object.keys(passwords), undefined, url)))(project.url));
+  writeFileSync(
+    join(workspace, '.github/rotation.yaml'),
+    (o.policy ?? ((url) => exposurePolicyYaml(Object.keys(passwords), undefined, url)))(project.url),
+  );
   let runs = 0;
   return Object.assign(w, {
     workspace,
@@ -158,8 +202,16 @@ export async function servedWorld(fx: () => PostgresFixture, passwords: Record<s
       const summaryFile = join(workspace, `.summary-${++runs}`);
       writeFileSync(summaryFile, '');
       const env = {
-        ...w.env, GITHUB_TOKEN: GITHUB_TEST_TOKEN, GITHUB_API_URL: gh.url, SUPABASE_API_URL: sb.url, GITHUB_STEP_SUMMARY: summaryFile,
-        GITHUB_RUN_ID: '4242', GITHUB_REPOSITORY: OPS, GITHUB_SERVER_URL: 'https://github.com', GITHUB_EVENT_NAME: 'schedule', GITHUB_ACTOR: 'github-actions',
+        ...w.env,
+        GITHUB_TOKEN: GITHUB_TEST_TOKEN,
+        GITHUB_API_URL: gh.url,
+        SUPABASE_API_URL: sb.url,
+        GITHUB_STEP_SUMMARY: summaryFile,
+        GITHUB_RUN_ID: '4242',
+        GITHUB_REPOSITORY: OPS,
+        GITHUB_SERVER_URL: 'https://github.com',
+        GITHUB_EVENT_NAME: 'schedule',
+        GITHUB_ACTOR: 'github-actions',
       };
       const run = await cli(['exposures', ...args], env, workspace);
       return { ...run, summary: readFileSync(summaryFile, 'utf8') };

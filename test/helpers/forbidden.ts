@@ -26,7 +26,10 @@ export const WRITES: Attempt[] = [
   { name: 'CREATE in the schema', sql: `CREATE TABLE {schema}.made (x int)` },
   { name: 'CREATE in public', sql: `CREATE TABLE public.made_{role} (x int)` },
   { name: 'CREATE SCHEMA', sql: `CREATE SCHEMA made_{role}` },
-  { name: 'CREATE TRIGGER', sql: `CREATE TRIGGER made BEFORE UPDATE ON {schema}.t FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger()` },
+  {
+    name: 'CREATE TRIGGER',
+    sql: `CREATE TRIGGER made BEFORE UPDATE ON {schema}.t FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger()`,
+  },
   { name: 'COMMENT ON SCHEMA', sql: `COMMENT ON SCHEMA {schema} IS 'w'` },
   { name: 'COMMENT ON TABLE', sql: `COMMENT ON TABLE {schema}.t IS 'w'` },
   { name: 'COMMENT ON FUNCTION', sql: `COMMENT ON FUNCTION {schema}.f() IS 'w'` },
@@ -45,7 +48,10 @@ export const WRITES: Attempt[] = [
   { name: 'COPY FROM a server file', sql: `DO $$ BEGIN CREATE TEMP TABLE f (l text); COPY f FROM 'PG_VERSION'; END $$` },
   { name: 'CREATE USER MAPPING', sql: `CREATE USER MAPPING FOR CURRENT_USER SERVER {schema}_srv` },
   { name: 'CREATE SERVER', sql: `CREATE SERVER made_{role} FOREIGN DATA WRAPPER {schema}_fdw` },
-  { name: 'lo_put after SET lo_compat_privileges', sql: `DO $$ BEGIN SET LOCAL lo_compat_privileges = on; PERFORM lo_put({lo}, 0, '\x77'); END $$` },
+  {
+    name: 'lo_put after SET lo_compat_privileges',
+    sql: `DO $$ BEGIN SET LOCAL lo_compat_privileges = on; PERFORM lo_put({lo}, 0, '\x77'); END $$`,
+  },
   { name: 'ALTER SYSTEM', sql: `ALTER SYSTEM SET work_mem = '5MB'`, autocommit: { cleanup: 'ALTER SYSTEM RESET work_mem' } },
   { name: 'CREATE ROLE', sql: `CREATE ROLE made_{role}` },
   { name: 'CREATE DATABASE', sql: `CREATE DATABASE made_{role}`, autocommit: { cleanup: `DROP DATABASE IF EXISTS made_{role}` } },
@@ -53,7 +59,11 @@ export const WRITES: Attempt[] = [
 
 /** What an application role must not do: act on roles, databases or the server. */
 export const ADMIN_ACTIONS: Attempt[] = [
-  ...WRITES.filter((w) => ['COPY TO PROGRAM', 'COPY TO a server file', 'COPY FROM a server file', 'ALTER SYSTEM', 'CREATE ROLE', 'CREATE DATABASE'].includes(w.name)),
+  ...WRITES.filter((w) =>
+    ['COPY TO PROGRAM', 'COPY TO a server file', 'COPY FROM a server file', 'ALTER SYSTEM', 'CREATE ROLE', 'CREATE DATABASE'].includes(
+      w.name,
+    ),
+  ),
   { name: 'call the definer function', sql: `SELECT {schema}.make_role()` },
 ];
 
@@ -66,12 +76,24 @@ export function fill(sql: string, vars: Record<string, string>): string {
  * a user would get there: granting itself SET on the role first (which works with ADMIN OPTION),
  * then SET ROLE. Returns the attempts that succeeded, as "name" or "name as role".
  */
-export async function tryForbidden(fx: PostgresFixture, login: string, password: string, attempts: Attempt[], vars: Record<string, string>, roles: string[], database = 'odoo'): Promise<string[]> {
+export async function tryForbidden(
+  fx: PostgresFixture,
+  login: string,
+  password: string,
+  attempts: Attempt[],
+  vars: Record<string, string>,
+  roles: string[],
+  database = 'odoo',
+): Promise<string[]> {
   const db = new pg.Client({ host: '127.0.0.1', port: fx.server.port, database, user: login, password, statement_timeout: 10_000 });
   db.on('error', () => undefined);
   await db.connect();
   const done: string[] = [];
-  const ok = (sql: string) => db.query(sql).then(() => true, () => false);
+  const ok = (sql: string) =>
+    db.query(sql).then(
+      () => true,
+      () => false,
+    );
   // Inside a transaction: grant itself SET on the role where it may (ADMIN OPTION), then SET ROLE.
   const become = async (role: string) => {
     await db.query('SAVEPOINT grant_self');

@@ -40,12 +40,19 @@ export const TOKENS = {
 };
 export const PG_CREDS = { doadmin: 'doadmin', odoo_app: 'odoo_app', superset_ro: 'superset_ro' } as const;
 /** The roles a value may log in as: alternating-roles credentials have two logins. */
-export const LOGINS: Record<keyof typeof PG_CREDS, string[]> = { doadmin: ['doadmin'], odoo_app: ['odoo_app_a', 'odoo_app_b'], superset_ro: ['superset_ro_a', 'superset_ro_b'] };
+export const LOGINS: Record<keyof typeof PG_CREDS, string[]> = {
+  doadmin: ['doadmin'],
+  odoo_app: ['odoo_app_a', 'odoo_app_b'],
+  superset_ro: ['superset_ro_a', 'superset_ro_b'],
+};
 export type Id = 'doadmin' | 'odoo_app' | 'superset_ro' | 'service_role' | 'anon';
 /** The GitHub secret each credential's `current` is read from, as the workflow passes it. */
 export const SECRET: Record<Id, string> = {
-  doadmin: 'DO_DB_ADMIN_PASSWORD', odoo_app: 'ODOO_DB_PASSWORD', superset_ro: 'SUPERSET_RO_PASSWORD',
-  service_role: 'SUPABASE_SERVICE_ROLE_KEY', anon: 'NEXT_PUBLIC_SUPABASE_ANON_KEY',
+  doadmin: 'DO_DB_ADMIN_PASSWORD',
+  odoo_app: 'ODOO_DB_PASSWORD',
+  superset_ro: 'SUPERSET_RO_PASSWORD',
+  service_role: 'SUPABASE_SERVICE_ROLE_KEY',
+  anon: 'NEXT_PUBLIC_SUPABASE_ANON_KEY',
 };
 
 export const fx = usePostgres();
@@ -98,31 +105,85 @@ export interface World {
   secrets: Set<string>;
 }
 
-export const supersetUri = (password: string) => `postgresql+psycopg2://superset_ro_a:${password}@127.0.0.1:${fx().server.port}/odoo?sslmode=disable`;
+export const supersetUri = (password: string) =>
+  `postgresql+psycopg2://superset_ro_a:${password}@127.0.0.1:${fx().server.port}/odoo?sslmode=disable`;
 
 export function world(o: { workflow?: Partial<WorkflowSpec>; app?: AppSpec['outcome'] } = {}): World {
   const runtime = testRuntime();
-  const gh = createGitHubModel({ token: GITHUB_TEST_TOKEN, now: runtime.now, repos: [{ full_name: REPO, environments: ['production'], workflows: [{ file: 'deploy-odoo.yml', ...o.workflow }] }] });
+  const gh = createGitHubModel({
+    token: GITHUB_TEST_TOKEN,
+    now: runtime.now,
+    repos: [{ full_name: REPO, environments: ['production'], workflows: [{ file: 'deploy-odoo.yml', ...o.workflow }] }],
+  });
   const dox = createDigitalOceanModel({
-    baseUrl: DO_API, tokens: { [TOKENS.DIGITALOCEAN_TOKEN]: ALL_SCOPES },
+    baseUrl: DO_API,
+    tokens: { [TOKENS.DIGITALOCEAN_TOKEN]: ALL_SCOPES },
     clusters: [clusterOn(fx().server, { doadmin: live.doadmin }, { name: 'odoo-db-sgp1', database: 'odoo' })],
     apps: [{ id: APP, name: 'odoo', outcome: o.app }],
   });
-  const sb = createSupabaseModel({ apiUrl: SB_API, token: TOKENS.SUPABASE_ACCESS_TOKEN, now: runtime.now, projects: [{ ref: REF, keys: [{ name: 'service_key', type: 'secret' }, { name: 'public_key', type: 'publishable' }] }] });
+  const sb = createSupabaseModel({
+    apiUrl: SB_API,
+    token: TOKENS.SUPABASE_ACCESS_TOKEN,
+    now: runtime.now,
+    projects: [
+      {
+        ref: REF,
+        keys: [
+          { name: 'service_key', type: 'secret' },
+          { name: 'public_key', type: 'publishable' },
+        ],
+      },
+    ],
+  });
   const serviceKey = sb.key(REF, 'service_key')!.api_key;
-  const superset = createSupersetModel({ baseUrl: URLS.SUPERSET_URL, users: { rotation: TOKENS.SUPERSET_PASSWORD }, databases: [{ id: 1, database_name: 'odoo', sqlalchemy_uri: supersetUri(live.superset_ro) }] });
-  const n8n = createN8nModel({ baseUrl: URLS.N8N_URL, apiKey: TOKENS.N8N_API_KEY, credentials: [{ id: 'sbBridge1', name: 'Supabase SSOT', type: 'supabaseApi', data: { host: PROJECT, serviceRole: serviceKey } }] });
-  server.resetHandlers(...gh.handlers, ...dox.handlers, ...sb.handlers, ...superset.handlers, ...n8n.handlers, ...createOdooModel({ baseUrl: URLS.ODOO_URL }).handlers);
+  const superset = createSupersetModel({
+    baseUrl: URLS.SUPERSET_URL,
+    users: { rotation: TOKENS.SUPERSET_PASSWORD },
+    databases: [{ id: 1, database_name: 'odoo', sqlalchemy_uri: supersetUri(live.superset_ro) }],
+  });
+  const n8n = createN8nModel({
+    baseUrl: URLS.N8N_URL,
+    apiKey: TOKENS.N8N_API_KEY,
+    credentials: [{ id: 'sbBridge1', name: 'Supabase SSOT', type: 'supabaseApi', data: { host: PROJECT, serviceRole: serviceKey } }],
+  });
+  server.resetHandlers(
+    ...gh.handlers,
+    ...dox.handlers,
+    ...sb.handlers,
+    ...superset.handlers,
+    ...n8n.handlers,
+    ...createOdooModel({ baseUrl: URLS.ODOO_URL }).handlers,
+  );
   const env: Record<string, string> = {
-    ...URLS, ...TOKENS,
-    ROTATION_ADMIN_URL: fx().platform.adminUrl, SUPABASE_DB_URL: fx().platform.adminUrl, OPS_REPOSITORY: REPO, DO_DATABASE_CLUSTER_ID: CLUSTER, DO_ODOO_APP_ID: APP,
-    DIGITALOCEAN_API_URL: DO_API, SUPABASE_API_URL: SB_API, SUPERSET_USERNAME: 'rotation',
-    ODOO_DB_HOST: '127.0.0.1', ODOO_DB_PORT: String(fx().server.port), ODOO_DB_SSLMODE: 'disable', N8N_SUPABASE_CREDENTIAL_ID: 'sbBridge1',
-    DO_DB_ADMIN_PASSWORD: live.doadmin, ODOO_DB_PASSWORD: live.odoo_app, SUPERSET_RO_PASSWORD: live.superset_ro,
-    SUPABASE_SERVICE_ROLE_KEY: serviceKey, NEXT_PUBLIC_SUPABASE_ANON_KEY: sb.key(REF, 'public_key')!.api_key,
+    ...URLS,
+    ...TOKENS,
+    ROTATION_ADMIN_URL: fx().platform.adminUrl,
+    SUPABASE_DB_URL: fx().platform.adminUrl,
+    OPS_REPOSITORY: REPO,
+    DO_DATABASE_CLUSTER_ID: CLUSTER,
+    DO_ODOO_APP_ID: APP,
+    DIGITALOCEAN_API_URL: DO_API,
+    SUPABASE_API_URL: SB_API,
+    SUPERSET_USERNAME: 'rotation',
+    ODOO_DB_HOST: '127.0.0.1',
+    ODOO_DB_PORT: String(fx().server.port),
+    ODOO_DB_SSLMODE: 'disable',
+    N8N_SUPABASE_CREDENTIAL_ID: 'sbBridge1',
+    DO_DB_ADMIN_PASSWORD: live.doadmin,
+    ODOO_DB_PASSWORD: live.odoo_app,
+    SUPERSET_RO_PASSWORD: live.superset_ro,
+    SUPABASE_SERVICE_ROLE_KEY: serviceKey,
+    NEXT_PUBLIC_SUPABASE_ANON_KEY: sb.key(REF, 'public_key')!.api_key,
   };
   runtime.env = env;
-  const secrets = new Set([...Object.values(TOKENS), GITHUB_TEST_TOKEN, new URL(env.ROTATION_ADMIN_URL).password, ...Object.values(live), serviceKey, env.NEXT_PUBLIC_SUPABASE_ANON_KEY]);
+  const secrets = new Set([
+    ...Object.values(TOKENS),
+    GITHUB_TEST_TOKEN,
+    new URL(env.ROTATION_ADMIN_URL).password,
+    ...Object.values(live),
+    serviceKey,
+    env.NEXT_PUBLIC_SUPABASE_ANON_KEY,
+  ]);
   return { runtime, gh, dox, sb, superset, n8n, env, results: [], secrets };
 }
 
@@ -131,7 +192,11 @@ export async function rotate(w: World, id: Id, reason: Reason = 'scheduled', tex
   const current = w.gh.secretValue({ repository: REPO, name: SECRET[id] });
   if (current) w.env[SECRET[id]] = current;
   const policy = parsePolicy(text, '.github/rotation.yaml', w.env);
-  const result = await rotateCredential(policy, { credential: id, reason, dryRun, trigger: { event: 'workflow_dispatch', actor: 'ops' } }, w.runtime);
+  const result = await rotateCredential(
+    policy,
+    { credential: id, reason, dryRun, trigger: { event: 'workflow_dispatch', actor: 'ops' } },
+    w.runtime,
+  );
   w.results.push(result);
   for (const value of values(w, id)) if (value) w.secrets.add(value);
   if (result.status === 'rotated' && id in PG_CREDS) live[id as keyof typeof PG_CREDS] = values(w, id)[0]!;
@@ -142,10 +207,14 @@ export async function rotate(w: World, id: Id, reason: Reason = 'scheduled', tex
 export function values(w: World, id: Id): (string | undefined)[] {
   const github = w.gh.secretValue({ repository: REPO, name: SECRET[id] });
   switch (id) {
-    case 'odoo_app': return [github, w.gh.secretValue({ repository: REPO, environment: 'production', name: SECRET[id] })];
-    case 'superset_ro': return [github, decodeURIComponent(new URL(w.superset.storedUri(1)!).password)];
-    case 'service_role': return [github, w.sb.secretValue(REF, 'SERVICE_ROLE_KEY'), w.n8n.credentialData('sbBridge1')?.serviceRole as string];
-    default: return [github];
+    case 'odoo_app':
+      return [github, w.gh.secretValue({ repository: REPO, environment: 'production', name: SECRET[id] })];
+    case 'superset_ro':
+      return [github, decodeURIComponent(new URL(w.superset.storedUri(1)!).password)];
+    case 'service_role':
+      return [github, w.sb.secretValue(REF, 'SERVICE_ROLE_KEY'), w.n8n.credentialData('sbBridge1')?.serviceRole as string];
+    default:
+      return [github];
   }
 }
 
@@ -166,16 +235,23 @@ export async function check(id: Id, value: string): Promise<'works' | 'refused' 
   return status === 200 ? 'works' : status === 401 ? 'refused' : `HTTP ${status}`;
 }
 
-export const evidence = (w: World, r: RotationResult) => JSON.parse(readFileSync(join(w.runtime.workspace, r.evidencePath!), 'utf8')) as typeof r.record;
+export const evidence = (w: World, r: RotationResult) =>
+  JSON.parse(readFileSync(join(w.runtime.workspace, r.evidencePath!), 'utf8')) as typeof r.record;
 
 /** Log, evidence, results, every model's request log and Postgres' server log: no secret anywhere. */
 export function expectNoLeak(w: World): void {
   const dir = join(w.runtime.workspace, 'docs/evidence');
-  const files = existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => readFileSync(join(e.parentPath, e.name), 'utf8')) : [];
+  const files = existsSync(dir)
+    ? readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => readFileSync(join(e.parentPath, e.name), 'utf8'))
+    : [];
   const haystack = [
-    ...w.runtime.reporter.lines, ...files, JSON.stringify(w.results),
-    ...[w.gh, w.dox, w.sb, w.superset, w.n8n].map((m) => JSON.stringify(m.requests)), fx().server.log.join('\n'),
+    ...w.runtime.reporter.lines,
+    ...files,
+    JSON.stringify(w.results),
+    ...[w.gh, w.dox, w.sb, w.superset, w.n8n].map((m) => JSON.stringify(m.requests)),
+    fx().server.log.join('\n'),
   ].join('\n');
   for (const secret of w.secrets) expect(haystack.includes(secret), `a secret (${secret.length} chars) leaked`).toBe(false);
 }
-

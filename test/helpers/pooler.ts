@@ -19,7 +19,10 @@ export interface PoolerStandIn {
 const SSL_REQUEST = 80877103;
 const GSSENC_REQUEST = 80877104;
 
-export async function startPoolerStandIn(target: { host: string; port: number }, options: { refuseMs: number; now: () => number }): Promise<PoolerStandIn> {
+export async function startPoolerStandIn(
+  target: { host: string; port: number },
+  options: { refuseMs: number; now: () => number },
+): Promise<PoolerStandIn> {
   let refuseUntil = -Infinity;
   const sockets = new Set<net.Socket>();
   const track = (s: net.Socket) => {

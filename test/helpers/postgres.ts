@@ -77,8 +77,12 @@ ${rest}`;
 
 /** A policy for one alter-role credential on the fixture's server, with file stores. */
 export function alterRolePolicy(fx: PostgresFixture, role: string, extra = ''): string {
-  return alterRoleYaml(role, 'CURRENT', `    store:
+  return alterRoleYaml(
+    role,
+    'CURRENT',
+    `    store:
       - file: { path: .secrets/app.env, key: DB_PASSWORD }
       - file: { path: .secrets/app.env, key: DATABASE_URL, format: "postgresql://${role}:{password}@127.0.0.1:${fx.server.port}/odoo" }
-${extra}`);
+${extra}`,
+  );
 }

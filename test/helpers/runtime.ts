@@ -54,14 +54,32 @@ export function testRuntime(overrides: Partial<Runtime> & { startAt?: Date } = {
 
 /** An AdapterContext around a minimal one-credential policy, for building adapters directly. */
 export function testContext(runtime: Runtime, credential: Partial<CredentialPolicy> = {}): AdapterContext {
-  const system: SystemPolicy = { id: 'odoo-sor', type: 'postgres', adminUrl: new Secret('postgresql://admin:admin@127.0.0.1:5432/postgres'), exposedSchemas: [] };
+  const system: SystemPolicy = {
+    id: 'odoo-sor',
+    type: 'postgres',
+    adminUrl: new Secret('postgresql://admin:admin@127.0.0.1:5432/postgres'),
+    exposedSchemas: [],
+  };
   const cred: CredentialPolicy = {
-    id: 'odoo_app', system: system.id, method: 'alter-role', role: 'odoo_app', cadence: 'quarterly',
-    breakGlass: false, schemas: ['public'], store: [], consumers: [], health: [], settings: {}, ...credential,
+    id: 'odoo_app',
+    system: system.id,
+    method: 'alter-role',
+    role: 'odoo_app',
+    cadence: 'quarterly',
+    breakGlass: false,
+    schemas: ['public'],
+    store: [],
+    consumers: [],
+    health: [],
+    settings: {},
+    ...credential,
   };
   const policy: Policy = {
-    file: '.github/rotation.yaml', version: 1, evidenceDir: 'docs/evidence',
-    systems: { [system.id]: system }, credentials: { [cred.id]: cred },
+    file: '.github/rotation.yaml',
+    version: 1,
+    evidenceDir: 'docs/evidence',
+    systems: { [system.id]: system },
+    credentials: { [cred.id]: cred },
   };
   return { policy, credential: cred, system, runtime };
 }

@@ -14,7 +14,11 @@ export const SERVICE_AND_WEB_KEYS: NonNullable<ProjectSpec['keys']> = [
  * A `type: supabase` entry under `systems:` of a policy (`supabase-ssot` unless `id` says), the
  * access token from the env; `dbUrl` and `dbPooler` for supabase-db-password.
  */
-export function supabaseSystemYaml(ref: string, projectUrl?: string, more: { id?: string; dbUrl?: string; dbPooler?: boolean } = {}): string {
+export function supabaseSystemYaml(
+  ref: string,
+  projectUrl?: string,
+  more: { id?: string; dbUrl?: string; dbPooler?: boolean } = {},
+): string {
   return `  ${more.id ?? 'supabase-ssot'}:
     type: supabase
     project_ref: ${ref}
@@ -48,7 +52,9 @@ export const SERVICE_KEY_CREDENTIAL = `
  * `/auth/v1/settings` (`/rest/v1/` answers those 403 since 2026-03-11).
  */
 export async function keyStatus(projectUrl: string, key: string): Promise<number> {
-  const role = key.startsWith('eyJ') ? (JSON.parse(Buffer.from(key.split('.')[1], 'base64url').toString()) as { role?: string }).role : undefined;
+  const role = key.startsWith('eyJ')
+    ? (JSON.parse(Buffer.from(key.split('.')[1], 'base64url').toString()) as { role?: string }).role
+    : undefined;
   const secret = key.startsWith('sb_secret_') || role === 'service_role';
   return (await fetch(`${projectUrl}${secret ? '/rest/v1/' : '/auth/v1/settings'}`, { headers: { apikey: key } })).status;
 }

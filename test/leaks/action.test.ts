@@ -12,7 +12,15 @@ import type { GitHubModel } from '../models/github.js';
 import { echoing, type Echo } from '../helpers/echo.js';
 import { REF } from '../helpers/supabase.js';
 import { usePostgres } from '../helpers/postgres.js';
-import { DIST_TOKEN, maskedValues, newWorkspace, runAction, specPolicyWorld, withoutMasks, type ChildRun } from '../helpers/action-child.js';
+import {
+  DIST_TOKEN,
+  maskedValues,
+  newWorkspace,
+  runAction,
+  specPolicyWorld,
+  withoutMasks,
+  type ChildRun,
+} from '../helpers/action-child.js';
 
 const fx = usePostgres();
 const SUPABASE_TOKEN = 'sbp_leaktest_0123456789abcdef0123456789abcdef';
@@ -46,23 +54,45 @@ function sinks(run: ChildRun): Record<string, string> {
     summary: run.summary,
     outputs: JSON.stringify(run.outputs),
     state: readFileSync(run.stateFile, 'utf8'),
-    'evidence json': files.filter((f) => f.name.endsWith('.json')).map((f) => readFileSync(join(f.parentPath, f.name), 'utf8')).join('\n'),
-    'evidence md': files.filter((f) => f.name.endsWith('.md')).map((f) => readFileSync(join(f.parentPath, f.name), 'utf8')).join('\n'),
+    'evidence json': files
+      .filter((f) => f.name.endsWith('.json'))
+      .map((f) => readFileSync(join(f.parentPath, f.name), 'utf8'))
+      .join('\n'),
+    'evidence md': files
+      .filter((f) => f.name.endsWith('.md'))
+      .map((f) => readFileSync(join(f.parentPath, f.name), 'utf8'))
+      .join('\n'),
   };
 }
 
 async function rotate(policy: string, env: Record<string, string> = {}): Promise<{ run: ChildRun; secrets: string[] }> {
   const current = github.secretValue({ repository: 'acme/ops', name: 'ODOO_DB_PASSWORD' }) ?? fx().platform.passwords.odoo_app.reveal();
   const adminUrl = fx().platform.adminUrl;
-  const run = await runAction({ apiUrl: ghApi.url, workspace: newWorkspace(policy), env: { ROTATION_ADMIN_URL: adminUrl, ODOO_DB_PASSWORD: current, ...env } });
-  const stored = [github.secretValue({ repository: 'acme/ops', name: 'ODOO_DB_PASSWORD' }), github.secretValue({ repository: 'acme/ops', environment: 'production', name: 'ODOO_DB_PASSWORD' })];
-  const secrets = [DIST_TOKEN, current, adminUrl, new URL(adminUrl).password, ...Object.values(env), ...maskedValues(run.stdout), ...stored].filter((s): s is string => !!s && s.length >= 4);
+  const run = await runAction({
+    apiUrl: ghApi.url,
+    workspace: newWorkspace(policy),
+    env: { ROTATION_ADMIN_URL: adminUrl, ODOO_DB_PASSWORD: current, ...env },
+  });
+  const stored = [
+    github.secretValue({ repository: 'acme/ops', name: 'ODOO_DB_PASSWORD' }),
+    github.secretValue({ repository: 'acme/ops', environment: 'production', name: 'ODOO_DB_PASSWORD' }),
+  ];
+  const secrets = [
+    DIST_TOKEN,
+    current,
+    adminUrl,
+    new URL(adminUrl).password,
+    ...Object.values(env),
+    ...maskedValues(run.stdout),
+    ...stored,
+  ].filter((s): s is string => !!s && s.length >= 4);
   return { run, secrets: [...new Set(secrets)] };
 }
 
 function expectNoSecretIn(run: ChildRun, secrets: string[]): void {
   for (const [sink, text] of Object.entries(sinks(run))) {
-    for (const secret of secrets) expect(text.includes(secret), `${sink} holds a secret (${secret.slice(0, 3)}…, ${secret.length} chars)`).toBe(false);
+    for (const secret of secrets)
+      expect(text.includes(secret), `${sink} holds a secret (${secret.slice(0, 3)}…, ${secret.length} chars)`).toBe(false);
   }
 }
 

@@ -40,22 +40,121 @@ interface Row {
 
 const GH_REPO = `${GITHUB_BASE_URL}/repos`;
 const ROWS: Row[] = [
-  { adapter: 'store github (repository secret)', credential: 'odoo_app', base: GH_REPO, method: 'PUT', path: /\/actions\/secrets\/ODOO_DB_PASSWORD$/, status: 403 },
-  { adapter: 'store github (environment secret)', credential: 'odoo_app', base: GH_REPO, method: 'PUT', path: /\/environments\/production\/secrets\//, status: 422 },
+  {
+    adapter: 'store github (repository secret)',
+    credential: 'odoo_app',
+    base: GH_REPO,
+    method: 'PUT',
+    path: /\/actions\/secrets\/ODOO_DB_PASSWORD$/,
+    status: 403,
+  },
+  {
+    adapter: 'store github (environment secret)',
+    credential: 'odoo_app',
+    base: GH_REPO,
+    method: 'PUT',
+    path: /\/environments\/production\/secrets\//,
+    status: 422,
+  },
   { adapter: 'consumer github-workflow', credential: 'odoo_app', base: GH_REPO, method: 'POST', path: /\/dispatches$/, status: 422 },
-  { adapter: 'consumer http-webhook', credential: 'odoo_app', base: 'https://hooks.test', method: 'POST', path: /^\/rotated$/, status: 400 },
-  { adapter: 'health http (token in the query)', credential: 'odoo_app', base: URLS.ODOO_URL, method: 'GET', path: /^\/web\/health$/, status: 500 },
-  { adapter: 'consumer superset-database', credential: 'superset_ro', base: URLS.SUPERSET_URL, method: 'PUT', path: /^\/api\/v1\/database\/1$/, status: 400 },
-  { adapter: 'consumer supabase-function-secrets', credential: 'service_role', base: SB_API, method: 'POST', path: /\/secrets$/, status: 400 },
-  { adapter: 'consumer n8n-credential', credential: 'service_role', base: URLS.N8N_URL, method: 'PATCH', path: /^\/api\/v1\/credentials\//, status: 400 },
-  { adapter: 'consumer n8n-credential (read)', credential: 'service_role', base: URLS.N8N_URL, method: 'GET', path: /^\/api\/v1\/credentials\/[^/]+$/, status: 400 },
-  { adapter: 'consumer n8n-credential (test)', credential: 'service_role', base: URLS.N8N_URL, method: 'POST', path: /^\/api\/v1\/credentials\/[^/]+\/test$/, status: 400 },
-  { adapter: 'health supabase-api', credential: 'service_role', base: PROJECT, method: 'GET', path: /^\/rest\/v1\/$/, status: 401, quotesNothing: true },
-  { adapter: 'method supabase-secret-key (create)', credential: 'service_role', base: SB_API, method: 'POST', path: /\/api-keys$/, status: 400 },
-  { adapter: 'method supabase-secret-key (delete the old key)', credential: 'service_role', base: SB_API, method: 'DELETE', path: /\/api-keys\//, status: 400 },
-  { adapter: 'method supabase-publishable-key (create)', credential: 'anon', base: SB_API, method: 'POST', path: /\/api-keys$/, status: 422 },
+  {
+    adapter: 'consumer http-webhook',
+    credential: 'odoo_app',
+    base: 'https://hooks.test',
+    method: 'POST',
+    path: /^\/rotated$/,
+    status: 400,
+  },
+  {
+    adapter: 'health http (token in the query)',
+    credential: 'odoo_app',
+    base: URLS.ODOO_URL,
+    method: 'GET',
+    path: /^\/web\/health$/,
+    status: 500,
+  },
+  {
+    adapter: 'consumer superset-database',
+    credential: 'superset_ro',
+    base: URLS.SUPERSET_URL,
+    method: 'PUT',
+    path: /^\/api\/v1\/database\/1$/,
+    status: 400,
+  },
+  {
+    adapter: 'consumer supabase-function-secrets',
+    credential: 'service_role',
+    base: SB_API,
+    method: 'POST',
+    path: /\/secrets$/,
+    status: 400,
+  },
+  {
+    adapter: 'consumer n8n-credential',
+    credential: 'service_role',
+    base: URLS.N8N_URL,
+    method: 'PATCH',
+    path: /^\/api\/v1\/credentials\//,
+    status: 400,
+  },
+  {
+    adapter: 'consumer n8n-credential (read)',
+    credential: 'service_role',
+    base: URLS.N8N_URL,
+    method: 'GET',
+    path: /^\/api\/v1\/credentials\/[^/]+$/,
+    status: 400,
+  },
+  {
+    adapter: 'consumer n8n-credential (test)',
+    credential: 'service_role',
+    base: URLS.N8N_URL,
+    method: 'POST',
+    path: /^\/api\/v1\/credentials\/[^/]+\/test$/,
+    status: 400,
+  },
+  {
+    adapter: 'health supabase-api',
+    credential: 'service_role',
+    base: PROJECT,
+    method: 'GET',
+    path: /^\/rest\/v1\/$/,
+    status: 401,
+    quotesNothing: true,
+  },
+  {
+    adapter: 'method supabase-secret-key (create)',
+    credential: 'service_role',
+    base: SB_API,
+    method: 'POST',
+    path: /\/api-keys$/,
+    status: 400,
+  },
+  {
+    adapter: 'method supabase-secret-key (delete the old key)',
+    credential: 'service_role',
+    base: SB_API,
+    method: 'DELETE',
+    path: /\/api-keys\//,
+    status: 400,
+  },
+  {
+    adapter: 'method supabase-publishable-key (create)',
+    credential: 'anon',
+    base: SB_API,
+    method: 'POST',
+    path: /\/api-keys$/,
+    status: 422,
+  },
   { adapter: 'method digitalocean-reset', credential: 'doadmin', base: DO_API, method: 'POST', path: /\/reset_auth$/, status: 422 },
-  { adapter: 'consumer digitalocean-app', credential: 'doadmin', base: DO_API, method: 'POST', path: new RegExp(`/v2/apps/${APP}/deployments$`), status: 422 },
+  {
+    adapter: 'consumer digitalocean-app',
+    credential: 'doadmin',
+    base: DO_API,
+    method: 'POST',
+    path: new RegExp(`/v2/apps/${APP}/deployments$`),
+    status: 422,
+  },
 ];
 
 const validRecord = new Ajv({ allErrors: true, strict: false }).compile(evidenceSchema);
@@ -64,7 +163,9 @@ const validRecord = new Ajv({ allErrors: true, strict: false }).compile(evidence
 function evidenceFiles(w: World): string[] {
   const dir = join(w.runtime.workspace, 'docs/evidence');
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => readFileSync(join(e.parentPath, e.name), 'utf8'));
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => readFileSync(join(e.parentPath, e.name), 'utf8'));
 }
 
 // Issue 16 §5: each row again with the echo placed across every cut a client makes, and in base64
@@ -85,7 +186,10 @@ describe('a server that echoes the request in its error answer leaks nothing int
     };
     const echo: Echo = { hits: 0, sealed: [] };
     // A healthy webhook receiver for the rows that fail elsewhere.
-    server.use(echoing(row.base, row.method, row.path, row.status, echo, form), http.post(HOOK_URL, () => new HttpResponse(null, { status: 204 })));
+    server.use(
+      echoing(row.base, row.method, row.path, row.status, echo, form),
+      http.post(HOOK_URL, () => new HttpResponse(null, { status: 204 })),
+    );
 
     let thrown = '';
     let result: Awaited<ReturnType<typeof rotate>> | undefined;
@@ -100,9 +204,12 @@ describe('a server that echoes the request in its error answer leaks nothing int
 
     const files = evidenceFiles(w);
     // A call refused in preflight changes nothing and leaves no evidence; any later one leaves both files.
-    expect(files.length, 'evidence JSON and Markdown, or none').toBe(result?.record.steps.find((s) => s.step === 'preflight')?.outcome === 'failed' ? 0 : 2);
+    expect(files.length, 'evidence JSON and Markdown, or none').toBe(
+      result?.record.steps.find((s) => s.step === 'preflight')?.outcome === 'failed' ? 0 : 2,
+    );
     // The failed run's record is still a valid one (the schema is checked on what the engine writes).
-    for (const file of files.filter((f) => f.startsWith('{'))) expect(validRecord(JSON.parse(file)), JSON.stringify(validRecord.errors)).toBe(true);
+    for (const file of files.filter((f) => f.startsWith('{')))
+      expect(validRecord(JSON.parse(file)), JSON.stringify(validRecord.errors)).toBe(true);
     const sinks = {
       log: w.runtime.reporter.lines.join('\n'),
       evidence: files.join('\n'),

@@ -27,10 +27,30 @@ interface Row {
 const ROWS: Row[] = [
   { name: 'exposures --apply, everything works', args: ['--apply'], code: 0 },
   { name: 'exposures --json (dry run)', args: ['--json'], code: 0 },
-  { name: 'GitHub answers the alert update 422, echoing body and Authorization', args: ['--apply'], echo: ['PATCH', GITHUB_BASE_URL, /\/secret-scanning\/alerts\/\d+$/, 422], code: 1 },
-  { name: 'GitHub answers the alert list 403, echoing the request', args: ['--apply'], echo: ['GET', GITHUB_BASE_URL, /\/secret-scanning\/alerts$/, 403], code: 1 },
-  { name: 'GitHub answers the secret write 403, echoing the sealed value', args: ['--apply'], echo: ['PUT', GITHUB_BASE_URL, /\/actions\/secrets\/[A-Z_0-9]+_PASSWORD$/, 403], code: 1 },
-  { name: 'the Supabase gateway answers the leaked key 500, echoing its apikey header', args: ['--apply'], echo: ['GET', PROJECT, /^\/rest\/v1\/$/, 500], code: 1 },
+  {
+    name: 'GitHub answers the alert update 422, echoing body and Authorization',
+    args: ['--apply'],
+    echo: ['PATCH', GITHUB_BASE_URL, /\/secret-scanning\/alerts\/\d+$/, 422],
+    code: 1,
+  },
+  {
+    name: 'GitHub answers the alert list 403, echoing the request',
+    args: ['--apply'],
+    echo: ['GET', GITHUB_BASE_URL, /\/secret-scanning\/alerts$/, 403],
+    code: 1,
+  },
+  {
+    name: 'GitHub answers the secret write 403, echoing the sealed value',
+    args: ['--apply'],
+    echo: ['PUT', GITHUB_BASE_URL, /\/actions\/secrets\/[A-Z_0-9]+_PASSWORD$/, 403],
+    code: 1,
+  },
+  {
+    name: 'the Supabase gateway answers the leaked key 500, echoing its apikey header',
+    args: ['--apply'],
+    echo: ['GET', PROJECT, /^\/rest\/v1\/$/, 500],
+    code: 1,
+  },
 ];
 
 describe('exposures leaks no secret into any sink', () => {
@@ -40,7 +60,12 @@ describe('exposures leaks no secret into any sink', () => {
     const w = await servedWorld(fx, { [role]: password });
     open.push(w);
     const key = w.env.SUPABASE_SECRET_KEY;
-    const alertSecrets = [connectionString(role, password), key, connectionString('someone_else', 'str4nger-Passw0rd'), 'sb_secret_strangerstrangerstranger0123456789'];
+    const alertSecrets = [
+      connectionString(role, password),
+      key,
+      connectionString('someone_else', 'str4nger-Passw0rd'),
+      'sb_secret_strangerstrangerstranger0123456789',
+    ];
     w.gh.secretScanning.addAlert(OPS, { secret_type: 'postgres_connection_string', secret: alertSecrets[0] });
     w.gh.secretScanning.addAlert(OPS, { secret_type: 'supabase_secret_key', secret: alertSecrets[1] });
     w.gh.secretScanning.addAlert(ODOO, { secret_type: 'postgres_connection_string', secret: alertSecrets[2] });
@@ -53,10 +78,16 @@ describe('exposures leaks no secret into any sink', () => {
     expect(run.code, run.stdout + run.stderr).toBe(row.code);
     if (row.echo) expect(echo.hits, 'the echoing call was made').toBeGreaterThan(0);
     const secrets = new Set([...w.secrets, ...alertSecrets, 'str4nger-Passw0rd', ...echo.sealed]);
-    for (const value of [fileValue(w, `.secrets/${role}.env`, 'DB_PASSWORD'), fileValue(w, '.secrets/supabase.env', 'SUPABASE_SECRET_KEY'), w.gh.secretValue({ repository: OPS, name: `${role.toUpperCase()}_PASSWORD` })]) if (value) secrets.add(value);
+    for (const value of [
+      fileValue(w, `.secrets/${role}.env`, 'DB_PASSWORD'),
+      fileValue(w, '.secrets/supabase.env', 'SUPABASE_SECRET_KEY'),
+      w.gh.secretValue({ repository: OPS, name: `${role.toUpperCase()}_PASSWORD` }),
+    ])
+      if (value) secrets.add(value);
     const sinks: Record<string, string> = { stdout: run.stdout, stderr: run.stderr, summary: run.summary, ...evidenceFiles(w) };
     for (const [sink, text] of Object.entries(sinks)) {
-      for (const secret of secrets) expect(text.includes(secret), `${sink} holds a secret (${secret.slice(0, 3)}…, ${secret.length} chars)`).toBe(false);
+      for (const secret of secrets)
+        expect(text.includes(secret), `${sink} holds a secret (${secret.slice(0, 3)}…, ${secret.length} chars)`).toBe(false);
       expect(text, `${sink}: no bearer token of any kind`).not.toMatch(/Bearer (?!\*\*\*)[A-Za-z0-9._~+/=-]{12,}/);
     }
     // The run did report the alerts (by number and URL), so the search above is over real output.

@@ -14,18 +14,34 @@ describe('Scrubber', () => {
   it.each([
     ['a known value', `login failed with ${known}`, 'login failed with ***'],
     ['its URL-encoded form', `postgresql://u:${encodeURIComponent('a b/c@d' + known)}@h`, 'postgresql://u:***@h'],
-    ['a password in URL userinfo', 'could not reach postgresql://odoo_app:hunter2hunter2@db:25060/odoo', 'could not reach postgresql://odoo_app:***@db:25060/odoo'],
+    [
+      'a password in URL userinfo',
+      'could not reach postgresql://odoo_app:hunter2hunter2@db:25060/odoo',
+      'could not reach postgresql://odoo_app:***@db:25060/odoo',
+    ],
     ['a lone user in userinfo (a token)', 'GET https://ghp_abc123abc123@github.com/x', 'GET https://***@github.com/x'],
-    ['every query value, punctuation kept', 'https://erp.test/web/health?token=abc123&db=odoo: HTTP 500 (see https://x.test/?a=1).', 'https://erp.test/web/health?token=***&db=***: HTTP 500 (see https://x.test/?a=***).'],
+    [
+      'every query value, punctuation kept',
+      'https://erp.test/web/health?token=abc123&db=odoo: HTTP 500 (see https://x.test/?a=1).',
+      'https://erp.test/web/health?token=***&db=***: HTTP 500 (see https://x.test/?a=***).',
+    ],
     [
       'of a Postgres URL only the password, sslpassword and unknown parameters (issue 16 §4)',
       'cannot connect: postgresql://odoo_app:hunter2hunter2@db:25060/odoo?sslmode=verify-full&sslrootcert=/etc/ssl/do-ca.crt&sslpassword=keypass1&token=abc123.',
       'cannot connect: postgresql://odoo_app:***@db:25060/odoo?sslmode=verify-full&sslrootcert=/etc/ssl/do-ca.crt&sslpassword=***&token=***.',
     ],
-    ['a login name in a Postgres URL (not a token)', 'postgresql+psycopg2://superset_ro_b@db:25060/odoo?sslmode=require', 'postgresql+psycopg2://superset_ro_b@db:25060/odoo?sslmode=require'],
+    [
+      'a login name in a Postgres URL (not a token)',
+      'postgresql+psycopg2://superset_ro_b@db:25060/odoo?sslmode=require',
+      'postgresql+psycopg2://superset_ro_b@db:25060/odoo?sslmode=require',
+    ],
     ['a bearer header', 'sent authorization: Bearer sbp_0123456789abcdef0123', 'sent authorization: Bearer ***'],
     ['a GitHub token header', '"authorization":"token ghs_abcdefghijklmnopqrstuvwxyz0123"', '"authorization":"***"'],
-    ['secret-named JSON fields', '{"name":"X","password":"p@ss\\"w0rd","encrypted_value":"AbC=="}', '{"name":"X","password":"***","encrypted_value":"***"}'],
+    [
+      'secret-named JSON fields',
+      '{"name":"X","password":"p@ss\\"w0rd","encrypted_value":"AbC=="}',
+      '{"name":"X","password":"***","encrypted_value":"***"}',
+    ],
     ['JSON escaped inside JSON', '{\\"api_key\\":\\"n8n_api_123\\"}', '{\\"api_key\\":\\"***\\"}'],
     ['tokens by their published prefix', 'keys dop_v1_0123456789abcdef0123456789 and sb_secret_AbCdEf012345', 'keys *** and ***'],
   ])('removes %s', (_what, text, expected) => {
@@ -34,9 +50,21 @@ describe('Scrubber', () => {
 
   it('cleans every string of a record, keeps its shape and leaves instances alone', () => {
     const at = new Date('2026-03-01T03:00:00Z');
-    const record = { summary: `failed: ${known}`, steps: [{ detail: 'GET https://x.test/h?token=abc' }], n: 3, at, secret: new Secret(known) };
+    const record = {
+      summary: `failed: ${known}`,
+      steps: [{ detail: 'GET https://x.test/h?token=abc' }],
+      n: 3,
+      at,
+      secret: new Secret(known),
+    };
     const clean = scrubber.scrubDeep(record);
-    expect(clean).toEqual({ summary: 'failed: ***', steps: [{ detail: 'GET https://x.test/h?token=***' }], n: 3, at, secret: record.secret });
+    expect(clean).toEqual({
+      summary: 'failed: ***',
+      steps: [{ detail: 'GET https://x.test/h?token=***' }],
+      n: 3,
+      at,
+      secret: record.secret,
+    });
     expect(clean.at).toBe(at);
     expect(record.summary).toContain(known);
   });
@@ -58,7 +86,9 @@ describe('the scrubber removes a value in the encodings servers use (issue 16 §
   const bytes = Buffer.from(password);
   /** Every base64 or hex run left in `text`, decoded: none may hold the password. */
   const decodedRuns = (text: string) => [
-    ...[...text.matchAll(/[A-Za-z0-9+/_-]{4,}={0,2}/g)].map(([run]) => Buffer.from(run, run.includes('-') || run.includes('_') ? 'base64url' : 'base64').toString('latin1')),
+    ...[...text.matchAll(/[A-Za-z0-9+/_-]{4,}={0,2}/g)].map(([run]) =>
+      Buffer.from(run, run.includes('-') || run.includes('_') ? 'base64url' : 'base64').toString('latin1'),
+    ),
     ...[...text.matchAll(/[0-9a-fA-F]{8,}/g)].map(([run]) => Buffer.from(run.length % 2 ? run.slice(1) : run, 'hex').toString('latin1')),
   ];
 
@@ -69,7 +99,10 @@ describe('the scrubber removes a value in the encodings servers use (issue 16 §
     ['URL-safe base64 with padding', bytes.toString('base64url') + '='.repeat((4 - (bytes.toString('base64url').length % 4)) % 4)],
     ['hex', bytes.toString('hex')],
     ['HEX', bytes.toString('hex').toUpperCase()],
-    ...['', 'u', 'ab', 'app', 'odoo', 'odoo_app_b'].map((user) => [`Basic base64 of ${user || '(no user)'}:password`, Buffer.from(`${user}:${password}`).toString('base64')]),
+    ...['', 'u', 'ab', 'app', 'odoo', 'odoo_app_b'].map((user) => [
+      `Basic base64 of ${user || '(no user)'}:password`,
+      Buffer.from(`${user}:${password}`).toString('base64'),
+    ]),
     ['hex inside longer hex', Buffer.from(`user:${password}`).toString('hex')],
   ])('%s, quoted in an error page', (_what, encoded) => {
     for (const text of [`refused credentials ${encoded} (see logs)`, `{"echo":"${encoded}"}`, `<pre>${encoded}</pre>`]) {
@@ -117,9 +150,18 @@ credentials:
       - http: { url: "https://\${PROBE_USER}:\${PROBE_PASSWORD}@erp.test/health" }
 `;
   const env = {
-    ADMIN_URL: 'postgresql://admin:pw@db/postgres', APP_PASSWORD: 'app-password', REPO: 'acme/ops', SECRET_NAME: 'APP_PASSWORD_NAME',
-    HOOK_PATH: 'rotated', HOOK_KEY: 'hook-key', N8N_KEY: 'n8n-key', N8N_ID: 'cred1', N8N_OTHER: 'n8n-other', HEALTH_TOKEN: 'health-token',
-    PROBE_USER: 'probe-user', PROBE_PASSWORD: 'probe-password',
+    ADMIN_URL: 'postgresql://admin:pw@db/postgres',
+    APP_PASSWORD: 'app-password',
+    REPO: 'acme/ops',
+    SECRET_NAME: 'APP_PASSWORD_NAME',
+    HOOK_PATH: 'rotated',
+    HOOK_KEY: 'hook-key',
+    N8N_KEY: 'n8n-key',
+    N8N_ID: 'cred1',
+    N8N_OTHER: 'n8n-other',
+    HEALTH_TOKEN: 'health-token',
+    PROBE_USER: 'probe-user',
+    PROBE_PASSWORD: 'probe-password',
   };
 
   it('in a Postgres URL only the password and the secret or unknown parameters, under admin_url too (issue 16 §4); a query value of a URL whose base is a variable', () => {
@@ -130,18 +172,39 @@ credentials:
       - http: { url: "\${ODOO_URL}/web/health?token=\${QUERY_TOKEN}" }
 `;
     const pgEnv = {
-      ADMIN_USER: 'rotation_admin', ADMIN_PASSWORD: 'admin-pw-1234', DB_HOST: 'db.example.com', DB_SSLMODE: 'verify-full', KEY_PASSWORD: 'key-pw-5678',
-      OTHER: 'other-9012', APP_PASSWORD: 'app-password', APP_LOGIN: 'app_login', LONE_USER: 'lone-user',
-      ODOO_URL: 'https://erp.test', QUERY_TOKEN: 'query-token-3456',
+      ADMIN_USER: 'rotation_admin',
+      ADMIN_PASSWORD: 'admin-pw-1234',
+      DB_HOST: 'db.example.com',
+      DB_SSLMODE: 'verify-full',
+      KEY_PASSWORD: 'key-pw-5678',
+      OTHER: 'other-9012',
+      APP_PASSWORD: 'app-password',
+      APP_LOGIN: 'app_login',
+      LONE_USER: 'lone-user',
+      ODOO_URL: 'https://erp.test',
+      QUERY_TOKEN: 'query-token-3456',
     };
     const masked = (parsePolicy(pgText, 'rotation.yaml', pgEnv).secrets ?? []).map((s) => s.reveal()).sort();
     // A lone user part (no ':' written after it) may hold user:password, so it stays masked.
-    expect(masked).toEqual([pgEnv.ADMIN_PASSWORD, pgEnv.APP_PASSWORD, pgEnv.KEY_PASSWORD, pgEnv.LONE_USER, pgEnv.OTHER, pgEnv.QUERY_TOKEN].sort());
+    expect(masked).toEqual(
+      [pgEnv.ADMIN_PASSWORD, pgEnv.APP_PASSWORD, pgEnv.KEY_PASSWORD, pgEnv.LONE_USER, pgEnv.OTHER, pgEnv.QUERY_TOKEN].sort(),
+    );
   });
 
   it('collects tokens, keys, passwords, map values and URL credentials; not names, ids or paths', () => {
     const policy = parsePolicy(text, 'rotation.yaml', env);
     const masked = (policy.secrets ?? []).map((s) => s.reveal()).sort();
-    expect(masked).toEqual([env.ADMIN_URL, env.APP_PASSWORD, env.HEALTH_TOKEN, env.HOOK_KEY, env.N8N_KEY, env.N8N_OTHER, env.PROBE_PASSWORD, env.PROBE_USER].sort());
+    expect(masked).toEqual(
+      [
+        env.ADMIN_URL,
+        env.APP_PASSWORD,
+        env.HEALTH_TOKEN,
+        env.HOOK_KEY,
+        env.N8N_KEY,
+        env.N8N_OTHER,
+        env.PROBE_PASSWORD,
+        env.PROBE_USER,
+      ].sort(),
+    );
   });
 });

@@ -10,9 +10,14 @@ import { takeRotationLock } from '../../src/postgres/lock.js';
 
 const fx = usePostgres();
 const request = (credential: string, extra: Partial<RotationRequest> = {}): RotationRequest => ({
-  credential, reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' }, ...extra,
+  credential,
+  reason: 'manual',
+  dryRun: false,
+  trigger: { event: 'test', actor: 'vitest' },
+  ...extra,
 });
-const stored = (workspace: string, key: string) => readFileSync(join(workspace, '.secrets/app.env'), 'utf8').match(new RegExp(`^${key}=(.*)$`, 'm'))?.[1];
+const stored = (workspace: string, key: string) =>
+  readFileSync(join(workspace, '.secrets/app.env'), 'utf8').match(new RegExp(`^${key}=(.*)$`, 'm'))?.[1];
 
 async function setup(role: string, extra = '', options: { adminOption?: boolean } = {}) {
   const old = await makeRole(fx(), role, options);
@@ -24,7 +29,13 @@ async function setup(role: string, extra = '', options: { adminOption?: boolean 
 
 describe('alter-role, end to end on a real PostgreSQL 16', () => {
   it('rotates: every store holds one new value that logs in, the old one is refused, evidence is written, nothing leaks', async () => {
-    const { old, runtime, policy } = await setup('app_happy', '    health:\n      - postgres-login: { url: "postgresql://app_happy:{password}@127.0.0.1:PORT/odoo" }\n'.replace('PORT', String(fx().server.port)));
+    const { old, runtime, policy } = await setup(
+      'app_happy',
+      '    health:\n      - postgres-login: { url: "postgresql://app_happy:{password}@127.0.0.1:PORT/odoo" }\n'.replace(
+        'PORT',
+        String(fx().server.port),
+      ),
+    );
     const logStart = fx().server.log.length;
     const result = await rotateCredential(policy, request('app_happy'), runtime);
 
@@ -36,15 +47,33 @@ describe('alter-role, end to end on a real PostgreSQL 16', () => {
     expect(await login(fx(), 'app_happy', old)).toMatchObject({ ok: false, code: '28P01' });
 
     const json = JSON.parse(readFileSync(join(runtime.workspace, result.evidencePath!), 'utf8'));
-    expect(json).toMatchObject({ credential: 'app_happy', method: 'alter-role', status: 'rotated', old_credential: { tried: true, rejected: true } });
+    expect(json).toMatchObject({
+      credential: 'app_happy',
+      method: 'alter-role',
+      status: 'rotated',
+      old_credential: { tried: true, rejected: true },
+    });
     expect(json.steps.map((s: { step: string; outcome: string }) => `${s.step}:${s.outcome}`)).toEqual([
-      'preflight:ok', 'generate:ok', 'store:ok', 'apply:ok', 'verify:ok', 'consumers:ok', 'health:ok', 'revoke:ok',
+      'preflight:ok',
+      'generate:ok',
+      'store:ok',
+      'apply:ok',
+      'verify:ok',
+      'consumers:ok',
+      'health:ok',
+      'revoke:ok',
     ]);
     expect(result.evidencePath).toMatch(/^docs\/evidence\/\d{8}-\d{4}\/db-rotation\/app_happy\.json$/);
     const md = readFileSync(join(runtime.workspace, result.evidencePath!.replace(/\.json$/, '.md')), 'utf8');
     expect(md).toContain('SQLSTATE 28P01');
 
-    const haystack = leakHaystack(runtime.reporter.lines, JSON.stringify(json), md, JSON.stringify(result), fx().server.log.slice(logStart));
+    const haystack = leakHaystack(
+      runtime.reporter.lines,
+      JSON.stringify(json),
+      md,
+      JSON.stringify(result),
+      fx().server.log.slice(logStart),
+    );
     for (const secret of [old.reveal(), fresh]) expect(haystack).not.toContain(secret);
     // The server saw the ALTER ROLE, with a verifier and not the password.
     expect(fx().server.log.slice(logStart).join('\n')).toMatch(/ALTER ROLE "app_happy" PASSWORD 'SCRAM-SHA-256\$4096:/);

@@ -36,7 +36,14 @@ function documented(): Row[] {
   return [...section.matchAll(/^\| (\d)\. (\w+) \| \*\*([^*]+)\*\*[^|]*\| \*\*([^*]+)\*\*/gm)].map(([, step, name, stores, idle]) => ({
     step: Number(step),
     name,
-    stores: stores === 'what they held' ? 'as before' : stores === 'the old user and password' ? 'old pair' : stores === 'the new user and password' ? 'new pair' : (stores as never),
+    stores:
+      stores === 'what they held'
+        ? 'as before'
+        : stores === 'the old user and password'
+          ? 'old pair'
+          : stores === 'the new user and password'
+            ? 'new pair'
+            : (stores as never),
     idle: idle === 'unchanged' ? 'unchanged' : idle === 'has the new password' ? 'new password' : (idle as never),
   }));
 }
@@ -58,7 +65,11 @@ async function world({ current = true } = {}) {
   const group = `alt_doc_${++serial}`;
   const { a, b } = await makeAlternating(fx(), group);
   const runtime = testRuntime();
-  const gh = createGitHubModel({ token: GITHUB_TEST_TOKEN, repos: [{ full_name: 'acme/ops', workflows: [{ file: 'deploy.yml', pollsToComplete: 1 }] }], now: runtime.now });
+  const gh = createGitHubModel({
+    token: GITHUB_TEST_TOKEN,
+    repos: [{ full_name: 'acme/ops', workflows: [{ file: 'deploy.yml', pollsToComplete: 1 }] }],
+    now: runtime.now,
+  });
   server.resetHandlers(...gh.handlers);
   const port = fx().server.port;
   const url = (user: string, password: string) => `postgresql://${user}:${password}@127.0.0.1:${port}/odoo`;
@@ -75,7 +86,21 @@ async function world({ current = true } = {}) {
     password: gh.secretValue({ repository: 'acme/ops', name: 'DB_PASSWORD' }),
     user: gh.secretValue({ repository: 'acme/ops', name: 'DB_USER' }),
   });
-  return { group, a, b, runtime, policy, stores, url, rotate: () => rotateCredential(policy, { credential: group, reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } }, runtime) };
+  return {
+    group,
+    a,
+    b,
+    runtime,
+    policy,
+    stores,
+    url,
+    rotate: () =>
+      rotateCredential(
+        policy,
+        { credential: group, reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } },
+        runtime,
+      ),
+  };
 }
 
 /** Makes `step` fail: a failpoint that throws, or for generate the admin losing its right to change the idle login's password. */
@@ -105,7 +130,14 @@ describe('docs/alternating-roles.md: a failure before step 7', () => {
   const rows = documented();
 
   it('the doc lists every step before the revoke', () => {
-    expect(rows.map((r) => `${r.step}. ${r.name}`)).toEqual(['1. generate', '2. store', '3. apply', '4. verify', '5. consumers', '6. health']);
+    expect(rows.map((r) => `${r.step}. ${r.name}`)).toEqual([
+      '1. generate',
+      '2. store',
+      '3. apply',
+      '4. verify',
+      '5. consumers',
+      '6. health',
+    ]);
   });
 
   it.each(rows)('a failure in step $step ($name): the stores hold $stores, the idle login has $idle', async (row) => {
@@ -149,6 +181,8 @@ describe('docs/alternating-roles.md: a failure before step 7', () => {
     expect((await login(fx(), idle, now.password!)).ok).toBe(true);
     expect(now.url, 'the readable file is put back exactly as it was').toBe(before.url);
     expect(result.record.stores.map((s) => s.holds)).toEqual(['restored', 'new value (never live)', 'new value (never live)']);
-    expect(DOC).toMatch(/without\s+a `current` that does \(nor a readable store holding one\), it keeps the new user and password \(which\s+log in, as the idle login\) and the record says `new value \(never live\)`/);
+    expect(DOC).toMatch(
+      /without\s+a `current` that does \(nor a readable store holding one\), it keeps the new user and password \(which\s+log in, as the idle login\) and the record says `new value \(never live\)`/,
+    );
   });
 });

@@ -10,25 +10,35 @@ import { alternatingYaml, makeAlternating } from '../helpers/alternating.js';
 
 const fx = usePostgres();
 const request = (credential: string, extra: Partial<RotationRequest> = {}): RotationRequest => ({
-  credential, reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' }, ...extra,
+  credential,
+  reason: 'manual',
+  dryRun: false,
+  trigger: { event: 'test', actor: 'vitest' },
+  ...extra,
 });
 const stored = (workspace: string, key: string) => {
   const path = join(workspace, '.secrets/app.env');
   return existsSync(path) ? readFileSync(path, 'utf8').match(new RegExp(`^${key}=(.*)$`, 'm'))?.[1] : undefined;
 };
 /** User and password secrets as two targets (written in this order, user last), plus the URL. */
-const policyText = (group: string, extra = '') => alternatingYaml(group, 'CURRENT', `    store:
+const policyText = (group: string, extra = '') =>
+  alternatingYaml(
+    group,
+    'CURRENT',
+    `    store:
       - file: { path: .secrets/app.env, key: DB_PASSWORD }
       - file: { path: .secrets/app.env, key: DB_USER, format: "{user}" }
       - file: { path: .secrets/app.env, key: DATABASE_URL, format: "postgresql://{user}:{password}@127.0.0.1:${fx().server.port}/odoo" }
     health:
       - postgres-login: {}
-${extra}`);
+${extra}`,
+  );
 
 async function setup(group: string, extra = '') {
   const roles = await makeAlternating(fx(), group);
   const runtime = testRuntime({ now: () => new Date() });
-  const policyFor = (current: string) => parsePolicy(policyText(group, extra), 'rotation.yaml', { ROTATION_ADMIN_URL: fx().platform.adminUrl, CURRENT: current });
+  const policyFor = (current: string) =>
+    parsePolicy(policyText(group, extra), 'rotation.yaml', { ROTATION_ADMIN_URL: fx().platform.adminUrl, CURRENT: current });
   return { ...roles, runtime, policyFor, policy: policyFor(roles.a.reveal()) };
 }
 
@@ -59,7 +69,15 @@ describe('alternating-roles on a real PostgreSQL 16', () => {
     expect(await login(fx(), 'alt_happy_a', fresh)).toMatchObject({ ok: false, code: '28P01' });
 
     expect(result.record.steps.map((s) => `${s.step}:${s.outcome}`)).toEqual([
-      'preflight:ok', 'generate:ok', 'store:ok', 'apply:ok', 'verify:ok', 'consumers:ok', 'health:ok', 'revoke:ok', 'evidence:ok',
+      'preflight:ok',
+      'generate:ok',
+      'store:ok',
+      'apply:ok',
+      'verify:ok',
+      'consumers:ok',
+      'health:ok',
+      'revoke:ok',
+      'evidence:ok',
     ]);
     expect(result.record.old_credential).toMatchObject({ tried: true, rejected: true });
     expect(result.record.old_credential.detail).toContain('SQLSTATE 28P01');
@@ -101,17 +119,29 @@ describe('alternating-roles on a real PostgreSQL 16', () => {
     await rotateCredential(policy, request('alt_objects'), runtime);
     const pwB = stored(runtime.workspace, 'DB_PASSWORD')!;
 
-    await asLogin('alt_objects_b', pwB, 'INSERT INTO alt_objects_t1 VALUES (2); ALTER TABLE alt_objects_t1 ADD COLUMN note text; UPDATE alt_objects_t1 SET note = $$b$$');
+    await asLogin(
+      'alt_objects_b',
+      pwB,
+      'INSERT INTO alt_objects_t1 VALUES (2); ALTER TABLE alt_objects_t1 ADD COLUMN note text; UPDATE alt_objects_t1 SET note = $$b$$',
+    );
     expect((await asLogin('alt_objects_b', pwB, 'SELECT count(*)::int AS n FROM alt_objects_t1')).rows[0].n).toBe(2);
     await asLogin('alt_objects_b', pwB, 'CREATE TABLE alt_objects_t2 (id int)');
 
     const result = await rotateCredential(policyFor(pwB), request('alt_objects'), runtime);
     expect(result.status).toBe('rotated');
     const pwA = stored(runtime.workspace, 'DB_PASSWORD')!;
-    await asLogin('alt_objects_a', pwA, 'INSERT INTO alt_objects_t2 VALUES (1); ALTER TABLE alt_objects_t2 ADD COLUMN x int; DELETE FROM alt_objects_t1 WHERE id = 1');
+    await asLogin(
+      'alt_objects_a',
+      pwA,
+      'INSERT INTO alt_objects_t2 VALUES (1); ALTER TABLE alt_objects_t2 ADD COLUMN x int; DELETE FROM alt_objects_t1 WHERE id = 1',
+    );
     expect((await asLogin('alt_objects_a', pwA, 'SELECT count(*)::int AS n FROM alt_objects_t1')).rows[0].n).toBe(1);
     // Both tables belong to the group, whichever login created them.
-    const owners = await asLogin('alt_objects_a', pwA, "SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relname LIKE 'alt_objects_t%'");
+    const owners = await asLogin(
+      'alt_objects_a',
+      pwA,
+      "SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relname LIKE 'alt_objects_t%'",
+    );
     expect(owners.rows).toEqual([{ owner: 'alt_objects' }]);
   });
 
@@ -129,14 +159,24 @@ describe('alternating-roles on a real PostgreSQL 16', () => {
     expect(stored(runtime.workspace, 'DB_PASSWORD')).toBe(a.reveal());
     expect(stored(runtime.workspace, 'DB_USER')).toBe('alt_fail_a');
     const written = result.record.stores.filter((s) => s.outcome !== 'skipped');
-    expect(written.map((s) => s.detail)).toEqual(['new value written, then restored to the old value', 'new value written, then restored to the old value']);
+    expect(written.map((s) => s.detail)).toEqual([
+      'new value written, then restored to the old value',
+      'new value written, then restored to the old value',
+    ]);
     // The target not reached is listed too, as holding what it held.
     expect(result.record.stores.filter((s) => s.outcome === 'skipped').map((s) => s.holds)).toEqual(['unchanged']);
   });
 
   it('on exposure, sessions of the previously active login are cut off and recorded', async () => {
     const { a, runtime, policy } = await setup('alt_exposed');
-    const old = new pg.Client({ host: '127.0.0.1', port: fx().server.port, database: 'odoo', user: 'alt_exposed_a', password: a.reveal(), application_name: 'odoo-worker' });
+    const old = new pg.Client({
+      host: '127.0.0.1',
+      port: fx().server.port,
+      database: 'odoo',
+      user: 'alt_exposed_a',
+      password: a.reveal(),
+      application_name: 'odoo-worker',
+    });
     old.on('error', () => undefined);
     await old.connect();
     // The platform's admin may see and signal sessions (the exposure set-up, docs/database-admin.md).
@@ -179,11 +219,28 @@ describe('alternating-roles on a real PostgreSQL 16', () => {
       expect((await login(fx(), `${group}_a`, a)).ok).toBe(true);
       if (!message.includes('does not exist')) expect((await login(fx(), `${group}_b`, b)).ok).toBe(true);
     };
-    it('a group role that can log in', () => refused('alt_grouplogin', (su) => su.query('ALTER ROLE alt_grouplogin LOGIN').then(), 'group role alt_grouplogin can log in'));
-    it('a login that does not run as the group', () => refused('alt_noset', (su) => su.query('ALTER ROLE alt_noset_b RESET role').then(), 'ALTER ROLE alt_noset_b SET role = alt_noset'));
-    it('a login that is not a member', () => refused('alt_nomember', (su) => su.query('REVOKE alt_nomember FROM alt_nomember_b').then(), 'GRANT alt_nomember TO alt_nomember_b WITH INHERIT TRUE, SET TRUE'));
-    it('an admin without ADMIN OPTION on a login', () => refused('alt_noadmin', (su) => su.query('REVOKE alt_noadmin_b FROM rotation_admin').then(), 'GRANT alt_noadmin_b TO rotation_admin WITH ADMIN OPTION'));
-    it('a missing login', () => refused('alt_missing', (su) => su.query('ALTER ROLE alt_missing_b RENAME TO alt_missing_c').then(), 'login role "alt_missing_b" does not exist'));
+    it('a group role that can log in', () =>
+      refused('alt_grouplogin', (su) => su.query('ALTER ROLE alt_grouplogin LOGIN').then(), 'group role alt_grouplogin can log in'));
+    it('a login that does not run as the group', () =>
+      refused('alt_noset', (su) => su.query('ALTER ROLE alt_noset_b RESET role').then(), 'ALTER ROLE alt_noset_b SET role = alt_noset'));
+    it('a login that is not a member', () =>
+      refused(
+        'alt_nomember',
+        (su) => su.query('REVOKE alt_nomember FROM alt_nomember_b').then(),
+        'GRANT alt_nomember TO alt_nomember_b WITH INHERIT TRUE, SET TRUE',
+      ));
+    it('an admin without ADMIN OPTION on a login', () =>
+      refused(
+        'alt_noadmin',
+        (su) => su.query('REVOKE alt_noadmin_b FROM rotation_admin').then(),
+        'GRANT alt_noadmin_b TO rotation_admin WITH ADMIN OPTION',
+      ));
+    it('a missing login', () =>
+      refused(
+        'alt_missing',
+        (su) => su.query('ALTER ROLE alt_missing_b RENAME TO alt_missing_c').then(),
+        'login role "alt_missing_b" does not exist',
+      ));
   });
 
   it('an admin URL that logs in as one of the logins is refused: it would lock itself out', async () => {
@@ -208,14 +265,21 @@ describe('alternating-roles on a real PostgreSQL 16', () => {
 
   it('logins: names the two logins; a policy naming the group among them, or logins on another method, is refused', async () => {
     await makeAlternating(fx(), 'alt_named', ['alt_named_blue', 'alt_named_green']);
-    const text = policyText('alt_named').replace('    method: alternating-roles\n', '    method: alternating-roles\n    logins: [alt_named_blue, alt_named_green]\n');
+    const text = policyText('alt_named').replace(
+      '    method: alternating-roles\n',
+      '    method: alternating-roles\n    logins: [alt_named_blue, alt_named_green]\n',
+    );
     const runtime = testRuntime({ now: () => new Date() });
     const policy = parsePolicy(text, 'rotation.yaml', { ROTATION_ADMIN_URL: fx().platform.adminUrl, CURRENT: 'no-current-value-yet' });
     const result = await rotateCredential(policy, request('alt_named'), runtime);
     expect(result.status).toBe('rotated');
     expect(['alt_named_blue', 'alt_named_green']).toContain(stored(runtime.workspace, 'DB_USER'));
     const env = { ROTATION_ADMIN_URL: fx().platform.adminUrl, CURRENT: 'no-current-value-yet' };
-    expect(() => parsePolicy(text.replace('[alt_named_blue, alt_named_green]', '[alt_named, alt_named_green]'), 'rotation.yaml', env)).toThrow('credentials.alt_named.logins: expected two logins other than the group role alt_named');
-    expect(() => parsePolicy(text.replace('method: alternating-roles', 'method: alter-role'), 'rotation.yaml', env)).toThrow('credentials.alt_named.logins: only method alternating-roles has logins');
+    expect(() =>
+      parsePolicy(text.replace('[alt_named_blue, alt_named_green]', '[alt_named, alt_named_green]'), 'rotation.yaml', env),
+    ).toThrow('credentials.alt_named.logins: expected two logins other than the group role alt_named');
+    expect(() => parsePolicy(text.replace('method: alternating-roles', 'method: alter-role'), 'rotation.yaml', env)).toThrow(
+      'credentials.alt_named.logins: only method alternating-roles has logins',
+    );
   });
 });

@@ -26,10 +26,18 @@ afterAll(() => server.close());
 
 const TOKEN = 'dop_v1_pools_token_0123456789abcdef0123456789abcdef';
 const DOADMIN = 'AVNS_doadmin_copy_of_the_cluster_1';
-const request = (credential: string, dryRun = false): RotationRequest => ({ credential, reason: 'manual', dryRun, trigger: { event: 'test', actor: 'vitest' } });
+const request = (credential: string, dryRun = false): RotationRequest => ({
+  credential,
+  reason: 'manual',
+  dryRun,
+  trigger: { event: 'test', actor: 'vitest' },
+});
 
 function model(users: Record<string, string>, pools: PoolSpec[]): DigitalOceanModel {
-  const m = createDigitalOceanModel({ tokens: { [TOKEN]: ALL_SCOPES }, clusters: [clusterOn(fx().server, { doadmin: DOADMIN, ...users }, { database: 'odoo', pools })] });
+  const m = createDigitalOceanModel({
+    tokens: { [TOKEN]: ALL_SCOPES },
+    clusters: [clusterOn(fx().server, { doadmin: DOADMIN, ...users }, { database: 'odoo', pools })],
+  });
   server.use(...m.handlers);
   return m;
 }
@@ -47,10 +55,19 @@ function policyText(id: string, method: string, extra = ''): string {
 ${extra}`;
 }
 
-async function rotate(id: string, method: string, current: string, options: { dryRun?: boolean } = {}): Promise<RotationResult & { runtime: TestRuntime }> {
+async function rotate(
+  id: string,
+  method: string,
+  current: string,
+  options: { dryRun?: boolean } = {},
+): Promise<RotationResult & { runtime: TestRuntime }> {
   const env = { ROTATION_ADMIN_URL: fx().platform.adminUrl, CURRENT: current, DIGITALOCEAN_TOKEN: TOKEN };
   const runtime = testRuntime({ now: () => new Date(), env });
-  const result = await rotateCredential(parsePolicy(policyText(id, method), '.github/rotation.yaml', env), request(id, options.dryRun), runtime);
+  const result = await rotateCredential(
+    parsePolicy(policyText(id, method), '.github/rotation.yaml', env),
+    request(id, options.dryRun),
+    runtime,
+  );
   return { ...result, runtime };
 }
 const stored = (runtime: TestRuntime, key: string) => {
@@ -78,7 +95,12 @@ describe('DigitalOcean connection pools at preflight (alternating-roles)', () =>
       expect(stored(result.runtime, 'DB_PASSWORD')).toBeUndefined();
 
       const { runtime, ...outcome } = result;
-      const haystack = leakHaystack(runtime.reporter.lines, JSON.stringify(outcome), JSON.stringify(m.requests), fx().server.log.slice(logStart));
+      const haystack = leakHaystack(
+        runtime.reporter.lines,
+        JSON.stringify(outcome),
+        JSON.stringify(m.requests),
+        fx().server.log.slice(logStart),
+      );
       for (const secret of [a.reveal(), b.reveal(), TOKEN, DOADMIN]) expect(haystack).not.toContain(secret);
     }
     // Nothing changed: both logins keep their passwords, the pool its user, and it still logs in.
@@ -110,7 +132,10 @@ describe('DigitalOcean connection pools at preflight (alternating-roles)', () =>
     const [user, password] = [stored(result.runtime, 'DB_USER')!, stored(result.runtime, 'DB_PASSWORD')!];
     expect(user).toBe('in_grp_b');
     expect(await poolLogin(m, CLUSTER, 'odoo-inbound', { user, password })).toEqual({ ok: true });
-    expect(await poolLogin(m, CLUSTER, 'odoo-inbound', { user: 'in_grp_a', password: a.reveal() })).toMatchObject({ ok: false, code: '28P01' });
+    expect(await poolLogin(m, CLUSTER, 'odoo-inbound', { user: 'in_grp_a', password: a.reveal() })).toMatchObject({
+      ok: false,
+      code: '28P01',
+    });
   });
 });
 
@@ -126,7 +151,9 @@ describe('DigitalOcean copies at preflight (alter-role)', () => {
     const managed = `DigitalOcean manages user managed_app on DigitalOcean cluster ${CLUSTER} and keeps its own copy of its password`;
     expect(result.record.notes).toContain(pool);
     expect(result.record.notes.join('\n')).toContain(managed);
-    expect(result.record.notes.join('\n')).toContain('rotate managed_app with method digitalocean-reset, or use alternating-roles with logins created in SQL');
+    expect(result.record.notes.join('\n')).toContain(
+      'rotate managed_app with method digitalocean-reset, or use alternating-roles with logins created in SQL',
+    );
     const warnings = result.runtime.reporter.lines.filter((l) => l.startsWith('warning'));
     expect(warnings.join('\n')).toContain(pool);
     expect(warnings.join('\n')).toContain(managed);

@@ -57,10 +57,18 @@ const POLICY = doadminPolicy(ROLE, {
 `,
 });
 
-async function rotate(current: Secret | undefined, runtime: TestRuntime = testRuntime(), token = TOKEN): Promise<RotationResult & { runtime: TestRuntime }> {
+async function rotate(
+  current: Secret | undefined,
+  runtime: TestRuntime = testRuntime(),
+  token = TOKEN,
+): Promise<RotationResult & { runtime: TestRuntime }> {
   const env = { DIGITALOCEAN_TOKEN: token, DOADMIN_PASSWORD: current?.reveal() ?? '' };
   const policy = parsePolicy(POLICY, '.github/rotation.yaml', env);
-  const result = await rotateCredential(policy, { credential: 'doadmin', reason: 'scheduled', dryRun: false, trigger }, { ...runtime, env });
+  const result = await rotateCredential(
+    policy,
+    { credential: 'doadmin', reason: 'scheduled', dryRun: false, trigger },
+    { ...runtime, env },
+  );
   return { ...result, runtime };
 }
 
@@ -77,8 +85,19 @@ const evidence = (result: RotationResult & { runtime: TestRuntime }) =>
 /** Every place a person or a log could see: none may hold a password or the token. */
 function expectNoLeak(result: RotationResult & { runtime: TestRuntime }, secrets: string[]) {
   const dir = join(result.runtime.workspace, 'docs/evidence');
-  const files = existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => readFileSync(join(e.parentPath, e.name), 'utf8')) : [];
-  const surfaces = [...result.runtime.reporter.lines, ...files, JSON.stringify(result), JSON.stringify(doModel.requests), JSON.stringify(ghModel.requests), pgServer.log.join('\n')].join('\n');
+  const files = existsSync(dir)
+    ? readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => readFileSync(join(e.parentPath, e.name), 'utf8'))
+    : [];
+  const surfaces = [
+    ...result.runtime.reporter.lines,
+    ...files,
+    JSON.stringify(result),
+    JSON.stringify(doModel.requests),
+    JSON.stringify(ghModel.requests),
+    pgServer.log.join('\n'),
+  ].join('\n');
   expect(files.length).toBeGreaterThan(0);
   for (const secret of [...secrets, TOKEN, DOADMIN_PASSWORD]) expect(surfaces).not.toContain(secret);
 }
@@ -115,12 +134,23 @@ describe('digitalocean-reset', () => {
   });
 
   it('a container still on the old password fails the no-stale-sessions check, with the new value stored and working', async () => {
-    const stale = new pg.Client({ host: '127.0.0.1', port: pgServer.port, database: 'defaultdb', user: ROLE, password: initial.reveal(), application_name: 'odoo-web' });
+    const stale = new pg.Client({
+      host: '127.0.0.1',
+      port: pgServer.port,
+      database: 'defaultdb',
+      user: ROLE,
+      password: initial.reveal(),
+      application_name: 'odoo-web',
+    });
     await stale.connect();
     try {
       const result = await rotate(initial);
       expect(result.status).toBe('failed');
-      expect(result.summary).toMatch(new RegExp(`no-stale-sessions of role ${ROLE}: 1 session\\(s\\) of ${ROLE} opened before the rotation remain: pid \\d+ application 'odoo-web'`));
+      expect(result.summary).toMatch(
+        new RegExp(
+          `no-stale-sessions of role ${ROLE}: 1 session\\(s\\) of ${ROLE} opened before the rotation remain: pid \\d+ application 'odoo-web'`,
+        ),
+      );
       expect(result.summary).toMatch(/restart it/);
       expect(await login(fileValue(result.runtime)!)).toEqual({ ok: true });
       expect(evidence(result).health[0].outcome).toBe('failed');
@@ -150,7 +180,9 @@ describe('digitalocean-reset', () => {
     broken = false;
     const second = await rotate(initial);
     expect(second.status).toBe('rotated');
-    expect(evidence(second).notes).toContain('the current value no longer logs in (drift or a half-done earlier run): rotating on the admin authority');
+    expect(evidence(second).notes).toContain(
+      'the current value no longer logs in (drift or a half-done earlier run): rotating on the admin authority',
+    );
     const final = githubValue()!;
     expect(fileValue(second.runtime)).toBe(final);
     expect(await login(final)).toEqual({ ok: true });
@@ -165,24 +197,39 @@ describe('digitalocean-reset', () => {
     await stale.connect();
     const env = { DIGITALOCEAN_TOKEN: TOKEN, DOADMIN_PASSWORD: initial.reveal() };
     const policy = parsePolicy(POLICY.replace(/\n {4}health:\n.*\n/, '\n'), 'rotation.yaml', env);
-    const result = await rotateCredential(policy, { credential: 'doadmin', reason: 'exposure', dryRun: false, trigger }, { ...testRuntime(), env });
+    const result = await rotateCredential(
+      policy,
+      { credential: 'doadmin', reason: 'exposure', dryRun: false, trigger },
+      { ...testRuntime(), env },
+    );
     expect(result.status).toBe('rotated');
-    expect(result.record.old_credential.detail).toBe('old password refused with SQLSTATE 28P01; 1 session(s) opened before the reset terminated');
+    expect(result.record.old_credential.detail).toBe(
+      'old password refused with SQLSTATE 28P01; 1 session(s) opened before the reset terminated',
+    );
     await expect(stale.query('SELECT 1')).rejects.toThrow();
     // The evidence names what was cut off (the same helper as alter-role's), not an empty list.
     const pid = (stale as unknown as { processID: number }).processID;
-    expect(result.record.incident).toEqual({ exposure: true, cut_off: [expect.stringMatching(new RegExp(`^${ROLE} session pid ${pid} \\(application '', client 127\\.0\\.0\\.1, opened \\d{4}-`))] });
+    expect(result.record.incident).toEqual({
+      exposure: true,
+      cut_off: [expect.stringMatching(new RegExp(`^${ROLE} session pid ${pid} \\(application '', client 127\\.0\\.0\\.1, opened \\d{4}-`))],
+    });
     await stale.end().catch(() => undefined);
   });
 
   it('a second rotation while one holds the cluster lock, in another database, exits at once and resets nothing', async () => {
     // The lock is the cluster's: a run whose session is in the postgres database holds it against
     // this one, whose session is in defaultdb (advisory locks would not see each other).
-    const holder = await takeRotationLock({ host: '127.0.0.1', port: pgServer.port, database: 'postgres', user: ROLE, password: initial.reveal() }, ROLE, 'the other run');
+    const holder = await takeRotationLock(
+      { host: '127.0.0.1', port: pgServer.port, database: 'postgres', user: ROLE, password: initial.reveal() },
+      ROLE,
+      'the other run',
+    );
     try {
       const result = await rotate(initial);
       expect(result.status).toBe('failed');
-      expect(result.summary).toBe(`another rotation of role ${ROLE} is running (it holds the role's cluster-wide rotation lock). wait for it to finish; nothing was changed`);
+      expect(result.summary).toBe(
+        `another rotation of role ${ROLE} is running (it holds the role's cluster-wide rotation lock). wait for it to finish; nothing was changed`,
+      );
       expect(doModel.count({ method: 'POST', path: /reset_auth$/ })).toBe(0);
       expect(await login(initial.reveal())).toEqual({ ok: true });
       expect(githubValue()).toBeUndefined();
@@ -204,10 +251,33 @@ describe('digitalocean-reset', () => {
 
 describe('digitalocean-reset preflight: a problem is reported before anything changes', () => {
   const cases: [string, () => Promise<void> | void, RegExp, string?][] = [
-    ['an unknown token (401)', () => undefined, /HTTP 401 \(Unable to authenticate you\)\. DigitalOcean rejected the token/, 'dop_v1_wrong'],
-    ['a token without database scopes (403)', () => setup({}, ['app:read', 'app:update']), /HTTP 403 .*needs database:read, database:update and database:view_credentials/],
-    ['a token without database:view_credentials', () => setup({}, ALL_SCOPES.filter((s) => s !== 'database:view_credentials')), /lacks the database:view_credentials scope.*Nothing was changed/],
-    ['an unknown cluster (404)', () => { doModel.failNext({ method: 'GET', path: `/v2/databases/${CLUSTER}` }, { status: 404 }); }, /read database cluster .*HTTP 404 .*check systems\.do-pg\.cluster_id/],
+    [
+      'an unknown token (401)',
+      () => undefined,
+      /HTTP 401 \(Unable to authenticate you\)\. DigitalOcean rejected the token/,
+      'dop_v1_wrong',
+    ],
+    [
+      'a token without database scopes (403)',
+      () => setup({}, ['app:read', 'app:update']),
+      /HTTP 403 .*needs database:read, database:update and database:view_credentials/,
+    ],
+    [
+      'a token without database:view_credentials',
+      () =>
+        setup(
+          {},
+          ALL_SCOPES.filter((s) => s !== 'database:view_credentials'),
+        ),
+      /lacks the database:view_credentials scope.*Nothing was changed/,
+    ],
+    [
+      'an unknown cluster (404)',
+      () => {
+        doModel.failNext({ method: 'GET', path: `/v2/databases/${CLUSTER}` }, { status: 404 });
+      },
+      /read database cluster .*HTTP 404 .*check systems\.do-pg\.cluster_id/,
+    ],
   ];
   for (const [name, arrange, message, token] of cases) {
     it(name, async () => {
@@ -223,14 +293,20 @@ describe('digitalocean-reset preflight: a problem is reported before anything ch
   }
 
   it('an unknown user (404) names the role to check', async () => {
-    const policy = parsePolicy(POLICY.replace(`role: ${ROLE}`, 'role: odoo_app'), 'rotation.yaml', { DIGITALOCEAN_TOKEN: TOKEN, DOADMIN_PASSWORD: initial.reveal() });
+    const policy = parsePolicy(POLICY.replace(`role: ${ROLE}`, 'role: odoo_app'), 'rotation.yaml', {
+      DIGITALOCEAN_TOKEN: TOKEN,
+      DOADMIN_PASSWORD: initial.reveal(),
+    });
     const result = await rotateCredential(policy, { credential: 'doadmin', reason: 'manual', dryRun: false, trigger }, testRuntime());
     expect(result.summary).toMatch(/user odoo_app does not exist on cluster platform-db: check credentials\.doadmin\.role/);
     expect(doModel.count({ method: 'POST' })).toBe(0);
   });
 
   it('a token without database:update fails at the reset, and the old password still works', async () => {
-    await setup({}, ALL_SCOPES.filter((s) => s !== 'database:update'));
+    await setup(
+      {},
+      ALL_SCOPES.filter((s) => s !== 'database:update'),
+    );
     const result = await rotate(initial);
     expect(result.status).toBe('failed');
     expect(result.summary).toMatch(/reset the password of user doadmin_like .*HTTP 403.*database:update/);

@@ -12,8 +12,14 @@ import { leakHaystack, login, makeRole, PLATFORM_SYSTEM, usePostgres } from '../
 import { alternatingYaml, makeAlternating } from '../helpers/alternating.js';
 
 const fx = usePostgres();
-const request = (credential: string): RotationRequest => ({ credential, reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } });
-const stored = (workspace: string, key: string) => readFileSync(join(workspace, '.secrets/app.env'), 'utf8').match(new RegExp(`^${key}=(.*)$`, 'm'))?.[1];
+const request = (credential: string): RotationRequest => ({
+  credential,
+  reason: 'manual',
+  dryRun: false,
+  trigger: { event: 'test', actor: 'vitest' },
+});
+const stored = (workspace: string, key: string) =>
+  readFileSync(join(workspace, '.secrets/app.env'), 'utf8').match(new RegExp(`^${key}=(.*)$`, 'm'))?.[1];
 
 describe('{user} inside a URL', () => {
   it('a role named app:x%y: the stored URL and the health check log in as it', async () => {
@@ -51,10 +57,14 @@ describe('login names are not secrets', () => {
   it('a store holding the login name does not mask it: the evidence says which login was revoked', async () => {
     const group = 'alt_named';
     const { a } = await makeAlternating(fx(), group);
-    const text = alternatingYaml(group, 'CURRENT', `    store:
+    const text = alternatingYaml(
+      group,
+      'CURRENT',
+      `    store:
       - file: { path: .secrets/app.env, key: DB_PASSWORD }
       - file: { path: .secrets/app.env, key: DB_USER, format: "{user}" }
-`);
+`,
+    );
     const runtime = testRuntime({ now: () => new Date() });
     // The file holds the login in use, as it does in production.
     mkdirSync(join(runtime.workspace, '.secrets'));

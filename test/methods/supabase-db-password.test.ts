@@ -51,8 +51,15 @@ async function world(refuseMs: number, status = 'ACTIVE_HEALTHY'): Promise<World
   pooler = await startPoolerStandIn({ host: '127.0.0.1', port: pg().server.port }, { refuseMs, now: () => runtime.now().getTime() });
   const standIn = pooler;
   const sb = createSupabaseModel({
-    token: PAT, now: runtime.now,
-    projects: [{ ref: REF, status, database: { host: '127.0.0.1', adminUrl: pg().platform.adminUrl, role: ROLE, onPasswordChange: () => standIn.changed() } }],
+    token: PAT,
+    now: runtime.now,
+    projects: [
+      {
+        ref: REF,
+        status,
+        database: { host: '127.0.0.1', adminUrl: pg().platform.adminUrl, role: ROLE, onPasswordChange: () => standIn.changed() },
+      },
+    ],
   });
   server.use(...sb.handlers);
   return { runtime, sb, pooler: standIn };
@@ -85,16 +92,26 @@ ${o.viaPooler ? `    settle_seconds: ${settle}\n` : ''}    store:
 
 async function rotate(w: World, settle: number, o: RunOptions = {}): Promise<RotationResult> {
   const policy = parsePolicy(policyText(w, settle, o), 'rotation.yaml', { SUPABASE_ACCESS_TOKEN: PAT, SUPABASE_DB_PASSWORD: current });
-  return rotateCredential(policy, { credential: 'supabase_db', reason: o.reason ?? 'scheduled', dryRun: o.dryRun ?? false, trigger: { event: 'schedule', actor: 'ops' } }, w.runtime);
+  return rotateCredential(
+    policy,
+    { credential: 'supabase_db', reason: o.reason ?? 'scheduled', dryRun: o.dryRun ?? false, trigger: { event: 'schedule', actor: 'ops' } },
+    w.runtime,
+  );
 }
 
 const stored = (w: World) => /SUPABASE_DB_PASSWORD=(.*)/.exec(readFileSync(join(w.runtime.workspace, '.secrets/supabase.env'), 'utf8'))![1];
-const evidence = (w: World, r: RotationResult) => JSON.parse(readFileSync(join(w.runtime.workspace, r.evidencePath!), 'utf8')) as EvidenceRecord;
+const evidence = (w: World, r: RotationResult) =>
+  JSON.parse(readFileSync(join(w.runtime.workspace, r.evidencePath!), 'utf8')) as EvidenceRecord;
 const patches = (w: World) => w.sb.count({ method: 'PATCH', path: `/v1/projects/${REF}/database/password` });
 
 /** No value of the run in any sink: log, result, evidence, the model's request log, the server's log. */
 function expectNoLeak(w: World, r: RotationResult, values: string[]): void {
-  const files = r.evidencePath ? [readFileSync(join(w.runtime.workspace, r.evidencePath), 'utf8'), readFileSync(join(w.runtime.workspace, r.evidencePath.replace(/\.json$/, '.md')), 'utf8')] : [];
+  const files = r.evidencePath
+    ? [
+        readFileSync(join(w.runtime.workspace, r.evidencePath), 'utf8'),
+        readFileSync(join(w.runtime.workspace, r.evidencePath.replace(/\.json$/, '.md')), 'utf8'),
+      ]
+    : [];
   const text = leakHaystack(w.runtime.reporter.lines, JSON.stringify(r), JSON.stringify(w.sb.requests), files, pg().server.log);
   for (const value of [...values, PAT]) expect(text.includes(value), `a secret (${value.length} chars) leaked`).toBe(false);
 }
@@ -200,7 +217,9 @@ describe('supabase-db-password', () => {
     expect(result.summary).toMatch(/^rotated/);
     current = stored(w);
     const verify = result.record.steps.find((s) => s.step === 'verify')!;
-    expect(verify.detail).toMatch(/logs in with the new password at 127\.0\.0\.1:\d+\/odoo\?sslmode=disable; the pooler accepted the new value after 9 s \(3 login\(s\) refused first, window 30 s\)/);
+    expect(verify.detail).toMatch(
+      /logs in with the new password at 127\.0\.0\.1:\d+\/odoo\?sslmode=disable; the pooler accepted the new value after 9 s \(3 login\(s\) refused first, window 30 s\)/,
+    );
     // The health check came after: the pooler took the value by then.
     expect(result.record.health[0].pooler).toMatchObject({ accepted: true, refusals: 0 });
     expect(result.record.old_credential).toMatchObject({ tried: true, rejected: true });
@@ -208,19 +227,24 @@ describe('supabase-db-password', () => {
     expect((await login(pg(), ROLE, current)).ok).toBe(true);
   });
 
-  it('on exposure, the sessions opened with the old password are ended by the role itself; the rotation lock\'s is spared', async () => {
+  it("on exposure, the sessions opened with the old password are ended by the role itself; the rotation lock's is spared", async () => {
     const w = await world(0);
     const old = current;
     const { connect, connectionConfig } = await import('../../src/postgres/connect.js');
     const url = new Secret(`postgresql://${ROLE}@127.0.0.1:${pg().server.port}/odoo?sslmode=disable`);
-    const attacker = await connect({ ...connectionConfig(url, { user: ROLE, password: new Secret(old) }), application_name: 'attacker' }, 'attacker');
+    const attacker = await connect(
+      { ...connectionConfig(url, { user: ROLE, password: new Secret(old) }), application_name: 'attacker' },
+      'attacker',
+    );
     try {
       const pid = (await attacker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
       const result = await rotate(w, 9, { reason: 'exposure' });
       expect(result.summary).toMatch(/^rotated/);
       current = stored(w);
       expect(result.record.incident?.cut_off.join(' ')).toContain(`pid ${pid}`);
-      expect(result.record.old_credential.detail).toMatch(/old password refused with SQLSTATE 28P01; 1 session\(s\) opened before the password change terminated/);
+      expect(result.record.old_credential.detail).toMatch(
+        /old password refused with SQLSTATE 28P01; 1 session\(s\) opened before the password change terminated/,
+      );
       await expect(attacker.query('SELECT 1')).rejects.toThrow();
     } finally {
       await attacker.end().catch(() => undefined);
@@ -228,18 +252,25 @@ describe('supabase-db-password', () => {
   });
   it('refuses, before any change, when an admin_url of the policy logs in as the same role on the same server', async () => {
     const w = await world(0);
-    const text = policyText(w, 9, {}).replace('credentials:', `  supabase-audit:
+    const text = policyText(w, 9, {}).replace(
+      'credentials:',
+      `  supabase-audit:
     type: postgres
     admin_url: postgresql://${ROLE}:\${SUPABASE_DB_PASSWORD}@127.0.0.1:${pg().server.port}/odoo?sslmode=disable
-credentials:`);
+credentials:`,
+    );
     const policy = parsePolicy(text, 'rotation.yaml', { SUPABASE_ACCESS_TOKEN: PAT, SUPABASE_DB_PASSWORD: current });
-    const result = await rotateCredential(policy, { credential: 'supabase_db', reason: 'scheduled', dryRun: false, trigger: { event: 'schedule', actor: 'ops' } }, w.runtime);
+    const result = await rotateCredential(
+      policy,
+      { credential: 'supabase_db', reason: 'scheduled', dryRun: false, trigger: { event: 'schedule', actor: 'ops' } },
+      w.runtime,
+    );
     expect(result.status).toBe('failed');
     expect(result.summary).toMatch(/refusing to rotate role sb_postgres: systems\.supabase-audit\.admin_url logs in as sb_postgres/);
     expect(patches(w)).toBe(0);
     expect((await login(pg(), ROLE, current)).ok).toBe(true);
   });
-  it('verify (the CLI command) proves the stored password without changing anything, and catches one changed behind the tool\'s back', async () => {
+  it("verify (the CLI command) proves the stored password without changing anything, and catches one changed behind the tool's back", async () => {
     const w = await world(0);
     const rotated = await rotate(w, 9);
     expect(rotated.status).toBe('rotated');
@@ -262,31 +293,43 @@ credentials:`);
   });
   // The request body carries the plaintext (that is Supabase's API): a server that echoes it in
   // its error must not put it in any sink, whether the refusal is definite (400) or not (500).
-  it.each(ECHO_FORMS.flatMap((form) => [400, 500].map((status) => ({ form, status }))))('an API echoing the password in its $status answer ($form) leaks nothing; nothing changed', async ({ form, status }) => {
-    const w = await world(0);
-    const echo: Echo = { hits: 0, sealed: [] };
-    server.use(echoing(w.sb.apiUrl, 'PATCH', /\/database\/password$/, status, echo, form));
-    const masked: string[] = [];
-    const mask = w.runtime.reporter.mask.bind(w.runtime.reporter);
-    w.runtime.reporter.mask = (secret) => {
-      masked.push(secret.reveal());
-      mask(secret);
-    };
-    const result = await rotate(w, 9);
-    expect(echo.hits).toBeGreaterThan(0);
-    expect(result.status).toBe('failed');
-    expect((await login(pg(), ROLE, current)).ok).toBe(true);
-    const sinks = leakHaystack(w.runtime.reporter.lines, JSON.stringify(result), result.evidencePath ? readFileSync(join(w.runtime.workspace, result.evidencePath), 'utf8') : '');
-    expect(sinks).toMatch(form === 'plain' ? /with headers/ : new RegExp(`echo ${form}:`));
-    for (const secret of new Set([...masked, PAT, current])) for (const leak of leakForms(secret)) expect(sinks.includes(leak), `a secret leaked (${secret.length} chars)`).toBe(false);
-  });
+  it.each(ECHO_FORMS.flatMap((form) => [400, 500].map((status) => ({ form, status }))))(
+    'an API echoing the password in its $status answer ($form) leaks nothing; nothing changed',
+    async ({ form, status }) => {
+      const w = await world(0);
+      const echo: Echo = { hits: 0, sealed: [] };
+      server.use(echoing(w.sb.apiUrl, 'PATCH', /\/database\/password$/, status, echo, form));
+      const masked: string[] = [];
+      const mask = w.runtime.reporter.mask.bind(w.runtime.reporter);
+      w.runtime.reporter.mask = (secret) => {
+        masked.push(secret.reveal());
+        mask(secret);
+      };
+      const result = await rotate(w, 9);
+      expect(echo.hits).toBeGreaterThan(0);
+      expect(result.status).toBe('failed');
+      expect((await login(pg(), ROLE, current)).ok).toBe(true);
+      const sinks = leakHaystack(
+        w.runtime.reporter.lines,
+        JSON.stringify(result),
+        result.evidencePath ? readFileSync(join(w.runtime.workspace, result.evidencePath), 'utf8') : '',
+      );
+      expect(sinks).toMatch(form === 'plain' ? /with headers/ : new RegExp(`echo ${form}:`));
+      for (const secret of new Set([...masked, PAT, current]))
+        for (const leak of leakForms(secret)) expect(sinks.includes(leak), `a secret leaked (${secret.length} chars)`).toBe(false);
+    },
+  );
   it('the policy: role defaults to postgres; a bad settle_seconds or db_url is refused naming the key, before anything runs', async () => {
     const w = await world(0);
     const env = { SUPABASE_ACCESS_TOKEN: PAT, SUPABASE_DB_PASSWORD: current };
     const text = policyText(w, 9, { viaPooler: true });
     expect(parsePolicy(text.replace(`    role: ${ROLE}\n`, ''), 'rotation.yaml', env).credentials.supabase_db.role).toBe('postgres');
-    expect(() => parsePolicy(text.replace('settle_seconds: 9\n    store', 'settle_seconds: 0\n    store'), 'rotation.yaml', env)).toThrow(/credentials\.supabase_db\.settle_seconds/);
-    expect(() => parsePolicy(text.replace('db_url: postgresql://', 'db_url: mysql://'), 'rotation.yaml', env)).toThrow(/systems\.supabase-ssot\.db_url: expected a postgresql:\/\/ connection URL/);
+    expect(() => parsePolicy(text.replace('settle_seconds: 9\n    store', 'settle_seconds: 0\n    store'), 'rotation.yaml', env)).toThrow(
+      /credentials\.supabase_db\.settle_seconds/,
+    );
+    expect(() => parsePolicy(text.replace('db_url: postgresql://', 'db_url: mysql://'), 'rotation.yaml', env)).toThrow(
+      /systems\.supabase-ssot\.db_url: expected a postgresql:\/\/ connection URL/,
+    );
     expect(w.sb.requests).toEqual([]);
   });
 });

@@ -23,7 +23,10 @@ describe('supabase-function-secrets on a postgres credential', () => {
     const sb = createSupabaseModel({ token: PAT, now: runtime.now, projects: [{ ref: REF }] });
     server.use(...sb.handlers);
     const policy = parsePolicy(
-      alterRoleYaml('odoo_app', 'ODOO_DB_PASSWORD', `    store:
+      alterRoleYaml(
+        'odoo_app',
+        'ODOO_DB_PASSWORD',
+        `    store:
       - file: { path: .secrets/odoo.env, key: ODOO_DB_PASSWORD }
     consumers:
       - supabase-function-secrets:
@@ -31,11 +34,16 @@ describe('supabase-function-secrets on a postgres credential', () => {
           access_token: \${SUPABASE_ACCESS_TOKEN}
           names: [ODOO_DB_URL]
           format: "postgresql://odoo_app:{password}@db:25060/odoo?sslmode=require"
-`),
+`,
+      ),
       'rotation.yaml',
       { ROTATION_ADMIN_URL: fx.platform.adminUrl, ODOO_DB_PASSWORD: fx.platform.passwords.odoo_app.reveal(), SUPABASE_ACCESS_TOKEN: PAT },
     );
-    const result = await rotateCredential(policy, { credential: 'odoo_app', reason: 'manual', dryRun: false, trigger: { event: 'cli', actor: 'me' } }, runtime);
+    const result = await rotateCredential(
+      policy,
+      { credential: 'odoo_app', reason: 'manual', dryRun: false, trigger: { event: 'cli', actor: 'me' } },
+      runtime,
+    );
     expect(result.summary).toMatch(/^rotated/);
     const url = sb.secretValue(REF, 'ODOO_DB_URL')!;
     const password = /^postgresql:\/\/odoo_app:(.+)@db:25060\/odoo\?sslmode=require$/.exec(url)![1];

@@ -66,13 +66,22 @@ function world(): World {
   server.use(...sb.handlers, ...gh.handlers);
   const oldSecret = sb.key(REF, 'service_key')!.api_key;
   const oldPublishable = sb.key(REF, 'web_key')!.api_key;
-  const env = { SUPABASE_ACCESS_TOKEN: PAT, SERVICE_KEY_NAME: 'service_key', SUPABASE_SECRET_KEY: oldSecret, SUPABASE_PUBLISHABLE_KEY: oldPublishable };
+  const env = {
+    SUPABASE_ACCESS_TOKEN: PAT,
+    SERVICE_KEY_NAME: 'service_key',
+    SUPABASE_SECRET_KEY: oldSecret,
+    SUPABASE_PUBLISHABLE_KEY: oldPublishable,
+  };
   return { sb, gh, runtime, env, oldSecret, oldPublishable };
 }
 
 async function rotate(w: World, credential: string, reason: Reason = 'manual', env: Record<string, string> = {}): Promise<RotationResult> {
   const policy = parsePolicy(POLICY, '.github/rotation.yaml', { ...w.env, ...env });
-  return rotateCredential(policy, { credential, reason, dryRun: false, trigger: { event: 'workflow_dispatch', actor: 'octocat' } }, w.runtime);
+  return rotateCredential(
+    policy,
+    { credential, reason, dryRun: false, trigger: { event: 'workflow_dispatch', actor: 'octocat' } },
+    w.runtime,
+  );
 }
 
 /** What the project API answers to a key, as a user would check it with curl. */
@@ -80,15 +89,24 @@ const projectStatus = (key: string) => keyStatus(PROJECT, key);
 
 function dotenv(w: World): Record<string, string> {
   const text = readFileSync(join(w.runtime.workspace, '.secrets/supabase.env'), 'utf8');
-  return Object.fromEntries(text.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    text
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 }
 
 /** Every output a secret could leak to: log, evidence files, the result, both request logs. */
 function haystack(w: World, result: RotationResult): string {
   const dir = join(w.runtime.workspace, 'docs/evidence');
   // A run stopped in preflight may leave no evidence; every file there is searched.
-  const files = (existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }) : []).filter((e) => e.isFile()).map((e) => readFileSync(join(e.parentPath, e.name), 'utf8'));
-  return [...w.runtime.reporter.lines, ...files, JSON.stringify(result), JSON.stringify(w.sb.requests), JSON.stringify(w.gh.requests)].join('\n');
+  const files = (existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }) : [])
+    .filter((e) => e.isFile())
+    .map((e) => readFileSync(join(e.parentPath, e.name), 'utf8'));
+  return [...w.runtime.reporter.lines, ...files, JSON.stringify(result), JSON.stringify(w.sb.requests), JSON.stringify(w.gh.requests)].join(
+    '\n',
+  );
 }
 
 function expectNoLeak(text: string, ...values: (string | undefined)[]): void {
@@ -125,12 +143,22 @@ describe('supabase-secret-key', () => {
     expect(await projectStatus(w.oldPublishable)).toBe(200);
 
     const record = result.record;
-    expect(record.consumers).toEqual([expect.objectContaining({ target: expect.stringContaining('SERVICE_KEY, N8N_BRIDGE_KEY'), outcome: 'ok' })]);
+    expect(record.consumers).toEqual([
+      expect.objectContaining({ target: expect.stringContaining('SERVICE_KEY, N8N_BRIDGE_KEY'), outcome: 'ok' }),
+    ]);
     expect(record.health).toEqual([expect.objectContaining({ outcome: 'ok', detail: `HTTP 200 with the new key at ${PROJECT}/rest/v1/` })]);
     expect(record.old_credential).toMatchObject({ tried: true, rejected: true });
     expect(record.old_credential.detail).toContain('refused with HTTP 401');
-    const evidence = JSON.parse(readFileSync(join(w.runtime.workspace, 'docs/evidence/20260301-0300/db-rotation/service_key.json'), 'utf8'));
-    expect(evidence).toMatchObject({ status: 'rotated', method: 'supabase-secret-key', consumers: [{ outcome: 'ok' }], health: [{ outcome: 'ok' }], old_credential: { rejected: true } });
+    const evidence = JSON.parse(
+      readFileSync(join(w.runtime.workspace, 'docs/evidence/20260301-0300/db-rotation/service_key.json'), 'utf8'),
+    );
+    expect(evidence).toMatchObject({
+      status: 'rotated',
+      method: 'supabase-secret-key',
+      consumers: [{ outcome: 'ok' }],
+      health: [{ outcome: 'ok' }],
+      old_credential: { rejected: true },
+    });
     expectNoLeak(haystack(w, result), fresh, w.oldSecret, PAT);
   });
 
@@ -179,7 +207,10 @@ describe('publishable keys are proven where Supabase serves them (since 2026-03-
     // The gateway as it is today: the Data API's OpenAPI root takes only secret keys.
     const root = await fetch(`${PROJECT}/rest/v1/`, { headers: { apikey: w.oldPublishable } });
     expect(root.status).toBe(403);
-    expect(await root.json()).toEqual({ message: 'Access to schema is forbidden', hint: 'Accessing the schema via the Data API is only allowed using a secret API key.' });
+    expect(await root.json()).toEqual({
+      message: 'Access to schema is forbidden',
+      hint: 'Accessing the schema via the Data API is only allowed using a secret API key.',
+    });
     expect((await fetch(`${PROJECT}/rest/v1/`, { headers: { apikey: w.sb.key(REF, 'anon')!.api_key } })).status).toBe(403);
     expect((await fetch(`${PROJECT}/rest/v1/`, { headers: { apikey: w.oldSecret } })).status).toBe(200);
     expect((await fetch(`${PROJECT}/auth/v1/settings`, { headers: { apikey: w.oldPublishable } })).status).toBe(200);
@@ -193,7 +224,9 @@ describe('publishable keys are proven where Supabase serves them (since 2026-03-
     expect(new Set(probes.map((r) => r.path))).toEqual(new Set(['/auth/v1/settings']));
     const record = result.record;
     expect(record.steps.find((s) => s.step === 'verify')?.detail).toContain(`HTTP 200 at ${PROJECT}/auth/v1/settings`);
-    expect(record.health).toEqual([expect.objectContaining({ outcome: 'ok', detail: `HTTP 200 with the new key at ${PROJECT}/auth/v1/settings` })]);
+    expect(record.health).toEqual([
+      expect.objectContaining({ outcome: 'ok', detail: `HTTP 200 with the new key at ${PROJECT}/auth/v1/settings` }),
+    ]);
     expect(record.old_credential.detail).toContain(`refused with HTTP 401 at ${PROJECT}/auth/v1/settings`);
   });
 
@@ -202,7 +235,9 @@ describe('publishable keys are proven where Supabase serves them (since 2026-03-
     w.sb.failNext({ host: 'project' }, { status: 403, message: 'Access to schema is forbidden' });
     const result = await rotate(w, 'service_key');
     expect(result.status).toBe('failed');
-    expect(result.summary).toContain(`cannot test the current key: HTTP 403 at ${PROJECT}/rest/v1/ (Access to schema is forbidden): the key is live, but Supabase does not allow this kind of key on that endpoint`);
+    expect(result.summary).toContain(
+      `cannot test the current key: HTTP 403 at ${PROJECT}/rest/v1/ (Access to schema is forbidden): the key is live, but Supabase does not allow this kind of key on that endpoint`,
+    );
     expect(result.summary).not.toContain('project_url');
     expect(w.sb.count({ host: 'management', method: 'POST' })).toBe(0);
     expect(await projectStatus(w.oldSecret)).toBe(200);
@@ -239,7 +274,11 @@ describe('refusals and failures', () => {
     expect(result.status).toBe('rotated'); // control: a stale current is found by name
     const w2 = world();
     const policy = parsePolicy(POLICY.replace('key_name: web_key', 'key_name: anon'), 'p.yaml', w2.env);
-    const refused = await rotateCredential(policy, { credential: 'web_key', reason: 'manual', dryRun: false, trigger: { event: 'cli', actor: 'me' } }, w2.runtime);
+    const refused = await rotateCredential(
+      policy,
+      { credential: 'web_key', reason: 'manual', dryRun: false, trigger: { event: 'cli', actor: 'me' } },
+      w2.runtime,
+    );
     expect(refused.status).toBe('failed');
     expect(refused.summary).toMatch(/'anon' is a legacy JWT key.*Move to the new keys/);
     expect(w2.sb.count({ method: 'POST' })).toBe(0);
@@ -259,7 +298,9 @@ describe('refusals and failures', () => {
     w.sb.failNext({ method: 'POST', path: `/v1/projects/${REF}/secrets` }, { status: 503 }, 10);
     const result = await rotate(w, 'service_key');
     expect(result.status).toBe('failed');
-    expect(result.summary).toMatch(/refreshing supabase-function-secrets .* failed: Supabase: set Edge Function secrets SERVICE_KEY, N8N_BRIDGE_KEY .*HTTP 503/);
+    expect(result.summary).toMatch(
+      /refreshing supabase-function-secrets .* failed: Supabase: set Edge Function secrets SERVICE_KEY, N8N_BRIDGE_KEY .*HTTP 503/,
+    );
     expect(result.summary).toContain('fix the consumer and rerun');
     // No lockout: the old key was not revoked and still works; the new one is live and stored.
     const fresh = w.sb.key(REF, 'service_key_202603010300')!.api_key;
@@ -280,7 +321,12 @@ describe('refusals and failures', () => {
     expect(w.sb.secretValue(REF, 'SERVICE_KEY')).toBe(newest);
     expect(await projectStatus(fresh)).toBe(401);
     expect(await projectStatus(w.oldSecret)).toBe(401);
-    expect(w.sb.project(REF).deleted.map((k) => k.name).sort()).toEqual(['service_key', 'service_key_202603010300']);
+    expect(
+      w.sb
+        .project(REF)
+        .deleted.map((k) => k.name)
+        .sort(),
+    ).toEqual(['service_key', 'service_key_202603010300']);
   });
 
   it('a store failure before the commit deletes the unused new key and restores the stores', async () => {
@@ -299,9 +345,11 @@ describe('refusals and failures', () => {
 
   it('rejects Edge Function secret names starting with SUPABASE_ and a missing key_name, naming the key path', () => {
     const w = world();
-    expect(() => parsePolicy(POLICY.replace('names: [SERVICE_KEY, N8N_BRIDGE_KEY]', 'names: [SUPABASE_SERVICE_ROLE_KEY]'), 'p.yaml', w.env)).toThrow(
-      /credentials\.service_key\.consumers\[0\]\.supabase-function-secrets\.names\[0\]: expected an Edge Function secret name/,
+    expect(() =>
+      parsePolicy(POLICY.replace('names: [SERVICE_KEY, N8N_BRIDGE_KEY]', 'names: [SUPABASE_SERVICE_ROLE_KEY]'), 'p.yaml', w.env),
+    ).toThrow(/credentials\.service_key\.consumers\[0\]\.supabase-function-secrets\.names\[0\]: expected an Edge Function secret name/);
+    expect(() => parsePolicy(POLICY.replace('    key_name: web_key\n', ''), 'p.yaml', w.env)).toThrow(
+      /credentials\.web_key: missing required key 'key_name'/,
     );
-    expect(() => parsePolicy(POLICY.replace('    key_name: web_key\n', ''), 'p.yaml', w.env)).toThrow(/credentials\.web_key: missing required key 'key_name'/);
   });
 });

@@ -53,7 +53,10 @@ export interface AppSpec {
   /** Database components (app_database_spec), bound by name in env values: `${<name>.PASSWORD}`. */
   databases?: { name: string; cluster_name?: string; db_name?: string; db_user?: string; engine?: 'PG'; production?: boolean }[];
   /** Env lists per component (`web` → its envs; `''` for the app's own `envs`). */
-  envs?: Record<string, { key: string; value: string; scope?: 'RUN_TIME' | 'BUILD_TIME' | 'RUN_AND_BUILD_TIME'; type?: 'GENERAL' | 'SECRET' }[]>;
+  envs?: Record<
+    string,
+    { key: string; value: string; scope?: 'RUN_TIME' | 'BUILD_TIME' | 'RUN_AND_BUILD_TIME'; type?: 'GENERAL' | 'SECRET' }[]
+  >;
 }
 export interface DigitalOceanModelOptions {
   baseUrl?: string;
@@ -167,12 +170,23 @@ export function createDigitalOceanModel(options: DigitalOceanModelOptions) {
     const end = app.outcome ?? 'ACTIVE';
     const last = [...deployments.values()].filter((d) => d.app === app.id).at(-1);
     const env = restart && last ? last.env : resolveBindings(app, clusters);
-    const d: Deployment = { id: randomUUID(), app: app.id, cause, phases: end === 'stuck' ? start : [...start, end], polls: 0, created_at: new Date().toISOString(), env };
+    const d: Deployment = {
+      id: randomUUID(),
+      app: app.id,
+      cause,
+      phases: end === 'stuck' ? start : [...start, end],
+      polls: 0,
+      created_at: new Date().toISOString(),
+      env,
+    };
     deployments.set(d.id, d);
     return d;
   }
   const deploymentJson = (d: Deployment) => ({
-    id: d.id, cause: d.cause, created_at: d.created_at, phase: d.phases[Math.min(d.polls, d.phases.length - 1)],
+    id: d.id,
+    cause: d.cause,
+    created_at: d.created_at,
+    phase: d.phases[Math.min(d.polls, d.phases.length - 1)],
     progress: { total_steps: d.phases.length, success_steps: Math.min(d.polls, d.phases.length - 1) },
   });
 
@@ -180,11 +194,14 @@ export function createDigitalOceanModel(options: DigitalOceanModelOptions) {
     const token = (request.headers.get('authorization') ?? '').replace(/^Bearer\s+/i, '');
     const scopes = options.tokens[token];
     if (!scopes) return error(401, 'Unable to authenticate you');
-    const need = (scope: string) => (scopes.includes(scope) ? undefined : error(403, `You are not authorized to perform this operation (missing scope ${scope})`));
+    const need = (scope: string) =>
+      scopes.includes(scope) ? undefined : error(403, `You are not authorized to perform this operation (missing scope ${scope})`);
     const json = async (): Promise<Record<string, unknown> | Response> => {
       try {
         const body = (await request.json()) as unknown;
-        return body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : error(400, 'The request body must be a JSON object.');
+        return body && typeof body === 'object' && !Array.isArray(body)
+          ? (body as Record<string, unknown>)
+          : error(400, 'The request body must be a JSON object.');
       } catch {
         return error(400, 'The request body must be a JSON object.');
       }
@@ -197,16 +214,38 @@ export function createDigitalOceanModel(options: DigitalOceanModelOptions) {
       const database = cluster.database ?? 'defaultdb';
       if (seg.length === 2 && method === 'GET') {
         const connection = {
-          protocol: 'postgresql', host: cluster.host, port: cluster.port, database, user: 'doadmin', password: show(cluster.users.doadmin),
-          uri: `postgresql://doadmin:${show(cluster.users.doadmin)}@${cluster.host}:${cluster.port}/${database}?sslmode=require`, ssl: cluster.ssl ?? true,
+          protocol: 'postgresql',
+          host: cluster.host,
+          port: cluster.port,
+          database,
+          user: 'doadmin',
+          password: show(cluster.users.doadmin),
+          uri: `postgresql://doadmin:${show(cluster.users.doadmin)}@${cluster.host}:${cluster.port}/${database}?sslmode=require`,
+          ssl: cluster.ssl ?? true,
         };
-        return need('database:read') ?? ok({
-          database: {
-            id: cluster.id, name: cluster.name, engine: 'pg', version: '16', status: 'online', num_nodes: 1, size: 'db-s-1vcpu-1gb', region: 'fra1', db_names: [database],
-            connection, private_connection: { ...connection, host: `private-${cluster.host}` },
-            users: Object.entries(cluster.users).map(([name, pw]) => ({ name, role: name === 'doadmin' ? 'primary' : 'normal', password: show(pw) })),
-          },
-        });
+        return (
+          need('database:read') ??
+          ok({
+            database: {
+              id: cluster.id,
+              name: cluster.name,
+              engine: 'pg',
+              version: '16',
+              status: 'online',
+              num_nodes: 1,
+              size: 'db-s-1vcpu-1gb',
+              region: 'fra1',
+              db_names: [database],
+              connection,
+              private_connection: { ...connection, host: `private-${cluster.host}` },
+              users: Object.entries(cluster.users).map(([name, pw]) => ({
+                name,
+                role: name === 'doadmin' ? 'primary' : 'normal',
+                password: show(pw),
+              })),
+            },
+          })
+        );
       }
       // databases_get_ca: { ca: { certificate: <base64 of the PEM> } }, scope database:read.
       if (seg[2] === 'ca' && seg.length === 3 && method === 'GET') {
@@ -214,11 +253,21 @@ export function createDigitalOceanModel(options: DigitalOceanModelOptions) {
         return need('database:read') ?? ok({ ca: { certificate: Buffer.from(cluster.ca).toString('base64') } });
       }
       if (seg[2] === 'users' && seg.length === 3 && method === 'GET') {
-        return need('database:read') ?? ok({ users: Object.entries(cluster.users).map(([name, pw]) => ({ name, role: name === 'doadmin' ? 'primary' : 'normal', password: show(pw) })) });
+        return (
+          need('database:read') ??
+          ok({
+            users: Object.entries(cluster.users).map(([name, pw]) => ({
+              name,
+              role: name === 'doadmin' ? 'primary' : 'normal',
+              password: show(pw),
+            })),
+          })
+        );
       }
       if (seg[2] === 'pools') {
         const pools = (cluster.pools ??= []);
-        if (seg.length === 3 && method === 'GET') return need('database:read') ?? ok({ pools: pools.map((p) => poolJson(cluster, p, show)) });
+        if (seg.length === 3 && method === 'GET')
+          return need('database:read') ?? ok({ pools: pools.map((p) => poolJson(cluster, p, show)) });
         const pool = pools.find((p) => p.name === seg[3]);
         if (seg.length !== 4) return error(404);
         if (method === 'GET') return need('database:read') ?? (pool ? ok({ pool: poolJson(cluster, pool, show) }) : error(404));
@@ -229,8 +278,10 @@ export function createDigitalOceanModel(options: DigitalOceanModelOptions) {
           if (!pool) return error(404);
           const body = await json();
           if (body instanceof Response) return body;
-          if (!['session', 'transaction', 'statement'].includes(String(body.mode))) return error(422, 'mode must be one of session, transaction, statement');
-          if (body.user !== undefined && !(String(body.user) in cluster.users)) return error(422, `user ${String(body.user)} does not exist`);
+          if (!['session', 'transaction', 'statement'].includes(String(body.mode)))
+            return error(422, 'mode must be one of session, transaction, statement');
+          if (body.user !== undefined && !(String(body.user) in cluster.users))
+            return error(422, `user ${String(body.user)} does not exist`);
           Object.assign(pool, { mode: body.mode, size: body.size, db: body.db });
           if (body.user === undefined) delete pool.user;
           else pool.user = String(body.user);
@@ -297,11 +348,19 @@ export function createDigitalOceanModel(options: DigitalOceanModelOptions) {
     if (fault) {
       fault.times--;
       if (fault.fault === 'network') return HttpResponse.error();
-      const headers = fault.fault.status === 429 ? { 'ratelimit-remaining': '0', 'retry-after': '2', ...fault.fault.headers } : fault.fault.headers;
+      const headers =
+        fault.fault.status === 429 ? { 'ratelimit-remaining': '0', 'retry-after': '2', ...fault.fault.headers } : fault.fault.headers;
       return error(fault.fault.status, fault.fault.message, headers);
     }
     remaining = Math.max(0, remaining - 1);
-    return route(request, method, path.split('/').slice(2).map((s) => decodeURIComponent(s)));
+    return route(
+      request,
+      method,
+      path
+        .split('/')
+        .slice(2)
+        .map((s) => decodeURIComponent(s)),
+    );
   }
 
   model.handlers = [
@@ -309,9 +368,21 @@ export function createDigitalOceanModel(options: DigitalOceanModelOptions) {
       const url = new URL(request.url);
       const method = request.method.toUpperCase();
       const path = url.pathname.slice(basePath.length);
-      const body = method === 'POST' || method === 'PUT' ? await request.clone().json().catch(() => undefined) : undefined;
+      const body =
+        method === 'POST' || method === 'PUT'
+          ? await request
+              .clone()
+              .json()
+              .catch(() => undefined)
+          : undefined;
       // DigitalOcean answers 422 unprocessable_entity to a request its schema refuses, 404 to an unknown route.
-      const response = await guarded(openapi, request, path, () => answer(request, method, path), (status, message) => error(status, status === 404 ? undefined : message));
+      const response = await guarded(
+        openapi,
+        request,
+        path,
+        () => answer(request, method, path),
+        (status, message) => error(status, status === 404 ? undefined : message),
+      );
       requests.push({ method, path, status: response.type === 'error' ? 0 : response.status, body });
       return response;
     }),

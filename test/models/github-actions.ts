@@ -64,15 +64,31 @@ export function createWorkflowModel(o: {
   const dispatches: { repository: string; workflow: string; ref: string; inputs?: Record<string, unknown>; runId: number }[] = [];
   const stamp = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
 
-  const newRun = (wf: Workflow, branch: string, event: string, created: Date, conclusion: string, pollsToComplete: number, completed: boolean): ModelRun => {
+  const newRun = (
+    wf: Workflow,
+    branch: string,
+    event: string,
+    created: Date,
+    conclusion: string,
+    pollsToComplete: number,
+    completed: boolean,
+  ): ModelRun => {
     const id = nextRunId++;
     const run: ModelRun = {
-      id, workflow_id: wf.id, repository: wf.repository, head_branch: branch, event,
-      status: completed ? 'completed' : 'queued', conclusion: completed ? conclusion : null,
+      id,
+      workflow_id: wf.id,
+      repository: wf.repository,
+      head_branch: branch,
+      event,
+      status: completed ? 'completed' : 'queued',
+      conclusion: completed ? conclusion : null,
       created_at: stamp(created),
       html_url: `https://github.com/${wf.repository}/actions/runs/${id}`,
       url: `${o.baseUrl}/repos/${wf.repository}/actions/runs/${id}`,
-      polls: 0, pollsToComplete, finalConclusion: conclusion, listsUntilVisible: completed ? 0 : wf.listDelay,
+      polls: 0,
+      pollsToComplete,
+      finalConclusion: conclusion,
+      listsUntilVisible: completed ? 0 : wf.listDelay,
     };
     runs.push(run);
     return run;
@@ -81,9 +97,15 @@ export function createWorkflowModel(o: {
   for (const repo of o.specs) {
     for (const spec of repo.workflows ?? []) {
       const wf: Workflow = {
-        file: spec.file, id: spec.id ?? nextWorkflowId++, name: spec.name ?? spec.file.replace(/\.ya?ml$/, ''),
-        state: spec.state ?? 'active', conclusion: spec.conclusion ?? 'success', pollsToComplete: spec.pollsToComplete ?? 2,
-        inputs: spec.inputs, listDelay: spec.listDelay ?? 0, repository: repo.full_name,
+        file: spec.file,
+        id: spec.id ?? nextWorkflowId++,
+        name: spec.name ?? spec.file.replace(/\.ya?ml$/, ''),
+        state: spec.state ?? 'active',
+        conclusion: spec.conclusion ?? 'success',
+        pollsToComplete: spec.pollsToComplete ?? 2,
+        inputs: spec.inputs,
+        listDelay: spec.listDelay ?? 0,
+        repository: repo.full_name,
       };
       workflows.push(wf);
       for (const r of spec.existingRuns ?? []) {
@@ -93,29 +115,45 @@ export function createWorkflowModel(o: {
   }
 
   const find = (repo: Repo, key: string) =>
-    workflows.find((w) => w.repository.toLowerCase() === repo.full_name.toLowerCase() && (String(w.id) === key || w.file === key || `.github/workflows/${w.file}` === key));
+    workflows.find(
+      (w) =>
+        w.repository.toLowerCase() === repo.full_name.toLowerCase() &&
+        (String(w.id) === key || w.file === key || `.github/workflows/${w.file}` === key),
+    );
   const view = (run: ModelRun) => {
     const { polls, pollsToComplete, finalConclusion, listsUntilVisible, repository, inputs, ...rest } = run;
     return { ...rest, name: workflows.find((w) => w.id === run.workflow_id)?.name, run_attempt: 1 };
   };
 
-  async function route(request: Request, method: string, repo: Repo, rest: string[], query: URLSearchParams): Promise<Response | undefined> {
+  async function route(
+    request: Request,
+    method: string,
+    repo: Repo,
+    rest: string[],
+    query: URLSearchParams,
+  ): Promise<Response | undefined> {
     if (rest[0] === 'workflows' && rest.length >= 2) {
       const wf = find(repo, rest[1]);
       if (rest.length === 2 && method === 'GET') {
         const denied = o.allowed('actions', 'read');
         if (denied) return denied;
         if (!wf) return errorResponse(404, 'Not Found');
-        return HttpResponse.json(o.openapi.complete('actions/get-workflow', 200, {
-          id: wf.id, name: wf.name, path: `.github/workflows/${wf.file}`, state: wf.state,
-          html_url: `https://github.com/${wf.repository}/blob/main/.github/workflows/${wf.file}`,
-        }));
+        return HttpResponse.json(
+          o.openapi.complete('actions/get-workflow', 200, {
+            id: wf.id,
+            name: wf.name,
+            path: `.github/workflows/${wf.file}`,
+            state: wf.state,
+            html_url: `https://github.com/${wf.repository}/blob/main/.github/workflows/${wf.file}`,
+          }),
+        );
       }
       if (rest.length === 3 && rest[2] === 'dispatches' && method === 'POST') {
         const denied = o.allowed('actions', 'write');
         if (denied) return denied;
         if (!wf) return errorResponse(404, 'Not Found');
-        const body = (await request.json().catch(() => undefined)) as { ref?: unknown; inputs?: Record<string, unknown>; return_run_details?: unknown } | undefined;
+        const body = (await request.json().catch(() => undefined)) as
+          { ref?: unknown; inputs?: Record<string, unknown>; return_run_details?: unknown } | undefined;
         if (!body || typeof body.ref !== 'string') return errorResponse(422, 'Invalid request. "ref" wasn\'t supplied.');
         if (body.return_run_details !== undefined && o.dispatchReturnsRunDetails === 'rejects-key') {
           return errorResponse(422, 'Invalid request.\n\n"return_run_details" is not a permitted key.');
@@ -129,7 +167,13 @@ export function createWorkflowModel(o: {
         run.inputs = body.inputs;
         dispatches.push({ repository: repo.full_name, workflow: wf.file, ref, inputs: body.inputs, runId: run.id });
         if (body.return_run_details === true && o.dispatchReturnsRunDetails) {
-          return HttpResponse.json(o.openapi.complete('actions/create-workflow-dispatch', 200, { workflow_run_id: run.id, run_url: run.url, html_url: run.html_url }));
+          return HttpResponse.json(
+            o.openapi.complete('actions/create-workflow-dispatch', 200, {
+              workflow_run_id: run.id,
+              run_url: run.url,
+              html_url: run.html_url,
+            }),
+          );
         }
         return new HttpResponse(null, { status: 204 });
       }
@@ -147,11 +191,19 @@ export function createWorkflowModel(o: {
             }
             return true;
           })
-          .filter((r) => (!query.get('event') || r.event === query.get('event')) && (!query.get('branch') || r.head_branch === query.get('branch')))
+          .filter(
+            (r) =>
+              (!query.get('event') || r.event === query.get('event')) && (!query.get('branch') || r.head_branch === query.get('branch')),
+          )
           .filter((r) => created(Date.parse(r.created_at)))
           .sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at) || b.id - a.id);
         const perPage = Math.min(Number(query.get('per_page') ?? 30) || 30, 100);
-        return HttpResponse.json(o.openapi.complete('actions/list-workflow-runs', 200, { total_count: listed.length, workflow_runs: listed.slice(0, perPage).map(view) }));
+        return HttpResponse.json(
+          o.openapi.complete('actions/list-workflow-runs', 200, {
+            total_count: listed.length,
+            workflow_runs: listed.slice(0, perPage).map(view),
+          }),
+        );
       }
     }
     if (rest[0] === 'runs' && rest.length === 2 && method === 'GET') {
@@ -186,10 +238,15 @@ function createdFilter(value: string | null): (t: number) => boolean {
   }
   const at = Date.parse(m[2]);
   switch (m[1]) {
-    case '>=': return (t) => t >= at;
-    case '>': return (t) => t > at;
-    case '<=': return (t) => t <= at;
-    case '<': return (t) => t < at;
-    default: return (t) => t >= at && t < at + 86_400_000;
+    case '>=':
+      return (t) => t >= at;
+    case '>':
+      return (t) => t > at;
+    case '<=':
+      return (t) => t <= at;
+    case '<':
+      return (t) => t < at;
+    default:
+      return (t) => t >= at && t < at + 86_400_000;
   }
 }

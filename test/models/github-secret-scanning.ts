@@ -18,8 +18,16 @@ import { errorResponse, type Permission, type Repo, type TokenPermissions } from
 
 /** Types GitHub lists only when asked for (its "non-provider patterns"). */
 export const GENERIC_SECRET_TYPES = new Set([
-  'postgres_connection_string', 'mysql_connection_string', 'mongodb_connection_string', 'http_basic_authentication_header',
-  'http_bearer_authentication_header', 'rsa_private_key', 'ec_private_key', 'openssh_private_key', 'pgp_private_key', 'generic_private_key',
+  'postgres_connection_string',
+  'mysql_connection_string',
+  'mongodb_connection_string',
+  'http_basic_authentication_header',
+  'http_bearer_authentication_header',
+  'rsa_private_key',
+  'ec_private_key',
+  'openssh_private_key',
+  'pgp_private_key',
+  'generic_private_key',
 ]);
 
 export interface AlertSpec {
@@ -55,7 +63,11 @@ export function createSecretScanningModel(o: {
   const alerts = new Map<string, ModelAlert[]>();
   /** Repositories (lower-cased full names) whose secret scanning is off. */
   const disabled = new Set<string>();
-  const stamp = () => o.now().toISOString().replace(/\.\d+Z$/, 'Z');
+  const stamp = () =>
+    o
+      .now()
+      .toISOString()
+      .replace(/\.\d+Z$/, 'Z');
 
   const model = {
     /** An alert GitHub raised in a repository; returns its number. */
@@ -64,8 +76,16 @@ export function createSecretScanningModel(o: {
       const list = alerts.get(key) ?? [];
       alerts.set(key, list);
       const alert: ModelAlert = {
-        number: list.length + 1, repository, secret_type: spec.secret_type, secret: spec.secret, state: spec.state ?? 'open',
-        resolution: spec.resolution ?? null, resolution_comment: null, resolved_at: null, created_at: stamp(), updated_at: null,
+        number: list.length + 1,
+        repository,
+        secret_type: spec.secret_type,
+        secret: spec.secret,
+        state: spec.state ?? 'open',
+        resolution: spec.resolution ?? null,
+        resolution_comment: null,
+        resolved_at: null,
+        created_at: stamp(),
+        updated_at: null,
       };
       list.push(alert);
       return alert.number;
@@ -90,19 +110,35 @@ export function createSecretScanningModel(o: {
 
   function view(a: ModelAlert, hide: boolean) {
     return {
-      number: a.number, created_at: a.created_at, updated_at: a.updated_at, url: urlOf(a), html_url: htmlUrlOf(a), locations_url: `${urlOf(a)}/locations`,
-      state: a.state, resolution: a.resolution, resolved_at: a.resolved_at, resolution_comment: a.resolution_comment,
+      number: a.number,
+      created_at: a.created_at,
+      updated_at: a.updated_at,
+      url: urlOf(a),
+      html_url: htmlUrlOf(a),
+      locations_url: `${urlOf(a)}/locations`,
+      state: a.state,
+      resolution: a.resolution,
+      resolved_at: a.resolved_at,
+      resolution_comment: a.resolution_comment,
       resolved_by: a.state === 'resolved' ? { login: 'credential-rotation[bot]', id: 1, type: 'Bot' } : null,
-      secret_type: a.secret_type, secret_type_display_name: a.secret_type, validity: 'unknown' as const,
+      secret_type: a.secret_type,
+      secret_type_display_name: a.secret_type,
+      validity: 'unknown' as const,
       ...(hide || a.secret === undefined ? {} : { secret: a.secret }),
     };
   }
 
   /** GitHub's list semantics: state, secret_type (generic types only when named), sort, direction, pages. */
   function list(all: ModelAlert[], query: URLSearchParams, pageUrl: string): { page: ModelAlert[]; link?: string } {
-    const types = query.get('secret_type')?.split(',').map((t) => t.trim()).filter(Boolean);
+    const types = query
+      .get('secret_type')
+      ?.split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
     const state = query.get('state');
-    let selected = all.filter((a) => (types ? types.includes(a.secret_type) : !GENERIC_SECRET_TYPES.has(a.secret_type)) && (!state || a.state === state));
+    let selected = all.filter(
+      (a) => (types ? types.includes(a.secret_type) : !GENERIC_SECRET_TYPES.has(a.secret_type)) && (!state || a.state === state),
+    );
     const byUpdated = query.get('sort') === 'updated';
     selected = [...selected].sort((a, b) => {
       const [x, y] = byUpdated ? [a.updated_at ?? a.created_at, b.updated_at ?? b.created_at] : [a.created_at, b.created_at];
@@ -122,7 +158,13 @@ export function createSecretScanningModel(o: {
   }
 
   /** `GET|PATCH /repos/{owner}/{repo}/secret-scanning/alerts[/{number}]`; `rest` starts at "secret-scanning". */
-  async function route(request: Request, method: string, repo: Repo, rest: string[], query: URLSearchParams): Promise<Response | undefined> {
+  async function route(
+    request: Request,
+    method: string,
+    repo: Repo,
+    rest: string[],
+    query: URLSearchParams,
+  ): Promise<Response | undefined> {
     if (rest[1] !== 'alerts') return undefined;
     const denied = o.allowed('secret_scanning_alerts', method === 'PATCH' ? 'write' : 'read');
     if (denied) return denied;
@@ -131,7 +173,11 @@ export function createSecretScanningModel(o: {
     const hide = query.get('hide_secret') === 'true';
     if (rest.length === 2 && method === 'GET') {
       const { page, link } = list(mine, query, `${o.baseUrl}/repos/${repo.full_name}/secret-scanning/alerts`);
-      const body = o.openapi.complete('secret-scanning/list-alerts-for-repo', 200, page.map((a) => view(a, hide)));
+      const body = o.openapi.complete(
+        'secret-scanning/list-alerts-for-repo',
+        200,
+        page.map((a) => view(a, hide)),
+      );
       return HttpResponse.json(body, { headers: link ? { link } : {} });
     }
     const alert = rest.length === 3 ? mine.find((a) => String(a.number) === rest[2]) : undefined;
@@ -145,9 +191,15 @@ export function createSecretScanningModel(o: {
       return errorResponse(400, 'Problems parsing JSON');
     }
     if (body.state === 'resolved' && !body.resolution) return errorResponse(422, 'A resolution is required when resolving an alert');
-    if (body.state === 'open' && body.resolution_comment) return errorResponse(422, 'A resolution comment can only be given when resolving an alert');
+    if (body.state === 'open' && body.resolution_comment)
+      return errorResponse(422, 'A resolution comment can only be given when resolving an alert');
     if (body.state === 'resolved') {
-      Object.assign(alert, { state: 'resolved', resolution: body.resolution, resolution_comment: body.resolution_comment ?? null, resolved_at: stamp() });
+      Object.assign(alert, {
+        state: 'resolved',
+        resolution: body.resolution,
+        resolution_comment: body.resolution_comment ?? null,
+        resolved_at: stamp(),
+      });
     } else if (body.state === 'open') {
       Object.assign(alert, { state: 'open', resolution: null, resolution_comment: null, resolved_at: null });
     }

@@ -97,8 +97,12 @@ export function createGitHubModel(options: GitHubModelOptions) {
   for (const spec of options.repos ?? []) {
     const [owner, name] = spec.full_name.split('/');
     repos.set(spec.full_name.toLowerCase(), {
-      id: spec.id ?? nextRepoId++, full_name: spec.full_name, owner, name,
-      environments: spec.environments ?? [], branches: spec.branches ?? ['main'],
+      id: spec.id ?? nextRepoId++,
+      full_name: spec.full_name,
+      owner,
+      name,
+      environments: spec.environments ?? [],
+      branches: spec.branches ?? ['main'],
     });
   }
   const orgs = new Set((options.orgs ?? []).map((o) => o.toLowerCase()));
@@ -110,13 +114,32 @@ export function createGitHubModel(options: GitHubModelOptions) {
   // GitHub's description declares only the success answers of most operations; its REST docs
   // ("Troubleshooting the REST API", "Rate limits") say every endpoint may answer these errors.
   const openapi = new OpenApiChecker('github', loadDescription('github.json'), {
-    generic: { 400: 'Problems parsing JSON', 401: 'Bad credentials', 403: 'forbidden / secondary rate limit', 404: 'Not Found', 409: 'Conflict', 422: 'Validation failed', 429: 'rate limit', 500: 'server error', 502: 'bad gateway', 503: 'unavailable' },
+    generic: {
+      400: 'Problems parsing JSON',
+      401: 'Bad credentials',
+      403: 'forbidden / secondary rate limit',
+      404: 'Not Found',
+      409: 'Conflict',
+      422: 'Validation failed',
+      429: 'rate limit',
+      500: 'server error',
+      502: 'bad gateway',
+      503: 'unavailable',
+    },
     errorSchema: '#/components/schemas/basic-error',
   });
   const model = {
     baseUrl,
     openapi,
-    permissions: { metadata: 'read', secrets: 'write', environments: 'write', organization_secrets: 'write', actions: 'write', secret_scanning_alerts: 'write', ...options.permissions } as Required<TokenPermissions>,
+    permissions: {
+      metadata: 'read',
+      secrets: 'write',
+      environments: 'write',
+      organization_secrets: 'write',
+      actions: 'write',
+      secret_scanning_alerts: 'write',
+      ...options.permissions,
+    } as Required<TokenPermissions>,
     requests,
     /** Makes the next `times` requests that match fail with the given fault. */
     failNext(matcher: RequestMatcher, fault: Fault, times = 1): void {
@@ -148,17 +171,30 @@ export function createGitHubModel(options: GitHubModelOptions) {
     secretScanning: undefined as unknown as SecretScanningModel,
     handlers: [] as ReturnType<typeof http.all>[],
   };
-  const workflows = createWorkflowModel({ baseUrl, now, openapi, specs: options.repos ?? [], dispatchReturnsRunDetails: options.dispatchReturnsRunDetails ?? true, allowed, repo: (o, r) => repos.get(`${o}/${r}`.toLowerCase()) });
+  const workflows = createWorkflowModel({
+    baseUrl,
+    now,
+    openapi,
+    specs: options.repos ?? [],
+    dispatchReturnsRunDetails: options.dispatchReturnsRunDetails ?? true,
+    allowed,
+    repo: (o, r) => repos.get(`${o}/${r}`.toLowerCase()),
+  });
   model.workflows = workflows;
   const secretScanning = createSecretScanningModel({ baseUrl, now, openapi, allowed, repos: () => [...repos.values()] });
   model.secretScanning = secretScanning;
 
   function allowed(area: keyof TokenPermissions, need: Permission): Response | undefined {
     const has = model.permissions[area] ?? 'none';
-    return PERMISSION_ORDER.indexOf(has) >= PERMISSION_ORDER.indexOf(need) ? undefined : errorResponse(403, 'Resource not accessible by integration');
+    return PERMISSION_ORDER.indexOf(has) >= PERMISSION_ORDER.indexOf(need)
+      ? undefined
+      : errorResponse(403, 'Resource not accessible by integration');
   }
 
-  const publicKey = (pair: { key_id: string; publicKey: Uint8Array }) => ({ key_id: pair.key_id, key: sodium.to_base64(pair.publicKey, sodium.base64_variants.ORIGINAL) });
+  const publicKey = (pair: { key_id: string; publicKey: Uint8Array }) => ({
+    key_id: pair.key_id,
+    key: sodium.to_base64(pair.publicKey, sodium.base64_variants.ORIGINAL),
+  });
 
   async function keyFor(scope: string) {
     await sodium.ready;
@@ -173,7 +209,10 @@ export function createGitHubModel(options: GitHubModelOptions) {
 
   async function putSecret(request: Request, scope: string, name: string, org?: string): Promise<Response> {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || /^GITHUB_/i.test(name)) {
-      return errorResponse(422, 'Secret names can only contain alphanumeric characters ([a-z], [A-Z], [0-9]) or underscores (_), must not start with a number or GITHUB_');
+      return errorResponse(
+        422,
+        'Secret names can only contain alphanumeric characters ([a-z], [A-Z], [0-9]) or underscores (_), must not start with a number or GITHUB_',
+      );
     }
     let body: { encrypted_value?: unknown; key_id?: unknown; visibility?: unknown; selected_repository_ids?: unknown };
     try {
@@ -181,8 +220,10 @@ export function createGitHubModel(options: GitHubModelOptions) {
     } catch {
       return errorResponse(400, 'Problems parsing JSON');
     }
-    if (typeof body.encrypted_value !== 'string' || typeof body.key_id !== 'string') return errorResponse(422, 'Invalid request. "encrypted_value" and "key_id" are required.');
-    if (org && !['all', 'private', 'selected'].includes(body.visibility as string)) return errorResponse(422, 'Invalid request. "visibility" must be one of all, private, selected.');
+    if (typeof body.encrypted_value !== 'string' || typeof body.key_id !== 'string')
+      return errorResponse(422, 'Invalid request. "encrypted_value" and "key_id" are required.');
+    if (org && !['all', 'private', 'selected'].includes(body.visibility as string))
+      return errorResponse(422, 'Invalid request. "visibility" must be one of all, private, selected.');
     const pair = await keyFor(scope);
     if (body.key_id !== pair.key_id) return errorResponse(422, 'Bad request - key_id does not match the current public key');
     let value: string;
@@ -204,9 +245,13 @@ export function createGitHubModel(options: GitHubModelOptions) {
     if (!scoped) secrets.set(scope, (scoped = new Map()));
     const upper = name.toUpperCase();
     const existing = scoped.get(upper);
-    const stamp = now().toISOString().replace(/\.\d+Z$/, 'Z');
+    const stamp = now()
+      .toISOString()
+      .replace(/\.\d+Z$/, 'Z');
     scoped.set(upper, {
-      value, created_at: existing?.created_at ?? stamp, updated_at: stamp,
+      value,
+      created_at: existing?.created_at ?? stamp,
+      updated_at: stamp,
       ...(org ? { visibility: body.visibility as string, selected_repository_ids: ids } : {}),
     });
     // 201 carries an empty JSON object (`empty-object` in the description), 204 nothing.
@@ -224,15 +269,21 @@ export function createGitHubModel(options: GitHubModelOptions) {
     const meta = { name: name.toUpperCase(), created_at: held.created_at, updated_at: held.updated_at };
     if (!org) return HttpResponse.json(meta);
     return HttpResponse.json({
-      ...meta, visibility: held.visibility,
-      ...(held.visibility === 'selected' ? { selected_repositories_url: `${baseUrl}/orgs/${org}/actions/secrets/${name.toUpperCase()}/repositories` } : {}),
+      ...meta,
+      visibility: held.visibility,
+      ...(held.visibility === 'selected'
+        ? { selected_repositories_url: `${baseUrl}/orgs/${org}/actions/secrets/${name.toUpperCase()}/repositories` }
+        : {}),
     });
   }
 
   async function route(request: Request, method: string, path: string): Promise<Response> {
     const auth = request.headers.get('authorization') ?? '';
     if (auth.replace(/^(token|bearer)\s+/i, '') !== options.token) return errorResponse(401, 'Bad credentials');
-    const seg = path.split('/').slice(1).map((s) => decodeURIComponent(s));
+    const seg = path
+      .split('/')
+      .slice(1)
+      .map((s) => decodeURIComponent(s));
     if (seg[0] === 'orgs' && seg[2] === 'actions' && seg[3] === 'secrets' && seg.length === 5) {
       const org = seg[1].toLowerCase();
       if (!orgs.has(org)) return errorResponse(404, 'Not Found');
@@ -247,14 +298,27 @@ export function createGitHubModel(options: GitHubModelOptions) {
       if (method === 'GET') return allowed('organization_secrets', 'read') ?? secretMetadata(scope, seg[4], org);
     }
     if (seg[0] === 'orgs' && seg[2] === 'secret-scanning' && seg[3] === 'alerts' && seg.length === 4) {
-      return orgs.has(seg[1].toLowerCase()) ? secretScanning.routeOrg(method, seg[1], new URL(request.url).searchParams) : errorResponse(404, 'Not Found');
+      return orgs.has(seg[1].toLowerCase())
+        ? secretScanning.routeOrg(method, seg[1], new URL(request.url).searchParams)
+        : errorResponse(404, 'Not Found');
     }
     if (seg[0] !== 'repos' || seg.length < 3) return errorResponse(404, 'Not Found');
     const repo = repos.get(`${seg[1]}/${seg[2]}`.toLowerCase());
     if (!repo) return errorResponse(404, 'Not Found');
     const rest = seg.slice(3);
     if (rest.length === 0 && method === 'GET') {
-      return allowed('metadata', 'read') ?? HttpResponse.json(openapi.complete('repos/get', 200, { id: repo.id, name: repo.name, full_name: repo.full_name, owner: { login: repo.owner }, private: true }));
+      return (
+        allowed('metadata', 'read') ??
+        HttpResponse.json(
+          openapi.complete('repos/get', 200, {
+            id: repo.id,
+            name: repo.name,
+            full_name: repo.full_name,
+            owner: { login: repo.owner },
+            private: true,
+          }),
+        )
+      );
     }
     if (rest[0] === 'actions' && rest[1] === 'secrets' && rest.length === 3) {
       const scope = scopeOf({ repository: repo.full_name, name: '' });
@@ -308,8 +372,12 @@ export function createGitHubModel(options: GitHubModelOptions) {
       const fullPath = url.pathname.slice(basePath.length) || '/';
       const entry = { method, path: fullPath + url.search };
       // GitHub answers 422 "Invalid request." to a body or parameter its schema refuses, 404 to an unknown route.
-      const response = await guarded(openapi, request, fullPath, () => answer(request, method, fullPath, entry), (status, message) =>
-        errorResponse(status, status === 404 ? 'Not Found' : `Invalid request.\n\n${message}`),
+      const response = await guarded(
+        openapi,
+        request,
+        fullPath,
+        () => answer(request, method, fullPath, entry),
+        (status, message) => errorResponse(status, status === 404 ? 'Not Found' : `Invalid request.\n\n${message}`),
       );
       requests.push({ ...entry, status: response.type === 'error' ? 0 : response.status });
       return response;

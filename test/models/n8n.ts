@@ -49,7 +49,16 @@ export interface N8nModelOptions {
 /** The postgres type as toJsonSchema derives it (required `ssl`, as the issue reproduced). */
 const TYPES: Record<string, N8nTypeSchema> = {
   postgres: {
-    properties: { host: 'string', database: 'string', user: 'string', password: 'string', maxConnections: 'number', allowUnauthorizedCerts: 'boolean', ssl: 'string', port: 'number' },
+    properties: {
+      host: 'string',
+      database: 'string',
+      user: 'string',
+      password: 'string',
+      maxConnections: 'number',
+      allowUnauthorizedCerts: 'boolean',
+      ssl: 'string',
+      port: 'number',
+    },
     required: ['ssl'],
   },
   supabaseApi: { properties: { host: 'string', serviceRole: 'string' }, required: ['host', 'serviceRole'] },
@@ -58,7 +67,9 @@ const TYPES: Record<string, N8nTypeSchema> = {
 export function createN8nModel(options: N8nModelOptions) {
   const baseUrl = (options.baseUrl ?? 'https://n8n.example.com').replace(/\/+$/, '');
   const types = options.types ?? TYPES;
-  const credentials = new Map((options.credentials ?? []).map((c) => [c.id, { ...c, data: { ...c.data }, updatedAt: '2026-01-01T00:00:00.000Z' }]));
+  const credentials = new Map(
+    (options.credentials ?? []).map((c) => [c.id, { ...c, data: { ...c.data }, updatedAt: '2026-01-01T00:00:00.000Z' }]),
+  );
   const model = {
     baseUrl,
     version: options.version ?? 'current',
@@ -85,7 +96,8 @@ export function createN8nModel(options: N8nModelOptions) {
     const key = request.headers.get('x-n8n-api-key');
     if (!key) return HttpResponse.json({ message: "'X-N8N-API-KEY' header required" }, { status: 401 });
     if (key !== options.apiKey) return HttpResponse.json({ message: 'unauthorized' }, { status: 401 });
-    const needs = method === 'PATCH' ? 'credential:update' : method === 'GET' && path.startsWith('/api/v1/credentials') ? 'credential:read' : undefined;
+    const needs =
+      method === 'PATCH' ? 'credential:update' : method === 'GET' && path.startsWith('/api/v1/credentials') ? 'credential:read' : undefined;
     if (needs && options.scopes && !options.scopes.includes(needs)) return HttpResponse.json({ message: 'Forbidden' }, { status: 403 });
     if (path === '/api/v1/workflows' && method === 'GET') return HttpResponse.json({ data: [], nextCursor: null });
     const schema = /^\/api\/v1\/credentials\/schema\/([^/]+)$/.exec(path);
@@ -112,18 +124,31 @@ export function createN8nModel(options: N8nModelOptions) {
     const credential = credentials.get(decodeURIComponent(match[1]));
     if (!credential) return HttpResponse.json({ message: 'Credential not found' }, { status: 404 });
     const meta = () => ({
-      id: credential.id, name: credential.name, type: credential.type, isManaged: false, isGlobal: false, isResolvable: false,
-      resolvableAllowFallback: false, resolverId: null, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: credential.updatedAt,
+      id: credential.id,
+      name: credential.name,
+      type: credential.type,
+      isManaged: false,
+      isGlobal: false,
+      isResolvable: false,
+      resolvableAllowFallback: false,
+      resolverId: null,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: credential.updatedAt,
     });
     if (method === 'GET') return HttpResponse.json(meta());
     const status = model.failNextPatch.shift();
-    if (status) return HttpResponse.json({ message: status === 429 ? 'Too Many Requests' : 'Internal Server Error' }, { status, headers: status === 429 ? { 'retry-after': '1' } : {} });
+    if (status)
+      return HttpResponse.json(
+        { message: status === 429 ? 'Too Many Requests' : 'Internal Server Error' },
+        { status, headers: status === 429 ? { 'retry-after': '1' } : {} },
+      );
     const body = (await request.json().catch(() => undefined)) as Record<string, unknown> | undefined;
     if (!body || typeof body !== 'object') return HttpResponse.json({ message: 'request/body must be object' }, { status: 400 });
     const extra = Object.keys(body).find((k) => !['name', 'type', 'data', 'isGlobal', 'isResolvable', 'isPartialData'].includes(k));
     if (extra) return HttpResponse.json({ message: `request/body must NOT have additional properties` }, { status: 400 });
     if (body.data === undefined) return HttpResponse.json(meta());
-    if (typeof body.data !== 'object' || body.data === null || Array.isArray(body.data)) return HttpResponse.json({ message: 'request/body/data must be object' }, { status: 400 });
+    if (typeof body.data !== 'object' || body.data === null || Array.isArray(body.data))
+      return HttpResponse.json({ message: 'request/body/data must be object' }, { status: 400 });
     const data = body.data as Record<string, unknown>;
     const partial = body.isPartialData === true;
     const refused = validate(types[credential.type], data, partial && model.version === 'current');
@@ -138,12 +163,20 @@ export function createN8nModel(options: N8nModelOptions) {
     if (credential.type !== 'postgres') return HttpResponse.json({ status: 'OK', message: 'Connection successful!' });
     const d = credential.data;
     const result = await tryLogin({
-      host: String(d.host), port: Number(d.port ?? 5432), database: String(d.database), user: String(d.user),
-      password: String(d.password ?? ''), ssl: d.ssl === 'disable' ? false : { rejectUnauthorized: false }, connectionTimeoutMillis: 3000,
+      host: String(d.host),
+      port: Number(d.port ?? 5432),
+      database: String(d.database),
+      user: String(d.user),
+      password: String(d.password ?? ''),
+      ssl: d.ssl === 'disable' ? false : { rejectUnauthorized: false },
+      connectionTimeoutMillis: 3000,
     });
     model.tests.push({ id: credential.id, ok: result.ok });
     if (result.ok) return HttpResponse.json({ status: 'OK', message: 'Connection successful!' });
-    return HttpResponse.json({ status: 'Error', message: result.rejected ? `password authentication failed for user "${String(d.user)}"` : 'Connection failed' });
+    return HttpResponse.json({
+      status: 'Error',
+      message: result.rejected ? `password authentication failed for user "${String(d.user)}"` : 'Connection failed',
+    });
   }
 
   model.handlers = [

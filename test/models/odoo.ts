@@ -26,7 +26,11 @@ export function createOdooModel(options: { baseUrl?: string } = {}): OdooModel {
   model.handlers = [
     http.get(`${baseUrl}/web/health`, ({ request }) => {
       model.requests++;
-      if (model.answer) return new HttpResponse(model.answer.body, { status: model.answer.status, headers: { 'content-type': model.answer.contentType ?? 'application/json' } });
+      if (model.answer)
+        return new HttpResponse(model.answer.body, {
+          status: model.answer.status,
+          headers: { 'content-type': model.answer.contentType ?? 'application/json' },
+        });
       const checkDb = new URL(request.url).searchParams.get('db_server_status') === '1';
       if (!checkDb) return HttpResponse.json({ status: 'pass' });
       return model.databaseUp

@@ -86,13 +86,36 @@ export function createSupabaseModel(options: { apiUrl?: string; token: string; p
   const window = new Map<string, { minute: number; count: number }>();
 
   const newKey = (name: string, type: KeyType, description?: string): ModelKey => ({
-    id: type === 'legacy' ? name : randomUUID(), name, type, description, inserted_at: now().toISOString(),
+    id: type === 'legacy' ? name : randomUUID(),
+    name,
+    type,
+    description,
+    inserted_at: now().toISOString(),
     api_key: type === 'legacy' ? legacyJwt(name) : `sb_${type}_${randomBytes(24).toString('base64url')}`,
   });
   for (const spec of options.projects) {
-    const keys = [newKey('anon', 'legacy'), newKey('service_role', 'legacy'), ...(spec.keys ?? []).map((k) => newKey(k.name, k.type, k.description))];
-    const secrets = new Map(['SUPABASE_URL', 'SUPABASE_ANON_KEY', 'SUPABASE_SERVICE_ROLE_KEY', 'SUPABASE_DB_URL'].map((n) => [n, { value: randomBytes(8).toString('hex'), updated_at: now().toISOString() }]));
-    projects.set(spec.ref, { ref: spec.ref, url: (spec.projectUrl ?? `https://${spec.ref}.supabase.co`).replace(/\/+$/, ''), status: spec.status ?? 'ACTIVE_HEALTHY', database: spec.database, forbidden: spec.forbidden ?? false, keys, deleted: [], legacyEnabled: true, secrets });
+    const keys = [
+      newKey('anon', 'legacy'),
+      newKey('service_role', 'legacy'),
+      ...(spec.keys ?? []).map((k) => newKey(k.name, k.type, k.description)),
+    ];
+    const secrets = new Map(
+      ['SUPABASE_URL', 'SUPABASE_ANON_KEY', 'SUPABASE_SERVICE_ROLE_KEY', 'SUPABASE_DB_URL'].map((n) => [
+        n,
+        { value: randomBytes(8).toString('hex'), updated_at: now().toISOString() },
+      ]),
+    );
+    projects.set(spec.ref, {
+      ref: spec.ref,
+      url: (spec.projectUrl ?? `https://${spec.ref}.supabase.co`).replace(/\/+$/, ''),
+      status: spec.status ?? 'ACTIVE_HEALTHY',
+      database: spec.database,
+      forbidden: spec.forbidden ?? false,
+      keys,
+      deleted: [],
+      legacyEnabled: true,
+      secrets,
+    });
   }
 
   const errorBody = { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] };
@@ -100,12 +123,27 @@ export function createSupabaseModel(options: { apiUrl?: string; token: string; p
   // validation answers 400 to a body or parameter it refuses, an unknown project or key is 404,
   // and a 5xx can come from any endpoint.
   const managementApi = new OpenApiChecker('supabase-management', loadDescription('supabase-management.json'), {
-    generic: { 400: 'validation', 404: 'unknown project or key', 500: 'server error', 502: 'bad gateway', 503: 'unavailable', 504: 'timeout' },
+    generic: {
+      400: 'validation',
+      404: 'unknown project or key',
+      500: 'server error',
+      502: 'bad gateway',
+      503: 'unavailable',
+      504: 'timeout',
+    },
     errorSchema: errorBody,
   });
   // The gateway (Kong) answers 404 "no Route matched" to a path it does not serve.
   const gatewayApi = new OpenApiChecker('supabase-gateway', loadDescription('supabase-gateway.json'), {
-    generic: { 400: 'bad request', 404: 'no route', 429: 'rate limit (Auth endpoints are rate limited)', 500: 'server error', 502: 'bad gateway', 503: 'unavailable', 504: 'timeout' },
+    generic: {
+      400: 'bad request',
+      404: 'no route',
+      429: 'rate limit (Auth endpoints are rate limited)',
+      500: 'server error',
+      502: 'bad gateway',
+      503: 'unavailable',
+      504: 'timeout',
+    },
     errorSchema: '#/components/schemas/GatewayError',
   });
   const model = {
@@ -161,12 +199,23 @@ export function createSupabaseModel(options: { apiUrl?: string; token: string; p
     if (limited) return limited;
     const reveal = url.searchParams.get('reveal') === 'true';
     const shown = (k: ModelKey) => ({
-      id: k.id, name: k.name, type: k.type, description: k.description ?? null, inserted_at: k.inserted_at, prefix: k.type === 'secret' ? k.api_key.slice(0, 14) : null,
-      api_key: k.type === 'secret' && !reveal ? `${k.api_key.slice(0, 14)}${'•'.repeat(12)}` : k.type === 'legacy' && !project.legacyEnabled ? null : k.api_key,
+      id: k.id,
+      name: k.name,
+      type: k.type,
+      description: k.description ?? null,
+      inserted_at: k.inserted_at,
+      prefix: k.type === 'secret' ? k.api_key.slice(0, 14) : null,
+      api_key:
+        k.type === 'secret' && !reveal
+          ? `${k.api_key.slice(0, 14)}${'•'.repeat(12)}`
+          : k.type === 'legacy' && !project.legacyEnabled
+            ? null
+            : k.api_key,
     });
     const rest = seg.slice(3);
     if (rest.length === 0 && method === 'GET') return HttpResponse.json(projectInfo(project));
-    if (rest[0] === 'database' && rest[1] === 'password' && rest.length === 2 && method === 'PATCH') return setDatabasePassword(project, request);
+    if (rest[0] === 'database' && rest[1] === 'password' && rest.length === 2 && method === 'PATCH')
+      return setDatabasePassword(project, request);
     if (rest[0] === 'api-keys') {
       if (rest.length === 1 && method === 'GET') return HttpResponse.json(project.keys.map(shown));
       if (rest.length === 1 && method === 'POST') {
@@ -192,13 +241,16 @@ export function createSupabaseModel(options: { apiUrl?: string; token: string; p
       }
     }
     if (rest[0] === 'secrets' && rest.length === 1) {
-      if (method === 'GET') return HttpResponse.json([...project.secrets].map(([name, s]) => ({ name, value: sha256(s.value), updated_at: s.updated_at })));
+      if (method === 'GET')
+        return HttpResponse.json([...project.secrets].map(([name, s]) => ({ name, value: sha256(s.value), updated_at: s.updated_at })));
       if (method === 'POST') {
         const body = (await request.json().catch(() => undefined)) as { name?: unknown; value?: unknown }[] | undefined;
         if (!Array.isArray(body)) return err(400, 'Body must be an array of {name, value}');
         for (const s of body) {
-          if (typeof s.name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(s.name) || /^SUPABASE_/i.test(s.name)) return err(422, 'Env var names must not start with SUPABASE_ and may contain only letters, digits and _');
-          if (typeof s.value !== 'string' || s.value.length > 24_576) return err(422, 'Secret values must be strings of at most 24576 characters');
+          if (typeof s.name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(s.name) || /^SUPABASE_/i.test(s.name))
+            return err(422, 'Env var names must not start with SUPABASE_ and may contain only letters, digits and _');
+          if (typeof s.value !== 'string' || s.value.length > 24_576)
+            return err(422, 'Secret values must be strings of at most 24576 characters');
         }
         for (const s of body) project.secrets.set(s.name as string, { value: s.value as string, updated_at: now().toISOString() });
         return new HttpResponse(null, { status: 201 });
@@ -210,16 +262,28 @@ export function createSupabaseModel(options: { apiUrl?: string; token: string; p
   /** v1-get-project: the fields its description requires. */
   function projectInfo(project: Project) {
     return {
-      id: project.ref, ref: project.ref, organization_id: 'org-acme', organization_slug: 'acme', name: 'ssot', region: 'ap-southeast-1',
-      created_at: '2025-01-01T00:00:00.000Z', status: project.status,
-      database: { host: project.database?.host ?? `db.${project.ref}.supabase.co`, version: '16.4.1', postgres_engine: '16', release_channel: 'ga' },
+      id: project.ref,
+      ref: project.ref,
+      organization_id: 'org-acme',
+      organization_slug: 'acme',
+      name: 'ssot',
+      region: 'ap-southeast-1',
+      created_at: '2025-01-01T00:00:00.000Z',
+      status: project.status,
+      database: {
+        host: project.database?.host ?? `db.${project.ref}.supabase.co`,
+        version: '16.4.1',
+        postgres_engine: '16',
+        release_channel: 'ga',
+      },
     };
   }
 
   /** v1-update-database-password: ALTER ROLE on the real server, with a verifier computed here. */
   async function setDatabasePassword(project: Project, request: Request): Promise<Response> {
     const body = (await request.json().catch(() => undefined)) as { password?: unknown } | undefined;
-    if (typeof body?.password !== 'string' || body.password.length < 4) return err(400, 'password must be longer than or equal to 4 characters');
+    if (typeof body?.password !== 'string' || body.password.length < 4)
+      return err(400, 'password must be longer than or equal to 4 characters');
     if (!project.database) return err(500, 'Failed to update database password');
     const db = new pg.Client({ connectionString: project.database.adminUrl });
     try {
@@ -242,14 +306,29 @@ export function createSupabaseModel(options: { apiUrl?: string; token: string; p
     const apikey = request.headers.get('apikey');
     if (!apikey) return gatewayError(401, 'No API key found in request', 'No `apikey` request header or url param was found.');
     const key = project.keys.find((k) => k.api_key === apikey);
-    if (!key || (key.type === 'legacy' && !project.legacyEnabled)) return gatewayError(401, 'Invalid API key', 'Double check your Supabase `anon` or `service_role` API key.');
+    if (!key || (key.type === 'legacy' && !project.legacyEnabled))
+      return gatewayError(401, 'Invalid API key', 'Double check your Supabase `anon` or `service_role` API key.');
     if (path === '/rest/v1/') {
       if (key.type === 'publishable' || key.name === 'anon') {
-        return gatewayError(403, 'Access to schema is forbidden', 'Accessing the schema via the Data API is only allowed using a secret API key.');
+        return gatewayError(
+          403,
+          'Access to schema is forbidden',
+          'Accessing the schema via the Data API is only allowed using a secret API key.',
+        );
       }
-      return HttpResponse.json({ swagger: '2.0', info: { title: 'PostgREST API' }, paths: {} }, { headers: { 'content-type': 'application/openapi+json' } });
+      return HttpResponse.json(
+        { swagger: '2.0', info: { title: 'PostgREST API' }, paths: {} },
+        { headers: { 'content-type': 'application/openapi+json' } },
+      );
     }
-    return HttpResponse.json({ external: { email: true, phone: false, anonymous_users: false }, disable_signup: false, mailer_autoconfirm: false, phone_autoconfirm: false, sms_provider: 'twilio', saml_enabled: false });
+    return HttpResponse.json({
+      external: { email: true, phone: false, anonymous_users: false },
+      disable_signup: false,
+      mailer_autoconfirm: false,
+      phone_autoconfirm: false,
+      sms_provider: 'twilio',
+      saml_enabled: false,
+    });
   }
 
   function logAndFault(host: LoggedRequest['host'], request: Request): { entry: LoggedRequest; fault?: Fault } {
@@ -271,8 +350,17 @@ export function createSupabaseModel(options: { apiUrl?: string; token: string; p
     http.all(`${apiUrl}/*`, async ({ request }) => {
       const { entry, fault } = logAndFault('management', request);
       const url = new URL(request.url);
-      const response = await guarded(managementApi, request, url.pathname.slice(apiPath.length), async () => (fault ? (fault !== 'network' && fault.applied ? management(request, entry.method, url).then(() => faultResponse(fault)) : faultResponse(fault)) : management(request, entry.method, url)), (status, message) =>
-        err(status === 404 ? 404 : 400, status === 404 ? 'Not Found' : message),
+      const response = await guarded(
+        managementApi,
+        request,
+        url.pathname.slice(apiPath.length),
+        async () =>
+          fault
+            ? fault !== 'network' && fault.applied
+              ? management(request, entry.method, url).then(() => faultResponse(fault))
+              : faultResponse(fault)
+            : management(request, entry.method, url),
+        (status, message) => err(status === 404 ? 404 : 400, status === 404 ? 'Not Found' : message),
       );
       entry.status = response.type === 'error' ? 0 : response.status;
       return response;
@@ -282,8 +370,15 @@ export function createSupabaseModel(options: { apiUrl?: string; token: string; p
         http.all(`${project.url}/${service}/v1/*`, async ({ request }) => {
           const { entry, fault } = logAndFault('project', request);
           const path = new URL(request.url).pathname.slice(new URL(project.url).pathname.replace(/\/+$/, '').length);
-          const response = await guarded(gatewayApi, request, path, async () => (fault ? faultResponse(fault) : projectApi(request, project, path)), (status) =>
-            status === 404 ? err(404, 'no Route matched with those values') : gatewayError(401, 'No API key found in request', 'No `apikey` request header or url param was found.'),
+          const response = await guarded(
+            gatewayApi,
+            request,
+            path,
+            async () => (fault ? faultResponse(fault) : projectApi(request, project, path)),
+            (status) =>
+              status === 404
+                ? err(404, 'no Route matched with those values')
+                : gatewayError(401, 'No API key found in request', 'No `apikey` request header or url param was found.'),
           );
           entry.status = response.type === 'error' ? 0 : response.status;
           return response;
@@ -297,7 +392,11 @@ export function createSupabaseModel(options: { apiUrl?: string; token: string; p
 export type SupabaseModel = ReturnType<typeof createSupabaseModel>;
 
 function rateHeaders(remaining: number, resetEpochSeconds: number): Record<string, string> {
-  return { 'X-RateLimit-Limit': String(RATE_LIMIT), 'X-RateLimit-Remaining': String(remaining), 'X-RateLimit-Reset': String(resetEpochSeconds) };
+  return {
+    'X-RateLimit-Limit': String(RATE_LIMIT),
+    'X-RateLimit-Remaining': String(remaining),
+    'X-RateLimit-Reset': String(resetEpochSeconds),
+  };
 }
 
 function legacyJwt(role: string): string {

@@ -78,7 +78,8 @@ export function createSupersetModel(options: SupersetModelOptions) {
     handlers: [] as ReturnType<typeof http.all>[],
   };
 
-  const bearer = (request: Request): string | undefined => tokens.get((request.headers.get('authorization') ?? '').replace(/^Bearer\s+/i, ''));
+  const bearer = (request: Request): string | undefined =>
+    tokens.get((request.headers.get('authorization') ?? '').replace(/^Bearer\s+/i, ''));
 
   /** Flask-WTF's checks, in its order, with Superset's JSON error shape for /api/. */
   function csrfRefusal(request: Request): Response | undefined {
@@ -88,17 +89,21 @@ export function createSupersetModel(options: SupersetModelOptions) {
     const expected = cookie ? sessions.get(cookie) : undefined;
     if (!expected) return csrfError('The CSRF session token is missing.');
     if (expected !== token) return csrfError('The CSRF tokens do not match.');
-    if (baseUrl.startsWith('https:') && !(request.headers.get('referer') ?? '').startsWith(`${baseUrl}/`)) return csrfError('The referrer header is missing.');
+    if (baseUrl.startsWith('https:') && !(request.headers.get('referer') ?? '').startsWith(`${baseUrl}/`))
+      return csrfError('The referrer header is missing.');
     return undefined;
   }
 
   async function route(request: Request, method: string, path: string): Promise<Response> {
-    if (path === '/health' && method === 'GET') return new HttpResponse(model.health.body, { status: model.health.status, headers: { 'content-type': 'text/plain' } });
+    if (path === '/health' && method === 'GET')
+      return new HttpResponse(model.health.body, { status: model.health.status, headers: { 'content-type': 'text/plain' } });
     if (path === '/api/v1/security/login' && method === 'POST') {
       const body = (await request.json().catch(() => ({}))) as Record<string, unknown>;
-      if (body.provider !== 'db' && body.provider !== 'ldap') return HttpResponse.json({ message: { provider: ['Must be one of: db, ldap.'] } }, { status: 400 });
+      if (body.provider !== 'db' && body.provider !== 'ldap')
+        return HttpResponse.json({ message: { provider: ['Must be one of: db, ldap.'] } }, { status: 400 });
       const user = String(body.username ?? '');
-      if (!(user in options.users) || options.users[user] !== body.password) return HttpResponse.json({ message: 'Not authorized' }, { status: 401 });
+      if (!(user in options.users) || options.users[user] !== body.password)
+        return HttpResponse.json({ message: 'Not authorized' }, { status: 401 });
       const access = randomBytes(24).toString('base64url');
       tokens.set(access, user);
       return HttpResponse.json({ access_token: access, refresh_token: randomBytes(24).toString('base64url') });
@@ -106,7 +111,9 @@ export function createSupersetModel(options: SupersetModelOptions) {
     const user = bearer(request);
     if (!user) return HttpResponse.json({ msg: 'Missing Authorization Header' }, { status: 401 });
     if (path === '/api/v1/database/_info' && method === 'GET') {
-      const permissions = (options.readOnlyUsers ?? []).includes(user) ? ['can_read'] : ['can_read', 'can_write', 'can_export', 'can_upload'];
+      const permissions = (options.readOnlyUsers ?? []).includes(user)
+        ? ['can_read']
+        : ['can_read', 'can_write', 'can_export', 'can_upload'];
       return HttpResponse.json({ permissions });
     }
     if (path === '/api/v1/security/csrf_token/' && method === 'GET') {
@@ -142,7 +149,17 @@ export function createSupersetModel(options: SupersetModelOptions) {
         if (unknown) return unknown;
         if (body.sqlalchemy_uri !== undefined) {
           const uri = parseUri(body.sqlalchemy_uri);
-          if (!uri) return HttpResponse.json({ message: { sqlalchemy_uri: ['Invalid connection string, a valid string usually follows: backend+driver://user:password@database-host/database-name'] } }, { status: 422 });
+          if (!uri)
+            return HttpResponse.json(
+              {
+                message: {
+                  sqlalchemy_uri: [
+                    'Invalid connection string, a valid string usually follows: backend+driver://user:password@database-host/database-name',
+                  ],
+                },
+              },
+              { status: 422 },
+            );
           if (decodeURIComponent(uri.password) === MASK) uri.password = parseUri(entry.sqlalchemy_uri)?.password ?? '';
           // As UpdateDatabaseCommand does: ping with the new URI; a failure rolls back with 422.
           if (!(await logsIn(uri)).ok) {
@@ -163,7 +180,8 @@ export function createSupersetModel(options: SupersetModelOptions) {
     const body = (await request.json().catch(() => ({}))) as { sqlalchemy_uri?: unknown; database_name?: unknown };
     const unknown = unknownFields(body, TEST_FIELDS);
     if (unknown) return unknown;
-    if (typeof body.sqlalchemy_uri !== 'string') return HttpResponse.json({ message: { sqlalchemy_uri: ['Missing data for required field.'] } }, { status: 400 });
+    if (typeof body.sqlalchemy_uri !== 'string')
+      return HttpResponse.json({ message: { sqlalchemy_uri: ['Missing data for required field.'] } }, { status: 400 });
     const name = String(body.database_name ?? '');
     let uri = parseUri(body.sqlalchemy_uri);
     if (!uri) return HttpResponse.json({ message: { sqlalchemy_uri: ['Invalid connection string'] } }, { status: 400 });
@@ -174,10 +192,29 @@ export function createSupersetModel(options: SupersetModelOptions) {
     model.connectionTests.push({ database_name: name, ok: result.ok });
     if (result.ok) return HttpResponse.json({ message: 'OK' });
     const error = result.rejected
-      ? { message: `The password provided for username "${decodeURIComponent(uri.username)}" is incorrect.`, error_type: 'CONNECTION_INVALID_PASSWORD_ERROR', code: 1013, issue: 'Issue 1013 - The password provided when connecting to a database is not valid.' }
-      : { message: 'Connection failed, please check your connection settings', error_type: 'GENERIC_DB_ENGINE_ERROR', code: 1002, issue: 'Issue 1002 - The database returned an unexpected error.' };
+      ? {
+          message: `The password provided for username "${decodeURIComponent(uri.username)}" is incorrect.`,
+          error_type: 'CONNECTION_INVALID_PASSWORD_ERROR',
+          code: 1013,
+          issue: 'Issue 1013 - The password provided when connecting to a database is not valid.',
+        }
+      : {
+          message: 'Connection failed, please check your connection settings',
+          error_type: 'GENERIC_DB_ENGINE_ERROR',
+          code: 1002,
+          issue: 'Issue 1002 - The database returned an unexpected error.',
+        };
     return HttpResponse.json(
-      { errors: [{ message: error.message, error_type: error.error_type, level: 'error', extra: { engine_name: 'PostgreSQL', issue_codes: [{ code: error.code, message: error.issue }] } }] },
+      {
+        errors: [
+          {
+            message: error.message,
+            error_type: error.error_type,
+            level: 'error',
+            extra: { engine_name: 'PostgreSQL', issue_codes: [{ code: error.code, message: error.issue }] },
+          },
+        ],
+      },
       { status: options.testFailureStatus ?? 400 },
     );
   }
@@ -190,7 +227,10 @@ export function createSupersetModel(options: SupersetModelOptions) {
       let response: Response;
       if (fault) {
         fault.times--;
-        response = HttpResponse.json({ message: fault.status === 429 ? 'Too Many Requests' : 'Internal Server Error' }, { status: fault.status, headers: fault.status === 429 ? { 'retry-after': '1' } : {} });
+        response = HttpResponse.json(
+          { message: fault.status === 429 ? 'Too Many Requests' : 'Internal Server Error' },
+          { status: fault.status, headers: fault.status === 429 ? { 'retry-after': '1' } : {} },
+        );
       } else {
         response = await route(request, method, url.pathname);
       }
@@ -201,7 +241,8 @@ export function createSupersetModel(options: SupersetModelOptions) {
 
   /** A real Postgres login with the URI's credentials, as SQLAlchemy's engine would make. */
   async function logsIn(uri: URL) {
-    if (model.databaseUnreachable) return { ok: false as const, rejected: false, message: 'could not connect to server: Connection timed out' };
+    if (model.databaseUnreachable)
+      return { ok: false as const, rejected: false, message: 'could not connect to server: Connection timed out' };
     return pgLogin(uri);
   }
 
@@ -211,7 +252,10 @@ export function createSupersetModel(options: SupersetModelOptions) {
 export type SupersetModel = ReturnType<typeof createSupersetModel>;
 
 function csrfError(reason: string): Response {
-  return HttpResponse.json({ errors: [{ message: `400 Bad Request: ${reason}`, error_type: 'GENERIC_BACKEND_ERROR', level: 'error', extra: {} }] }, { status: 400 });
+  return HttpResponse.json(
+    { errors: [{ message: `400 Bad Request: ${reason}`, error_type: 'GENERIC_BACKEND_ERROR', level: 'error', extra: {} }] },
+    { status: 400 },
+  );
 }
 
 function pgLogin(uri: URL) {
@@ -221,13 +265,40 @@ function pgLogin(uri: URL) {
 }
 
 /** The request schemas' fields (superset.json: DatabaseRestApi.put, DatabaseTestConnectionSchema). */
-const TEST_FIELDS = ['configuration_method', 'database_name', 'driver', 'engine', 'extra', 'impersonate_user', 'masked_encrypted_extra', 'parameters', 'server_cert', 'sqlalchemy_uri', 'ssh_tunnel'];
-const PUT_FIELDS = [...TEST_FIELDS, 'allow_ctas', 'allow_cvas', 'allow_dml', 'allow_file_upload', 'allow_run_async', 'cache_timeout', 'expose_in_sqllab', 'external_url', 'force_ctas_schema', 'is_managed_externally', 'uuid'];
+const TEST_FIELDS = [
+  'configuration_method',
+  'database_name',
+  'driver',
+  'engine',
+  'extra',
+  'impersonate_user',
+  'masked_encrypted_extra',
+  'parameters',
+  'server_cert',
+  'sqlalchemy_uri',
+  'ssh_tunnel',
+];
+const PUT_FIELDS = [
+  ...TEST_FIELDS,
+  'allow_ctas',
+  'allow_cvas',
+  'allow_dml',
+  'allow_file_upload',
+  'allow_run_async',
+  'cache_timeout',
+  'expose_in_sqllab',
+  'external_url',
+  'force_ctas_schema',
+  'is_managed_externally',
+  'uuid',
+];
 
 /** Marshmallow's answer to a field the schema does not declare. */
 function unknownFields(body: object, fields: string[]): Response | undefined {
   const extra = Object.keys(body).filter((k) => !fields.includes(k));
-  return extra.length ? HttpResponse.json({ message: Object.fromEntries(extra.map((k) => [k, ['Unknown field.']])) }, { status: 400 }) : undefined;
+  return extra.length
+    ? HttpResponse.json({ message: Object.fromEntries(extra.map((k) => [k, ['Unknown field.']])) }, { status: 400 })
+    : undefined;
 }
 
 function parseUri(value: unknown): URL | undefined {

@@ -33,7 +33,8 @@ export function createWebhookModel(options: { url?: string; key: string; header?
       }
       model.deliveries.push({ status, body: raw, signature });
       if (status === 204) return new HttpResponse(null, { status });
-      const message = status === 401 ? 'signature mismatch' : status === 429 ? 'slow down' : status >= 500 ? 'receiver crashed' : 'bad event';
+      const message =
+        status === 401 ? 'signature mismatch' : status === 429 ? 'slow down' : status >= 500 ? 'receiver crashed' : 'bad event';
       return HttpResponse.json({ error: message }, { status, headers: status === 429 ? { 'retry-after': '2' } : {} });
     }),
   ];

@@ -62,8 +62,17 @@ afterAll(async () => {
 const stored = (environment?: string) => github.secretValue({ repository: 'acme/ops', environment, name: 'ODOO_DB_PASSWORD' });
 const fileValue = (dir = ws) => readFileSync(join(dir, '.secrets/odoo.env'), 'utf8').match(/^ODOO_DB_PASSWORD=(.*)$/m)?.[1];
 const env = (current: string) => ({ ROTATION_ADMIN_URL: fx().platform.adminUrl, CURRENT: current });
-function rotate(text: string, current: string, runtime: TestRuntime = testRuntime({ workspace: ws }), credential = text.match(/^credentials:\n {2}(\S+):/m)![1]) {
-  return rotateCredential(parsePolicy(text, '.github/rotation.yaml', env(current)), { credential, reason: 'manual', dryRun: false, trigger }, runtime);
+function rotate(
+  text: string,
+  current: string,
+  runtime: TestRuntime = testRuntime({ workspace: ws }),
+  credential = text.match(/^credentials:\n {2}(\S+):/m)![1],
+) {
+  return rotateCredential(
+    parsePolicy(text, '.github/rotation.yaml', env(current)),
+    { credential, reason: 'manual', dryRun: false, trigger },
+    runtime,
+  );
 }
 /** A dist/index.js run in a workspace whose file target holds `before`. */
 function child(text: string, current = before, inputs: Record<string, string> = {}): Promise<ChildRun> {
@@ -74,7 +83,13 @@ function child(text: string, current = before, inputs: Record<string, string> = 
 }
 
 /** Nothing changed: the password, both GitHub secrets and the file(s); no evidence; nothing leaked. */
-async function unchanged(places: { dirs?: string[]; texts?: (string | string[])[]; logStart: number; secrets?: string[]; evidence?: boolean }) {
+async function unchanged(places: {
+  dirs?: string[];
+  texts?: (string | string[])[];
+  logStart: number;
+  secrets?: string[];
+  evidence?: boolean;
+}) {
   expect((await login(fx(), 'odoo_app', before)).ok).toBe(true);
   expect([stored(), stored('production')]).toEqual([before, before]);
   for (const dir of places.dirs ?? [ws]) {
@@ -83,21 +98,52 @@ async function unchanged(places: { dirs?: string[]; texts?: (string | string[])[
     if (dir !== ws) expect(existsSync(join(dir, 'docs'))).toBe(places.evidence ?? false);
   }
   const haystack = leakHaystack(...(places.texts ?? []), fx().server.log.slice(places.logStart));
-  for (const secret of [before, fx().platform.adminUrl.split(':')[2].split('@')[0], GITHUB_TEST_TOKEN, ...(places.secrets ?? [])]) expect(haystack).not.toContain(secret);
+  for (const secret of [before, fx().platform.adminUrl.split(':')[2].split('@')[0], GITHUB_TEST_TOKEN, ...(places.secrets ?? [])])
+    expect(haystack).not.toContain(secret);
 }
-const childTexts = (run: ChildRun) => [withoutMasks(run.stdout), run.stderr, run.summary, Object.values(run.outputs), Object.values(run.state)];
+const childTexts = (run: ChildRun) => [
+  withoutMasks(run.stdout),
+  run.stderr,
+  run.summary,
+  Object.values(run.outputs),
+  Object.values(run.state),
+];
 const resultTexts = (r: RotationResult, runtime?: TestRuntime) => [r.summary, JSON.stringify(r.record), runtime?.reporter.lines ?? []];
 
 describe('a policy the loader refuses: the error names the file, the key and what was expected', () => {
   const cases: [string, string, RegExp][] = [
-    ['malformed YAML', policy().replace('cadence: quarterly', 'cadence: [quarterly'), /^\.github\/rotation\.yaml: \d+ problems:\n {2}- line 11, column 5: Flow sequence/],
+    [
+      'malformed YAML',
+      policy().replace('cadence: quarterly', 'cadence: [quarterly'),
+      /^\.github\/rotation\.yaml: \d+ problems:\n {2}- line 11, column 5: Flow sequence/,
+    ],
     ['an unknown key', policy('odoo_app', '    cadense: monthly\n'), /credentials\.odoo_app\.cadense: unknown key/],
     ['a wrong type', policy().replace('cadence: quarterly', 'cadence: 90'), /credentials\.odoo_app\.cadence/],
-    ['a bad cadence', policy().replace('cadence: quarterly', 'cadence: fortnightly'), /credentials\.odoo_app\.cadence.*monthly \| quarterly \| annually/],
-    ['duplicate targets', policy('odoo_app', '', `${DEFAULT_STORE}      - github: { repository: acme/ops, secret: odoo_db_password }\n`), /^\.github\/rotation\.yaml: credentials\.odoo_app\.store\[3\]\.github: duplicate store target \(same as credentials\.odoo_app\.store\[0\]\.github\)$/],
-    ['a secret name GitHub refuses (GITHUB_ prefix)', policy('odoo_app', '', DEFAULT_STORE.replace('secret: ODOO_DB_PASSWORD }', 'secret: GITHUB_DB_PASSWORD }')), /store\[0\]\.github\.secret.*a GitHub secret name/],
-    ['a secret name GitHub refuses (a hyphen)', policy('odoo_app', '', DEFAULT_STORE.replace('secret: ODOO_DB_PASSWORD }', 'secret: ODOO-DB-PASSWORD }')), /store\[0\]\.github\.secret.*a GitHub secret name/],
-    ['a secret name GitHub refuses (leading digit)', policy('odoo_app', '', DEFAULT_STORE.replace('secret: ODOO_DB_PASSWORD }', 'secret: 1ODOO }')), /store\[0\]\.github\.secret.*a GitHub secret name/],
+    [
+      'a bad cadence',
+      policy().replace('cadence: quarterly', 'cadence: fortnightly'),
+      /credentials\.odoo_app\.cadence.*monthly \| quarterly \| annually/,
+    ],
+    [
+      'duplicate targets',
+      policy('odoo_app', '', `${DEFAULT_STORE}      - github: { repository: acme/ops, secret: odoo_db_password }\n`),
+      /^\.github\/rotation\.yaml: credentials\.odoo_app\.store\[3\]\.github: duplicate store target \(same as credentials\.odoo_app\.store\[0\]\.github\)$/,
+    ],
+    [
+      'a secret name GitHub refuses (GITHUB_ prefix)',
+      policy('odoo_app', '', DEFAULT_STORE.replace('secret: ODOO_DB_PASSWORD }', 'secret: GITHUB_DB_PASSWORD }')),
+      /store\[0\]\.github\.secret.*a GitHub secret name/,
+    ],
+    [
+      'a secret name GitHub refuses (a hyphen)',
+      policy('odoo_app', '', DEFAULT_STORE.replace('secret: ODOO_DB_PASSWORD }', 'secret: ODOO-DB-PASSWORD }')),
+      /store\[0\]\.github\.secret.*a GitHub secret name/,
+    ],
+    [
+      'a secret name GitHub refuses (leading digit)',
+      policy('odoo_app', '', DEFAULT_STORE.replace('secret: ODOO_DB_PASSWORD }', 'secret: 1ODOO }')),
+      /store\[0\]\.github\.secret.*a GitHub secret name/,
+    ],
   ];
   it.each(cases)('%s', async (_name, text, message) => {
     const logStart = fx().server.log.length;
@@ -121,23 +167,34 @@ describe('a policy the loader refuses: the error names the file, the key and wha
 });
 
 describe('role names that need quoting', () => {
-  it.each([['odoo"app;'], ['ödoo_app'], ['app; DROP ROLE odoo_app; --']])('an existing role %j rotates: the new value logs in, the old is refused', async (role) => {
-    const old = (await makeRole(fx(), role)).reveal();
-    const logStart = fx().server.log.length;
-    const text = policy('odd_role', `    role: '${role.replace(/'/g, "''")}'\n`, '      - file: { path: .secrets/odd.env, key: ODOO_DB_PASSWORD }\n');
-    const runtime = testRuntime({ workspace: ws });
-    const result = await rotate(text, old, runtime);
-    expect(result.status, result.summary).toBe('rotated');
-    const fresh = readFileSync(join(ws, '.secrets/odd.env'), 'utf8').match(/^ODOO_DB_PASSWORD=(.*)$/m)![1];
-    expect((await login(fx(), role, fresh)).ok).toBe(true);
-    expect(await login(fx(), role, old)).toMatchObject({ ok: false, code: '28P01' });
-    await unchanged({ texts: resultTexts(result, runtime), logStart, secrets: [old, fresh] });
-  });
+  it.each([['odoo"app;'], ['ödoo_app'], ['app; DROP ROLE odoo_app; --']])(
+    'an existing role %j rotates: the new value logs in, the old is refused',
+    async (role) => {
+      const old = (await makeRole(fx(), role)).reveal();
+      const logStart = fx().server.log.length;
+      const text = policy(
+        'odd_role',
+        `    role: '${role.replace(/'/g, "''")}'\n`,
+        '      - file: { path: .secrets/odd.env, key: ODOO_DB_PASSWORD }\n',
+      );
+      const runtime = testRuntime({ workspace: ws });
+      const result = await rotate(text, old, runtime);
+      expect(result.status, result.summary).toBe('rotated');
+      const fresh = readFileSync(join(ws, '.secrets/odd.env'), 'utf8').match(/^ODOO_DB_PASSWORD=(.*)$/m)![1];
+      expect((await login(fx(), role, fresh)).ok).toBe(true);
+      expect(await login(fx(), role, old)).toMatchObject({ ok: false, code: '28P01' });
+      await unchanged({ texts: resultTexts(result, runtime), logStart, secrets: [old, fresh] });
+    },
+  );
 
   it('through dist/index.js: a role named odoo"app; rotates', async () => {
     const role = 'q"uoted;';
     const old = (await makeRole(fx(), role)).reveal();
-    const run = await child(policy('quoted', `    role: '${role}'\n`, '      - file: { path: .secrets/odd.env, key: ODOO_DB_PASSWORD }\n'), old, { credential: 'quoted' });
+    const run = await child(
+      policy('quoted', `    role: '${role}'\n`, '      - file: { path: .secrets/odd.env, key: ODOO_DB_PASSWORD }\n'),
+      old,
+      { credential: 'quoted' },
+    );
     expect(run.code, run.stdout).toBe(0);
     const fresh = readFileSync(join(run.workspace, '.secrets/odd.env'), 'utf8').match(/^ODOO_DB_PASSWORD=(.*)$/m)![1];
     expect((await login(fx(), role, fresh)).ok).toBe(true);
@@ -149,7 +206,9 @@ describe('role names that need quoting', () => {
     const runtime = testRuntime({ workspace: ws });
     const result = await rotate(policy('odoo_app', `    role: '${role}'\n`), before, runtime);
     expect(result.status).toBe('failed');
-    expect(result.summary).toBe(`role ${JSON.stringify(role)} does not exist on 127.0.0.1:${fx().server.port}/odoo. check credentials.*.role (it defaults to the credential id)`);
+    expect(result.summary).toBe(
+      `role ${JSON.stringify(role)} does not exist on 127.0.0.1:${fx().server.port}/odoo. check credentials.*.role (it defaults to the credential id)`,
+    );
     expect(result.evidencePath).toBeUndefined();
     await unchanged({ texts: resultTexts(result, runtime), logStart });
   });
@@ -161,7 +220,9 @@ describe('permissions', () => {
     const logStart = fx().server.log.length;
     const runtime = testRuntime({ workspace: ws });
     const result = await rotate(policy('no_admin_opt'), old, runtime);
-    expect(result.summary).toBe('the admin connection (role rotation_admin) may not change the password of role no_admin_opt. it needs CREATEROLE and ADMIN OPTION on no_admin_opt: GRANT no_admin_opt TO rotation_admin WITH ADMIN OPTION, INHERIT FALSE, SET FALSE');
+    expect(result.summary).toBe(
+      'the admin connection (role rotation_admin) may not change the password of role no_admin_opt. it needs CREATEROLE and ADMIN OPTION on no_admin_opt: GRANT no_admin_opt TO rotation_admin WITH ADMIN OPTION, INHERIT FALSE, SET FALSE',
+    );
     expect((await login(fx(), 'no_admin_opt', old)).ok).toBe(true);
     await unchanged({ texts: resultTexts(result, runtime), logStart, secrets: [old] });
   });
@@ -199,7 +260,10 @@ describe('permissions', () => {
       // The repository secret took the new value, then the old one again.
       expect(github.count({ method: 'PUT', path: /\/repos\/acme\/ops\/actions\/secrets\/ODOO_DB_PASSWORD$/ }) - putsBefore).toBe(2);
       const evidence = JSON.parse(readFileSync(join(run.workspace, run.outputs['evidence-path']), 'utf8'));
-      expect(evidence.stores[0]).toMatchObject({ target: 'github acme/ops ODOO_DB_PASSWORD', detail: 'new value written, then restored to the old value' });
+      expect(evidence.stores[0]).toMatchObject({
+        target: 'github acme/ops ODOO_DB_PASSWORD',
+        detail: 'new value written, then restored to the old value',
+      });
       await unchanged({ dirs: [run.workspace], texts: [...childTexts(run), JSON.stringify(evidence)], logStart, evidence: true });
     } finally {
       github.permissions.environments = 'write';
@@ -210,7 +274,9 @@ describe('permissions', () => {
     const logStart = fx().server.log.length;
     const run = await child(policy().replace('environment: production', 'environment: staging'));
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain("::error::odoo_app: GitHub: read the Actions secrets public key of environment 'staging' of acme/ops: HTTP 404 (Not Found). environment 'staging' of acme/ops was not found: create the environment in acme/ops's settings");
+    expect(run.stdout).toContain(
+      "::error::odoo_app: GitHub: read the Actions secrets public key of environment 'staging' of acme/ops: HTTP 404 (Not Found). environment 'staging' of acme/ops was not found: create the environment in acme/ops's settings",
+    );
     await unchanged({ dirs: [run.workspace], texts: childTexts(run), logStart });
   });
 });

@@ -6,7 +6,11 @@ import { linkedCluster } from '../../src/digitalocean/linked-cluster.js';
 import { testRuntime } from '../helpers/runtime.js';
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
-const ENV = { ROTATION_ADMIN_URL: 'postgresql://doadmin:adminpw@db:25060/defaultdb?sslmode=verify-full', DB_CA_CERT: PEM, DIGITALOCEAN_TOKEN: 'dop_v1_x' };
+const ENV = {
+  ROTATION_ADMIN_URL: 'postgresql://doadmin:adminpw@db:25060/defaultdb?sslmode=verify-full',
+  DB_CA_CERT: PEM,
+  DIGITALOCEAN_TOKEN: 'dop_v1_x',
+};
 const policy = (system: string, extraSystems = '') => `version: 1
 systems:
   odoo-sor:
@@ -45,9 +49,15 @@ describe('a postgres system names the CA its server is checked against', () => {
   it('ca_from: a digitalocean system of the same cluster, whose API serves the CA', () => {
     const system = parsePolicy(policy('    ca_from: odoo-do\n', DO), 'rotation.yaml', ENV).systems['odoo-sor'] as PostgresSystem;
     expect(system.caFrom).toBe('odoo-do');
-    expect(problems(policy('    ca_from: odoo-sor\n', DO))).toMatch(/systems\.odoo-sor\.ca_from: expected the id of a type: digitalocean system \(odoo-do\), got 'odoo-sor'/);
-    expect(problems(policy('    ca_from: nowhere\n'))).toMatch(/systems\.odoo-sor\.ca_from: expected the id of a type: digitalocean system, got 'nowhere'/);
-    expect(problems(policy('    ca: ${DB_CA_CERT}\n    ca_from: odoo-do\n', DO))).toMatch(/systems\.odoo-sor: give ca or ca_from, not both/);
+    expect(problems(policy('    ca_from: odoo-sor\n', DO))).toMatch(
+      /systems\.odoo-sor\.ca_from: expected the id of a type: digitalocean system \(odoo-do\), got 'odoo-sor'/,
+    );
+    expect(problems(policy('    ca_from: nowhere\n'))).toMatch(
+      /systems\.odoo-sor\.ca_from: expected the id of a type: digitalocean system, got 'nowhere'/,
+    );
+    expect(problems(policy('    ca: ${DB_CA_CERT}\n    ca_from: odoo-do\n', DO))).toMatch(
+      /systems\.odoo-sor: give ca or ca_from, not both/,
+    );
   });
 
   it("an admin URL's TLS parameters are judged at load, before anything runs", () => {
@@ -59,10 +69,16 @@ describe('a postgres system names the CA its server is checked against', () => {
         return (error as Error).message;
       }
     };
-    expect(withUrl('postgresql://doadmin:adminpw@db:25060/defaultdb?sslmode=verify')).toMatch(/systems\.odoo-sor\.admin_url: sslmode=verify in the connection URL of db is not one of/);
-    expect(withUrl('postgresql://doadmin:adminpw@db:25060/defaultdb?sslmode=verify-ca')).toMatch(/systems\.odoo-sor\.admin_url: sslmode=verify-ca for db needs the CA/);
+    expect(withUrl('postgresql://doadmin:adminpw@db:25060/defaultdb?sslmode=verify')).toMatch(
+      /systems\.odoo-sor\.admin_url: sslmode=verify in the connection URL of db is not one of/,
+    );
+    expect(withUrl('postgresql://doadmin:adminpw@db:25060/defaultdb?sslmode=verify-ca')).toMatch(
+      /systems\.odoo-sor\.admin_url: sslmode=verify-ca for db needs the CA/,
+    );
     expect(withUrl('postgresql://doadmin:adminpw@db:25060/defaultdb?sslmode=verify-ca', '    ca_from: odoo-do\n')).toBe('');
-    expect(withUrl('postgresql://doadmin:adminpw@db:25060/defaultdb?sslmode=require&sslrootcert=system')).toMatch(/sslrootcert=system needs sslmode=verify-full/);
+    expect(withUrl('postgresql://doadmin:adminpw@db:25060/defaultdb?sslmode=require&sslrootcert=system')).toMatch(
+      /sslrootcert=system needs sslmode=verify-full/,
+    );
     expect(withUrl('postgresql://doadmin:adminpw@db:25060/defaultdb?sslmode=require')).toBe('');
     expect(withUrl('postgresql://doadmin:adminpw@db:25060/defaultdb?sslmode=verify')).not.toContain('adminpw');
   });
@@ -79,7 +95,8 @@ credentials:
     store:
       - file: { path: .secrets/do.env, key: DOADMIN_PASSWORD }
 `;
-    for (const mode of ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']) expect(() => parsePolicy(text(mode), 'rotation.yaml', ENV)).not.toThrow();
+    for (const mode of ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'])
+      expect(() => parsePolicy(text(mode), 'rotation.yaml', ENV)).not.toThrow();
     expect(problems(text('verify'))).toMatch(/sslmode: expected disable \| allow \| prefer \| require \| verify-ca \| verify-full/);
   });
 });
@@ -100,7 +117,9 @@ describe('cluster: links a postgres system to its DigitalOcean cluster (pools an
   });
 
   it('a link that names no digitalocean system, or two different clusters, is refused at load', () => {
-    expect(problems(policy('    cluster: odoo-sor\n', DO + OTHER))).toMatch(/systems\.odoo-sor\.cluster: expected the id of a type: digitalocean system \(odoo-do, other-do\), got 'odoo-sor'/);
+    expect(problems(policy('    cluster: odoo-sor\n', DO + OTHER))).toMatch(
+      /systems\.odoo-sor\.cluster: expected the id of a type: digitalocean system \(odoo-do, other-do\), got 'odoo-sor'/,
+    );
     expect(problems(policy('    cluster: odoo-do\n    ca_from: other-do\n', DO + OTHER))).toMatch(
       /systems\.odoo-sor: cluster 'odoo-do' and ca_from 'other-do' name different DigitalOcean systems \(one server is one cluster\)/,
     );

@@ -33,8 +33,13 @@ describe('the policy file', () => {
   });
 
   it('reads the intent keys that provision and audit use (SPEC 2.1)', () => {
-    const text = SPEC.replace('    admin_url: ${ROTATION_ADMIN_URL}', '    admin_url: ${ROTATION_ADMIN_URL}\n    exposed_schemas: [public, api]')
-      .replace('    cadence: quarterly', '    cadence: quarterly\n    access: readwrite\n    break_glass: false\n    schemas: [public, reporting]');
+    const text = SPEC.replace(
+      '    admin_url: ${ROTATION_ADMIN_URL}',
+      '    admin_url: ${ROTATION_ADMIN_URL}\n    exposed_schemas: [public, api]',
+    ).replace(
+      '    cadence: quarterly',
+      '    cadence: quarterly\n    access: readwrite\n    break_glass: false\n    schemas: [public, reporting]',
+    );
     const policy = parsePolicy(text, 'rotation.yaml', ENV);
     const sys = policy.systems['odoo-sor'];
     expect('exposedSchemas' in sys && sys.exposedSchemas).toEqual(['public', 'api']);
@@ -42,7 +47,9 @@ describe('the policy file', () => {
     // Defaults: no intent stated, the public schema, not break-glass.
     const plain = parsePolicy(SPEC, 'rotation.yaml', ENV).credentials.odoo_app;
     expect(plain).toMatchObject({ access: undefined, breakGlass: false, schemas: ['public'] });
-    expect(problems(SPEC.replace('    cadence: quarterly', '    cadence: quarterly\n    access: admin'))).toContain('credentials.odoo_app.access: expected readwrite | readonly');
+    expect(problems(SPEC.replace('    cadence: quarterly', '    cadence: quarterly\n    access: admin'))).toContain(
+      'credentials.odoo_app.access: expected readwrite | readonly',
+    );
   });
 
   it('keeps secrets out of a JSON dump of the parsed policy', () => {
@@ -60,14 +67,18 @@ describe('the policy file', () => {
 
   it('names the file, key path and what was expected for a bad cadence', () => {
     expect(problems(SPEC.replace('cadence: quarterly', 'cadence: weekly'))).toContain(
-      "rotation.yaml: credentials.odoo_app.cadence: expected monthly | quarterly | annually | <N>d, got \"weekly\"",
+      'rotation.yaml: credentials.odoo_app.cadence: expected monthly | quarterly | annually | <N>d, got "weekly"',
     );
   });
 
   it('refuses unknown keys, wrong types and unknown systems', () => {
     expect(problems(SPEC.replace('role: odoo_app', 'rol: odoo_app'))).toContain('credentials.odoo_app.rol: unknown key');
-    expect(problems(SPEC.replace('expect_status: 200', 'expect_status: "ok"'))).toContain('credentials.odoo_app.health[0].http.expect_status: expected a integer');
-    expect(problems(SPEC.replace('system: odoo-sor', 'system: odoo-db'))).toContain("credentials.odoo_app.system: expected one of the systems (odoo-sor), got 'odoo-db'");
+    expect(problems(SPEC.replace('expect_status: 200', 'expect_status: "ok"'))).toContain(
+      'credentials.odoo_app.health[0].http.expect_status: expected a integer',
+    );
+    expect(problems(SPEC.replace('system: odoo-sor', 'system: odoo-db'))).toContain(
+      "credentials.odoo_app.system: expected one of the systems (odoo-sor), got 'odoo-db'",
+    );
   });
 
   it('refuses duplicate store targets and secret names GitHub refuses', () => {
@@ -75,7 +86,9 @@ describe('the policy file', () => {
       '      - file: { path: .secrets/odoo.env',
       '      - github: { repository: ACME/ops, secret: odoo_db_password }\n      - file: { path: .secrets/odoo.env',
     );
-    expect(problems(dup)).toContain('credentials.odoo_app.store[2].github: duplicate store target (same as credentials.odoo_app.store[0].github)');
+    expect(problems(dup)).toContain(
+      'credentials.odoo_app.store[2].github: duplicate store target (same as credentials.odoo_app.store[0].github)',
+    );
     expect(problems(SPEC.replace('secret: ODOO_DB_PASSWORD }', 'secret: GITHUB_PASSWORD }'))).toContain(
       'credentials.odoo_app.store[0].github.secret: expected a GitHub secret name',
     );

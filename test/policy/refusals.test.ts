@@ -16,7 +16,11 @@ import { tryLogin } from '../../src/postgres/connect.js';
 
 const fx = usePostgres();
 const request = (credential: string, extra: Partial<RotationRequest> = {}): RotationRequest => ({
-  credential, reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' }, ...extra,
+  credential,
+  reason: 'manual',
+  dryRun: false,
+  trigger: { event: 'test', actor: 'vitest' },
+  ...extra,
 });
 const env = (current: string) => ({ ROTATION_ADMIN_URL: fx().platform.adminUrl, CURRENT: current });
 
@@ -37,10 +41,18 @@ function tree(dir: string): string[] {
 describe('rotating a role an admin URL of the policy logs in as is refused', () => {
   it("alter-role of the admin connection's own role: refused, even as a dry run; the admin still logs in", async () => {
     const adminPassword = decodeURIComponent(new URL(fx().platform.adminUrl).password);
-    const text = alterRoleYaml('rotation_admin', 'CURRENT', '    store:\n      - file: { path: .secrets/admin.env, key: ADMIN_PASSWORD }\n');
+    const text = alterRoleYaml(
+      'rotation_admin',
+      'CURRENT',
+      '    store:\n      - file: { path: .secrets/admin.env, key: ADMIN_PASSWORD }\n',
+    );
     for (const dryRun of [true, false]) {
       const runtime = testRuntime({ now: () => new Date() });
-      const result = await rotateCredential(parsePolicy(text, 'rotation.yaml', env(adminPassword)), request('rotation_admin', { dryRun }), runtime);
+      const result = await rotateCredential(
+        parsePolicy(text, 'rotation.yaml', env(adminPassword)),
+        request('rotation_admin', { dryRun }),
+        runtime,
+      );
       expect(result.status).toBe('failed');
       expect(result.summary).toContain('refusing to rotate role rotation_admin: systems.odoo-sor.admin_url logs in as rotation_admin');
       expect(result.summary).toContain('lock this tool out of its next run');
@@ -67,7 +79,11 @@ describe('rotating a role an admin URL of the policy logs in as is refused', () 
 
     // The same role name on another server is another role: rotated.
     const elsewhere = text.replace(`@localhost:${port}/postgres`, `@localhost:${port === 5432 ? 5433 : 5432}/postgres`);
-    const ok = await rotateCredential(parsePolicy(elsewhere, 'rotation.yaml', env(old.reveal())), request('lock_peer'), testRuntime({ now: () => new Date() }));
+    const ok = await rotateCredential(
+      parsePolicy(elsewhere, 'rotation.yaml', env(old.reveal())),
+      request('lock_peer'),
+      testRuntime({ now: () => new Date() }),
+    );
     expect(ok.status, ok.summary).toBe('rotated');
   });
 
@@ -82,7 +98,10 @@ describe('rotating a role an admin URL of the policy logs in as is refused', () 
       const text = doadminPolicy('do_lock')
         .replace('    sslmode: disable', '    database: odoo\n    sslmode: disable')
         .replace(/^ {6}- github: .*\n/m, '')
-        .replace('credentials:\n', `  odoo-sor:\n    type: postgres\n    admin_url: postgresql://do_lock:\${DOADMIN_PASSWORD}@127.0.0.1:${fx().server.port}/odoo\ncredentials:\n`);
+        .replace(
+          'credentials:\n',
+          `  odoo-sor:\n    type: postgres\n    admin_url: postgresql://do_lock:\${DOADMIN_PASSWORD}@127.0.0.1:${fx().server.port}/odoo\ncredentials:\n`,
+        );
       const policy = parsePolicy(text, 'rotation.yaml', { DIGITALOCEAN_TOKEN: TOKEN, DOADMIN_PASSWORD: password });
       const runtime = testRuntime({ now: () => new Date() });
       const result = await rotateCredential(policy, request('doadmin'), runtime);
@@ -103,7 +122,11 @@ describe('file stores and evidence_dir resolving outside the workspace are refus
     const runtime: TestRuntime = testRuntime({ now: () => new Date() });
     prepare(runtime.workspace);
     const before = tree(runtime.workspace);
-    const result = await rotateCredential(parsePolicy(edit(alterRolePolicy(fx(), role)), 'rotation.yaml', env(old.reveal())), request(role, { dryRun }), runtime);
+    const result = await rotateCredential(
+      parsePolicy(edit(alterRolePolicy(fx(), role)), 'rotation.yaml', env(old.reveal())),
+      request(role, { dryRun }),
+      runtime,
+    );
     return { old, runtime, result, before };
   }
   const outside = () => mkdtempSync(join(tmpdir(), 'rotation-outside-'));
@@ -111,7 +134,9 @@ describe('file stores and evidence_dir resolving outside the workspace are refus
   it('a file path with .. that leaves the workspace: refused, nothing written anywhere', async () => {
     const away = outside();
     // Workspaces and `away` are both folders of the temporary directory.
-    const { old, runtime, result, before } = await attempt('out_dotdot', (t) => t.replace('path: .secrets/app.env, key: DB_PASSWORD', `path: ../${basename(away)}/app.env, key: DB_PASSWORD`));
+    const { old, runtime, result, before } = await attempt('out_dotdot', (t) =>
+      t.replace('path: .secrets/app.env, key: DB_PASSWORD', `path: ../${basename(away)}/app.env, key: DB_PASSWORD`),
+    );
     expect(result.status).toBe('failed');
     expect(result.summary).toMatch(/credentials\.out_dotdot\.store\[0\]\.file\.path: ".*" resolves to .*, outside the workspace/);
     expect(result.summary).toContain('allow_outside_workspace: true');
@@ -124,7 +149,11 @@ describe('file stores and evidence_dir resolving outside the workspace are refus
     for (const dangling of [false, true]) {
       const away = outside();
       const target = dangling ? join(away, 'not-yet') : away;
-      const { old, result, runtime, before } = await attempt(`out_link${dangling ? '_d' : ''}`, (t) => t, (ws) => symlinkSync(target, join(ws, '.secrets')));
+      const { old, result, runtime, before } = await attempt(
+        `out_link${dangling ? '_d' : ''}`,
+        (t) => t,
+        (ws) => symlinkSync(target, join(ws, '.secrets')),
+      );
       expect(result.status).toBe('failed');
       expect(result.summary).toContain('.file.path: ".secrets/app.env" resolves to');
       expect(result.summary).toContain('outside the workspace');
@@ -138,7 +167,12 @@ describe('file stores and evidence_dir resolving outside the workspace are refus
     for (const dryRun of [true, false]) {
       const away = outside();
       const role = `out_evidence${dryRun ? '_dry' : ''}`;
-      const { old, result, runtime, before } = await attempt(role, (t) => t.replace('version: 1\n', 'version: 1\nevidence_dir: records/evidence\n'), (ws) => symlinkSync(away, join(ws, 'records')), dryRun);
+      const { old, result, runtime, before } = await attempt(
+        role,
+        (t) => t.replace('version: 1\n', 'version: 1\nevidence_dir: records/evidence\n'),
+        (ws) => symlinkSync(away, join(ws, 'records')),
+        dryRun,
+      );
       expect(result.status).toBe('failed');
       expect(result.summary).toContain('evidence_dir: "records/evidence" resolves to');
       expect(result.record.steps.find((s) => s.step === 'preflight')?.outcome).toBe('failed');
@@ -150,12 +184,13 @@ describe('file stores and evidence_dir resolving outside the workspace are refus
 
   it('opted in (on the file target; at the top for evidence_dir): rotated, written outside', async () => {
     const away = outside();
-    const { result, runtime } = await attempt(
-      'out_allowed',
-      (t) =>
-        t
-          .replace('version: 1\n', `version: 1\nallow_outside_workspace: true\nevidence_dir: ${join(away, 'evidence')}\n`)
-          .replace('path: .secrets/app.env, key: DB_PASSWORD', `path: ${join(away, 'app.env')}, key: DB_PASSWORD, allow_outside_workspace: true`),
+    const { result, runtime } = await attempt('out_allowed', (t) =>
+      t
+        .replace('version: 1\n', `version: 1\nallow_outside_workspace: true\nevidence_dir: ${join(away, 'evidence')}\n`)
+        .replace(
+          'path: .secrets/app.env, key: DB_PASSWORD',
+          `path: ${join(away, 'app.env')}, key: DB_PASSWORD, allow_outside_workspace: true`,
+        ),
     );
     expect(result.status, result.summary).toBe('rotated');
     expect(readFileSync(join(away, 'app.env'), 'utf8')).toMatch(/^DB_PASSWORD=.{32}$/m);
@@ -172,7 +207,11 @@ describe('a dry run creates no file or folder', () => {
     writeFileSync(join(runtime.workspace, '.github/rotation.yaml'), 'seen\n');
     const text = alterRolePolicy(fx(), 'dry_tree').replaceAll('.secrets/app.env', 'deploy/.secrets/nested/app.env');
     const before = tree(runtime.workspace);
-    const result = await rotateCredential(parsePolicy(text, 'rotation.yaml', env(old.reveal())), request('dry_tree', { dryRun: true }), runtime);
+    const result = await rotateCredential(
+      parsePolicy(text, 'rotation.yaml', env(old.reveal())),
+      request('dry_tree', { dryRun: true }),
+      runtime,
+    );
     expect(result.status, result.summary).toBe('skipped');
     expect(result.summary).toMatch(/^dry run: preflight passed/);
     expect(tree(runtime.workspace)).toEqual(before);
@@ -186,7 +225,11 @@ describe('a dry run creates no file or folder', () => {
     const old = await makeRole(fx(), 'dry_blocked');
     const runtime = testRuntime({ now: () => new Date() });
     writeFileSync(join(runtime.workspace, '.secrets'), 'a file, not a folder\n');
-    const result = await rotateCredential(parsePolicy(alterRolePolicy(fx(), 'dry_blocked'), 'rotation.yaml', env(old.reveal())), request('dry_blocked', { dryRun: true }), runtime);
+    const result = await rotateCredential(
+      parsePolicy(alterRolePolicy(fx(), 'dry_blocked'), 'rotation.yaml', env(old.reveal())),
+      request('dry_blocked', { dryRun: true }),
+      runtime,
+    );
     expect(result.status).toBe('failed');
     expect(result.summary).toContain('credentials.dry_blocked.store[0].file: cannot create folder');
     expect(result.summary).toContain('is not a folder');
@@ -196,7 +239,11 @@ describe('a dry run creates no file or folder', () => {
 describe('clear errors for what the loader is given', () => {
   const SECRET = 'pa55-word_that-must-not-show';
   const withUrl = (url: string) => () =>
-    parsePolicy(alterRoleYaml('odoo_app', 'CURRENT', '    store:\n      - file: { path: .secrets/a.env, key: A }\n'), '.github/rotation.yaml', { ROTATION_ADMIN_URL: url, CURRENT: 'x' });
+    parsePolicy(
+      alterRoleYaml('odoo_app', 'CURRENT', '    store:\n      - file: { path: .secrets/a.env, key: A }\n'),
+      '.github/rotation.yaml',
+      { ROTATION_ADMIN_URL: url, CURRENT: 'x' },
+    );
   const message = (fn: () => unknown) => {
     try {
       fn();
@@ -208,7 +255,10 @@ describe('clear errors for what the loader is given', () => {
 
   it('a bad admin URL names the key and the problem, never the URL or its password', () => {
     const cases: [string, RegExp][] = [
-      [`postgresql://admin:${SECRET}#x@db.example.com:5432/odoo`, /the user:password part holds a character that must be percent-encoded there .*encodeURIComponent/],
+      [
+        `postgresql://admin:${SECRET}#x@db.example.com:5432/odoo`,
+        /the user:password part holds a character that must be percent-encoded there .*encodeURIComponent/,
+      ],
       [`postgresql://admin:${SECRET}?x@db.example.com:5432/odoo`, /the user:password part holds a character that must be percent-encoded/],
       [`postgresql://admin:${SECRET}@x@db.example.com:5432/odoo`, /an '@' after the user:password part/],
       [`postgresql://admin:${SECRET}/x@db.example.com:5432/odoo`, /an '@' after the user:password part/],
@@ -227,12 +277,19 @@ describe('clear errors for what the loader is given', () => {
   });
 
   it('a YAML error names the file and the line, aliases included', () => {
-    expect(message(() => parsePolicy('version: 1\nsystems:\n  a: [\n', '.github/rotation.yaml'))).toMatch(/^\.github\/rotation\.yaml: line \d+, column \d+: /);
-    const unresolved = message(() => parsePolicy('version: 1\nsystems:\n  a:\n    type: postgres\n    x: *nope\ncredentials: {}\n', '.github/rotation.yaml'));
+    expect(message(() => parsePolicy('version: 1\nsystems:\n  a: [\n', '.github/rotation.yaml'))).toMatch(
+      /^\.github\/rotation\.yaml: line \d+, column \d+: /,
+    );
+    const unresolved = message(() =>
+      parsePolicy('version: 1\nsystems:\n  a:\n    type: postgres\n    x: *nope\ncredentials: {}\n', '.github/rotation.yaml'),
+    );
     expect(unresolved).toMatch(/^\.github\/rotation\.yaml: line 5: .*nope/);
     // A billion-laughs document: refused by the alias limit, named with the file.
     let bomb = 'version: 1\na: &a [x, x, x, x, x, x, x, x, x]\n';
-    for (let i = 1; i < 9; i++) bomb += `${'abcdefghi'[i]}: &${'abcdefghi'[i]} [${Array(9).fill(`*${'abcdefghi'[i - 1]}`).join(', ')}]\n`;
+    for (let i = 1; i < 9; i++)
+      bomb += `${'abcdefghi'[i]}: &${'abcdefghi'[i]} [${Array(9)
+        .fill(`*${'abcdefghi'[i - 1]}`)
+        .join(', ')}]\n`;
     expect(message(() => parsePolicy(bomb, '.github/rotation.yaml'))).toMatch(/^\.github\/rotation\.yaml: line \d+: .*alias/i);
   });
 
@@ -240,7 +297,11 @@ describe('clear errors for what the loader is given', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rotation-big-'));
     const file = join(dir, 'rotation.yaml');
     writeFileSync(file, `version: 1\n${'# padding\n'.repeat(MAX_POLICY_BYTES / 10 + 1)}`);
-    expect(message(() => loadPolicy(file, {}))).toBe(`${file}: the policy file is ${statSync(file).size} bytes, over the limit of 1048576 (1 MiB): is it the right file?`);
-    expect(message(() => parsePolicy('#'.repeat(MAX_POLICY_BYTES + 1), 'big.yaml'))).toMatch(/^big\.yaml: the policy file is 1048577 bytes, over the limit/);
+    expect(message(() => loadPolicy(file, {}))).toBe(
+      `${file}: the policy file is ${statSync(file).size} bytes, over the limit of 1048576 (1 MiB): is it the right file?`,
+    );
+    expect(message(() => parsePolicy('#'.repeat(MAX_POLICY_BYTES + 1), 'big.yaml'))).toMatch(
+      /^big\.yaml: the policy file is 1048577 bytes, over the limit/,
+    );
   });
 });

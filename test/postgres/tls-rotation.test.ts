@@ -58,12 +58,23 @@ async function makeAppRole(role: string): Promise<Secret> {
 }
 
 /** DigitalOcean's connection string, as its console and API hand it out (host and port local). */
-const doUrl = (host = '127.0.0.1', sslmode = 'require') => `postgresql://doadmin:${doadminPassword.reveal()}@${host}:${server.port}/defaultdb?sslmode=${sslmode}`;
+const doUrl = (host = '127.0.0.1', sslmode = 'require') =>
+  `postgresql://doadmin:${doadminPassword.reveal()}@${host}:${server.port}/defaultdb?sslmode=${sslmode}`;
 
 function useDigitalOcean(ca = clusterCa.cert): DigitalOceanModel {
   doModel = createDigitalOceanModel({
     tokens: { [TOKEN]: ['database:read', 'database:update', 'database:view_credentials'], [READ_ONLY_APP_TOKEN]: ['app:read'] },
-    clusters: [{ id: CLUSTER, name: 'platform-db', host: 'localhost', port: server.port, superuserUrl: `${server.superuserUrl}?sslmode=no-verify` /* node-postgres's own parser, in the model */, users: { doadmin: doadminPassword.reveal() }, ca }],
+    clusters: [
+      {
+        id: CLUSTER,
+        name: 'platform-db',
+        host: 'localhost',
+        port: server.port,
+        superuserUrl: `${server.superuserUrl}?sslmode=no-verify` /* node-postgres's own parser, in the model */,
+        users: { doadmin: doadminPassword.reveal() },
+        ca,
+      },
+    ],
   });
   msw.resetHandlers(...doModel.handlers);
   return doModel;
@@ -99,11 +110,22 @@ async function rotate(text: string, credential: string, env: Record<string, stri
 }
 const stored = (runtime: TestRuntime) => /^DB_PASSWORD=(.*)$/m.exec(readFileSync(join(runtime.workspace, '.secrets/app.env'), 'utf8'))![1];
 const loginAs = (role: string, password: string | Secret) =>
-  tryLogin(connectionConfig(new Secret(`postgresql://${role}@127.0.0.1:${server.port}/defaultdb?sslmode=require`), { user: role, password: typeof password === 'string' ? new Secret(password) : password }));
+  tryLogin(
+    connectionConfig(new Secret(`postgresql://${role}@127.0.0.1:${server.port}/defaultdb?sslmode=require`), {
+      user: role,
+      password: typeof password === 'string' ? new Secret(password) : password,
+    }),
+  );
 
 function expectNoLeak(result: RotationResult & { runtime: TestRuntime }, secrets: string[], logStart: number) {
   const evidence = result.evidencePath ? readFileSync(join(result.runtime.workspace, result.evidencePath), 'utf8') : '';
-  const haystack = leakHaystack(result.runtime.reporter.lines, evidence, JSON.stringify(result), server.log.slice(logStart), doModel ? JSON.stringify(doModel.requests) : '');
+  const haystack = leakHaystack(
+    result.runtime.reporter.lines,
+    evidence,
+    JSON.stringify(result),
+    server.log.slice(logStart),
+    doModel ? JSON.stringify(doModel.requests) : '',
+  );
   for (const secret of secrets) expect(haystack).not.toContain(secret);
 }
 
@@ -112,8 +134,13 @@ describe('alter-role over TLS', () => {
     const old = await makeAppRole('app_do_url');
     const logStart = server.log.length;
     const result = await rotate(
-      alterRolePolicy('app_do_url', '', `    health:\n      - postgres-login: { url: "postgresql://app_do_url:{password}@127.0.0.1:${server.port}/defaultdb?sslmode=require" }\n`),
-      'app_do_url', { ROTATION_ADMIN_URL: doUrl(), CURRENT: old.reveal() },
+      alterRolePolicy(
+        'app_do_url',
+        '',
+        `    health:\n      - postgres-login: { url: "postgresql://app_do_url:{password}@127.0.0.1:${server.port}/defaultdb?sslmode=require" }\n`,
+      ),
+      'app_do_url',
+      { ROTATION_ADMIN_URL: doUrl(), CURRENT: old.reveal() },
     );
     expect(result.status, result.summary).toBe('rotated');
     const fresh = stored(result.runtime);
@@ -125,8 +152,13 @@ describe('alter-role over TLS', () => {
   it('rotates with verify-full against the CA given as ca: (PEM from a variable), health checked the same way', async () => {
     const old = await makeAppRole('app_ca_key');
     const result = await rotate(
-      alterRolePolicy('app_ca_key', '    ca: ${DB_CA_CERT}\n', `    health:\n      - postgres-login: { url: "postgresql://app_ca_key:{password}@localhost:${server.port}/defaultdb?sslmode=verify-full" }\n`),
-      'app_ca_key', { ROTATION_ADMIN_URL: doUrl('localhost', 'verify-full'), CURRENT: old.reveal(), DB_CA_CERT: clusterCa.cert },
+      alterRolePolicy(
+        'app_ca_key',
+        '    ca: ${DB_CA_CERT}\n',
+        `    health:\n      - postgres-login: { url: "postgresql://app_ca_key:{password}@localhost:${server.port}/defaultdb?sslmode=verify-full" }\n`,
+      ),
+      'app_ca_key',
+      { ROTATION_ADMIN_URL: doUrl('localhost', 'verify-full'), CURRENT: old.reveal(), DB_CA_CERT: clusterCa.cert },
     );
     expect(result.status, result.summary).toBe('rotated');
     expect((await loginAs('app_ca_key', stored(result.runtime))).ok).toBe(true);
@@ -136,7 +168,9 @@ describe('alter-role over TLS', () => {
     const old = await makeAppRole('app_wrong_ca');
     const logStart = server.log.length;
     const result = await rotate(alterRolePolicy('app_wrong_ca', '    ca: ${DB_CA_CERT}\n'), 'app_wrong_ca', {
-      ROTATION_ADMIN_URL: doUrl('localhost', 'verify-full'), CURRENT: old.reveal(), DB_CA_CERT: otherCa.cert,
+      ROTATION_ADMIN_URL: doUrl('localhost', 'verify-full'),
+      CURRENT: old.reveal(),
+      DB_CA_CERT: otherCa.cert,
     });
     expect(result.status).toBe('failed');
     expect(result.summary).toMatch(/not signed by a CA this connection trusts .*checked against systems\.odoo-sor\.ca/);
@@ -149,7 +183,9 @@ describe('alter-role over TLS', () => {
     useDigitalOcean();
     const old = await makeAppRole('app_ca_from');
     const result = await rotate(alterRolePolicy('app_ca_from', '    ca_from: odoo-do\n' + DO_SYSTEM()), 'app_ca_from', {
-      ROTATION_ADMIN_URL: doUrl('localhost', 'verify-full'), CURRENT: old.reveal(), DIGITALOCEAN_TOKEN: TOKEN,
+      ROTATION_ADMIN_URL: doUrl('localhost', 'verify-full'),
+      CURRENT: old.reveal(),
+      DIGITALOCEAN_TOKEN: TOKEN,
     });
     expect(result.status, result.summary).toBe('rotated');
     expect(doModel.count({ method: 'GET', path: `/v2/databases/${CLUSTER}/ca` })).toBe(1);
@@ -157,11 +193,13 @@ describe('alter-role over TLS', () => {
     expectNoLeak(result, [old.reveal(), TOKEN], 0);
   });
 
-  it("ca_from with a token that may not read the cluster: a clear error before anything changes", async () => {
+  it('ca_from with a token that may not read the cluster: a clear error before anything changes', async () => {
     useDigitalOcean();
     const old = await makeAppRole('app_ca_scope');
     const result = await rotate(alterRolePolicy('app_ca_scope', '    ca_from: odoo-do\n' + DO_SYSTEM()), 'app_ca_scope', {
-      ROTATION_ADMIN_URL: doUrl('localhost', 'verify-full'), CURRENT: old.reveal(), DIGITALOCEAN_TOKEN: READ_ONLY_APP_TOKEN,
+      ROTATION_ADMIN_URL: doUrl('localhost', 'verify-full'),
+      CURRENT: old.reveal(),
+      DIGITALOCEAN_TOKEN: READ_ONLY_APP_TOKEN,
     });
     expect(result.status).toBe('failed');
     expect(result.summary).toMatch(/read the CA certificate of cluster .*403.*database:read/);
@@ -200,9 +238,14 @@ ${DO_SYSTEM()}${sslmode ? `    sslmode: ${sslmode}\n` : ''}credentials:
 
   it('verify-full against a CA that did not sign the server: refused in preflight with what to do, no reset made', async () => {
     useDigitalOcean(otherCa.cert);
-    const result = await rotate(policy('verify-full'), 'doadmin', { DIGITALOCEAN_TOKEN: TOKEN, DOADMIN_PASSWORD: doadminPassword.reveal() });
+    const result = await rotate(policy('verify-full'), 'doadmin', {
+      DIGITALOCEAN_TOKEN: TOKEN,
+      DOADMIN_PASSWORD: doadminPassword.reveal(),
+    });
     expect(result.status).toBe('failed');
-    expect(result.summary).toMatch(/cannot test the current password of doadmin at localhost:\d+\/defaultdb\?sslmode=verify-full: the server's certificate is not signed by a CA this connection trusts .*checked against the CA of DigitalOcean cluster/);
+    expect(result.summary).toMatch(
+      /cannot test the current password of doadmin at localhost:\d+\/defaultdb\?sslmode=verify-full: the server's certificate is not signed by a CA this connection trusts .*checked against the CA of DigitalOcean cluster/,
+    );
     expect(result.summary).not.toMatch(/trusted sources/);
     expect(doModel.count({ path: /reset_auth$/ })).toBe(0);
     expect((await loginAs('doadmin', doadminPassword)).ok).toBe(true);

@@ -57,9 +57,9 @@ async function refusal(url: string, ca?: ServerCa): Promise<RotationError> {
   const error = await Promise.resolve()
     .then(() => connect(connectionConfig(new Secret(url), undefined, ca), 'test connection'))
     .then(
-    (db) => db.end().then(() => undefined),
-    (e: unknown) => e,
-  );
+      (db) => db.end().then(() => undefined),
+      (e: unknown) => e,
+    );
   expect(error).toBeInstanceOf(RotationError);
   const text = describeError(error);
   const userinfo = /^postgresql:\/\/([^@]+)@/.exec(url)![1];
@@ -93,7 +93,7 @@ describe('sslmode means what libpq means', () => {
     expect(await encrypted(tlsOnlyUrl('?sslmode=allow'))).toBe(true);
   });
 
-  it('prefer, and no sslmode (libpq\'s default): TLS without verifying, plain when the server has no TLS', async () => {
+  it("prefer, and no sslmode (libpq's default): TLS without verifying, plain when the server has no TLS", async () => {
     expect(await encrypted(adminUrl('?sslmode=prefer'))).toBe(true);
     expect(await encrypted(adminUrl(''))).toBe(true);
     const plain = plainServer.superuserUrl;
@@ -101,7 +101,7 @@ describe('sslmode means what libpq means', () => {
     expect(await encrypted(`${plain}?sslmode=prefer`)).toBe(false);
   });
 
-  it('require: encrypts without verifying a certificate from a CA nobody trusts (DigitalOcean\'s URL as given)', async () => {
+  it("require: encrypts without verifying a certificate from a CA nobody trusts (DigitalOcean's URL as given)", async () => {
     expect(await encrypted(adminUrl('?sslmode=require'))).toBe(true);
     expect(await encrypted(adminUrl('?sslmode=require', 'localhost'))).toBe(true);
   });
@@ -141,7 +141,7 @@ describe('sslmode means what libpq means', () => {
     expect(wrong.message).toMatch(/not signed by a CA this connection trusts/);
   });
 
-  it('verify-full with no CA given checks against the public roots, and says how to give the cluster\'s CA', async () => {
+  it("verify-full with no CA given checks against the public roots, and says how to give the cluster's CA", async () => {
     const error = await refusal(adminUrl('?sslmode=verify-full', 'localhost'));
     expect(error.message).toMatch(/not signed by a CA this connection trusts.*public roots/);
     expect(error.hint).toMatch(/ca_from/);
@@ -150,7 +150,9 @@ describe('sslmode means what libpq means', () => {
   it('sslrootcert=system: verify-full against the system store; weaker modes are refused, as libpq does', async () => {
     const error = await refusal(adminUrl('?sslrootcert=system', 'localhost'));
     expect(error.message).toMatch(/system's trusted roots/);
-    expect(() => connectionConfig(new Secret(adminUrl('?sslmode=require&sslrootcert=system')))).toThrow(/sslrootcert=system needs sslmode=verify-full/);
+    expect(() => connectionConfig(new Secret(adminUrl('?sslmode=require&sslrootcert=system')))).toThrow(
+      /sslrootcert=system needs sslmode=verify-full/,
+    );
   });
 
   it('a CA from the policy (ca:) is used like sslrootcert; a CA read on demand is read once a connection verifies', async () => {
@@ -168,7 +170,9 @@ describe('sslmode means what libpq means', () => {
   });
 
   it('tryLogin reports a TLS refusal as not a password verdict, with what to do', async () => {
-    const login = await tryLogin(connectionConfig(new Secret(adminUrl(`?sslmode=verify-full&sslrootcert=${otherCa.certFile}`, 'localhost'))));
+    const login = await tryLogin(
+      connectionConfig(new Secret(adminUrl(`?sslmode=verify-full&sslrootcert=${otherCa.certFile}`, 'localhost'))),
+    );
     expect(login).toMatchObject({ ok: false, rejected: false });
     expect(!login.ok && login.message).toMatch(/not signed by a CA this connection trusts.*ca_from/);
   });
@@ -179,7 +183,9 @@ describe('sslmode means what libpq means', () => {
     // DigitalOcean's URL with verify-full appended: verified, so a certificate from a CA nobody trusts is refused.
     const appended = await refusal(adminUrl('?sslmode=require&sslmode=verify-full', 'localhost'));
     expect(appended.message).toMatch(/not signed by a CA this connection trusts.*sslmode=verify-full/);
-    expect(await encrypted(adminUrl(`?sslmode=verify-full&sslrootcert=${otherCa.certFile}&sslrootcert=${clusterCa.certFile}`, 'localhost'))).toBe(true);
+    expect(
+      await encrypted(adminUrl(`?sslmode=verify-full&sslrootcert=${otherCa.certFile}&sslrootcert=${clusterCa.certFile}`, 'localhost')),
+    ).toBe(true);
     expect(await encrypted(adminUrl('?sslmode=verify-full&sslmode=disable'))).toBe(false);
     // node-postgres's ssl= and libpq's requiressl= count where they stand among the mode parameters.
     expect(await encrypted(adminUrl('?sslmode=disable&requiressl=1'))).toBe(true);
@@ -194,7 +200,11 @@ describe('sslmode means what libpq means', () => {
     const mangled = connectionError(`postgresql://u@127.0.0.1:5432/db?sslmode=require:pa55word@host`);
     expect(mangled).toMatch(/the sslmode in the connection URL/);
     expect(mangled).not.toContain('pa55word');
-    expect(() => connectionConfig(new Secret(adminUrl('?sslmode=verify')))).toThrow(/sslmode=verify .* is not one of disable, allow, prefer, require, verify-ca, verify-full/);
-    expect(() => connectionConfig(new Secret(adminUrl('?sslmode=verify-ca&sslrootcert=/nonexistent/ca.pem')))).toThrow(/sslrootcert=\/nonexistent\/ca.pem: cannot read the file \(ENOENT\)/);
+    expect(() => connectionConfig(new Secret(adminUrl('?sslmode=verify')))).toThrow(
+      /sslmode=verify .* is not one of disable, allow, prefer, require, verify-ca, verify-full/,
+    );
+    expect(() => connectionConfig(new Secret(adminUrl('?sslmode=verify-ca&sslrootcert=/nonexistent/ca.pem')))).toThrow(
+      /sslrootcert=\/nonexistent\/ca.pem: cannot read the file \(ENOENT\)/,
+    );
   });
 });

@@ -29,16 +29,25 @@ describe('a URL whose userinfo is not well formed is refused, naming the key and
 
   it('the policy loader names admin_url and the problem', () => {
     const policy = () =>
-      parsePolicy(alterRoleYaml('odoo_app', 'CURRENT', '    store:\n      - file: { path: .secrets/a.env, key: A }\n'), '.github/rotation.yaml', { ROTATION_ADMIN_URL: ISSUE, CURRENT: 'x' });
+      parsePolicy(
+        alterRoleYaml('odoo_app', 'CURRENT', '    store:\n      - file: { path: .secrets/a.env, key: A }\n'),
+        '.github/rotation.yaml',
+        { ROTATION_ADMIN_URL: ISSUE, CURRENT: 'x' },
+      );
     const text = thrown(policy);
-    expect(text).toContain('systems.odoo-sor.admin_url: not a usable PostgreSQL URL: the user:password part holds a character that must be percent-encoded');
+    expect(text).toContain(
+      'systems.odoo-sor.admin_url: not a usable PostgreSQL URL: the user:password part holds a character that must be percent-encoded',
+    );
     for (const part of parts) expect(text).not.toContain(part);
   });
 
   it('audit (dist/cli.js) exits 2 before connecting: nothing printed or recorded names host odoo_admin port 4711', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'url-audit-'));
     mkdirSync(join(dir, '.github'));
-    writeFileSync(join(dir, '.github/rotation.yaml'), alterRoleYaml('odoo_app', 'CURRENT', '    store:\n      - file: { path: .secrets/a.env, key: A }\n'));
+    writeFileSync(
+      join(dir, '.github/rotation.yaml'),
+      alterRoleYaml('odoo_app', 'CURRENT', '    store:\n      - file: { path: .secrets/a.env, key: A }\n'),
+    );
     const run = await cli(['-C', dir, 'audit'], { ROTATION_ADMIN_URL: ISSUE, CURRENT: 'x' });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('systems.odoo-sor.admin_url: not a usable PostgreSQL URL: the user:password part');
@@ -59,7 +68,11 @@ describe('a URL whose userinfo is not well formed is refused, naming the key and
     ['a second @ (libpq takes the first, WHATWG the last)', 'postgresql://u:p@ss@h/db', /an '@' after the user:password part/],
     ["a '/' in the password", 'postgresql://u:12/ss@h/db', /an '@' after the user:password part/],
     ["a '?' in the password", 'postgresql://u:p?ss@h/db', /the user:password part holds/],
-    ["an '@' in a query without a path (libpq reads up to it as user:password)", 'postgresql://h?application_name=a@b', /the user:password part holds/],
+    [
+      "an '@' in a query without a path (libpq reads up to it as user:password)",
+      'postgresql://h?application_name=a@b',
+      /the user:password part holds/,
+    ],
     ['a stray %', 'postgresql://u:p%zzss@h/db', /the user:password part holds/],
     ['%00, which libpq refuses', 'postgresql://u:p%00@h/db', /the user:password part holds/],
     ['a space', 'postgresql://u:p ss@h/db', /the user:password part holds/],
@@ -84,17 +97,38 @@ describe('a URL whose userinfo is not well formed is refused, naming the key and
   });
 
   it('a percent-encoded password means what libpq decodes', () => {
-    expect(connectionConfig(new Secret('postgresql://u:p%23%40%2F%3Fs+s@h/db'))).toMatchObject({ user: 'u', password: 'p#@/?s+s', host: 'h', database: 'db' });
+    expect(connectionConfig(new Secret('postgresql://u:p%23%40%2F%3Fs+s@h/db'))).toMatchObject({
+      user: 'u',
+      password: 'p#@/?s+s',
+      host: 'h',
+      database: 'db',
+    });
   });
 });
 
 describe('one description of a connection: what is not secret, and *** for what is', () => {
   it.each([
     ['host, port and database', 'postgresql://u:pw@db.example.com:25060/odoo', 'db.example.com:25060/odoo'],
-    ["sslmode and the sslrootcert path (what a TLS error is about)", 'postgresql://u:pw@h:5432/db?sslmode=verify-full&sslrootcert=/etc/ssl/do-ca.crt', 'h:5432/db?sslmode=verify-full&sslrootcert=/etc/ssl/do-ca.crt'],
-    ['a repeated parameter once, with the value libpq uses', 'postgresql://u:pw@h/db?sslmode=require&application_name=x&sslmode=verify-full', 'h:5432/db?application_name=x&sslmode=verify-full'],
-    ['password, sslpassword and unknown parameters masked', 'postgresql://h/db?password=pw1&sslpassword=pw2&sslkey=/k.pem&token=t0k3n', 'h:5432/db?password=***&sslpassword=***&sslkey=/k.pem&token=***'],
-    ["libpq's ?dbname= and ?host=", 'postgresql://u:pw@h/db?dbname=other&host=elsewhere', 'elsewhere:5432/other?dbname=other&host=elsewhere'],
+    [
+      'sslmode and the sslrootcert path (what a TLS error is about)',
+      'postgresql://u:pw@h:5432/db?sslmode=verify-full&sslrootcert=/etc/ssl/do-ca.crt',
+      'h:5432/db?sslmode=verify-full&sslrootcert=/etc/ssl/do-ca.crt',
+    ],
+    [
+      'a repeated parameter once, with the value libpq uses',
+      'postgresql://u:pw@h/db?sslmode=require&application_name=x&sslmode=verify-full',
+      'h:5432/db?application_name=x&sslmode=verify-full',
+    ],
+    [
+      'password, sslpassword and unknown parameters masked',
+      'postgresql://h/db?password=pw1&sslpassword=pw2&sslkey=/k.pem&token=t0k3n',
+      'h:5432/db?password=***&sslpassword=***&sslkey=/k.pem&token=***',
+    ],
+    [
+      "libpq's ?dbname= and ?host=",
+      'postgresql://u:pw@h/db?dbname=other&host=elsewhere',
+      'elsewhere:5432/other?dbname=other&host=elsewhere',
+    ],
   ])('%s', (_what, url, shown) => {
     expect(describeConnection(url)).toBe(shown);
     expect(describeTarget(new Secret(url))).toBe(shown);

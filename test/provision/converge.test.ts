@@ -49,13 +49,20 @@ async function su(sql: string, role?: string): Promise<pg.QueryResult> {
   }
 }
 /** The SQLSTATE the statement fails with as superset_ro_a (which runs as superset_ro), or 'ok'. */
-const tryAsReadonly = (sql: string) => as('superset_ro_a', loginPassword, sql).then(() => 'ok', (e: { code?: string }) => e.code ?? 'error');
+const tryAsReadonly = (sql: string) =>
+  as('superset_ro_a', loginPassword, sql).then(
+    () => 'ok',
+    (e: { code?: string }) => e.code ?? 'error',
+  );
 
 /** The audit's verdict on superset_ro (and its findings) with the given admin connection. */
 async function auditOf(id: string, adminUrl = doadminUrl()) {
   const report = await runAudit(policy(adminUrl), 'odoo-sor', { runtime: testRuntime({ now: () => new Date() }) });
   const checks = report.systems.flatMap((s) => s.checks).filter((c) => c.subject === id && c.rule !== 'policy-boundaries');
-  return { pass: checks.length > 0 && checks.every((c) => c.verdict === 'pass'), findings: checks.flatMap((c) => c.findings.map((f) => f.what)) };
+  return {
+    pass: checks.length > 0 && checks.every((c) => c.verdict === 'pass'),
+    findings: checks.flatMap((c) => c.findings.map((f) => f.what)),
+  };
 }
 
 const WRITES = [
@@ -89,7 +96,10 @@ beforeAll(async () => {
   await c.query('CREATE DATABASE odoo');
   await c.end();
   // What Odoo created while it connected as doadmin.
-  await as('doadmin', d, `
+  await as(
+    'doadmin',
+    d,
+    `
     CREATE TYPE order_state AS ENUM ('draft', 'done');
     CREATE DOMAIN positive AS int CHECK (VALUE > 0);
     CREATE TABLE res_partner (id serial PRIMARY KEY, name text);
@@ -102,7 +112,8 @@ beforeAll(async () => {
     CREATE SCHEMA odoo_reports;
     CREATE VIEW odoo_reports.partners AS SELECT * FROM res_partner;
     CREATE SCHEMA scratch;
-    INSERT INTO res_partner (name) VALUES ('Acme')`);
+    INSERT INTO res_partner (name) VALUES ('Acme')`,
+  );
 }, 120_000);
 afterAll(async () => {
   await server?.stop();
@@ -112,7 +123,17 @@ describe('provision --take-over-from doadmin (odoo_app, readwrite)', () => {
   it('moves every kind of object doadmin owns in the schemas, and a rerun has nothing to do', async () => {
     const result = await provisionCredential(policy(), 'odoo_app', { runtime: testRuntime(), apply: true, takeOverFrom: 'doadmin' });
     expect(result.converged, result.remaining.join('\n')).toBe(true);
-    for (const object of ['SCHEMA odoo_reports', 'VIEW odoo_reports.partners', 'TABLE public.res_partner', 'SEQUENCE public.ir_sequence_001', 'MATERIALIZED VIEW public.partner_count_mv', 'AGGREGATE public.total(integer)', 'TYPE public.positive', 'TYPE public.order_state', 'FUNCTION public.partner_count()']) {
+    for (const object of [
+      'SCHEMA odoo_reports',
+      'VIEW odoo_reports.partners',
+      'TABLE public.res_partner',
+      'SEQUENCE public.ir_sequence_001',
+      'MATERIALIZED VIEW public.partner_count_mv',
+      'AGGREGATE public.total(integer)',
+      'TYPE public.positive',
+      'TYPE public.order_state',
+      'FUNCTION public.partner_count()',
+    ]) {
       expect(result.script).toContain(`ALTER ${object} OWNER TO "odoo_app";`);
     }
     const left = await su(`SELECT pg_describe_object(classid, objid, objsubid) AS what FROM pg_shdepend
@@ -129,9 +150,20 @@ describe('provision --take-over-from the superuser (pg_shdepend records nothing 
   it('moves what the superuser created in the schemas, with a superuser admin connection', async () => {
     await su(`CREATE TABLE pg_ledger (id int); CREATE FUNCTION pg_fn(int) RETURNS int LANGUAGE sql AS 'SELECT 1';
               CREATE AGGREGATE pg_total(int) (sfunc = int4pl, stype = int); CREATE TYPE pg_kind AS (a int)`);
-    const refused = await provisionCredential(policy(), 'odoo_app', { runtime: testRuntime(), apply: false, takeOverFrom: 'postgres' }).then(() => 'planned', (e: Error) => e.message);
+    const refused = await provisionCredential(policy(), 'odoo_app', {
+      runtime: testRuntime(),
+      apply: false,
+      takeOverFrom: 'postgres',
+    }).then(
+      () => 'planned',
+      (e: Error) => e.message,
+    );
     expect(refused).toContain('does not have the privileges of postgres');
-    const moved = await provisionCredential(policy(superuserUrl()), 'odoo_app', { runtime: testRuntime(), apply: true, takeOverFrom: 'postgres' });
+    const moved = await provisionCredential(policy(superuserUrl()), 'odoo_app', {
+      runtime: testRuntime(),
+      apply: true,
+      takeOverFrom: 'postgres',
+    });
     expect(moved.converged, moved.remaining.join('\n')).toBe(true);
     const left = await su(`SELECT count(*)::int AS n FROM (
       SELECT relowner AS o FROM pg_class WHERE relnamespace = 'public'::regnamespace UNION ALL SELECT proowner FROM pg_proc WHERE pronamespace = 'public'::regnamespace
@@ -148,21 +180,28 @@ describe('provision --apply superset_ro (readonly) converges on what the audit d
     expect((await auditOf('superset_ro')).pass).toBe(true);
 
     // The over-grants, each by the role that could make it.
-    await su(`GRANT INSERT, TRUNCATE ON res_partner TO superset_ro;
+    await su(
+      `GRANT INSERT, TRUNCATE ON res_partner TO superset_ro;
               GRANT TRIGGER, REFERENCES ON sale_order TO superset_ro;
               GRANT UPDATE (name) ON res_partner TO superset_ro_a;
               GRANT USAGE, UPDATE ON SEQUENCE ir_sequence_001 TO superset_ro;
               GRANT DELETE ON res_partner TO PUBLIC;
               ALTER DEFAULT PRIVILEGES FOR ROLE odoo_app IN SCHEMA public GRANT INSERT ON TABLES TO superset_ro;
-              SELECT lo_create(9001); GRANT UPDATE ON LARGE OBJECT 9001 TO superset_ro`, 'odoo_app');
-    await as('doadmin', doadmin.reveal(), `
+              SELECT lo_create(9001); GRANT UPDATE ON LARGE OBJECT 9001 TO superset_ro`,
+      'odoo_app',
+    );
+    await as(
+      'doadmin',
+      doadmin.reveal(),
+      `
               GRANT CREATE ON SCHEMA public TO superset_ro;
               GRANT CREATE ON DATABASE odoo TO superset_ro;
               ALTER ROLE superset_ro_a CREATEDB;
               GRANT odoo_app TO superset_ro;
               CREATE TABLE doadmin_notes (id int);
               GRANT INSERT ON doadmin_notes TO superset_ro;
-              CREATE ROLE etl NOLOGIN`);
+              CREATE ROLE etl NOLOGIN`,
+    );
     // A read it may pass on: the audit counts a GRANT OPTION as a way to hand out privileges.
     await su('GRANT SELECT ON res_partner TO superset_ro WITH GRANT OPTION', 'odoo_app');
     // superset_ro passed on a write it held WITH GRANT OPTION.
@@ -171,10 +210,23 @@ describe('provision --apply superset_ro (readonly) converges on what the audit d
     // A grant made by another holder of GRANT OPTION: only etl may revoke it.
     await su('GRANT UPDATE ON res_partner TO etl WITH GRANT OPTION', 'odoo_app');
     await su('GRANT UPDATE ON res_partner TO superset_ro', 'etl');
-    await su(`CREATE TABLE ro_scratch (id int); CREATE FUNCTION ro_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'; SELECT lo_create(9002)`, 'superset_ro');
+    await su(
+      `CREATE TABLE ro_scratch (id int); CREATE FUNCTION ro_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'; SELECT lo_create(9002)`,
+      'superset_ro',
+    );
     // A SECURITY DEFINER function of the writer: callable by PUBLIC by default, it writes as odoo_app.
-    await su(`CREATE FUNCTION close_period() RETURNS void LANGUAGE sql SECURITY DEFINER AS $$ INSERT INTO res_partner (name) VALUES ('closed') $$`, 'odoo_app');
-    const misuse = await provisionCredential(policy(), 'superset_ro', { runtime: testRuntime(), apply: true, takeOverFrom: 'doadmin' }).then(() => 'ran', (e: Error) => e.message);
+    await su(
+      `CREATE FUNCTION close_period() RETURNS void LANGUAGE sql SECURITY DEFINER AS $$ INSERT INTO res_partner (name) VALUES ('closed') $$`,
+      'odoo_app',
+    );
+    const misuse = await provisionCredential(policy(), 'superset_ro', {
+      runtime: testRuntime(),
+      apply: true,
+      takeOverFrom: 'doadmin',
+    }).then(
+      () => 'ran',
+      (e: Error) => e.message,
+    );
     expect(misuse).toContain('--take-over-from: superset_ro is access: readonly');
     const before = await auditOf('superset_ro');
     expect(before.pass).toBe(false);
@@ -184,7 +236,9 @@ describe('provision --apply superset_ro (readonly) converges on what the audit d
     expect(applied.converged, applied.remaining.join('\n')).toBe(true);
     // Revokes of a grant odoo_app made run as odoo_app; ownership goes to the readwrite role.
     // The owner's grants with the owner's rights (granted to doadmin for the transaction only); etl's as etl.
-    expect(applied.script).toMatch(/GRANT "odoo_app" TO "doadmin" WITH INHERIT TRUE, SET TRUE;[^]*\nREVOKE INSERT, REFERENCES, TRIGGER ON TABLE public\.sale_order FROM "superset_ro" CASCADE;[^]*REVOKE "odoo_app" FROM "doadmin" GRANTED BY "doadmin";/);
+    expect(applied.script).toMatch(
+      /GRANT "odoo_app" TO "doadmin" WITH INHERIT TRUE, SET TRUE;[^]*\nREVOKE INSERT, REFERENCES, TRIGGER ON TABLE public\.sale_order FROM "superset_ro" CASCADE;[^]*REVOKE "odoo_app" FROM "doadmin" GRANTED BY "doadmin";/,
+    );
     expect(applied.script).toContain('SET ROLE "superset_ro";\nREVOKE INSERT ON TABLE public.sale_order FROM PUBLIC;\nRESET ROLE;');
     expect(applied.script).toContain('SET ROLE "etl";\nREVOKE UPDATE ON TABLE public.res_partner FROM "superset_ro" CASCADE;\nRESET ROLE;');
     expect(applied.script).toContain('ALTER TABLE public.ro_scratch OWNER TO "odoo_app";');
@@ -204,9 +258,13 @@ describe('provision --apply superset_ro (readonly) converges on what the audit d
     expect((await as('superset_ro_a', loginPassword, 'SELECT * FROM created_later')).rowCount).toBe(0);
     for (const sql of WRITES) expect([sql, await tryAsReadonly(sql)]).toEqual([sql, '42501']);
     // The writer still calls its own routine.
-    expect((await su('SELECT has_function_privilege(\'odoo_app\', \'close_period()\', \'EXECUTE\') AS ok')).rows).toEqual([{ ok: true }]);
-    const refs = await as('superset_ro_a', loginPassword, `SELECT has_table_privilege('sale_order', 'REFERENCES') AS refs, has_column_privilege('res_partner', 'name', 'UPDATE') AS col,
-      has_table_privilege('res_partner', 'SELECT WITH GRANT OPTION') AS pass_on, has_table_privilege('res_partner', 'SELECT') AS reads`);
+    expect((await su("SELECT has_function_privilege('odoo_app', 'close_period()', 'EXECUTE') AS ok")).rows).toEqual([{ ok: true }]);
+    const refs = await as(
+      'superset_ro_a',
+      loginPassword,
+      `SELECT has_table_privilege('sale_order', 'REFERENCES') AS refs, has_column_privilege('res_partner', 'name', 'UPDATE') AS col,
+      has_table_privilege('res_partner', 'SELECT WITH GRANT OPTION') AS pass_on, has_table_privilege('res_partner', 'SELECT') AS reads`,
+    );
     expect(refs.rows).toEqual([{ refs: false, col: false, pass_on: false, reads: true }]);
   });
 
@@ -226,8 +284,15 @@ describe('provision --apply superset_ro (readonly) converges on what the audit d
     const fixed = await provisionCredential(policy(superuserUrl()), 'superset_ro', { runtime: testRuntime(), apply: true });
     expect(fixed.converged, fixed.remaining.join('\n')).toBe(true);
     expect((await auditOf('superset_ro')).pass).toBe(true);
-    expect((await provisionCredential(policy(), 'superset_ro', { runtime: testRuntime(), apply: false })).script).toContain('nothing to do');
-    for (const sql of ['INSERT INTO pg_made VALUES (1)', 'CREATE USER MAPPING FOR CURRENT_USER SERVER dummy_server', "ALTER SYSTEM SET work_mem = '8MB'", ...WRITES]) {
+    expect((await provisionCredential(policy(), 'superset_ro', { runtime: testRuntime(), apply: false })).script).toContain(
+      'nothing to do',
+    );
+    for (const sql of [
+      'INSERT INTO pg_made VALUES (1)',
+      'CREATE USER MAPPING FOR CURRENT_USER SERVER dummy_server',
+      "ALTER SYSTEM SET work_mem = '8MB'",
+      ...WRITES,
+    ]) {
       expect([sql, await tryAsReadonly(sql)]).toEqual([sql, '42501']);
     }
   });
@@ -256,7 +321,11 @@ describe('write paths in another database of the cluster (privileges are per dat
     expect(result.script).not.toContain('nothing to do');
     expect(result.remaining.join('\n')).toContain('in database shelf_db: ');
     expect(result.remaining.join('\n')).toContain('REVOKE UPDATE ON TABLE public.su_table FROM "superset_ro" CASCADE;');
-    const tryThere = (sql: string) => inDb('shelf_db', sql, 'superset_ro_a', loginPassword).then(() => 'ok', (e: { code?: string }) => e.code);
+    const tryThere = (sql: string) =>
+      inDb('shelf_db', sql, 'superset_ro_a', loginPassword).then(
+        () => 'ok',
+        (e: { code?: string }) => e.code,
+      );
     expect(await tryThere('INSERT INTO other_app VALUES (1)')).toBe('42501');
 
     const fixed = await provisionCredential(policy(superuserUrl()), 'superset_ro', { runtime: testRuntime(), apply: true });
@@ -269,7 +338,11 @@ describe('write paths in another database of the cluster (privileges are per dat
 describe('provision --apply odoo_app (readwrite) leaves it no way to act as an admin', () => {
   it('a membership in an admin role and a SECURITY DEFINER routine of an admin are taken away; the audit passes; proven by trying', async () => {
     await su(`ALTER ROLE odoo_app_a PASSWORD '${scramVerifier(new Secret(loginPassword))}'`);
-    await as('doadmin', doadmin.reveal(), `CREATE ROLE ops_admin NOLOGIN CREATEROLE CREATEDB; GRANT ops_admin TO odoo_app; ALTER ROLE odoo_app_a CREATEDB`);
+    await as(
+      'doadmin',
+      doadmin.reveal(),
+      `CREATE ROLE ops_admin NOLOGIN CREATEROLE CREATEDB; GRANT ops_admin TO odoo_app; ALTER ROLE odoo_app_a CREATEDB`,
+    );
     await su('GRANT ALTER SYSTEM ON PARAMETER work_mem TO odoo_app');
     await su(`CREATE FUNCTION make_role(name text) RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS $$ BEGIN EXECUTE format('CREATE ROLE %I', name); END $$;
               ALTER FUNCTION make_role(text) OWNER TO ops_admin`);
@@ -283,8 +356,19 @@ describe('provision --apply odoo_app (readwrite) leaves it no way to act as an a
     expect(applied.converged, applied.remaining.join('\n')).toBe(true);
     expect(await auditOf('odoo_app')).toEqual({ pass: true, findings: [] });
     expect((await provisionCredential(policy(), 'odoo_app', { runtime: testRuntime(), apply: false })).script).toContain('nothing to do');
-    const tryAsApp = (sql: string) => as('odoo_app_a', loginPassword, sql).then(() => 'ok', (e: { code?: string }) => e.code ?? 'error');
-    for (const sql of ['SET ROLE ops_admin', "SELECT make_role('sneaky')", 'CREATE DATABASE sneaky', 'CREATE ROLE sneaky', "ALTER SYSTEM SET work_mem = '8MB'"]) expect([sql, await tryAsApp(sql)]).toEqual([sql, '42501']);
+    const tryAsApp = (sql: string) =>
+      as('odoo_app_a', loginPassword, sql).then(
+        () => 'ok',
+        (e: { code?: string }) => e.code ?? 'error',
+      );
+    for (const sql of [
+      'SET ROLE ops_admin',
+      "SELECT make_role('sneaky')",
+      'CREATE DATABASE sneaky',
+      'CREATE ROLE sneaky',
+      "ALTER SYSTEM SET work_mem = '8MB'",
+    ])
+      expect([sql, await tryAsApp(sql)]).toEqual([sql, '42501']);
     expect(await tryAsApp("INSERT INTO res_partner (name) VALUES ('still writes')")).toBe('ok');
   });
 });

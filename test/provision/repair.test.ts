@@ -24,7 +24,11 @@ const STORE = `    store:
 const alternating = (group: string) => alternatingYaml(group, 'CURRENT', `    access: readwrite\n${STORE}`);
 const alterRole = (role: string) => alterRoleYaml(role, 'CURRENT', `    access: readonly\n${STORE}`);
 const rotate = (text: string, id: string, current: string) =>
-  rotateCredential(parsePolicy(text, 'rotation.yaml', env(current)), { credential: id, reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } }, testRuntime({ now: () => new Date() }));
+  rotateCredential(
+    parsePolicy(text, 'rotation.yaml', env(current)),
+    { credential: id, reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } },
+    testRuntime({ now: () => new Date() }),
+  );
 
 async function su(sql: string): Promise<void> {
   const c = await fx().server.client('odoo');
@@ -52,7 +56,10 @@ describe('what the rotation refuses in preflight, provision --apply repairs (no 
       expect(refused.status).toBe('failed');
       expect(refused.summary).toContain(`credential-rotation provision ${group} --apply`);
 
-      const repaired = await provisionCredential(parsePolicy(text, 'rotation.yaml', env('unused')), group, { runtime: testRuntime(), apply: true });
+      const repaired = await provisionCredential(parsePolicy(text, 'rotation.yaml', env('unused')), group, {
+        runtime: testRuntime(),
+        apply: true,
+      });
       expect(repaired.converged, repaired.remaining.join('\n')).toBe(true);
       const rotated = await rotate(text, group, a.reveal());
       expect(rotated.status, rotated.summary).toBe('rotated');
@@ -65,7 +72,10 @@ describe('what the rotation refuses in preflight, provision --apply repairs (no 
     const text = alterRole('fix_nologin');
     const refused = await rotate(text, 'fix_nologin', password.reveal());
     expect(refused.summary).toContain('credential-rotation provision fix_nologin --apply');
-    const repaired = await provisionCredential(parsePolicy(text, 'rotation.yaml', env('unused')), 'fix_nologin', { runtime: testRuntime(), apply: true });
+    const repaired = await provisionCredential(parsePolicy(text, 'rotation.yaml', env('unused')), 'fix_nologin', {
+      runtime: testRuntime(),
+      apply: true,
+    });
     expect(repaired.script).toContain('ALTER ROLE "fix_nologin" LOGIN;');
     expect(repaired.converged, repaired.remaining.join('\n')).toBe(true);
     expect((await rotate(text, 'fix_nologin', password.reveal())).status).toBe('rotated');
@@ -77,7 +87,10 @@ describe('what the rotation refuses in preflight, provision --apply repairs (no 
     const text = alternating('fix_noadmin');
     const fix = 'GRANT fix_noadmin_b TO rotation_admin WITH ADMIN OPTION';
     expect((await rotate(text, 'fix_noadmin', a.reveal())).summary).toContain(fix);
-    const result = await provisionCredential(parsePolicy(text, 'rotation.yaml', env('unused')), 'fix_noadmin', { runtime: testRuntime(), apply: true });
+    const result = await provisionCredential(parsePolicy(text, 'rotation.yaml', env('unused')), 'fix_noadmin', {
+      runtime: testRuntime(),
+      apply: true,
+    });
     expect(result.converged).toBe(false);
     expect(result.script).not.toContain('nothing to do');
     expect(result.remaining.join('\n').replaceAll('"', '')).toContain(fix);
@@ -90,14 +103,24 @@ describe('a group role that can log in: left to a person, and rotate and provisi
     await su('ALTER ROLE fix_grouplogin LOGIN');
     const text = alternating('fix_grouplogin');
     expect((await rotate(text, 'fix_grouplogin', a.reveal())).summary).toContain('ALTER ROLE fix_grouplogin NOLOGIN');
-    const result = await provisionCredential(parsePolicy(text, 'rotation.yaml', env('unused')), 'fix_grouplogin', { runtime: testRuntime(), apply: true });
+    const result = await provisionCredential(parsePolicy(text, 'rotation.yaml', env('unused')), 'fix_grouplogin', {
+      runtime: testRuntime(),
+      apply: true,
+    });
     expect(result.converged).toBe(false);
     expect(result.remaining.join('\n')).toContain('ALTER ROLE "fix_grouplogin" NOLOGIN;');
     const c = await fx().server.client('odoo');
     expect((await c.query("SELECT rolcanlogin FROM pg_roles WHERE rolname = 'fix_grouplogin'")).rows).toEqual([{ rolcanlogin: true }]); // not changed behind anyone's back
     await c.end();
     await su('ALTER ROLE fix_grouplogin NOLOGIN');
-    expect((await provisionCredential(parsePolicy(text, 'rotation.yaml', env('unused')), 'fix_grouplogin', { runtime: testRuntime(), apply: false })).script).toContain('nothing to do');
+    expect(
+      (
+        await provisionCredential(parsePolicy(text, 'rotation.yaml', env('unused')), 'fix_grouplogin', {
+          runtime: testRuntime(),
+          apply: false,
+        })
+      ).script,
+    ).toContain('nothing to do');
     expect((await rotate(text, 'fix_grouplogin', a.reveal())).status).toBe('rotated');
   });
 });
@@ -108,11 +131,23 @@ describe('a WARNING from PostgreSQL is a failure, never "applied"', () => {
     await db.connect();
     try {
       // rotation_admin does not own the database odoo and holds CONNECT without GRANT OPTION.
-      const plan = { credential: 'x', access: 'readonly' as const, database: 'odoo', admin: 'rotation_admin', unresolved: [], notes: [], elsewhere: [], statements: [
-        { sql: 'CREATE ROLE warn_marker NOLOGIN', why: 'a change that must not stay' },
-        { sql: 'GRANT CONNECT ON DATABASE odoo TO warn_marker', why: 'ignored by PostgreSQL' },
-      ] };
-      const error = await runInTransaction(db, plan).then(() => undefined, (e: unknown) => e);
+      const plan = {
+        credential: 'x',
+        access: 'readonly' as const,
+        database: 'odoo',
+        admin: 'rotation_admin',
+        unresolved: [],
+        notes: [],
+        elsewhere: [],
+        statements: [
+          { sql: 'CREATE ROLE warn_marker NOLOGIN', why: 'a change that must not stay' },
+          { sql: 'GRANT CONNECT ON DATABASE odoo TO warn_marker', why: 'ignored by PostgreSQL' },
+        ],
+      };
+      const error = await runInTransaction(db, plan).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(describeError(error)).toContain('WARNING: no privileges were granted for "odoo"');
       expect(describeError(error)).toContain('rolled back');
       expect(describeError(error)).not.toContain(decodeURIComponent(new URL(fx().platform.adminUrl).password));
@@ -126,10 +161,15 @@ describe('a WARNING from PostgreSQL is a failure, never "applied"', () => {
     await su('REVOKE CONNECT ON DATABASE odoo FROM PUBLIC; GRANT CONNECT ON DATABASE odoo TO rotation_admin');
     try {
       const text = alterRole('warn_ro');
-      const result = await provisionCredential(parsePolicy(text, 'rotation.yaml', env('unused')), 'warn_ro', { runtime: testRuntime(), apply: true });
+      const result = await provisionCredential(parsePolicy(text, 'rotation.yaml', env('unused')), 'warn_ro', {
+        runtime: testRuntime(),
+        apply: true,
+      });
       expect(result.applied).toBe(true);
       expect(result.converged).toBe(false);
-      expect(result.remaining.join('\n')).toContain('as its owner (postgres) or a superuser: GRANT CONNECT ON DATABASE "odoo" TO "warn_ro";');
+      expect(result.remaining.join('\n')).toContain(
+        'as its owner (postgres) or a superuser: GRANT CONNECT ON DATABASE "odoo" TO "warn_ro";',
+      );
       expect((await login(fx(), 'warn_ro', 'no password yet')).ok).toBe(false);
 
       const ws = mkdtempSync(join(tmpdir(), 'provision-warn-'));
@@ -153,7 +193,10 @@ describe('role names PostgreSQL would cut to 63 bytes are refused at policy load
 
   it('on the server, the two 64-byte logins would be one role (proven by trying)', async () => {
     await su(`CREATE ROLE ${long}_a`);
-    const second = await su(`CREATE ROLE ${long}_b`).then(() => 'ok', (e: { code?: string }) => e.code);
+    const second = await su(`CREATE ROLE ${long}_b`).then(
+      () => 'ok',
+      (e: { code?: string }) => e.code,
+    );
     expect(second).toBe('42710'); // duplicate_object: both are cut to the same 63 bytes
   });
 

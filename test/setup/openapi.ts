@@ -5,5 +5,5 @@ import { takeViolations } from '../models/openapi/validator.js';
 // provider's OpenAPI description: a test in which the code sent what the real API would refuse
 // (or a model answered what the real API never does) fails here, naming each violation.
 afterEach(() => {
-  expect(takeViolations(), 'requests or answers that the providers\' OpenAPI descriptions refuse').toEqual([]);
+  expect(takeViolations(), "requests or answers that the providers' OpenAPI descriptions refuse").toEqual([]);
 });

@@ -27,7 +27,8 @@ function setup(options: Partial<GitHubModelOptions> = {}) {
   server.use(...model.handlers);
   const runtime = testRuntime();
   const ctx = testContext(runtime);
-  const store = (opts: Record<string, unknown>, i = 0) => githubStore(targetSpec('github', opts, `credentials.odoo_app.store[${i}].github`), ctx);
+  const store = (opts: Record<string, unknown>, i = 0) =>
+    githubStore(targetSpec('github', opts, `credentials.odoo_app.store[${i}].github`), ctx);
   return { model, runtime, store };
 }
 
@@ -68,7 +69,12 @@ describe('github store', () => {
 
   it('writes organization secrets with visibility, resolving selected repository names to ids', async () => {
     const { model, store } = setup();
-    const selected = store({ organization: 'acme', secret: 'ODOO_DB_PASSWORD', visibility: 'selected', selected_repositories: ['web', 'acme/api'] });
+    const selected = store({
+      organization: 'acme',
+      secret: 'ODOO_DB_PASSWORD',
+      visibility: 'selected',
+      selected_repositories: ['web', 'acme/api'],
+    });
     const priv = store({ organization: 'acme', secret: 'ODOO_DB_URL' });
     expect(selected.label).toBe('github org acme ODOO_DB_PASSWORD');
     await selected.check();
@@ -121,7 +127,9 @@ describe('github store', () => {
 
   it('reports 401 bad credentials clearly', async () => {
     const { store } = setup({ token: 'some-other-token' });
-    const error = await store({ repository: 'acme/ops', secret: 'ODOO_DB_PASSWORD' }).check().catch((e: unknown) => e);
+    const error = await store({ repository: 'acme/ops', secret: 'ODOO_DB_PASSWORD' })
+      .check()
+      .catch((e: unknown) => e);
     expect(describeError(error)).toMatch(/HTTP 401 \(Bad credentials\).*rejected the token/);
   });
 
@@ -143,21 +151,33 @@ describe('github store', () => {
 
   it('names environments and organization_secrets permissions for those scopes', async () => {
     const { store } = setup({ permissions: { environments: 'none', organization_secrets: 'read' } });
-    const env = await store({ repository: 'acme/ops', environment: 'production', secret: 'P' }).check().catch((e: unknown) => e);
+    const env = await store({ repository: 'acme/ops', environment: 'production', secret: 'P' })
+      .check()
+      .catch((e: unknown) => e);
     expect(describeError(env)).toMatch(/environment 'production' of acme\/ops: HTTP 403.*"environments: write"/);
-    const org = await store({ organization: 'acme', secret: 'P' }).write(new Secret(PLAIN)).catch((e: unknown) => e);
+    const org = await store({ organization: 'acme', secret: 'P' })
+      .write(new Secret(PLAIN))
+      .catch((e: unknown) => e);
     expect(describeError(org)).toMatch(/organization acme: HTTP 403.*"organization_secrets: write"/);
   });
 
   it('reports a missing environment, repository, organization or selected repository (404)', async () => {
     const { store } = setup();
-    const env = await store({ repository: 'acme/ops', environment: 'prod', secret: 'P' }).check().catch((e: unknown) => e);
+    const env = await store({ repository: 'acme/ops', environment: 'prod', secret: 'P' })
+      .check()
+      .catch((e: unknown) => e);
     expect(describeError(env)).toMatch(/environment 'prod' of acme\/ops: HTTP 404.*create the environment/);
-    const repo = await store({ repository: 'acme/nope', secret: 'P' }).check().catch((e: unknown) => e);
+    const repo = await store({ repository: 'acme/nope', secret: 'P' })
+      .check()
+      .catch((e: unknown) => e);
     expect(describeError(repo)).toMatch(/repository acme\/nope: HTTP 404/);
-    const org = await store({ organization: 'umbrella', secret: 'P' }).check().catch((e: unknown) => e);
+    const org = await store({ organization: 'umbrella', secret: 'P' })
+      .check()
+      .catch((e: unknown) => e);
     expect(describeError(org)).toMatch(/organization umbrella: HTTP 404/);
-    const sel = await store({ organization: 'acme', secret: 'P', visibility: 'selected', selected_repositories: ['ghost'] }).check().catch((e: unknown) => e);
+    const sel = await store({ organization: 'acme', secret: 'P', visibility: 'selected', selected_repositories: ['ghost'] })
+      .check()
+      .catch((e: unknown) => e);
     expect(describeError(sel)).toMatch(/'ghost' named in credentials\.odoo_app\.store\[0\]\.github\.selected_repositories does not exist/);
   });
 
@@ -184,7 +204,9 @@ describe('github store', () => {
   it('gives up after the retry budget on a persistent 5xx, with a retryable error', async () => {
     const { store, model } = setup();
     model.failNext({ method: 'PUT' }, { status: 503 }, 10);
-    const error = await store({ repository: 'acme/ops', secret: 'P' }).write(new Secret(PLAIN)).catch((e: unknown) => e);
+    const error = await store({ repository: 'acme/ops', secret: 'P' })
+      .write(new Secret(PLAIN))
+      .catch((e: unknown) => e);
     expect((error as RotationError).retryable).toBe(true);
     expect(describeError(error)).toContain('HTTP 503');
     expect(model.count({ method: 'PUT' })).toBe(4);
@@ -192,7 +214,9 @@ describe('github store', () => {
 
   it('does not retry a 422 and explains it', async () => {
     const { store, model, runtime } = setup();
-    const error = await store({ repository: 'acme/ops', secret: '1BAD' }).write(new Secret(PLAIN)).catch((e: unknown) => e);
+    const error = await store({ repository: 'acme/ops', secret: '1BAD' })
+      .write(new Secret(PLAIN))
+      .catch((e: unknown) => e);
     expect(describeError(error)).toMatch(/write secret 1BAD in repository acme\/ops: HTTP 422 .*GitHub refused secret 1BAD/);
     expect(model.count({ method: 'PUT' })).toBe(1);
     expect(runtime.sleeps).toEqual([]);
@@ -203,11 +227,27 @@ describe('github store', () => {
     const errors: unknown[] = [];
     const value = new Secret(PLAIN);
     model.failNext({ method: 'PUT' }, { status: 500 }, 4);
-    errors.push(await store({ repository: 'acme/ops', secret: 'A' }).write(value).catch((e: unknown) => e));
-    errors.push(await store({ repository: 'acme/ops', secret: 'GITHUB_X' }).write(value).catch((e: unknown) => e));
-    errors.push(await store({ repository: 'acme/ops', environment: 'production', secret: 'A' }).write(value).catch((e: unknown) => e));
+    errors.push(
+      await store({ repository: 'acme/ops', secret: 'A' })
+        .write(value)
+        .catch((e: unknown) => e),
+    );
+    errors.push(
+      await store({ repository: 'acme/ops', secret: 'GITHUB_X' })
+        .write(value)
+        .catch((e: unknown) => e),
+    );
+    errors.push(
+      await store({ repository: 'acme/ops', environment: 'production', secret: 'A' })
+        .write(value)
+        .catch((e: unknown) => e),
+    );
     model.failNext({ method: 'PUT' }, 'network', 4);
-    errors.push(await store({ organization: 'acme', secret: 'A' }).write(value).catch((e: unknown) => e));
+    errors.push(
+      await store({ organization: 'acme', secret: 'A' })
+        .write(value)
+        .catch((e: unknown) => e),
+    );
     expect(errors.every((e) => e instanceof RotationError)).toBe(true);
     const seen = [...errors.map(surfaces), runtime.reporter.lines.join('\n'), JSON.stringify(model.requests)].join('\n');
     expect(seen).not.toContain(PLAIN);
@@ -226,7 +266,10 @@ describe('github store', () => {
     const served = await serveHandlers(model.handlers, { rewriteTo: 'https://api.github.com' });
     try {
       const runtime = testRuntime({ github: (token) => createGitHubClient(token, served.url, realFetch) });
-      const target = githubStore(targetSpec('github', { repository: 'acme/ops', environment: 'production', secret: 'ODOO_DB_PASSWORD' }), testContext(runtime));
+      const target = githubStore(
+        targetSpec('github', { repository: 'acme/ops', environment: 'production', secret: 'ODOO_DB_PASSWORD' }),
+        testContext(runtime),
+      );
       model.failNext({ method: 'PUT' }, 'network');
       await target.check();
       await target.write(new Secret(PLAIN));

@@ -40,11 +40,15 @@ export async function adminPaths(db: pg.Client, role: string, context: PowerCont
   }
   const byOid = new Map(reached.map((r) => [r.oid, r]));
   const holder = (grantee: number) => (grantee === 0 ? 'PUBLIC' : byOid.get(grantee)!.name);
-  for (const grant of (await writeGrants(db, [0, ...byOid.keys()])).filter((g) => g.kind === 'parameter' && g.privilege === 'ALTER SYSTEM')) {
+  for (const grant of (await writeGrants(db, [0, ...byOid.keys()])).filter(
+    (g) => g.kind === 'parameter' && g.privilege === 'ALTER SYSTEM',
+  )) {
     findings.push(powerFinding(db, role, grantPower(db, grant, holder(grant.grantee)), byOid.get(grant.grantee), holder(grant.grantee)));
   }
-  const definers = (on: pg.Client, database?: string) => definerPowers(on, role, byOid, context, database, (owner) => adminPaths(on, owner, { ...context, nested: true }));
+  const definers = (on: pg.Client, database?: string) =>
+    definerPowers(on, role, byOid, context, database, (owner) => adminPaths(on, owner, { ...context, nested: true }));
   findings.push(...(await definers(db)));
-  if (!context.nested) findings.push(...(await inOtherDatabases(db, role, byOid, context.database, (other, name) => definers(other, name))));
+  if (!context.nested)
+    findings.push(...(await inOtherDatabases(db, role, byOid, context.database, (other, name) => definers(other, name))));
   return findings.map((f) => ({ ...f, fixes: f.fixes.filter(Boolean) }));
 }

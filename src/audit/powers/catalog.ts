@@ -205,7 +205,11 @@ export async function largeObjectCompat(db: pg.Client, roles: number[]): Promise
     const role = r.role ? `ROLE ${db.escapeIdentifier(r.role)}` : r.database ? undefined : 'ROLE ALL';
     const inDb = r.database ? ` IN DATABASE ${db.escapeIdentifier(r.database)}` : '';
     if (r.server) return { where: 'the server', fix: 'ALTER SYSTEM SET lo_compat_privileges = off; SELECT pg_reload_conf();' };
-    if (!role) return { where: `database ${r.database}`, fix: `ALTER DATABASE ${db.escapeIdentifier(r.database!)} RESET lo_compat_privileges;` };
-    return { where: `${r.role ? `role ${r.role}` : 'every role'}${r.database ? ` in database ${r.database}` : ''}`, fix: `ALTER ${role}${inDb} RESET lo_compat_privileges;` };
+    if (!role)
+      return { where: `database ${r.database}`, fix: `ALTER DATABASE ${db.escapeIdentifier(r.database!)} RESET lo_compat_privileges;` };
+    return {
+      where: `${r.role ? `role ${r.role}` : 'every role'}${r.database ? ` in database ${r.database}` : ''}`,
+      fix: `ALTER ${role}${inDb} RESET lo_compat_privileges;`,
+    };
   });
 }

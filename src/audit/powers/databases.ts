@@ -42,7 +42,10 @@ export async function inOtherDatabases(
       findings.push({
         what: `${role} may connect to database ${database}, which the admin connection could not read (${describeError(error)}): could not tell what ${role} may write there`,
         severity: 'error',
-        fixes: [`GRANT CONNECT ON DATABASE ${db.escapeIdentifier(database)} TO ${db.escapeIdentifier(admin)};`, `REVOKE CONNECT ON DATABASE ${db.escapeIdentifier(database)} FROM PUBLIC; (and from ${role}, if granted)`],
+        fixes: [
+          `GRANT CONNECT ON DATABASE ${db.escapeIdentifier(database)} TO ${db.escapeIdentifier(admin)};`,
+          `REVOKE CONNECT ON DATABASE ${db.escapeIdentifier(database)} FROM PUBLIC; (and from ${role}, if granted)`,
+        ],
         path: 'undecided',
         object: `database ${database}`,
         database,
@@ -51,7 +54,8 @@ export async function inOtherDatabases(
       continue;
     }
     try {
-      for (const f of await perDatabase(other, database)) findings.push({ ...f, what: `in database ${database}: ${f.what}`, database, facts: { ...f.facts, database } });
+      for (const f of await perDatabase(other, database))
+        findings.push({ ...f, what: `in database ${database}: ${f.what}`, database, facts: { ...f.facts, database } });
     } finally {
       await other.end().catch(() => undefined);
     }

@@ -1,7 +1,16 @@
 import type pg from 'pg';
 import { reachableRoles, roleAttributes, type ReachedRole } from '../catalog.js';
 import type { Finding } from '../types.js';
-import { callableDefiners, defaultWriteGrants, largeObjectCompat, ownedObjects, writeGrants, type DefaultGrant, type OwnedObject, type WriteGrant } from './catalog.js';
+import {
+  callableDefiners,
+  defaultWriteGrants,
+  largeObjectCompat,
+  ownedObjects,
+  writeGrants,
+  type DefaultGrant,
+  type OwnedObject,
+  type WriteGrant,
+} from './catalog.js';
 import { alterOwner, powerFinding, type Power } from './describe.js';
 import { inOtherDatabases } from './databases.js';
 
@@ -10,7 +19,7 @@ const WRITING_ROLES: Record<string, string> = {
   pg_write_all_data: 'writes every table, view and sequence',
   pg_execute_server_program: 'runs programs on the database server (COPY … TO PROGRAM)',
   pg_write_server_files: 'writes files on the database server (COPY … TO a file)',
-  pg_read_server_files: "reads any file the server can read (COPY … FROM a file), its configuration and keys included",
+  pg_read_server_files: 'reads any file the server can read (COPY … FROM a file), its configuration and keys included',
 };
 
 /** Attributes that let a role write, create or read past every grant. */
@@ -45,8 +54,16 @@ export async function writePaths(db: pg.Client, role: string, context: PowerCont
   const reached = await reachableRoles(db, role);
   if (reached.length === 0) return [missingRole(role)];
   const byOid = new Map(reached.map((r) => [r.oid, r]));
-  const findings = [...(await clusterWritePaths(db, role, reached, byOid, context)), ...(await databaseWritePaths(db, role, byOid, context, database))];
-  if (!context.nested) findings.push(...(await inOtherDatabases(db, role, byOid, context.database, (other, name) => databaseWritePaths(other, role, byOid, context, name))));
+  const findings = [
+    ...(await clusterWritePaths(db, role, reached, byOid, context)),
+    ...(await databaseWritePaths(db, role, byOid, context, database)),
+  ];
+  if (!context.nested)
+    findings.push(
+      ...(await inOtherDatabases(db, role, byOid, context.database, (other, name) =>
+        databaseWritePaths(other, role, byOid, context, name),
+      )),
+    );
   // A predefined role has no fix but cutting the membership: its empty second fix goes.
   return findings.map((f) => ({ ...f, fixes: f.fixes.filter(Boolean) }));
 }
@@ -55,11 +72,18 @@ export async function writePaths(db: pg.Client, role: string, context: PowerCont
 const CLUSTER_KINDS: WriteGrant['kind'][] = ['database', 'parameter'];
 
 /** Paths the shared catalogs show, the same from any database: ownership, grants on databases and parameters, roles, attributes, settings. */
-async function clusterWritePaths(db: pg.Client, role: string, reached: ReachedRole[], byOid: Map<number, ReachedRole>, context: PowerContext): Promise<Finding[]> {
+async function clusterWritePaths(
+  db: pg.Client,
+  role: string,
+  reached: ReachedRole[],
+  byOid: Map<number, ReachedRole>,
+  context: PowerContext,
+): Promise<Finding[]> {
   const oids = [...byOid.keys()];
   const holder = (grantee: number) => (grantee === 0 ? 'PUBLIC' : byOid.get(grantee)!.name);
   const findings: Finding[] = [];
-  for (const grant of (await writeGrants(db, [0, ...oids])).filter((g) => CLUSTER_KINDS.includes(g.kind))) findings.push(powerFinding(db, role, grantPower(db, grant, holder(grant.grantee)), byOid.get(grant.grantee), holder(grant.grantee)));
+  for (const grant of (await writeGrants(db, [0, ...oids])).filter((g) => CLUSTER_KINDS.includes(g.kind)))
+    findings.push(powerFinding(db, role, grantPower(db, grant, holder(grant.grantee)), byOid.get(grant.grantee), holder(grant.grantee)));
   const owned = (await ownedObjects(db, oids)).filter((o) => !(context.nested && o.catalog === 'pg_proc'));
   for (const power of ownershipPowers(db, owned, byOid, context.writer)) findings.push(powerFinding(db, role, power.power, power.via));
   for (const r of reached.filter((x) => WRITING_ROLES[x.name])) {
@@ -81,18 +105,35 @@ async function clusterWritePaths(db: pg.Client, role: string, reached: ReachedRo
 }
 
 /** Paths of one database: grants on its objects, its default privileges, its definer functions. */
-async function databaseWritePaths(db: pg.Client, role: string, byOid: Map<number, ReachedRole>, context: PowerContext, database: string | undefined): Promise<Finding[]> {
+async function databaseWritePaths(
+  db: pg.Client,
+  role: string,
+  byOid: Map<number, ReachedRole>,
+  context: PowerContext,
+  database: string | undefined,
+): Promise<Finding[]> {
   const oids = [...byOid.keys()];
   const holder = (grantee: number) => (grantee === 0 ? 'PUBLIC' : byOid.get(grantee)!.name);
   const findings: Finding[] = [];
-  for (const grant of (await writeGrants(db, [0, ...oids])).filter((g) => !CLUSTER_KINDS.includes(g.kind))) findings.push(powerFinding(db, role, grantPower(db, grant, holder(grant.grantee)), byOid.get(grant.grantee), holder(grant.grantee)));
-  for (const grant of await defaultWriteGrants(db, [0, ...oids])) findings.push(powerFinding(db, role, defaultPower(db, grant, holder(grant.grantee)), byOid.get(grant.grantee), holder(grant.grantee)));
-  findings.push(...(await definerPowers(db, role, byOid, context, database, (owner) => writePaths(db, owner, { ...context, nested: true }, database))));
+  for (const grant of (await writeGrants(db, [0, ...oids])).filter((g) => !CLUSTER_KINDS.includes(g.kind)))
+    findings.push(powerFinding(db, role, grantPower(db, grant, holder(grant.grantee)), byOid.get(grant.grantee), holder(grant.grantee)));
+  for (const grant of await defaultWriteGrants(db, [0, ...oids]))
+    findings.push(powerFinding(db, role, defaultPower(db, grant, holder(grant.grantee)), byOid.get(grant.grantee), holder(grant.grantee)));
+  findings.push(
+    ...(await definerPowers(db, role, byOid, context, database, (owner) => writePaths(db, owner, { ...context, nested: true }, database))),
+  );
   return findings;
 }
 
 export function missingRole(role: string): Finding {
-  return { what: `role ${role} does not exist`, severity: 'error', fixes: ['credential-rotation provision <credential>'], path: 'missing-role', object: `role ${role}`, facts: { role } };
+  return {
+    what: `role ${role} does not exist`,
+    severity: 'error',
+    fixes: ['credential-rotation provision <credential>'],
+    path: 'missing-role',
+    object: `role ${role}`,
+    facts: { role },
+  };
 }
 
 export function grantPower(db: pg.Client, grant: WriteGrant, holder: string): Power {
@@ -100,12 +141,19 @@ export function grantPower(db: pg.Client, grant: WriteGrant, holder: string): Po
   if (grant.write) return power;
   // Held only for its grant option: the holder may hand it on (GRANT writes the catalog, and others' access).
   const revoke = power.fix.replace(/^REVOKE /, 'REVOKE GRANT OPTION FOR ');
-  return { ...power, path: 'grant-option', what: `may grant ${grant.privilege} on ${power.object} to others (WITH GRANT OPTION)`, fix: revoke, facts: { ...power.facts, grantable: true } };
+  return {
+    ...power,
+    path: 'grant-option',
+    what: `may grant ${grant.privilege} on ${power.object} to others (WITH GRANT OPTION)`,
+    fix: revoke,
+    facts: { ...power.facts, grantable: true },
+  };
 }
 
 function writeGrantPower(db: pg.Client, grant: WriteGrant, holder: string): Power {
   const to = holder === 'PUBLIC' ? 'PUBLIC' : db.escapeIdentifier(holder);
-  const q = (schema: string | undefined, name: string) => (schema ? `${db.escapeIdentifier(schema)}.${db.escapeIdentifier(name)}` : db.escapeIdentifier(name));
+  const q = (schema: string | undefined, name: string) =>
+    schema ? `${db.escapeIdentifier(schema)}.${db.escapeIdentifier(name)}` : db.escapeIdentifier(name);
   const plain = grant.schema ? `${grant.schema}.${grant.object}` : grant.object;
   const facts = { privilege: grant.privilege, kind: grant.kind, granted_to: holder, grantor: grant.grantor };
   switch (grant.kind) {
@@ -113,25 +161,70 @@ function writeGrantPower(db: pg.Client, grant: WriteGrant, holder: string): Powe
       const kind = relkindName(grant.relkind);
       const keyword = grant.relkind === 'S' ? 'SEQUENCE' : 'TABLE';
       const why = grant.relkind === 'S' ? ` (${grant.privilege === 'USAGE' ? 'nextval' : 'nextval and setval'} write)` : '';
-      return { path: 'table-privilege', object: `${kind} ${plain}`, what: `holds ${grant.privilege} on ${kind} ${plain}${why}`, fix: `REVOKE ${grant.privilege} ON ${keyword} ${q(grant.schema, grant.object)} FROM ${to};`, runAs: grant.grantor, facts: { ...facts, object: plain } };
+      return {
+        path: 'table-privilege',
+        object: `${kind} ${plain}`,
+        what: `holds ${grant.privilege} on ${kind} ${plain}${why}`,
+        fix: `REVOKE ${grant.privilege} ON ${keyword} ${q(grant.schema, grant.object)} FROM ${to};`,
+        runAs: grant.grantor,
+        facts: { ...facts, object: plain },
+      };
     }
     case 'column':
-      return { path: 'column-privilege', object: `column ${plain}(${grant.column})`, what: `holds ${grant.privilege} on column ${plain}(${grant.column})`, fix: `REVOKE ${grant.privilege} (${db.escapeIdentifier(grant.column!)}) ON TABLE ${q(grant.schema, grant.object)} FROM ${to};`, runAs: grant.grantor, facts: { ...facts, object: `${plain}(${grant.column})` } };
+      return {
+        path: 'column-privilege',
+        object: `column ${plain}(${grant.column})`,
+        what: `holds ${grant.privilege} on column ${plain}(${grant.column})`,
+        fix: `REVOKE ${grant.privilege} (${db.escapeIdentifier(grant.column!)}) ON TABLE ${q(grant.schema, grant.object)} FROM ${to};`,
+        runAs: grant.grantor,
+        facts: { ...facts, object: `${plain}(${grant.column})` },
+      };
     case 'schema':
     case 'database':
-      return { path: grant.kind === 'schema' ? 'schema-privilege' : 'database-privilege', object: `${grant.kind} ${plain}`, what: `holds ${grant.privilege} on ${grant.kind} ${plain}`, fix: `REVOKE ${grant.privilege} ON ${grant.kind.toUpperCase()} ${q(undefined, grant.object)} FROM ${to};`, runAs: grant.grantor, facts: { ...facts, object: plain } };
+      return {
+        path: grant.kind === 'schema' ? 'schema-privilege' : 'database-privilege',
+        object: `${grant.kind} ${plain}`,
+        what: `holds ${grant.privilege} on ${grant.kind} ${plain}`,
+        fix: `REVOKE ${grant.privilege} ON ${grant.kind.toUpperCase()} ${q(undefined, grant.object)} FROM ${to};`,
+        runAs: grant.grantor,
+        facts: { ...facts, object: plain },
+      };
     case 'large object':
-      return { path: 'large-object-privilege', object: `large object ${grant.object}`, what: `holds ${grant.privilege} on large object ${grant.object} (lo_put, lo_truncate)`, fix: `REVOKE ${grant.privilege} ON LARGE OBJECT ${Number(grant.object)} FROM ${to};`, runAs: grant.grantor, facts: { ...facts, object: grant.object } };
+      return {
+        path: 'large-object-privilege',
+        object: `large object ${grant.object}`,
+        what: `holds ${grant.privilege} on large object ${grant.object} (lo_put, lo_truncate)`,
+        fix: `REVOKE ${grant.privilege} ON LARGE OBJECT ${Number(grant.object)} FROM ${to};`,
+        runAs: grant.grantor,
+        facts: { ...facts, object: grant.object },
+      };
     case 'foreign server':
     case 'foreign-data wrapper': {
       const does = grant.kind === 'foreign server' ? 'CREATE USER MAPPING' : 'CREATE SERVER';
       const keyword = grant.kind === 'foreign server' ? 'FOREIGN SERVER' : 'FOREIGN DATA WRAPPER';
-      return { path: 'foreign-data-privilege', object: `${grant.kind} ${grant.object}`, what: `holds ${grant.privilege} on ${grant.kind} ${grant.object} (${does})`, fix: `REVOKE ${grant.privilege} ON ${keyword} ${q(undefined, grant.object)} FROM ${to};`, runAs: grant.grantor, facts: { ...facts, object: grant.object } };
+      return {
+        path: 'foreign-data-privilege',
+        object: `${grant.kind} ${grant.object}`,
+        what: `holds ${grant.privilege} on ${grant.kind} ${grant.object} (${does})`,
+        fix: `REVOKE ${grant.privilege} ON ${keyword} ${q(undefined, grant.object)} FROM ${to};`,
+        runAs: grant.grantor,
+        facts: { ...facts, object: grant.object },
+      };
     }
     case 'parameter': {
-      const does = grant.privilege === 'ALTER SYSTEM' ? "changes the server's configuration (postgresql.auto.conf)" : 'turns off the privilege checks of large objects in its session';
+      const does =
+        grant.privilege === 'ALTER SYSTEM'
+          ? "changes the server's configuration (postgresql.auto.conf)"
+          : 'turns off the privilege checks of large objects in its session';
       const name = /^[a-z_][a-z0-9_.]*$/.test(grant.object) ? grant.object : q(undefined, grant.object);
-      return { path: 'parameter-privilege', object: `parameter ${grant.object}`, what: `holds ${grant.privilege} on parameter ${grant.object}: it ${does}`, fix: `REVOKE ${grant.privilege} ON PARAMETER ${name} FROM ${to};`, runAs: grant.grantor, facts: { ...facts, object: grant.object } };
+      return {
+        path: 'parameter-privilege',
+        object: `parameter ${grant.object}`,
+        what: `holds ${grant.privilege} on parameter ${grant.object}: it ${does}`,
+        fix: `REVOKE ${grant.privilege} ON PARAMETER ${name} FROM ${to};`,
+        runAs: grant.grantor,
+        facts: { ...facts, object: grant.object },
+      };
     }
   }
 }
@@ -141,7 +234,12 @@ function relkindName(relkind: string | undefined): string {
 }
 
 /** Each owned object of this database, and per other database the count (its catalogs are not read here). */
-function ownershipPowers(db: pg.Client, owned: OwnedObject[], byOid: Map<number, ReachedRole>, writer: string | undefined): { power: Power; via: ReachedRole }[] {
+function ownershipPowers(
+  db: pg.Client,
+  owned: OwnedObject[],
+  byOid: Map<number, ReachedRole>,
+  writer: string | undefined,
+): { power: Power; via: ReachedRole }[] {
   const to = writer ? db.escapeIdentifier(writer) : '<the application role>';
   const elsewhere = new Map<string, number>();
   const out: { power: Power; via: ReachedRole }[] = [];
@@ -153,23 +251,48 @@ function ownershipPowers(db: pg.Client, owned: OwnedObject[], byOid: Map<number,
       continue;
     }
     const object = `${o.type} ${o.identity}`;
-    out.push({ via, power: { path: 'ownership', object, what: `owns ${object}: an owner may change it, its contents and who may`, fix: alterOwner(db, o.type, o.identity, via.name, to), runAs: via.name, facts: { object, owner: via.name } } });
+    out.push({
+      via,
+      power: {
+        path: 'ownership',
+        object,
+        what: `owns ${object}: an owner may change it, its contents and who may`,
+        fix: alterOwner(db, o.type, o.identity, via.name, to),
+        runAs: via.name,
+        facts: { object, owner: via.name },
+      },
+    });
   }
   for (const [key, count] of elsewhere) {
     const [owner, database] = key.split('\n');
     const via = byOid.get(Number(owner))!;
     out.push({
       via,
-      power: { path: 'ownership', object: `database ${database}`, what: `owns ${count} object(s) in database ${database}: connect there to see them`, fix: `REASSIGN OWNED BY ${db.escapeIdentifier(via.name)} TO ${to}; (connected to database ${database})`, runAs: via.name, facts: { database, count, owner: via.name } },
+      power: {
+        path: 'ownership',
+        object: `database ${database}`,
+        what: `owns ${count} object(s) in database ${database}: connect there to see them`,
+        fix: `REASSIGN OWNED BY ${db.escapeIdentifier(via.name)} TO ${to}; (connected to database ${database})`,
+        runAs: via.name,
+        facts: { database, count, owner: via.name },
+      },
     });
   }
   return out;
 }
 
 /** Attributes the subject has, or gains by SET ROLE (attributes are not inherited). */
-export async function attributePowers(db: pg.Client, role: string, reached: ReachedRole[], attributes: readonly (readonly [string, string])[]): Promise<Finding[]> {
+export async function attributePowers(
+  db: pg.Client,
+  role: string,
+  reached: ReachedRole[],
+  attributes: readonly (readonly [string, string])[],
+): Promise<Finding[]> {
   const acting = reached.filter((r) => r.mode === 'act');
-  const attrs = await roleAttributes(db, acting.map((r) => r.oid));
+  const attrs = await roleAttributes(
+    db,
+    acting.map((r) => r.oid),
+  );
   const findings: Finding[] = [];
   for (const r of acting) {
     const a = attrs.get(r.oid) as unknown as Record<string, boolean> | undefined;
@@ -177,8 +300,23 @@ export async function attributePowers(db: pg.Client, role: string, reached: Reac
     if (flags.length === 0) continue;
     const fix = `ALTER ROLE ${db.escapeIdentifier(r.name)} ${flags.map((f) => `NO${f}`).join(' ')};`;
     const needsSuperuser = flags.some((f) => ['SUPERUSER', 'REPLICATION', 'BYPASSRLS'].includes(f));
-    const finding = powerFinding(db, role, { path: 'role-attribute', object: `role ${r.name}`, what: `is ${flags.join(', ')}`, fix, ...(needsSuperuser ? { runAs: 'a superuser' } : {}), facts: { via: r.name, attributes: flags.join(',') } }, r);
-    if (r.path.length === 1 && needsSuperuser) finding.fixes.push('(removing SUPERUSER, REPLICATION or BYPASSRLS needs a superuser; on DigitalOcean, ask support or recreate the role with credential-rotation provision)');
+    const finding = powerFinding(
+      db,
+      role,
+      {
+        path: 'role-attribute',
+        object: `role ${r.name}`,
+        what: `is ${flags.join(', ')}`,
+        fix,
+        ...(needsSuperuser ? { runAs: 'a superuser' } : {}),
+        facts: { via: r.name, attributes: flags.join(',') },
+      },
+      r,
+    );
+    if (r.path.length === 1 && needsSuperuser)
+      finding.fixes.push(
+        '(removing SUPERUSER, REPLICATION or BYPASSRLS needs a superuser; on DigitalOcean, ask support or recreate the role with credential-rotation provision)',
+      );
     findings.push(finding);
   }
   return findings;
@@ -218,9 +356,26 @@ export async function definerPowers(
     const grantee = f.grantees.includes(0) ? 0 : f.grantees[0];
     const holder = grantee === 0 || grantee === undefined ? 'PUBLIC' : byOid.get(grantee)!.name;
     const revoke = `REVOKE EXECUTE ON ROUTINE ${f.signature} FROM ${holder === 'PUBLIC' ? 'PUBLIC' : db.escapeIdentifier(holder)};`;
-    const base = { object: `function ${f.signature}`, fix: revoke, runAs: f.owner, facts: { function: f.signature, owner: f.owner, granted_to: holder } };
+    const base = {
+      object: `function ${f.signature}`,
+      fix: revoke,
+      runAs: f.owner,
+      facts: { function: f.signature, owner: f.owner, granted_to: holder },
+    };
     if (context.nested) {
-      findings.push(powerFinding(db, role, { ...base, path: 'undecided', what: `may call SECURITY DEFINER function ${f.signature} of ${f.owner}: could not tell what that reaches (not followed further)` }, byOid.get(grantee), holder));
+      findings.push(
+        powerFinding(
+          db,
+          role,
+          {
+            ...base,
+            path: 'undecided',
+            what: `may call SECURITY DEFINER function ${f.signature} of ${f.owner}: could not tell what that reaches (not followed further)`,
+          },
+          byOid.get(grantee),
+          holder,
+        ),
+      );
       continue;
     }
     const key = `${database ?? ''}\n${f.owner}`;

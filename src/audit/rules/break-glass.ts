@@ -15,7 +15,9 @@ export function breakGlassPolicyFindings(policy: Policy, credential: CredentialP
     findings.push({
       what: `break-glass credential ${credential.id} has a consumer (${consumer.path}): no application may use it`,
       severity: 'error',
-      fixes: [`remove ${consumer.path} from the policy, and give that application its own least-privilege role (credential-rotation provision <credential>)`],
+      fixes: [
+        `remove ${consumer.path} from the policy, and give that application its own least-privilege role (credential-rotation provision <credential>)`,
+      ],
       facts: { consumer: consumer.path },
     });
   }

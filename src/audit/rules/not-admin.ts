@@ -12,11 +12,24 @@ import { distinct } from './readonly.js';
  * has one), reaches no predefined role of the server's administrators, and may call no SECURITY
  * DEFINER function whose owner can do any of that (src/audit/powers/admin.ts).
  */
-export async function notAdminCheck(db: pg.Client, credential: CredentialPolicy, options: Pick<PowerContext, 'database'> = {}): Promise<AuditCheck> {
+export async function notAdminCheck(
+  db: pg.Client,
+  credential: CredentialPolicy,
+  options: Pick<PowerContext, 'database'> = {},
+): Promise<AuditCheck> {
   const context: PowerContext = { ...options };
   const findings: Finding[] = [];
   for (const role of credentialRoles(credential)) findings.push(...(await adminPaths(db, role, context)));
-  const unique = distinct(findings).map((f) => (f.path === 'missing-role' ? { ...f, fixes: [`credential-rotation provision ${credential.id}`] } : f));
+  const unique = distinct(findings).map((f) =>
+    f.path === 'missing-role' ? { ...f, fixes: [`credential-rotation provision ${credential.id}`] } : f,
+  );
   const roles = credentialRoles(credential).join(', ');
-  return check('app-role-not-admin', credential.id, unique, unique.length === 0 ? `${roles}: none of ${ADMIN_ATTRIBUTES.map(([, s]) => s).join(', ')}, no admin role or definer function reachable` : `${roles}: admin powers found`);
+  return check(
+    'app-role-not-admin',
+    credential.id,
+    unique,
+    unique.length === 0
+      ? `${roles}: none of ${ADMIN_ATTRIBUTES.map(([, s]) => s).join(', ')}, no admin role or definer function reachable`
+      : `${roles}: admin powers found`,
+  );
 }

@@ -22,7 +22,9 @@ export function policyBoundaryFindings(policy: Policy, credential: CredentialPol
       findings.push({
         what: `${consumer.path} gives Edge Functions a credential of ${credential.system}, which is not the Supabase project: Supabase must not connect to that database (section 4.2)`,
         severity: 'error',
-        fixes: [`remove ${consumer.path}; Edge Functions reach that system through its API (Odoo: XML-RPC), not with its database credential`],
+        fixes: [
+          `remove ${consumer.path}; Edge Functions reach that system through its API (Odoo: XML-RPC), not with its database credential`,
+        ],
         facts: { consumer: consumer.path, system: credential.system },
       });
     }
@@ -60,7 +62,10 @@ function supersetFindings(credential: CredentialPolicy, consumer: TargetSpec): F
     findings.push({
       what: `${consumer.path} gives Superset ${credential.id}, which is ${credential.access ? `declared ${credential.access}` : 'not declared readonly'}${credential.breakGlass ? ' and break-glass' : ''}: Superset reads only (section 4.3)`,
       severity: credential.access === undefined && !credential.breakGlass ? 'warning' : 'error',
-      fixes: credential.access === undefined ? [`declare access: readonly on credentials.${credential.id} (and provision it so)`] : [`give Superset a readonly credential (like superset_ro) instead of ${credential.id}`],
+      fixes:
+        credential.access === undefined
+          ? [`declare access: readonly on credentials.${credential.id} (and provision it so)`]
+          : [`give Superset a readonly credential (like superset_ro) instead of ${credential.id}`],
       facts: { consumer: consumer.path, access: credential.access ?? null },
     });
   }

@@ -11,13 +11,26 @@ import { writePaths, type PowerContext } from '../powers/write.js';
  * `options.writer` is the role an ownership fix moves objects to (the system's read-write role);
  * `options.database` opens the other databases the role may connect to.
  */
-export async function readonlyCheck(db: pg.Client, credential: CredentialPolicy, options: Pick<PowerContext, 'writer' | 'database'> = {}): Promise<AuditCheck> {
+export async function readonlyCheck(
+  db: pg.Client,
+  credential: CredentialPolicy,
+  options: Pick<PowerContext, 'writer' | 'database'> = {},
+): Promise<AuditCheck> {
   const context: PowerContext = { ...options };
   const findings: Finding[] = [];
   for (const role of credentialRoles(credential)) findings.push(...(await writePaths(db, role, context)));
-  const unique = distinct(findings).map((f) => (f.path === 'missing-role' ? { ...f, fixes: [`credential-rotation provision ${credential.id}`] } : f));
+  const unique = distinct(findings).map((f) =>
+    f.path === 'missing-role' ? { ...f, fixes: [`credential-rotation provision ${credential.id}`] } : f,
+  );
   const roles = credentialRoles(credential).join(', ');
-  return check('readonly-is-readonly', credential.id, unique, unique.length === 0 ? `${roles}: no write privilege, ownership, writing role or definer function reachable` : `${roles}: ${unique.length} way(s) to write`);
+  return check(
+    'readonly-is-readonly',
+    credential.id,
+    unique,
+    unique.length === 0
+      ? `${roles}: no write privilege, ownership, writing role or definer function reachable`
+      : `${roles}: ${unique.length} way(s) to write`,
+  );
 }
 
 /** Findings once each: the group's powers show again through every login. */

@@ -26,7 +26,8 @@ interface Relation {
 export async function rlsCheck(db: pg.Client, schemas: string[]): Promise<AuditCheck> {
   const roles = await existingRoles(db, API_ROLES);
   const subject = schemas.join(', ');
-  if (roles.length === 0) return check('rls-where-exposed', subject, [], `no ${API_ROLES.join(' or ')} role on this database: nothing the API can reach`);
+  if (roles.length === 0)
+    return check('rls-where-exposed', subject, [], `no ${API_ROLES.join(' or ')} role on this database: nothing the API can reach`);
   const { rows } = await db.query<Relation>(
     `SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS relkind, c.relrowsecurity AS rls,
             (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid)::int AS policies, c.reloptions AS options,
@@ -43,7 +44,13 @@ export async function rlsCheck(db: pg.Client, schemas: string[]): Promise<AuditC
     const name = qualified(db, rel.schema, rel.name);
     const who = rel.granted.join(', ');
     const revoke = `REVOKE ALL ON TABLE ${name} FROM ${rel.granted.map((r) => db.escapeIdentifier(r)).join(', ')};`;
-    const facts = { object: `${rel.schema}.${rel.name}`, kind: kindName(rel.relkind), granted_to: who, rls: rel.rls, policies: rel.policies };
+    const facts = {
+      object: `${rel.schema}.${rel.name}`,
+      kind: kindName(rel.relkind),
+      granted_to: who,
+      rls: rel.rls,
+      policies: rel.policies,
+    };
     if (rel.relkind === 'v') {
       if (!securityInvoker(rel.options)) {
         findings.push({
@@ -54,29 +61,48 @@ export async function rlsCheck(db: pg.Client, schemas: string[]): Promise<AuditC
         });
       }
     } else if (rel.relkind === 'm' || rel.relkind === 'f') {
-      findings.push({ what: `${kindName(rel.relkind)} ${rel.schema}.${rel.name} is granted to ${who} and cannot have RLS`, severity: 'error', fixes: [revoke], facts });
+      findings.push({
+        what: `${kindName(rel.relkind)} ${rel.schema}.${rel.name} is granted to ${who} and cannot have RLS`,
+        severity: 'error',
+        fixes: [revoke],
+        facts,
+      });
     } else if (!rel.rls) {
       findings.push({
         what: `table ${rel.schema}.${rel.name} has RLS disabled and is granted to ${who}: the API serves every row`,
         severity: 'error',
-        fixes: [revoke, `ALTER TABLE ${name} ENABLE ROW LEVEL SECURITY; CREATE POLICY ${db.escapeIdentifier(`${rel.name}_read`)} ON ${name} FOR SELECT TO ${rel.granted.map((r) => db.escapeIdentifier(r)).join(', ')} USING (<condition>);`],
+        fixes: [
+          revoke,
+          `ALTER TABLE ${name} ENABLE ROW LEVEL SECURITY; CREATE POLICY ${db.escapeIdentifier(`${rel.name}_read`)} ON ${name} FOR SELECT TO ${rel.granted.map((r) => db.escapeIdentifier(r)).join(', ')} USING (<condition>);`,
+        ],
         facts,
       });
     } else if (rel.policies === 0) {
       findings.push({
         what: `table ${rel.schema}.${rel.name} has RLS enabled but no policy, and is granted to ${who}: every request sees nothing (deny by default)`,
         severity: 'warning',
-        fixes: [`CREATE POLICY ${db.escapeIdentifier(`${rel.name}_read`)} ON ${name} FOR SELECT TO ${rel.granted.map((r) => db.escapeIdentifier(r)).join(', ')} USING (<condition>);`, revoke],
+        fixes: [
+          `CREATE POLICY ${db.escapeIdentifier(`${rel.name}_read`)} ON ${name} FOR SELECT TO ${rel.granted.map((r) => db.escapeIdentifier(r)).join(', ')} USING (<condition>);`,
+          revoke,
+        ],
         facts,
       });
     }
   }
   const exposed = rows.filter((r) => r.granted.length > 0).length;
-  return check('rls-where-exposed', subject, findings, `${rows.length} relation(s) in ${subject}, ${exposed} granted to ${roles.join('/')}${findings.length ? `, ${findings.length} not protected` : ', each protected by RLS with a policy'}`);
+  return check(
+    'rls-where-exposed',
+    subject,
+    findings,
+    `${rows.length} relation(s) in ${subject}, ${exposed} granted to ${roles.join('/')}${findings.length ? `, ${findings.length} not protected` : ', each protected by RLS with a policy'}`,
+  );
 }
 
 function securityInvoker(options: string[] | null): boolean {
-  const value = (options ?? []).find((o) => o.startsWith('security_invoker='))?.split('=')[1]?.toLowerCase();
+  const value = (options ?? [])
+    .find((o) => o.startsWith('security_invoker='))
+    ?.split('=')[1]
+    ?.toLowerCase();
   return ['true', 'on', '1', 'yes'].includes(value ?? '');
 }
 

@@ -77,7 +77,11 @@ export class OpenApiChecker {
   private readonly securitySchemes: Record<string, Json>;
   private violations: string[] = [];
 
-  constructor(readonly name: string, readonly description: Json, readonly errors: ProviderErrors) {
+  constructor(
+    readonly name: string,
+    readonly description: Json,
+    readonly errors: ProviderErrors,
+  ) {
     this.id = `openapi:${name}`;
     this.ajv = new Ajv({ strict: false, allErrors: true });
     addFormats(this.ajv);
@@ -99,8 +103,13 @@ export class OpenApiChecker {
           ...((op.parameters ?? []) as Json[]).map((p, i) => this.parameter(p, `${pointer}/parameters/${i}`)),
         ];
         this.operations.push({
-          operationId: String(op.operationId), method: method.toUpperCase(), template, pointer, parameters,
-          requestBody: op.requestBody as Operation['requestBody'], responses: (op.responses ?? {}) as Operation['responses'],
+          operationId: String(op.operationId),
+          method: method.toUpperCase(),
+          template,
+          pointer,
+          parameters,
+          requestBody: op.requestBody as Operation['requestBody'],
+          responses: (op.responses ?? {}) as Operation['responses'],
           security: (op.security ?? globalSecurity) as Record<string, string[]>[],
         });
       }
@@ -166,12 +175,14 @@ export class OpenApiChecker {
   /** A value as sent (a string) checked against a parameter schema: as is, then as the number or boolean it spells. */
   private paramProblem(_operation: Operation, p: Parameter & { pointer: string }, raw: string): string | undefined {
     // GitHub marks search-syntax dates with x-date-query: `>=2026-01-01T00:00:00Z`, `a..b`, or a date.
-    if ((p as unknown as Json)['x-date-query'] === true) return DATE_QUERY.test(raw) ? undefined : `${p.in} parameter ${p.name}: not GitHub's date query syntax`;
+    if ((p as unknown as Json)['x-date-query'] === true)
+      return DATE_QUERY.test(raw) ? undefined : `${p.in} parameter ${p.name}: not GitHub's date query syntax`;
     if (!p.schema) return undefined;
     const pointer = `${p.pointer}/schema`;
     const asIs = this.invalid(pointer, raw);
     if (!asIs) return undefined;
-    const coerced = raw === 'true' ? true : raw === 'false' ? false : raw.trim() !== '' && !Number.isNaN(Number(raw)) ? Number(raw) : undefined;
+    const coerced =
+      raw === 'true' ? true : raw === 'false' ? false : raw.trim() !== '' && !Number.isNaN(Number(raw)) ? Number(raw) : undefined;
     if (coerced !== undefined && !this.invalid(pointer, coerced)) return undefined;
     return `${p.in} parameter ${p.name}: ${asIs}`;
   }
@@ -182,12 +193,15 @@ export class OpenApiChecker {
       Object.keys(requirement).every((name) => {
         const scheme = this.securitySchemes[name];
         if (!scheme) return true;
-        if (scheme.type === 'http' && String(scheme.scheme).toLowerCase() === 'bearer') return /^Bearer \S+$/i.test(headers.get('authorization') ?? '');
+        if (scheme.type === 'http' && String(scheme.scheme).toLowerCase() === 'bearer')
+          return /^Bearer \S+$/i.test(headers.get('authorization') ?? '');
         if (scheme.type === 'apiKey' && scheme.in === 'header') return Boolean(headers.get(String(scheme.name)));
         return true;
       }),
     );
-    return satisfied ? undefined : `no credentials the operation's security (${operation.security.map((r) => Object.keys(r).join('+')).join(' | ')}) accepts`;
+    return satisfied
+      ? undefined
+      : `no credentials the operation's security (${operation.security.map((r) => Object.keys(r).join('+')).join(' | ')}) accepts`;
   }
 
   /** Checks a request; problems are recorded as violations and returned. */
@@ -223,7 +237,8 @@ export class OpenApiChecker {
       }
     }
     const declared = new Set(operation.parameters.filter((p) => p.in === 'query').map((p) => p.name));
-    for (const name of new Set(query.keys())) if (!declared.has(name)) problems.push(`query parameter ${name} is not a parameter of the operation`);
+    for (const name of new Set(query.keys()))
+      if (!declared.has(name)) problems.push(`query parameter ${name} is not a parameter of the operation`);
     const security = this.securityProblem(operation, request.headers);
     if (security) problems.push(security);
     problems.push(...(await this.bodyProblems(operation, request)));
@@ -238,7 +253,8 @@ export class OpenApiChecker {
     if (text === '') return spec.required ? ['the request body is required'] : [];
     const type = (request.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
     const media = spec.content?.[type];
-    if (!media) return [`content-type ${JSON.stringify(type)} is not one the operation takes (${Object.keys(spec.content ?? {}).join(', ')})`];
+    if (!media)
+      return [`content-type ${JSON.stringify(type)} is not one the operation takes (${Object.keys(spec.content ?? {}).join(', ')})`];
     if (!media.schema) return [];
     let body: unknown;
     try {
@@ -267,7 +283,10 @@ export class OpenApiChecker {
   private resolve(schema: Json): Json {
     let s = schema;
     while (typeof s.$ref === 'string') {
-      s = s.$ref.slice(2).split('/').reduce<Json>((node, key) => node[key.replace(/~1/g, '/').replace(/~0/g, '~')] as Json, this.description);
+      s = s.$ref
+        .slice(2)
+        .split('/')
+        .reduce<Json>((node, key) => node[key.replace(/~1/g, '/').replace(/~0/g, '~')] as Json, this.description);
     }
     return s;
   }
@@ -284,22 +303,29 @@ export class OpenApiChecker {
       }
       const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
       const properties = schema.properties as Record<string, Json>;
-      for (const name of Object.keys(properties)) if (name in out || ((schema.required ?? []) as string[]).includes(name)) out[name] = this.fill(properties[name], out[name]);
+      for (const name of Object.keys(properties))
+        if (name in out || ((schema.required ?? []) as string[]).includes(name)) out[name] = this.fill(properties[name], out[name]);
       return out;
     }
     if (schema.nullable) return null;
     if (Array.isArray(schema.enum)) return schema.enum[0];
     switch (schema.type) {
-      case 'object': return this.fill(schema, {});
-      case 'array': return [];
-      case 'integer': case 'number': return typeof schema.minimum === 'number' ? schema.minimum : 0;
-      case 'boolean': return false;
+      case 'object':
+        return this.fill(schema, {});
+      case 'array':
+        return [];
+      case 'integer':
+      case 'number':
+        return typeof schema.minimum === 'number' ? schema.minimum : 0;
+      case 'boolean':
+        return false;
       case 'string':
         if (schema.format === 'date-time') return '1970-01-01T00:00:00Z';
         if (schema.format === 'uri') return 'https://example.invalid/';
         if (schema.format === 'email') return 'nobody@example.invalid';
         return '';
-      default: return null;
+      default:
+        return null;
     }
   }
 
@@ -307,7 +333,12 @@ export class OpenApiChecker {
   async checkResponse(operation: Operation, response: Response): Promise<string[]> {
     if (response.type === 'error') return [];
     const status = response.status;
-    const key = String(status) in operation.responses ? String(status) : `${String(status)[0]}XX` in operation.responses ? `${String(status)[0]}XX` : undefined;
+    const key =
+      String(status) in operation.responses
+        ? String(status)
+        : `${String(status)[0]}XX` in operation.responses
+          ? `${String(status)[0]}XX`
+          : undefined;
     const where = `${operation.operationId} answered ${status}`;
     const problems: string[] = [];
     const text = await response.clone().text();
@@ -325,7 +356,8 @@ export class OpenApiChecker {
         if (status === 204 && text !== '') problems.push(`${where}: a 204 carries no body`);
       } else {
         const type = (response.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
-        if (!media[type]) problems.push(`${where}: content-type ${JSON.stringify(type)} is not declared (${Object.keys(media).join(', ')})`);
+        if (!media[type])
+          problems.push(`${where}: content-type ${JSON.stringify(type)} is not declared (${Object.keys(media).join(', ')})`);
         else if (media[type].schema) {
           const problem = this.invalid(`${operation.pointer}/responses/${key}/content/${escape(type)}/schema`, json());
           if (problem) problems.push(`${where}: response body: ${problem}`);
@@ -341,7 +373,12 @@ export class OpenApiChecker {
       const schema = this.errors.errorSchema;
       if (schema) {
         const body = json();
-        const problem = typeof schema === 'string' ? this.invalid(schema, body) : this.ajv.validate(schema, body) ? undefined : this.ajv.errorsText(this.ajv.errors, { dataVar: 'value' });
+        const problem =
+          typeof schema === 'string'
+            ? this.invalid(schema, body)
+            : this.ajv.validate(schema, body)
+              ? undefined
+              : this.ajv.errorsText(this.ajv.errors, { dataVar: 'value' });
         if (problem) problems.push(`${where}: error body: ${problem}`);
       }
     } else {
@@ -366,7 +403,10 @@ export async function guarded(
 ): Promise<Response> {
   const checked = await checker.checkRequest(request, path, new URL(request.url).searchParams);
   if (!checked.operation) return refuse(404, `no operation ${request.method.toUpperCase()} ${path}`);
-  const response = checked.problems.length > 0 ? refuse(422, checked.problems.join('; ')) : await route(checked as CheckedRequest & { operation: Operation });
+  const response =
+    checked.problems.length > 0
+      ? refuse(422, checked.problems.join('; '))
+      : await route(checked as CheckedRequest & { operation: Operation });
   await checker.checkResponse(checked.operation, response);
   return response;
 }
