@@ -6,7 +6,7 @@ import { describeTarget, pgError, tryLogin } from '../postgres/connect.js';
 import { urlLogin } from '../postgres/url.js';
 import { cutOffSessionsBefore, exposureNote } from '../postgres/sessions.js';
 import { proveOldPasswordRefused, roleAdmin, type TargetRole } from './postgres-role.js';
-import { digitalOceanCopies } from '../digitalocean/copies.js';
+import { linkedCluster } from '../digitalocean/linked-cluster.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange } from './method.js';
 
 /**
@@ -48,7 +48,9 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
       const adminNotes: string[] = [];
       pg.requireMayChange(await pg.adminRole(adminNotes), target);
       // On a DigitalOcean cluster: its own copy of the password, and the pools that use the role.
-      notes.push(...(await digitalOceanCopies(ctx, { method: 'alter-role', role })));
+      // The survey's code loads only for a server the policy links to a DigitalOcean cluster.
+      if (linkedCluster(ctx))
+        notes.push(...(await (await import('../digitalocean/copies.js')).digitalOceanCopies(ctx, { method: 'alter-role', role })));
       // Taken once the role is known and the admin may change it, so those get their own messages.
       await pg.lock(role);
       if (ctx.reason === 'exposure') notes.push(await exposureNote(await pg.client(), role));

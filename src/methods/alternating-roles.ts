@@ -6,7 +6,7 @@ import { generatePassword } from '../secret/generate.js';
 import { connect, describeTarget, pgError, tryLogin } from '../postgres/connect.js';
 import { cutOffSessionsBefore, exposureNote, mergeCutOffs, type CutOff } from '../postgres/sessions.js';
 import { proveOldPasswordRefused, roleAdmin, sqlName } from './postgres-role.js';
-import { digitalOceanCopies } from '../digitalocean/copies.js';
+import { linkedCluster } from '../digitalocean/linked-cluster.js';
 import { loginsOf } from '../policy/logins.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange, Verified } from './method.js';
 
@@ -120,7 +120,11 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
         pg.requireMayChange(me, row, 'login role');
       }
       // On a DigitalOcean cluster: a pool pinned to a login cannot follow the switch (refused).
-      notes.push(...(await digitalOceanCopies(ctx, { method: 'alternating-roles', group, logins })));
+      // The survey's code loads only for a server the policy links to a DigitalOcean cluster.
+      if (linkedCluster(ctx))
+        notes.push(
+          ...(await (await import('../digitalocean/copies.js')).digitalOceanCopies(ctx, { method: 'alternating-roles', group, logins })),
+        );
       // The cluster-wide lock (postgres/lock.ts) on both logins, once the admin may change them;
       // on exposure, what the cut-off will lack is said up front (it never blocks the change).
       await pg.lock([...logins]);
