@@ -8,7 +8,6 @@ import { loadAdapters, type Adapters, type AdapterLoader } from '../registry/loa
 import { describeError, RotationError } from '../errors/errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { FailedWith, partsOf, StepLog, type RecordParts, type StepDone } from './steps.js';
-import { isDue } from '../evidence/history.js';
 import { refuseAdminLockout, refuseEvidenceOutside } from './refusals.js';
 import { writeEvidence } from '../evidence/write.js';
 import { maskPolicySecrets } from '../secret/policy-secrets.js';
@@ -105,6 +104,8 @@ async function runChecklist(policy: Policy, request: RotationRequest, given: Run
   const checkBeforeChange = async (): Promise<{ prior: Prior } | { stop: RotationResult }> => {
     try {
       if (request.reason === 'scheduled' && !request.dryRun) {
+        // The history reader (and the evidence schema's validator) loads only for scheduled runs.
+        const { isDue } = await import('../evidence/history.js');
         const due = isDue(policy, credential, runtime.workspace, startedAt, (message) => reporter.warning(`evidence ${message}`));
         if (!due.due) return { stop: conclude('skipped', `not due: ${due.detail}`) };
       }
