@@ -31,7 +31,7 @@ export function runtimeFor(apiUrl: string, workspace = mkdtempSync(join(tmpdir()
     now: () => new Date(),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     fetch: globalThis.fetch,
-    github: (t) => createGitHubClient(t, apiUrl),
+    github: async (t, run) => createGitHubClient(t, apiUrl, run),
     githubToken: new Secret(TOKEN),
   };
 }

@@ -1,7 +1,7 @@
 import type { Octokit } from '@octokit/rest';
 import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../errors/errors.js';
-import { githubCall, requestOptions } from '../github/errors.js';
+import { githubCall } from '../github/errors.js';
 import { statusOf, type StatusHints } from '../http/http-error.js';
 import { optionsOf } from '../adapters/options.js';
 import type { Consumer } from './consumer.js';
@@ -42,22 +42,21 @@ export const githubWorkflow: AdapterFactory<Consumer> = (spec, ctx) => {
   const pollMs = o.number('poll_seconds', 5) * 1000;
   const label = `github-workflow ${owner}/${repo} ${workflow}@${ref}`;
   const where = `workflow ${workflow} in ${owner}/${repo}`;
-  const req = requestOptions(runtime);
   const hints: StatusHints = {
     401: 'GitHub rejected the token (bad credentials, expired or revoked)',
     403: `the token may not run workflows in ${owner}/${repo}: it needs the repository permission "actions: write"`,
     404: `${where} was not found: check the file name under .github/workflows (or the id) and that the token can see ${owner}/${repo}`,
   };
 
-  let octokit: Octokit | undefined;
-  const client = (): Octokit => {
+  let octokit: Promise<Octokit> | undefined;
+  const client = (): Promise<Octokit> => {
     if (!runtime.githubToken) {
       throw new RotationError(`${spec.path}: no GitHub token to dispatch ${where}`, {
         hint: 'pass github-token: a token with "actions: write" on the repository',
         code: 'NO_GITHUB_TOKEN',
       });
     }
-    return (octokit ??= runtime.github(runtime.githubToken));
+    return (octokit ??= runtime.github(runtime.githubToken, runtime));
   };
 
   const getRun = async (id: number): Promise<Run> =>
@@ -65,7 +64,7 @@ export const githubWorkflow: AdapterFactory<Consumer> = (spec, ctx) => {
       await githubCall(
         runtime,
         `GitHub: read run ${id} of ${where}`,
-        () => client().rest.actions.getWorkflowRun({ owner, repo, run_id: id, ...req }),
+        async () => (await client()).rest.actions.getWorkflowRun({ owner, repo, run_id: id }),
         hints,
       )
     ).data as Run;
@@ -82,8 +81,8 @@ export const githubWorkflow: AdapterFactory<Consumer> = (spec, ctx) => {
     const response = await githubCall(
       runtime,
       `GitHub: list runs of ${where}`,
-      () =>
-        client().rest.actions.listWorkflowRuns({
+      async () =>
+        (await client()).rest.actions.listWorkflowRuns({
           owner,
           repo,
           workflow_id,
@@ -91,7 +90,6 @@ export const githubWorkflow: AdapterFactory<Consumer> = (spec, ctx) => {
           branch: ref,
           created: `>=${since}`,
           per_page: 50,
-          ...req,
         }),
       hints,
     );
@@ -115,7 +113,7 @@ export const githubWorkflow: AdapterFactory<Consumer> = (spec, ctx) => {
       const response = await githubCall(
         runtime,
         `GitHub: read ${where}`,
-        () => client().rest.actions.getWorkflow({ owner, repo, workflow_id, ...req }),
+        async () => (await client()).rest.actions.getWorkflow({ owner, repo, workflow_id }),
         hints,
       );
       if (response.data.state !== 'active') {
@@ -126,7 +124,7 @@ export const githubWorkflow: AdapterFactory<Consumer> = (spec, ctx) => {
     },
 
     async refresh() {
-      const gh = client();
+      const gh = await client();
       const started = runtime.now().getTime();
       const deadline = started + timeoutMs;
       const dispatchOnce = (askForRun: boolean) =>
@@ -141,7 +139,6 @@ export const githubWorkflow: AdapterFactory<Consumer> = (spec, ctx) => {
               ref,
               inputs,
               ...(askForRun ? { return_run_details: true } : {}),
-              ...req,
             }),
           {
             ...hints,

@@ -9,7 +9,6 @@ import { connectionConfig, tryLogin } from '../postgres/connect.js';
 import { Secret } from '../secret/secret.js';
 import { startLocalPostgres } from './local-postgres.js';
 import { provisionPlatform } from './platform.js';
-import { createGitHubClient } from '../github/client.js';
 
 /**
  * `npm run demo`: the whole checklist for real. A PostgreSQL 16 server is started, the platform's
@@ -44,9 +43,10 @@ export async function runDemo(workspace = resolve('demo-output')): Promise<Rotat
       ...process.env,
       ROTATION_ADMIN_URL: platform.adminUrl,
       ODOO_DB_PASSWORD: platform.passwords.odoo_app.reveal(),
+      // No GitHub here: the file store stands in for it, and any GitHub call reaches a closed port.
+      GITHUB_API_URL: 'http://127.0.0.1:9',
     };
-    // No GitHub here: a client pointed at a closed port.
-    const runtime = liveRuntime({ env, reporter: out, workspace, github: (token) => createGitHubClient(token, 'http://127.0.0.1:9') });
+    const runtime = liveRuntime({ env, reporter: out, workspace });
     const result = await rotateCredential(
       loadPolicy(policyFile, env),
       { credential: 'odoo_app', reason: 'manual', dryRun: false, trigger: { event: 'demo', actor: env.USER ?? 'demo' } },

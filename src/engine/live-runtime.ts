@@ -1,4 +1,3 @@
-import { createGitHubClient, githubApiUrl } from '../github/client.js';
 import type { Reporter } from '../report/reporter.js';
 import type { Secret } from '../secret/secret.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -16,7 +15,11 @@ export function liveRuntime(
     now: () => new Date(),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     fetch: globalThis.fetch,
-    github: (token) => createGitHubClient(token, githubApiUrl(env), globalThis.fetch),
+    // Loaded on first use (its own chunk in dist/): a run whose policy names no GitHub target never parses Octokit.
+    github: async (token, run) => {
+      const { createGitHubClient, githubApiUrl } = await import('../github/client.js');
+      return createGitHubClient(token, githubApiUrl(env), run);
+    },
     ...options,
   };
 }

@@ -1,6 +1,6 @@
 import type { Octokit } from '@octokit/rest';
 import { describeError } from '../errors/errors.js';
-import { githubCall, requestOptions } from '../github/errors.js';
+import { githubCall } from '../github/errors.js';
 import { HttpError, statusOf } from '../http/http-error.js';
 import { RateWindow } from '../http/rate-window.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -75,7 +75,6 @@ export async function readOpenAlerts(
           secret_type,
           per_page: PER_PAGE,
           page,
-          ...requestOptions(runtime),
         }),
       );
     } catch (error) {
@@ -99,7 +98,6 @@ export async function readOpenAlerts(
           secret_type,
           per_page: PER_PAGE,
           page,
-          ...requestOptions(runtime),
         }),
       );
     } catch (error) {
@@ -180,7 +178,6 @@ export async function resolveAlert(octokit: Octokit, runtime: Runtime, alert: Al
         state: 'resolved',
         resolution: 'revoked',
         resolution_comment: comment,
-        ...requestOptions(runtime),
       }),
     {
       403: `${PERMISSION} (write) on ${alert.repository}`,

@@ -1,3 +1,4 @@
+import type { Octokit } from '@octokit/rest';
 import { rotateCredential } from '../engine/rotate.js';
 import { RotationError } from '../errors/errors.js';
 import type { Trigger } from '../evidence/record.js';
@@ -62,7 +63,7 @@ export async function runExposures(policy: Policy, options: ExposureOptions, run
     });
   maskPolicySecrets(policy, (secret) => runtime.reporter.mask(secret));
   runtime.reporter.mask(token);
-  const octokit = runtime.github(token);
+  const octokit = await runtime.github(token, runtime);
   const { alerts, problems } = await readOpenAlerts(policy.exposure, octokit, runtime);
   for (const p of problems) {
     if (p.kind === 'disabled') runtime.reporter.warning(p.message);
@@ -90,7 +91,7 @@ async function applyPlan(
   planned: Planned[],
   options: ExposureOptions,
   runtime: Runtime,
-  octokit: ReturnType<Runtime['github']>,
+  octokit: Octokit,
   records: string[],
 ): Promise<ExposureRow[]> {
   const rows = new Map<Planned, ExposureRow>();

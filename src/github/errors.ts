@@ -15,6 +15,23 @@ interface OctokitFailure {
 }
 
 /**
+ * A redirect the GitHub client did not follow (it would carry the token to wherever it points).
+ * Thrown from inside Octokit's fetch, which wraps it as a failed request (its `cause`).
+ */
+export class RedirectRefused extends Error {
+  constructor(
+    readonly status: number,
+    readonly headers: Headers,
+  ) {
+    super(`HTTP ${status} redirect not followed`);
+    this.name = 'RedirectRefused';
+  }
+}
+
+const REDIRECT_HINT =
+  'GitHub answered with a redirect, which is not followed (it would carry the token): a renamed or transferred repository or organization is named by its new name in the policy; otherwise check GITHUB_API_URL';
+
+/**
  * Maps a thrown Octokit error to a RotationError that names the call and what to do. Only the
  * status, GitHub's own `message` and the rate-limit headers are used: never the request (its body
  * holds the sealed value, its headers the token), and Octokit's error is not kept as the cause.
@@ -33,6 +50,10 @@ export function githubError(
     if (signal?.aborted) return new RotationError(`${what}: cancelled`, { code: 'CANCELLED' });
     return networkError(what, error);
   }
+  if (failure.cause instanceof RedirectRefused) {
+    const { status, headers } = failure.cause;
+    return httpError(what, status, headers, undefined, { hints: { [status]: hints[status] ?? REDIRECT_HINT }, ...options });
+  }
   if (typeof failure.status !== 'number') return error;
   if (!failure.response) {
     // Octokit reports a failed fetch (DNS, refused, reset) as status 500 without a response.
@@ -41,11 +62,6 @@ export function githubError(
   const data = failure.response.data as { message?: unknown } | undefined;
   const body = data && typeof data.message === 'string' ? JSON.stringify({ message: data.message }) : undefined;
   return httpError(what, failure.status, failure.response.headers ?? {}, body, { hints, ...options });
-}
-
-/** Per-request Octokit options: the run's cancellation signal. */
-export function requestOptions(runtime: Runtime): { request?: { signal: AbortSignal } } {
-  return runtime.signal ? { request: { signal: runtime.signal } } : {};
 }
 
 /**

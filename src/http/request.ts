@@ -1,5 +1,8 @@
 import type { Runtime } from '../runtime/runtime.js';
 
+/** One API call (a provider's REST API, GitHub's) may take this long before it is abandoned (and retried). */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
 /**
  * The one way a run sends an HTTP request: through runtime.fetch (the tests' models answer it),
  * ended by the call's own timeout or by the run's cancellation and deadline (runtime.signal),

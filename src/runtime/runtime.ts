@@ -18,8 +18,12 @@ export interface Runtime {
   sleep: (ms: number) => Promise<void>;
   /** The fetch every HTTP adapter uses (the global one, so msw can model the APIs in tests). */
   fetch: typeof fetch;
-  /** A GitHub client for the given token; the base URL comes from GITHUB_API_URL. */
-  github: (token: Secret) => Octokit;
+  /**
+   * A GitHub client for the given token (the base URL from GITHUB_API_URL) whose requests go through
+   * `run` (the caller's runtime: its fetch, and its signal, which carries the run's deadline).
+   * A promise: the client's code is loaded only by a run that talks to GitHub.
+   */
+  github: (token: Secret, run: Pick<Runtime, 'fetch' | 'signal'>) => Promise<Octokit>;
   githubToken?: Secret;
   /** Stops a long wait (a workflow run, a deployment) when the run is cancelled or over time. */
   signal?: AbortSignal;

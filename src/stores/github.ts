@@ -2,7 +2,7 @@ import type { Octokit } from '@octokit/rest';
 import type { AdapterFactory } from '../adapters/context.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { RotationError } from '../errors/errors.js';
-import { githubCall, requestOptions } from '../github/errors.js';
+import { githubCall } from '../github/errors.js';
 import { statusOf, type StatusHints } from '../http/http-error.js';
 import { sealSecret, type PublicKey } from '../github/seal.js';
 import type { Secret } from '../secret/secret.js';
@@ -53,34 +53,32 @@ export const githubStore: AdapterFactory<Store> = (spec, ctx) => {
         ? `github ${scope.owner}/${scope.repo} environment ${scope.environment} ${name}`
         : `github ${scope.owner}/${scope.repo} ${name}`;
 
-  let octokit: Octokit | undefined;
-  const client = (): Octokit => {
+  let octokit: Promise<Octokit> | undefined;
+  const client = (): Promise<Octokit> => {
     if (!runtime.githubToken) {
       throw new RotationError(`${spec.path}: no GitHub token to write ${label}`, { hint: TOKEN_HINT, code: 'NO_GITHUB_TOKEN' });
     }
-    return (octokit ??= runtime.github(runtime.githubToken));
+    return (octokit ??= runtime.github(runtime.githubToken, runtime));
   };
-  const req = requestOptions(runtime);
   const hints = permissionHints(scope, where);
 
   const publicKey = (): Promise<PublicKey> =>
     memo(runtime, `key ${scopeKey}`, async () => {
-      const gh = client();
+      const gh = await client();
       const what = `GitHub: read the Actions secrets public key of ${where}`;
       const response = await githubCall(
         runtime,
         what,
         () =>
           scope.kind === 'organization'
-            ? gh.rest.actions.getOrgPublicKey({ org: scope.org, ...req })
+            ? gh.rest.actions.getOrgPublicKey({ org: scope.org })
             : scope.kind === 'environment'
               ? gh.rest.actions.getEnvironmentPublicKey({
                   owner: scope.owner,
                   repo: scope.repo,
                   environment_name: scope.environment,
-                  ...req,
                 })
-              : gh.rest.actions.getRepoPublicKey({ owner: scope.owner, repo: scope.repo, ...req }),
+              : gh.rest.actions.getRepoPublicKey({ owner: scope.owner, repo: scope.repo }),
         hints,
       );
       const { key_id, key } = response.data;
@@ -94,11 +92,11 @@ export const githubStore: AdapterFactory<Store> = (spec, ctx) => {
     return Promise.all(
       scope.selected.map((repo) =>
         memo(runtime, `repo-id ${scope.org}/${repo}`, async () => {
-          const gh = client();
+          const gh = await client();
           const response = await githubCall(
             runtime,
             `GitHub: look up repository ${scope.org}/${repo} (selected_repositories of ${label})`,
-            () => gh.rest.repos.get({ owner: scope.org, repo, ...req }),
+            () => gh.rest.repos.get({ owner: scope.org, repo }),
             {
               404: `repository '${repo}' named in ${spec.path}.selected_repositories does not exist in organization ${scope.org}, or the token cannot see it`,
               401: hints[401],
@@ -125,14 +123,14 @@ export const githubStore: AdapterFactory<Store> = (spec, ctx) => {
     },
 
     async write(value: Secret) {
-      const gh = client();
+      const gh = await client();
       if (Buffer.byteLength(value.reveal(), 'utf8') > MAX_VALUE_BYTES) {
         throw new RotationError(`${spec.path}: the value for ${label} is larger than GitHub's 48 KB limit for a secret`);
       }
       const key = await publicKey();
       const ids = await selectedIds();
       const encrypted_value = await sealSecret(value, key);
-      const sealed = { secret_name: name, encrypted_value, key_id: key.key_id, ...req };
+      const sealed = { secret_name: name, encrypted_value, key_id: key.key_id };
       await githubCall(
         runtime,
         `GitHub: write secret ${name} in ${where}`,
@@ -160,8 +158,8 @@ export const githubStore: AdapterFactory<Store> = (spec, ctx) => {
     },
 
     async lastWritten() {
-      const gh = client();
-      const target = { secret_name: name, ...req };
+      const gh = await client();
+      const target = { secret_name: name };
       try {
         const response = await githubCall(
           runtime,

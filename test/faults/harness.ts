@@ -103,7 +103,7 @@ export function cellRuntime(net: Net, masked: string[], workspace?: string): Tes
   };
   const runtime = testRuntime({
     fetch,
-    github: (token) => createGitHubClient(token, GITHUB_BASE_URL, fetch),
+    github: async (token, run) => createGitHubClient(token, GITHUB_BASE_URL, run),
     ...(workspace ? { workspace } : {}),
   });
   const mask = runtime.reporter.mask.bind(runtime.reporter);

@@ -39,7 +39,7 @@ export function testRuntime(overrides: Partial<Runtime> & { startAt?: Date } = {
       clock += ms;
     },
     fetch: (input, init) => globalThis.fetch(input, init),
-    github: (token: Secret) => createGitHubClient(token, GITHUB_BASE_URL),
+    github: async (token: Secret, run) => createGitHubClient(token, GITHUB_BASE_URL, run),
     githubToken: new Secret(GITHUB_TEST_TOKEN),
     ...rest,
   });

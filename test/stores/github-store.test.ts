@@ -265,7 +265,7 @@ describe('github store', () => {
     const model = createGitHubModel({ token: GITHUB_TEST_TOKEN, repos: [{ full_name: 'acme/ops', environments: ['production'] }] });
     const served = await serveHandlers(model.handlers, { rewriteTo: 'https://api.github.com' });
     try {
-      const runtime = testRuntime({ github: (token) => createGitHubClient(token, served.url, realFetch) });
+      const runtime = testRuntime({ github: async (token, run) => createGitHubClient(token, served.url, { ...run, fetch: realFetch }) });
       const target = githubStore(
         targetSpec('github', { repository: 'acme/ops', environment: 'production', secret: 'ODOO_DB_PASSWORD' }),
         testContext(runtime),
