@@ -127,6 +127,9 @@ export const githubWorkflow: AdapterFactory<Consumer> = (spec, ctx) => {
       const gh = await client();
       const started = runtime.now().getTime();
       const deadline = started + timeoutMs;
+      // Retried like every GitHub call, though a dispatch is not idempotent: a retry after a lost
+      // answer may start a second run, which deploys the same stored value, and the run followed
+      // is one this refresh started either way (the id returned, or the first listed after `started`).
       const dispatchOnce = (askForRun: boolean) =>
         githubCall(
           runtime,
