@@ -41,7 +41,10 @@ async function dryRunLoads(stores: string): Promise<{ code: number | null; stdou
       TRACE_LOADS: trace,
     },
   }).done;
-  const loaded = readFileSync(trace, 'utf8').trim().split('\n').map(fileURLToPath);
+  const loaded = readFileSync(trace, 'utf8')
+    .trim()
+    .split('\n')
+    .map((u) => fileURLToPath(u));
   expect(loaded.some((f) => f.endsWith(join('dist', 'index.js')))).toBe(true);
   return { code: run.code, stdout: run.stdout, octokit: loaded.some((f) => readFileSync(f, 'utf8').includes(OCTOKIT_MARK)) };
 }

@@ -1,2 +1,0 @@
-import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
-import{a as i}from"./chunk-ZPSNVMWV.js";function o(t,e,n){let{timeoutMs:r,...s}=n;return t.fetch(e,{...s,redirect:"manual",signal:AbortSignal.any([AbortSignal.timeout(r),...t.signal?[t.signal]:[]])})}i(o,"runtimeRequest");function u(t,e){return`${t.replace(/\/+$/,"")}${e}`}i(u,"joinUrl");export{o as a,u as b};
