@@ -1,0 +1,2 @@
+import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
+import{a as n}from"./chunk-ZPSNVMWV.js";function o(t,e,i){let{timeoutMs:r,...s}=i;return t.fetch(e,{...s,redirect:"manual",signal:AbortSignal.any([AbortSignal.timeout(r),...t.signal?[t.signal]:[]])})}n(o,"runtimeRequest");function u(t,e){return`${t.replace(/\/+$/,"")}${e}`}n(u,"joinUrl");export{o as a,u as b};
