@@ -37,7 +37,7 @@ export const supabaseFunctionSecrets: AdapterFactory<Consumer> = (spec, ctx) => 
   const target: SupabaseTarget = {
     projectRef,
     token,
-    apiUrl: (o.optionalString('api_url') ?? fromSystem?.apiUrl ?? runtime.env.SUPABASE_API_URL ?? DEFAULT_API_URL).replace(/\/+$/, ''),
+    apiUrl: o.optionalString('api_url') ?? fromSystem?.apiUrl ?? runtime.env.SUPABASE_API_URL ?? DEFAULT_API_URL,
   };
   const api = supabaseClient(runtime, target);
   const format = o.optionalString('format');

@@ -16,7 +16,7 @@ export const supabaseApiProbe: AdapterFactory<HealthProbe> = (spec, ctx) => {
   if (ctx.system.type !== 'supabase') throw new RotationError(`${spec.path}: needs a credential of a system of type supabase`);
   const sys = supabaseSystem(ctx.system, runtime);
   const o = optionsOf(spec, runtime);
-  const projectUrl = o.optionalString('project_url')?.replace(/\/+$/, '') ?? sys.projectUrl;
+  const projectUrl = o.optionalString('project_url') ?? sys.projectUrl;
   const timeout = o.number('timeout_seconds', 60);
   return {
     label: `supabase-api ${projectUrl}`,

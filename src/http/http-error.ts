@@ -10,7 +10,7 @@ const MAX_SERVER_MESSAGE = 300;
 export type StatusHints = Partial<Record<number, string>>;
 
 /**
- * The one error of a failed HTTP call, whatever client made it (fetch, Octokit, axios): the
+ * The one error of a failed HTTP call, whatever client made it (jsonCall, Octokit): the
  * status, how long the server asks us to wait, and a hint a person can act on. Its message names
  * the call and quotes only the server's own short message, never the request.
  */

@@ -1,19 +1,23 @@
 import type { Runtime } from '../runtime/runtime.js';
 import { httpError, networkError, parseJson, runtimeErrorOptions, type StatusHints } from './http-error.js';
 import { runtimeRetry, withRetry } from './retry.js';
-import { runtimeRequest } from './request.js';
+import { REQUEST_TIMEOUT_MS, runtimeRequest } from './request.js';
 
 export interface CallOptions {
   method?: string;
   headers?: Record<string, string>;
   /** Sent as is (a string) or as JSON. */
   body?: unknown;
-  timeoutMs: number;
+  /** Per try; REQUEST_TIMEOUT_MS unless the caller knows better (a user's webhook, say). */
+  timeoutMs?: number;
   /** What to tell a person per status, replacing the generic hint. */
   hints?: StatusHints;
   /** Removes values that must not reach a message (a URI with a password, say), before the run's own scrubber. */
   scrub?: (text: string) => string;
-  /** Tries in all for transient failures (5xx, 429, network); default 4. */
+  /**
+   * Tries in all for transient failures (5xx, 429, network); default 4. 1 for a call that is not
+   * safe to send twice (a POST that creates): its caller decides what a retry must check first.
+   */
   attempts?: number;
 }
 
@@ -27,7 +31,8 @@ export interface CallResult {
 /**
  * One HTTP call through runtime.fetch: a non-2xx answer becomes a RotationError that quotes the
  * server's own message (scrubbed) and a hint per status; 5xx, 429 and network failures are
- * retried with backoff.
+ * retried with backoff, waiting as long as Retry-After asks on the run's clock, never past its
+ * deadline. An empty 2xx body gives `json: undefined`.
  */
 export async function jsonCall(runtime: Runtime, what: string, url: string, options: CallOptions): Promise<CallResult> {
   // The adapter's own values, then the run's scrubber: every message is scrubbed before it is cut.
@@ -44,7 +49,12 @@ export async function jsonCall(runtime: Runtime, what: string, url: string, opti
       let response: Response;
       let text: string;
       try {
-        response = await runtimeRequest(runtime, url, { method: options.method ?? 'GET', headers, body, timeoutMs: options.timeoutMs });
+        response = await runtimeRequest(runtime, url, {
+          method: options.method ?? 'GET',
+          headers,
+          body,
+          timeoutMs: options.timeoutMs ?? REQUEST_TIMEOUT_MS,
+        });
         text = await response.text();
       } catch (error) {
         throw networkError(what, new Error(scrub(describeCause(error))));

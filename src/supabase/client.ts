@@ -1,8 +1,9 @@
 import type { Runtime } from '../runtime/runtime.js';
 import { RotationError } from '../errors/errors.js';
-import { httpError, networkError, runtimeErrorOptions, statusOf, type StatusHints } from '../http/http-error.js';
+import { statusOf, type StatusHints } from '../http/http-error.js';
+import { jsonCall } from '../http/json-call.js';
 import { withRetry, runtimeRetry } from '../http/retry.js';
-import { joinUrl, runtimeRequest } from '../http/request.js';
+import { joinUrl } from '../http/request.js';
 import { Secret } from '../secret/secret.js';
 import type { SystemPolicy } from '../policy/types.js';
 
@@ -36,8 +37,8 @@ export function supabaseSystem(system: SystemPolicy, runtime: Runtime): Supabase
   return {
     projectRef,
     token,
-    apiUrl: trimUrl(String(s.api_url ?? runtime.env.SUPABASE_API_URL ?? DEFAULT_API_URL)),
-    projectUrl: trimUrl(String(s.project_url ?? `https://${projectRef}.supabase.co`)),
+    apiUrl: String(s.api_url ?? runtime.env.SUPABASE_API_URL ?? DEFAULT_API_URL),
+    projectUrl: String(s.project_url ?? `https://${projectRef}.supabase.co`),
   };
 }
 
@@ -46,8 +47,6 @@ export function asSecret(value: unknown, path: string): Secret {
   if (typeof value === 'string' && value !== '') return new Secret(value);
   throw new RotationError(`${path}: expected a Supabase access token (sbp_…), usually \${SUPABASE_ACCESS_TOKEN}`);
 }
-
-const trimUrl = (url: string) => url.replace(/\/+$/, '');
 
 /** What each status means for a Management API call, for a person to act on. */
 function hintsFor(t: SupabaseTarget, extra: StatusHints): StatusHints {
@@ -66,35 +65,25 @@ function hintsFor(t: SupabaseTarget, extra: StatusHints): StatusHints {
  * Supabase's own message only: never from a request body or a revealed key.
  */
 export function supabaseClient(runtime: Runtime, t: SupabaseTarget) {
-  const base = `${t.apiUrl}/v1/projects/${encodeURIComponent(t.projectRef)}`;
+  const base = joinUrl(t.apiUrl, `/v1/projects/${encodeURIComponent(t.projectRef)}`);
 
-  async function call(what: string, method: string, path: string, body: unknown, hints: StatusHints = {}, retry = true): Promise<unknown> {
-    const once = async (): Promise<unknown> => {
-      let response: Response;
-      try {
-        response = await runtimeRequest(runtime, joinUrl(base, path), {
-          method,
-          headers: {
-            authorization: `Bearer ${t.token.reveal()}`,
-            accept: 'application/json',
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          timeoutMs: 30_000,
-        });
-      } catch (error) {
-        throw networkError(`Supabase: ${what}`, error);
-      }
-      const text = await response.text();
-      if (!response.ok) {
-        throw httpError(`Supabase: ${what}`, response.status, response.headers, text, {
-          hints: hintsFor(t, hints),
-          ...runtimeErrorOptions(runtime),
-        });
-      }
-      return text ? (JSON.parse(text) as unknown) : undefined;
-    };
-    return retry ? withRetry(once, retryOptions) : once();
+  /** One Management API call through the project's one HTTP client (jsonCall). */
+  async function call(
+    what: string,
+    method: string,
+    path: string,
+    body: unknown,
+    hints: StatusHints = {},
+    attempts?: number,
+  ): Promise<unknown> {
+    const result = await jsonCall(runtime, `Supabase: ${what}`, joinUrl(base, path), {
+      method,
+      headers: { authorization: `Bearer ${t.token.reveal()}` },
+      body,
+      hints: hintsFor(t, hints),
+      attempts,
+    });
+    return result.json;
   }
 
   const retryOptions = runtimeRetry(runtime);
@@ -141,7 +130,7 @@ export function supabaseClient(runtime: Runtime, t: SupabaseTarget) {
             400: `Supabase refused the key name '${name}': names are 4 to 64 lower case letters, digits and '_' (^[a-z_][a-z0-9_]+$)`,
             422: `Supabase refused the key name '${name}': names are 4 to 64 lower case letters, digits and '_' (^[a-z_][a-z0-9_]+$)`,
           },
-          false,
+          1,
         )) as Record<string, unknown>;
         return toKey(raw);
       }, retryOptions);

@@ -54,7 +54,7 @@ describe('digitalocean-app consumer', () => {
     // PENDING_DEPLOY → DEPLOYING → ACTIVE: two polls, one wait of poll_seconds before each.
     expect(model.count({ method: 'GET', path: /\/deployments\// })).toBe(2);
     expect(runtime.sleeps).toEqual([5000, 5000]);
-    // check() and the polls went through dots-wrapper (axios): msw saw them.
+    // check() and the polls went through runtime.fetch: msw saw them.
     expect(model.count({ method: 'GET', path: `/v2/apps/${APP_ID}` })).toBe(2);
   });
 

@@ -118,7 +118,7 @@ describe('digitalocean-reset', () => {
     // One reset took effect; the 503 was retried, the 429 waited out its Retry-After.
     expect(doModel.count({ method: 'POST', path: /reset_auth$/ })).toBe(2);
     expect(result.runtime.sleeps).toContain(2000);
-    // Reads went through dots-wrapper (axios), and msw saw them.
+    // Reads went through runtime.fetch, and msw saw them.
     expect(doModel.count({ method: 'GET', path: `/v2/databases/${CLUSTER}/users/${ROLE}` })).toBe(1);
 
     const record = evidence(result);
