@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../errors/errors.js';
 import { jsonCall } from '../http/json-call.js';
+import { REQUEST_TIMEOUT_MS } from '../http/request.js';
 import type { Consumer } from './consumer.js';
 import { optionsOf } from '../adapters/options.js';
 
@@ -19,7 +20,7 @@ export const httpWebhook: AdapterFactory<Consumer> = (spec, ctx) => {
   const includeValue = o.flag('include_value');
   const header = o.optionalString('header') ?? 'X-Rotation-Signature';
   if (!/^[A-Za-z0-9-]+$/.test(header)) throw new RotationError(`${spec.path}.header: expected an HTTP header name`);
-  const timeoutMs = o.number('timeout_seconds', 30) * 1000;
+  const timeoutMs = o.number('timeout_seconds', REQUEST_TIMEOUT_MS / 1000) * 1000;
   const host = new URL(url).host;
   const reason = ctx.reason;
 

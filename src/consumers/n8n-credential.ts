@@ -1,6 +1,7 @@
 import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../errors/errors.js';
 import { jsonCall } from '../http/json-call.js';
+import { joinUrl, REQUEST_TIMEOUT_MS } from '../http/request.js';
 import { HttpError, statusOf } from '../http/http-error.js';
 import type { Secret } from '../secret/secret.js';
 import { renderFormat } from '../adapters/format.js';
@@ -38,8 +39,8 @@ export const n8nCredential: AdapterFactory<Consumer> = (spec, ctx) => {
   const data = o.mapping('data') ?? { password: '{password}' };
   if (!mentionsPassword(data))
     throw new RotationError(`${spec.path}.data: no value contains {password}, so the rotated value would never reach n8n`);
-  const timeoutMs = o.number('timeout_seconds', 30) * 1000;
-  const credentialUrl = `${base}/api/v1/credentials/${encodeURIComponent(String(id))}`;
+  const timeoutMs = o.number('timeout_seconds', REQUEST_TIMEOUT_MS / 1000) * 1000;
+  const credentialUrl = joinUrl(base, `/api/v1/credentials/${encodeURIComponent(String(id))}`);
   const where = `n8n ${base} credential ${String(id)}`;
   const headers = () => ({ 'x-n8n-api-key': apiKey.reveal() });
   const hints: Record<number, string> = {
@@ -135,7 +136,7 @@ export const n8nCredential: AdapterFactory<Consumer> = (spec, ctx) => {
         await jsonCall(
           runtime,
           `n8n ${base}: read the schema of credential type ${type}`,
-          `${base}/api/v1/credentials/schema/${encodeURIComponent(type)}`,
+          joinUrl(base, `/api/v1/credentials/schema/${encodeURIComponent(type)}`),
           { headers: headers(), timeoutMs, hints: { 401: hints[401] } },
         )
       ).json as typeof schema;

@@ -1,6 +1,7 @@
 import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../errors/errors.js';
 import { Secret } from '../secret/secret.js';
+import { REQUEST_TIMEOUT_MS } from '../http/request.js';
 import { renderFormat } from '../adapters/format.js';
 import { PASSWORD_MASK, SupersetClient, type SupersetSession } from '../superset/client.js';
 import type { Consumer } from './consumer.js';
@@ -31,7 +32,7 @@ export const supersetDatabase: AdapterFactory<Consumer> = (spec, ctx) => {
   const template = o.string('uri');
   if (!hasPasswordPlaceholder(template)) throw new RotationError(`${spec.path}.uri: expected a URI template containing {password}`);
   const configuredName = o.optionalString('database_name');
-  const timeoutMs = o.number('timeout_seconds', 30) * 1000;
+  const timeoutMs = o.number('timeout_seconds', REQUEST_TIMEOUT_MS / 1000) * 1000;
 
   // Whatever Superset echoes back, the URI that carries a password never reaches a message.
   const sensitive: Secret[] = [];

@@ -2,7 +2,7 @@ import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../errors/errors.js';
 import type { HealthProbe } from './probe.js';
 import { optionsOf } from '../adapters/options.js';
-import { runtimeRequest } from '../http/request.js';
+import { PROBE_TRY_TIMEOUT_MS, runtimeRequest } from '../http/request.js';
 import { untilDeadline } from '../runtime/deadline.js';
 import { shorten } from '../secret/scrubber.js';
 
@@ -29,7 +29,7 @@ export const httpProbe: AdapterFactory<HealthProbe> = (spec, ctx) => {
         let response: Response;
         let body: string;
         try {
-          response = await runtimeRequest(runtime, url, { timeoutMs: 10_000 });
+          response = await runtimeRequest(runtime, url, { timeoutMs: PROBE_TRY_TIMEOUT_MS });
           body = await response.text();
         } catch (error) {
           return { ok: false, why: `no answer (${(error as Error).message})` };

@@ -1,6 +1,6 @@
 import type { Runtime } from '../runtime/runtime.js';
 import type { Secret } from '../secret/secret.js';
-import { joinUrl, runtimeRequest } from '../http/request.js';
+import { joinUrl, PROBE_TRY_TIMEOUT_MS, runtimeRequest } from '../http/request.js';
 
 /**
  * Where a Supabase API key is presented to prove it live (200) or dead (401), as Supabase serves
@@ -47,7 +47,7 @@ export async function tryProjectKey(runtime: Runtime, projectUrl: string, key: S
   try {
     const response = await runtimeRequest(runtime, url, {
       headers: { apikey: key.reveal(), accept: path === '/rest/v1/' ? 'application/openapi+json' : 'application/json' },
-      timeoutMs: 15_000,
+      timeoutMs: PROBE_TRY_TIMEOUT_MS,
     });
     if (response.status !== 401 && response.status !== 403) {
       await response.body?.cancel();

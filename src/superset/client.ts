@@ -1,6 +1,7 @@
 import type { Runtime } from '../runtime/runtime.js';
 import { RotationError } from '../errors/errors.js';
 import { jsonCall } from '../http/json-call.js';
+import { joinUrl } from '../http/request.js';
 import { HttpError, statusOf } from '../http/http-error.js';
 import { Secret } from '../secret/secret.js';
 
@@ -177,7 +178,7 @@ export class SupersetClient {
     path: string,
     options: { method?: string; headers?: Record<string, string>; body?: unknown; hints?: Record<number, string>; attempts?: number },
   ) {
-    return jsonCall(this.runtime, what, `${this.base}${path}`, { ...options, timeoutMs: this.timeoutMs, scrub: this.scrub });
+    return jsonCall(this.runtime, what, joinUrl(this.base, path), { ...options, timeoutMs: this.timeoutMs, scrub: this.scrub });
   }
 }
 
