@@ -184,7 +184,7 @@ export async function startUp(pg: LocalPostgres, platform: Platform) {
       .trim()
       .split('\n')
       .map((u) => fileURLToPath(u))
-      .filter((f) => !f.endsWith('trace-loads.mjs'));
+      .filter((f) => !/trace-loads(-hooks)?\.mjs$/.test(f));
     const loadedBytes = loaded.reduce((sum, f) => sum + statSync(f).size, 0);
     const outsideDist = loaded.filter((f) => !relative(process.cwd(), f).startsWith('dist'));
     const meta = JSON.parse(readFileSync('bench-results/meta.json', 'utf8')) as {
@@ -219,7 +219,7 @@ export async function startUp(pg: LocalPostgres, platform: Platform) {
       .trim()
       .split('\n')
       .map((u) => fileURLToPath(u))
-      .filter((f) => !f.endsWith('trace-loads.mjs'));
+      .filter((f) => !/trace-loads(-hooks)?\.mjs$/.test(f));
     const postBytes = postLoaded.reduce((sum, f) => sum + statSync(f).size, 0);
     // Alternately with bare node, so both see the same load on the machine.
     const post: number[] = [];

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,6 +41,8 @@ async function dryRunLoads(stores: string): Promise<{ code: number | null; stdou
       TRACE_LOADS: trace,
     },
   }).done;
+  // A hook that failed to load leaves no trace file: say what the child printed.
+  expect(existsSync(trace), `${run.stdout}\n${run.stderr}`).toBe(true);
   const loaded = readFileSync(trace, 'utf8')
     .trim()
     .split('\n')
