@@ -1,8 +1,7 @@
-import type { ClientConfig } from 'pg';
-import type { Secret } from '../secret/secret.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { CredentialPolicy, Policy, SystemPolicy, TargetSpec } from '../policy/types.js';
 import type { Reason } from '../evidence/record.js';
+import type { DatabaseLogin } from '../postgres/connect.js';
 
 // The contracts between the engine and its adapters. A leaf: types only, nothing of the engine,
 // so an adapter depends on these and the engine on these, never on each other.
@@ -27,8 +26,8 @@ export interface AdapterContext {
 /** Builds a store, consumer or health probe from its policy entry. Nothing is contacted yet. */
 export type AdapterFactory<T> = (spec: TargetSpec, ctx: AdapterContext) => T;
 
-/** What a method knows once the new value is live: when (server clock) and how to log in. */
+/** What a method knows once the new value is live: when (server clock) and where it logs in (data, not a driver config). */
 export interface LiveChange {
   changedAt: Date;
-  login: (value: Secret) => ClientConfig;
+  login: DatabaseLogin;
 }

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { AdapterFactory } from '../adapters/context.js';
 import { RotationError } from '../errors/errors.js';
 import type { PostgresSystem } from '../policy/types.js';
-import { connect, connectionConfig } from '../postgres/connect.js';
+import { connect, connectionConfig, loginConfig } from '../postgres/connect.js';
 import { holdsRotationLockSql } from '../postgres/lock.js';
 import { systemCa } from '../adapters/system-ca.js';
 import { loginsOf } from '../policy/logins.js';
@@ -43,7 +43,7 @@ export const noStaleSessions: AdapterFactory<HealthProbe> = (spec, ctx) => {
     label,
     async probe(value, change) {
       let config: pg.ClientConfig;
-      if (change) config = change.login(value);
+      if (change) config = loginConfig(change.login, value);
       else if (ctx.system.type === 'postgres') config = connectionConfig((ctx.system as PostgresSystem).adminUrl, undefined, systemCa(ctx));
       else throw new RotationError(`${spec.path}: the method of ${ctx.credential.id} recorded no change to compare sessions with`);
 

@@ -4,7 +4,7 @@ import type { PostgresSystem, SystemPolicy } from '../policy/types.js';
 import type { PoolerSettle } from '../postgres/pooler.js';
 import type { Secret } from '../secret/secret.js';
 import { DEFAULT_SETTLE_SECONDS, describeSettle, loginThroughPooler, throughPooler } from '../postgres/pooler.js';
-import { connectionConfig, tryLogin } from '../postgres/connect.js';
+import { connectionConfig, loginConfig, tryLogin } from '../postgres/connect.js';
 import { systemCa } from '../adapters/system-ca.js';
 import { renderFormat } from '../adapters/format.js';
 import type { HealthProbe } from './probe.js';
@@ -39,7 +39,7 @@ export const postgresLogin: AdapterFactory<HealthProbe> = (spec, ctx) => {
       const config = template
         ? connectionConfig(renderFormat(template, value, user()), undefined, ca)
         : live
-          ? live.login(value)
+          ? loginConfig(live.login, value)
           : connectionConfig(adminUrlOf(ctx.system, spec.path), { user: user(), password: value }, ca);
       const where = `${config.user} logged in to ${config.host}:${config.port ?? 5432}/${config.database}`;
       if (throughPooler(config.host, o.value('pooler'))) {

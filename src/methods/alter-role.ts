@@ -3,6 +3,7 @@ import type { PostgresSystem } from '../policy/types.js';
 import { RotationError } from '../errors/errors.js';
 import type { Secret } from '../secret/secret.js';
 import { describeTarget, pgError, tryLogin } from '../postgres/connect.js';
+import { currentLogsIn } from '../postgres/own-login.js';
 import { urlLogin } from '../postgres/url.js';
 import { cutOffSessionsBefore, exposureNote } from '../postgres/sessions.js';
 import { proveOldPasswordRefused, roleAdmin, type TargetRole } from './postgres-role.js';
@@ -56,16 +57,12 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
       if (ctx.reason === 'exposure') notes.push(await exposureNote(await pg.client(), role));
       notes.push(...adminNotes);
 
-      let currentWorks = false;
-      if (current) {
-        const login = await tryLogin(loginAs(current));
-        currentWorks = login.ok;
-        if (!login.ok && !login.rejected) {
-          throw new RotationError(`cannot test the current password of ${role}: ${login.message}`, {
-            hint: 'the role must be able to connect to the admin URL’s host and database',
-          });
-        }
-      }
+      const currentWorks = await currentLogsIn(
+        current,
+        loginAs,
+        role,
+        'the role must be able to connect to the admin URL’s host and database',
+      );
       return { currentWorks, notes, endpoints: [urlLogin(system.adminUrl.reveal())] };
     },
 

@@ -3,7 +3,8 @@ import type { PostgresSystem } from '../policy/types.js';
 import { RotationError } from '../errors/errors.js';
 import type { Secret } from '../secret/secret.js';
 import { generatePassword } from '../secret/generate.js';
-import { connect, describeTarget, pgError, tryLogin } from '../postgres/connect.js';
+import { connect, describeTarget, pgError } from '../postgres/connect.js';
+import { currentLogsIn } from '../postgres/own-login.js';
 import { cutOffSessionsBefore, exposureNote, mergeCutOffs, type CutOff } from '../postgres/sessions.js';
 import { proveOldPasswordRefused, roleAdmin, sqlName } from './postgres-role.js';
 import { linkedCluster } from '../digitalocean/linked-cluster.js';
@@ -210,13 +211,8 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
   /** The login `value` logs in as; undefined when it logs in as neither. */
   async function whoLogsIn(value: Secret): Promise<string | undefined> {
     for (const login of logins) {
-      const result = await tryLogin(loginAs(value, login));
-      if (result.ok) return login;
-      if (!result.rejected) {
-        throw new RotationError(`cannot test the current password as ${login}: ${result.message}`, {
-          hint: 'the logins must be able to connect to the admin URL’s host and database',
-        });
-      }
+      const hint = 'the logins must be able to connect to the admin URL’s host and database';
+      if (await currentLogsIn(value, (password) => loginAs(password, login), `login ${login}`, hint)) return login;
     }
     return undefined;
   }

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { AdapterContext } from '../adapters/context.js';
 import { RotationError } from '../errors/errors.js';
 import type { ProviderSystem } from '../policy/types.js';
-import { connectionConfig, tryLogin } from '../postgres/connect.js';
+import { loginConfig, tryLogin, type DatabaseLogin } from '../postgres/connect.js';
 import type { CutOff } from '../postgres/sessions.js';
 import { currentLogsIn, cutOffOwnSessions, firstLoginClock } from '../postgres/own-login.js';
 import { proveOldPasswordRefused } from './postgres-role.js';
@@ -58,7 +58,9 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
     const mode = settings.sslmode ?? (c.ssl ? 'require' : 'disable');
     return `postgresql://${encodeURIComponent(user)}@${c.host}:${c.port}/${encodeURIComponent(settings.database ?? c.database)}?sslmode=${mode}`;
   };
-  const loginAs = (password: Secret): pg.ClientConfig => connectionConfig(new Secret(clusterUrl()), { user, password }, ca);
+  /** Where the user logs in: the cluster's host, as its URL, with its CA. */
+  const login = (): DatabaseLogin => ({ url: new Secret(clusterUrl()), user, ca });
+  const loginAs = (password: Secret): pg.ClientConfig => loginConfig(login(), password);
   /** Where the logins go, with the sslmode a TLS failure is about (postgres/url.ts describeConnection). */
   const target = () => describeConnection(clusterUrl());
 
@@ -135,7 +137,7 @@ export function digitalOceanReset(ctx: AdapterContext): CredentialMethod {
       const result = await firstLoginClock(runtime, loginAs(value), `${user} at ${target()}`, 60);
       if (!result.ok) throw new RotationError(`the new password of ${user} does not log in at ${target()}: ${result.why}`);
       fresh = { secret: value, changedAt: result.value };
-      return { detail: `${user} logs in with the new password at ${target()}`, live: { changedAt: result.value, login: loginAs } };
+      return { detail: `${user} logs in with the new password at ${target()}`, live: { changedAt: result.value, login: login() } };
     },
 
     async revoke(old, reason): Promise<RevocationProof> {

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { AdapterContext } from '../adapters/context.js';
 import { RotationError } from '../errors/errors.js';
 import { statusOf } from '../http/http-error.js';
-import { connectionConfig, describeTarget, tryLogin } from '../postgres/connect.js';
+import { describeTarget, loginConfig, tryLogin, type DatabaseLogin } from '../postgres/connect.js';
 import { currentLogsIn, cutOffOwnSessions, firstLoginClock } from '../postgres/own-login.js';
 import { DEFAULT_SETTLE_SECONDS, describeSettle, loginThroughPooler, SETTLE_INTERVAL_MS, throughPooler } from '../postgres/pooler.js';
 import { proveOldPasswordRefused } from './postgres-role.js';
@@ -50,7 +50,8 @@ export function supabaseDbPassword(ctx: AdapterContext): CredentialMethod {
   /** The new value and the server's time when it first logged in (for cutting off old sessions). */
   let fresh: { secret: Secret; changedAt: Date } | undefined;
 
-  const loginAs = (password: Secret): pg.ClientConfig => connectionConfig(dbUrl!, { user, password });
+  const login = (): DatabaseLogin => ({ url: dbUrl!, user });
+  const loginAs = (password: Secret): pg.ClientConfig => loginConfig(login(), password);
   const target = () => describeTarget(dbUrl!);
 
   return {
@@ -148,7 +149,7 @@ export function supabaseDbPassword(ctx: AdapterContext): CredentialMethod {
       const old = before && !pooled ? await proveOldPasswordRefused({ role: user, old: before, login: loginAs }) : undefined;
       return {
         detail: `${user} logs in with the new password at ${target()}${settled}`,
-        live: { changedAt: result.value, login: loginAs },
+        live: { changedAt: result.value, login: login() },
         old,
       };
     },

@@ -38,6 +38,21 @@ export function connectionConfig(url: Secret, as?: { user: string; password: Sec
   return config;
 }
 
+/**
+ * Where and as whom a value logs in, without the value: a postgresql:// URL read as libpq reads
+ * it (its user and password are replaced), the login, and a CA beyond the URL's own sslrootcert.
+ */
+export interface DatabaseLogin {
+  url: Secret;
+  user: string;
+  ca?: ServerCa;
+}
+
+/** The connection settings of `login` with `password`. */
+export function loginConfig(login: DatabaseLogin, password: Secret): pg.ClientConfig {
+  return connectionConfig(login.url, { user: login.user, password }, login.ca);
+}
+
 /** Where a URL points, for messages and records: see describeConnection (url.ts), the one way to show a connection. */
 export function describeTarget(url: Secret): string {
   return describeConnection(url.reveal());

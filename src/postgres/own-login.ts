@@ -7,8 +7,9 @@ import { connect, pgError, tryLogin } from './connect.js';
 import { cutOffSessionsBefore, type CutOff } from './sessions.js';
 
 /*
- * A password a provider's API changed (digitalocean-reset, supabase-db-password): there is no
- * admin session on the server, so the proofs are made as the user itself, with the new value.
+ * Logins as the rotated user itself. Every Postgres method asks whether the current value logs
+ * in; for a password a provider's API changed (digitalocean-reset, supabase-db-password) there is
+ * no admin session on the server, so the other proofs are made as the user too, with the new value.
  */
 
 /**

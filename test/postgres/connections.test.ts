@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { parsePolicy } from '../../src/registry/load-policy.js';
+import { rotateCredential, type RotationRequest } from '../../src/engine/rotate.js';
+import { testRuntime } from '../helpers/runtime.js';
+import { alterRolePolicy, makeRole, usePostgres } from '../helpers/postgres.js';
+import { alternatingYaml, makeAlternating } from '../helpers/alternating.js';
+
+/**
+ * The sessions a rotation opens, counted in the real server's log (log_connections=on): each one
+ * is a server process and a round of SCRAM, and each is there for a proof or a guarantee. A change
+ * that opens one more (a second admin session, a login tried twice) fails here and must say why.
+ *
+ * - the admin session: catalog checks, the staged ALTER ROLE, its COMMIT, the server's clock;
+ * - the lock session: its transaction must never commit, and the admin's COMMIT would commit it
+ *   (and a statement error there would end it), so it cannot share the admin's session;
+ * - logins as the role, each a fresh one because the server decides only at login: the current
+ *   value works (preflight), the new one works (verify), the old one is refused (revoke).
+ */
+const fx = usePostgres();
+const request = (credential: string): RotationRequest => ({
+  credential,
+  reason: 'manual',
+  dryRun: false,
+  trigger: { event: 'test', actor: 'vitest' },
+});
+
+/** Sessions authorized and logins refused per user, from the server log lines of one rotation. */
+async function sessionsDuring(
+  run: () => Promise<unknown>,
+): Promise<{ authorized: Record<string, number>; refused: Record<string, number> }> {
+  const start = fx().server.log.length;
+  await run();
+  // The server writes its log asynchronously: a marker statement, once seen, says every earlier line arrived.
+  const marker = `connection count marker ${start}`;
+  const db = await fx().server.client();
+  await db.query(`SELECT '${marker}'`);
+  await db.end();
+  for (
+    let i = 0;
+    i < 100 &&
+    !fx()
+      .server.log.slice(start)
+      .some((l) => l.includes(marker));
+    i++
+  )
+    await new Promise((r) => setTimeout(r, 20));
+  const lines = fx().server.log.slice(start);
+  const tally = (pattern: RegExp) => {
+    const counts: Record<string, number> = {};
+    for (const line of lines) {
+      const user = pattern.exec(line)?.[1];
+      if (user && user !== 'postgres') counts[user] = (counts[user] ?? 0) + 1;
+    }
+    return counts;
+  };
+  return {
+    authorized: tally(/connection authorized: user=(\S+)/),
+    refused: tally(/password authentication failed for user "([^"]+)"/),
+  };
+}
+
+describe('connections a rotation opens, on a real PostgreSQL 16', () => {
+  it('alter-role: one admin session, one lock session, and one login per proof (current works, new works, old refused)', async () => {
+    const old = await makeRole(fx(), 'conn_alter');
+    const policy = parsePolicy(alterRolePolicy(fx(), 'conn_alter'), 'rotation.yaml', {
+      ROTATION_ADMIN_URL: fx().platform.adminUrl,
+      CURRENT: old.reveal(),
+    });
+    let status: string | undefined;
+    const seen = await sessionsDuring(async () => {
+      status = (await rotateCredential(policy, request('conn_alter'), testRuntime({ now: () => new Date() }))).status;
+    });
+    expect(status).toBe('rotated');
+    expect(seen).toEqual({ authorized: { rotation_admin: 2, conn_alter: 2 }, refused: { conn_alter: 1 } });
+  });
+
+  it('alternating-roles: one admin session, one lock session for both logins, the current login found, the idle one verified, the old password refused as both', async () => {
+    const { a } = await makeAlternating(fx(), 'conn_alt');
+    const yaml = alternatingYaml('conn_alt', 'CURRENT', `    store:\n      - file: { path: .secrets/app.env, key: DB_PASSWORD }\n`);
+    const policy = parsePolicy(yaml, 'rotation.yaml', { ROTATION_ADMIN_URL: fx().platform.adminUrl, CURRENT: a.reveal() });
+    let status: string | undefined;
+    const seen = await sessionsDuring(async () => {
+      status = (await rotateCredential(policy, request('conn_alt'), testRuntime({ now: () => new Date() }))).status;
+    });
+    expect(status).toBe('rotated');
+    expect(seen).toEqual({
+      authorized: { rotation_admin: 2, conn_alt_a: 1, conn_alt_b: 1 },
+      refused: { conn_alt_a: 1, conn_alt_b: 1 },
+    });
+  });
+});
