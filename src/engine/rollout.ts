@@ -19,25 +19,20 @@ import type { Runtime } from '../runtime/runtime.js';
  * run (deadline, injected fault) leaves the consumers not yet reached untouched, and says so.
  */
 export async function refreshConsumers(adapters: Adapters, value: Secret, runtime: Runtime): Promise<StepDone<ConsumerRecord[]>> {
-  const out: ConsumerRecord[] = [];
-  try {
-    return { detail: await refreshEach(adapters, value, out, runtime), value: out };
-  } catch (error) {
-    throw new FailedWith(error, { consumers: out });
-  }
-}
-
-async function refreshEach(adapters: Adapters, value: Secret, out: ConsumerRecord[], runtime: Runtime): Promise<string> {
-  if (adapters.consumers.length === 0) return 'no consumers configured';
+  if (adapters.consumers.length === 0) return { detail: 'no consumers configured', value: [] };
+  const done: ConsumerRecord[] = [];
   for (const [i, consumer] of adapters.consumers.entries()) {
     const stop = await stopped(runtime, `consumer.before.${i}`);
-    if (stop) return notReached(adapters.consumers.slice(i), stop, out);
-    out.push(await refreshOne(consumer, value));
+    if (stop) throw notReached(done, adapters.consumers.slice(i), stop);
+    done.push(await refreshOne(consumer, value));
     const after = await stopped(runtime, `consumer.after.${i}`);
-    if (after) return notReached(adapters.consumers.slice(i + 1), after, out);
+    if (after) throw notReached(done, adapters.consumers.slice(i + 1), after);
   }
-  if (out.some((c) => c.outcome !== 'ok')) throw consumersFailed(out);
-  return `${out.length} consumer(s) refreshed and proven (${out.map((c) => `${c.target}: ${c.proof}`).join('; ')})`;
+  if (done.some((c) => c.outcome !== 'ok')) throw new FailedWith(consumersFailed(done), { consumers: done });
+  return {
+    detail: `${done.length} consumer(s) refreshed and proven (${done.map((c) => `${c.target}: ${c.proof}`).join('; ')})`,
+    value: done,
+  };
 }
 
 async function refreshOne(consumer: Consumer, value: Secret): Promise<ConsumerRecord> {
@@ -75,16 +70,22 @@ async function stopped(runtime: Runtime, point: Failpoint): Promise<unknown> {
   }
 }
 
-function notReached(rest: Consumer[], why: unknown, out: ConsumerRecord[]): never {
-  for (const consumer of rest)
-    out.push({ target: consumer.label, outcome: 'skipped', detail: `not refreshed: ${describeError(why)}`, holds: 'old' });
-  throw consumersFailed(out, describeError(why));
+/** The run stopped before `rest` were reached: they still hold the old value, and the step fails saying so. */
+function notReached(done: ConsumerRecord[], rest: Consumer[], why: unknown): FailedWith {
+  const skipped = rest.map((consumer): ConsumerRecord => ({
+    target: consumer.label,
+    outcome: 'skipped',
+    detail: `not refreshed: ${describeError(why)}`,
+    holds: 'old',
+  }));
+  const consumers = [...done, ...skipped];
+  return new FailedWith(consumersFailed(consumers, describeError(why)), { consumers });
 }
 
 /** The step's failure: exactly which consumers hold the new value and which do not. */
-function consumersFailed(out: ConsumerRecord[], stoppedBy?: string): RotationError {
-  const names = (holds: ConsumerRecord['holds']) => out.filter((c) => c.holds === holds).map((c) => c.target);
-  const failed = out.filter((c) => c.outcome === 'failed').map((c) => `refreshing ${c.target} failed: ${c.detail}`);
+function consumersFailed(consumers: ConsumerRecord[], stoppedBy?: string): RotationError {
+  const names = (holds: ConsumerRecord['holds']) => consumers.filter((c) => c.holds === holds).map((c) => c.target);
+  const failed = consumers.filter((c) => c.outcome === 'failed').map((c) => `refreshing ${c.target} failed: ${c.detail}`);
   const parts = [
     `consumers holding the new value: ${names('new').join(', ') || 'none'}`,
     `still holding the old value: ${names('old').join(', ') || 'none'}`,
@@ -97,42 +98,41 @@ function consumersFailed(out: ConsumerRecord[], stoppedBy?: string): RotationErr
   });
 }
 
-/** Step 6: every health probe, all of them run even when one fails, so the record shows each. */
+/**
+ * Step 6: every health probe, all of them run even when one fails, so the record shows each. A
+ * checkpoint that stops the run ends the step there, with the probes run so far.
+ */
 export async function checkHealth(
   adapters: Adapters,
   value: Secret,
   live: LiveChange | undefined,
   runtime: Runtime,
 ): Promise<StepDone<HealthRecord[]>> {
-  const out: HealthRecord[] = [];
-  try {
-    return { detail: await probeEach(adapters, value, live, out, runtime), value: out };
-  } catch (error) {
-    throw new FailedWith(error, { health: out });
+  if (adapters.probes.length === 0) return { detail: 'no health checks configured', value: [] };
+  const done: HealthRecord[] = [];
+  for (const [i, probe] of adapters.probes.entries()) {
+    done.push(await probeOne(probe, value, live, () => checkpoint(runtime, `health.before.${i}`)));
+    const after = await stopped(runtime, `health.after.${i}`);
+    if (after) throw new FailedWith(after, { health: done });
   }
+  const failures = done.filter((h) => h.outcome === 'failed').map((h) => `${h.target}: ${h.detail}`);
+  if (failures.length > 0) throw new FailedWith(new RotationError(`health check failed: ${failures.join('; ')}`), { health: done });
+  return { detail: `${adapters.probes.length} health check(s) passed`, value: done };
 }
 
-async function probeEach(
-  adapters: Adapters,
+/** One probe's record; a checkpoint that stops the run before it counts as the probe failing. */
+async function probeOne(
+  probe: HealthProbe,
   value: Secret,
   live: LiveChange | undefined,
-  out: HealthRecord[],
-  runtime: Runtime,
-): Promise<string> {
-  if (adapters.probes.length === 0) return 'no health checks configured';
-  const failures: string[] = [];
-  for (const [i, probe] of adapters.probes.entries()) {
-    try {
-      await checkpoint(runtime, `health.before.${i}`);
-      out.push({ target: probe.label, outcome: 'ok', detail: await probe.probe(value, live), ...poolerOf(probe) });
-    } catch (error) {
-      out.push({ target: probe.label, outcome: 'failed', detail: describeError(error), ...poolerOf(probe) });
-      failures.push(`${probe.label}: ${describeError(error)}`);
-    }
-    await checkpoint(runtime, `health.after.${i}`);
+  before: () => Promise<void>,
+): Promise<HealthRecord> {
+  try {
+    await before();
+    return { target: probe.label, outcome: 'ok', detail: await probe.probe(value, live), ...poolerOf(probe) };
+  } catch (error) {
+    return { target: probe.label, outcome: 'failed', detail: describeError(error), ...poolerOf(probe) };
   }
-  if (failures.length > 0) throw new RotationError(`health check failed: ${failures.join('; ')}`);
-  return `${adapters.probes.length} health check(s) passed`;
 }
 
 /** How a pooler on the probe's way took the new value, when there was one. */

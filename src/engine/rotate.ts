@@ -144,10 +144,11 @@ async function runChecklist(policy: Policy, request: RotationRequest, given: Run
       const newValue = change.value;
       // Until the change is applied, a failure backs it out: the old value stays live (invariant 1).
       // (The targets to put back: those the store step wrote, or, when it failed, those it reached.)
-      const backingOut = (error: unknown): Promise<never> =>
-        backOut(change, adapters, prior, { stores: partsOf(error).stores ?? record.stores, notes: record.notes }, runtime).then(() =>
-          Promise.reject(error),
-        );
+      const backingOut = async (error: unknown): Promise<never> => {
+        const undone = await backOut(change, adapters, prior, partsOf(error).stores ?? record.stores, runtime);
+        record.notes.push(...undone.notes);
+        throw new FailedWith(error, { ...partsOf(error), stores: undone.stores });
+      };
       record.stores = await steps.run('store', () => writeStores(adapters, newValue, change, runtime).catch(backingOut));
       await steps.run('apply', async () => {
         const detail = await checkpoint(runtime, 'apply.before')
@@ -168,20 +169,20 @@ async function runChecklist(policy: Policy, request: RotationRequest, given: Run
       record.health = await steps.run('health', () => checkHealth(adapters, newValue, live, runtime));
       // The value proven live before the change (current, or a store's), else `current` as given.
       Object.assign(record, await steps.run('revoke', () => revoke(adapters, prior.live ?? credential.current, request.reason, runtime)));
-      settleStores(adapters, record, 'live');
+      record.stores = settleStores(adapters, record.stores, 'live');
       return await recordEvidence('rotated', `rotated: ${adapters.stores.length} store target(s) hold the new value, old value refused`);
     } catch (error) {
       // The failed step's part of the record (the targets it reached, every consumer's or probe's outcome).
       Object.assign(record, partsOf(error));
       // A failure before the change went live was backed out, which said what each target holds
       // (a failed generate wrote none); after it, the targets that took the new value hold it live.
-      settleStores(adapters, record, 'live');
+      record.stores = settleStores(adapters, record.stores, 'live');
       const why = describeError(error).replace(/\.$/, '');
       // Honest about the old value: a change that replaced it (verify or revoke proved it refused) leaves nothing to fall back to.
       const old = record.old_credential.rejected ? ` The old value no longer works (${record.old_credential.detail}).` : '';
       return await recordEvidence(
         'failed',
-        record.stores.length > 0 ? `${why}. Store targets now: ${storesNow(record)}.${old}` : `${why}${old}`,
+        record.stores.length > 0 ? `${why}. Store targets now: ${storesNow(record.stores)}.${old}` : `${why}${old}`,
       );
     }
   } finally {
