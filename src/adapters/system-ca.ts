@@ -1,13 +1,12 @@
 import type { AdapterContext } from './context.js';
 import { RotationError } from '../errors/errors.js';
 import type { PostgresSystem, ProviderSystem } from '../policy/types.js';
-import { clusterCa } from '../digitalocean/cluster-ca.js';
-import { digitalOceanSystemSettings } from '../digitalocean/settings.js';
 import type { ServerCa } from '../postgres/tls.js';
 
 /**
  * The CA a postgres system's connections are checked against, beyond a URL's own sslrootcert:
- * its `ca:` (PEM), or with `ca_from:` the CA of the DigitalOcean cluster that system names.
+ * its `ca:` (PEM), or with `ca_from:` the CA of the DigitalOcean cluster that system names, read
+ * from DigitalOcean's API (and DigitalOcean's code loaded) when a connection first needs it.
  */
 export function systemCa(ctx: Pick<AdapterContext, 'policy' | 'system' | 'runtime'>): ServerCa | undefined {
   if (ctx.system.type !== 'postgres') return undefined;
@@ -17,10 +16,15 @@ export function systemCa(ctx: Pick<AdapterContext, 'policy' | 'system' | 'runtim
   const from = ctx.policy.systems[system.caFrom];
   if (from?.type !== 'digitalocean')
     throw new RotationError(`systems.${system.id}.ca_from: '${system.caFrom}' is not a digitalocean system`);
-  const settings = digitalOceanSystemSettings(from as ProviderSystem, ctx.runtime);
-  return clusterCa(
-    settings,
-    ctx.runtime,
-    `the CA of DigitalOcean cluster ${settings.clusterId} (systems.${system.id}.ca_from: ${system.caFrom})`,
-  );
+  const source = `the CA of DigitalOcean cluster ${String(from.settings.cluster_id)} (systems.${system.id}.ca_from: ${system.caFrom})`;
+  return {
+    source,
+    load: async () => {
+      const [{ clusterCa }, { digitalOceanSystemSettings }] = await Promise.all([
+        import('../digitalocean/cluster-ca.js'),
+        import('../digitalocean/settings.js'),
+      ]);
+      return clusterCa(digitalOceanSystemSettings(from as ProviderSystem, ctx.runtime), ctx.runtime, source).load!();
+    },
+  };
 }

@@ -1,5 +1,6 @@
 import type { Runtime } from '../runtime/runtime.js';
-import type { Policy, PostgresSystem, ProviderSystem, SystemPolicy } from '../policy/types.js';
+import type { Policy, SystemPolicy } from '../policy/types.js';
+import { clusterSystemOf } from '../policy/cluster-link.js';
 import { digitalOceanSystemSettings, type DigitalOceanSettings } from './settings.js';
 
 /** What finding a system's cluster needs (an adapter's context has it). */
@@ -9,18 +10,8 @@ export interface ClusterContext {
   runtime: Runtime;
 }
 
-/**
- * The DigitalOcean cluster a credential's system is: a `type: digitalocean` system itself, or the
- * one a postgres system names with `cluster:` (else `ca_from:`, which names the same cluster).
- * Undefined for a server DigitalOcean does not manage (or that the policy does not link).
- */
+/** The settings of the DigitalOcean cluster a credential's system is or links to (policy/cluster-link.ts); undefined when none. */
 export function linkedCluster(ctx: ClusterContext): DigitalOceanSettings | undefined {
-  const { system } = ctx;
-  if (system.type === 'digitalocean') return digitalOceanSystemSettings(system as ProviderSystem, ctx.runtime);
-  if (system.type !== 'postgres') return undefined;
-  const pg = system as PostgresSystem;
-  const id = pg.cluster ?? pg.caFrom;
-  const linked = id === undefined ? undefined : ctx.policy.systems[id];
-  // The policy loader checked the link names a digitalocean system.
-  return linked?.type === 'digitalocean' ? digitalOceanSystemSettings(linked as ProviderSystem, ctx.runtime) : undefined;
+  const system = clusterSystemOf(ctx.policy, ctx.system);
+  return system ? digitalOceanSystemSettings(system, ctx.runtime) : undefined;
 }

@@ -7,7 +7,7 @@ import { currentLogsIn } from '../postgres/own-login.js';
 import { urlLogin } from '../postgres/url.js';
 import { cutOffSessionsBefore, exposureNote } from '../postgres/sessions.js';
 import { proveOldPasswordRefused, roleAdmin, type TargetRole } from './postgres-role.js';
-import { linkedCluster } from '../digitalocean/linked-cluster.js';
+import { clusterSystemOf } from '../policy/cluster-link.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange } from './method.js';
 
 /**
@@ -50,7 +50,7 @@ export function alterRole(ctx: AdapterContext): CredentialMethod {
       pg.requireMayChange(await pg.adminRole(adminNotes), target);
       // On a DigitalOcean cluster: its own copy of the password, and the pools that use the role.
       // The survey's code loads only for a server the policy links to a DigitalOcean cluster.
-      if (linkedCluster(ctx))
+      if (clusterSystemOf(ctx.policy, ctx.system))
         notes.push(...(await (await import('../digitalocean/copies.js')).digitalOceanCopies(ctx, { method: 'alter-role', role })));
       // Taken once the role is known and the admin may change it, so those get their own messages.
       await pg.lock(role);

@@ -7,7 +7,7 @@ import { connect, describeTarget, pgError } from '../postgres/connect.js';
 import { currentLogsIn } from '../postgres/own-login.js';
 import { cutOffSessionsBefore, exposureNote, mergeCutOffs, type CutOff } from '../postgres/sessions.js';
 import { proveOldPasswordRefused, roleAdmin, sqlName } from './postgres-role.js';
-import { linkedCluster } from '../digitalocean/linked-cluster.js';
+import { clusterSystemOf } from '../policy/cluster-link.js';
 import { loginsOf } from '../policy/logins.js';
 import type { CredentialMethod, PreflightReport, RevocationProof, StagedChange, Verified } from './method.js';
 
@@ -122,7 +122,7 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
       }
       // On a DigitalOcean cluster: a pool pinned to a login cannot follow the switch (refused).
       // The survey's code loads only for a server the policy links to a DigitalOcean cluster.
-      if (linkedCluster(ctx))
+      if (clusterSystemOf(ctx.policy, ctx.system))
         notes.push(
           ...(await (await import('../digitalocean/copies.js')).digitalOceanCopies(ctx, { method: 'alternating-roles', group, logins })),
         );

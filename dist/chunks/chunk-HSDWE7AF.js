@@ -1,0 +1,2 @@
+import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
+import{a as e}from"./chunk-ZPSNVMWV.js";function p(i){let{env:o}=i;return{now:e(()=>new Date,"now"),sleep:e(t=>new Promise(r=>setTimeout(r,t)),"sleep"),fetch:globalThis.fetch,github:e(async(t,r)=>{let{createGitHubClient:n,githubApiUrl:m}=await import("./client-6DCMNC6B.js");return n(t,m(o),r)},"github"),...i}}e(p,"liveRuntime");export{p as a};

@@ -1,2 +1,0 @@
-import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
-import{b as i}from"./chunk-XAUIBL7C.js";import{a as o}from"./chunk-ZPSNVMWV.js";function y(e){let{system:t}=e;if(t.type==="digitalocean")return i(t,e.runtime);if(t.type!=="postgres")return;let n=t,s=n.cluster??n.caFrom,r=s===void 0?void 0:e.policy.systems[s];return r?.type==="digitalocean"?i(r,e.runtime):void 0}o(y,"linkedCluster");export{y as a};

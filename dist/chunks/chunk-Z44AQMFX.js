@@ -1,0 +1,2 @@
+import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
+import{a as t}from"./chunk-ZPSNVMWV.js";var s=class extends Error{static{t(this,"RotationError")}hint;retryable;code;constructor(a,n={}){super(a),this.name="RotationError",this.hint=n.hint,this.retryable=n.retryable??!1,this.code=n.code,n.cause!==void 0&&Object.defineProperty(this,"cause",{value:n.cause,enumerable:!1})}};function i(e){return e instanceof s?e.hint?`${e.message}. ${e.hint}`:e.message:e instanceof Error?e.message:String(e)}t(i,"describeError");export{s as a,i as b};

@@ -1,0 +1,2 @@
+import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
+import{a as b}from"./chunk-BH5HJP3U.js";import"./chunk-EDURZUOY.js";import"./chunk-3HCCY3KO.js";import"./chunk-TOVPUENR.js";import"./chunk-RXWAUCX6.js";import"./chunk-RWYH6XQG.js";import"./chunk-XIUFJ2RX.js";import{a}from"./chunk-W65HN6B7.js";import"./chunk-T6QCEJ6H.js";import"./chunk-Z44AQMFX.js";import"./chunk-ZPSNVMWV.js";export{a as DEFAULT_API_URL,b as digitalOceanClient};

@@ -1,0 +1,2 @@
+import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
+import{a,b,c,d}from"./chunk-UX4WFK3L.js";import"./chunk-X2NWI5YU.js";import"./chunk-RDMIIA7G.js";import"./chunk-VDBIB22R.js";import"./chunk-PHTKIMZS.js";import"./chunk-HOBAWYTW.js";import"./chunk-RWYH6XQG.js";import"./chunk-XIUFJ2RX.js";import"./chunk-T6QCEJ6H.js";import"./chunk-Z44AQMFX.js";import"./chunk-ZPSNVMWV.js";export{c as dueState,d as isDue,b as lastRotation,a as readHistory};

@@ -1,2 +1,0 @@
-import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
-import{a,b,c,d}from"./chunk-F33J5M46.js";import"./chunk-O3OFO3JB.js";import"./chunk-5CO2OE6G.js";import"./chunk-VDBIB22R.js";import"./chunk-PHTKIMZS.js";import"./chunk-HOBAWYTW.js";import"./chunk-AOEAWKXR.js";import"./chunk-XIUFJ2RX.js";import"./chunk-FZHYYTK2.js";import"./chunk-ZPSNVMWV.js";export{c as dueState,d as isDue,b as lastRotation,a as readHistory};

@@ -1,2 +1,0 @@
-import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
-import{a}from"./chunk-FMPWE2RA.js";import"./chunk-ZPSNVMWV.js";export{a as liveRuntime};

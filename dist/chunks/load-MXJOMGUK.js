@@ -1,2 +1,0 @@
-import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
-import{b as a,c as b,d as c,e as d,f as e}from"./chunk-XX4BWYMN.js";import"./chunk-HOBAWYTW.js";import"./chunk-UU2EKDNQ.js";import"./chunk-4HZFFWX2.js";import"./chunk-XIUFJ2RX.js";import"./chunk-FZHYYTK2.js";import"./chunk-ZPSNVMWV.js";export{a as DEFAULT_POLICY_PATH,c as MAX_POLICY_BYTES,b as SCHEMA_PATH,e as readPolicy,d as readPolicyFile};

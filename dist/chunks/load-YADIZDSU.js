@@ -1,0 +1,2 @@
+import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
+import{b as a,c as b,d as c,e as d,f as e}from"./chunk-5UWBNSBG.js";import"./chunk-HOBAWYTW.js";import"./chunk-SKQNDZAN.js";import"./chunk-EKEFK4LR.js";import"./chunk-XIUFJ2RX.js";import"./chunk-T6QCEJ6H.js";import"./chunk-Z44AQMFX.js";import"./chunk-ZPSNVMWV.js";export{a as DEFAULT_POLICY_PATH,c as MAX_POLICY_BYTES,b as SCHEMA_PATH,e as readPolicy,d as readPolicyFile};

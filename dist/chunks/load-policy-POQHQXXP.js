@@ -1,2 +1,0 @@
-import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
-import{a,b}from"./chunk-KHLHHRLO.js";import"./chunk-ENRQQQFQ.js";import"./chunk-YAM5KR6E.js";import"./chunk-PHTKIMZS.js";import"./chunk-XX4BWYMN.js";import"./chunk-HOBAWYTW.js";import"./chunk-UU2EKDNQ.js";import"./chunk-4HZFFWX2.js";import"./chunk-XIUFJ2RX.js";import"./chunk-FZHYYTK2.js";import"./chunk-ZPSNVMWV.js";export{a as loadPolicy,b as parsePolicy};

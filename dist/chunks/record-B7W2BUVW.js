@@ -1,0 +1,2 @@
+import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
+import{a,b,c,d}from"./chunk-OFNV2LLP.js";import"./chunk-X2NWI5YU.js";import"./chunk-RDMIIA7G.js";import"./chunk-RWYH6XQG.js";import"./chunk-XIUFJ2RX.js";import"./chunk-T6QCEJ6H.js";import"./chunk-Z44AQMFX.js";import"./chunk-ZPSNVMWV.js";export{a as auditRecord,d as lastAudits,c as renderAuditMarkdown,b as writeAuditRecords};
