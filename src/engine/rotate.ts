@@ -1,39 +1,20 @@
-import { recordedLogins, type EvidenceRecord, type Reason, type RunStatus, type Trigger } from '../evidence/record.js';
+import type { RunStatus } from '../evidence/record.js';
 import type { Policy } from '../policy/types.js';
-import { generatePassword } from '../secret/generate.js';
-import type { Secret } from '../secret/secret.js';
-import type { RevocationProof, StagedChange } from '../methods/method.js';
-import type { Endpoint } from '../postgres/url.js';
-import { loadAdapters, type Adapters, type AdapterLoader } from '../registry/load-adapters.js';
+import { loadAdapters, type AdapterLoader } from '../registry/load-adapters.js';
 import { describeError, RotationError } from '../errors/errors.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { FailedWith, partsOf, StepLog, type RecordParts, type StepDone } from './steps.js';
+import { FailedWith, partsOf, StepLog } from './steps.js';
 import { refuseAdminLockout, refuseEvidenceOutside } from './refusals.js';
-import { writeEvidence } from '../evidence/write.js';
 import { maskPolicySecrets } from '../secret/policy-secrets.js';
 import { scrubDeep, scrubError } from '../secret/scrubber.js';
 import { checkpoint } from './failpoints.js';
 import { boundedRuntime } from '../runtime/deadline.js';
-import { backOut, readPrior, settleStores, storesNow, writeStores, type Prior } from './store-writes.js';
+import { backOut, settleStores, storesNow, writeStores, type Prior } from './store-writes.js';
+import { generate, NOT_IN_DRY_RUN, preflight, revoke } from './source-steps.js';
+import { evidenceStep, newRecord, result, type RotationRequest, type RotationResult } from './run-record.js';
 import { checkHealth, refreshConsumers } from './rollout.js';
 
-export interface RotationRequest {
-  credential: string;
-  reason: Reason;
-  dryRun: boolean;
-  trigger: Trigger;
-}
-
-/** The record while the run goes: complete once it has finished (`finished_at`). */
-type RecordDraft = Omit<EvidenceRecord, 'finished_at'> & { finished_at?: string };
-
-export interface RotationResult {
-  status: RunStatus;
-  rotatedAt?: string;
-  evidencePath?: string;
-  summary: string;
-  record: EvidenceRecord;
-}
+export type { RotationRequest, RotationResult } from './run-record.js';
 
 /**
  * Rotates one credential through the checklist. Read top to bottom, this is the checklist:
@@ -109,17 +90,17 @@ async function runChecklist(policy: Policy, request: RotationRequest, given: Run
         const due = isDue(policy, credential, runtime.workspace, startedAt, (message) => reporter.warning(`evidence ${message}`));
         if (!due.due) return { stop: conclude('skipped', `not due: ${due.detail}`) };
       }
-      const prior = await steps.run('preflight', () => {
+      const { prior, notes } = await steps.run('preflight', () => {
         refuseEvidenceOutside(policy, runtime.workspace);
         return preflight(
           adapters,
           credential.current,
-          record.notes,
           (endpoints) => refuseAdminLockout(policy, credential, endpoints),
           (value) => reporter.mask(value),
           request.dryRun,
         );
       });
+      record.notes.push(...notes);
       return { prior };
     } catch (error) {
       return { stop: conclude('failed', describeError(error)) };
@@ -188,198 +169,4 @@ async function runChecklist(policy: Policy, request: RotationRequest, given: Run
   } finally {
     await adapters.method.close().catch((error) => reporter.warning(`closing ${adapters.method.name}: ${describeError(error)}`));
   }
-}
-
-/** How a note about a proof a dry run did not make begins. */
-const NOT_IN_DRY_RUN = 'not done in a dry run:';
-
-/** Step 7: the old value revoked and proven refused; on exposure the evidence names what was cut off. */
-async function revoke(adapters: Adapters, current: Secret | undefined, reason: Reason, runtime: Runtime): Promise<StepDone<RecordParts>> {
-  await checkpoint(runtime, 'revoke.before');
-  const proof = await adapters.method.revoke(current, reason);
-  // An exposure run is an incident: the evidence says what was cut off (sessions, keys), and what
-  // survived the cut-off, which fails the run: the credential changed, the attacker may not have left.
-  const parts: RecordParts = {
-    old_credential: proof,
-    ...(reason === 'exposure'
-      ? {
-          incident: {
-            exposure: true,
-            cut_off: proof.cut_off ?? [],
-            ...(proof.survived?.length ? { survived: proof.survived, grants: proof.grants ?? [] } : {}),
-          },
-        }
-      : {}),
-  };
-  try {
-    // Success means done (SPEC invariant 3): rotated only when the old value was tried and refused.
-    if (!proof.tried) {
-      throw new RotationError(`the old credential was not tried: ${proof.detail}`, {
-        hint: 'the new value is stored everywhere and live; set current (the variable behind it) so a rerun proves the old value refused',
-      });
-    }
-    if (!proof.rejected) throw new RotationError(`the old credential was not refused: ${proof.detail}`);
-    if (proof.survived?.length) throw survivorsError(proof);
-    await checkpoint(runtime, 'revoke.after');
-  } catch (error) {
-    throw new FailedWith(error, parts);
-  }
-  return { detail: proof.detail, value: parts };
-}
-
-/**
- * Step 8, after a run that changed something (rotated, or failed after the change started): the
- * record written to the evidence folder. Returns its path; a failure to write it fails the run.
- */
-async function evidenceStep(
-  record: RecordDraft,
-  steps: StepLog,
-  runtime: Runtime,
-  policy: Policy,
-  status: RunStatus,
-  summary: string,
-): Promise<string | undefined> {
-  close(record, steps, status, summary);
-  try {
-    return await steps.run('evidence', async () => {
-      await checkpoint(runtime, 'evidence.before');
-      const finished: EvidenceRecord = { ...record, steps: steps.records, finished_at: runtime.now().toISOString() };
-      record.finished_at = finished.finished_at;
-      const path = await writeEvidence(finished, policy.evidenceDir, runtime.workspace, (text) => runtime.reporter.scrub(text));
-      return { detail: `written to ${path}`, value: path };
-    });
-  } catch (error) {
-    record.status = 'failed';
-    record.summary = `evidence not written: ${describeError(error)}`;
-    return undefined;
-  }
-}
-
-/** Marks the steps not run and sets the outcome (the evidence step, when it runs, records this). */
-function close(record: RecordDraft, steps: StepLog, status: RunStatus, summary: string): void {
-  if (record.summary !== '') return;
-  steps.skipRemaining(status === 'failed' ? 'not run: an earlier step failed' : summary);
-  record.status = status;
-  record.summary = summary;
-}
-
-/** The run's result and its last log line. */
-function result(
-  draft: RecordDraft,
-  steps: StepLog,
-  runtime: Runtime,
-  status: RunStatus,
-  summary: string,
-  evidencePath: string | undefined,
-): RotationResult {
-  close(draft, steps, status, summary);
-  const record: EvidenceRecord = { ...draft, steps: steps.records, finished_at: draft.finished_at ?? runtime.now().toISOString() };
-  if (record.status === 'failed') runtime.reporter.error(`${record.credential}: ${record.summary}`);
-  else runtime.reporter.info(`${record.credential}: ${record.summary}`);
-  return {
-    status: record.status,
-    rotatedAt: record.status === 'rotated' ? record.finished_at : undefined,
-    evidencePath,
-    summary: record.summary,
-    record,
-  };
-}
-
-async function preflight(
-  adapters: Adapters,
-  current: Secret | undefined,
-  notes: string[],
-  refuseEndpoints: (endpoints: Endpoint[]) => void,
-  mask: (value: Secret) => void,
-  dryRun: boolean,
-): Promise<StepDone<Prior>> {
-  // The checks only read, so they run side by side; a failure is reported as it would be one by
-  // one (the method's first, then the stores' and the consumers' in policy order).
-  const [method, ...checks] = await Promise.allSettled([
-    adapters.method.preflight(current),
-    ...adapters.stores.map((target) => target.store.check()),
-    ...adapters.consumers.map((consumer) => consumer.check(dryRun)),
-  ]);
-  if (method.status === 'rejected') throw method.reason;
-  const report = method.value;
-  refuseEndpoints(report.endpoints ?? []);
-  const failed = checks.find((check) => check.status === 'rejected');
-  if (failed) throw failed.reason;
-  // Invariant 1: what each readable target holds is known before anything changes, and a stored
-  // value that logs in is the current one when `current` does not.
-  const prior = await readPrior(adapters, current, report.currentWorks, mask);
-  notes.push(...report.notes);
-  // A dry run writes to no system: what a consumer's check left out for that, and why.
-  for (const [i, consumer] of adapters.consumers.entries()) {
-    const left = (checks[adapters.stores.length + i] as PromiseFulfilledResult<string | void>).value;
-    if (dryRun && left) notes.push(`${NOT_IN_DRY_RUN} ${consumer.label}: ${left}`);
-  }
-  let state = report.currentWorks ? 'current value logs in' : 'current value does not log in, proceeding on admin authority';
-  if (prior.source) {
-    notes.push(
-      `${current ? 'the current value no longer logs in' : 'no current value given'}, but the value ${prior.source} holds does: it is taken as the current value (for the back-out and the proof that it is refused)`,
-    );
-    state = `the value ${prior.source} holds logs in and is taken as the current one`;
-  } else if (!report.currentWorks) {
-    notes.push(
-      current
-        ? 'the current value no longer logs in (drift or a half-done earlier run): rotating on the admin authority'
-        : 'no current value given: rotating on the admin authority',
-    );
-  }
-  return {
-    detail: `${adapters.method.name} ready; ${adapters.stores.length} store target(s) and ${adapters.consumers.length} consumer(s) reachable; ${state}`,
-    value: prior,
-  };
-}
-
-/** Exposure: the new value is live and the old one refused, but sessions opened with the old one remain. */
-function survivorsError(proof: RevocationProof): RotationError {
-  const survived = proof.survived!;
-  return new RotationError(
-    `exposure: the password changed and the old one is refused, but ${survived.length} session(s) that may have been opened with it are still open: ${survived.join('; ')}`,
-    {
-      hint: proof.grants?.length
-        ? `as a superuser: ${proof.grants.join('; ')}; then end them (SELECT pg_terminate_backend(pid)) or rerun with reason exposure`
-        : 'end them (SELECT pg_terminate_backend(pid)) or rerun with reason exposure',
-    },
-  );
-}
-
-/** Step 1: the new value, generated here or issued by the source, and staged there (not yet live where the source allows). */
-async function generate(adapters: Adapters, length: number | undefined, mask: (value: Secret) => void): Promise<StepDone<StagedChange>> {
-  const chosen = adapters.method.generates === 'client' ? generatePassword(length) : undefined;
-  if (chosen) mask(chosen);
-  const staged = await adapters.method.generate(chosen);
-  mask(staged.value);
-  const { name } = adapters.method;
-  return {
-    value: staged,
-    detail:
-      staged.detail ?? (staged.reversible ? `new value generated and staged at ${name}, not yet live` : `new value issued by ${name}`),
-  };
-}
-
-function newRecord(policy: Policy, request: RotationRequest, startedAt: Date): RecordDraft {
-  const credential = policy.credentials[request.credential];
-  const logins = recordedLogins(credential);
-  return {
-    schema: 'credential-rotation/evidence@1',
-    credential: credential.id,
-    system: credential.system,
-    method: credential.method,
-    role: credential.role,
-    ...(logins ? { logins } : {}),
-    reason: request.reason,
-    trigger: request.trigger,
-    started_at: startedAt.toISOString(),
-    status: 'failed',
-    summary: '',
-    steps: [],
-    stores: [],
-    consumers: [],
-    health: [],
-    old_credential: { tried: false, rejected: false, detail: 'not tried' },
-    notes: [],
-  };
 }
