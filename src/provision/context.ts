@@ -62,7 +62,9 @@ export function planContext(db: pg.Client, admin: AdminState): { ctx: PlanContex
   };
   /** All of `needs` at once, or none: a grant for the transaction is registered only when every one is possible. */
   const actFor = async (...needs: [string, 'rights' | 'set'][]): Promise<boolean> => {
-    const verdicts = await Promise.all(needs.map(([name, need]) => judge(name, need)));
+    // One after another: they query the one client, which runs one query at a time (pg@9 refuses overlapping ones).
+    const verdicts: ('yes' | 'grant' | 'no')[] = [];
+    for (const [name, need] of needs) verdicts.push(await judge(name, need));
     if (verdicts.includes('no')) return false;
     needs.forEach(([name], i) => {
       if (verdicts[i] !== 'grant') return;
@@ -101,4 +103,11 @@ export function planContext(db: pg.Client, admin: AdminState): { ctx: PlanContex
     return { statements: out, unresolved, notes };
   };
   return { ctx, finish };
+}
+
+/** Those of `roles` that exist, read one after another (one client runs one query at a time). */
+export async function existingRoles(ctx: PlanContext, roles: string[]): Promise<string[]> {
+  const existing: string[] = [];
+  for (const name of roles) if ((await ctx.role(name)).exists) existing.push(name);
+  return existing;
 }

@@ -1,5 +1,5 @@
 import type { CredentialPolicy, Policy } from '../policy/types.js';
-import type { PlanContext } from './context.js';
+import { existingRoles, type PlanContext } from './context.js';
 import { revokeDefiners } from './definers.js';
 import { alterOwner, ownedObjects, type OwnedObject } from './owned.js';
 import { defaultSelect, schemaPrivileges, tableAccess } from './state.js';
@@ -39,7 +39,7 @@ export async function takeAwayWrites(
 ): Promise<void> {
   const { q } = ctx;
   const group = credential.role;
-  const existing = (await Promise.all(roles.map((r) => ctx.role(r)))).filter((r) => r.exists).map((r) => r.name);
+  const existing = await existingRoles(ctx, roles);
   // What the roles passed on with a GRANT OPTION is revoked first, by them: a membership that
   // still gives them the owner's rights would keep it through a CASCADE.
   const grantsHere = (await writeGrants(ctx.db, existing, true)).filter((g) => scope === 'all' || !/^(DATABASE|PARAMETER) /.test(g.target));

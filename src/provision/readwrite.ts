@@ -1,6 +1,6 @@
 import { RotationError } from '../errors/errors.js';
 import type { CredentialPolicy } from '../policy/types.js';
-import type { PlanContext } from './context.js';
+import { existingRoles, type PlanContext } from './context.js';
 import { revokeDefiners } from './definers.js';
 import { alterOwner, ownedObjects } from './owned.js';
 import { revokeGrant } from './readonly.js';
@@ -54,7 +54,7 @@ export async function notAdmin(
   scope: 'all' | 'database' = 'all',
 ): Promise<void> {
   const { q } = ctx;
-  const existing = (await Promise.all(roles.map((r) => ctx.role(r)))).filter((r) => r.exists).map((r) => r.name);
+  const existing = await existingRoles(ctx, roles);
   await revokeDefiners(ctx, existing, (owner) => reachesAdmin(ctx.db, owner), []);
   if (scope === 'database') return;
   // ALTER SYSTEM on a parameter is an administrator's power (the server's configuration).
