@@ -59,53 +59,49 @@ export async function readOpenAlerts(
 ): Promise<{ alerts: Alert[]; problems: SourceProblem[] }> {
   const alerts = new Map<string, Alert>();
   const problems: SourceProblem[] = [];
-  const keep = (found: Alert[]) => found.forEach((a) => alerts.set(`${a.repository.toLowerCase()}#${a.number}`, a));
-  const secret_type = exposure.secretTypes.join(',');
-  for (const full of exposure.repositories) {
-    const [owner, repo] = full.split('/');
-    const what = `GitHub: list secret-scanning alerts of ${full}`;
-    const hints = { 403: `${PERMISSION} on ${full}`, 404: `${full} does not exist or the token cannot see it; ${PERMISSION} on ${full}` };
-    const found: Alert[] = [];
-    try {
-      await pages(runtime, what, hints, full, found, (page) =>
-        octokit.rest.secretScanning.listAlertsForRepo({
-          owner,
-          repo,
-          state: 'open',
-          secret_type,
-          per_page: PER_PAGE,
-          page,
-        }),
-      );
-    } catch (error) {
-      problems.push(sourceProblem(full, error));
-    }
+  for (const source of alertSources(exposure, octokit)) {
+    const { found, problem } = await readPages(runtime, source);
     // The pages read before a failure are handled all the same; the next run reads the rest.
-    keep(found);
-  }
-  for (const org of exposure.organizations) {
-    const what = `GitHub: list secret-scanning alerts of organization ${org}`;
-    const hints = {
-      403: `${PERMISSION} on the organization's repositories (a user token also needs to be an organization owner or security manager)`,
-      404: `organization ${org} does not exist or the token cannot see it; ${PERMISSION}`,
-    };
-    const found: Alert[] = [];
-    try {
-      await pages(runtime, what, hints, undefined, found, (page) =>
-        octokit.rest.secretScanning.listAlertsForOrg({
-          org,
-          state: 'open',
-          secret_type,
-          per_page: PER_PAGE,
-          page,
-        }),
-      );
-    } catch (error) {
-      problems.push(sourceProblem(`organization ${org}`, error));
-    }
-    keep(found);
+    for (const alert of found) alerts.set(`${alert.repository.toLowerCase()}#${alert.number}`, alert);
+    if (problem) problems.push(problem);
   }
   return { alerts: [...alerts.values()], problems };
+}
+
+/** One list of alerts: a repository's or an organization's. */
+interface AlertSource {
+  /** How a problem names it: `owner/name` or `organization <org>`. */
+  name: string;
+  what: string;
+  hints: Record<number, string>;
+  /** The repository every alert of the list belongs to (an organization's alerts say their own). */
+  repository?: string;
+  list: (page: number) => Promise<{ data: RawAlert[]; headers: { link?: string } }>;
+}
+
+/** The policy's repositories, then its organizations, asking for the policy's secret types explicitly. */
+function alertSources(exposure: ExposurePolicy, octokit: Octokit): AlertSource[] {
+  const query = { state: 'open' as const, secret_type: exposure.secretTypes.join(','), per_page: PER_PAGE };
+  const repositories = exposure.repositories.map((full): AlertSource => {
+    const [owner, repo] = full.split('/');
+    return {
+      name: full,
+      what: `GitHub: list secret-scanning alerts of ${full}`,
+      hints: { 403: `${PERMISSION} on ${full}`, 404: `${full} does not exist or the token cannot see it; ${PERMISSION} on ${full}` },
+      repository: full,
+      list: (page) => octokit.rest.secretScanning.listAlertsForRepo({ owner, repo, ...query, page }),
+    };
+  });
+  const organizations = exposure.organizations.map((org): AlertSource => ({
+    name: `organization ${org}`,
+    what: `GitHub: list secret-scanning alerts of organization ${org}`,
+    hints: {
+      403: `${PERMISSION} on the organization's repositories (a user token also needs to be an organization owner or security manager)`,
+      404: `organization ${org} does not exist or the token cannot see it; ${PERMISSION}`,
+    },
+    list: (page) => octokit.rest.secretScanning.listAlertsForOrg({ org, ...query, page }),
+  }));
+  return [...repositories, ...organizations];
 }
 
 interface RawAlert {
@@ -116,21 +112,23 @@ interface RawAlert {
   repository?: { full_name?: string };
 }
 
-/** Follows the pages of one list into `out` until GitHub's Link header has no rel="next". */
-async function pages(
-  runtime: Runtime,
-  what: string,
-  hints: Record<number, string>,
-  repository: string | undefined,
-  out: Alert[],
-  list: (page: number) => Promise<{ data: RawAlert[]; headers: { link?: string } }>,
-): Promise<void> {
-  for (let page = 1; page <= MAX_PAGES; page++) {
-    const response = await githubCall(runtime, `${what} (page ${page})`, () => list(page), hints);
-    for (const raw of response.data) out.push(toAlert(raw, repository, runtime));
-    if (!/rel="next"/.test(response.headers.link ?? '')) return;
+/**
+ * Follows the pages of one list until GitHub's Link header has no rel="next". A failure ends the
+ * list: what was read before it is returned with the problem.
+ */
+async function readPages(runtime: Runtime, source: AlertSource): Promise<{ found: Alert[]; problem?: SourceProblem }> {
+  const found: Alert[] = [];
+  try {
+    for (let page = 1; page <= MAX_PAGES; page++) {
+      const response = await githubCall(runtime, `${source.what} (page ${page})`, () => source.list(page), source.hints);
+      for (const raw of response.data) found.push(toAlert(raw, source.repository, runtime));
+      if (!/rel="next"/.test(response.headers.link ?? '')) return { found };
+    }
+    runtime.reporter.warning(`${source.what}: more than ${MAX_PAGES} pages of ${PER_PAGE}; the rest is read by the next run`);
+    return { found };
+  } catch (error) {
+    return { found, problem: sourceProblem(source.name, error) };
   }
-  runtime.reporter.warning(`${what}: more than ${MAX_PAGES} pages of ${PER_PAGE}; the rest is read by the next run`);
 }
 
 /** The alert without GitHub's copy of the secret: the value becomes a masked Secret here, at once. */
