@@ -6,7 +6,7 @@ import type { Secret } from '../secret/secret.js';
 import { RotationError } from '../errors/errors.js';
 import { connect, connectionConfig, describeTarget, pgError, tryLogin } from '../postgres/connect.js';
 import { setPassword, stagePassword, type PasswordOptions } from '../postgres/password.js';
-import { takeRotationLock, type RotationLock } from '../postgres/lock.js';
+import { openLockSession, takeRotationLock, type RotationLock } from '../postgres/lock.js';
 import type { CutOff } from '../postgres/sessions.js';
 import { systemCa } from '../adapters/system-ca.js';
 
@@ -65,15 +65,23 @@ export function roleAdmin(ctx: Pick<AdapterContext, 'policy' | 'system' | 'runti
   const system = ctx.system as PostgresSystem;
   const where = `Postgres ${describeTarget(system.adminUrl)} ${what}`;
   const ca = systemCa(ctx);
-  let admin: pg.Client | undefined;
+  const adminConfig = connectionConfig(system.adminUrl, undefined, ca);
+  let admin: Promise<pg.Client> | undefined;
+  /** The lock's session, connecting beside the admin's (it locks only once the checks pass): see lock(). */
+  let lockSession: Promise<pg.Client> | undefined;
   let held: RotationLock | undefined;
   const settings: PasswordOptions = { iterations: 4096, hideStatement: false, lockTimeoutSeconds: system.lockTimeoutSeconds };
 
-  const client = async (): Promise<pg.Client> =>
-    (admin ??= await connect(
-      connectionConfig(system.adminUrl, undefined, ca),
-      `admin connection of system '${system.id}' (${describeTarget(system.adminUrl)})`,
-    ));
+  const client = (): Promise<pg.Client> => {
+    if (!admin) {
+      // Every user of the admin takes the lock in its preflight: its session's connection (a round
+      // of TLS and SCRAM) overlaps the admin's and the catalog checks instead of following them.
+      lockSession = openLockSession(adminConfig, where);
+      lockSession.catch(() => undefined); // awaited by lock(), or ended by close()
+      admin = connect(adminConfig, `admin connection of system '${system.id}' (${describeTarget(system.adminUrl)})`);
+    }
+    return admin;
+  };
   const query = async <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> => {
     const db = await client();
     try {
@@ -110,7 +118,10 @@ export function roleAdmin(ctx: Pick<AdapterContext, 'policy' | 'system' | 'runti
       });
     },
     async lock(roles) {
-      held ??= await takeRotationLock(connectionConfig(system.adminUrl, undefined, ca), roles, where);
+      if (held) return;
+      const session = lockSession ?? adminConfig;
+      lockSession = undefined; // takeRotationLock owns it now (and ends it when it fails)
+      held = await takeRotationLock(session, roles, where);
     },
     lockPids: () => (held ? [held.pid] : []),
     async stagePassword(role, password) {
@@ -131,10 +142,13 @@ export function roleAdmin(ctx: Pick<AdapterContext, 'policy' | 'system' | 'runti
       return settings.iterations;
     },
     async close() {
-      const [db, lock] = [admin, held];
-      [admin, held] = [undefined, undefined];
+      const [db, lock, session] = [admin, held, lockSession];
+      [admin, held, lockSession] = [undefined, undefined, undefined];
       await lock?.release();
-      await db?.end();
+      // A preflight that stopped before the lock leaves its session unused.
+      await session?.then((unused) => unused.end()).catch(() => undefined);
+      const open = await db?.catch(() => undefined); // a connection that failed was reported where it failed
+      await open?.end();
     },
   };
 }

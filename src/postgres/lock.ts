@@ -32,11 +32,15 @@ export interface RotationLock {
  * logins (they read the committed settings) nor ALTER ROLE … PASSWORD (pg_authid, another catalog).
  * Checked on a real server by test/concurrency.test.ts.
  */
-export async function takeRotationLock(config: pg.ClientConfig, roles: string | string[], where: string): Promise<RotationLock> {
+export async function takeRotationLock(
+  session: pg.ClientConfig | Promise<pg.Client>,
+  roles: string | string[],
+  where: string,
+): Promise<RotationLock> {
   // Several roles (alternating-roles' two logins) in one transaction, in a fixed order.
   const names = (Array.isArray(roles) ? [...roles] : [roles]).sort();
   const role = names.join(' / ');
-  const db = await connect(config, `rotation lock session on ${where}`);
+  const db = await (session instanceof Promise ? session : openLockSession(session, where));
   let pid: number;
   try {
     // The lock lives in an idle transaction: a server-side idle timeout must not end it mid-run.
@@ -62,6 +66,14 @@ export async function takeRotationLock(config: pg.ClientConfig, roles: string | 
       await db.end().catch(() => undefined);
     },
   };
+}
+
+/**
+ * The session a rotation lock lives in, connected and not yet locking anything: connecting is most
+ * of its cost, so a caller may open it early, beside other work, and pass it to takeRotationLock.
+ */
+export function openLockSession(config: pg.ClientConfig, where: string): Promise<pg.Client> {
+  return connect(config, `rotation lock session on ${where}`);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
-import{c as h}from"./chunk-NP3IKF2R.js";import{b as D}from"./chunk-NLDWXYRX.js";import{a as x}from"./chunk-PHTKIMZS.js";import{b as v}from"./chunk-Z44AQMFX.js";import{a as l}from"./chunk-ZPSNVMWV.js";function f(t){return t.method==="alternating-roles"?[t.role,...x(t)]:[t.role]}l(f,"credentialRoles");function ie(t,e){return Object.values(t.credentials).filter(r=>r.system===e)}l(ie,"credentialsOf");async function A(t,e){let{rows:r}=await t.query(`WITH RECURSIVE reach(oid, mode, path, edges, grantor) AS (
+import{c as h}from"./chunk-NP3IKF2R.js";import{c as D}from"./chunk-KNPOU4LV.js";import{a as x}from"./chunk-PHTKIMZS.js";import{b as v}from"./chunk-Z44AQMFX.js";import{a as l}from"./chunk-ZPSNVMWV.js";function f(t){return t.method==="alternating-roles"?[t.role,...x(t)]:[t.role]}l(f,"credentialRoles");function ie(t,e){return Object.values(t.credentials).filter(r=>r.system===e)}l(ie,"credentialsOf");async function A(t,e){let{rows:r}=await t.query(`WITH RECURSIVE reach(oid, mode, path, edges, grantor) AS (
        SELECT r.oid, 'act'::text, ARRAY[r.rolname::text], ARRAY[]::text[], NULL::oid FROM pg_roles r WHERE r.rolname = $1
        UNION ALL
        SELECT m.roleid,
