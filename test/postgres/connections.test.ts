@@ -44,7 +44,10 @@ async function sessionsDuring(
     i++
   )
     await new Promise((r) => setTimeout(r, 20));
-  const lines = fx().server.log.slice(start);
+  // One entry of the log is one chunk of the server's output, which may hold several lines.
+  const lines = fx()
+    .server.log.slice(start)
+    .flatMap((chunk) => chunk.split('\n'));
   const tally = (pattern: RegExp) => {
     const counts: Record<string, number> = {};
     for (const line of lines) {
