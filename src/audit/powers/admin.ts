@@ -3,7 +3,7 @@ import { reachableRoles } from '../catalog.js';
 import type { Finding } from '../types.js';
 import { powerFinding } from './describe.js';
 import { inOtherDatabases } from './databases.js';
-import { attributePowers, definerPowers, grantPower, missingRole, type PowerContext } from './write.js';
+import { attributePowers, definerPowers, grantPower, missingRole, type PowerContext } from './kinds.js';
 import { writeGrants } from './catalog.js';
 
 export const ADMIN_ATTRIBUTES = [

@@ -3,7 +3,7 @@ import type { CredentialPolicy } from '../../policy/types.js';
 import { credentialRoles } from '../roles.js';
 import { check, type AuditCheck, type Finding } from '../types.js';
 import { ADMIN_ATTRIBUTES, adminPaths } from '../powers/admin.js';
-import type { PowerContext } from '../powers/write.js';
+import type { PowerContext } from '../powers/kinds.js';
 import { distinct } from './readonly.js';
 
 /**

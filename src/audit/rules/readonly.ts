@@ -2,7 +2,8 @@ import type pg from 'pg';
 import type { CredentialPolicy } from '../../policy/types.js';
 import { credentialRoles } from '../roles.js';
 import { check, type AuditCheck, type Finding } from '../types.js';
-import { writePaths, type PowerContext } from '../powers/write.js';
+import type { PowerContext } from '../powers/kinds.js';
+import { writePaths } from '../powers/write.js';
 
 /**
  * Rule 1, "read-only means read-only" (section 4.3): a role declared `readonly` has no way to
