@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { OWNER_KEYWORDS } from '../audit/powers/describe.js';
 
 /** An object with an owner of its own, as PostgreSQL names it (pg_identify_object). */
 export interface OwnedObject {
@@ -52,34 +53,23 @@ export async function ownedObjects(db: pg.Client, owners: string[] | null, schem
   return rows;
 }
 
-/** The ALTER … OWNER TO keyword of each kind provision moves; any other kind it names instead. */
-const KEYWORDS: Record<string, string> = {
-  table: 'TABLE',
-  view: 'VIEW',
-  'materialized view': 'MATERIALIZED VIEW',
-  sequence: 'SEQUENCE',
-  'foreign table': 'FOREIGN TABLE',
-  function: 'FUNCTION',
-  procedure: 'PROCEDURE',
-  aggregate: 'AGGREGATE',
-  type: 'TYPE',
-  'composite type': 'TYPE',
-  domain: 'DOMAIN',
-  schema: 'SCHEMA',
-  'large object': 'LARGE OBJECT',
-  database: 'DATABASE',
-  collation: 'COLLATION',
-  conversion: 'CONVERSION',
-  operator: 'OPERATOR',
-  'operator class': 'OPERATOR CLASS',
-  'operator family': 'OPERATOR FAMILY',
-  'text search configuration': 'TEXT SEARCH CONFIGURATION',
-  'text search dictionary': 'TEXT SEARCH DICTIONARY',
-  'statistics object': 'STATISTICS',
-};
+/**
+ * Kinds provision does not move: objects of the whole server (tablespaces, foreign-data wrappers
+ * and servers, event triggers, publications, subscriptions, languages), which belong to an
+ * administrator's decisions; it names them instead.
+ */
+const LEFT_TO_ADMINS = new Set([
+  'tablespace',
+  'foreign-data wrapper',
+  'server',
+  'event trigger',
+  'publication',
+  'subscription',
+  'language',
+]);
 
 /** `ALTER <kind> <identity> OWNER TO <to>`, or undefined for a kind provision does not move. */
 export function alterOwner(object: OwnedObject, to: string): string | undefined {
-  const keyword = KEYWORDS[object.type];
+  const keyword = LEFT_TO_ADMINS.has(object.type) ? undefined : OWNER_KEYWORDS[object.type];
   return keyword ? `ALTER ${keyword} ${object.identity} OWNER TO ${to}` : undefined;
 }

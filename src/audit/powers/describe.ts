@@ -51,40 +51,45 @@ export function powerFinding(db: pg.Client, subject: string, power: Power, via: 
   };
 }
 
+/**
+ * The ALTER … OWNER TO keyword of each object type pg_identify_object names (the one table: the
+ * audit's fixes and provision's take-overs both read it).
+ */
+export const OWNER_KEYWORDS: Readonly<Record<string, string>> = {
+  table: 'TABLE',
+  view: 'VIEW',
+  'materialized view': 'MATERIALIZED VIEW',
+  'foreign table': 'FOREIGN TABLE',
+  sequence: 'SEQUENCE',
+  function: 'FUNCTION',
+  procedure: 'PROCEDURE',
+  aggregate: 'AGGREGATE',
+  schema: 'SCHEMA',
+  type: 'TYPE',
+  'composite type': 'TYPE',
+  domain: 'DOMAIN',
+  'large object': 'LARGE OBJECT',
+  database: 'DATABASE',
+  tablespace: 'TABLESPACE',
+  collation: 'COLLATION',
+  conversion: 'CONVERSION',
+  operator: 'OPERATOR',
+  'operator class': 'OPERATOR CLASS',
+  'operator family': 'OPERATOR FAMILY',
+  'text search configuration': 'TEXT SEARCH CONFIGURATION',
+  'text search dictionary': 'TEXT SEARCH DICTIONARY',
+  'foreign-data wrapper': 'FOREIGN DATA WRAPPER',
+  server: 'SERVER',
+  'event trigger': 'EVENT TRIGGER',
+  publication: 'PUBLICATION',
+  subscription: 'SUBSCRIPTION',
+  'statistics object': 'STATISTICS',
+  language: 'LANGUAGE',
+};
+
 /** ALTER <kind> … OWNER TO for an object pg_identify_object described; REASSIGN OWNED where ALTER has no such form. */
 export function alterOwner(db: pg.Client, type: string | null, identity: string | null, owner: string, to: string): string {
-  const keyword: Record<string, string> = {
-    table: 'TABLE',
-    view: 'VIEW',
-    'materialized view': 'MATERIALIZED VIEW',
-    'foreign table': 'FOREIGN TABLE',
-    sequence: 'SEQUENCE',
-    function: 'FUNCTION',
-    procedure: 'PROCEDURE',
-    aggregate: 'AGGREGATE',
-    schema: 'SCHEMA',
-    type: 'TYPE',
-    'composite type': 'TYPE',
-    domain: 'DOMAIN',
-    'large object': 'LARGE OBJECT',
-    database: 'DATABASE',
-    tablespace: 'TABLESPACE',
-    collation: 'COLLATION',
-    conversion: 'CONVERSION',
-    operator: 'OPERATOR',
-    'operator class': 'OPERATOR CLASS',
-    'operator family': 'OPERATOR FAMILY',
-    'text search configuration': 'TEXT SEARCH CONFIGURATION',
-    'text search dictionary': 'TEXT SEARCH DICTIONARY',
-    'foreign-data wrapper': 'FOREIGN DATA WRAPPER',
-    server: 'SERVER',
-    'event trigger': 'EVENT TRIGGER',
-    publication: 'PUBLICATION',
-    subscription: 'SUBSCRIPTION',
-    'statistics object': 'STATISTICS',
-    language: 'LANGUAGE',
-  };
-  const kind = type ? keyword[type] : undefined;
+  const kind = type ? OWNER_KEYWORDS[type] : undefined;
   if (!kind || !identity) return `REASSIGN OWNED BY ${db.escapeIdentifier(owner)} TO ${to};`;
   return `ALTER ${kind} ${identity} OWNER TO ${to};`;
 }
