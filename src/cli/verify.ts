@@ -6,13 +6,18 @@ import { Secret } from '../secret/secret.js';
 import { maskPolicySecrets } from '../secret/policy-secrets.js';
 import { formatTable } from './plan.js';
 import { unformat } from '../adapters/format.js';
+import { USAGE_CODES } from './exit-code.js';
 
 export { unformat };
 
 export interface StoreAgreement {
   target: string;
-  /** `agrees`: holds the verified value; `differs` / `missing`: it does not; `write-only`: cannot be read back (GitHub secrets). */
-  outcome: 'agrees' | 'differs' | 'missing' | 'write-only';
+  /**
+   * `agrees`: holds the verified value; `differs` / `missing`: it does not; `write-only`: cannot be
+   * read back (GitHub secrets); `unreadable`: reading it failed (`detail` says why), so it is unproven.
+   */
+  outcome: 'agrees' | 'differs' | 'missing' | 'write-only' | 'unreadable';
+  detail?: string;
 }
 
 export interface VerifyRow {
@@ -50,8 +55,13 @@ export async function verifyCredential(policy: Policy, id: string, runtime: Runt
     const held = await readStores(adapters, runtime);
     const candidate = pickCandidate(credential, adapters, held);
     const row: VerifyRow = { credential: id, target, source: candidate?.source ?? null, works: false, detail: '', stores: [], ok: false };
+    const unreadable = adapters.stores.flatMap(({ store }, i) => {
+      const why = held[i].unreadable;
+      return why ? [{ target: store.label, outcome: 'unreadable' as const, detail: why }] : [];
+    });
     if (!candidate) {
       row.detail = 'no value to verify: current is not set and no store can be read back';
+      row.stores = unreadable;
     } else {
       let user: string | undefined;
       try {
@@ -64,9 +74,10 @@ export async function verifyCredential(policy: Policy, id: string, runtime: Runt
       } catch (error) {
         row.detail = `could not verify at ${target}: ${describeError(error)}`;
       }
-      row.stores = adapters.stores.map(({ store, render }, i) => {
+      row.stores = adapters.stores.map(({ store, render }, i): StoreAgreement => {
         if (!store.read) return { target: store.label, outcome: 'write-only' };
-        const value = held[i];
+        const { value, unreadable: why } = held[i];
+        if (why) return { target: store.label, outcome: 'unreadable', detail: why };
         if (!value) return { target: store.label, outcome: 'missing' };
         // `{user}`: the login the value logged in as (alternating-roles), else the role.
         return { target: store.label, outcome: value.equals(render(candidate.value, user ?? credential.role)) ? 'agrees' : 'differs' };
@@ -80,14 +91,29 @@ export async function verifyCredential(policy: Policy, id: string, runtime: Runt
   }
 }
 
-/** What each store holds now (undefined for write-only or empty ones), masked at once. */
-async function readStores(adapters: Adapters, runtime: Runtime): Promise<(Secret | undefined)[]> {
-  const held: (Secret | undefined)[] = [];
+/** What a store target held when verify read it: its value (masked at once), or why it could not be read. */
+interface Held {
+  value?: Secret;
+  unreadable?: string;
+}
+
+/**
+ * What each store holds now (no value for write-only or empty ones). A target that cannot be read
+ * fails its own check and the others are still read; bad usage found on the way (a path outside
+ * the workspace) stops the command.
+ */
+async function readStores(adapters: Adapters, runtime: Runtime): Promise<Held[]> {
+  const held: Held[] = [];
   for (const { store, public: holdsNoSecret } of adapters.stores) {
-    const value = store.read ? await store.read() : undefined;
-    // A `{user}`-only target holds a login name: not a secret, and the output names it.
-    if (value && !holdsNoSecret) runtime.reporter.mask(value);
-    held.push(value);
+    try {
+      const value = store.read ? await store.read() : undefined;
+      // A `{user}`-only target holds a login name: not a secret, and the output names it.
+      if (value && !holdsNoSecret) runtime.reporter.mask(value);
+      held.push({ value });
+    } catch (error) {
+      if (error instanceof RotationError && USAGE_CODES.has(error.code ?? '')) throw error;
+      held.push({ unreadable: describeError(error) });
+    }
   }
   return held;
 }
@@ -96,11 +122,11 @@ async function readStores(adapters: Adapters, runtime: Runtime): Promise<(Secret
 function pickCandidate(
   credential: CredentialPolicy,
   adapters: Adapters,
-  held: (Secret | undefined)[],
+  held: Held[],
 ): { value: Secret; source: string } | undefined {
   if (credential.current) return { value: credential.current, source: 'current' };
   for (const [i, { store, unrender }] of adapters.stores.entries()) {
-    const value = held[i];
+    const { value } = held[i];
     const bare = value && unrender(value);
     if (bare) return { value: bare, source: store.label };
   }
@@ -125,10 +151,11 @@ function summarizeStores(stores: StoreAgreement[]): string {
 export function verifyProblems(rows: VerifyRow[]): string[] {
   return rows.flatMap((r) => [
     ...(r.works ? [] : [`${r.credential}: ${r.detail}`]),
-    ...r.stores
-      .filter((s) => s.outcome === 'differs' || s.outcome === 'missing')
-      .map(
-        (s) => `${r.credential}: ${s.target} ${s.outcome === 'missing' ? 'holds no value' : `does not hold the value from ${r.source}`}`,
-      ),
+    ...r.stores.flatMap((s) => {
+      if (s.outcome === 'missing') return [`${r.credential}: ${s.target} holds no value`];
+      if (s.outcome === 'differs') return [`${r.credential}: ${s.target} does not hold the value from ${r.source}`];
+      if (s.outcome === 'unreadable') return [`${r.credential}: ${s.target} could not be read: ${s.detail}`];
+      return [];
+    }),
   ]);
 }

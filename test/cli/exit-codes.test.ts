@@ -117,6 +117,14 @@ credentials:
     expect(run.stderr).not.toContain('weak-admin-pw-2931');
   });
 
+  it('verify: a store target that cannot be read is a failed check (exit 1) naming it, not bad usage', async () => {
+    const ws = workspace();
+    mkdirSync(join(ws, '.secrets/a.env'), { recursive: true });
+    const run = await cli(['-C', ws, 'verify', 'exit_app'], { ADMIN_URL: 'postgresql://admin:pw-unused-123@127.0.0.1:1/odoo' });
+    expect(run.stderr).toMatch(/exit_app: file \.secrets\/a\.env P could not be read: .*EISDIR/);
+    expect(run.code).toBe(1);
+  });
+
   it('an unknown credential is bad usage: exit 2', async () => {
     const run = await cli(['-C', workspace(), 'provision', 'nope'], { ADMIN_URL: 'postgresql://admin:pw-unused-123@127.0.0.1:1/odoo' });
     expect(run.stderr).toContain("error: unknown credential 'nope'");

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../src/registry/load-policy.js';
@@ -121,6 +121,29 @@ describe('verify on a real PostgreSQL 16', () => {
     const missing = await verifyCredential(policyWith(fresh), 'app_verify_split', runtime);
     expect(verifyProblems([missing])).toEqual(['app_verify_split: file .secrets/app.env DATABASE_URL holds no value']);
     expect(existsSync(join(runtime.workspace, 'docs/evidence'))).toBe(true); // only the rotation's record
+  });
+
+  it('a store that cannot be read fails its own check, naming why; the value is still proven and nothing leaks', async () => {
+    const { runtime, policyWith, fresh } = await rotated('app_verify_unreadable');
+    // A folder where the file should be: reading it fails (EISDIR), for root too.
+    const file = join(runtime.workspace, '.secrets/app.env');
+    rmSync(file);
+    mkdirSync(file);
+    const row = await verifyCredential(policyWith(fresh), 'app_verify_unreadable', runtime);
+    expect(row).toMatchObject({ ok: false, works: true, source: 'current' });
+    expect(row.stores.map((s) => s.outcome)).toEqual(['unreadable', 'unreadable']);
+    const problems = verifyProblems([row]);
+    expect(problems).toEqual([
+      expect.stringMatching(/^app_verify_unreadable: file \.secrets\/app\.env DB_PASSWORD could not be read: .*EISDIR/),
+      expect.stringMatching(/^app_verify_unreadable: file \.secrets\/app\.env DATABASE_URL could not be read: .*EISDIR/),
+    ]);
+    expect(verifyTable([row])).toContain('2 unreadable');
+    // Without current, nothing can be proven: the run says so and names the unreadable targets.
+    const none = await verifyCredential(policyWith(), 'app_verify_unreadable', runtime);
+    expect(none).toMatchObject({ ok: false, works: false, source: null });
+    expect(verifyProblems([none])).toContain('app_verify_unreadable: no value to verify: current is not set and no store can be read back');
+    expect(verifyProblems([none]).filter((p) => p.includes('could not be read'))).toHaveLength(2);
+    expect(leakHaystack(runtime.reporter.lines, problems, JSON.stringify([row, none]))).not.toContain(fresh);
   });
 
   it('says when there is nothing to verify, and refuses an unknown credential', async () => {
