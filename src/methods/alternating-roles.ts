@@ -139,8 +139,9 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
       }
       notes.push(...adminNotes);
 
-      active = current ? await whoLogsIn(current) : undefined;
-      idle = active ? other(active) : await leastUsed();
+      const sessions = await openSessions();
+      active = current ? await whoLogsIn(current, sessions) : undefined;
+      idle = active ? other(active) : leastUsed(sessions);
       notes.push(
         active
           ? `${active} is in use (current logs in as it): the new password goes to ${idle}`
@@ -208,9 +209,14 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
     close: () => pg.close(),
   };
 
-  /** The login `value` logs in as; undefined when it logs in as neither. */
-  async function whoLogsIn(value: Secret): Promise<string | undefined> {
-    for (const login of logins) {
+  /**
+   * The login `value` logs in as; undefined when it logs in as neither. The login with more open
+   * sessions (the one in use, as a rule) is tried first, so the usual run adds no refused login
+   * (a "password authentication failed" line) to the server's log.
+   */
+  async function whoLogsIn(value: Secret, sessions: (login: string) => number): Promise<string | undefined> {
+    const order = sessions(logins[1]) > sessions(logins[0]) ? [logins[1], logins[0]] : [...logins];
+    for (const login of order) {
       const hint = 'the logins must be able to connect to the admin URL’s host and database';
       if (await currentLogsIn(value, (password) => loginAs(password, login), `login ${login}`, hint)) return login;
     }
@@ -218,12 +224,16 @@ export function alternatingRoles(ctx: AdapterContext): CredentialMethod {
   }
 
   /** Without a working `current`: the login with fewer open sessions is taken as the idle one. */
-  async function leastUsed(): Promise<string> {
+  function leastUsed(sessions: (login: string) => number): string {
+    return sessions(logins[1]) < sessions(logins[0]) ? logins[1] : logins[0];
+  }
+
+  /** How many sessions each login has open now (pg_stat_activity: any role may count them). */
+  async function openSessions(): Promise<(login: string) => number> {
     const rows = await pg.query<{ usename: string; n: number }>(
       'SELECT usename, count(*)::int AS n FROM pg_stat_activity WHERE usename = ANY($1) GROUP BY usename',
       [logins],
     );
-    const count = (login: string) => rows.find((r) => r.usename === login)?.n ?? 0;
-    return count(logins[1]) < count(logins[0]) ? logins[1] : logins[0];
+    return (login) => rows.find((r) => r.usename === login)?.n ?? 0;
   }
 }

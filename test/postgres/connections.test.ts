@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../src/registry/load-policy.js';
 import { rotateCredential, type RotationRequest } from '../../src/engine/rotate.js';
@@ -90,5 +91,28 @@ describe('connections a rotation opens, on a real PostgreSQL 16', () => {
       authorized: { rotation_admin: 2, conn_alt_a: 1, conn_alt_b: 1 },
       refused: { conn_alt_a: 1, conn_alt_b: 1 },
     });
+  });
+
+  it('alternating-roles, the second login in use: it is tried first (the login with open sessions), so no refused login before the change', async () => {
+    const { b } = await makeAlternating(fx(), 'conn_alt2');
+    // A consumer connected as conn_alt2_b, as an application in production would be.
+    const app = new pg.Client({ host: '127.0.0.1', port: fx().server.port, database: 'odoo', user: 'conn_alt2_b', password: b.reveal() });
+    await app.connect();
+    try {
+      const yaml = alternatingYaml('conn_alt2', 'CURRENT', `    store:\n      - file: { path: .secrets/app.env, key: DB_PASSWORD }\n`);
+      const policy = parsePolicy(yaml, 'rotation.yaml', { ROTATION_ADMIN_URL: fx().platform.adminUrl, CURRENT: b.reveal() });
+      let status: string | undefined;
+      const seen = await sessionsDuring(async () => {
+        status = (await rotateCredential(policy, request('conn_alt2'), testRuntime({ now: () => new Date() }))).status;
+      });
+      expect(status).toBe('rotated');
+      // Refused only at the revoke, where the old password must be refused as both logins.
+      expect(seen).toEqual({
+        authorized: { rotation_admin: 2, conn_alt2_a: 1, conn_alt2_b: 1 },
+        refused: { conn_alt2_a: 1, conn_alt2_b: 1 },
+      });
+    } finally {
+      await app.end();
+    }
   });
 });
