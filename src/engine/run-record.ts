@@ -20,6 +20,7 @@ export interface RotationRequest {
 /** The record while the run goes: complete once it has finished (`finished_at`). */
 export type RecordDraft = Omit<EvidenceRecord, 'finished_at'> & { finished_at?: string };
 
+/** What a run ended with: its status and summary, the record (scrubbed), and where the evidence went. */
 export interface RotationResult {
   status: RunStatus;
   rotatedAt?: string;
@@ -28,6 +29,7 @@ export interface RotationResult {
   record: EvidenceRecord;
 }
 
+/** The record a run starts with: who, what, why; every outcome still to come. */
 export function newRecord(policy: Policy, request: RotationRequest, startedAt: Date): RecordDraft {
   const credential = policy.credentials[request.credential];
   const logins = recordedLogins(credential);
