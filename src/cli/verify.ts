@@ -119,11 +119,7 @@ async function readStores(adapters: Adapters, runtime: Runtime): Promise<Held[]>
 }
 
 /** `current` when given; otherwise the bare value a readable store holds (unwrapping a `format`). */
-function pickCandidate(
-  credential: CredentialPolicy,
-  adapters: Adapters,
-  held: Held[],
-): { value: Secret; source: string } | undefined {
+function pickCandidate(credential: CredentialPolicy, adapters: Adapters, held: Held[]): { value: Secret; source: string } | undefined {
   if (credential.current) return { value: credential.current, source: 'current' };
   for (const [i, { store, unrender }] of adapters.stores.entries()) {
     const { value } = held[i];
