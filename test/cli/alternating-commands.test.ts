@@ -11,6 +11,7 @@ import { inspectCredential } from '../../src/post/inspect.js';
 import { testRuntime } from '../helpers/runtime.js';
 import { usePostgres } from '../helpers/postgres.js';
 import { alternatingYaml, makeAlternating } from '../helpers/alternating.js';
+import { rotationRequest } from '../helpers/request.js';
 
 const fx = usePostgres();
 const policyText = (group: string) =>
@@ -33,11 +34,7 @@ async function rotatedOnce(group: string) {
       ROTATION_ADMIN_URL: fx().platform.adminUrl,
       CURRENT: current,
     });
-  const result = await rotateCredential(
-    policyWith(a.reveal()),
-    { credential: group, reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } },
-    runtime,
-  );
+  const result = await rotateCredential(policyWith(a.reveal()), rotationRequest(group), runtime);
   expect(result.status).toBe('rotated');
   return { runtime, policyWith, fresh: stored(runtime.workspace, 'DB_PASSWORD')!, old: a.reveal() };
 }

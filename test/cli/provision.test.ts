@@ -15,6 +15,7 @@ import { scramVerifier } from '../../src/postgres/scram.js';
 import { Secret } from '../../src/secret/secret.js';
 import { testRuntime } from '../helpers/runtime.js';
 import { usePostgres } from '../helpers/postgres.js';
+import { rotationRequest } from '../helpers/request.js';
 
 const fx = usePostgres();
 const doadminPassword = generatePassword().reveal();
@@ -156,11 +157,7 @@ describe('provision on PostgreSQL 16 with a DigitalOcean-like admin (CREATEROLE,
 
   it('the first rotation gives shop_app_a its password on the admin authority; the app can write and cannot create roles', async () => {
     const runtime = testRuntime({ now: () => new Date() });
-    const result = await rotateCredential(
-      policy(),
-      { credential: 'odoo_app', reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } },
-      runtime,
-    );
+    const result = await rotateCredential(policy(), rotationRequest('odoo_app'), runtime);
     expect(result.summary).toMatch(/^rotated/);
     const { readFileSync } = await import('node:fs');
     const env = readFileSync(join(runtime.workspace, '.secrets/odoo.env'), 'utf8');
@@ -192,11 +189,7 @@ describe('provision on PostgreSQL 16 with a DigitalOcean-like admin (CREATEROLE,
     expect((await provisionCredential(policy(), 'superset_ro', { runtime: testRuntime(), apply: false })).plan.statements).toEqual([]);
 
     const runtime = testRuntime({ now: () => new Date() });
-    const result = await rotateCredential(
-      policy(),
-      { credential: 'superset_ro', reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } },
-      runtime,
-    );
+    const result = await rotateCredential(policy(), rotationRequest('superset_ro'), runtime);
     expect(result.summary).toMatch(/^rotated/);
     const { readFileSync } = await import('node:fs');
     const env = readFileSync(join(runtime.workspace, '.secrets/superset.env'), 'utf8');

@@ -9,6 +9,7 @@ import { scramVerifier } from '../../src/postgres/scram.js';
 import { Secret } from '../../src/secret/secret.js';
 import { testRuntime } from '../helpers/runtime.js';
 import { alterRolePolicy, leakHaystack, login, makeRole, usePostgres } from '../helpers/postgres.js';
+import { rotationRequest } from '../helpers/request.js';
 
 const fx = usePostgres();
 const stored = (workspace: string, key: string) =>
@@ -25,11 +26,7 @@ async function rotated(role: string) {
       ROTATION_ADMIN_URL: fx().platform.adminUrl,
       CURRENT: current,
     });
-  const result = await rotateCredential(
-    policyWith(old.reveal()),
-    { credential: role, reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } },
-    runtime,
-  );
+  const result = await rotateCredential(policyWith(old.reveal()), rotationRequest(role), runtime);
   expect(result.status).toBe('rotated');
   return { old, runtime, policyWith, fresh: stored(runtime.workspace, 'DB_PASSWORD')! };
 }

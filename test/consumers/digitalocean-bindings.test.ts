@@ -9,6 +9,7 @@ import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
 import { leakHaystack, login, makeRole, usePostgres } from '../helpers/postgres.js';
 import { makeAlternating, urlLogsIn } from '../helpers/alternating.js';
 import { APP, CLUSTER, clusterOn, doSystemYaml } from '../helpers/digitalocean.js';
+import { rotationRequest } from '../helpers/request.js';
 
 /*
  * Issue 18 §2 end to end on a real PostgreSQL 16, DigitalOcean modelled from its description: an
@@ -76,7 +77,7 @@ async function rotate(id: string, method: string, current: string, consumer = ''
   const runtime = testRuntime({ now: () => new Date(), env });
   const result = await rotateCredential(
     parsePolicy(policyText(id, method, consumer), '.github/rotation.yaml', env),
-    { credential: id, reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } },
+    rotationRequest(id),
     runtime,
   );
   return { ...result, runtime };

@@ -17,6 +17,7 @@ import {
   type Kind,
   type World,
 } from './harness.js';
+import { rotationRequest } from '../helpers/request.js';
 
 const fx = usePostgres();
 const server = setupServer();
@@ -69,11 +70,7 @@ defineFaultSuite({
           ROTATION_ADMIN_URL: fx().platform.adminUrl,
           CURRENT: current ?? '',
         });
-        return rotateCredential(
-          policy,
-          { credential: role, reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } },
-          rt,
-        );
+        return rotateCredential(policy, rotationRequest(role), rt);
       },
       stored: async () => [
         secretsFileValue(runtime.workspace, 'app.env', 'DB_PASSWORD'),

@@ -12,6 +12,7 @@ import { GITHUB_TEST_TOKEN } from '../helpers/runtime.js';
 import { login, usePostgres } from '../helpers/postgres.js';
 import { alternatingStoresYaml, makeAlternating, urlLogsIn } from '../helpers/alternating.js';
 import { cutConnections, defineFaultSuite, pointsFor, secretsFileValue, seedStores, type World } from './harness.js';
+import { rotationRequest } from '../helpers/request.js';
 
 const fx = usePostgres();
 const server = setupServer();
@@ -48,11 +49,7 @@ defineFaultSuite({
           ROTATION_ADMIN_URL: fx().platform.adminUrl,
           CURRENT: current ?? '',
         });
-        return rotateCredential(
-          policy,
-          { credential: group, reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } },
-          rt,
-        );
+        return rotateCredential(policy, rotationRequest(group), rt);
       },
       stored: async () => [
         secretsFileValue(runtime.workspace, 'app.env', 'DATABASE_URL'),

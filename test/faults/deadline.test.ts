@@ -8,6 +8,7 @@ import { createSupabaseModel } from '../models/supabase.js';
 import { createGitHubModel } from '../models/github.js';
 import { GITHUB_TEST_TOKEN, testRuntime } from '../helpers/runtime.js';
 import { REF, supabaseSystemYaml } from '../helpers/supabase.js';
+import { rotationRequest } from '../helpers/request.js';
 
 const server = setupServer();
 beforeAll(() => server.listen({ onUnhandledFrame: 'error' }));
@@ -47,12 +48,7 @@ function world(pollsToComplete: number) {
   server.resetHandlers(...sb.handlers, ...gh.handlers);
   const old = sb.key(REF, 'service_key')!.api_key;
   const policy = parsePolicy(POLICY, '.github/rotation.yaml', { SUPABASE_ACCESS_TOKEN: PAT, CURRENT: old });
-  const run = () =>
-    rotateCredential(
-      policy,
-      { credential: 'service_key', reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } },
-      runtime,
-    );
+  const run = () => rotateCredential(policy, rotationRequest('service_key'), runtime);
   const live = (value: string | undefined) => value !== undefined && sb.project(REF).keys.some((k) => k.api_key === value);
   const stored = () => gh.secretValue({ repository: 'acme/ops', name: 'SUPABASE_SECRET_KEY' });
   return { runtime, sb, gh, old, run, live, stored };

@@ -12,6 +12,7 @@ import { GITHUB_TEST_TOKEN } from '../helpers/runtime.js';
 import { makeRole, usePostgres } from '../helpers/postgres.js';
 import { APP, clusterOn, doSystemYaml } from '../helpers/digitalocean.js';
 import { cutConnections, defineFaultSuite, policyWithCurrent, pointsFor, secretsFileValue, seedStores, type World } from './harness.js';
+import { rotationRequest } from '../helpers/request.js';
 
 const fx = usePostgres();
 const server = setupServer();
@@ -66,11 +67,7 @@ defineFaultSuite({
           DIGITALOCEAN_TOKEN: TOKEN,
           CURRENT: current ?? '',
         });
-        return rotateCredential(
-          policy,
-          { credential: role, reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } },
-          rt,
-        );
+        return rotateCredential(policy, rotationRequest(role), rt);
       },
       stored: async () => [
         secretsFileValue(runtime.workspace, 'do.env', 'DB_PASSWORD'),

@@ -10,6 +10,7 @@ import { createGitHubModel } from '../models/github.js';
 import { GITHUB_TEST_TOKEN } from '../helpers/runtime.js';
 import { REF, SERVICE_KEY_CREDENTIAL, supabaseSystemYaml } from '../helpers/supabase.js';
 import { defineFaultSuite, pointsFor, secretsFileValue, seedStores, type World } from './harness.js';
+import { rotationRequest } from '../helpers/request.js';
 
 const server = setupServer();
 beforeAll(() => server.listen({ onUnhandledFrame: 'error' }));
@@ -51,11 +52,7 @@ defineFaultSuite({
       rerunFrom: 1,
       rotate: async (current, rt) => {
         const policy = parsePolicy(POLICY, '.github/rotation.yaml', { SUPABASE_ACCESS_TOKEN: PAT, CURRENT: current ?? '' });
-        const result = await rotateCredential(
-          policy,
-          { credential: 'service_key', reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } },
-          rt,
-        );
+        const result = await rotateCredential(policy, rotationRequest('service_key'), rt);
         // Another tool's key is never touched, whatever failed.
         if (!live(other)) throw new Error('the rotation deleted a key it does not own');
         return result;

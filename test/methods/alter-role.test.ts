@@ -2,20 +2,14 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../src/registry/load-policy.js';
-import { rotateCredential, type RotationRequest } from '../../src/engine/rotate.js';
+import { rotateCredential } from '../../src/engine/rotate.js';
 import { Secret } from '../../src/secret/secret.js';
 import { testRuntime } from '../helpers/runtime.js';
 import { alterRolePolicy, leakHaystack, login, makeRole, usePostgres } from '../helpers/postgres.js';
 import { takeRotationLock } from '../../src/postgres/lock.js';
+import { rotationRequest as request } from '../helpers/request.js';
 
 const fx = usePostgres();
-const request = (credential: string, extra: Partial<RotationRequest> = {}): RotationRequest => ({
-  credential,
-  reason: 'manual',
-  dryRun: false,
-  trigger: { event: 'test', actor: 'vitest' },
-  ...extra,
-});
 const stored = (workspace: string, key: string) =>
   readFileSync(join(workspace, '.secrets/app.env'), 'utf8').match(new RegExp(`^${key}=(.*)$`, 'm'))?.[1];
 

@@ -15,6 +15,7 @@ import { GITHUB_TEST_TOKEN, testRuntime, type TestRuntime } from '../helpers/run
 import { login, usePostgres } from '../helpers/postgres.js';
 import { alternatingStoresYaml, makeAlternating } from '../helpers/alternating.js';
 import { policyWithCurrent, secretsFileValue, seedStores } from '../faults/harness.js';
+import { rotationRequest } from '../helpers/request.js';
 
 const fx = usePostgres();
 const server = setupServer();
@@ -94,12 +95,7 @@ async function world({ current = true } = {}) {
     policy,
     stores,
     url,
-    rotate: () =>
-      rotateCredential(
-        policy,
-        { credential: group, reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } },
-        runtime,
-      ),
+    rotate: () => rotateCredential(policy, rotationRequest(group), runtime),
   };
 }
 

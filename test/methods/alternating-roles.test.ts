@@ -3,19 +3,13 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../src/registry/load-policy.js';
-import { rotateCredential, type RotationRequest } from '../../src/engine/rotate.js';
+import { rotateCredential } from '../../src/engine/rotate.js';
 import { testRuntime } from '../helpers/runtime.js';
 import { leakHaystack, login, usePostgres } from '../helpers/postgres.js';
 import { alternatingYaml, makeAlternating } from '../helpers/alternating.js';
+import { rotationRequest as request } from '../helpers/request.js';
 
 const fx = usePostgres();
-const request = (credential: string, extra: Partial<RotationRequest> = {}): RotationRequest => ({
-  credential,
-  reason: 'manual',
-  dryRun: false,
-  trigger: { event: 'test', actor: 'vitest' },
-  ...extra,
-});
 const stored = (workspace: string, key: string) => {
   const path = join(workspace, '.secrets/app.env');
   return existsSync(path) ? readFileSync(path, 'utf8').match(new RegExp(`^${key}=(.*)$`, 'm'))?.[1] : undefined;

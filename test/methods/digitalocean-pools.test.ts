@@ -3,12 +3,13 @@ import { setupServer } from 'msw/node';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parsePolicy } from '../../src/registry/load-policy.js';
-import { rotateCredential, type RotationRequest, type RotationResult } from '../../src/engine/rotate.js';
+import { rotateCredential, type RotationResult } from '../../src/engine/rotate.js';
 import { ALL_SCOPES, createDigitalOceanModel, type DigitalOceanModel, type PoolSpec } from '../models/digitalocean.js';
 import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
 import { leakHaystack, login, makeRole, usePostgres } from '../helpers/postgres.js';
 import { makeAlternating } from '../helpers/alternating.js';
 import { CLUSTER, clusterOn, linkedPolicyHead, poolLogin } from '../helpers/digitalocean.js';
+import { rotationRequest } from '../helpers/request.js';
 
 /*
  * Issue 18 §1 on a real PostgreSQL 16, DigitalOcean modelled from its description: a postgres
@@ -26,12 +27,7 @@ afterAll(() => server.close());
 
 const TOKEN = 'dop_v1_pools_token_0123456789abcdef0123456789abcdef';
 const DOADMIN = 'AVNS_doadmin_copy_of_the_cluster_1';
-const request = (credential: string, dryRun = false): RotationRequest => ({
-  credential,
-  reason: 'manual',
-  dryRun,
-  trigger: { event: 'test', actor: 'vitest' },
-});
+const request = (credential: string, dryRun = false) => rotationRequest(credential, { dryRun });
 
 function model(users: Record<string, string>, pools: PoolSpec[]): DigitalOceanModel {
   const m = createDigitalOceanModel({

@@ -4,20 +4,15 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../src/registry/load-policy.js';
-import { rotateCredential, type RotationRequest } from '../../src/engine/rotate.js';
+import { rotateCredential } from '../../src/engine/rotate.js';
 import { connectionConfig, tryLogin } from '../../src/postgres/connect.js';
 import { Secret } from '../../src/secret/secret.js';
 import { testRuntime } from '../helpers/runtime.js';
 import { leakHaystack, login, makeRole, PLATFORM_SYSTEM, usePostgres } from '../helpers/postgres.js';
 import { alternatingYaml, makeAlternating } from '../helpers/alternating.js';
+import { rotationRequest as request } from '../helpers/request.js';
 
 const fx = usePostgres();
-const request = (credential: string): RotationRequest => ({
-  credential,
-  reason: 'manual',
-  dryRun: false,
-  trigger: { event: 'test', actor: 'vitest' },
-});
 const stored = (workspace: string, key: string) =>
   readFileSync(join(workspace, '.secrets/app.env'), 'utf8').match(new RegExp(`^${key}=(.*)$`, 'm'))?.[1];
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { setupServer } from 'msw/node';
 import { describe, expect, it } from 'vitest';
-import { rotateCredential, type RotationRequest } from '../../src/engine/rotate.js';
+import { rotateCredential } from '../../src/engine/rotate.js';
 import { describeError } from '../../src/errors/errors.js';
 import { loadPolicy, parsePolicy } from '../../src/registry/load-policy.js';
 import { MAX_POLICY_BYTES } from '../../src/policy/load.js';
@@ -13,15 +13,9 @@ import { alterRolePolicy, alterRoleYaml, login, makeRole, usePostgres } from '..
 import { ALL_SCOPES, createDigitalOceanModel } from '../models/digitalocean.js';
 import { clusterOn, doadminPolicy } from '../helpers/digitalocean.js';
 import { tryLogin } from '../../src/postgres/connect.js';
+import { rotationRequest as request } from '../helpers/request.js';
 
 const fx = usePostgres();
-const request = (credential: string, extra: Partial<RotationRequest> = {}): RotationRequest => ({
-  credential,
-  reason: 'manual',
-  dryRun: false,
-  trigger: { event: 'test', actor: 'vitest' },
-  ...extra,
-});
 const env = (current: string) => ({ ROTATION_ADMIN_URL: fx().platform.adminUrl, CURRENT: current });
 
 /** Every file and folder under `dir`, as relative paths (symlinks not followed). */

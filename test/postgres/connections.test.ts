@@ -1,10 +1,11 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../src/registry/load-policy.js';
-import { rotateCredential, type RotationRequest } from '../../src/engine/rotate.js';
+import { rotateCredential } from '../../src/engine/rotate.js';
 import { testRuntime } from '../helpers/runtime.js';
 import { alterRolePolicy, makeRole, usePostgres } from '../helpers/postgres.js';
 import { alternatingYaml, makeAlternating } from '../helpers/alternating.js';
+import { rotationRequest as request } from '../helpers/request.js';
 
 /**
  * The sessions a rotation opens, counted in the real server's log (log_connections=on): each one
@@ -18,12 +19,6 @@ import { alternatingYaml, makeAlternating } from '../helpers/alternating.js';
  *   value works (preflight), the new one works (verify), the old one is refused (revoke).
  */
 const fx = usePostgres();
-const request = (credential: string): RotationRequest => ({
-  credential,
-  reason: 'manual',
-  dryRun: false,
-  trigger: { event: 'test', actor: 'vitest' },
-});
 
 /** Sessions authorized and logins refused per user, from the server log lines of one rotation. */
 async function sessionsDuring(

@@ -14,6 +14,7 @@ import { testRuntime } from '../helpers/runtime.js';
 import { alterRoleYaml, login, makeRole, usePostgres } from '../helpers/postgres.js';
 import { alternatingYaml, makeAlternating } from '../helpers/alternating.js';
 import { cli } from '../helpers/cli-child.js';
+import { rotationRequest } from '../helpers/request.js';
 
 const fx = usePostgres();
 const env = (current: string) => ({ ROTATION_ADMIN_URL: fx().platform.adminUrl, CURRENT: current });
@@ -24,11 +25,7 @@ const STORE = `    store:
 const alternating = (group: string) => alternatingYaml(group, 'CURRENT', `    access: readwrite\n${STORE}`);
 const alterRole = (role: string) => alterRoleYaml(role, 'CURRENT', `    access: readonly\n${STORE}`);
 const rotate = (text: string, id: string, current: string) =>
-  rotateCredential(
-    parsePolicy(text, 'rotation.yaml', env(current)),
-    { credential: id, reason: 'manual', dryRun: false, trigger: { event: 'test', actor: 'vitest' } },
-    testRuntime({ now: () => new Date() }),
-  );
+  rotateCredential(parsePolicy(text, 'rotation.yaml', env(current)), rotationRequest(id), testRuntime({ now: () => new Date() }));
 
 async function su(sql: string): Promise<void> {
   const c = await fx().server.client('odoo');
