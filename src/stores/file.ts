@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { access, constants, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { existsSync, type Stats } from 'node:fs';
+import { access, constants, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { AdapterFactory } from '../adapters/context.js';
@@ -23,6 +23,8 @@ export const fileStore: AdapterFactory<Store> = (spec, ctx) => {
   const outside = o.flag('allow_outside_workspace') || ctx.policy.allowOutsideWorkspace === true;
   // Checked on every use, before anything is read or written (see workspacePath).
   const target = () => workspacePath(ctx.runtime.workspace, path, o.path('path'), outside);
+  const where = o.path('path');
+  const readText = (file: string) => readDotenv(file, where);
   /** The file's text right after this target's last write: when it still reads so, nothing else changed it. */
   let lastWritten: string | undefined;
 
@@ -51,6 +53,10 @@ export const fileStore: AdapterFactory<Store> = (spec, ctx) => {
       const existing = nearestExisting(dir);
       const info = await stat(existing);
       if (!info.isDirectory()) throw new RotationError(`${spec.path}: cannot create folder ${dir}: ${existing} is not a folder`);
+      // What is there already must not hold the run: a FIFO would block the first read, a huge
+      // file would be read whole. (A folder fails the first read at once, and the write says so.)
+      const there = await stat(target()).catch(() => undefined);
+      if (there && !there.isDirectory()) refuseUnlikeDotenv(there, where);
       await access(existing, constants.W_OK | constants.X_OK).catch((error: NodeJS.ErrnoException) => {
         throw new RotationError(`${spec.path}: folder ${existing} is not writable (${error.code})`);
       });
@@ -97,13 +103,37 @@ function nearestExisting(path: string): string {
   return current;
 }
 
-/** The file's text, or undefined when there is no file. */
-async function readText(path: string): Promise<string | undefined> {
+/** A dotenv file is small: a bigger one is not one, and reading it whole would hold the run. */
+export const MAX_DOTENV_BYTES = 1024 * 1024;
+
+/** Refuses what is not a dotenv file: a folder, a FIFO, a device or socket, or a file over MAX_DOTENV_BYTES. */
+function refuseUnlikeDotenv(info: Stats, where: string): void {
+  if (!info.isFile()) {
+    const kind = info.isDirectory() ? 'a folder' : info.isFIFO() ? 'a FIFO' : info.isSocket() ? 'a socket' : 'a device';
+    throw new RotationError(`${where}: the path is ${kind}, not a file`, {
+      hint: 'point path at a dotenv file (KEY=value lines), or where one may be created',
+    });
+  }
+  if (info.size > MAX_DOTENV_BYTES)
+    throw new RotationError(`${where}: the file is ${info.size} bytes, more than a dotenv file of secrets (${MAX_DOTENV_BYTES} at most)`);
+}
+
+/** The file's text, or undefined when there is no file; what is not a dotenv file is refused before it is read. */
+async function readDotenv(path: string, where: string): Promise<string | undefined> {
+  let handle;
   try {
-    return await readFile(path, 'utf8');
+    // O_NONBLOCK: opening a FIFO to read would otherwise wait, without end, for a writer.
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
+  }
+  try {
+    // Checked on the opened file, so what is read is what was checked.
+    refuseUnlikeDotenv(await handle.stat(), where);
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
   }
 }
 

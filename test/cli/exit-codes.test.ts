@@ -121,8 +121,9 @@ credentials:
     const ws = workspace();
     mkdirSync(join(ws, '.secrets/a.env'), { recursive: true });
     const run = await cli(['-C', ws, 'verify', 'exit_app'], { ADMIN_URL: 'postgresql://admin:pw-unused-123@127.0.0.1:1/odoo' });
-    expect(run.stderr).toMatch(/exit_app: file \.secrets\/a\.env P could not be read: .*EISDIR/);
+    expect(run.stderr).toMatch(/exit_app: file \.secrets\/a\.env P could not be read: .*the path is a folder, not a file/);
     expect(run.code).toBe(1);
+    expect(`${run.stdout}${run.stderr}`).not.toContain('pw-unused-123');
   });
 
   it('an unknown credential is bad usage: exit 2', async () => {

@@ -1,0 +1,2 @@
+import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
+import{b as l}from"./chunk-ENRQQQFQ.js";import{b as p,c,d as n}from"./chunk-4UBGOZHO.js";import{e as s,f as i}from"./chunk-5UWBNSBG.js";import{a as t}from"./chunk-ZPSNVMWV.js";var y={methodSystems:p,defaultSecretTypes:l,credentialProblems:c,targetIdentity:n};function f(o,e=process.env,r={}){return s(o,e,r,y)}t(f,"loadPolicy");function u(o,e,r=process.env,d={}){return i(o,e,r,d,y)}t(u,"parsePolicy");export{f as a,u as b};

@@ -1,2 +1,0 @@
-import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
-import{a,b}from"./chunk-MSCKJYFW.js";import"./chunk-ENRQQQFQ.js";import"./chunk-XLL3Y3U7.js";import"./chunk-PHTKIMZS.js";import"./chunk-5UWBNSBG.js";import"./chunk-HOBAWYTW.js";import"./chunk-SKQNDZAN.js";import"./chunk-EKEFK4LR.js";import"./chunk-XIUFJ2RX.js";import"./chunk-T6QCEJ6H.js";import"./chunk-Z44AQMFX.js";import"./chunk-ZPSNVMWV.js";export{a as loadPolicy,b as parsePolicy};

@@ -1,0 +1,2 @@
+import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
+import{a,b}from"./chunk-WHL3KCHA.js";import"./chunk-ENRQQQFQ.js";import"./chunk-4UBGOZHO.js";import"./chunk-PHTKIMZS.js";import"./chunk-5UWBNSBG.js";import"./chunk-HOBAWYTW.js";import"./chunk-SKQNDZAN.js";import"./chunk-EKEFK4LR.js";import"./chunk-XIUFJ2RX.js";import"./chunk-T6QCEJ6H.js";import"./chunk-Z44AQMFX.js";import"./chunk-ZPSNVMWV.js";export{a as loadPolicy,b as parsePolicy};
