@@ -55,13 +55,13 @@ export async function verifyCredential(policy: Policy, id: string, runtime: Runt
     const held = await readStores(adapters, runtime);
     const candidate = pickCandidate(credential, adapters, held);
     const row: VerifyRow = { credential: id, target, source: candidate?.source ?? null, works: false, detail: '', stores: [], ok: false };
-    const unreadable = adapters.stores.flatMap(({ store }, i) => {
-      const why = held[i].unreadable;
-      return why ? [{ target: store.label, outcome: 'unreadable' as const, detail: why }] : [];
-    });
     if (!candidate) {
       row.detail = 'no value to verify: current is not set and no store can be read back';
-      row.stores = unreadable;
+      // Nothing to compare with: only the targets that could not be read are named.
+      row.stores = adapters.stores.flatMap(({ store }, i): StoreAgreement[] => {
+        const why = held[i].unreadable;
+        return why ? [{ target: store.label, outcome: 'unreadable', detail: why }] : [];
+      });
     } else {
       let user: string | undefined;
       try {

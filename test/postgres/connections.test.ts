@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import type { Secret } from '../../src/secret/secret.js';
 import { parsePolicy } from '../../src/registry/load-policy.js';
 import { rotateCredential } from '../../src/engine/rotate.js';
 import { testRuntime } from '../helpers/runtime.js';
@@ -58,31 +59,34 @@ async function sessionsDuring(
   };
 }
 
+/** Rotates `credential` of the policy `yaml` from `current`: how it ended, and the sessions it opened. */
+async function rotateCounting(yaml: string, credential: string, current: Secret) {
+  const policy = parsePolicy(yaml, 'rotation.yaml', { ROTATION_ADMIN_URL: fx().platform.adminUrl, CURRENT: current.reveal() });
+  let status: string | undefined;
+  const seen = await sessionsDuring(async () => {
+    status = (await rotateCredential(policy, request(credential), testRuntime({ now: () => new Date() }))).status;
+  });
+  return { status, ...seen };
+}
+
+/** An alternating-roles policy for `group` with one file target. */
+const alternatingPolicy = (group: string) =>
+  alternatingYaml(group, 'CURRENT', `    store:\n      - file: { path: .secrets/app.env, key: DB_PASSWORD }\n`);
+
 describe('connections a rotation opens, on a real PostgreSQL 16', () => {
   it('alter-role: one admin session, one lock session, and one login per proof (current works, new works, old refused)', async () => {
     const old = await makeRole(fx(), 'conn_alter');
-    const policy = parsePolicy(alterRolePolicy(fx(), 'conn_alter'), 'rotation.yaml', {
-      ROTATION_ADMIN_URL: fx().platform.adminUrl,
-      CURRENT: old.reveal(),
+    expect(await rotateCounting(alterRolePolicy(fx(), 'conn_alter'), 'conn_alter', old)).toEqual({
+      status: 'rotated',
+      authorized: { rotation_admin: 2, conn_alter: 2 },
+      refused: { conn_alter: 1 },
     });
-    let status: string | undefined;
-    const seen = await sessionsDuring(async () => {
-      status = (await rotateCredential(policy, request('conn_alter'), testRuntime({ now: () => new Date() }))).status;
-    });
-    expect(status).toBe('rotated');
-    expect(seen).toEqual({ authorized: { rotation_admin: 2, conn_alter: 2 }, refused: { conn_alter: 1 } });
   });
 
   it('alternating-roles: one admin session, one lock session for both logins, the current login found, the idle one verified, the old password refused as both', async () => {
     const { a } = await makeAlternating(fx(), 'conn_alt');
-    const yaml = alternatingYaml('conn_alt', 'CURRENT', `    store:\n      - file: { path: .secrets/app.env, key: DB_PASSWORD }\n`);
-    const policy = parsePolicy(yaml, 'rotation.yaml', { ROTATION_ADMIN_URL: fx().platform.adminUrl, CURRENT: a.reveal() });
-    let status: string | undefined;
-    const seen = await sessionsDuring(async () => {
-      status = (await rotateCredential(policy, request('conn_alt'), testRuntime({ now: () => new Date() }))).status;
-    });
-    expect(status).toBe('rotated');
-    expect(seen).toEqual({
+    expect(await rotateCounting(alternatingPolicy('conn_alt'), 'conn_alt', a)).toEqual({
+      status: 'rotated',
       authorized: { rotation_admin: 2, conn_alt_a: 1, conn_alt_b: 1 },
       refused: { conn_alt_a: 1, conn_alt_b: 1 },
     });
@@ -94,15 +98,9 @@ describe('connections a rotation opens, on a real PostgreSQL 16', () => {
     const app = new pg.Client({ host: '127.0.0.1', port: fx().server.port, database: 'odoo', user: 'conn_alt2_b', password: b.reveal() });
     await app.connect();
     try {
-      const yaml = alternatingYaml('conn_alt2', 'CURRENT', `    store:\n      - file: { path: .secrets/app.env, key: DB_PASSWORD }\n`);
-      const policy = parsePolicy(yaml, 'rotation.yaml', { ROTATION_ADMIN_URL: fx().platform.adminUrl, CURRENT: b.reveal() });
-      let status: string | undefined;
-      const seen = await sessionsDuring(async () => {
-        status = (await rotateCredential(policy, request('conn_alt2'), testRuntime({ now: () => new Date() }))).status;
-      });
-      expect(status).toBe('rotated');
       // Refused only at the revoke, where the old password must be refused as both logins.
-      expect(seen).toEqual({
+      expect(await rotateCounting(alternatingPolicy('conn_alt2'), 'conn_alt2', b)).toEqual({
+        status: 'rotated',
         authorized: { rotation_admin: 2, conn_alt2_a: 1, conn_alt2_b: 1 },
         refused: { conn_alt2_a: 1, conn_alt2_b: 1 },
       });
