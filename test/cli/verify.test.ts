@@ -131,8 +131,12 @@ describe('verify on a real PostgreSQL 16', () => {
     expect(row.stores.map((s) => s.outcome)).toEqual(['unreadable', 'unreadable']);
     const problems = verifyProblems([row]);
     expect(problems).toEqual([
-      expect.stringMatching(/^app_verify_unreadable: file \.secrets\/app\.env DB_PASSWORD could not be read: .*the path is a folder, not a file/),
-      expect.stringMatching(/^app_verify_unreadable: file \.secrets\/app\.env DATABASE_URL could not be read: .*the path is a folder, not a file/),
+      expect.stringMatching(
+        /^app_verify_unreadable: file \.secrets\/app\.env DB_PASSWORD could not be read: .*the path is a folder, not a file/,
+      ),
+      expect.stringMatching(
+        /^app_verify_unreadable: file \.secrets\/app\.env DATABASE_URL could not be read: .*the path is a folder, not a file/,
+      ),
     ]);
     expect(verifyTable([row])).toContain('2 unreadable');
     // Without current, nothing can be proven: the run says so and names the unreadable targets.
